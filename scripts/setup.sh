@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs what tinygen needs on Debian 12 (run as root, or with sudo):
+#   - GCC-ARM and newlib (Debian), QEMU >= 9 (bookworm-backports)
+#   - tinygen and its Python dependencies in .venv beside this script's repo
+# Usage: bash scripts/setup.sh          # what the main job needs
+#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis
+# Re-running is fast: each step checks what is already there.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+extras=""
+for arg in "$@"; do
+    case "$arg" in
+        --dev) extras="[dev]" ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown option '$arg' (use --dev or nothing)" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+qemu_ok() {
+    command -v qemu-system-arm >/dev/null 2>&1 || return 1
+    local major
+    major=$(qemu-system-arm --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n1)
+    [ "${major:-0}" -ge 9 ]
+}
+newlib_ok() { [ -f /usr/lib/arm-none-eabi/newlib/libc.a ] || [ -f /usr/lib/arm-none-eabi/lib/libc.a ]; }
+
+apt_updated=""
+apt_update() { [ -n "$apt_updated" ] || { as_root apt-get update -q; apt_updated=1; }; }
+apt_install() {
+    apt_update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+if command -v arm-none-eabi-gcc >/dev/null 2>&1 && newlib_ok; then
+    say "GCC-ARM present: $(arm-none-eabi-gcc --version | head -n1)"
+else
+    say "installing GCC-ARM and newlib"
+    apt_install gcc-arm-none-eabi libnewlib-arm-none-eabi
+fi
+
+if qemu_ok; then
+    say "QEMU present: $(qemu-system-arm --version | head -n1)"
+else
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    if [ "$codename" = "bookworm" ]; then
+        src=/etc/apt/sources.list.d/bookworm-backports.sources
+        if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+            say "adding bookworm-backports (QEMU >= 9 emulates the B-L475E-IOT01A)"
+            printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+                | as_root tee "$src" >/dev/null
+            apt_updated=""
+        fi
+        say "installing QEMU from bookworm-backports"
+        apt_install -t bookworm-backports qemu-system-arm
+    else
+        say "installing QEMU"
+        apt_install qemu-system-arm
+    fi
+    qemu_ok || { echo "setup.sh: QEMU >= 9 is needed; got $(qemu-system-arm --version | head -n1)" >&2; exit 1; }
+fi
+
+venv="$repo/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+    say "creating $venv"
+    python3 -m venv "$venv"
+fi
+stamp="$venv/.tinygen-installed"
+want="$(sha256sum "$repo/pyproject.toml" | cut -d' ' -f1)$extras"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing tinygen$extras into $venv (first time: a few minutes)"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -e "$repo$extras"
+    echo "$want" > "$stamp"
+else
+    say "Python packages up to date in $venv"
+fi
+say "ready: $venv/bin/tinygen"

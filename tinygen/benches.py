@@ -1,0 +1,153 @@
+"""The four MLPerf Tiny closed-division benchmarks, as data.
+
+Facts come from the public benchmark (see shared docs): the byte format the
+host sends, the conversion the DUT applies in th_load_tensor, the output
+the DUT reports in th_results, the quality target and the dataset layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from tinygen.errors import TinygenError
+from tinygen.paths import models_dir
+
+# How the DUT turns the bytes the host sent into the input tensor.
+INPUT_INT8 = "int8"                  # copy as is
+INPUT_UINT8_OFFSET = "uint8-minus-128"  # int8 = byte - 128
+INPUT_FLOAT32_QUANTIZE = "float32-le-quantize"  # quantize with the input scale/zero point
+
+# What th_results prints.
+OUTPUT_PROBABILITIES = "probabilities"  # m-results-[p0,p1,...] dequantized
+OUTPUT_MSE = "reconstruction-mse"       # m-results-[mse] vs the float input
+
+METRIC_TOP1 = "top1"
+METRIC_AUC = "auc"
+
+OFFICIAL_REPO_COMMIT = "1afd2c9820f795965a6134facd0b4dfae41ef23f"
+OFFICIAL_RAW_BASE = "https://raw.githubusercontent.com/mlcommons/tiny"
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    id: str                   # model id the DUT reports: kws01
+    short: str                # kws
+    title: str
+    architecture: str
+    input_shape: tuple[int, ...]
+    input_format: str
+    input_bytes: int          # bytes the host sends for one inference
+    output_shape: tuple[int, ...]
+    output_format: str
+    metric: str
+    target: float             # top-1 fraction or AUC
+    accuracy_stimuli: int     # size of the official accuracy set
+    paper_macs: int
+    paper_params: int
+    official_path: str        # path in mlcommons/tiny
+    official_sha256: str
+    # ad01 only: the sliding window over a stimulus file.
+    window_bytes: int | None = None
+    stride_bytes: int | None = None
+
+    @property
+    def classes(self) -> int | None:
+        return self.output_shape[-1] if self.metric == METRIC_TOP1 else None
+
+    @property
+    def input_elements(self) -> int:
+        return prod(self.input_shape)
+
+    @property
+    def model_path(self) -> Path:
+        """The committed, untrained reference-architecture model."""
+        return models_dir() / f"{self.id}.tflite"
+
+    @property
+    def official_url(self) -> str:
+        return f"{OFFICIAL_RAW_BASE}/{OFFICIAL_REPO_COMMIT}/{self.official_path}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "short": self.short,
+            "title": self.title,
+            "architecture": self.architecture,
+            "input_shape": list(self.input_shape),
+            "input_dtype": "int8",
+            "input_format": self.input_format,
+            "input_bytes": self.input_bytes,
+            "output_shape": list(self.output_shape),
+            "output_format": self.output_format,
+            "metric": self.metric,
+            "target": self.target,
+            "accuracy_stimuli": self.accuracy_stimuli,
+            "paper_macs": self.paper_macs,
+            "paper_params": self.paper_params,
+            "official_url": self.official_url,
+            "official_sha256": self.official_sha256,
+            "window_bytes": self.window_bytes,
+            "stride_bytes": self.stride_bytes,
+        }
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        id="kws01", short="kws", title="Keyword spotting (12 classes)",
+        architecture="DS-CNN small",
+        input_shape=(1, 49, 10, 1), input_format=INPUT_INT8, input_bytes=490,
+        output_shape=(1, 12), output_format=OUTPUT_PROBABILITIES,
+        metric=METRIC_TOP1, target=0.90, accuracy_stimuli=1000,
+        paper_macs=2_660_000, paper_params=38_600,
+        official_path="benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite",
+        official_sha256="aeea436800704fce17b17292e4412630ad856e9d777c044c64ef748a880bd0ae",
+    ),
+    Benchmark(
+        id="vww01", short="vww", title="Visual wake words (person / no person)",
+        architecture="MobileNetV1 alpha 0.25, 96x96",
+        input_shape=(1, 96, 96, 3), input_format=INPUT_UINT8_OFFSET, input_bytes=27_648,
+        output_shape=(1, 2), output_format=OUTPUT_PROBABILITIES,
+        metric=METRIC_TOP1, target=0.80, accuracy_stimuli=1000,
+        paper_macs=7_490_000, paper_params=208_100,
+        official_path="benchmark/training/visual_wake_words/trained_models/vww_96_int8.tflite",
+        official_sha256="597a384c8c2c8a1276f04702f25013b7838f2f814f1ca7c174d295b73e3d6b7b",
+    ),
+    Benchmark(
+        id="ic01", short="ic", title="Image classification (CIFAR-10)",
+        architecture="ResNet-8",
+        input_shape=(1, 32, 32, 3), input_format=INPUT_UINT8_OFFSET, input_bytes=3_072,
+        output_shape=(1, 10), output_format=OUTPUT_PROBABILITIES,
+        metric=METRIC_TOP1, target=0.85, accuracy_stimuli=200,
+        paper_macs=12_500_000, paper_params=78_700,
+        official_path="benchmark/training/image_classification/trained_models/pretrainedResnet_quant.tflite",
+        official_sha256="3c002613d1b2475eb51dd78dfb85a546c8ae658dee71cf6ade43b022fe205415",
+    ),
+    Benchmark(
+        id="ad01", short="ad", title="Anomaly detection (ToyADMOS car)",
+        architecture="FC auto-encoder 640-128x4-8-128x4-640",
+        input_shape=(1, 640), input_format=INPUT_FLOAT32_QUANTIZE, input_bytes=2_560,
+        output_shape=(1, 640), output_format=OUTPUT_MSE,
+        metric=METRIC_AUC, target=0.85, accuracy_stimuli=0,
+        paper_macs=264_000, paper_params=270_000,
+        official_path="benchmark/training/anomaly_detection/trained_models/ad01_int8.tflite",
+        official_sha256="87cf24194ef93d1d9b11a591d805526b98008e351655d29883c825c9c106ba24",
+        window_bytes=2_560, stride_bytes=512,
+    ),
+)
+
+
+def get_bench(name: str) -> Benchmark:
+    """A benchmark by id (kws01) or short name (kws), case-insensitive."""
+    key = name.strip().lower()
+    for bench in BENCHMARKS:
+        if key in (bench.id, bench.short):
+            return bench
+    known = ", ".join(f"{b.short} ({b.id})" for b in BENCHMARKS)
+    raise TinygenError(f"unknown benchmark '{name}'; known benchmarks: {known}")
+
+
+def bench_names() -> list[str]:
+    return [b.short for b in BENCHMARKS] + [b.id for b in BENCHMARKS]

@@ -1,0 +1,46 @@
+"""tinygen benches: list the MLPerf Tiny benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tinygen.benches import BENCHMARKS, METRIC_AUC
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "benches",
+        help="list the MLPerf Tiny benchmarks",
+        description=(
+            "List the four MLPerf Tiny closed-division benchmarks: input the host "
+            "sends, what the DUT reports, quality target. Use the short name "
+            "(kws, vww, ic, ad) or the model id (kws01, ...) wherever a command "
+            "takes --bench."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([b.to_dict() for b in BENCHMARKS], indent=2))
+        return 0
+    rows = [("bench", "id", "model", "input", "host sends", "target")]
+    for b in BENCHMARKS:
+        target = (f"AUC >= {b.target:g}" if b.metric == METRIC_AUC
+                  else f"top-1 >= {b.target:.0%} ({b.accuracy_stimuli} stimuli)")
+        rows.append((
+            b.short, b.id, b.architecture,
+            "int8 " + "x".join(map(str, b.input_shape)),
+            f"{b.input_bytes} B {b.input_format}",
+            target,
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print("\nThe committed models in models/ are untrained reference architectures: "
+          "use them for port verification, latency and memory, not accuracy "
+          "(tinygen model fetch gets the official trained ones).")
+    return 0
