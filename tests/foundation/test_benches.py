@@ -1,0 +1,52 @@
+"""The benchmark registry holds the protocol facts every stage relies on."""
+
+from __future__ import annotations
+
+import json
+from math import prod
+
+import pytest
+
+from tinygen.benches import BENCHMARKS, get_bench
+from tinygen.cli import main
+from tinygen.errors import TinygenError
+
+
+@pytest.mark.parametrize("name, bench_id", [
+    ("kws", "kws01"), ("KWS01", "kws01"), ("vww", "vww01"), ("ic01", "ic01"), ("ad", "ad01"),
+])
+def test_short_names_and_ids_resolve(name, bench_id):
+    assert get_bench(name).id == bench_id
+
+
+def test_unknown_bench_lists_the_known_ones():
+    with pytest.raises(TinygenError, match=r"unknown benchmark 'speech'.*kws \(kws01\)"):
+        get_bench("speech")
+
+
+def test_host_byte_counts_follow_the_input_conversion():
+    bytes_per_element = {"int8": 1, "uint8-minus-128": 1, "float32-le-quantize": 4}
+    for b in BENCHMARKS:
+        assert b.input_bytes == prod(b.input_shape) * bytes_per_element[b.input_format], b.id
+
+
+def test_ad01_slides_2560_byte_windows_by_512():
+    ad = get_bench("ad")
+    assert (ad.window_bytes, ad.stride_bytes, ad.metric) == (2560, 512, "auc")
+
+
+def test_official_urls_are_pinned_to_a_commit_with_sha256():
+    for b in BENCHMARKS:
+        assert "/1afd2c9820f795965a6134facd0b4dfae41ef23f/" in b.official_url
+        assert len(b.official_sha256) == 64
+
+
+def test_cli_benches_json(capsys):
+    assert main(["benches", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["id"] for d in data] == ["kws01", "vww01", "ic01", "ad01"]
+
+
+def test_cli_benches_table_says_the_models_are_untrained(capsys):
+    assert main(["benches"]) == 0
+    assert "untrained" in capsys.readouterr().out
