@@ -1,0 +1,1 @@
+"""Device stage: flash, launch and talk to a device under test."""

@@ -1,0 +1,1 @@
+"""Runner stage: MLPerf Tiny measurements against a DUT session."""
