@@ -70,7 +70,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.tinygen-installed"
 want="$(sha256sum "$repo/pyproject.toml" | cut -d' ' -f1)$extras"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+have="$(cat "$stamp" 2>/dev/null || true)"
+# A --dev install also satisfies a plain one.
+if [ "$have" != "$want" ] && [ "$have" != "$want[dev]" ]; then
     say "installing tinygen$extras into $venv (first time: a few minutes)"
     "$venv/bin/python" -m pip install -q --upgrade pip
     "$venv/bin/python" -m pip install -q -e "$repo$extras"
