@@ -11,7 +11,7 @@ from tinygen.device.session import (
 )
 from tinygen.errors import TinygenError
 
-from peers import Peer, garbage, hangs_up, silent
+from runner_peers import Peer, garbage, hangs_up, silent
 
 
 def test_results_line_parses_probabilities():

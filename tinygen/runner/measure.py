@@ -1,0 +1,211 @@
+"""The MLPerf Tiny measurement procedures over a DutSession.
+
+Performance (facts section 5): for each of 5 stimuli, download it, time a
+short run, then run ``infer N W`` with N chosen so that the timed window
+lasts at least ``min_seconds`` and holds at least ``min_inferences``;
+throughput = N / (t_end - t_start) from the DUT's own timestamps; the score
+is the median of the windows. Accuracy: one inference per stimulus, top-1
+or AUC. Both write into a SessionRecord after every window or stimulus, so
+Ctrl-C or a DUT fault keeps what was measured.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+from tinygen.benches import METRIC_AUC, Benchmark
+from tinygen.device.session import DutSession, InferResult
+from tinygen.errors import TinygenError
+from tinygen.runner.dataset import Dataset, Stimulus
+from tinygen.runner.record import SessionRecord
+from tinygen.runner.scoring import anomaly_scores, classifier_scores, target_met
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PerformanceConfig:
+    min_seconds: float = 10.0       # each timed window lasts at least this (DUT time)
+    min_inferences: int = 10        # and holds at least this many inferences
+    warmup: int = 10                # warm-up inferences before each window
+    calibrate_seconds: float = 0.2  # the short timing run lasts at least this
+    max_inferences: int = 10_000_000
+    short: bool = False             # windows shortened on purpose (--quick)
+
+
+class Progress:
+    """Logs 'i of n, elapsed, estimate' lines at most every few seconds."""
+
+    def __init__(self, what: str, total: int, every: float = 2.0):
+        self.what = what
+        self.total = total
+        self.every = every
+        self.start = time.monotonic()
+        self._last = -math.inf
+
+    def step(self, done: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.every and done != self.total:
+            return
+        self._last = now
+        elapsed = now - self.start
+        left = elapsed / done * (self.total - done) if done else float("nan")
+        est = f", about {_duration(left)} left" if done and done < self.total else ""
+        log.info("%s %d of %d, %s elapsed%s", self.what, done, self.total, _duration(elapsed), est)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def check_model(dut: DutSession, bench: Benchmark, record: SessionRecord | None = None) -> dict:
+    """Name and profile; the model id must be the bench's before a long run."""
+    name = dut.name()
+    profile, model = dut.profile()
+    info = {"name": name, "profile": profile, "model": model}
+    if record is not None:
+        record.data["dut"] = info
+    if model != bench.id:
+        raise TinygenError(
+            f"the DUT runs model '{model}' but the benchmark is {bench.id}; build and flash "
+            f"the {bench.id} firmware (tinygen build --bench {bench.short}) or pick the "
+            "benchmark the DUT runs")
+    return info
+
+
+def _infer_timeout(host_seconds_per_inference: float, count: int, base: float) -> float:
+    """Wall-clock budget for infer: generous, but never unbounded."""
+    return base + 3.0 * host_seconds_per_inference * count
+
+
+def _calibrate(dut: DutSession, cfg: PerformanceConfig, base_timeout: float) -> tuple[float, float]:
+    """(DUT us per inference, host s per inference) from a short timing run."""
+    n = 1
+    host_per = base_timeout  # pessimistic until measured
+    while True:
+        result = dut.infer(n, 0, timeout=_infer_timeout(host_per, n, base_timeout))
+        if result.elapsed_us is None:
+            raise TinygenError("the DUT printed no timestamps: it runs energy-mode firmware; "
+                               "build with --mode performance for latency runs")
+        host_per = max(result.host_seconds / n, 1e-6)
+        if result.elapsed_us >= cfg.calibrate_seconds * 1e6 or n >= cfg.max_inferences:
+            return max(result.elapsed_us, 1) / n, host_per
+        grow = cfg.calibrate_seconds * 1e6 / max(result.elapsed_us, 1)
+        n = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
+
+
+def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
+    n = math.ceil(cfg.min_seconds * 1e6 / us_per_inference * 1.05)
+    return int(min(cfg.max_inferences, max(cfg.min_inferences, n)))
+
+
+def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
+                    record: SessionRecord, cfg: PerformanceConfig = PerformanceConfig(),
+                    base_timeout: float = 20.0) -> dict[str, Any]:
+    """Median throughput over one window per stimulus (normally 5)."""
+    perf: dict[str, Any] = {
+        "min_seconds": cfg.min_seconds, "min_inferences": cfg.min_inferences,
+        "warmup": cfg.warmup, "short_windows": cfg.short, "windows": [],
+        "stimuli": len(stimuli),
+    }
+    record.data["performance"] = perf
+    progress = Progress("performance window", len(stimuli), every=0.0)
+    us_per = host_per = None
+    for i, stim in enumerate(stimuli, start=1):
+        record.note(f"performance window {i} of {len(stimuli)}: {stim.name}")
+        dut.load(stim.data)
+        if us_per is None:
+            us_per, host_per = _calibrate(dut, cfg, base_timeout)
+            perf["calibration_us_per_inference"] = us_per
+            log.info("timing run: %.3f ms per inference on the DUT", us_per / 1000)
+        count = _window_count(cfg, us_per)
+        for _attempt in range(3):
+            result = dut.infer(count, cfg.warmup,
+                               timeout=_infer_timeout(host_per, count + cfg.warmup, base_timeout))
+            if result.elapsed_us is None:
+                raise TinygenError("the DUT printed no timestamps: it runs energy-mode firmware; "
+                                   "build with --mode performance for latency runs")
+            host_per = max(result.host_seconds / (count + cfg.warmup), 1e-6)
+            if result.elapsed_us >= cfg.min_seconds * 1e6 or count >= cfg.max_inferences:
+                break
+            # The window came out short (timing run was noisy): grow and redo.
+            us_per = result.elapsed_us / count
+            count = _window_count(cfg, us_per * 0.95)
+        perf["windows"].append(_window(stim, result))
+        _summarise_performance(perf)
+        record.save()
+        progress.step(i, force=True)
+    return perf
+
+
+def _window(stim: Stimulus, result: InferResult) -> dict[str, Any]:
+    return {
+        "stimulus": stim.name, "count": result.count, "warmup": result.warmup,
+        "start_us": result.start_us, "end_us": result.end_us,
+        "seconds": result.seconds, "throughput": result.throughput,
+        "latency_ms": 1000.0 / result.throughput if result.throughput else None,
+        "values": result.values, "host_seconds": result.host_seconds,
+    }
+
+
+def _summarise_performance(perf: dict[str, Any]) -> None:
+    rates = [w["throughput"] for w in perf["windows"] if w["throughput"]]
+    if rates:
+        perf["median_throughput"] = median(rates)
+        perf["latency_ms"] = 1000.0 / perf["median_throughput"]
+        perf["complete"] = len(rates) == perf["stimuli"]
+
+
+def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
+                 record: SessionRecord, timeout: float = 20.0) -> dict[str, Any]:
+    """One inference per stimulus (per window for ad01); top-1 or AUC."""
+    stimuli = dataset.accuracy_stimuli()
+    acc: dict[str, Any] = {
+        "metric": bench.metric, "target": bench.target, "total": len(stimuli),
+        "measured": 0, "files": len(dataset.files), "inferences": [],
+    }
+    record.data["accuracy"] = acc
+    progress = Progress("accuracy stimulus", len(stimuli))
+    for i, stim in enumerate(stimuli, start=1):
+        dut.load(stim.data, timeout=timeout)
+        result = dut.infer(1, 0, timeout=timeout)
+        acc["inferences"].append({"stimulus": stim.name, "file": stim.file, "window": stim.window,
+                                  "label": stim.label, "values": result.values})
+        acc["measured"] = i
+        progress.step(i)
+        if i % 25 == 0 or i == len(stimuli):
+            score_accuracy(bench, dataset, acc)
+            record.save()
+    score_accuracy(bench, dataset, acc)
+    record.save()
+    return acc
+
+
+def score_accuracy(bench: Benchmark, dataset: Dataset, acc: dict[str, Any]) -> None:
+    """Fill the scores from what was measured so far (also after a fault)."""
+    done = acc["inferences"]
+    if bench.metric == METRIC_AUC:
+        windows: dict[str, list[float]] = {}
+        for inf in done:
+            windows.setdefault(inf["file"], []).append(inf["values"][0])
+        # A file counts only when all its windows were measured.
+        labels = {f.name: f.label for f in dataset.files
+                  if len(windows.get(f.name, [])) == f.windows}
+        scores = anomaly_scores(labels, windows)
+        acc.update(auc=scores["auc"], auc_note=scores["auc_note"], file_scores=scores["file_scores"])
+    else:
+        scores = classifier_scores([d["label"] for d in done], [d["values"] for d in done],
+                                   bench.classes)
+        for d, p in zip(done, scores.get("predictions", [])):
+            d["predicted"] = p
+        acc.update(top1=scores["top1"], auc=scores["auc"], auc_note=scores["auc_note"])
+    acc["target_met"] = target_met(bench, acc)
