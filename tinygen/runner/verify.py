@@ -1,0 +1,177 @@
+"""Checks that a port is a correct MLPerf Tiny DUT: the body of ``tinygen verify``.
+
+Each check returns a row (name, passed, detail) into the session record; a
+failing check does not stop the others unless the DUT stopped answering.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from tinygen.benches import Benchmark
+from tinygen.device.session import DutDisconnected, DutError, DutReset, DutSession, DutTimeout
+from tinygen.errors import TinygenError
+from tinygen.runner.dataset import Dataset, random_stimuli
+from tinygen.runner.measure import PerformanceConfig, run_accuracy, run_performance
+from tinygen.runner.oracle import Oracle, compare
+from tinygen.runner.record import SessionRecord
+
+log = logging.getLogger(__name__)
+
+# Bigger than any DUT buffer tinygen or the official harness has.
+OVERSIZE_LOAD = 1 << 24
+
+
+@dataclass
+class VerifyConfig:
+    golden: int = 5                 # random stimuli compared with the oracle
+    seed: int = 0
+    quick: bool = False             # short latency windows
+    min_seconds: float = 10.0
+    min_inferences: int = 10
+    warmup: int = 10
+    timeout: float = 10.0
+
+
+class Verifier:
+    def __init__(self, dut: DutSession, bench: Benchmark, oracle: Oracle,
+                 record: SessionRecord, cfg: VerifyConfig):
+        self.dut = dut
+        self.bench = bench
+        self.oracle = oracle
+        self.record = record
+        self.cfg = cfg
+        self.checks: list[dict[str, Any]] = record.data.setdefault("checks", [])
+        self.dead: str | None = None   # set when the DUT stopped answering
+
+    def _add(self, name: str, passed: bool, detail: str) -> bool:
+        self.checks.append({"name": name, "passed": bool(passed), "detail": detail})
+        log.info("%s  %s: %s", "PASS" if passed else "FAIL", name, detail)
+        self.record.note(f"check {name}: {'PASS' if passed else 'FAIL'} {detail}")
+        self.record.save()
+        return passed
+
+    def run_check(self, name: str, fn: Callable[[], str]) -> bool:
+        """Run fn; its return value is the PASS detail, an exception a FAIL."""
+        if self.dead:
+            return self._add(name, False, f"not run: {self.dead}")
+        log.info("checking %s ...", name)
+        try:
+            return self._add(name, True, fn())
+        except (DutTimeout, DutDisconnected, DutReset) as exc:
+            self.dead = str(exc)
+            return self._add(name, False, str(exc))
+        except TinygenError as exc:
+            return self._add(name, False, str(exc))
+
+    # -- the checks ---------------------------------------------------------
+
+    def handshake(self) -> str:
+        name = self.dut.name()
+        profile, model = self.dut.profile()
+        self.record.data["dut"] = {"name": name, "profile": profile, "model": model}
+        if not name:
+            raise TinygenError("name is empty")
+        if model != self.bench.id:
+            self.dead = f"the DUT runs {model}, not {self.bench.id}"
+            raise TinygenError(f"model id {model!r} != {self.bench.id}")
+        return f"name '{name}', profile '{profile}', model {model}"
+
+    def _expect_error(self, text: str, what: str) -> str:
+        try:
+            lines = self.dut.command(text)
+        except DutTimeout:
+            raise
+        except DutError as exc:
+            err = next((ln for ln in exc.lines if ln.startswith("e-")), None)
+            if err is None:
+                raise
+            return f"{what}: {err}"
+        raise TinygenError(f"{what}: accepted without an e-[...] line (got {lines})")
+
+    def protocol(self) -> str:
+        stim = random_stimuli(self.bench, 1, seed=self.cfg.seed + 1000,
+                              float_range=self.oracle.input_float_range)[0]
+        self.dut.load(stim.data)
+        before = self.dut.infer(1, 0).values
+        seen = []
+        seen.append(self._expect_error(f"db load {OVERSIZE_LOAD}", "oversize db load"))
+        self.dut.command("db load 4")
+        seen.append(self._expect_error("db 0a1", "odd hex digits"))
+        self.dut.command("db load 4")
+        seen.append(self._expect_error("db 0g1z", "non-hex digits"))
+        self.dut.command("db load 2")
+        seen.append(self._expect_error("db 0102030405", "bytes beyond N"))
+        seen.append(self._expect_error("name" + "x" * 96, "100-character line"))
+        seen.append(self._expect_error("frobnicate", "unknown command"))
+        seen.append(self._expect_error("infer 0 0", "infer 0"))
+        after = self.dut.results()
+        if after != before:
+            raise TinygenError(f"'results' changed after bad input: {before} -> {after}")
+        # The DUT still works: a fresh load and inference give the same answer.
+        self.dut.load(stim.data)
+        again = self.dut.infer(1, 0).values
+        if again != before:
+            raise TinygenError(f"a re-run of the same stimulus gave {again}, first {before}")
+        return f"{len(seen)} bad inputs refused with e-[...] and m-ready; results unchanged"
+
+    def golden(self) -> str:
+        stimuli = random_stimuli(self.bench, self.cfg.golden, seed=self.cfg.seed,
+                                 float_range=self.oracle.input_float_range)
+        report = self.record.data.setdefault("golden", [])
+        for i, stim in enumerate(stimuli, start=1):
+            self.dut.load(stim.data)
+            result = self.dut.infer(1, 0)
+            problem = compare(self.oracle, stim.data, result.lines, result.values)
+            report.append({"stimulus": stim.name, "values": result.values,
+                           "oracle": self.oracle.expected(stim.data), "match": problem is None,
+                           "problem": problem})
+            log.info("golden stimulus %d of %d: %s", i, len(stimuli), problem or "match")
+            if problem:
+                raise TinygenError(f"stimulus {i} ({stim.name}): {problem}")
+        what = "MSE within print precision" if self.bench.metric == "auc" else "int8 outputs bit-exact"
+        return f"{len(stimuli)} random stimuli: {what} with the TFLM oracle"
+
+    def latency(self, stimuli) -> str:
+        cfg = PerformanceConfig(min_seconds=self.cfg.min_seconds,
+                                min_inferences=self.cfg.min_inferences,
+                                warmup=self.cfg.warmup, short=self.cfg.quick)
+        perf = run_performance(self.dut, self.bench, stimuli, self.record, cfg,
+                               base_timeout=self.cfg.timeout)
+        median = perf.get("median_throughput")
+        if not median:
+            raise TinygenError("no window measured")
+        note = f" (--quick: {cfg.min_seconds:g} s windows, not the official 10 s)" if self.cfg.quick else ""
+        return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms "
+                f"over {len(perf['windows'])} windows{note}")
+
+    def accuracy(self, dataset: Dataset) -> str:
+        acc = run_accuracy(self.dut, self.bench, dataset, self.record, timeout=self.cfg.timeout)
+        metric = "AUC" if self.bench.metric == "auc" else "top-1"
+        value = acc.get("auc") if self.bench.metric == "auc" else acc.get("top1")
+        if value is None:
+            raise TinygenError(f"{metric} undefined: {acc.get('auc_note')}")
+        shown = f"{value:.2f}" if self.bench.metric == "auc" else f"{value * 100:.1f}%"
+        if not acc.get("target_met"):
+            raise TinygenError(f"{metric} {shown} below the target {self.bench.target:g}")
+        return f"{metric} {shown} >= target {self.bench.target:g} over {acc['measured']} inferences"
+
+
+def run_checks(dut: DutSession, bench: Benchmark, oracle: Oracle, record: SessionRecord,
+               cfg: VerifyConfig, dataset: Dataset | None = None) -> list[dict[str, Any]]:
+    v = Verifier(dut, bench, oracle, record, cfg)
+    start = time.monotonic()
+    v.run_check("handshake", v.handshake)
+    v.run_check("protocol conformance", v.protocol)
+    v.run_check("golden outputs", v.golden)
+    stimuli = (dataset.performance_stimuli() if dataset
+               else random_stimuli(bench, 5, seed=cfg.seed + 2000,
+                                   float_range=oracle.input_float_range))
+    v.run_check("latency", lambda: v.latency(stimuli))
+    if dataset is not None:
+        v.run_check("accuracy", lambda: v.accuracy(dataset))
+    log.info("checks took %.1f s", time.monotonic() - start)
+    return v.checks
