@@ -1,0 +1,105 @@
+/*
+ * tinygen int8 kernels: the "eval" half of each operator.
+ *
+ * Every multiplier, shift, padding and offset is computed at build time by
+ * tinygen/plan; the kernels only loop. Biases arrive pre-folded:
+ * bias'[o] = bias[o] - input_zero_point * sum(filter[o]), so the inner loops
+ * multiply raw int8 values with no per-MAC add. Out-of-bounds taps read the
+ * input zero point, which makes the folding exact at the borders too.
+ * Kernels never allocate; scratch memory comes from the planned arena.
+ */
+#ifndef TG_KERNELS_H
+#define TG_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Shapes are NHWC; filters are OHWI (conv) and 1HWO (depthwise). */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;
+    int32_t depth_multiplier;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+} tg_conv_params;
+
+typedef struct {
+    int32_t batches;
+    int32_t in_depth;
+    int32_t out_depth;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+} tg_fc_params;
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t act_min, act_max;
+} tg_pool_params;
+
+typedef struct {
+    int32_t size;              /* output elements */
+    int32_t broadcast;         /* 0: both inputs have the output's shape */
+    int32_t out_shape[4];
+    int32_t in1_strides[4];    /* 0 on broadcast dimensions */
+    int32_t in2_strides[4];
+    int32_t in1_offset, in2_offset;
+    int32_t in1_mult, in1_shift;
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;
+    int32_t left_shift;
+    int32_t out_offset;
+    int32_t act_min, act_max;
+} tg_add_params;
+
+typedef struct {
+    int32_t rows;
+    int32_t depth;
+} tg_softmax_params;
+
+typedef struct {
+    int32_t size;
+    float scale;
+    int32_t zero_point;
+} tg_affine_params;
+
+/* Scratch bytes the conv kernels need (computed in Python too). */
+void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
+                  const int8_t *filter, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift,
+                  int8_t *output, int8_t *scratch);
+
+void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
+                            const int8_t *filter, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift,
+                            int8_t *output, int8_t *scratch);
+
+void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input,
+                           const int8_t *filter, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift,
+                           int8_t *output);
+
+void tg_avg_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
+void tg_max_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
+
+void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+               int8_t *output);
+
+/* exp_table[d] = exp(-d * beta * scale) in Q0.31, 0 below diff_min. */
+void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,
+                   const int32_t *exp_table, int8_t *output);
+
+void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
+void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);
+
+#endif

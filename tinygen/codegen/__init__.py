@@ -1,0 +1,136 @@
+"""Stage 3: plan -> C sources (model.c, model.h) from templates/model/.
+
+``generate_model_sources(model_path, out_dir)`` is the entry point the
+firmware build uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from tinygen.ir import load_model
+from tinygen.paths import firmware_dir, templates_dir
+from tinygen.plan import ModelPlan, plan_model
+
+log = logging.getLogger(__name__)
+
+_CTYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+
+
+@dataclass
+class ModelSources:
+    model_c: Path
+    model_h: Path
+    kernel_sources: list[Path]     # firmware/kernels/*.c to compile with model.c
+    include_dirs: list[Path]       # out_dir and firmware/kernels
+    arena_bytes: int
+    lower_bound_bytes: int
+    weight_bytes: int
+    macs: int
+    input_elements: int
+    output_elements: int
+    input_is_float: bool
+    output_is_float: bool
+
+
+def kernels_dir() -> Path:
+    return firmware_dir() / "kernels"
+
+
+def c_float(v: float) -> str:
+    text = repr(float(np.float32(v)))
+    if "e" not in text and "." not in text and "inf" not in text:
+        text += ".0"
+    return text + "f"
+
+
+def c_value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(c_value(x) for x in v) + "}"
+    if isinstance(v, float):
+        return c_float(v)
+    return str(int(v))
+
+
+def c_array(values: np.ndarray, per_line: int = 24) -> str:
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype == np.int32:
+        # INT32_MIN cannot be written as a plain literal.
+        items = [f"(-{-int(x) - 1}-1)" if x == -(1 << 31) else str(int(x)) for x in flat]
+    elif flat.dtype.kind == "f":
+        items = [c_float(x) for x in flat]
+    else:
+        items = [str(x) for x in flat.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n".join("    " + line for line in lines)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "model")),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.update(c_array=c_array, c_value=c_value, c_float=c_float)
+    return env
+
+
+def render_context(plan: ModelPlan) -> dict:
+    mem = plan.memory
+    ops = []
+    for call in plan.calls:
+        prefix = f"tg_op{call.op_index}"
+        arrays, sym = [], {}
+        for name, values in call.arrays.items():
+            symbol = f"{prefix}_{name}"
+            sym[name] = symbol
+            arrays.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
+                               count=int(values.size), data=values))
+        ops.append(dict(
+            index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
+            struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
+            sym=sym, out=mem.tensor_offsets[call.output],
+            in0=mem.tensor_offsets[call.inputs[0]],
+            in1=mem.tensor_offsets[call.inputs[1]] if len(call.inputs) > 1 else 0,
+            scratch=mem.scratch_offsets.get(call.op_index, 0)))
+    return dict(
+        model_name=plan.model.name, ops=ops, macs=plan.macs, weight_bytes=plan.weight_bytes,
+        arena_bytes=mem.arena_bytes, lower_bound_bytes=mem.lower_bound_bytes,
+        input_offset=mem.tensor_offsets[plan.input.index],
+        output_offset=mem.tensor_offsets[plan.output.index],
+        input_elements=plan.input.elements, output_elements=plan.output.elements,
+        input_is_float=int(plan.input.dtype == "float32"),
+        output_is_float=int(plan.output.dtype == "float32"),
+        input_scale=plan.input_quant_scale, input_zero_point=plan.input_quant_zero_point,
+        output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point)
+
+
+def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    ctx = render_context(plan)
+    model_c, model_h = out_dir / "model.c", out_dir / "model.h"
+    model_h.write_text(env.get_template("model.h.j2").render(ctx))
+    model_c.write_text(env.get_template("model.c.j2").render(ctx))
+    log.debug("wrote %s and %s", model_c, model_h)
+    kdir = kernels_dir()
+    return ModelSources(
+        model_c=model_c, model_h=model_h,
+        kernel_sources=[kdir / name for name in plan.kernel_sources],
+        include_dirs=[out_dir, kdir], arena_bytes=plan.memory.arena_bytes,
+        lower_bound_bytes=plan.memory.lower_bound_bytes, weight_bytes=plan.weight_bytes,
+        macs=plan.macs, input_elements=plan.input.elements,
+        output_elements=plan.output.elements, input_is_float=bool(ctx["input_is_float"]),
+        output_is_float=bool(ctx["output_is_float"]))
+
+
+def generate_model_sources(model_path: Path, out_dir: Path, *,
+                           keep_inputs_alive: bool = True) -> ModelSources:
+    """Compile a .tflite model into model.c/model.h in out_dir."""
+    plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive)
+    return write_sources(plan, out_dir)

@@ -1,0 +1,178 @@
+"""Read a .tflite flatbuffer into the IR (no validation beyond the format)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from tinygen.errors import TinygenError
+from tinygen.ir import model as ir
+
+_TENSOR_TYPES = {
+    tflite.TensorType.FLOAT32: "float32",
+    tflite.TensorType.FLOAT16: "float16",
+    tflite.TensorType.INT32: "int32",
+    tflite.TensorType.UINT8: "uint8",
+    tflite.TensorType.INT64: "int64",
+    tflite.TensorType.BOOL: "bool",
+    tflite.TensorType.INT16: "int16",
+    tflite.TensorType.INT8: "int8",
+}
+
+_ACTIVATIONS = {
+    tflite.ActivationFunctionType.NONE: ir.ACT_NONE,
+    tflite.ActivationFunctionType.RELU: ir.ACT_RELU,
+    tflite.ActivationFunctionType.RELU_N1_TO_1: ir.ACT_RELU_N1_TO_1,
+    tflite.ActivationFunctionType.RELU6: ir.ACT_RELU6,
+}
+
+_PADDINGS = {tflite.Padding.SAME: ir.PAD_SAME, tflite.Padding.VALID: ir.PAD_VALID}
+
+
+def _builtin_names() -> dict[int, str]:
+    return {v: k for k, v in vars(tflite.BuiltinOperator).items()
+            if isinstance(v, int) and not k.startswith("_")}
+
+
+def _activation(code: int) -> str:
+    if code not in _ACTIVATIONS:
+        raise TinygenError(f"unsupported fused activation code {code}: "
+                           "use RELU, RELU6 or none")
+    return _ACTIVATIONS[code]
+
+
+def _init(cls, table):
+    opts = cls()
+    opts.Init(table.Bytes, table.Pos)
+    return opts
+
+
+def _options(kind: str, op) -> ir.OperatorOptions:
+    table = op.BuiltinOptions()
+    if table is None:
+        return ir.NoOptions()
+    if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        if kind == "CONV_2D":
+            o = _init(tflite.Conv2DOptions, table)
+            return ir.Conv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+                                    o.DilationHFactor(), o.DilationWFactor(),
+                                    _activation(o.FusedActivationFunction()))
+        o = _init(tflite.DepthwiseConv2DOptions, table)
+        return ir.DepthwiseConv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+                                         o.DilationHFactor(), o.DilationWFactor(),
+                                         _activation(o.FusedActivationFunction()),
+                                         o.DepthMultiplier())
+    if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        o = _init(tflite.Pool2DOptions, table)
+        return ir.Pool2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+                                o.FilterHeight(), o.FilterWidth(),
+                                _activation(o.FusedActivationFunction()))
+    if kind == "FULLY_CONNECTED":
+        o = _init(tflite.FullyConnectedOptions, table)
+        if o.WeightsFormat() != 0:
+            raise TinygenError("FULLY_CONNECTED with shuffled weights is not supported: "
+                               "convert with default weight format")
+        return ir.FullyConnectedOptions(_activation(o.FusedActivationFunction()),
+                                        bool(o.KeepNumDims()))
+    if kind == "ADD":
+        o = _init(tflite.AddOptions, table)
+        return ir.AddOptions(_activation(o.FusedActivationFunction()))
+    if kind == "SOFTMAX":
+        o = _init(tflite.SoftmaxOptions, table)
+        return ir.SoftmaxOptions(float(o.Beta()))
+    if kind == "STRIDED_SLICE":
+        o = _init(tflite.StridedSliceOptions, table)
+        return ir.StridedSliceOptions(o.BeginMask(), o.EndMask(), o.EllipsisMask(),
+                                      o.NewAxisMask(), o.ShrinkAxisMask())
+    if kind == "PACK":
+        o = _init(tflite.PackOptions, table)
+        return ir.PackOptions(o.Axis(), o.ValuesCount())
+    if kind == "CONCATENATION":
+        o = _init(tflite.ConcatenationOptions, table)
+        return ir.ConcatenationOptions(o.Axis(), _activation(o.FusedActivationFunction()))
+    return ir.NoOptions()
+
+
+def _ints(getter, length: int) -> list[int]:
+    return [int(getter(j)) for j in range(length)]
+
+
+def _tensor(fb, index: int, t) -> ir.Tensor:
+    code = t.Type()
+    dtype = _TENSOR_TYPES.get(code, f"type{code}")
+    shape = tuple(_ints(t.Shape, t.ShapeLength()))
+    signature = tuple(_ints(t.ShapeSignature, t.ShapeSignatureLength()))
+    name = t.Name().decode("utf-8", "replace") if t.Name() else f"t{index}"
+    if any(d < 0 for d in shape) or any(d < 0 for d in signature[1:]):
+        raise TinygenError(
+            f"tensor '{name}' has a dynamic shape {signature or shape}: tinygen needs every "
+            "dimension except the batch known at build time; export the model with fixed shapes")
+    quant = None
+    q = t.Quantization()
+    if q is not None and q.ScaleLength() > 0:
+        scales = np.array([q.Scale(j) for j in range(q.ScaleLength())], dtype=np.float32)
+        zps = np.array([q.ZeroPoint(j) for j in range(q.ZeroPointLength())], dtype=np.int64)
+        if len(zps) == 0:
+            zps = np.zeros(len(scales), dtype=np.int64)
+        quant = ir.Quantization(scales, zps, int(q.QuantizedDimension()))
+    data = None
+    buf = fb.Buffers(t.Buffer()) if t.Buffer() < fb.BuffersLength() else None
+    if buf is not None and buf.DataLength() > 0:
+        raw = buf.DataAsNumpy().tobytes()
+        if dtype not in _TENSOR_TYPES.values():
+            raise TinygenError(f"tensor '{name}' has unsupported type code {code}")
+        arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if arr.size != count:
+            raise TinygenError(
+                f"tensor '{name}' holds {arr.size} values for shape {shape}: "
+                "the .tflite file is corrupt or truncated; re-export it")
+        data = arr.astype(np.dtype(dtype)).reshape(shape).copy()
+    return ir.Tensor(index, name, shape, dtype, quant, data)
+
+
+def read_tflite(path: Path) -> ir.Model:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TinygenError(f"cannot read model {path}: {exc.strerror}; check the path") from exc
+    if len(raw) < 8 or raw[4:8] != b"TFL3":
+        raise TinygenError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier): "
+                           "give an int8 .tflite file from TFLiteConverter")
+    names = _builtin_names()
+    try:
+        fb = tflite.Model.GetRootAsModel(raw, 0)
+        if fb.SubgraphsLength() != 1:
+            raise TinygenError(
+                f"{path.name} has {fb.SubgraphsLength()} subgraphs: tinygen compiles "
+                "single-subgraph models only; remove control flow (while/if) from the model")
+        sg = fb.Subgraphs(0)
+        tensors = [_tensor(fb, i, sg.Tensors(i)) for i in range(sg.TensorsLength())]
+        ops = []
+        for i in range(sg.OperatorsLength()):
+            op = sg.Operators(i)
+            oc = fb.OperatorCodes(op.OpcodeIndex())
+            code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
+            kind = names.get(code, f"BUILTIN_{code}")
+            if kind == "CUSTOM":
+                custom = oc.CustomCode()
+                kind = "CUSTOM:" + (custom.decode() if custom else "?")
+            opts = _options(kind, op)
+            ops.append(ir.Operator(i, kind, _ints(op.Inputs, op.InputsLength()),
+                                   _ints(op.Outputs, op.OutputsLength()), opts))
+        inputs = _ints(sg.Inputs, sg.InputsLength())
+        outputs = _ints(sg.Outputs, sg.OutputsLength())
+        desc = fb.Description().decode("utf-8", "replace") if fb.Description() else ""
+    except TinygenError:
+        raise
+    except Exception as exc:  # flatbuffers raises assorted errors on bad offsets
+        raise TinygenError(f"{path} is truncated or corrupt ({type(exc).__name__}): "
+                           "re-export the .tflite file") from exc
+    for idx in [*inputs, *outputs, *(t for o in ops for t in o.inputs + o.outputs)]:
+        if idx >= len(tensors):
+            raise TinygenError(f"{path} refers to tensor {idx} of {len(tensors)}: "
+                               "the file is corrupt; re-export it")
+    return ir.Model(path.stem, tensors, ops, inputs, outputs, desc)

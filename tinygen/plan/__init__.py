@@ -1,0 +1,63 @@
+"""Stage 2: IR -> plan (kernel parameters and the memory arena).
+
+``plan_model(model)`` runs every operator's build-time "prepare" half and
+places all activations in one arena.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinygen.ir import Model, Tensor
+from tinygen.plan.memory import MemoryPlan, plan_memory
+from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, prepare
+
+__all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES"]
+
+
+@dataclass
+class ModelPlan:
+    model: Model
+    calls: list[KernelCall]
+    memory: MemoryPlan
+    input: Tensor            # graph input as the caller fills it (int8 or float32)
+    output: Tensor
+    input_quant_scale: float
+    input_quant_zero_point: int
+    output_quant_scale: float
+    output_quant_zero_point: int
+
+    @property
+    def macs(self) -> int:
+        return sum(c.macs for c in self.calls)
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(c.const_bytes for c in self.calls)
+
+    @property
+    def kernel_sources(self) -> list[str]:
+        return sorted({KERNEL_SOURCES[c.kernel] for c in self.calls if c.kernel})
+
+
+def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
+    """Scale/zero point of an int8 tensor, or of the int8 side of a float edge."""
+    if t.quant is not None and t.dtype == "int8":
+        return float(t.quant.scale), t.quant.zero_point
+    for op in m.operators:
+        if producer_kind == "QUANTIZE" and op.kind == "QUANTIZE" and op.inputs[0] == t.index:
+            q = m.tensors[op.outputs[0]].quant
+            return float(q.scale), q.zero_point
+        if producer_kind == "DEQUANTIZE" and op.kind == "DEQUANTIZE" and op.outputs[0] == t.index:
+            q = m.tensors[op.inputs[0]].quant
+            return float(q.scale), q.zero_point
+    return 1.0, 0
+
+
+def plan_model(m: Model, keep_inputs_alive: bool = True) -> ModelPlan:
+    calls = prepare(m)
+    memory = plan_memory(m, calls, keep_inputs_alive)
+    inp, out = m.input_tensors[0], m.output_tensors[0]
+    in_s, in_zp = _quant_of(m, inp, "QUANTIZE")
+    out_s, out_zp = _quant_of(m, out, "DEQUANTIZE")
+    return ModelPlan(m, calls, memory, inp, out, in_s, in_zp, out_s, out_zp)

@@ -1,0 +1,275 @@
+"""The "prepare" half of every operator: derive what the C kernels need.
+
+Each supported operator becomes a KernelCall: the kernel function, its
+parameter struct values, its constant arrays (weights, folded biases,
+per-channel multipliers and shifts, tables) and the scratch bytes it
+needs. All quantization arithmetic mirrors TFLM's Prepare functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import model as ir
+from tinygen.plan.fixedpoint import quantize_multiplier, softmax_exp_table, wrap32
+
+# Tap pointers are reserved 8 bytes each so one plan serves 32- and 64-bit targets.
+POINTER_BYTES = 8
+ADD_LEFT_SHIFT = 20
+
+KERNEL_SOURCES = {
+    "tg_conv2d_s8": "conv2d_s8.c",
+    "tg_depthwise_conv2d_s8": "depthwise_conv2d_s8.c",
+    "tg_fully_connected_s8": "fully_connected_s8.c",
+    "tg_avg_pool2d_s8": "pool2d_s8.c",
+    "tg_max_pool2d_s8": "pool2d_s8.c",
+    "tg_add_s8": "add_s8.c",
+    "tg_softmax_s8": "softmax_s8.c",
+    "tg_quantize_f32_s8": "affine_quant.c",
+    "tg_dequantize_s8_f32": "affine_quant.c",
+}
+
+
+@dataclass
+class KernelCall:
+    op_index: int
+    kind: str
+    kernel: str | None             # C function; None for views (RESHAPE)
+    struct: str | None             # parameter struct type
+    params: dict[str, object]      # struct fields in declaration order
+    inputs: list[int]              # activation tensor indices
+    output: int
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    scratch_bytes: int = 0
+    macs: int = 0
+    summary: str = ""
+
+    @property
+    def const_bytes(self) -> int:
+        return int(sum(a.nbytes for a in self.arrays.values()))
+
+
+def _round_away(v: float) -> int:
+    return int(math.floor(abs(v) + 0.5)) * (1 if v >= 0 else -1)
+
+
+def activation_range(act: str, q: ir.Quantization) -> tuple[int, int]:
+    """TFLM CalculateActivationRangeQuantized for int8."""
+    scale, zp = np.float32(q.scale), q.zero_point
+
+    def quantize(f: float) -> int:
+        return zp + _round_away(float(np.float32(f) / scale))
+
+    lo, hi = -128, 127
+    if act == ir.ACT_RELU:
+        lo = max(lo, quantize(0.0))
+    elif act == ir.ACT_RELU6:
+        lo, hi = max(lo, quantize(0.0)), min(hi, quantize(6.0))
+    elif act == ir.ACT_RELU_N1_TO_1:
+        lo, hi = max(lo, quantize(-1.0)), min(hi, quantize(1.0))
+    return lo, hi
+
+
+def _padding(padding: str, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(output size, leading padding) as TFLM computes them."""
+    eff = (k - 1) * dilation + 1
+    if padding == ir.PAD_SAME:
+        out = (size + stride - 1) // stride
+    else:
+        out = (size + stride - eff) // stride
+    return out, max(((out - 1) * stride + eff - size) // 2, 0)
+
+
+def _multipliers(reals: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [quantize_multiplier(r) for r in reals]
+    return (np.array([p[0] for p in pairs], dtype=np.int32),
+            np.array([p[1] for p in pairs], dtype=np.int32))
+
+
+def _channel_scales(w: ir.Tensor, channels: int) -> list[float]:
+    s = [float(x) for x in w.quant.scales]
+    return s * channels if len(s) == 1 else s
+
+
+def _folded_bias(m: ir.Model, op: ir.Operator, sums: np.ndarray, in_zp: int) -> np.ndarray:
+    channels = len(sums)
+    bias = np.zeros(channels, dtype=np.int64)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        bias = m.tensors[op.inputs[2]].data.astype(np.int64).reshape(-1)
+    return np.array([wrap32(int(b) - in_zp * int(s)) for b, s in zip(bias, sums)], dtype=np.int32)
+
+
+def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
+    o: ir.Conv2DOptions = op.options
+    depthwise = op.kind == "DEPTHWISE_CONV_2D"
+    n, h, wd, c = x.shape
+    if depthwise:
+        _, kh, kw, oc = w.shape
+        if oc % c:
+            raise TinygenError(f"DEPTHWISE_CONV_2D output depth {oc} is not a multiple of "
+                               f"input depth {c}")
+        dm = oc // c
+        weights = w.data.astype(np.int8).reshape(kh * kw, oc)
+        sums = weights.astype(np.int64).sum(axis=0)
+    else:
+        oc, kh, kw, ic = w.shape
+        if ic != c:
+            raise TinygenError(f"grouped CONV_2D (filter depth {ic}, input depth {c}) is not "
+                               "supported")
+        dm = 1
+        weights = w.data.astype(np.int8).reshape(oc, -1)
+        sums = weights.astype(np.int64).sum(axis=1)
+    oh, pad_h = _padding(o.padding, h, kh, o.stride_h, o.dilation_h)
+    ow, pad_w = _padding(o.padding, wd, kw, o.stride_w, o.dilation_w)
+    if (n, oh, ow, oc) != tuple(y.shape):
+        raise TinygenError(f"{op.kind} output shape {y.shape} disagrees with the computed "
+                           f"{(n, oh, ow, oc)}: the model is inconsistent")
+    in_s, out_s = float(x.quant.scale), float(y.quant.scale)
+    mult, shift = _multipliers([in_s * fs / out_s for fs in _channel_scales(w, oc)])
+    lo, hi = activation_range(o.activation, y.quant)
+    params = dict(
+        batches=n, in_h=h, in_w=wd, in_c=c, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
+        stride_h=o.stride_h, stride_w=o.stride_w, dil_h=o.dilation_h, dil_w=o.dilation_w,
+        pad_h=pad_h, pad_w=pad_w, depth_multiplier=dm, input_zero_point=x.quant.zero_point,
+        output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi)
+    if depthwise:
+        scratch = kh * kw * POINTER_BYTES + c
+        macs = n * oh * ow * oc * kh * kw
+    else:
+        direct = kh == 1 and kw == 1 and pad_h == 0 and pad_w == 0
+        scratch = 0 if direct else kh * kw * c
+        macs = n * oh * ow * oc * kh * kw * c
+    arrays = {"filter": weights.reshape(-1), "bias": _folded_bias(m, op, sums, x.quant.zero_point),
+              "mult": mult, "shift": shift}
+    summary = (f"{kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
+               f"{o.padding} {o.activation}" + (f" dm{dm}" if depthwise else ""))
+    kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
+    return KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
+                      arrays, scratch, macs, summary)
+
+
+def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
+    out_d, in_d = w.shape
+    if x.elements % in_d:
+        raise TinygenError(f"FULLY_CONNECTED input of {x.elements} values does not split into "
+                           f"rows of {in_d}")
+    batches = x.elements // in_d
+    weights = w.data.astype(np.int8)
+    sums = weights.astype(np.int64).sum(axis=1)
+    in_s, out_s = x.quant.scale, y.quant.scale
+    if w.quant.per_channel:
+        reals = [float(in_s) * fs / float(out_s) for fs in _channel_scales(w, out_d)]
+    else:
+        # TFLM multiplies the two float scales in float, then divides in double.
+        reals = [float(np.float32(in_s) * np.float32(w.quant.scale)) / float(out_s)] * out_d
+    mult, shift = _multipliers(reals)
+    lo, hi = activation_range(op.options.activation, y.quant)
+    params = dict(batches=batches, in_depth=in_d, out_depth=out_d,
+                  output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi)
+    arrays = {"filter": weights.reshape(-1), "bias": _folded_bias(m, op, sums, x.quant.zero_point),
+              "mult": mult, "shift": shift}
+    return KernelCall(op.index, op.kind, "tg_fully_connected_s8", "tg_fc_params", params,
+                      [x.index], y.index, arrays, 0, batches * in_d * out_d,
+                      f"{in_d}->{out_d} {op.options.activation}")
+
+
+def _pool(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    o: ir.Pool2DOptions = op.options
+    n, h, w, c = x.shape
+    oh, pad_h = _padding(o.padding, h, o.filter_h, o.stride_h, 1)
+    ow, pad_w = _padding(o.padding, w, o.filter_w, o.stride_w, 1)
+    if (n, oh, ow, c) != tuple(y.shape):
+        raise TinygenError(f"{op.kind} output shape {y.shape} disagrees with the computed "
+                           f"{(n, oh, ow, c)}")
+    if op.kind == "AVERAGE_POOL_2D" and (x.quant.scale != y.quant.scale
+                                         or x.quant.zero_point != y.quant.zero_point):
+        raise TinygenError("AVERAGE_POOL_2D with different input and output quantization is "
+                           "not supported (TFLM requires them equal)")
+    lo, hi = activation_range(o.activation, y.quant)
+    params = dict(batches=n, in_h=h, in_w=w, channels=c, out_h=oh, out_w=ow, k_h=o.filter_h,
+                  k_w=o.filter_w, stride_h=o.stride_h, stride_w=o.stride_w, pad_h=pad_h,
+                  pad_w=pad_w, act_min=lo, act_max=hi)
+    kernel = "tg_avg_pool2d_s8" if op.kind == "AVERAGE_POOL_2D" else "tg_max_pool2d_s8"
+    return KernelCall(op.index, op.kind, kernel, "tg_pool_params", params, [x.index], y.index,
+                      summary=f"{o.filter_h}x{o.filter_w} s{o.stride_h}x{o.stride_w} {o.padding}")
+
+
+def _strides4(shape: tuple[int, ...], out4: tuple[int, ...]) -> list[int]:
+    s4 = (1,) * (4 - len(shape)) + tuple(shape)
+    strides, acc = [0, 0, 0, 0], 1
+    for d in range(3, -1, -1):
+        strides[d] = 0 if (s4[d] == 1 and out4[d] != 1) else acc
+        acc *= s4[d]
+    return strides
+
+
+def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
+    a, b, y = (m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]])
+    if a.is_const or b.is_const:
+        raise TinygenError("ADD with a constant operand is not supported yet; "
+                           "fold the constant into the preceding layer's bias")
+    out4 = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+    s1, s2, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
+    lo, hi = activation_range(op.options.activation, y.quant)
+    broadcast = int(tuple(a.shape) != tuple(y.shape) or tuple(b.shape) != tuple(y.shape))
+    params = dict(size=y.elements, broadcast=broadcast, out_shape=list(out4),
+                  in1_strides=_strides4(a.shape, out4), in2_strides=_strides4(b.shape, out4),
+                  in1_offset=-a.quant.zero_point, in2_offset=-b.quant.zero_point,
+                  in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
+                  out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
+                  out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
+    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params,
+                      [a.index, b.index], y.index,
+                      summary=f"{op.options.activation}" + (" broadcast" if broadcast else ""))
+
+
+def _softmax(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    if y.quant.zero_point != -128 or abs(y.quant.scale - 1.0 / 256) > 1e-3 / 256:
+        raise TinygenError("int8 SOFTMAX output must have scale 1/256 and zero point -128 "
+                           "(what the TFLite converter produces)")
+    depth = x.shape[-1]
+    table = softmax_exp_table(float(op.options.beta), float(x.quant.scale))
+    return KernelCall(op.index, op.kind, "tg_softmax_s8", "tg_softmax_params",
+                      dict(rows=x.elements // depth, depth=depth), [x.index], y.index,
+                      {"exp_table": table}, summary=f"beta {op.options.beta:g}")
+
+
+def _affine(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    q = y.quant if op.kind == "QUANTIZE" else x.quant
+    kernel = "tg_quantize_f32_s8" if op.kind == "QUANTIZE" else "tg_dequantize_s8_f32"
+    return KernelCall(op.index, op.kind, kernel, "tg_affine_params",
+                      dict(size=x.elements, scale=float(np.float32(q.scale)),
+                           zero_point=q.zero_point),
+                      [x.index], y.index, summary=f"scale {q.scale:.6g} zp {q.zero_point}")
+
+
+def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    if x.elements != y.elements:
+        raise TinygenError(f"RESHAPE from {x.shape} to {y.shape} changes the element count")
+    return KernelCall(op.index, op.kind, None, None, {}, [x.index], y.index,
+                      summary=f"{x.shape} -> {y.shape} (view)")
+
+
+_PREPARE = {
+    "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "SOFTMAX": _softmax,
+    "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape,
+}
+
+
+def prepare(m: ir.Model) -> list[KernelCall]:
+    return [_PREPARE[op.kind](m, op) for op in m.operators]
