@@ -1,0 +1,68 @@
+/*
+ * Microsecond timestamp from SysTick, shared by every Cortex-M family.
+ *
+ * SysTick counts down at the CPU clock and interrupts once per millisecond;
+ * the interrupt adds one to a 64-bit millisecond count and the current
+ * counter value gives the time within the millisecond. The interrupt
+ * becomes pending when the counter goes from 1 to 0, and the counter
+ * reloads on the next tick, so a millisecond starts at the value 0:
+ * position = 0 when the counter reads 0, else ticks_per_ms - counter.
+ * (Measured under QEMU: the pending bit is already set while the counter
+ * still reads 0.) Reading the pair is made race-free by masking interrupts
+ * and looking at the SysTick pending bit: if the millisecond ended and the
+ * interrupt has not run yet, the millisecond it owes is added here and the
+ * counter is read again (it is now certainly in the new millisecond).
+ * Interrupts are masked for a few instructions only.
+ *
+ * Under QEMU, SysTick's "CPU clock" is the emulated clock tree's HCLK (the
+ * STM32L4 RCC model) or the machine's fixed 25 MHz (MPS2), ticking in
+ * virtual time; with -icount shift=0 one instruction is one virtual
+ * nanosecond, so a timestamp difference of T us means T*1000 instructions.
+ */
+#include <stdint.h>
+
+#include "tg_cortexm.h"
+
+static volatile uint64_t tg_ms_count;
+static uint32_t tg_ticks_per_ms = 1u;
+
+void tg_systick_handler(void);
+
+void tg_systick_handler(void)
+{
+    tg_ms_count = tg_ms_count + 1u;
+}
+
+void tg_systick_start(uint32_t cpu_hz)
+{
+    tg_ticks_per_ms = cpu_hz / 1000u;
+    TG_SYST_CSR = 0u;
+    TG_SYST_RVR = tg_ticks_per_ms - 1u;
+    TG_SYST_CVR = 0u;
+    tg_ms_count = 0u;
+    /* Lowest priority: the console receive interrupt may preempt it. */
+    TG_SCB_SHPR3 = (TG_SCB_SHPR3 & 0x00FFFFFFu) | (0xF0u << 24);
+    TG_SYST_CSR = TG_SYST_CSR_ENABLE | TG_SYST_CSR_TICKINT | TG_SYST_CSR_CLKSOURCE_CPU;
+}
+
+uint64_t tg_timestamp_us(void)
+{
+    uint32_t primask = tg_irq_save();
+    uint64_t ms = tg_ms_count;
+    uint32_t current = TG_SYST_CVR;
+    if (TG_SCB_ICSR & TG_SCB_ICSR_PENDSTSET) {
+        current = TG_SYST_CVR;
+        ms += 1u;
+    }
+    tg_irq_restore(primask);
+    uint32_t position = current == 0u ? 0u : tg_ticks_per_ms - current;
+    return ms * 1000u + (uint64_t)(position * 1000u / tg_ticks_per_ms);
+}
+
+void tg_delay_us(uint32_t us)
+{
+    uint64_t start = tg_timestamp_us();
+    /* +1: the first microsecond may already be partly over. */
+    while (tg_timestamp_us() - start < (uint64_t)us + 1u) {
+    }
+}

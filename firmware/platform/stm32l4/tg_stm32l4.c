@@ -1,0 +1,289 @@
+/*
+ * STM32L4 / STM32L4+ family: clock tree, console (USART or LPUART) with
+ * interrupt-driven receive into a ring buffer, energy timestamp GPIO.
+ * Register level, no vendor HAL: offsets and bits from the STM32L4 and
+ * STM32L4+ reference manuals (RM0351, RM0432). Board specifics come from
+ * the generated tg_board.h.
+ *
+ * Clock: PLL fed by HSI16, M = 1, R = 2, so SYSCLK = 8 MHz * N
+ * (80 MHz: N = 10, 4 flash wait states, voltage range 1; 120 MHz on the
+ * L4+: N = 15, 5 wait states, range 1 boost, entered through AHB / 2 for
+ * 1 us as RM0432 requires). Every ready-flag poll is bounded: QEMU's
+ * b-l475e-iot01a models RCC (its ready flags follow the enable bits and SWS
+ * follows SW) but not the FLASH or PWR registers, which read as zero.
+ * If the PLL never locks or the switch is not acknowledged, the firmware
+ * stays on HSI16 and the timestamp follows the clock it really runs at.
+ *
+ * Console kernel clock: HSI16 for every U(S)ART, so the baud divisor does
+ * not depend on SYSCLK (LPUART BRR = 256 * 16 MHz / baud stays inside its
+ * 20 bits at 9600 baud, which 256 * 120 MHz / 9600 would not).
+ */
+#include <stdint.h>
+
+#include "tg_board.h"
+#include "tg_cortexm.h"
+#include "tg_platform.h"
+
+/* RCC (0x40021000) */
+#define RCC_BASE 0x40021000u
+#define RCC_CR TG_REG32(RCC_BASE + 0x00u)
+#define RCC_CFGR TG_REG32(RCC_BASE + 0x08u)
+#define RCC_PLLCFGR TG_REG32(RCC_BASE + 0x0Cu)
+#define RCC_AHB2ENR TG_REG32(RCC_BASE + 0x4Cu)
+#define RCC_APB1ENR1 TG_REG32(RCC_BASE + 0x58u)
+#define RCC_CCIPR TG_REG32(RCC_BASE + 0x88u)
+#define RCC_CR_HSION (1u << 8)
+#define RCC_CR_HSIRDY (1u << 10)
+#define RCC_CR_PLLON (1u << 24)
+#define RCC_CR_PLLRDY (1u << 25)
+#define RCC_CFGR_SW_MASK 0x3u
+#define RCC_CFGR_SW_HSI16 0x1u
+#define RCC_CFGR_SW_PLL 0x3u
+#define RCC_CFGR_SWS_SHIFT 2u
+#define RCC_CFGR_HPRE_MASK (0xFu << 4)
+#define RCC_CFGR_HPRE_DIV2 (0x8u << 4)
+#define RCC_PLLCFGR_SRC_HSI16 0x2u
+#define RCC_PLLCFGR_N_SHIFT 8u
+#define RCC_PLLCFGR_REN (1u << 24)
+#define RCC_APB1ENR1_PWREN (1u << 28)
+#define RCC_CCIPR_HSI16 0x2u
+
+/* FLASH interface (0x40022000) */
+#define FLASH_ACR TG_REG32(0x40022000u)
+#define FLASH_ACR_LATENCY_MASK 0xFu
+#define FLASH_ACR_PRFTEN (1u << 8)
+#define FLASH_ACR_ICEN (1u << 9)
+#define FLASH_ACR_DCEN (1u << 10)
+
+/* PWR (0x40007000) */
+#define PWR_BASE 0x40007000u
+#define PWR_CR1 TG_REG32(PWR_BASE + 0x00u)
+#define PWR_CR2 TG_REG32(PWR_BASE + 0x04u)
+#define PWR_SR2 TG_REG32(PWR_BASE + 0x14u)
+#define PWR_CR5 TG_REG32(PWR_BASE + 0x80u)
+#define PWR_CR1_VOS_MASK (0x3u << 9)
+#define PWR_CR1_VOS_RANGE1 (0x1u << 9)
+#define PWR_CR2_IOSV (1u << 9)
+#define PWR_SR2_VOSF (1u << 10)
+#define PWR_CR5_R1MODE (1u << 8)
+
+/* GPIO ports A.. at 0x48000000, 0x400 apart */
+#define GPIO_BASE(port) (0x48000000u + 0x400u * (uint32_t)(port))
+#define GPIO_MODER(port) TG_REG32(GPIO_BASE(port) + 0x00u)
+#define GPIO_OSPEEDR(port) TG_REG32(GPIO_BASE(port) + 0x08u)
+#define GPIO_PUPDR(port) TG_REG32(GPIO_BASE(port) + 0x0Cu)
+#define GPIO_BSRR(port) TG_REG32(GPIO_BASE(port) + 0x18u)
+#define GPIO_AFR(port, pin) TG_REG32(GPIO_BASE(port) + 0x20u + 4u * ((uint32_t)(pin) / 8u))
+#define GPIO_MODE_OUTPUT 0x1u
+#define GPIO_MODE_AF 0x2u
+
+/* U(S)ART registers (same offsets for USART and LPUART) */
+#define UART_CR1 TG_REG32(TG_CONSOLE_BASE + 0x00u)
+#define UART_BRR TG_REG32(TG_CONSOLE_BASE + 0x0Cu)
+#define UART_ISR TG_REG32(TG_CONSOLE_BASE + 0x1Cu)
+#define UART_ICR TG_REG32(TG_CONSOLE_BASE + 0x20u)
+#define UART_RDR TG_REG32(TG_CONSOLE_BASE + 0x24u)
+#define UART_TDR TG_REG32(TG_CONSOLE_BASE + 0x28u)
+#define UART_CR1_UE (1u << 0)
+#define UART_CR1_RE (1u << 2)
+#define UART_CR1_TE (1u << 3)
+#define UART_CR1_RXNEIE (1u << 5)
+#define UART_ISR_RXNE (1u << 5)
+#define UART_ISR_TXE (1u << 7)
+#define UART_ICR_ERRORS 0x1Fu /* parity, framing, noise, overrun, idle */
+
+#define HSI16_HZ 16000000u
+#define TG_POLL_LIMIT 200000u
+
+/* Receive ring: the interrupt writes head, the main loop reads tail. */
+#define TG_RX_RING_BYTES 256u
+static volatile uint8_t tg_rx_ring[TG_RX_RING_BYTES];
+static volatile uint32_t tg_rx_head;
+static volatile uint32_t tg_rx_tail;
+
+/* Waits until (reg & mask) == want, at most TG_POLL_LIMIT reads. */
+static int tg_poll(volatile uint32_t *reg, uint32_t mask, uint32_t want)
+{
+    for (uint32_t i = 0; i < TG_POLL_LIMIT; ++i) {
+        if ((*reg & mask) == want) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#if TG_CLOCK_BOOST
+static void tg_spin(uint32_t iterations)
+{
+    for (volatile uint32_t i = 0; i < iterations; ++i) {
+    }
+}
+#endif
+
+/* Returns the SYSCLK actually reached. */
+static uint32_t tg_clock_init(void)
+{
+    RCC_APB1ENR1 |= RCC_APB1ENR1_PWREN;
+    (void)RCC_APB1ENR1;
+    PWR_CR1 = (PWR_CR1 & ~PWR_CR1_VOS_MASK) | PWR_CR1_VOS_RANGE1;
+    (void)tg_poll(&PWR_SR2, PWR_SR2_VOSF, 0u);
+#if TG_CLOCK_BOOST
+    PWR_CR5 &= ~PWR_CR5_R1MODE;
+#endif
+
+    RCC_CR |= RCC_CR_HSION;
+    if (!tg_poll(&RCC_CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY)) {
+        return 4000000u; /* still on the reset MSI clock */
+    }
+    /* More wait states before the clock goes up; QEMU reads ACR as 0. */
+    FLASH_ACR = (FLASH_ACR & ~FLASH_ACR_LATENCY_MASK) | TG_FLASH_LATENCY | FLASH_ACR_PRFTEN |
+                FLASH_ACR_ICEN | FLASH_ACR_DCEN;
+    (void)tg_poll(&FLASH_ACR, FLASH_ACR_LATENCY_MASK, TG_FLASH_LATENCY);
+
+    RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_HSI16;
+    (void)tg_poll(&RCC_CFGR, RCC_CFGR_SW_MASK << RCC_CFGR_SWS_SHIFT,
+                  RCC_CFGR_SW_HSI16 << RCC_CFGR_SWS_SHIFT);
+    RCC_CR &= ~RCC_CR_PLLON;
+    (void)tg_poll(&RCC_CR, RCC_CR_PLLRDY, 0u);
+    /* M = 1 (field 0), R = 2 (field 0), source HSI16. */
+    RCC_PLLCFGR = RCC_PLLCFGR_SRC_HSI16 | ((uint32_t)TG_PLL_N << RCC_PLLCFGR_N_SHIFT) |
+                  RCC_PLLCFGR_REN;
+    RCC_CR |= RCC_CR_PLLON;
+    if (!tg_poll(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY)) {
+        return HSI16_HZ;
+    }
+#if TG_CLOCK_BOOST
+    RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_HPRE_MASK) | RCC_CFGR_HPRE_DIV2;
+#endif
+    RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL;
+    if (!tg_poll(&RCC_CFGR, RCC_CFGR_SW_MASK << RCC_CFGR_SWS_SHIFT,
+                 RCC_CFGR_SW_PLL << RCC_CFGR_SWS_SHIFT)) {
+        RCC_CFGR = (RCC_CFGR & ~(RCC_CFGR_SW_MASK | RCC_CFGR_HPRE_MASK)) | RCC_CFGR_SW_HSI16;
+        return HSI16_HZ;
+    }
+#if TG_CLOCK_BOOST
+    tg_spin(TG_BOARD_CLOCK_HZ / 2u / 1000000u); /* >= 1 us at HCLK / 2 */
+    RCC_CFGR &= ~RCC_CFGR_HPRE_MASK;
+#endif
+    return TG_BOARD_CLOCK_HZ;
+}
+
+static void tg_gpio_mode(uint32_t port, uint32_t pin, uint32_t mode, uint32_t af)
+{
+    RCC_AHB2ENR |= 1u << port;
+    (void)RCC_AHB2ENR;
+    GPIO_AFR(port, pin) = (GPIO_AFR(port, pin) & ~(0xFu << (4u * (pin % 8u)))) |
+                          (af << (4u * (pin % 8u)));
+    GPIO_OSPEEDR(port) |= 0x2u << (2u * pin);
+    GPIO_MODER(port) = (GPIO_MODER(port) & ~(0x3u << (2u * pin))) | (mode << (2u * pin));
+}
+
+static void tg_console_init(void)
+{
+#if TG_CONSOLE_NEEDS_VDDIO2
+    PWR_CR2 |= PWR_CR2_IOSV;
+#endif
+    tg_gpio_mode(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN, GPIO_MODE_AF, TG_CONSOLE_TX_AF);
+    tg_gpio_mode(TG_CONSOLE_RX_PORT, TG_CONSOLE_RX_PIN, GPIO_MODE_AF, TG_CONSOLE_RX_AF);
+    /* Pull-up on RX so an unplugged line reads idle. */
+    GPIO_PUPDR(TG_CONSOLE_RX_PORT) = (GPIO_PUPDR(TG_CONSOLE_RX_PORT) &
+                                      ~(0x3u << (2u * TG_CONSOLE_RX_PIN))) |
+                                     (0x1u << (2u * TG_CONSOLE_RX_PIN));
+
+    RCC_CCIPR = (RCC_CCIPR & ~(0x3u << TG_CONSOLE_CCIPR_SHIFT)) |
+                (RCC_CCIPR_HSI16 << TG_CONSOLE_CCIPR_SHIFT);
+    TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET) |= 1u << TG_CONSOLE_RCC_ENR_BIT;
+    (void)TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET);
+
+    UART_CR1 = 0u;
+#if TG_CONSOLE_IS_LPUART
+    UART_BRR = (uint32_t)(((uint64_t)HSI16_HZ * 256u + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
+#else
+    UART_BRR = (HSI16_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD;
+#endif
+    tg_rx_head = 0u;
+    tg_rx_tail = 0u;
+    UART_ICR = UART_ICR_ERRORS;
+    UART_CR1 = UART_CR1_UE | UART_CR1_RE | UART_CR1_TE | UART_CR1_RXNEIE;
+    TG_NVIC_IPR_BYTE(TG_CONSOLE_IRQ) = 0x80u;
+    tg_nvic_enable(TG_CONSOLE_IRQ);
+}
+
+static void tg_energy_gpio_init(void)
+{
+#if TG_HAS_ENERGY_GPIO
+    /* Idles high; tg_energy_timestamp pulls it low. */
+    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
+    tg_gpio_mode(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN, GPIO_MODE_OUTPUT, 0u);
+#endif
+}
+
+void tg_family_init(void)
+{
+    uint32_t hz = tg_clock_init();
+    tg_systick_start(hz);
+    tg_console_init();
+    tg_energy_gpio_init();
+}
+
+void tg_family_irq(unsigned irq)
+{
+    if (irq != TG_CONSOLE_IRQ) {
+        return;
+    }
+    uint32_t isr = UART_ISR;
+    while (isr & UART_ISR_RXNE) {
+        uint8_t byte = (uint8_t)UART_RDR;
+        uint32_t head = tg_rx_head;
+        /* Full ring: drop the byte (the host waits for m-ready, so only
+         * a misbehaving host fills 256 bytes). */
+        if (head - tg_rx_tail < TG_RX_RING_BYTES) {
+            tg_rx_ring[head % TG_RX_RING_BYTES] = byte;
+            tg_rx_head = head + 1u;
+        }
+        isr = UART_ISR;
+    }
+    /* Overrun or line errors keep the interrupt asserted until cleared. */
+    if (isr & 0xFu) {
+        UART_ICR = UART_ICR_ERRORS;
+    }
+}
+
+void tg_console_write(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; ++i) {
+        while (!(UART_ISR & UART_ISR_TXE)) {
+        }
+        UART_TDR = (uint8_t)s[i];
+    }
+}
+
+int tg_console_getchar(void)
+{
+    uint32_t tail = tg_rx_tail;
+    if (tail == tg_rx_head) {
+        return -1;
+    }
+    int byte = tg_rx_ring[tail % TG_RX_RING_BYTES];
+    tg_rx_tail = tail + 1u;
+    return byte;
+}
+
+void tg_energy_timestamp(void)
+{
+#if TG_HAS_ENERGY_GPIO
+    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << (TG_ENERGY_GPIO_PIN + 16u);
+    tg_delay_us(1u);
+    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
+#endif
+}
+
+void tg_platform_init(void)
+{
+    tg_family_init();
+}
+
+void tg_platform_wait(void)
+{
+    tg_wfi();
+}
