@@ -92,8 +92,7 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
     if args.build is not None:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)
-    build_dir = Path(getattr(result, "out_dir", None) or getattr(result, "build_dir", None)
-                     or args.build)
+    build_dir = Path(result.build_dir)
     model_entry = read_manifest(build_dir).get("model")
     model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
     return build_dir, Path(model) if model else (args.model or bench.model_path)

@@ -20,7 +20,13 @@ log = logging.getLogger(__name__)
 
 def default_build_dir(board: Board, bench: Benchmark, mode: str = "performance") -> Path:
     """Where ``tinygen build`` puts a port by default (the firmware contract)."""
-    return Path("build") / f"{board.name}-{bench.id}-{mode}"
+    from tinygen.port.generate import default_build_dir as port_default
+    return port_default(board, bench, mode)
+
+
+def _build_root() -> Path:
+    from tinygen.paths import project_root
+    return project_root() / "build"
 
 
 def read_manifest(build_dir: Path) -> dict:
@@ -47,13 +53,13 @@ def find_build_dir(board: Board, bench: Benchmark | None, build: Path | None) ->
         return Path(build)
     if bench is not None:
         return default_build_dir(board, bench)
-    found = sorted(Path("build").glob(f"{board.name}-*-performance"))
+    found = sorted(_build_root().glob(f"{board.name}-*-performance"))
     if len(found) == 1:
         return found[0]
     if not found:
-        raise TinygenError(f"no performance build of {board.name} under build/; run "
+        raise TinygenError(f"no performance build of {board.name} under {_build_root()}; run "
                            f"'tinygen build --board {board.name} --bench B' or pass --build")
-    raise TinygenError(f"several builds of {board.name} under build/ "
+    raise TinygenError(f"several builds of {board.name} under {_build_root()} "
                        f"({', '.join(p.name for p in found)}); choose one with --bench or --build")
 
 
