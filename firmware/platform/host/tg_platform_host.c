@@ -63,6 +63,8 @@ static void tg_host_wait_for_connection(const char *name)
         if (r >= 0 && (p.revents & POLLHUP) == 0) {
             break;
         }
+        /* POLLHUP makes poll return at once: sleep so the timeout is real. */
+        (void)poll(NULL, 0, 50);
         tg_host_check_parent();
         waited += 50;
         if (waited >= TG_HOST_CONNECT_TIMEOUT_MS) {
