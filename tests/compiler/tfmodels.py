@@ -1,0 +1,202 @@
+"""Small Keras models converted to int8 TFLite inside the tests.
+
+Every builder is seeded and deterministic; ``ModelCache`` keeps converted
+files for the whole test session so repeated specs cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _tf():
+    import tensorflow as tf  # slow import: only when a model is built
+    return tf
+
+
+def _keras():
+    import keras
+    return keras
+
+
+def randomize_weights(model, rng: np.random.Generator, scale: float = 0.3) -> None:
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            layer.set_weights([rng.normal(0.0, scale, w.shape).astype(np.float32)
+                               for w in weights])
+
+
+def convert(model, input_low: float, input_high: float, seed: int, *,
+            int8_io: bool = True, quantize: bool = True, int16: bool = False) -> bytes:
+    tf = _tf()
+    shape = [1, *model.inputs[0].shape[1:]]
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(24):
+            yield [rng.uniform(input_low, input_high, size=shape).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative
+        if int16:
+            conv.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        else:
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io and not int16:
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def single_op(spec: dict) -> tuple[object, float, float]:
+    """A one-operator Keras model (plus what it needs) described by spec."""
+    keras = _keras()
+    L = keras.layers
+    kind = spec["op"]
+    act = spec.get("act")
+    inp = keras.Input(shape=tuple(spec["shape"]), batch_size=1)
+    if kind == "conv":
+        out = L.Conv2D(spec["filters"], spec["kernel"], strides=spec["stride"],
+                       padding=spec["padding"], dilation_rate=spec["dilation"],
+                       activation=act)(inp)
+    elif kind == "dwconv":
+        out = L.DepthwiseConv2D(spec["kernel"], strides=spec["stride"], padding=spec["padding"],
+                                depth_multiplier=spec["dm"], dilation_rate=spec["dilation"],
+                                activation=act)(inp)
+    elif kind == "fc":
+        out = L.Dense(spec["units"], activation=act)(inp)
+    elif kind == "avgpool":
+        out = L.AveragePooling2D(spec["pool"], strides=spec["stride"], padding=spec["padding"])(inp)
+    elif kind == "maxpool":
+        out = L.MaxPooling2D(spec["pool"], strides=spec["stride"], padding=spec["padding"])(inp)
+    elif kind == "add":
+        other = L.Conv2D(spec["shape"][-1], 1, activation=act)(inp)
+        if spec.get("broadcast"):
+            other = L.AveragePooling2D(tuple(spec["shape"][:2]))(other)
+        out = keras.ops.add(inp, other)
+        if act:
+            out = L.Activation(act)(out)
+    elif kind == "softmax":
+        out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
+    else:
+        raise ValueError(kind)
+    model = keras.Model(inp, out)
+    randomize_weights(model, np.random.default_rng(spec["seed"]), spec.get("wscale", 0.3))
+    return model, spec["lo"], spec["hi"]
+
+
+def ds_cnn_like():
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(49, 10, 1), batch_size=1)
+    x = L.Conv2D(16, (10, 4), strides=2, padding="same", activation="relu")(inp)
+    for _ in range(2):
+        x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+        x = L.Conv2D(16, 1, activation="relu")(x)
+    x = L.AveragePooling2D((25, 5))(x)
+    x = L.Flatten()(x)
+    out = L.Softmax()(L.Dense(12)(x))
+    return keras.Model(inp, out), -3.0, 3.0
+
+
+def mobilenet_like():
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(32, 32, 3), batch_size=1)
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(inp)
+    for filters, stride in ((16, 1), (24, 2), (24, 1)):
+        x = L.DepthwiseConv2D(3, strides=stride, padding="same", activation="relu6")(x)
+        x = L.Conv2D(filters, 1, activation="relu6")(x)
+    x = L.AveragePooling2D(8)(x)
+    x = L.Flatten()(x)
+    out = L.Softmax()(L.Dense(2)(x))
+    return keras.Model(inp, out), 0.0, 1.0
+
+
+def resnet_like():
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(16, 16, 3), batch_size=1)
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    y = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(8, 3, padding="same")(y)
+    x = L.Activation("relu")(L.Add()([x, y]))
+    y = L.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)
+    y = L.Conv2D(16, 3, padding="same")(y)
+    s = L.Conv2D(16, 1, strides=2)(x)
+    x = L.Activation("relu")(L.Add()([s, y]))
+    x = L.MaxPooling2D(2)(x)
+    x = L.AveragePooling2D(4)(x)
+    x = L.Flatten()(x)
+    out = L.Softmax()(L.Dense(10)(x))
+    return keras.Model(inp, out), -1.0, 1.0
+
+
+def fc_autoencoder():
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(80,), batch_size=1)
+    x = inp
+    for units in (32, 32, 8, 32, 32):
+        x = L.Dense(units, activation="relu")(x)
+    return keras.Model(inp, L.Dense(80)(x)), -4.0, 2.0
+
+
+def open_batch_flatten():
+    """Batch size left open: Flatten converts to SHAPE/STRIDED_SLICE/PACK/RESHAPE."""
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(8, 8, 4))
+    x = L.Conv2D(8, 3, activation="relu")(inp)
+    x = L.Flatten()(x)
+    return keras.Model(inp, L.Softmax()(L.Dense(6)(x))), -1.0, 1.0
+
+
+WHOLE_MODELS: dict[str, Callable] = {
+    "ds_cnn_like": ds_cnn_like,
+    "mobilenet_like": mobilenet_like,
+    "resnet_like": resnet_like,
+    "fc_autoencoder": fc_autoencoder,
+    "open_batch_flatten": open_batch_flatten,
+}
+
+
+class ModelCache:
+    """Converted .tflite files, built once per session under root."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str, build: Callable[[], bytes]) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        path = self.root / f"{digest}.tflite"
+        if not path.exists():
+            path.write_bytes(build())
+        return path
+
+    def single_op(self, spec: dict) -> Path:
+        def build() -> bytes:
+            _keras().utils.set_random_seed(spec["seed"])
+            model, lo, hi = single_op(spec)
+            return convert(model, lo, hi, spec["seed"])
+        return self.get(repr(sorted(spec.items())), build)
+
+    def whole(self, name: str, *, seed: int = 1, float_io: bool = False) -> Path:
+        def build() -> bytes:
+            _keras().utils.set_random_seed(seed)
+            model, lo, hi = WHOLE_MODELS[name]()
+            randomize_weights(model, np.random.default_rng(seed), 0.25)
+            return convert(model, lo, hi, seed, int8_io=not float_io)
+        return self.get(f"whole:{name}:{seed}:{float_io}", build)
