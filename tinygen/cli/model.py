@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 from pathlib import Path
 
 from tinygen.benches import bench_names, get_bench
 from tinygen.errors import TinygenError
-
-log = logging.getLogger(__name__)
 
 MODEL_DESCRIPTION = """\
 Models for the four MLPerf Tiny benchmarks.

@@ -31,6 +31,9 @@ from tinygen.errors import TinygenError
 log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20260101
+# The committed models/ were built with this TensorFlow; another version may
+# convert to different (equally valid) bytes.
+BUILT_WITH_TENSORFLOW = "2.21.0"
 REPRESENTATIVE_SAMPLES = 64
 DESCRIPTION_PREFIX = "tinygen untrained reference architecture"
 

@@ -9,6 +9,7 @@ matches the pin, so a failed or wrong download never leaves a file behind.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import socket
@@ -98,6 +99,10 @@ def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
                 raise TinygenError(
                     f"download of {url} failed: HTTP {exc.code} {exc.reason}; "
                     f"check the address (--url or ${URL_ENV})"
+                ) from None
+            except http.client.HTTPException as exc:
+                raise TinygenError(
+                    f"download of {url} broke off ({type(exc).__name__}); try again"
                 ) from None
             except (urllib.error.URLError, OSError) as exc:
                 raise TinygenError(
