@@ -25,6 +25,12 @@ from tinygen.errors import TinygenError
 
 log = logging.getLogger(__name__)
 
+try:  # termios calls (tcdrain on flush) raise their own error type on POSIX
+    import termios
+    _IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # Windows
+    _IO_ERRORS = (serial.SerialException, OSError)
+
 Transcript = Callable[[str, str], None]
 
 READY = "m-ready"
@@ -195,7 +201,7 @@ class DutSession:
         if self._port is not None:
             try:
                 self._port.close()
-            except (serial.SerialException, OSError):
+            except _IO_ERRORS:
                 pass
             self._port = None
 
@@ -225,7 +231,7 @@ class DutSession:
         except serial.SerialTimeoutException as exc:
             raise DutTimeout(f"the DUT did not accept '{command}' within {self.timeout:g} s "
                              "(flow control stuck?); reset the board", command) from exc
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise DutDisconnected(f"lost the connection to the DUT while sending '{command}': "
                                   f"{_reason(exc)}; check that it is still running", command) from exc
 
@@ -244,7 +250,7 @@ class DutSession:
                 return None
             try:
                 chunk = port.read(max(1, port.in_waiting or 1))
-            except (serial.SerialException, OSError) as exc:
+            except _IO_ERRORS as exc:
                 raise DutDisconnected(
                     f"lost the connection to the DUT during '{command}': {_reason(exc)}; "
                     f"received before that: {_tail(lines)}", command, lines) from exc
@@ -274,7 +280,7 @@ class DutSession:
             waiting = port.in_waiting
             if waiting:
                 self._pending += port.read(waiting)
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise DutDisconnected(f"lost the connection to the DUT: {_reason(exc)}; "
                                   "check that it is still running") from exc
         stale = []
@@ -437,7 +443,10 @@ class DutSession:
 
 
 def _reason(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    text = getattr(exc, "strerror", None)
+    if not text and len(exc.args) == 2 and isinstance(exc.args[1], str):
+        text = exc.args[1]  # termios.error(errno, message)
+    text = text or str(exc) or type(exc).__name__
     return text.splitlines()[0]
 
 

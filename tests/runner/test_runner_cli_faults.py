@@ -1,0 +1,123 @@
+"""tinygen run under faults: each is a clear one-line error, never a hang,
+and the session folder keeps what was measured."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tinygen.boards import load_board
+from tinygen.cli import main
+from tinygen.device.launch import start_dut
+from tinygen.device.session import DutSession
+
+from runner_peers import Peer, garbage, silent
+
+
+def _results(folder: Path) -> dict:
+    return json.loads((folder / "results.json").read_text())
+
+
+def _run(argv, capsys) -> tuple[int, str, float]:
+    start = time.monotonic()
+    rc = main(argv)
+    return rc, capsys.readouterr().err, time.monotonic() - start
+
+
+def test_silent_dut(tmp_path, capsys):
+    out = tmp_path / "s"
+    with Peer(silent) as peer:
+        rc, err, took = _run(["run", "--board", "host", "--port", peer.url, "--bench", "kws",
+                              "--mode", "performance", "--timeout", "1", "--out", str(out)],
+                             capsys)
+    assert rc == 1 and took < 20
+    assert "no boot banner" in err and len(err.strip().splitlines()) == 1
+    res = _results(out)
+    assert res["status"] == "failed" and "no boot banner" in res["error"]
+    assert "> name%" in (out / "log.txt").read_text()
+
+
+def test_garbage_on_the_line(tmp_path, capsys):
+    out = tmp_path / "g"
+    with Peer(garbage) as peer:
+        rc, err, took = _run(["run", "--board", "host", "--port", peer.url, "--bench", "kws",
+                              "--mode", "performance", "--timeout", "2", "--out", str(out)],
+                             capsys)
+    assert rc == 1 and took < 20
+    assert "garbage on the serial line" in err
+    assert _results(out)["status"] == "failed"
+    assert "<garbage" in (out / "log.txt").read_text()
+
+
+def test_port_that_does_not_exist(tmp_path, capsys):
+    rc, err, took = _run(["run", "--board", "host", "--port", "/dev/ttyDOESNOTEXIST",
+                          "--bench", "ad", "--mode", "performance", "--out", str(tmp_path / "p")],
+                         capsys)
+    assert rc == 1 and took < 10
+    assert "cannot open the DUT's serial port /dev/ttyDOESNOTEXIST" in err
+
+
+def test_bad_dataset_fails_before_the_dut_starts(firmware, tmp_path, capsys):
+    build = firmware("host", "ad01")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "y_labels.csv").write_text("a.bin,2,0,2560,512\n")
+    rc, err, took = _run(["run", "--board", "host", "--build", str(build), "--mode", "accuracy",
+                          "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "s")],
+                         capsys)
+    assert rc == 1 and "a.bin does not exist" in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_wrong_model_on_the_dut_is_refused_before_the_run(firmware, tmp_path, capsys):
+    build = firmware("host", "ad01")
+    board = load_board("host")
+    with start_dut(board, build, log_path=tmp_path / "dut.log") as dut:
+        rc, err, _ = _run(["run", "--board", "host", "--port", dut.url, "--bench", "kws",
+                           "--mode", "performance", "--out", str(tmp_path / "s")], capsys)
+    assert rc == 1 and "the DUT runs model 'ad01' but the benchmark is kws01" in err
+    assert "performance" not in _results(tmp_path / "s")
+
+
+def _stop_after_first_window(dut, folder: Path, stopped: threading.Event) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if _results(folder).get("performance", {}).get("windows"):
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    dut.stop()
+    stopped.set()
+
+
+@pytest.mark.parametrize("board", ["host", "disco_l475vg_iot01a"])
+def test_dut_dies_mid_run_keeps_measured_windows_then_restarts(board, firmware, tmp_path, capsys):
+    build = firmware(board, "ad01")
+    b = load_board(board)
+    out = tmp_path / "s"
+    stopped = threading.Event()
+    with start_dut(b, build, log_path=tmp_path / "dut.log") as dut:
+        killer = threading.Thread(target=_stop_after_first_window, args=(dut, out, stopped))
+        killer.start()
+        rc, err, took = _run(["run", "--board", board, "--port", dut.url, "--mode", "performance",
+                              "--min-seconds", "1", "--warmup", "0", "--timeout", "5",
+                              "--out", str(out)], capsys)
+        killer.join(timeout=130)
+    assert stopped.is_set()
+    assert rc == 1 and took < 60
+    assert "lost the connection to the DUT" in err or "did not finish" in err
+    res = _results(out)
+    assert res["status"] == "failed"
+    windows = res["performance"]["windows"]
+    assert 1 <= len(windows) < 5 and windows[0]["throughput"] > 0
+    assert "Median throughput is" in (out / "results.txt").read_text()
+    # Restarted, the same firmware answers again.
+    with start_dut(b, build, log_path=tmp_path / "dut2.log") as dut, \
+            DutSession(dut.url, timeout=5) as session:
+        session.wait_ready(timeout=10)
+        assert session.profile()[1] == "ad01"
