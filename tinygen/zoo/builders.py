@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import struct
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -289,8 +290,11 @@ def build_model(bench_name: str, seed: int = DEFAULT_SEED) -> bytes:
              bench.architecture, seed)
     # Keras prints its SavedModel export summary on stdout; keep stdout for
     # the command's own output and pass that text to the debug log instead.
+    # Its "statistics for quantized inputs" warning is expected: int8 input
+    # ranges come from the representative dataset.
     chatter = io.StringIO()
-    with contextlib.redirect_stdout(chatter):
+    with contextlib.redirect_stdout(chatter), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         data = converter.convert()
     log.debug("%s", chatter.getvalue())
     return set_description(data, description_for(bench, seed))

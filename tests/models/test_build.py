@@ -1,0 +1,102 @@
+"""tinygen model build: real Keras + TFLiteConverter, deterministic bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+
+import numpy as np
+import pytest
+
+from tinygen.benches import BENCHMARKS, get_bench
+from tinygen.cli import main
+from tinygen.errors import TinygenError
+from tinygen.zoo.builders import BUILT_WITH_TENSORFLOW, DEFAULT_SEED, representative_inputs
+from tinygen.zoo.stats import model_stats
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return pytest.importorskip("tensorflow", reason="model build needs TensorFlow")
+
+
+@pytest.fixture(scope="module")
+def ad01_builds(tf) -> list[bytes]:
+    """ad01, the quickest model, built twice in one process."""
+    from tinygen.zoo.builders import build_model
+
+    return [build_model("ad"), build_model("ad01")]
+
+
+def test_same_command_gives_the_same_bytes(ad01_builds) -> None:
+    first, second = ad01_builds
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+
+def test_rebuild_matches_the_committed_file(tf, ad01_builds) -> None:
+    if tf.__version__ != BUILT_WITH_TENSORFLOW:
+        pytest.skip(f"committed models were built with TensorFlow {BUILT_WITH_TENSORFLOW}, "
+                    f"this is {tf.__version__}")
+    assert ad01_builds[0] == get_bench("ad").model_path.read_bytes()
+
+
+def test_built_model_is_full_int8_and_untrained(ad01_builds) -> None:
+    stats = model_stats(ad01_builds[0])
+    assert set(stats.ops) == {"FULLY_CONNECTED"}
+    assert stats.input_dtypes == stats.output_dtypes == ("int8",)
+    assert "untrained" in stats.description
+
+
+def test_seed_changes_the_weights(tf, ad01_builds) -> None:
+    from tinygen.zoo.builders import build_model
+
+    other = build_model("ad", seed=DEFAULT_SEED + 1)
+    assert other != ad01_builds[0]
+    assert model_stats(other).params == model_stats(ad01_builds[0]).params
+
+
+def test_cli_build_writes_the_file_and_reports(tf, tmp_path, capsys) -> None:
+    dest = tmp_path / "ad.tflite"
+    assert main(["model", "build", "--bench", "ad", "-o", str(dest)]) == 0
+    data = dest.read_bytes()
+    out = capsys.readouterr().out
+    assert "UNTRAINED" in out
+    assert hashlib.sha256(data).hexdigest() in out
+    assert f"{model_stats(data).params} parameters" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad.tflite"]
+
+
+def test_missing_tensorflow_names_the_install_command(monkeypatch, tmp_path, capsys) -> None:
+    # A None entry makes 'import tensorflow' fail as on a machine without it.
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    code = main(["model", "build", "--bench", "kws", "-o", str(tmp_path / "k.tflite")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "pip install -e '.[models]'" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_unknown_bench_is_an_error(tmp_path) -> None:
+    with pytest.raises(TinygenError, match="unknown benchmark"):
+        from tinygen.zoo.builders import build_model
+
+        build_model("nope")
+
+
+@pytest.mark.parametrize("bench_id", [b.id for b in BENCHMARKS])
+def test_representative_data_is_seeded_and_shaped(bench_id: str) -> None:
+    bench = get_bench(bench_id)
+    a = representative_inputs(bench, 4, seed=3)
+    b = representative_inputs(bench, 4, seed=3)
+    c = representative_inputs(bench, 4, seed=4)
+    assert a.shape == (4, *bench.input_shape[1:])
+    assert a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("bench_id", ["vww01", "ic01"])
+def test_image_representative_data_spans_the_byte_range(bench_id: str) -> None:
+    x = representative_inputs(get_bench(bench_id), 8, seed=1)
+    assert x.min() == 0.0 and x.max() == 255.0
+    assert np.array_equal(x, np.round(x))
