@@ -1,0 +1,132 @@
+"""Generated C builds warning-free for Cortex-M4; the memory plan is sound."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import COMMITTED_MODELS, REFERENCE_MODELS
+from hostlib import ARM_CFLAGS, BUILD_TIMEOUT_S
+from tinygen.codegen import generate_model_sources, kernels_dir
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
+
+
+def _models(model_cache):
+    paths = [model_cache.whole(n) for n in ("ds_cnn_like", "resnet_like", "mobilenet_like")]
+    paths.append(model_cache.whole("fc_autoencoder", float_io=True))
+    paths += [p for p in sorted(COMMITTED_MODELS.glob("*.tflite"))]
+    paths += [p for p in sorted(REFERENCE_MODELS.glob("*.tflite"))] if REFERENCE_MODELS.is_dir() else []
+    return paths
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
+def test_generated_model_and_kernels_compile_for_cortex_m4(model_cache, tmp_path):
+    for i, path in enumerate(_models(model_cache)):
+        src = generate_model_sources(path, tmp_path / f"m{i}")
+        for c in [src.model_c, *src.kernel_sources]:
+            obj = tmp_path / f"m{i}" / (c.stem + ".o")
+            cmd = ["arm-none-eabi-gcc", *ARM_CFLAGS, '-DTG_ARENA_ATTR=__attribute__((section(".tg_arena")))',
+                   *[f"-I{d}" for d in src.include_dirs], "-c", str(c), "-o", str(obj)]
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            assert done.returncode == 0, f"{path.name}: {c.name}: {done.stderr}"
+            assert obj.stat().st_size > 0
+
+
+def test_every_kernel_source_compiles_for_host_and_arm(tmp_path):
+    for c in sorted(kernels_dir().glob("*.c")):
+        for cc, flags in (("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]),
+                          ("arm-none-eabi-gcc", ARM_CFLAGS)):
+            if shutil.which(cc) is None:
+                continue
+            done = subprocess.run([cc, *flags, "-c", str(c), "-o", str(tmp_path / "k.o")],
+                                  capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            assert done.returncode == 0, f"{cc} {c.name}: {done.stderr}"
+
+
+def _check_plan(plan):
+    mem = plan.memory
+    assert mem.lower_bound_bytes <= mem.arena_bytes
+    for b in mem.buffers:
+        assert b.offset >= 0 and b.offset + b.size <= mem.arena_bytes
+    for i, a in enumerate(mem.buffers):
+        for b in mem.buffers[i + 1:]:
+            if a.first <= b.last and b.first <= a.last:
+                assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)
+
+
+def test_memory_plan_never_overlaps_live_buffers(model_cache):
+    for path in _models(model_cache):
+        _check_plan(plan_model(load_model(path)))
+        _check_plan(plan_model(load_model(path), keep_inputs_alive=False))
+
+
+def test_graph_input_stays_alive_for_the_whole_graph_by_default(model_cache):
+    path = model_cache.whole("mobilenet_like")
+    model = load_model(path)
+    kept, reused = plan_model(model), plan_model(model, keep_inputs_alive=False)
+    steps = len(kept.calls)
+    buf = next(b for b in kept.memory.buffers if model.inputs[0] in b.tensors)
+    assert (buf.first, buf.last) == (0, steps - 1)
+    buf = next(b for b in reused.memory.buffers if model.inputs[0] in b.tensors)
+    assert buf.last == 0
+    assert reused.memory.arena_bytes <= kept.memory.arena_bytes
+
+
+def test_repeated_inference_on_one_loaded_input_gives_the_same_output(model_cache, compiler):
+    import numpy as np
+
+    host = compiler.host_model(model_cache.whole("resnet_like"))
+    x = np.random.default_rng(5).integers(-128, 128, host.src.input_elements, dtype=np.int8)
+    host.set_input(x)
+    host.invoke()
+    first = host.output()
+    for _ in range(3):
+        host.invoke()
+        np.testing.assert_array_equal(host.output(), first)
+
+
+def test_reshape_is_a_view_not_a_copy(model_cache):
+    model = load_model(model_cache.whole("open_batch_flatten"))
+    plan = plan_model(model)
+    reshape = next(c for c in plan.calls if c.kind == "RESHAPE")
+    assert reshape.kernel is None
+    offsets = plan.memory.tensor_offsets
+    assert offsets[reshape.output] == offsets[reshape.inputs[0]]
+
+
+def test_model_header_declares_the_agreed_api(model_cache, tmp_path):
+    src = generate_model_sources(model_cache.whole("ds_cnn_like"), tmp_path)
+    header, body = src.model_h.read_text(), src.model_c.read_text()
+    for macro in ("INPUT_ELEMENTS", "INPUT_IS_FLOAT", "INPUT_SCALE", "INPUT_ZERO_POINT",
+                  "OUTPUT_ELEMENTS", "OUTPUT_IS_FLOAT", "OUTPUT_SCALE", "OUTPUT_ZERO_POINT",
+                  "ARENA_BYTES", "MACS"):
+        assert f"#define TG_MODEL_{macro} " in header
+    assert f"#define TG_MODEL_INPUT_ELEMENTS    {49 * 10}" in header
+    assert f"#define TG_MODEL_ARENA_BYTES       {src.arena_bytes}" in header
+    for decl in ("void tg_model_init(void);", "void *tg_model_input(void);",
+                 "const void *tg_model_output(void);", "void tg_model_invoke(void);"):
+        assert decl in header
+    assert ("static uint8_t tg_arena[TG_MODEL_ARENA_BYTES] __attribute__((aligned(16))) "
+            "TG_ARENA_ATTR;") in body
+
+
+def test_inspect_reports_layers_macs_and_memory(model_cache, capsys):
+    from tinygen.cli import main
+
+    path = model_cache.whole("resnet_like")
+    assert main(["inspect", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    plan = plan_model(load_model(path))
+    assert info["macs"] == sum(layer["macs"] for layer in info["operators"]) == plan.macs
+    assert info["arena_bytes"] == plan.memory.arena_bytes
+    assert info["lower_bound_bytes"] <= info["arena_bytes"]
+    assert [layer["op"] for layer in info["operators"]].count("ADD") == 2
+    conv = info["operators"][0]
+    assert conv["op"] == "CONV_2D" and conv["macs"] == 16 * 16 * 8 * 3 * 3 * 3
+    assert main(["inspect", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "lower bound" in text and "MACs" in text and "ADD" in text

@@ -1,0 +1,112 @@
+"""Every model tinygen cannot compile is refused with one clear line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfmodels import _keras, _tf, convert
+from tinygen.errors import TinygenError
+from tinygen.ir import SUPPORTED, load_model
+
+
+def _save(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _one_line(exc: pytest.ExceptionInfo) -> str:
+    text = str(exc.value)
+    assert "\n" not in text
+    return text
+
+
+def test_missing_file_is_refused(tmp_path):
+    with pytest.raises(TinygenError) as exc:
+        load_model(tmp_path / "nope.tflite")
+    assert "cannot read model" in _one_line(exc)
+
+
+def test_non_flatbuffer_is_refused(tmp_path):
+    path = _save(tmp_path, "text.tflite", b"this is not a model at all, just text\n" * 4)
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    assert "not a TFLite flatbuffer" in _one_line(exc)
+
+
+def test_truncated_file_is_refused(tmp_path, model_cache):
+    full = model_cache.whole("fc_autoencoder").read_bytes()
+    for cut in (len(full) // 2, len(full) - 100, 40):
+        path = _save(tmp_path, f"cut{cut}.tflite", full[:cut])
+        with pytest.raises(TinygenError) as exc:
+            load_model(path)
+        assert "truncated or corrupt" in _one_line(exc)
+
+
+def _dense_model(shape=(16,), batch_size=1):
+    keras = _keras()
+    inp = keras.Input(shape=shape, batch_size=batch_size)
+    return keras.Model(inp, keras.layers.Dense(4, activation="relu")(inp))
+
+
+def test_float_model_is_refused(tmp_path):
+    path = _save(tmp_path, "float.tflite", convert(_dense_model(), -1, 1, 0, quantize=False))
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    msg = _one_line(exc)
+    assert "float model" in msg and "TFLITE_BUILTINS_INT8" in msg
+
+
+def test_int16_model_is_refused(tmp_path):
+    path = _save(tmp_path, "int16.tflite", convert(_dense_model(), -1, 1, 0, int16=True))
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    assert "int16" in _one_line(exc)
+
+
+def test_dynamic_shape_is_refused(tmp_path):
+    model = _dense_model(shape=(None, 16), batch_size=None)
+    path = _save(tmp_path, "dyn.tflite", convert(model, -1, 1, 0, quantize=False))
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    assert "dynamic shape" in _one_line(exc)
+
+
+def test_unsupported_operator_is_refused_by_name(tmp_path):
+    keras = _keras()
+    inp = keras.Input(shape=(8,), batch_size=1)
+    x = keras.layers.Dense(8)(inp)
+    out = keras.layers.Concatenate()([keras.layers.Activation("tanh")(x), x])
+    path = _save(tmp_path, "tanh.tflite", convert(keras.Model(inp, out), -1, 1, 0))
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    msg = _one_line(exc)
+    assert "TANH" in msg and "CONCATENATION" in msg
+    assert all(op in msg for op in SUPPORTED)
+
+
+def test_more_than_one_subgraph_is_refused(tmp_path):
+    tf = _tf()
+
+    class Branchy(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+        def __call__(self, x):
+            return tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
+
+    module = Branchy()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.__call__.get_concrete_function()], module)
+    path = _save(tmp_path, "cond.tflite", conv.convert())
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    assert "subgraphs" in _one_line(exc)
+
+
+def test_cli_prints_the_refusal_on_one_line(tmp_path, capsys):
+    from tinygen.cli import main
+
+    path = _save(tmp_path, "bad.tflite", np.arange(64, dtype=np.uint8).tobytes())
+    assert main(["inspect", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tinygen: error:")

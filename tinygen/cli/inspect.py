@@ -1,0 +1,104 @@
+"""tinygen inspect: what the compiler makes of a .tflite model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tinygen.ir import SUPPORTED, load_model
+from tinygen.plan import plan_model
+
+EPILOG = f"""\
+what you see:
+  one row per operator after build-time folding (SHAPE/STRIDED_SLICE/PACK
+  shape arithmetic from open-batch models is evaluated and disappears):
+  its input and output shapes, its parameters (kernel, stride, dilation,
+  padding, fused activation) and its multiply-accumulates. Below the table:
+  total MACs, bytes of constants placed in flash (weights, folded biases,
+  per-channel multipliers and shifts, tables) and the activation arena:
+  planned size next to the lower bound (largest sum of tensors alive at
+  the same time). The planner keeps the graph input alive for the whole
+  inference, because the benchmark runs many inferences on one loaded
+  input; --no-keep-input shows what the arena would be without that.
+
+supported operators (int8, per-tensor or per-channel weights):
+  {', '.join(SUPPORTED)}
+
+examples:
+  tinygen inspect models/kws01.tflite
+  tinygen inspect models/vww01.tflite --json | jq .arena_bytes
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="show operators, shapes, MACs and memory of a .tflite model",
+        description=(
+            "Load an int8 .tflite model the way the compiler does and report what "
+            "it will generate: operators, shapes, parameters, MACs per layer and in "
+            "total, planned arena against its lower bound, and flash for weights. "
+            "A model tinygen cannot compile is refused with the reason and the fix."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", type=Path, metavar="MODEL", help="an int8 .tflite file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--no-keep-input", action="store_true",
+                   help="let the planner reuse the input tensor's memory once it is consumed")
+    p.set_defaults(handler=run)
+
+
+def describe(path: Path, keep_input: bool = True) -> dict:
+    model = load_model(path)
+    plan = plan_model(model, keep_inputs_alive=keep_input)
+    layers = []
+    for call in plan.calls:
+        layers.append(dict(
+            index=call.op_index, op=call.kind,
+            inputs=[list(model.tensors[t].shape) for t in call.inputs],
+            output=list(model.tensors[call.output].shape),
+            params=call.summary, macs=call.macs, const_bytes=call.const_bytes,
+            kernel=call.kernel))
+    return dict(
+        model=str(path), operators=layers, macs=plan.macs, weight_bytes=plan.weight_bytes,
+        arena_bytes=plan.memory.arena_bytes, lower_bound_bytes=plan.memory.lower_bound_bytes,
+        input=dict(shape=list(plan.input.shape), dtype=plan.input.dtype,
+                   scale=plan.input_quant_scale, zero_point=plan.input_quant_zero_point),
+        output=dict(shape=list(plan.output.shape), dtype=plan.output.dtype,
+                    scale=plan.output_quant_scale, zero_point=plan.output_quant_zero_point),
+        keep_input_alive=keep_input)
+
+
+def _shape(s: list[int]) -> str:
+    return "x".join(str(d) for d in s) or "scalar"
+
+
+def run(args: argparse.Namespace) -> int:
+    info = describe(args.model, keep_input=not args.no_keep_input)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    rows = [("#", "operator", "input", "output", "parameters", "MACs")]
+    for layer in info["operators"]:
+        rows.append((str(layer["index"]), layer["op"],
+                     " + ".join(_shape(s) for s in layer["inputs"]), _shape(layer["output"]),
+                     layer["params"], f"{layer['macs']:,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"model {info['model']}")
+    for r in rows:
+        print("  ".join(c.rjust(w) if i == 5 else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    i, o = info["input"], info["output"]
+    print(f"input   {_shape(i['shape'])} {i['dtype']} (scale {i['scale']:.6g}, "
+          f"zero point {i['zero_point']})")
+    print(f"output  {_shape(o['shape'])} {o['dtype']} (scale {o['scale']:.6g}, "
+          f"zero point {o['zero_point']})")
+    print(f"MACs    {info['macs']:,}")
+    print(f"flash   {info['weight_bytes']:,} bytes of weights and constants")
+    bound = info["lower_bound_bytes"]
+    print(f"arena   {info['arena_bytes']:,} bytes planned, lower bound {bound:,} bytes"
+          + ("" if info["keep_input_alive"] else " (input memory reused)"))
+    return 0
