@@ -164,3 +164,12 @@ def test_model_without_action_shows_usage(capsys) -> None:
     assert main(["model"]) == 2
     out = capsys.readouterr().out
     assert "build" in out and "fetch" in out
+
+
+def test_output_may_be_a_folder(file_server, tmp_path) -> None:
+    bench = get_bench("ad")
+    data = _official_bytes("ad01")
+    file_server.files["/" + bench.official_path] = data
+    assert main(["model", "fetch", "--bench", "ad", "--url", file_server.base,
+                 "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "ad01_official.tflite").read_bytes() == data

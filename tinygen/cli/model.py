@@ -72,7 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--bench", required=True, metavar="B",
                    help=f"benchmark: {', '.join(bench_names())}")
     b.add_argument("-o", "--output", type=Path, metavar="PATH",
-                   help="where to write the .tflite (default: the committed models/<id>.tflite)")
+                   help="file or existing folder to write the .tflite to "
+                        "(default: the committed models/<id>.tflite)")
     from tinygen.zoo.builders import DEFAULT_SEED  # no TensorFlow at import
     b.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help="seed of the weights and of the representative data "
@@ -88,7 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--bench", required=True, metavar="B",
                    help=f"benchmark: {', '.join(bench_names())}")
     f.add_argument("-o", "--output", type=Path, metavar="PATH",
-                   help="where to write the .tflite (default: ./<id>_official.tflite)")
+                   help="file or existing folder to write the .tflite to "
+                        "(default: ./<id>_official.tflite)")
     f.add_argument("--url", metavar="URL",
                    help="download base or file address (default: $TINYGEN_MODEL_URL, "
                         "else the pinned MLCommons commit)")
@@ -102,13 +104,20 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _output_path(requested: Path | None, default: Path) -> Path:
+    """-o may name the file or an existing folder to put it in."""
+    if requested is None:
+        return default
+    return requested / default.name if requested.is_dir() else requested
+
+
 def run_build(args: argparse.Namespace) -> int:
     from tinygen.zoo.builders import build_model
     from tinygen.zoo.files import write_atomically
     from tinygen.zoo.stats import model_stats
 
     bench = get_bench(args.bench)
-    output = args.output or bench.model_path
+    output = _output_path(args.output, bench.model_path)
     data = build_model(bench.id, seed=args.seed)
     write_atomically(output, data)
     stats = model_stats(data)
@@ -126,7 +135,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     bench = get_bench(args.bench)
     if args.timeout <= 0:
         raise TinygenError("--timeout must be a positive number of seconds")
-    output = args.output or Path(f"{bench.id}_official.tflite")
+    output = _output_path(args.output, Path(f"{bench.id}_official.tflite"))
     digest = fetch_model(bench, output, base=args.url, timeout_s=args.timeout)
     print(f"{output}: official {bench.id} model, sha256 {digest} (verified)")
     return 0

@@ -267,7 +267,13 @@ def build_model(bench_name: str, seed: int = DEFAULT_SEED) -> bytes:
     """The untrained int8 reference-architecture model of a bench, as bytes."""
     bench = get_bench(bench_name)
     tf = _import_tensorflow()
-    import keras
+    try:
+        import keras
+    except ImportError as exc:
+        raise TinygenError(
+            f"building models needs Keras, which did not import ({exc}): "
+            "run pip install -e '.[models]' in the tinygen checkout"
+        ) from None
 
     keras.utils.set_random_seed(seed)
     layers = _Layers(keras, _Seeds(seed))

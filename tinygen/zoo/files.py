@@ -18,14 +18,21 @@ def open_temp_beside(dest: Path) -> tuple[IO[bytes], Path]:
     """An open temporary file in dest's folder, and its path."""
     if not dest.parent.is_dir():
         raise TinygenError(f"folder {dest.parent} does not exist; create it or choose another -o")
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise TinygenError(f"cannot write in {dest.parent}: {exc.strerror}; "
+                           "choose another -o") from None
     return os.fdopen(fd, "wb"), Path(name)
 
 
 def publish(tmp: Path, dest: Path) -> None:
     """Move a complete temporary file into place."""
     os.chmod(tmp, FILE_MODE)
-    os.replace(tmp, dest)
+    try:
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise TinygenError(f"cannot write {dest}: {exc.strerror}; choose another -o") from None
 
 
 def write_atomically(dest: Path, data: bytes) -> None:
