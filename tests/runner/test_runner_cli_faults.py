@@ -105,7 +105,8 @@ def test_dut_dies_mid_run_keeps_measured_windows_then_restarts(board, firmware, 
         killer = threading.Thread(target=_stop_after_first_window, args=(dut, out, stopped))
         killer.start()
         rc, err, took = _run(["run", "--board", board, "--port", dut.url, "--mode", "performance",
-                              "--min-seconds", "1", "--warmup", "0", "--timeout", "5",
+                              "--min-seconds", "1" if board == "host" else "0.3",
+                              "--warmup", "0", "--timeout", "5",
                               "--out", str(out)], capsys)
         killer.join(timeout=130)
     assert stopped.is_set()

@@ -21,6 +21,8 @@ from tinygen.runner.oracle import Oracle
 from conftest import classifier_bench, model_path, write_ad01_dataset, write_classifier_dataset
 
 BOARDS = ["host", "disco_l475vg_iot01a"]
+# Emulated time runs about ten times slower than real time under QEMU icount.
+WINDOW = {"host": ["--min-seconds", "0.3"], "disco_l475vg_iot01a": ["--min-seconds", "0.05"]}
 
 
 def _results(folder: Path) -> dict:
@@ -47,8 +49,8 @@ def test_performance_ad01_dataset_uses_first_windows(board, firmware, tmp_path, 
                                oracle.input_float_range, seed=5)
     out = tmp_path / "session"
     rc = main(["run", "--board", board, "--build", str(build), "--mode", "performance",
-               "--dataset", str(tmp_path / "data"), "--min-seconds", "0.3",
-               "--min-inferences", "20", "--warmup", "2", "--out", str(out)])
+               "--dataset", str(tmp_path / "data"), "--min-inferences", "20",
+               "--warmup", "2", "--out", str(out)] + WINDOW[board])
     assert rc == 0
     res = _results(out)
     perf = res["performance"]
@@ -57,7 +59,7 @@ def test_performance_ad01_dataset_uses_first_windows(board, firmware, tmp_path, 
     assert [w["stimulus"] for w in perf["windows"]] == [
         "clip_00.bin#0", "clip_01.bin", "clip_02.bin#0", "clip_03.bin", "clip_04.bin#0"]
     for w, name in zip(perf["windows"], sorted(files)[:5]):
-        assert w["count"] >= 20 and w["seconds"] >= 0.3
+        assert w["count"] >= 20 and w["seconds"] >= float(WINDOW[board][1])
         assert w["throughput"] == pytest.approx(w["count"] / ((w["end_us"] - w["start_us"]) / 1e6))
         _assert_matches_oracle(oracle, files[name][1][:2560], w["values"])
     median = statistics.median(w["throughput"] for w in perf["windows"])
@@ -129,7 +131,8 @@ def test_verify_quick_passes(board, firmware, tmp_path, capsys):
     build = firmware(board, "ad01")
     out = tmp_path / "session"
     rc = main(["verify", "--board", board, "--bench", "ad", "--no-build", "--build", str(build),
-               "--model", str(model_path("ad01")), "--quick", "--golden", "3", "--out", str(out)])
+               "--model", str(model_path("ad01")), "--quick", "--golden", "3", "--out", str(out)]
+              + WINDOW[board])
     printed = capsys.readouterr().out
     assert rc == 0, printed
     for name in ("handshake", "protocol conformance", "golden outputs", "latency"):
@@ -137,4 +140,5 @@ def test_verify_quick_passes(board, firmware, tmp_path, capsys):
     res = _results(out)
     assert res["status"] == "passed" and all(c["passed"] for c in res["checks"])
     assert all(g["match"] for g in res["golden"]) and len(res["golden"]) == 3
-    assert "--quick" in (out / "results.txt").read_text() or res["performance"]["short_windows"]
+    assert res["performance"]["short_windows"]
+    assert "not the official 10 s" in printed

@@ -64,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="dataset folder (EEMBC layout) for the accuracy check")
     p.add_argument("--quick", action="store_true",
                    help="short latency windows (1 s, >= 10 inferences) instead of 10 s")
+    p.add_argument("--min-seconds", type=float, default=None, metavar="S",
+                   help="latency: each timed window lasts at least this, DUT time "
+                        "(default 10, or 1 with --quick)")
     p.add_argument("--build", type=Path, metavar="DIR",
                    help="build folder (default build/<board>-<bench>-performance)")
     p.add_argument("--no-build", action="store_true",
@@ -109,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         raise TinygenError(f"model {model} not found; pass --model PATH")
     oracle = Oracle(model, bench)
     cfg = VerifyConfig(golden=args.golden, seed=args.seed, quick=args.quick,
-                       min_seconds=1.0 if args.quick else 10.0, timeout=args.timeout)
+                       min_seconds=args.min_seconds or (1.0 if args.quick else 10.0),
+                       timeout=args.timeout)
+    if cfg.min_seconds <= 0:
+        raise TinygenError("--min-seconds must be > 0")
+    cfg.quick = cfg.quick or cfg.min_seconds < 10.0
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     with SessionRecord(out) as record:
         record.data.update(board=board.name, bench=bench.id, mode="verify", model=str(model),

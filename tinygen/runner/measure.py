@@ -91,15 +91,17 @@ def _calibrate(dut: DutSession, cfg: PerformanceConfig, base_timeout: float) -> 
     """(DUT us per inference, host s per inference) from a short timing run."""
     n = 1
     host_per = base_timeout  # pessimistic until measured
+    # A fraction of the window is enough to size it; short windows stay short.
+    target_us = min(cfg.calibrate_seconds, cfg.min_seconds / 4) * 1e6
     while True:
         result = dut.infer(n, 0, timeout=_infer_timeout(host_per, n, base_timeout))
         if result.elapsed_us is None:
             raise TinygenError("the DUT printed no timestamps: it runs energy-mode firmware; "
                                "build with --mode performance for latency runs")
         host_per = max(result.host_seconds / n, 1e-6)
-        if result.elapsed_us >= cfg.calibrate_seconds * 1e6 or n >= cfg.max_inferences:
+        if result.elapsed_us >= target_us or n >= cfg.max_inferences:
             return max(result.elapsed_us, 1) / n, host_per
-        grow = cfg.calibrate_seconds * 1e6 / max(result.elapsed_us, 1)
+        grow = target_us / max(result.elapsed_us, 1)
         n = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
 
 

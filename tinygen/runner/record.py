@@ -119,7 +119,7 @@ def summary_text(data: dict[str, Any]) -> str:
             out.append(f"Median latency is {perf['latency_ms']:.3f} ms.")
             out.append("-" * 57)
         if perf.get("short_windows"):
-            out.append(f"Note: windows of >= {perf['min_seconds']:g} s (--quick), "
+            out.append(f"Note: shortened windows of >= {perf['min_seconds']:g} s, "
                        "not the official >= 10 s.")
     acc = data.get("accuracy")
     if acc:

@@ -144,7 +144,7 @@ class Verifier:
         median = perf.get("median_throughput")
         if not median:
             raise TinygenError("no window measured")
-        note = f" (--quick: {cfg.min_seconds:g} s windows, not the official 10 s)" if self.cfg.quick else ""
+        note = f" (short windows of {cfg.min_seconds:g} s, not the official 10 s)" if self.cfg.quick else ""
         return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms "
                 f"over {len(perf['windows'])} windows{note}")
 
