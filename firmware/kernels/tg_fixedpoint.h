@@ -35,13 +35,18 @@ static inline int32_t tg_rounding_shift_right(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* x * mult * 2^(shift - 31) with TFLM's two roundings. mult is never
+ * negative (the planner builds it from a positive scale), so the doubling
+ * high multiply cannot saturate, and its nudge-then-truncate rounding is
+ * the same as adding 2^30 and shifting right arithmetically: one 64-bit
+ * multiply-accumulate instead of a branchy sequence. */
 static inline int32_t tg_requantize(int32_t x, int32_t mult, int32_t shift)
 {
-    if (shift > 0) {
-        x = (int32_t)((uint32_t)x << shift);
-        return tg_srdhm(x, mult);
-    }
-    return tg_rounding_shift_right(tg_srdhm(x, mult), -shift);
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
+    const int32_t high = (int32_t)((ab + (int64_t)(1 << 30)) >> 31);
+    return tg_rounding_shift_right(high, right);
 }
 
 static inline int8_t tg_clamp_s8(int32_t v, int32_t lo, int32_t hi)

@@ -86,6 +86,8 @@ def _padding(padding: str, size: int, k: int, stride: int, dilation: int) -> tup
 
 def _multipliers(reals: list[float]) -> tuple[np.ndarray, np.ndarray]:
     pairs = [quantize_multiplier(r) for r in reals]
+    # The C requantization relies on non-negative multipliers.
+    assert all(p[0] >= 0 for p in pairs), reals
     return (np.array([p[0] for p in pairs], dtype=np.int32),
             np.array([p[1] for p in pairs], dtype=np.int32))
 
