@@ -37,16 +37,17 @@ def classifier_bench() -> str:
 
 @pytest.fixture(scope="session")
 def firmware(tmp_path_factory):
-    """build(board, bench) -> build folder, each built once per test session."""
+    """build(board, bench, mode) -> build folder, each built once per test session."""
     from tinygen.port.build import build_firmware
 
-    built: dict[tuple[str, str], Path] = {}
+    built: dict[tuple[str, str, str], Path] = {}
 
-    def build(board: str, bench: str) -> Path:
-        key = (board, bench)
+    def build(board: str, bench: str, mode: str = "performance") -> Path:
+        key = (board, bench, mode)
         if key not in built:
-            out = tmp_path_factory.mktemp(f"build-{board}-{bench}")
-            result = build_firmware(board, bench, model_path=model_path(bench), out_dir=out)
+            out = tmp_path_factory.mktemp(f"build-{board}-{bench}-{mode}")
+            result = build_firmware(board, bench, model_path=model_path(bench), mode=mode,
+                                    out_dir=out)
             built[key] = Path(result.build_dir)
         return built[key]
 

@@ -122,3 +122,45 @@ def test_dut_dies_mid_run_keeps_measured_windows_then_restarts(board, firmware, 
             DutSession(dut.url, timeout=5) as session:
         session.wait_ready(timeout=10)
         assert session.profile()[1] == "ad01"
+
+
+def test_energy_mode_firmware_is_refused_for_latency(firmware, tmp_path, capsys):
+    build = firmware("host", "ad01", "energy")
+    rc, err, took = _run(["run", "--board", "host", "--build", str(build), "--mode",
+                          "performance", "--timeout", "5", "--out", str(tmp_path / "s")], capsys)
+    assert rc == 1 and took < 30
+    assert "energy-mode firmware" in err
+
+
+def test_ctrl_c_keeps_what_was_measured(firmware, tmp_path):
+    """A real SIGINT to a real 'tinygen run' process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    build = firmware("host", "ad01")
+    out = tmp_path / "s"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygen", "run", "--board", "host", "--build", str(build),
+         "--mode", "performance", "--min-seconds", "1", "--warmup", "0", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if _results(out).get("performance", {}).get("windows"):
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    res = _results(out)
+    assert res["status"] == "interrupted"
+    assert 1 <= len(res["performance"]["windows"]) < 5

@@ -142,3 +142,30 @@ def test_verify_quick_passes(board, firmware, tmp_path, capsys):
     assert all(g["match"] for g in res["golden"]) and len(res["golden"]) == 3
     assert res["performance"]["short_windows"]
     assert "not the official 10 s" in printed
+
+
+@pytest.mark.parametrize("labels_right, passes", [(True, True), (False, False)])
+def test_verify_accuracy_check_follows_the_quality_target(labels_right, passes, firmware,
+                                                          tmp_path, capsys):
+    bench_id = classifier_bench()
+    bench = get_bench(bench_id)
+    build = firmware("host", bench_id)
+    oracle = Oracle(model_path(bench_id), bench)
+
+    def label(i, data):
+        predicted = int(np.argmax(oracle.raw_output(data)))
+        return predicted if labels_right else (predicted + 1) % bench.classes
+
+    write_classifier_dataset(tmp_path / "data", bench_id, label, count=6, seed=3)
+    rc = main(["verify", "--board", "host", "--bench", bench_id, "--no-build", "--build",
+               str(build), "--model", str(model_path(bench_id)), "--quick", "--golden", "1",
+               "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "s")]
+              + WINDOW["host"])
+    printed = capsys.readouterr().out
+    assert rc == (0 if passes else 1), printed
+    if passes:
+        assert "PASS  accuracy" in printed and "top-1 100.0% >= target 0.9" in printed
+    else:
+        assert "FAIL  accuracy" in printed and "top-1 0.0% below the target 0.9" in printed
+    res = _results(tmp_path / "s")
+    assert res["accuracy"]["target_met"] is passes

@@ -113,6 +113,7 @@ def summary_text(data: dict[str, Any]) -> str:
             out.append(f"  # Inferences : {w['count']:>12d}")
             out.append(f"  Runtime      : {w['seconds']:>12.3f} sec.")
             out.append(f"  Throughput   : {w['throughput']:>12.3f} inf./sec.")
+            out.append(f"  Latency      : {w['latency_ms']:>12.3f} ms")
         if perf.get("median_throughput"):
             out.append("-" * 57)
             out.append(f"Median throughput is {perf['median_throughput']:.3f} inf./sec.")
