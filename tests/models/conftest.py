@@ -16,12 +16,14 @@ class FileServer:
     """Serves ``files`` (URL path -> bytes); anything else is a 404.
 
     ``truncate`` paths announce their full length but send only half of it
-    and hang up; ``stall`` paths accept the request and never answer.
+    and hang up; ``stall`` paths accept the request and never answer;
+    ``trickle`` paths send 1 KiB every 0.1 s.
     """
 
     files: dict[str, bytes] = field(default_factory=dict)
     truncate: set[str] = field(default_factory=set)
     stall: set[str] = field(default_factory=set)
+    trickle: set[str] = field(default_factory=set)
     base: str = ""
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -42,6 +44,13 @@ def file_server() -> Iterator[FileServer]:
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if self.path in state.trickle:
+                for start in range(0, len(body), 1024):
+                    if state.release.wait(timeout=0.1):
+                        return
+                    self.wfile.write(body[start:start + 1024])
+                    self.wfile.flush()
+                return
             if self.path in state.truncate:
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
@@ -54,7 +63,8 @@ def file_server() -> Iterator[FileServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     state.base = f"http://127.0.0.1:{server.server_address[1]}"
     try:

@@ -173,3 +173,14 @@ def test_output_may_be_a_folder(file_server, tmp_path) -> None:
     assert main(["model", "fetch", "--bench", "ad", "--url", file_server.base,
                  "-o", str(tmp_path)]) == 0
     assert (tmp_path / "ad01_official.tflite").read_bytes() == data
+
+
+def test_trickling_server_hits_the_total_deadline(file_server, tmp_path) -> None:
+    bench = get_bench("ad")
+    path = "/" + bench.official_path
+    file_server.files[path] = b"y" * 200_000
+    file_server.trickle.add(path)
+    with pytest.raises(TinygenError, match="took longer than 0.5 s"):
+        fetch_model(bench, tmp_path / "ad.tflite", base=file_server.base,
+                    timeout_s=5, total_timeout_s=0.5)
+    assert _only(tmp_path) == []

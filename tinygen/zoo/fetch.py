@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Overrides the download base (a mirror, or a local server in tests).
 URL_ENV = "TINYGEN_MODEL_URL"
 DEFAULT_TIMEOUT_S = 30.0
+# A server trickling bytes never trips the per-read timeout; this bounds the whole download.
+DEFAULT_TOTAL_TIMEOUT_S = 600.0
 CHUNK = 64 * 1024
 PROGRESS_EVERY_S = 1.0
 
@@ -64,11 +66,13 @@ def _log_progress(bench: Benchmark, done: int, total: int | None) -> None:
 
 
 def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
-                timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
+                timeout_s: float = DEFAULT_TIMEOUT_S,
+                total_timeout_s: float = DEFAULT_TOTAL_TIMEOUT_S) -> str:
     """Download the official model of ``bench`` to ``dest``; return its sha256.
 
     Raises TinygenError on an unreachable server, an HTTP error, a timeout
-    (``timeout_s`` bounds the connection and every read) or a checksum
+    (``timeout_s`` bounds the connection and every read, ``total_timeout_s``
+    the whole download) or a checksum
     mismatch; in every such case ``dest`` is left untouched.
     """
     url = official_url(bench, base)
@@ -83,15 +87,21 @@ def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
                     length = response.headers.get("Content-Length")
                     total = int(length) if length and length.isdigit() else None
                     done = 0
-                    last_report = time.monotonic()
+                    started = last_report = time.monotonic()
                     while True:
-                        chunk = response.read(CHUNK)
+                        # read1: whatever has arrived, so the deadline is checked often.
+                        chunk = response.read1(CHUNK)
                         if not chunk:
                             break
                         out.write(chunk)
                         digest.update(chunk)
                         done += len(chunk)
                         now = time.monotonic()
+                        if now - started > total_timeout_s:
+                            raise TinygenError(
+                                f"download of {url} took longer than {total_timeout_s:g} s "
+                                f"({done} bytes so far); check the network or use a mirror"
+                            )
                         if now - last_report >= PROGRESS_EVERY_S:
                             _log_progress(bench, done, total)
                             last_report = now
