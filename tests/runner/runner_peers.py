@@ -89,3 +89,13 @@ def hangs_up(peer: Peer, conn) -> None:
     while time.monotonic() < deadline:
         if peer.read_some(conn):
             return
+
+
+def reboots(peer: Peer, conn) -> None:
+    """Answers the first command with a boot banner, as a board that reset would."""
+    deadline = time.monotonic() + 30
+    while not peer.stopped and time.monotonic() < deadline:
+        if b"%" in peer.read_some(conn):
+            conn.sendall(b"m-timestamp-mode-performance\r\nm-init-done\r\nm-ready\r\n")
+            peer.wait(conn)
+            return

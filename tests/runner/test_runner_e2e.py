@@ -169,3 +169,19 @@ def test_verify_accuracy_check_follows_the_quality_target(labels_right, passes, 
         assert "FAIL  accuracy" in printed and "top-1 0.0% below the target 0.9" in printed
     res = _results(tmp_path / "s")
     assert res["accuracy"]["target_met"] is passes
+
+
+def test_reconnecting_to_a_running_dut_without_its_banner(firmware, tmp_path):
+    """The banner went out to an earlier session: wait_ready asks for the name instead."""
+    from tinygen.boards import load_board
+    from tinygen.device.launch import start_dut
+    from tinygen.device.session import DutSession
+
+    build = firmware("host", "ad01")
+    with start_dut(load_board("host"), build, log_path=tmp_path / "dut.log") as dut:
+        with DutSession(dut.url, timeout=5) as first:
+            assert "m-init-done" in first.wait_ready(timeout=10)
+        with DutSession(dut.url, timeout=5) as second:
+            lines = second.wait_ready(timeout=10, quiet=0.3)
+            assert "m-init-done" not in lines and any(ln.startswith("m-name-dut-") for ln in lines)
+            assert second.profile()[1] == "ad01"

@@ -7,11 +7,11 @@ import time
 import pytest
 
 from tinygen.device.session import (
-    DutDisconnected, DutError, DutSession, DutTimeout, parse_results_line,
+    DutDisconnected, DutError, DutReset, DutSession, DutTimeout, parse_infer, parse_results_line,
 )
 from tinygen.errors import TinygenError
 
-from runner_peers import Peer, garbage, hangs_up, silent
+from runner_peers import Peer, garbage, hangs_up, reboots, silent
 
 
 def test_results_line_parses_probabilities():
@@ -84,3 +84,40 @@ def test_dut_hanging_up_is_a_clear_error():
     with Peer(hangs_up) as peer, DutSession(peer.url, timeout=3) as dut:
         with pytest.raises((DutDisconnected, DutTimeout), match="infer 5 1"):
             dut.infer(5, 1)
+
+
+GOOD_INFER = ["m-warmup-start-2", "m-warmup-done", "m-infer-start-5", "m-lap-us-1000",
+              "m-lap-us-51000", "m-infer-done", "m-results-[0.5,0.25]"]
+
+
+def test_infer_output_parses_window_and_results():
+    r = parse_infer(GOOD_INFER, 5, 2)
+    assert (r.start_us, r.end_us, r.elapsed_us, r.values) == (1000, 51000, 50000, [0.5, 0.25])
+    assert r.throughput == pytest.approx(5 / 0.05)
+
+
+def test_infer_output_in_energy_mode_has_no_timestamps():
+    r = parse_infer([ln for ln in GOOD_INFER if "lap" not in ln], 5, 2)
+    assert r.elapsed_us is None and r.throughput is None and r.values == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda ls: [ln for ln in ls if ln != "m-infer-done"], "m-infer-start and m-infer-done"),
+    (lambda ls: [ln for ln in ls if ln != "m-infer-start-5"], "m-infer-start and m-infer-done"),
+    (lambda ls: [ln.replace("start-5", "start-4") for ln in ls], "announced"),
+    (lambda ls: [ln for ln in ls if ln != "m-lap-us-51000"], "printed 1 timestamps"),
+    (lambda ls: [ln.replace("51000", "999") for ln in ls], "clock ran backwards"),
+    (lambda ls: [ln for ln in ls if not ln.startswith("m-results")], "0 results lines"),
+    (lambda ls: ls + ["m-results-[0.1,0.2]"], "2 results lines"),
+    (lambda ls: [ln.replace("0.25]", "0.25") for ln in ls], "malformed results line"),
+])
+def test_infer_output_is_checked_strictly(edit, message):
+    with pytest.raises(DutError, match=message):
+        parse_infer(edit(list(GOOD_INFER)), 5, 2)
+
+
+def test_dut_that_reboots_mid_command_is_reported_as_a_reset():
+    with Peer(reboots) as peer, DutSession(peer.url, timeout=3) as dut:
+        with pytest.raises(DutReset, match="the DUT restarted during 'infer 10 1'") as info:
+            dut.infer(10, 1)
+        assert info.value.lines == ["m-timestamp-mode-performance"]

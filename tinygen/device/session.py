@@ -146,6 +146,28 @@ def find_results(lines: list[str], command: str) -> list[float]:
     return parse_results_line(found[0])
 
 
+def parse_infer(lines: list[str], count: int, warmup: int) -> InferResult:
+    """Timestamps and results of what ``infer N W`` printed, checked strictly."""
+    text = f"infer {count} {warmup}"
+    start_idx = next((i for i, ln in enumerate(lines) if ln.startswith("m-infer-start")), None)
+    if start_idx is None or "m-infer-done" not in lines[start_idx:]:
+        raise DutError(f"'{text}' did not print m-infer-start and m-infer-done "
+                       f"(got {_tail(lines)})", text, lines)
+    if lines[start_idx] != f"m-infer-start-{count}":
+        raise DutError(f"'{text}' announced {lines[start_idx]!r}", text, lines)
+    done_idx = lines.index("m-infer-done", start_idx)
+    stamps = [int(m.group(1)) for m in (_LAP.match(ln) for ln in lines[start_idx:done_idx]) if m]
+    if len(stamps) not in (0, 2):
+        raise DutError(f"'{text}' printed {len(stamps)} timestamps in its timed window, "
+                       "expected 2 (performance mode) or 0 (energy mode)", text, lines)
+    start_us, end_us = (stamps[0], stamps[1]) if stamps else (None, None)
+    if start_us is not None and end_us < start_us:
+        raise DutError(f"'{text}': the DUT's clock ran backwards ({start_us} -> {end_us} us)",
+                       text, lines)
+    values = find_results(lines[done_idx:], text)
+    return InferResult(count, warmup, start_us, end_us, values, lines)
+
+
 class DutSession:
     """A protocol session over a pyserial URL; use it as a context manager.
 
@@ -420,22 +442,9 @@ class DutSession:
         text = f"infer {count} {warmup}"
         started = time.monotonic()
         lines = self.command(text, timeout)
-        host_seconds = time.monotonic() - started
-        start_idx = next((i for i, ln in enumerate(lines) if ln.startswith("m-infer-start")), None)
-        if start_idx is None or "m-infer-done" not in lines[start_idx:]:
-            raise DutError(f"'{text}' did not print m-infer-start and m-infer-done "
-                           f"(got {_tail(lines)})", text, lines)
-        done_idx = lines.index("m-infer-done", start_idx)
-        stamps = [int(m.group(1)) for m in (_LAP.match(ln) for ln in lines[start_idx:done_idx]) if m]
-        if len(stamps) not in (0, 2):
-            raise DutError(f"'{text}' printed {len(stamps)} timestamps in its timed window, "
-                           "expected 2 (performance mode) or 0 (energy mode)", text, lines)
-        start_us, end_us = (stamps[0], stamps[1]) if stamps else (None, None)
-        if start_us is not None and end_us < start_us:
-            raise DutError(f"'{text}': the DUT's clock ran backwards ({start_us} -> {end_us} us)",
-                           text, lines)
-        values = find_results(lines[done_idx:], text)
-        return InferResult(count, warmup, start_us, end_us, values, lines, host_seconds)
+        result = parse_infer(lines, count, warmup)
+        result.host_seconds = time.monotonic() - started
+        return result
 
     def results(self, timeout: float | None = None) -> list[float]:
         lines = self.command("results", timeout)
