@@ -1,0 +1,116 @@
+"""Firmware size and speed per benchmark and board.
+
+For every benchmark and board: build the real firmware (tinygen's port,
+compiled model, harness, platform code), report flash and RAM bytes from
+the size report, and on the emulated boards run `infer N 0` under QEMU with
+-icount shift=S. The DUT's own m-lap-us stamps around the N inferences give
+virtual time; with shift=S one instruction is 2**S ns, so
+
+    instructions per inference = (t_end - t_start) [us] * 1000 / 2**S / N
+
+(The SysTick interrupt adds about 20 instructions per emulated millisecond,
+under 0.01 %.) Instructions per MAC divides by TG_MODEL_MACS from the
+generated model.h. Real-board time is estimated as instructions / clock,
+i.e. one instruction per cycle, which ignores flash wait states and stalls.
+Boards without an emulator (nucleo_l4r5zi) get sizes only.
+
+    .venv/bin/python benchmarks/firmware_size_speed.py
+    .venv/bin/python benchmarks/firmware_size_speed.py --benches ad,ic --inferences 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.benches import INPUT_FLOAT32_QUANTIZE, get_bench
+from tinygen.boards import load_board
+from tinygen.device.launch import start_dut
+from tinygen.device.session import DutSession
+from tinygen.paths import models_dir
+from tinygen.port.build import build_firmware
+
+DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "nucleo_l4r5zi")
+DEFAULT_BENCHES = ("kws", "vww", "ic", "ad")
+
+
+def stimulus(bench, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    if bench.input_format == INPUT_FLOAT32_QUANTIZE:
+        return rng.uniform(-2.0, 2.0, bench.input_elements).astype("<f4").tobytes()
+    return rng.integers(0, 256, bench.input_bytes, dtype=np.uint8).tobytes()
+
+
+def measure(board, build_dir: Path, bench, inferences: int) -> float:
+    """Instructions per inference from the DUT's own timestamps."""
+    with start_dut(board, build_dir) as dut, DutSession(dut.url, timeout=600) as session:
+        session.wait_ready(timeout=60)
+        session.load(stimulus(bench, 1))
+        session.infer(1, 0)  # first run: caches nothing, but checks it works
+        result = session.infer(inferences, 0)
+    ns = (result.end_us - result.start_us) * 1000
+    return ns / (2 ** board.emulator.icount_shift) / inferences
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--boards", default=",".join(DEFAULT_BOARDS))
+    parser.add_argument("--benches", default=",".join(DEFAULT_BENCHES))
+    parser.add_argument("--inferences", type=int, default=10, help="N in 'infer N 0'")
+    parser.add_argument("--out", type=Path, help="build folders (default: a temporary folder)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tinygen-size-speed-") as tmp:
+        root = args.out or Path(tmp)
+        for board_name in args.boards.split(","):
+            board = load_board(board_name)
+            for bench_name in args.benches.split(","):
+                bench = get_bench(bench_name)
+                out = root / f"{board.name}-{bench.id}"
+                built = build_firmware(board, bench, model_path=models_dir() / f"{bench.id}.tflite",
+                                       out_dir=out)
+                macs = int(str(built.port.model_macros.get("TG_MODEL_MACS", "0")).rstrip("uUlL") or 0)
+                parts = built.size.parts
+                code = sum(parts.get(p, {}).get("flash", 0)
+                           for p in ("harness", "kernels", "platform", "libc"))
+                row = {"board": board.name, "bench": bench.id,
+                       "flash": built.size.flash_bytes, "ram": built.size.ram_bytes,
+                       "weights": parts.get("weights", {}).get("flash", 0), "code": code,
+                       "arena": parts.get("arena", {}).get("ram", 0), "macs": macs,
+                       "instructions": None}
+                if board.is_emulated:
+                    row["instructions"] = measure(board, out, bench, args.inferences)
+                rows.append(row)
+                print_row(row, board.clock_hz, header=len(rows) == 1)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+def print_row(row: dict, clock_hz: int, header: bool) -> None:
+    if header:
+        print(f"{'board':22} {'bench':6} {'flash B':>9} {'ram B':>8} {'weights':>8} {'code':>7} "
+              f"{'arena':>7} {'MACs':>10} {'instr/inf':>12} {'instr/MAC':>9} {'ms@clock':>9}")
+    instr = row["instructions"]
+    if instr is None:
+        speed = f"{'-':>12} {'-':>9} {'-':>9}"
+    else:
+        per_mac = instr / row["macs"] if row["macs"] else float("nan")
+        speed = f"{instr:12,.0f} {per_mac:9.2f} {instr / clock_hz * 1000:9.2f}"
+    print(f"{row['board']:22} {row['bench']:6} {row['flash']:9,d} {row['ram']:8,d} "
+          f"{row['weights']:8,d} {row['code']:7,d} {row['arena']:7,d} {row['macs']:10,d} {speed}",
+          flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
