@@ -39,7 +39,8 @@ def conv_specs(draw, depthwise: bool):
     lo, hi = draw(input_range())
     spec = dict(op="dwconv" if depthwise else "conv", shape=(h, w, c), kernel=(kh, kw),
                 stride=stride, dilation=dilation, padding=padding, act=draw(acts),
-                lo=lo, hi=hi, seed=draw(seeds), wscale=draw(st.sampled_from([0.05, 0.3, 1.0])))
+                lo=lo, hi=hi, seed=draw(seeds), wscale=draw(st.sampled_from([0.05, 0.3, 1.0])),
+                per_tensor=draw(st.booleans()))
     if depthwise:
         spec["dm"] = draw(st.integers(1, 3))
     else:
@@ -52,7 +53,7 @@ def fc_specs(draw):
     lo, hi = draw(input_range())
     return dict(op="fc", shape=(draw(st.integers(1, 48)),), units=draw(st.integers(1, 19)),
                 act=draw(acts), lo=lo, hi=hi, seed=draw(seeds),
-                wscale=draw(st.sampled_from([0.05, 0.3, 1.0])))
+                wscale=draw(st.sampled_from([0.05, 0.3, 1.0])), per_tensor=draw(st.booleans()))
 
 
 @st.composite

@@ -35,7 +35,8 @@ def randomize_weights(model, rng: np.random.Generator, scale: float = 0.3) -> No
 
 
 def convert(model, input_low: float, input_high: float, seed: int, *,
-            int8_io: bool = True, quantize: bool = True, int16: bool = False) -> bytes:
+            int8_io: bool = True, quantize: bool = True, int16: bool = False,
+            per_tensor: bool = False) -> bytes:
     tf = _tf()
     shape = [1, *model.inputs[0].shape[1:]]
     rng = np.random.default_rng(seed)
@@ -53,6 +54,9 @@ def convert(model, input_low: float, input_high: float, seed: int, *,
                 tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         else:
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if per_tensor:
+            # One weight scale per tensor instead of per output channel.
+            conv._experimental_disable_per_channel = True
         if int8_io and not int16:
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
@@ -190,7 +194,7 @@ class ModelCache:
         def build() -> bytes:
             _keras().utils.set_random_seed(spec["seed"])
             model, lo, hi = single_op(spec)
-            return convert(model, lo, hi, spec["seed"])
+            return convert(model, lo, hi, spec["seed"], per_tensor=spec.get("per_tensor", False))
         return self.get(repr(sorted(spec.items())), build)
 
     def whole(self, name: str, *, seed: int = 1, float_io: bool = False) -> Path:
