@@ -255,7 +255,7 @@ static void ee_cmd_db(char **tokens, size_t count)
     } else if (count == 2u && !ee_equals(tokens[1], "load")) {
         ee_db_append(tokens[1]);
     } else {
-        th_printf("e-[db needs one of: load N, print, HEX]\r\n");
+        th_printf("e-[db needs one of: db load N, db print, db HEX]\r\n");
     }
 }
 
@@ -350,7 +350,9 @@ void ee_serial_callback(char c)
         return;
     }
     if (ee.line_len < EE_CMD_SIZE) {
-        ee.line[ee.line_len++] = c;
+        /* A NUL would silently end the command early; keep it visible as
+         * a non-printable byte so the command is reported as garbage. */
+        ee.line[ee.line_len++] = c == '\0' ? '\x7f' : c;
     } else {
         ee.line_overflow = 1;
     }

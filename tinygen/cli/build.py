@@ -1,0 +1,86 @@
+"""tinygen build: generate the port for a board and benchmark and build it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from tinygen.benches import bench_names
+from tinygen.port.generate import MODES
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Build the MLPerf Tiny firmware for one board and benchmark.
+
+tinygen compiles the model (.tflite, int8) into C, renders the port for the
+board (the benchmark's submitter-implemented API: input conversion, results,
+timestamps, console) and builds it together with tinygen's benchmark harness
+and the board's platform code:
+
+  MCU boards   arm-none-eabi-gcc, flags from the board's core (-mcpu, -mthumb,
+               hard float when it has an FPU), --gc-sections, newlib-nano;
+               outputs firmware.elf/.bin/.hex and firmware.map
+  host         the machine's cc; outputs a native executable that speaks the
+               protocol on a pseudo-terminal (it prints TG_PTY=/dev/pts/N)
+
+The build directory (default build/<board>-<bench id>-<mode>/) holds the
+generated C in src/, an SConstruct (rebuild by hand with
+'python -m SCons -C DIR'), build.json (what was built from what) and
+size.json. A size table shows flash and RAM by section and by part
+(weights, arena, db buffer, harness, kernels, platform, libc, stack).
+
+modes:
+  performance  timestamps are printed (m-lap-us-N) at the board's usual baud
+  energy       timestamps are GPIO falling edges, console at the energy
+               baud (9600 through the EEMBC interface board)
+
+examples:
+  tinygen build --board nucleo_l4r5zi --bench vww
+  tinygen build --board host --bench ic --model my_resnet.tflite --opt Os
+  tinygen build --board disco_l475vg_iot01a --bench kws --mode energy --out /tmp/kws
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "build",
+        help="generate and build the benchmark firmware for a board",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--board", required=True, metavar="BOARD",
+                   help="board name (see 'tinygen boards') or path of a board YAML")
+    p.add_argument("--bench", required=True, metavar="BENCH",
+                   help="benchmark: " + ", ".join(bench_names()) + " (decides the input "
+                        "conversion, the results format and the model id the DUT reports)")
+    p.add_argument("--model", type=Path, metavar="PATH",
+                   help="int8 .tflite to build instead of the committed models/<bench id>.tflite")
+    p.add_argument("--mode", choices=MODES, default="performance",
+                   help="timestamp mode (default: performance)")
+    p.add_argument("--opt", choices=("O2", "Os", "O3"), default="O2",
+                   help="compiler optimization (default: O2; Os for a smaller image)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="build directory (default: build/<board>-<bench id>-<mode>)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="parallel compile jobs (default: the number of CPUs)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinygen.port.build import build_firmware
+
+    log.info("building %s for %s (%s mode, -%s)", args.bench, args.board, args.mode, args.opt)
+    result = build_firmware(args.board, args.bench, model_path=args.model, mode=args.mode,
+                            opt=args.opt, out_dir=args.out, jobs=args.jobs)
+    port = result.port
+    print(f"built {port.bench.id} for {port.board.name} ({port.mode} mode, -{port.opt}) "
+          f"from {port.model_path}")
+    if port.placement is not None:
+        print(f"RAM placement: {port.placement.describe()}")
+    for name, path in result.paths().items():
+        print(f"  {name:<10} {path}")
+    print()
+    print(result.size.table())
+    return 0

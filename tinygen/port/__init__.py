@@ -1,0 +1,1 @@
+"""Firmware images: port sources generated per board and bench, and the build."""

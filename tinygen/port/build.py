@@ -1,0 +1,125 @@
+"""Build a firmware image: generate the port, run SCons, report the size.
+
+``build_firmware`` is what ``tinygen build`` and the tests call. The build
+runs ``python -m SCons`` from this interpreter (SCons is a dependency),
+with arm-none-eabi-gcc for MCU boards or the host's ``cc`` for the host
+board, and writes ``size.json`` next to the image.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.benches import Benchmark
+from tinygen.boards import Board
+from tinygen.errors import TinygenError
+from tinygen.port.generate import GeneratedPort, generate_port
+from tinygen.port.size import SizeReport, size_report
+from tinygen.toolchain import require_tool
+
+log = logging.getLogger(__name__)
+
+BUILD_TIMEOUT_S = 900
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+_NO_FIT = re.compile(r"section [`'](\S+)' will not fit in region [`'](\w+)'")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    port: GeneratedPort
+    build_dir: Path
+    image: Path               # firmware.elf (MCU) or the firmware executable (host)
+    elf: Path | None
+    bin: Path | None
+    hex: Path | None
+    map: Path
+    executable: Path | None
+    size: SizeReport
+    size_json: Path
+    log: Path
+
+    def paths(self) -> dict[str, Path]:
+        named = {"elf": self.elf, "bin": self.bin, "hex": self.hex, "map": self.map,
+                 "executable": self.executable, "size": self.size_json, "log": self.log}
+        return {k: v for k, v in named.items() if v is not None}
+
+
+def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
+    overflows = _OVERFLOW.findall(output)
+    if overflows:
+        what = ", ".join(f"{region} by {int(n)} bytes" for region, n in overflows)
+        return TinygenError(
+            f"the firmware does not fit on {port.board.name}: {what}; use a smaller model, "
+            f"--opt Os, or a board with more memory (details in {log_path})"
+        )
+    no_fit = _NO_FIT.findall(output)
+    if no_fit:
+        section, region = no_fit[0]
+        return TinygenError(f"section {section} does not fit in {region} on {port.board.name}; "
+                            f"use a smaller model or a larger board (details in {log_path})")
+    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    first = errors[0].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
+    return TinygenError(f"firmware build failed: {first[:300]}; see {log_path}")
+
+
+def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUILD_TIMEOUT_S) -> Path:
+    """Run the generated SConstruct; the log goes to build.log."""
+    require_tool(port.toolchain.cc)
+    if port.toolchain.objcopy:
+        require_tool(port.toolchain.objcopy)
+    jobs = jobs or os.cpu_count() or 1
+    cmd = [sys.executable, "-m", "SCons", "-Q", f"-j{jobs}", "-C", str(port.build_dir)]
+    log_path = port.build_dir / "build.log"
+    log.info("building in %s", port.build_dir)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise TinygenError(f"the build did not finish within {timeout:g} s; see {log_path} "
+                           "and rerun with -v") from exc
+    output = done.stdout + done.stderr
+    log_path.write_text(output)
+    if done.returncode != 0:
+        if "No module named SCons" in output:
+            raise TinygenError("SCons is not installed in this Python; pip install scons "
+                               "(or run 'bash scripts/setup.sh')")
+        raise _failure(output, port, log_path)
+    for line in done.stdout.splitlines():
+        log.debug("%s", line)
+    return log_path
+
+
+def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
+                   mode: str = "performance", opt: str = "O2",
+                   out_dir: Path | str | None = None, jobs: int | None = None) -> BuildResult:
+    """Generate, compile and link one firmware image, and measure it."""
+    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir)
+    log_path = run_scons(port, jobs=jobs)
+    d = port.build_dir
+    map_path = d / "firmware.map"
+    if port.is_host:
+        image = d / "firmware"
+        objdump = require_tool("objdump")
+        report = size_report(image, map_path, objdump)
+        elf = bin_path = hex_path = None
+        executable = image
+    else:
+        image = d / "firmware.elf"
+        objdump = require_tool("arm-none-eabi-objdump")
+        report = size_report(image, map_path, objdump,
+                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes)
+        elf, bin_path, hex_path, executable = image, d / "firmware.bin", d / "firmware.hex", None
+    size_json = d / "size.json"
+    size_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    manifest = json.loads(port.manifest.read_text())
+    manifest["size"] = {"flash_bytes": report.flash_bytes, "ram_bytes": report.ram_bytes}
+    port.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+    return BuildResult(port=port, build_dir=d, image=image, elf=elf, bin=bin_path, hex=hex_path,
+                       map=map_path, executable=executable, size=report, size_json=size_json,
+                       log=log_path)

@@ -1,0 +1,280 @@
+"""Generate a port: the build directory for one board, benchmark and mode.
+
+Layout written (see the firmware contract):
+
+    <build dir>/src/          model.c/.h (compiler), submitter_implemented.c/.h,
+                              tg_board.h, linker.ld (ARM boards)
+    <build dir>/SConstruct    compiles the generated C plus the hand-written C
+                              in firmware/, referenced by absolute path (not
+                              copied), so a fix there needs no regeneration
+    <build dir>/build.json    manifest: board, bench, mode, opt, model + sha256,
+                              tool versions, sources, flags, outputs
+
+Every ``templates/port/*.j2`` is rendered into ``src/`` (names lose ``.j2``;
+``arm_*`` templates are for MCU boards only and lose the prefix, so
+``arm_linker.ld.j2`` becomes ``linker.ld``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from tinygen import __version__
+from tinygen.benches import Benchmark, INPUT_FLOAT32_QUANTIZE, get_bench
+from tinygen.boards import Board, load_board
+from tinygen.errors import TinygenError
+from tinygen.paths import firmware_dir, project_root, templates_dir
+
+log = logging.getLogger(__name__)
+
+MODES = ("performance", "energy")
+OPTS = ("O2", "Os", "O3", "O1", "O0")
+# Main stack: the harness needs little; the generated kernels keep their
+# scratch in the arena, not on the stack.
+STACK_BYTES = 4096
+
+ARM_FPU_FLAGS = {
+    "none": ["-mfloat-abi=soft"],
+    "fpv4-sp-d16": ["-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "fpv5-sp-d16": ["-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"],
+    "fpv5-d16": ["-mfloat-abi=hard", "-mfpu=fpv5-d16"],
+}
+WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
+_DEFINE = re.compile(r"^\s*#define\s+(TG_MODEL_\w+)\s+(\S+)", re.M)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """The compiler and the flags for one board."""
+
+    cc: str
+    objcopy: str | None
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...]
+    libs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GeneratedPort:
+    board: Board
+    bench: Benchmark
+    mode: str
+    opt: str
+    model_path: Path
+    build_dir: Path
+    src_dir: Path
+    sources: tuple[Path, ...]          # every C file the build compiles
+    include_dirs: tuple[Path, ...]
+    toolchain: Toolchain
+    model: object                      # tinygen.codegen.ModelSources
+    model_macros: dict
+    placement: object | None           # tinygen.port.memory.Placement on MCU boards
+    sconstruct: Path
+    manifest: Path
+
+    @property
+    def is_host(self) -> bool:
+        return self.board.is_host
+
+
+def default_build_dir(board: Board, bench: Benchmark, mode: str) -> Path:
+    return project_root() / "build" / f"{board.name}-{bench.id}-{mode}"
+
+
+def toolchain_for(board: Board, opt: str) -> Toolchain:
+    common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS]
+    if board.is_host:
+        return Toolchain(
+            cc="cc", objcopy=None,
+            cflags=tuple(common),
+            ldflags=("-Wl,--gc-sections",),
+            libs=("m",),
+        )
+    if board.fpu not in ARM_FPU_FLAGS:
+        raise TinygenError(f"board {board.name}: fpu '{board.fpu}' has no ARM compiler flags; "
+                           f"use one of {', '.join(ARM_FPU_FLAGS)}")
+    arch = [f"-mcpu={board.cpu}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    return Toolchain(
+        cc="arm-none-eabi-gcc", objcopy="arm-none-eabi-objcopy",
+        cflags=tuple(arch + common + ["-fno-common"]),
+        ldflags=tuple(arch + ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
+                              "-Wl,--gc-sections", "-T", "src/linker.ld"]),
+        libs=("m",),
+    )
+
+
+def model_macros(model_h: Path) -> dict[str, str]:
+    """The TG_MODEL_* defines of a generated model.h."""
+    return dict(_DEFINE.findall(model_h.read_text()))
+
+
+def _int_macro(macros: dict[str, str], name: str, where: Path) -> int:
+    try:
+        return int(macros[name].rstrip("uUlL"), 0)
+    except (KeyError, ValueError) as exc:
+        raise TinygenError(f"{where} lacks a numeric {name}; regenerate it with the current compiler") from exc
+
+
+def check_model_fits_bench(bench: Benchmark, macros: dict[str, str], model_h: Path) -> None:
+    elements = _int_macro(macros, "TG_MODEL_INPUT_ELEMENTS", model_h)
+    per_element = 4 if bench.input_format == INPUT_FLOAT32_QUANTIZE else 1
+    if elements * per_element != bench.input_bytes:
+        raise TinygenError(
+            f"the model's input has {elements} elements but {bench.id} sends {bench.input_bytes} bytes "
+            f"({bench.input_bytes // per_element} elements); pass a model made for {bench.id} "
+            f"(input shape {list(bench.input_shape)}) or the matching --bench"
+        )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tool_version(cmd: str) -> str:
+    try:
+        out = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    lines = (out.stdout or out.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _kernel_sources(model) -> list[Path]:
+    return [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
+            for k in model.kernel_sources]
+
+
+def _attribute_define(name: str, section: str | None) -> str:
+    """A -D flag that survives the shell SCons runs commands through."""
+    value = f'__attribute__((section("{section}")))' if section else ""
+    return shlex.quote(f"-D{name}={value}")
+
+
+def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
+                  mode: str = "performance", opt: str = "O2",
+                  out_dir: Path | str | None = None) -> GeneratedPort:
+    """Write the build directory for one board, benchmark and mode."""
+    board = load_board(board) if isinstance(board, str) else board
+    bench = get_bench(bench) if isinstance(bench, str) else bench
+    if mode not in MODES:
+        raise TinygenError(f"unknown mode '{mode}'; use performance or energy")
+    if opt.lstrip("-") not in OPTS:
+        raise TinygenError(f"unknown optimization '{opt}'; use one of {', '.join(OPTS)}")
+    opt = opt.lstrip("-")
+    model_path = Path(model_path) if model_path else bench.model_path
+    if not model_path.is_file():
+        raise TinygenError(
+            f"model {model_path} not found; pass --model PATH to an int8 .tflite for {bench.id}"
+            + ("" if model_path != bench.model_path else " (or build the committed models first)")
+        )
+    build_dir = Path(out_dir) if out_dir else default_build_dir(board, bench, mode)
+    build_dir = build_dir.resolve()
+    src_dir = build_dir / "src"
+    src_dir.mkdir(parents=True, exist_ok=True)
+    for stale in src_dir.iterdir():
+        if stale.is_file():
+            stale.unlink()
+
+    from tinygen.codegen import generate_model_sources
+
+    log.info("compiling %s into C", model_path)
+    model = generate_model_sources(model_path, src_dir)
+    model_h = src_dir / "model.h"
+    macros = model_macros(model_h)
+    check_model_fits_bench(bench, macros, model_h)
+    arena_bytes = _int_macro(macros, "TG_MODEL_ARENA_BYTES", model_h)
+
+    placement = None
+    if not board.is_host:
+        from tinygen.port.memory import plan_placement
+        placement = plan_placement(board, arena_bytes, bench.input_bytes, STACK_BYTES)
+        log.info("RAM placement: %s", placement.describe())
+
+    baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance
+    context = {"board": board, "bench": bench, "mode": mode, "baud": baud, "model": model,
+               "placement": placement, "version": __version__}
+    env = _environment()
+    for template in sorted((templates_dir() / "port").glob("*.j2")):
+        name = template.name[:-3]
+        if name.startswith("arm_"):
+            if board.is_host:
+                continue
+            name = name[4:]
+        text = env.get_template(f"port/{template.name}").render(**context)
+        (src_dir / name).write_text(text)
+
+    fw = firmware_dir()
+    family_dir = fw / "platform" / board.family
+    sources = sorted((fw / "harness").glob("*.c")) + sorted(family_dir.glob("*.c"))
+    if not board.is_host:
+        sources += sorted((fw / "platform" / "common").glob("*.c"))
+    sources += sorted(src_dir.glob("*.c")) + _kernel_sources(model)
+    includes = [src_dir, fw / "harness", fw / "platform", family_dir, fw / "kernels"]
+    if not board.is_host:
+        includes.append(fw / "platform" / "common")
+
+    toolchain = toolchain_for(board, opt)
+    defines = [] if board.is_host else [
+        _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
+        _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),
+    ]
+    objects = []
+    for source in sources:
+        if source.parent == src_dir:
+            rel = Path("obj/src") / source.name
+        else:
+            rel = Path("obj") / source.relative_to(fw)
+        objects.append((str(rel.with_suffix(".o")), str(source)))
+
+    outputs = {"executable": "firmware"} if board.is_host else {
+        "elf": "firmware.elf", "bin": "firmware.bin", "hex": "firmware.hex", "map": "firmware.map"}
+    if board.is_host:
+        outputs["map"] = "firmware.map"
+    sconstruct = build_dir / "SConstruct"
+    sconstruct.write_text(env.get_template("port/build/SConstruct.j2").render(
+        board=board, bench=bench, mode=mode, opt=opt, toolchain=toolchain,
+        cflags=list(toolchain.cflags) + defines, includes=[str(i) for i in includes],
+        objects=objects, outputs=outputs, version=__version__,
+    ))
+    manifest = build_dir / "build.json"
+    manifest.write_text(json.dumps({
+        "tinygen": __version__,
+        "board": board.name,
+        "bench": bench.id,
+        "mode": mode,
+        "opt": opt,
+        "baud": baud,
+        "model": {"path": str(model_path.resolve()), "sha256": _sha256(model_path),
+                  "macros": macros},
+        "placement": placement.describe() if placement else None,
+        "tools": {toolchain.cc: _tool_version(toolchain.cc)},
+        "cflags": list(toolchain.cflags) + defines,
+        "ldflags": list(toolchain.ldflags),
+        "sources": [str(s) for s in sources],
+        "outputs": outputs,
+    }, indent=2) + "\n")
+    return GeneratedPort(
+        board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,
+        build_dir=build_dir, src_dir=src_dir, sources=tuple(sources),
+        include_dirs=tuple(includes), toolchain=toolchain, model=model, model_macros=macros,
+        placement=placement, sconstruct=sconstruct, manifest=manifest,
+    )
