@@ -99,3 +99,24 @@ def test_bad_input_gets_an_error_and_the_dut_keeps_answering(board_name, builds)
                 dut_io.command(bad)
             assert any(line.startswith("e-") for line in err.value.lines), (bad, err.value.lines)
         assert board.name in dut_io.name()
+
+
+def test_energy_mode_firmware_on_disco_prints_no_timestamps_and_matches_tflm(tmp_path):
+    """Energy mode: GPIO timestamps instead of m-lap-us lines, console at the
+    energy baud (QEMU's USART ignores the rate), same results."""
+    bench = next(b for b in BENCHMARKS if b.id == "ad01")
+    board = load_board("disco_l475vg_iot01a")
+    build_firmware(board, bench, model_path=model_path(bench), mode="energy", out_dir=tmp_path)
+    header = (tmp_path / "src" / "tg_board.h").read_text()
+    assert f"#define TG_CONSOLE_BAUD {board.console.baud_energy}u" in header
+    oracle = Oracle(model_path(bench), bench)
+    data = stimulus(oracle, seed=7)
+    with start_dut(board, tmp_path) as dut, DutSession(dut.url, timeout=COMMAND_TIMEOUT_S) as dut_io:
+        banner = dut_io.wait_ready(timeout=COMMAND_TIMEOUT_S)
+        assert "m-timestamp-mode-energy" in banner
+        assert not any(line.startswith("m-lap-us") for line in dut_io.command("timestamp"))
+        dut_io.load(data)
+        result = dut_io.infer(1, 0)
+        assert result.start_us is None and result.end_us is None
+        problem = compare(oracle, data, result.lines, result.values)
+        assert problem is None, problem

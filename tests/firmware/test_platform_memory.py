@@ -3,10 +3,13 @@ real cross compiler and linker (no emulator needed)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from platform_support import build_fixture, have_arm_gcc, render_port_headers, symbol_address
 from tinygen.benches import get_bench
@@ -144,3 +147,38 @@ def test_linker_reports_a_block_larger_than_planned(tmp_path):
                          planned_buffer_bytes=get_bench("vww").input_bytes)
     assert done.returncode != 0
     assert re.search(r"overflowed by \d+ bytes|will not fit in region", done.stderr), done.stderr
+
+
+@functools.lru_cache(maxsize=1)
+def disco_board():
+    return load_board(DISCO)
+
+
+region_sizes = st.lists(st.integers(1, 256 * 1024), min_size=1, max_size=3)
+block_size = st.integers(0, 300 * 1024)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=region_sizes, arena=block_size, buffer=block_size,
+       stack=st.integers(0, 16 * 1024), data=st.integers(0, 16 * 1024))
+def test_placement_fits_every_region_or_names_a_real_overflow(sizes, arena, buffer, stack, data):
+    board = disco_board()
+    flash = board.regions("flash")
+    ram = tuple(MemoryRegion(f"RAM{i}", "ram", 0x20000000 + i * 0x1000000, s)
+                for i, s in enumerate(sizes))
+    board = replace(board, memory=flash + ram)
+    try:
+        placement = plan_placement(board, arena, buffer, stack, data_bytes=data)
+    except TinygenError as exc:
+        overflow = int(re.search(r"by (\d+) bytes", str(exc)).group(1))
+        needed = arena + buffer + stack + data
+        assert overflow > 0
+        assert overflow >= needed - sum(sizes)
+        # No single block may go anywhere bigger than the largest region.
+        largest = max(sizes)
+        assert overflow >= max(arena, buffer, stack, data) - largest
+        return
+    for region in ram:
+        assert placement.planned_bytes(region.name) <= region.size
+    # Shrinking a block never breaks a plan that fits.
+    plan_placement(board, arena // 2, buffer // 2, stack, data_bytes=data)

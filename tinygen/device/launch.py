@@ -22,12 +22,15 @@ receives the banner.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +152,24 @@ def qemu_command(qemu: str, board: Board, elf: Path, port: int) -> list[str]:
     ]
 
 
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): get SIGTERM when the parent dies, so a
+    crashed test or runner never leaves QEMU waiting for a client forever."""
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "wb") as sink:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -196,9 +217,7 @@ def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float) -
         port = _free_port()
         command = qemu_command(qemu, board, elf, port)
         log.debug("starting %s", " ".join(command))
-        with open(log_path, "wb") as sink:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+        process = _spawn(command, log_path)
         dut = RunningDut(board, f"socket://127.0.0.1:{port}", process, log_path, command)
         try:
             found = _wait_for(process, log_path, _LISTENING, timeout)
@@ -223,9 +242,7 @@ def _start_host(board: Board, build_dir: Path, log_path: Path, timeout: float) -
         raise TinygenError(f"no firmware executable in {build_dir}; run 'tinygen build "
                            f"--board {board.name} --bench B' first (or pass the right --build)")
     command = [str(exe)]
-    with open(log_path, "wb") as sink:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+    process = _spawn(command, log_path)
     dut = RunningDut(board, "", process, log_path, command)
     try:
         found = _wait_for(process, log_path, _PTY_LINE, timeout)
