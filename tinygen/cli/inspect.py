@@ -63,7 +63,8 @@ def describe(path: Path, keep_input: bool = True) -> dict:
             params=call.summary, macs=call.macs, const_bytes=call.const_bytes,
             kernel=call.kernel))
     return dict(
-        model=str(path), description=model.description, operators=layers, macs=plan.macs, weight_bytes=plan.weight_bytes,
+        model=str(path), description=model.description, operators=layers,
+        macs=plan.macs, weight_bytes=plan.weight_bytes,
         arena_bytes=plan.memory.arena_bytes, lower_bound_bytes=plan.memory.lower_bound_bytes,
         input=dict(shape=list(plan.input.shape), dtype=plan.input.dtype,
                    scale=plan.input_quant_scale, zero_point=plan.input_quant_zero_point),
