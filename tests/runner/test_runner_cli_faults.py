@@ -164,3 +164,15 @@ def test_ctrl_c_keeps_what_was_measured(firmware, tmp_path):
     res = _results(out)
     assert res["status"] == "interrupted"
     assert 1 <= len(res["performance"]["windows"]) < 5
+
+
+def test_real_board_without_its_usb_port(tmp_path, capsys):
+    from serial.tools import list_ports
+
+    if any(p.vid == 0x0483 for p in list_ports.comports()):
+        pytest.skip("an ST-LINK is plugged in here")
+    rc, err, took = _run(["run", "--board", "nucleo_l4r5zi", "--bench", "kws", "--mode",
+                          "performance", "--out", str(tmp_path / "s")], capsys)
+    assert rc == 1 and took < 10
+    assert "no serial port with USB id 0483:374b" in err and "pass --port" in err
+    assert _results(tmp_path / "s")["status"] == "failed"

@@ -100,5 +100,5 @@ def open_session(board: Board, build_dir: Path | None, port: str | None,
             transcript=record.transcript if record is not None else None,
             **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
         with session:
-            session.wait_ready(timeout=max(timeout, 10.0))
+            session.wait_ready(timeout=max(timeout, 3.0))
             yield session
