@@ -177,3 +177,11 @@ def test_stats_reject_garbage() -> None:
 
     with pytest.raises(TinygenError):
         model_stats(b"this is not a flatbuffer")
+
+
+def test_inspect_tells_the_user_the_model_is_untrained(capsys) -> None:
+    from tinygen.cli import main
+
+    bench = next(b for b in BENCHMARKS if b.id == "ad01")
+    assert main(["inspect", str(bench.model_path)]) == 0
+    assert "untrained" in capsys.readouterr().out
