@@ -132,13 +132,18 @@ def read_sections(objdump: str, image: Path) -> list[SectionSize]:
     return sections
 
 
-def _part_of(section: str, output: str, origin: str) -> str:
+def _whole_section_part(output: str) -> str | None:
+    """Output sections charged to one part whatever they contain."""
     if output.startswith(".tg_arena"):
         return "arena"
     if output.startswith(".tg_buffer"):
         return "buffer"
-    if output.startswith(".stack") or output.startswith("._stack"):
+    if output.startswith((".stack", "._stack", ".heap")):
         return "stack"
+    return None
+
+
+def _part_of(section: str, output: str, origin: str) -> str:
     path = origin.replace("\\", "/")
     if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc", path):
         return "libc"
@@ -167,6 +172,11 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
     start = map_text.find("Linker script and memory map")
     if start < 0:
         raise TinygenError("the linker map has no memory map; rebuild with -Wl,-Map")
+    for s in sections:
+        part = _whole_section_part(s.name)
+        if part:
+            parts[part]["flash"] += s.size if s.flash else 0
+            parts[part]["ram"] += s.size if s.ram else 0
     output = ""
     pending = None
     for line in map_text[start:].splitlines()[1:]:
@@ -198,7 +208,7 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
             continue
         section, size, origin = item
         kind = kinds.get(output)
-        if kind is None or size == 0:
+        if kind is None or size == 0 or _whole_section_part(output):
             continue
         if origin.startswith("load address"):
             continue
