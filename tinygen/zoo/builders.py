@@ -22,7 +22,8 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from types import MappingProxyType
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -182,12 +183,12 @@ def _fc_autoencoder(k: Any, L: _Layers, bench: Benchmark) -> Any:
     return k.Model(inputs, outputs, name="ad01_fc_autoencoder_untrained")
 
 
-_ARCHITECTURES: dict[str, Callable[[Any, _Layers, Benchmark], Any]] = {
+_ARCHITECTURES: Mapping[str, Callable[[Any, _Layers, Benchmark], Any]] = MappingProxyType({
     "kws01": _ds_cnn,
     "vww01": _mobilenet_v1,
     "ic01": _resnet8,
     "ad01": _fc_autoencoder,
-}
+})
 
 
 def representative_inputs(bench: Benchmark, count: int, seed: int) -> np.ndarray:

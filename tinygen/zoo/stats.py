@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
+from types import MappingProxyType
 
 import tflite
 
 from tinygen.errors import TinygenError
 
-_OPCODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+_OPCODE_NAMES = MappingProxyType(
+    {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")})
 
 
 @dataclass(frozen=True)
