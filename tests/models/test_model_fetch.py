@@ -184,3 +184,11 @@ def test_trickling_server_hits_the_total_deadline(file_server, tmp_path) -> None
         fetch_model(bench, tmp_path / "ad.tflite", base=file_server.base,
                     timeout_s=5, total_timeout_s=0.5)
     assert _only(tmp_path) == []
+
+
+def test_malformed_url_is_a_clear_error(tmp_path, capsys) -> None:
+    code = main(["model", "fetch", "--bench", "ad", "--url", "mirror/tiny",
+                 "-o", str(tmp_path / "ad.tflite")])
+    assert code == 1
+    assert "http(s)://" in capsys.readouterr().err
+    assert _only(tmp_path) == []

@@ -72,8 +72,8 @@ def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
 
     Raises TinygenError on an unreachable server, an HTTP error, a timeout
     (``timeout_s`` bounds the connection and every read, ``total_timeout_s``
-    the whole download) or a checksum
-    mismatch; in every such case ``dest`` is left untouched.
+    the whole download) or a checksum mismatch; in every such case ``dest``
+    is left untouched.
     """
     url = official_url(bench, base)
     dest = Path(dest)
@@ -109,6 +109,10 @@ def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
                 raise TinygenError(
                     f"download of {url} failed: HTTP {exc.code} {exc.reason}; "
                     f"check the address (--url or ${URL_ENV})"
+                ) from None
+            except ValueError as exc:  # urllib's answer to a malformed address
+                raise TinygenError(
+                    f"cannot download {url}: {exc}; give --url / ${URL_ENV} as http(s)://..."
                 ) from None
             except http.client.HTTPException as exc:
                 raise TinygenError(
