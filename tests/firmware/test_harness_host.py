@@ -218,3 +218,36 @@ def test_timestamp_command_prints_one_increasing_lap(dut):
     second = dut.command("timestamp")
     assert re.fullmatch(r"m-lap-us-\d+", first[0]) and first[1:] == ["m-ready"]
     assert int(second[0][9:]) >= int(first[0][9:])
+
+
+def test_runner_client_drives_the_host_firmware_through_start_dut(built):
+    """The runner's path: start_dut + DutSession, errors raised as DutError."""
+    from tinygen.boards import load_board
+    from tinygen.device.launch import start_dut
+    from tinygen.device.session import DutError, DutSession
+
+    bench, model, result = built
+    with start_dut(load_board("host"), result.build_dir) as running:
+        with DutSession(running.url, timeout=60) as session:
+            session.wait_ready()
+            assert session.profile() == (f"tinygen {__import__('tinygen').__version__} host performance",
+                                         bench.id)
+            macros = result.port.model_macros
+            data, tensor = input_bytes(bench, np.random.default_rng(11),
+                                       float(macros["TG_MODEL_INPUT_SCALE"].rstrip("f")),
+                                       int(macros["TG_MODEL_INPUT_ZERO_POINT"]))
+            session.load(data)
+            outcome = session.infer(2, 1)
+            assert outcome.count == 2 and outcome.elapsed_us is not None and outcome.elapsed_us >= 0
+            expected, it = oracle(model, tensor)
+            q = it.get_output_details(0)["quantization_parameters"]
+            scale, zp = float(q["scales"][0]), int(q["zero_points"][0])
+            if len(outcome.values) == len(expected):
+                assert (np.round(np.array(outcome.values) / scale).astype(int) + zp).tolist() == expected.tolist()
+            else:
+                x = np.frombuffer(data, "<f4").astype(np.float64)
+                mse = float(np.mean((scale * (expected.astype(np.float64) - zp) - x) ** 2))
+                assert outcome.values == [pytest.approx(mse, rel=1e-4, abs=1e-6)]
+            with pytest.raises(DutError):
+                session.command("infer 0")
+            assert session.name() == "tinygen host"
