@@ -169,10 +169,21 @@ size_t tg_format_float(char *out, size_t cap, float v, unsigned decimals)
     } else if (mag >= 9.2233720e18f) {
         tg_put_str(&o, negative ? "-inf" : "inf");
     } else {
-        float rest;
+        float rest = 0.0f;
         float scaled;
-        whole = (uint64_t)mag;
-        rest = mag - (float)whole;        /* exact: both are floats */
+        /* Only 32-bit float<->integer conversions: they are single FPU
+         * instructions, where a 64-bit one pulls libgcc's double-precision
+         * arithmetic (several KB) into the image. */
+        if (mag < 4294967296.0f) {
+            uint32_t w = (uint32_t)mag;
+            whole = w;
+            rest = mag - (float)w;          /* exact: trunc(mag) is a float */
+        } else {
+            /* A float this large is an integer: no fraction to print. */
+            uint32_t hi = (uint32_t)(mag / 4294967296.0f);
+            uint32_t lo = (uint32_t)(mag - (float)hi * 4294967296.0f);
+            whole = ((uint64_t)hi << 32) | lo;
+        }
         scaled = rest * (float)scale;
         frac = (uint32_t)scaled;
         if (scaled - (float)frac >= 0.5f) {
