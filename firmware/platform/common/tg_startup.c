@@ -1,11 +1,12 @@
 /*
  * Reset and the vector table, common to every Cortex-M board.
  *
- * Reset copies .data from flash, zeroes .bss and the NOLOAD sections the
- * harness expects zeroed (arena, db buffer), turns the FPU on when the code
- * was compiled to use it, then calls main. Every external interrupt goes
- * through one dispatcher that reads the active exception number and hands
- * it to the family code, so the vector table does not depend on the chip.
+ * Reset points VTOR at this table, turns the FPU on when the code was
+ * compiled to use it, copies .data from flash, zeroes .bss and the NOLOAD
+ * sections the harness expects zeroed (arena, db buffer), then calls main.
+ * Every external interrupt goes through one dispatcher that reads the
+ * active exception number and hands it to the family code, so the vector
+ * table does not depend on the chip.
  */
 #include <stdint.h>
 
@@ -34,8 +35,18 @@ static void tg_zero_words(uint32_t *start, const uint32_t *end)
     }
 }
 
+extern const struct tg_vector_table tg_vectors;
+
 void tg_reset_handler(void)
 {
+    /* A bootloader may have moved VTOR; the table is ours from here on. */
+    TG_SCB_VTOR = (uint32_t)(uintptr_t)&tg_vectors;
+#if defined(__ARM_FP)
+    /* Full access to coprocessors 10 and 11 (the FPU) first: the compiler
+     * may turn the loops below into library calls. */
+    TG_SCB_CPACR |= 0xFu << 20;
+    tg_dsb_isb();
+#endif
     const uint32_t *src = _sidata;
     uint32_t *dst = _sdata;
     while (dst < _edata) {
@@ -44,11 +55,6 @@ void tg_reset_handler(void)
     tg_zero_words(_sbss, _ebss);
     tg_zero_words(_stg_arena, _etg_arena);
     tg_zero_words(_stg_buffer, _etg_buffer);
-#if defined(__ARM_FP)
-    /* Full access to coprocessors 10 and 11 (the FPU) before any float op. */
-    TG_SCB_CPACR |= 0xFu << 20;
-    tg_dsb_isb();
-#endif
     (void)main();
     for (;;) {
         tg_wfi();
