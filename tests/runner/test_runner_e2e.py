@@ -18,7 +18,7 @@ from tinygen.benches import get_bench
 from tinygen.cli import main
 from tinygen.runner.oracle import Oracle
 
-from conftest import classifier_bench, model_path, write_ad01_dataset, write_classifier_dataset
+from runner_helpers import classifier_bench, model_path, write_ad01_dataset, write_classifier_dataset
 
 BOARDS = ["host", "disco_l475vg_iot01a"]
 # Emulated time runs about ten times slower than real time under QEMU icount.
