@@ -43,11 +43,6 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                   const int32_t *mult, const int32_t *shift,
                   int8_t *output, int8_t *scratch)
 {
-    /* Locals, not p->: stores through int8_t* may alias *p, which would
-     * make the compiler reload these after every output byte. */
-    const int32_t out_zp = p->output_zero_point;
-    const int32_t act_min = p->act_min;
-    const int32_t act_max = p->act_max;
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
     const int32_t out_c = p->out_c;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
@@ -87,14 +82,14 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                         a2 += x * w2[k];
                         a3 += x * w3[k];
                     }
-                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + out_zp,
-                                             act_min, act_max);
-                    output[oc + 1] = tg_clamp_s8(tg_requantize(a1, mult[oc + 1], shift[oc + 1]) + out_zp,
-                                                 act_min, act_max);
-                    output[oc + 2] = tg_clamp_s8(tg_requantize(a2, mult[oc + 2], shift[oc + 2]) + out_zp,
-                                                 act_min, act_max);
-                    output[oc + 3] = tg_clamp_s8(tg_requantize(a3, mult[oc + 3], shift[oc + 3]) + out_zp,
-                                                 act_min, act_max);
+                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
+                                             p->act_min, p->act_max);
+                    output[oc + 1] = tg_clamp_s8(tg_requantize(a1, mult[oc + 1], shift[oc + 1]) + p->output_zero_point,
+                                                 p->act_min, p->act_max);
+                    output[oc + 2] = tg_clamp_s8(tg_requantize(a2, mult[oc + 2], shift[oc + 2]) + p->output_zero_point,
+                                                 p->act_min, p->act_max);
+                    output[oc + 3] = tg_clamp_s8(tg_requantize(a3, mult[oc + 3], shift[oc + 3]) + p->output_zero_point,
+                                                 p->act_min, p->act_max);
                 }
                 for (; oc < out_c; ++oc) {
                     const int8_t *w0 = filter + (size_t)oc * (size_t)k_len;
@@ -103,8 +98,8 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                     for (k = 0; k < k_len; ++k) {
                         a0 += patch[k] * w0[k];
                     }
-                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + out_zp,
-                                             act_min, act_max);
+                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
+                                             p->act_min, p->act_max);
                 }
                 output += out_c;
             }

@@ -12,11 +12,6 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                             const int32_t *mult, const int32_t *shift,
                             int8_t *output, int8_t *scratch)
 {
-    /* Locals, not p->: stores through int8_t* may alias *p, which would
-     * make the compiler reload these after every output byte. */
-    const int32_t out_zp = p->output_zero_point;
-    const int32_t act_min = p->act_min;
-    const int32_t act_max = p->act_max;
     const int32_t taps_n = p->k_h * p->k_w;
     const int8_t **taps = (const int8_t **)(void *)scratch;
     int8_t *pad_row = scratch + (size_t)taps_n * 8u;
@@ -64,22 +59,22 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                             a3 += x[3] * w[3];
                             w += out_c;
                         }
-                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + out_zp,
-                                                act_min, act_max);
-                        output[c + 1] = tg_clamp_s8(tg_requantize(a1, mult[c + 1], shift[c + 1]) + out_zp,
-                                                    act_min, act_max);
-                        output[c + 2] = tg_clamp_s8(tg_requantize(a2, mult[c + 2], shift[c + 2]) + out_zp,
-                                                    act_min, act_max);
-                        output[c + 3] = tg_clamp_s8(tg_requantize(a3, mult[c + 3], shift[c + 3]) + out_zp,
-                                                    act_min, act_max);
+                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + p->output_zero_point,
+                                                p->act_min, p->act_max);
+                        output[c + 1] = tg_clamp_s8(tg_requantize(a1, mult[c + 1], shift[c + 1]) + p->output_zero_point,
+                                                    p->act_min, p->act_max);
+                        output[c + 2] = tg_clamp_s8(tg_requantize(a2, mult[c + 2], shift[c + 2]) + p->output_zero_point,
+                                                    p->act_min, p->act_max);
+                        output[c + 3] = tg_clamp_s8(tg_requantize(a3, mult[c + 3], shift[c + 3]) + p->output_zero_point,
+                                                    p->act_min, p->act_max);
                     }
                     for (; c < out_c; ++c) {
                         int32_t a0 = bias[c];
                         for (t = 0; t < taps_n; ++t) {
                             a0 += taps[t][c] * filter[(size_t)t * (size_t)out_c + (size_t)c];
                         }
-                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + out_zp,
-                                                act_min, act_max);
+                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + p->output_zero_point,
+                                                p->act_min, p->act_max);
                     }
                 } else {
                     int32_t ic;
@@ -91,8 +86,8 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                             for (t = 0; t < taps_n; ++t) {
                                 a0 += taps[t][ic] * filter[(size_t)t * (size_t)out_c + (size_t)oc];
                             }
-                            output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + out_zp,
-                                                     act_min, act_max);
+                            output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
+                                                     p->act_min, p->act_max);
                         }
                     }
                 }

@@ -7,11 +7,6 @@ void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input,
                            const int32_t *mult, const int32_t *shift,
                            int8_t *output)
 {
-    /* Locals, not p->: stores through int8_t* may alias *p, which would
-     * make the compiler reload these after every output byte. */
-    const int32_t out_zp = p->output_zero_point;
-    const int32_t act_min = p->act_min;
-    const int32_t act_max = p->act_max;
     const int32_t depth = p->in_depth;
     int32_t b;
     for (b = 0; b < p->batches; ++b) {
@@ -34,14 +29,14 @@ void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input,
                 a2 += v * w2[d];
                 a3 += v * w3[d];
             }
-            output[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + out_zp,
-                                    act_min, act_max);
-            output[o + 1] = tg_clamp_s8(tg_requantize(a1, mult[o + 1], shift[o + 1]) + out_zp,
-                                        act_min, act_max);
-            output[o + 2] = tg_clamp_s8(tg_requantize(a2, mult[o + 2], shift[o + 2]) + out_zp,
-                                        act_min, act_max);
-            output[o + 3] = tg_clamp_s8(tg_requantize(a3, mult[o + 3], shift[o + 3]) + out_zp,
-                                        act_min, act_max);
+            output[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + p->output_zero_point,
+                                    p->act_min, p->act_max);
+            output[o + 1] = tg_clamp_s8(tg_requantize(a1, mult[o + 1], shift[o + 1]) + p->output_zero_point,
+                                        p->act_min, p->act_max);
+            output[o + 2] = tg_clamp_s8(tg_requantize(a2, mult[o + 2], shift[o + 2]) + p->output_zero_point,
+                                        p->act_min, p->act_max);
+            output[o + 3] = tg_clamp_s8(tg_requantize(a3, mult[o + 3], shift[o + 3]) + p->output_zero_point,
+                                        p->act_min, p->act_max);
         }
         for (; o < p->out_depth; ++o) {
             const int8_t *w0 = filter + (size_t)o * (size_t)depth;
@@ -50,8 +45,8 @@ void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input,
             for (d = 0; d < depth; ++d) {
                 a0 += x[d] * w0[d];
             }
-            output[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + out_zp,
-                                    act_min, act_max);
+            output[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + p->output_zero_point,
+                                    p->act_min, p->act_max);
         }
         output += p->out_depth;
     }
