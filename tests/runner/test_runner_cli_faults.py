@@ -176,3 +176,38 @@ def test_real_board_without_its_usb_port(tmp_path, capsys):
     assert rc == 1 and took < 10
     assert "no serial port with USB id 0483:374b" in err and "pass --port" in err
     assert _results(tmp_path / "s")["status"] == "failed"
+
+
+def test_dut_dies_mid_accuracy_run_keeps_scored_inferences(firmware, tmp_path, capsys):
+    from runner_helpers import classifier_bench, write_classifier_dataset
+
+    bench = classifier_bench()
+    build = firmware("host", bench)
+    write_classifier_dataset(tmp_path / "data", bench, lambda i, d: i % 2, count=400, seed=9)
+    out = tmp_path / "s"
+    stopped = threading.Event()
+
+    def stop_when_some_measured(dut):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if _results(out).get("accuracy", {}).get("measured", 0) >= 25:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        dut.stop()
+        stopped.set()
+
+    with start_dut(load_board("host"), build, log_path=tmp_path / "dut.log") as dut:
+        killer = threading.Thread(target=stop_when_some_measured, args=(dut,))
+        killer.start()
+        rc, err, took = _run(["run", "--board", "host", "--port", dut.url, "--mode", "accuracy",
+                              "--dataset", str(tmp_path / "data"), "--timeout", "5",
+                              "--out", str(out)], capsys)
+        killer.join(timeout=130)
+    assert stopped.is_set() and rc == 1
+    acc = _results(out)["accuracy"]
+    assert 25 <= acc["measured"] < 400 == acc["total"]
+    assert len(acc["inferences"]) == acc["measured"] and acc["top1"] is not None
+    assert "(incomplete)" in (out / "results.txt").read_text()

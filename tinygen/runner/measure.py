@@ -177,18 +177,24 @@ def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
     }
     record.data["accuracy"] = acc
     progress = Progress("accuracy stimulus", len(stimuli))
-    for i, stim in enumerate(stimuli, start=1):
-        dut.load(stim.data, timeout=timeout)
-        result = dut.infer(1, 0, timeout=timeout)
-        acc["inferences"].append({"stimulus": stim.name, "file": stim.file, "window": stim.window,
-                                  "label": stim.label, "values": result.values})
-        acc["measured"] = i
-        progress.step(i)
-        if i % 25 == 0 or i == len(stimuli):
-            score_accuracy(bench, dataset, acc)
-            record.save()
-    score_accuracy(bench, dataset, acc)
-    record.save()
+    saved = time.monotonic()
+    try:
+        for i, stim in enumerate(stimuli, start=1):
+            dut.load(stim.data, timeout=timeout)
+            result = dut.infer(1, 0, timeout=timeout)
+            acc["inferences"].append({"stimulus": stim.name, "file": stim.file,
+                                      "window": stim.window, "label": stim.label,
+                                      "values": result.values})
+            acc["measured"] = i
+            progress.step(i)
+            if i % 25 == 0 or time.monotonic() - saved > 2.0:
+                score_accuracy(bench, dataset, acc)
+                record.save()
+                saved = time.monotonic()
+    finally:
+        # Also after Ctrl-C or a DUT fault: score what was measured.
+        score_accuracy(bench, dataset, acc)
+        record.save()
     return acc
 
 
