@@ -90,6 +90,15 @@ def test_cli_flash_error_is_one_line_and_exit_code_1(nucleo_build):
         "run: pyocd pack install stm32l4r5zitx"]
 
 
+def test_cli_flash_without_probe_offers_the_emulator_for_disco(nucleo_build):
+    if probes_connected():
+        pytest.skip("a debug probe is connected")
+    done = tinygen("flash", "--board", "disco_l475vg_iot01a", "--build", str(nucleo_build))
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "no debug probe connected" in done.stderr and "--emulate" in done.stderr
+
+
 def test_cli_flash_without_build_names_the_build_command(tmp_path):
     done = tinygen("flash", "--board", "mps2_an386", "--build", str(tmp_path / "nothing"))
     assert done.returncode == 1

@@ -127,7 +127,12 @@ def run(args: argparse.Namespace) -> int:
         raise TinygenError(f"{board.name} is not emulated; drop --emulate to program it with pyocd")
     from tinygen.device.flash import flash_image
 
-    result = flash_image(board, build, probe=args.probe, pack=args.pack)
+    try:
+        result = flash_image(board, build, probe=args.probe, pack=args.pack)
+    except TinygenError as exc:
+        if board.is_emulated and "no debug probe" in str(exc):
+            raise TinygenError(f"{exc}; or run it under QEMU with --emulate") from exc
+        raise
     print(f"programmed and verified {result.bytes_verified} bytes of {result.image} on "
           f"{board.name} ({result.target}) through probe {result.probe}; the board is running")
     return 0
