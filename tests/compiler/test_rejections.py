@@ -110,3 +110,27 @@ def test_cli_prints_the_refusal_on_one_line(tmp_path, capsys):
     assert main(["inspect", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("tinygen: error:")
+
+
+def test_two_input_model_is_refused(tmp_path):
+    keras = _keras()
+    a = keras.Input(shape=(8,), batch_size=1)
+    b = keras.Input(shape=(8,), batch_size=1)
+    out = keras.layers.Add()([keras.layers.Dense(8)(a), keras.layers.Dense(8)(b)])
+    model = keras.Model([a, b], out)
+    tf = _tf()
+    rng = np.random.default_rng(0)
+
+    def representative():
+        for _ in range(8):
+            yield [rng.uniform(-1, 1, (1, 8)).astype(np.float32) for _ in range(2)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    path = _save(tmp_path, "two.tflite", conv.convert())
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    assert "single-input single-output" in _one_line(exc)
