@@ -148,6 +148,18 @@ def _tool_version(cmd: str) -> str:
     return lines[0] if lines else "unknown"
 
 
+def _tool_versions(toolchain: Toolchain) -> dict[str, str]:
+    tools = {toolchain.cc: _tool_version(toolchain.cc)}
+    if toolchain.objcopy:
+        tools[toolchain.objcopy] = _tool_version(toolchain.objcopy)
+    try:
+        import SCons
+        tools["scons"] = getattr(SCons, "__version__", "unknown")
+    except ImportError:
+        tools["scons"] = "not installed"
+    return tools
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -266,7 +278,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "model": {"path": str(model_path.resolve()), "sha256": _sha256(model_path),
                   "macros": macros},
         "placement": placement.describe() if placement else None,
-        "tools": {toolchain.cc: _tool_version(toolchain.cc)},
+        "tools": _tool_versions(toolchain),
         "cflags": list(toolchain.cflags) + defines,
         "ldflags": list(toolchain.ldflags),
         "sources": [str(s) for s in sources],
