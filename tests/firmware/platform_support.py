@@ -47,7 +47,8 @@ def render_port_headers(board: Board, out: Path, *, mode: str = "performance",
 
 def build_fixture(board: Board, out: Path, *, mode: str = "performance",
                   arena_bytes: int = 64, buffer_bytes: int = 64,
-                  planned_buffer_bytes: int | None = None) -> subprocess.CompletedProcess:
+                  planned_buffer_bytes: int | None = None,
+                  extra_defines: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Compiles and links the fixture into out/firmware.elf (check returncode).
 
     The placement is planned for planned_buffer_bytes (default: the real
@@ -63,6 +64,7 @@ def build_fixture(board: Board, out: Path, *, mode: str = "performance",
         "-ffunction-sections", "-fdata-sections", "-nostartfiles",
         "--specs=nano.specs", "--specs=nosys.specs",
         f"-DFIXTURE_ARENA_BYTES={arena_bytes}", f"-DFIXTURE_BUFFER_BYTES={buffer_bytes}",
+        *(f"-D{d}" for d in extra_defines),
         f"-I{out}", f"-I{fw}", f"-I{fw / 'common'}",
         *map(str, sources), str(FIXTURE),
         "-Wl,--gc-sections", "-T", str(out / "linker.ld"), f"-Wl,-Map={out / 'firmware.map'}",

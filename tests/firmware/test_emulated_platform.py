@@ -118,3 +118,35 @@ def test_energy_mode_pulse_lasts_at_least_a_microsecond(tmp_path):
             assert console.ask("g")["g"] >= 1
         finally:
             console.close()
+
+
+@pytest.mark.parametrize("start_ms, limit_us, wraps", [
+    (2**32 // 1000 - 5, 2**32, "32-bit microseconds (71.6 minutes)"),
+    (2**32 - 5, 2**32 * 1000, "32-bit milliseconds (49.7 days)"),
+])
+def test_timestamp_keeps_counting_past_32_bit_limits(start_ms, limit_us, wraps, tmp_path):
+    """The clock starts 5 ms before a 32-bit limit (a compile-time start
+    value, the only test hook) and the fixture reads it back to back for
+    20 ms at boot: the reads cross the limit without going backwards, and
+    later reads stay consistent with the instruction count, so hours-long
+    sessions never wrap."""
+    board = load_board("mps2_an386")
+    done = build_fixture(board, tmp_path, extra_defines=(
+        f"TG_TIMESTAMP_START_MS={start_ms}ull", "FIXTURE_BOOT_READ_MS=20"))
+    assert done.returncode == 0, done.stderr
+    with start_dut(board, tmp_path) as dut:
+        console = FixtureConsole(dut.url)
+        try:
+            console.line()
+            boot = dict((k, int(v)) for k, v in
+                        (item.split("=") for item in console.line().split()[1:]))
+            loop = console.ask("l")
+            after = console.ask("t")["t"]
+        finally:
+            console.close()
+    assert boot["first"] < limit_us < boot["last"], (wraps, boot)
+    assert boot["back"] == 0, (wraps, boot)
+    assert boot["last"] - boot["first"] >= 20_000
+    assert after > boot["last"]
+    expected_us = 2 * loop["loop"] / 1000
+    assert abs(loop["us"] - expected_us) <= 0.002 * expected_us + 5, (wraps, loop)

@@ -23,6 +23,12 @@
 
 #include "tg_cortexm.h"
 
+/* Where the millisecond count starts: 0, except in tests that start the
+ * clock just before 2^32 us or 2^32 ms to prove nothing wraps there. */
+#ifndef TG_TIMESTAMP_START_MS
+#define TG_TIMESTAMP_START_MS 0u
+#endif
+
 static volatile uint64_t tg_ms_count;
 static uint32_t tg_ticks_per_ms = 1u;
 
@@ -39,7 +45,7 @@ void tg_systick_start(uint32_t cpu_hz)
     TG_SYST_CSR = 0u;
     TG_SYST_RVR = tg_ticks_per_ms - 1u;
     TG_SYST_CVR = 0u;
-    tg_ms_count = 0u;
+    tg_ms_count = (uint64_t)TG_TIMESTAMP_START_MS;
     /* Lowest priority: the console receive interrupt may preempt it. */
     TG_SCB_SHPR3 = (TG_SCB_SHPR3 & 0x00FFFFFFu) | (0xF0u << 24);
     TG_SYST_CSR = TG_SYST_CSR_ENABLE | TG_SYST_CSR_TICKINT | TG_SYST_CSR_CLKSOURCE_CPU;
