@@ -192,3 +192,21 @@ def test_cli_error_is_one_line_and_exit_code_1(tmp_path):
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("tinygen: error: unknown board 'no_such_board'")
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("bench", [b.id for b in BENCHMARKS])
+def test_generated_port_needs_only_the_standard_harness_api(builds, bench):
+    """submitter_implemented.o may call no harness function beyond the
+    benchmark's ee_* API, so it links against any harness written to it."""
+    result = builds("nucleo_l4r5zi", bench, "performance")
+    obj = result.build_dir / "obj" / "src" / "submitter_implemented.o"
+    out = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    undefined = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    harness_calls = {name for name in undefined if name.startswith("ee_")}
+    assert harness_calls <= {"ee_serial_callback", "ee_serial_command_parser_callback",
+                             "ee_benchmark_initialize", "ee_infer", "ee_get_buffer"}
+    assert "ee_get_buffer" in harness_calls
+    # Everything else comes from the model, the platform API or the printer.
+    others = {n for n in undefined - harness_calls if not n.startswith(("tg_", "__"))}
+    assert others <= {"memcpy", "memset", "strlen", "strncmp", "strncpy", "strcat", "strtok", "atoi"}

@@ -183,3 +183,11 @@ def test_help_lists_every_command(dut):
     text = "\n".join(dut.command("help"))
     for word in ("name", "profile", "timestamp", "db load", "db print", "infer", "results"):
         assert re.search(rf"^{word}\b", text, re.M), word
+
+
+def test_results_keep_describing_the_last_inference_after_a_new_download(dut):
+    rng = np.random.default_rng(5)
+    dut.load(rng.uniform(-2, 2, 640).astype("<f4").tobytes())
+    ran = dut.command("infer 1 0")
+    dut.load(rng.uniform(-2, 2, 640).astype("<f4").tobytes())
+    assert dut.command("results") == [ran[-2], "m-ready"]

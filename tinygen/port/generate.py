@@ -29,7 +29,7 @@ from pathlib import Path
 import jinja2
 
 from tinygen import __version__
-from tinygen.benches import Benchmark, INPUT_FLOAT32_QUANTIZE, get_bench
+from tinygen.benches import Benchmark, INPUT_FLOAT32_QUANTIZE, OUTPUT_MSE, get_bench
 from tinygen.boards import Board, load_board
 from tinygen.errors import TinygenError
 from tinygen.paths import firmware_dir, project_root, templates_dir
@@ -133,6 +133,13 @@ def check_model_fits_bench(bench: Benchmark, macros: dict[str, str], model_h: Pa
             f"({bench.input_bytes // per_element} elements); pass a model made for {bench.id} "
             f"(input shape {list(bench.input_shape)}) or the matching --bench"
         )
+    if bench.output_format == OUTPUT_MSE:
+        outputs = _int_macro(macros, "TG_MODEL_OUTPUT_ELEMENTS", model_h)
+        if outputs != elements:
+            raise TinygenError(
+                f"{bench.id} reports the reconstruction error, which needs the model's output "
+                f"({outputs} elements) the size of its input ({elements}); pass an auto-encoder"
+            )
 
 
 def _sha256(path: Path) -> str:
