@@ -47,6 +47,10 @@ bytes RGB, ic01 3072 bytes RGB) or, for ad01, 'file,2,label,2560,512'
 (label 0 normal / 1 anomaly; float32 little-endian, sliding windows of 2560
 bytes, stride 512). The whole dataset is checked before the run starts.
 
+Energy mode (GPIO timestamps, an energy monitor and the isolating interface
+board) is not measured by tinygen: build with --mode energy and use the
+EEMBC EnergyRunner; this command refuses energy-mode firmware.
+
 Ctrl-C or a DUT fault stops the run; what was measured stays in the session
 folder (status 'interrupted' or 'failed').
 

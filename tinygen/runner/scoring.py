@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from tinygen.benches import METRIC_AUC, METRIC_TOP1, Benchmark
+from tinygen.benches import METRIC_AUC, Benchmark
 
 
 def predicted_class(values: list[float]) -> int:
@@ -56,6 +56,3 @@ def target_met(bench: Benchmark, scores: dict[str, Any]) -> bool | None:
 def metric_value(bench: Benchmark, scores: dict[str, Any]) -> float | None:
     return scores.get("auc") if bench.metric == METRIC_AUC else scores.get("top1")
 
-
-__all__ = ["METRIC_TOP1", "classifier_scores", "anomaly_scores", "target_met",
-           "predicted_class", "metric_value"]
