@@ -210,3 +210,14 @@ def test_generated_port_needs_only_the_standard_harness_api(builds, bench):
     # Everything else comes from the model, the platform API or the printer.
     others = {n for n in undefined - harness_calls if not n.startswith(("tg_", "__"))}
     assert others <= {"memcpy", "memset", "strlen", "strncmp", "strncpy", "strcat", "strtok", "atoi"}
+
+
+def test_os_build_is_smaller_in_code_than_o2(builds, tmp_path):
+    o2 = builds("nucleo_l4r5zi", "kws01", "performance")
+    os_ = build_firmware("nucleo_l4r5zi", "kws01", model_path=o2.port.model_path, opt="Os",
+                         out_dir=tmp_path / "os")
+    assert json.loads(os_.port.manifest.read_text())["opt"] == "Os"
+    assert "-Os" in json.loads(os_.port.manifest.read_text())["cflags"]
+    code = lambda r: r.size.parts["harness"]["flash"] + r.size.parts["kernels"]["flash"]
+    assert code(os_) < code(o2)
+    assert os_.size.parts["weights"] == o2.size.parts["weights"]
