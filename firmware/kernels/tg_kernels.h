@@ -73,6 +73,15 @@ typedef struct {
     int32_t zero_point;
 } tg_affine_params;
 
+typedef struct {
+    int32_t batches;
+    int32_t hw;                /* elements averaged per output (H * W) */
+    int32_t channels;
+    int32_t input_offset_sum;  /* input_zero_point * hw */
+    int32_t mult, shift;       /* in_scale / out_scale / hw, folded at build time */
+    int32_t output_zero_point;
+} tg_mean_params;
+
 /* Scratch bytes the conv kernels need (computed in Python too). */
 void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                   const int8_t *filter, const int32_t *bias,
@@ -98,6 +107,9 @@ void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
 /* exp_table[d] = exp(-d * beta * scale) in Q0.31, 0 below diff_min. */
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,
                    const int32_t *exp_table, int8_t *output);
+
+/* Mean over H and W of an NHWC tensor (global average pooling). */
+void tg_mean_hw_s8(const tg_mean_params *p, const int8_t *input, int8_t *output);
 
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);

@@ -83,48 +83,63 @@ def softmax_specs(draw):
                 units=draw(st.integers(2, 16)), lo=lo, hi=hi, seed=draw(seeds))
 
 
+@st.composite
+def mean_specs(draw):
+    lo, hi = draw(input_range())
+    return dict(op="mean", shape=(draw(st.integers(1, 14)), draw(st.integers(1, 14)),
+                                  draw(st.integers(1, 8))),
+                keepdims=draw(st.booleans()), conv=draw(st.booleans()), lo=lo, hi=hi,
+                seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
 
 
-@settings(max_examples=14, **SETTINGS)
+@settings(max_examples=25, **SETTINGS)
 @given(spec=conv_specs(depthwise=False))
 def test_conv2d_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=14, **SETTINGS)
+@settings(max_examples=25, **SETTINGS)
 @given(spec=conv_specs(depthwise=True))
 def test_depthwise_conv2d_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=10, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(spec=fc_specs())
 def test_fully_connected_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(spec=pool_specs("avgpool"))
 def test_average_pool_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(spec=pool_specs("maxpool"))
 def test_max_pool_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=10, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(spec=add_specs())
 def test_add_with_broadcasting_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=10, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(spec=softmax_specs())
 def test_softmax_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(spec=mean_specs())
+def test_mean_over_height_and_width_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

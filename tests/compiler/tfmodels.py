@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -60,7 +61,10 @@ def convert(model, input_low: float, input_high: float, seed: int, *,
         if int8_io and not int16:
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
-    return conv.convert()
+    with warnings.catch_warnings():
+        # Expected: int8 I/O makes the converter ask for input statistics.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return conv.convert()
 
 
 def single_op(spec: dict) -> tuple[object, float, float]:
@@ -91,6 +95,9 @@ def single_op(spec: dict) -> tuple[object, float, float]:
         out = keras.ops.add(inp, other)
         if act:
             out = L.Activation(act)(out)
+    elif kind == "mean":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.GlobalAveragePooling2D(keepdims=spec["keepdims"])(x)
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:

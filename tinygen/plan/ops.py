@@ -31,6 +31,7 @@ KERNEL_SOURCES = {
     "tg_softmax_s8": "softmax_s8.c",
     "tg_quantize_f32_s8": "affine_quant.c",
     "tg_dequantize_s8_f32": "affine_quant.c",
+    "tg_mean_hw_s8": "mean_s8.c",
 }
 
 
@@ -258,6 +259,28 @@ def _affine(m: ir.Model, op: ir.Operator) -> KernelCall:
                       [x.index], y.index, summary=f"scale {q.scale:.6g} zp {q.zero_point}")
 
 
+def _mean(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    axes = sorted(int(a) % max(len(x.shape), 1) for a in np.asarray(m.tensors[op.inputs[1]].data)
+                  .reshape(-1)) if m.tensors[op.inputs[1]].is_const else None
+    if len(x.shape) != 4 or axes != [1, 2]:
+        raise TinygenError(f"MEAN over axes {axes} of a {len(x.shape)}-D tensor is not supported: "
+                           "tinygen averages over height and width of NHWC tensors "
+                           "(GlobalAveragePooling2D)")
+    n, h, w, c = x.shape
+    count = h * w
+    mult, shift = quantize_multiplier(float(x.quant.scale) / float(y.quant.scale))
+    # TFLM folds 1/count into the multiplier, keeping as many bits as it can.
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    mult = (mult << extra) // count
+    shift -= extra
+    params = dict(batches=n, hw=count, channels=c,
+                  input_offset_sum=wrap32(x.quant.zero_point * count), mult=mult, shift=shift,
+                  output_zero_point=y.quant.zero_point)
+    return KernelCall(op.index, op.kind, "tg_mean_hw_s8", "tg_mean_params", params, [x.index],
+                      y.index, summary=f"mean over {h}x{w}")
+
+
 def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
     x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
     if x.elements != y.elements:
@@ -269,7 +292,7 @@ def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
 _PREPARE = {
     "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "SOFTMAX": _softmax,
-    "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape,
+    "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape, "MEAN": _mean,
 }
 
 
