@@ -191,3 +191,25 @@ def test_results_keep_describing_the_last_inference_after_a_new_download(dut):
     ran = dut.command("infer 1 0")
     dut.load(rng.uniform(-2, 2, 640).astype("<f4").tobytes())
     assert dut.command("results") == [ran[-2], "m-ready"]
+
+
+def test_host_firmware_exits_when_its_parent_does(firmware):
+    """A crashed test or runner must not leave firmware processes behind."""
+    import os
+    import subprocess
+
+    shell = subprocess.run(["sh", "-c", f"'{firmware.executable}' >/dev/null & echo $!; sleep 0.3"],
+                           capture_output=True, text=True, timeout=30)
+    pid = int(shell.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":        # exited; waiting for whoever adopted it to reap it
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    raise AssertionError("the host firmware outlived its parent by 10 s")
