@@ -108,6 +108,28 @@ void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,
                    const int32_t *exp_table, int8_t *output);
 
+#define TG_CONCAT_MAX_INPUTS 8
+
+typedef struct {
+    int32_t outer;                          /* product of dims before the axis */
+    int32_t out_inner;                      /* output bytes per outer step */
+    int32_t count;                          /* number of inputs */
+    int32_t in_inner[TG_CONCAT_MAX_INPUTS]; /* input bytes per outer step */
+} tg_concat_params;
+
+typedef struct {
+    int32_t in_shape[4];
+    int32_t out_shape[4];
+    int32_t before[4];                      /* padding before each dimension */
+    int32_t value;                          /* the output zero point */
+} tg_pad_params;
+
+/* Concatenation of inputs that share the output's quantization (a copy). */
+void tg_concat_s8(const tg_concat_params *p, const int8_t *const *inputs, int8_t *output);
+
+/* Constant padding of up to 4 dimensions. */
+void tg_pad_s8(const tg_pad_params *p, const int8_t *input, int8_t *output);
+
 /* Mean over H and W of an NHWC tensor (global average pooling). */
 void tg_mean_hw_s8(const tg_mean_params *p, const int8_t *input, int8_t *output);
 

@@ -92,6 +92,26 @@ def mean_specs(draw):
                 seed=draw(seeds))
 
 
+@st.composite
+def concat_specs(draw):
+    lo, hi = draw(input_range())
+    return dict(op="concat", shape=(draw(st.integers(1, 8)), draw(st.integers(1, 8)),
+                                    draw(st.integers(1, 6))),
+                filters=draw(st.integers(1, 6)), axis=draw(st.sampled_from([-1, 1, 2])),
+                act=draw(st.sampled_from([None, "relu"])), lo=lo, hi=hi, seed=draw(seeds))
+
+
+@st.composite
+def pad_specs(draw):
+    lo, hi = draw(input_range())
+    pads = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    if not any(sum(p) for p in pads):
+        pads = ((1, 0), pads[1])  # all-zero padding converts to no operator at all
+    return dict(op="pad", shape=(draw(st.integers(1, 8)), draw(st.integers(1, 8)),
+                                 draw(st.integers(1, 6))),
+                padding=pads, conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -142,4 +162,16 @@ def test_softmax_matches_tflm(model_cache, compiler, spec):
 @settings(max_examples=12, **SETTINGS)
 @given(spec=mean_specs())
 def test_mean_over_height_and_width_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=10, **SETTINGS)
+@given(spec=concat_specs())
+def test_concatenation_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=10, **SETTINGS)
+@given(spec=pad_specs())
+def test_zero_padding_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

@@ -98,6 +98,13 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     elif kind == "mean":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = L.GlobalAveragePooling2D(keepdims=spec["keepdims"])(x)
+    elif kind == "concat":
+        a = L.Conv2D(spec["filters"], 1, activation=act)(inp)
+        b = L.DepthwiseConv2D(3, padding="same")(inp)
+        out = L.Concatenate(axis=spec["axis"])([a, b, inp] if spec["axis"] == -1 else [a, a])
+    elif kind == "pad":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.ZeroPadding2D(padding=spec["padding"])(x)
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:

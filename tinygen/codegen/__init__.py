@@ -95,6 +95,7 @@ def render_context(plan: ModelPlan) -> dict:
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
             sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
+            ins=[mem.tensor_offsets[t] for t in call.inputs],
             in1=mem.tensor_offsets[call.inputs[1]] if len(call.inputs) > 1 else 0,
             scratch=mem.scratch_offsets.get(call.op_index, 0)))
     return dict(

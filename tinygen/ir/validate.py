@@ -7,7 +7,8 @@ from tinygen.ir import model as ir
 
 SUPPORTED = (
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
-    "MAX_POOL_2D", "ADD", "SOFTMAX", "MEAN", "RESHAPE", "QUANTIZE", "DEQUANTIZE",
+    "MAX_POOL_2D", "ADD", "SOFTMAX", "MEAN", "CONCATENATION", "PAD", "PADV2", "RESHAPE",
+    "QUANTIZE", "DEQUANTIZE",
 )
 
 # Operands that are int32 (biases) or constant shapes rather than activations.

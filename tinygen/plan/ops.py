@@ -32,7 +32,10 @@ KERNEL_SOURCES = {
     "tg_quantize_f32_s8": "affine_quant.c",
     "tg_dequantize_s8_f32": "affine_quant.c",
     "tg_mean_hw_s8": "mean_s8.c",
+    "tg_concat_s8": "copy_s8.c",
+    "tg_pad_s8": "copy_s8.c",
 }
+CONCAT_MAX_INPUTS = 8
 
 
 @dataclass
@@ -281,6 +284,54 @@ def _mean(m: ir.Model, op: ir.Operator) -> KernelCall:
                       y.index, summary=f"mean over {h}x{w}")
 
 
+def _same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
+    return (a.quant is not None and b.quant is not None and a.quant.scale == b.quant.scale
+            and a.quant.zero_point == b.quant.zero_point)
+
+
+def _concatenation(m: ir.Model, op: ir.Operator) -> KernelCall:
+    ins = [m.tensors[i] for i in op.inputs]
+    y = m.tensors[op.outputs[0]]
+    o: ir.ConcatenationOptions = op.options
+    if o.activation != ir.ACT_NONE:
+        raise TinygenError("CONCATENATION with a fused activation is not supported")
+    if any(t.is_const for t in ins) or len(ins) > CONCAT_MAX_INPUTS:
+        raise TinygenError(f"CONCATENATION of constants or of more than {CONCAT_MAX_INPUTS} "
+                           "tensors is not supported")
+    if not all(_same_quant(t, y) for t in ins):
+        raise TinygenError("CONCATENATION inputs with a quantization different from the "
+                           "output's are not supported (TFLM int8 requires them equal)")
+    axis = o.axis % len(y.shape)
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    in_inner = [int(np.prod(t.shape[axis:], dtype=np.int64)) for t in ins]
+    params = dict(outer=outer, out_inner=int(np.prod(y.shape[axis:], dtype=np.int64)),
+                  count=len(ins), in_inner=in_inner + [0] * (CONCAT_MAX_INPUTS - len(ins)))
+    return KernelCall(op.index, op.kind, "tg_concat_s8", "tg_concat_params", params,
+                      [t.index for t in ins], y.index, summary=f"axis {axis}, {len(ins)} inputs")
+
+
+def _pad(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    pads = m.tensors[op.inputs[1]]
+    if not pads.is_const or len(x.shape) > 4:
+        raise TinygenError(f"{op.kind} needs constant paddings and at most 4 dimensions")
+    if not _same_quant(x, y):
+        raise TinygenError(f"{op.kind} with different input and output quantization is not "
+                           "supported")
+    value = y.quant.zero_point
+    if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        const = m.tensors[op.inputs[2]]
+        if not const.is_const:
+            raise TinygenError("PADV2 needs a constant padding value")
+        value = int(np.asarray(const.data).reshape(-1)[0])
+    lead = 4 - len(x.shape)
+    before = [0] * lead + [int(v) for v in np.asarray(pads.data).reshape(-1, 2)[:, 0]]
+    params = dict(in_shape=[1] * lead + list(x.shape), out_shape=[1] * lead + list(y.shape),
+                  before=before, value=value)
+    return KernelCall(op.index, op.kind, "tg_pad_s8", "tg_pad_params", params, [x.index],
+                      y.index, summary=f"before {before[lead:]}")
+
+
 def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
     x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
     if x.elements != y.elements:
@@ -293,6 +344,7 @@ _PREPARE = {
     "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "SOFTMAX": _softmax,
     "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape, "MEAN": _mean,
+    "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad,
 }
 
 
