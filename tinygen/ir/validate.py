@@ -11,7 +11,7 @@ SUPPORTED = (
     "QUANTIZE", "DEQUANTIZE",
 )
 
-# Operands that are int32 (biases) or constant shapes rather than activations.
+# The fix for every "not an int8 model" refusal.
 _FLOAT_HINT = ("convert it with full-integer quantization "
                "(Optimize.DEFAULT, a representative dataset, TFLITE_BUILTINS_INT8)")
 
