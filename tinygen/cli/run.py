@@ -12,7 +12,7 @@ from tinygen.errors import TinygenError
 from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
 from tinygen.runner.dataset import load_dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
-from tinygen.runner.record import SessionRecord, default_session_dir
+from tinygen.runner.record import SessionRecord, default_session_dir, emulation_info
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
     with SessionRecord(out) as record:
-        record.data.update(board=board.name, mode=args.mode,
+        record.data.update(board=board.name, emulation=emulation_info(board), mode=args.mode,
                            bench=bench.id if bench else None,
                            build=str(build_dir) if build_dir else None,
                            dataset=str(dataset.folder) if dataset else None)

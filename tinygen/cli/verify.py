@@ -13,7 +13,7 @@ from tinygen.errors import TinygenError
 from tinygen.runner.connect import open_session, read_manifest
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.oracle import Oracle
-from tinygen.runner.record import SessionRecord, default_session_dir
+from tinygen.runner.record import SessionRecord, default_session_dir, emulation_info
 from tinygen.runner.verify import VerifyConfig, run_checks
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     cfg.quick = cfg.quick or cfg.min_seconds < 10.0
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     with SessionRecord(out) as record:
-        record.data.update(board=board.name, bench=bench.id, mode="verify", model=str(model),
+        record.data.update(board=board.name, emulation=emulation_info(board), bench=bench.id, mode="verify", model=str(model),
                            build=str(build_dir) if build_dir else None, quick=args.quick)
         log.info("session folder: %s", record.folder)
         try:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tinygen.boards import Board
 from tinygen.errors import TinygenError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,32 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def emulation_info(board: Board) -> dict[str, Any] | None:
+    """How to read a DUT's timestamps when the board is emulated.
+
+    Under QEMU's -icount the DUT's clock is virtual: each instruction
+    advances it by 2**shift ns, so a latency is an instruction count, not
+    the real board's time.
+    """
+    if board.is_host or not board.is_emulated:
+        return None
+    return {
+        "qemu_machine": board.emulator.qemu_machine,
+        "icount_shift": board.emulator.icount_shift,
+        "ns_per_instruction": 2 ** board.emulator.icount_shift,
+        "board_clock_hz": board.clock_hz,
+    }
+
+
+def instructions_text(latency_ms: float, emulation: dict[str, Any]) -> str:
+    """A latency in virtual time, said as instructions and as board time."""
+    instructions = latency_ms * 1e6 / emulation["ns_per_instruction"]
+    board_ms = instructions / emulation["board_clock_hz"] * 1e3
+    return (f"{instructions / 1e6:.3f} M instructions per inference (QEMU virtual time, "
+            f"{emulation['ns_per_instruction']} ns per instruction); at one instruction per "
+            f"cycle that is {board_ms:.3f} ms at {emulation['board_clock_hz'] / 1e6:g} MHz")
+
+
 def summary_text(data: dict[str, Any]) -> str:
     """The human summary, in the style of the official runner's output."""
     out: list[str] = []
@@ -118,6 +145,8 @@ def summary_text(data: dict[str, Any]) -> str:
             out.append("-" * 57)
             out.append(f"Median throughput is {perf['median_throughput']:.3f} inf./sec.")
             out.append(f"Median latency is {perf['latency_ms']:.3f} ms.")
+            if data.get("emulation"):
+                out.append("Emulated: " + instructions_text(perf["latency_ms"], data["emulation"]) + ".")
             out.append("-" * 57)
         if perf.get("short_windows"):
             out.append(f"Note: shortened windows of >= {perf['min_seconds']:g} s, "

@@ -6,7 +6,6 @@ from statistics import mean
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from tinygen.benches import METRIC_AUC, Benchmark
 
@@ -28,7 +27,7 @@ def classifier_scores(labels: list[int], outputs: list[list[float]], classes: in
     for c in range(classes):
         positive = truth == c
         if positive.any() and (~positive).any():
-            aucs.append(float(roc_auc_score(positive.astype(int), probs[:, c])))
+            aucs.append(float(_roc_auc(positive.astype(int), probs[:, c])))
     auc = float(np.mean(aucs)) if aucs else None
     note = None if aucs else "every stimulus has the same class"
     return {"top1": top1, "auc": auc, "auc_note": note, "predictions": preds}
@@ -42,7 +41,7 @@ def anomaly_scores(file_labels: dict[str, int], window_scores: dict[str, list[fl
     if len(set(labels)) < 2:
         return {"auc": None, "file_scores": scores,
                 "auc_note": "needs both normal and anomalous files"}
-    auc = float(roc_auc_score(labels, [scores[n] for n in names]))
+    auc = float(_roc_auc(labels, [scores[n] for n in names]))
     return {"auc": auc, "file_scores": scores, "auc_note": None}
 
 
@@ -56,3 +55,10 @@ def target_met(bench: Benchmark, scores: dict[str, Any]) -> bool | None:
 def metric_value(bench: Benchmark, scores: dict[str, Any]) -> float | None:
     return scores.get("auc") if bench.metric == METRIC_AUC else scores.get("top1")
 
+
+def _roc_auc(labels, scores) -> float:
+    # scikit-learn costs seconds to import: load it only when scoring, so
+    # every command's --help stays instant.
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(labels, scores)

@@ -16,6 +16,7 @@ from tinygen.device.session import DutDisconnected, DutError, DutReset, DutSessi
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, run_accuracy, run_performance
+from tinygen.runner.record import instructions_text
 from tinygen.runner.oracle import Oracle, compare
 from tinygen.runner.record import SessionRecord
 
@@ -145,6 +146,9 @@ class Verifier:
         if not median:
             raise TinygenError("no window measured")
         note = f" (short windows of {cfg.min_seconds:g} s, not the official 10 s)" if self.cfg.quick else ""
+        emulated = self.record.data.get("emulation")
+        if emulated:
+            note += "; " + instructions_text(perf["latency_ms"], emulated)
         return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms "
                 f"over {len(perf['windows'])} windows{note}")
 

@@ -1,0 +1,28 @@
+"""On an emulated board a latency is virtual time: results say it in instructions."""
+
+from __future__ import annotations
+
+from tinygen.boards import load_board
+from tinygen.runner.record import emulation_info, instructions_text, summary_text
+
+
+def test_real_and_host_boards_have_no_emulation_note():
+    assert emulation_info(load_board("nucleo_l4r5zi")) is None
+    assert emulation_info(load_board("host")) is None
+
+
+def test_disco_latency_reads_as_instructions_and_board_time():
+    info = emulation_info(load_board("disco_l475vg_iot01a"))
+    assert info["ns_per_instruction"] == 1 and info["board_clock_hz"] == 80_000_000
+    # 11.033 ms of 1-ns instructions = 11.033 M instructions = 137.9 ms at 80 MHz.
+    text = instructions_text(11.033, info)
+    assert "11.033 M instructions" in text and "137.912 ms at 80 MHz" in text
+
+
+def test_summary_adds_the_emulation_line_after_the_median():
+    info = emulation_info(load_board("mps2_an386"))
+    data = {"status": "passed", "emulation": info, "performance": {
+        "windows": [], "median_throughput": 1000.0, "latency_ms": 1.0}}
+    lines = summary_text(data).splitlines()
+    i = lines.index("Median latency is 1.000 ms.")
+    assert lines[i + 1].startswith("Emulated: 1.000 M instructions") and "40.000 ms at 25 MHz" in lines[i + 1]
