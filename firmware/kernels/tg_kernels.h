@@ -63,6 +63,18 @@ typedef struct {
 } tg_add_params;
 
 typedef struct {
+    int32_t size;              /* output elements */
+    int32_t broadcast;         /* 0: both inputs have the output's shape */
+    int32_t out_shape[4];
+    int32_t in1_strides[4];    /* 0 on broadcast dimensions */
+    int32_t in2_strides[4];
+    int32_t in1_offset, in2_offset;
+    int32_t out_mult, out_shift;
+    int32_t out_offset;
+    int32_t act_min, act_max;
+} tg_mul_params;
+
+typedef struct {
     int32_t rows;
     int32_t depth;
 } tg_softmax_params;
@@ -102,6 +114,9 @@ void tg_avg_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *outp
 void tg_max_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
 
 void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+               int8_t *output);
+
+void tg_mul_s8(const tg_mul_params *p, const int8_t *in1, const int8_t *in2,
                int8_t *output);
 
 /* exp_table[d] = exp(-d * beta * scale) in Q0.31, 0 below diff_min. */

@@ -112,6 +112,22 @@ def pad_specs(draw):
                 padding=pads, conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
 
 
+@st.composite
+def mul_specs(draw):
+    spec = draw(add_specs())
+    spec["op"] = "mul"
+    return spec
+
+
+@st.composite
+def const_operand_specs(draw):
+    lo, hi = draw(input_range())
+    return dict(op="const_operand", shape=(draw(st.integers(1, 6)), draw(st.integers(1, 6)),
+                                           draw(st.integers(1, 6))),
+                binary=draw(st.sampled_from(["add", "mul"])), broadcast=draw(st.booleans()),
+                const_first=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -174,4 +190,16 @@ def test_concatenation_matches_tflm(model_cache, compiler, spec):
 @settings(max_examples=10, **SETTINGS)
 @given(spec=pad_specs())
 def test_zero_padding_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(spec=mul_specs())
+def test_mul_with_broadcasting_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(spec=const_operand_specs())
+def test_add_and_mul_with_a_constant_operand_match_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

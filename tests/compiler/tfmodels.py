@@ -95,6 +95,18 @@ def single_op(spec: dict) -> tuple[object, float, float]:
         out = keras.ops.add(inp, other)
         if act:
             out = L.Activation(act)(out)
+    elif kind == "mul":
+        other = L.Conv2D(spec["shape"][-1], 1, activation=act)(inp)
+        if spec.get("broadcast"):
+            other = L.AveragePooling2D(tuple(spec["shape"][:2]))(other)
+        out = keras.ops.multiply(inp, other)
+    elif kind == "const_operand":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp)
+        rng = np.random.default_rng(spec["seed"])
+        shape = spec["shape"][-1:] if spec.get("broadcast") else spec["shape"]
+        const = rng.uniform(-2, 2, size=shape).astype(np.float32)
+        fn = keras.ops.multiply if spec["binary"] == "mul" else keras.ops.add
+        out = fn(const, x) if spec.get("const_first") else fn(x, const)
     elif kind == "mean":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = L.GlobalAveragePooling2D(keepdims=spec["keepdims"])(x)

@@ -96,6 +96,9 @@ def render_context(plan: ModelPlan) -> dict:
             sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
             ins=[mem.tensor_offsets[t] for t in call.inputs],
+            operands=[dict(const=True, symbol=sym[o], offset=0) if isinstance(o, str)
+                      else dict(const=False, symbol="", offset=mem.tensor_offsets[o])
+                      for o in call.operands],
             in1=mem.tensor_offsets[call.inputs[1]] if len(call.inputs) > 1 else 0,
             scratch=mem.scratch_offsets.get(call.op_index, 0)))
     return dict(

@@ -79,6 +79,9 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     if kind == "ADD":
         o = _init(tflite.AddOptions, table)
         return ir.AddOptions(_activation(o.FusedActivationFunction()))
+    if kind == "MUL":
+        o = _init(tflite.MulOptions, table)
+        return ir.AddOptions(_activation(o.FusedActivationFunction()))
     if kind == "SOFTMAX":
         o = _init(tflite.SoftmaxOptions, table)
         return ir.SoftmaxOptions(float(o.Beta()))

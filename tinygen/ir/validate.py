@@ -7,7 +7,7 @@ from tinygen.ir import model as ir
 
 SUPPORTED = (
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
-    "MAX_POOL_2D", "ADD", "SOFTMAX", "MEAN", "CONCATENATION", "PAD", "PADV2", "RESHAPE",
+    "MAX_POOL_2D", "ADD", "MUL", "SOFTMAX", "MEAN", "CONCATENATION", "PAD", "PADV2", "RESHAPE",
     "QUANTIZE", "DEQUANTIZE",
 )
 
@@ -70,5 +70,5 @@ def validate(m: ir.Model) -> None:
         if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"):
             if len(m.tensors[op.inputs[0]].shape) != 4:
                 raise TinygenError(f"{op.kind} input must be 4-D NHWC")
-        if op.kind == "ADD" and any(len(m.tensors[i].shape) > 4 for i in op.inputs):
-            raise TinygenError("ADD with more than 4 dimensions is not supported")
+        if op.kind in ("ADD", "MUL") and any(len(m.tensors[i].shape) > 4 for i in op.inputs):
+            raise TinygenError(f"{op.kind} with more than 4 dimensions is not supported")

@@ -28,6 +28,7 @@ KERNEL_SOURCES = {
     "tg_avg_pool2d_s8": "pool2d_s8.c",
     "tg_max_pool2d_s8": "pool2d_s8.c",
     "tg_add_s8": "add_s8.c",
+    "tg_mul_s8": "mul_s8.c",
     "tg_softmax_s8": "softmax_s8.c",
     "tg_quantize_f32_s8": "affine_quant.c",
     "tg_dequantize_s8_f32": "affine_quant.c",
@@ -51,6 +52,9 @@ class KernelCall:
     scratch_bytes: int = 0
     macs: int = 0
     summary: str = ""
+    # Binary elementwise ops: each operand is an arena tensor (its index) or
+    # a constant in ``arrays`` (its array name).
+    operands: list[int | str] = field(default_factory=list)
 
     @property
     def const_bytes(self) -> int:
@@ -216,28 +220,62 @@ def _strides4(shape: tuple[int, ...], out4: tuple[int, ...]) -> list[int]:
     return strides
 
 
+def _binary_operands(m: ir.Model, op: ir.Operator) -> tuple[list, list[int], dict]:
+    operands, inputs, arrays = [], [], {}
+    for pos, index in enumerate(op.inputs[:2]):
+        t = m.tensors[index]
+        if t.is_const:
+            name = f"in{pos + 1}"
+            arrays[name] = t.data.astype(np.int8).reshape(-1)
+            operands.append(name)
+        else:
+            inputs.append(index)
+            operands.append(index)
+    if not inputs:
+        raise TinygenError(f"{op.kind} of two constants should have been folded by the "
+                           "converter; re-export the model")
+    return operands, inputs, arrays
+
+
+def _broadcast_params(a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> dict:
+    out4 = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+    broadcast = int(tuple(a.shape) != tuple(y.shape) or tuple(b.shape) != tuple(y.shape))
+    return dict(size=y.elements, broadcast=broadcast, out_shape=list(out4),
+                in1_strides=_strides4(a.shape, out4), in2_strides=_strides4(b.shape, out4))
+
+
 def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
     a, b, y = (m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]])
-    if a.is_const or b.is_const:
-        raise TinygenError("ADD with a constant operand is not supported yet; "
-                           "fold the constant into the preceding layer's bias")
-    out4 = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+    operands, inputs, arrays = _binary_operands(m, op)
     s1, s2, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
     twice_max = 2.0 * max(s1, s2)
     m1, sh1 = quantize_multiplier(s1 / twice_max)
     m2, sh2 = quantize_multiplier(s2 / twice_max)
     mo, sho = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
     lo, hi = activation_range(op.options.activation, y.quant)
-    broadcast = int(tuple(a.shape) != tuple(y.shape) or tuple(b.shape) != tuple(y.shape))
-    params = dict(size=y.elements, broadcast=broadcast, out_shape=list(out4),
-                  in1_strides=_strides4(a.shape, out4), in2_strides=_strides4(b.shape, out4),
-                  in1_offset=-a.quant.zero_point, in2_offset=-b.quant.zero_point,
+    params = _broadcast_params(a, b, y)
+    params.update(in1_offset=-a.quant.zero_point, in2_offset=-b.quant.zero_point,
                   in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
                   out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
                   out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
-    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params,
-                      [a.index, b.index], y.index,
-                      summary=f"{op.options.activation}" + (" broadcast" if broadcast else ""))
+    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
+                      arrays, operands=operands,
+                      summary=f"{op.options.activation}" + (" broadcast" if params["broadcast"] else ""))
+
+
+def _mul(m: ir.Model, op: ir.Operator) -> KernelCall:
+    a, b, y = (m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]])
+    operands, inputs, arrays = _binary_operands(m, op)
+    mo, sho = quantize_multiplier(float(a.quant.scale) * float(b.quant.scale)
+                                  / float(y.quant.scale))
+    lo, hi = activation_range(op.options.activation, y.quant)
+    params = _broadcast_params(a, b, y)
+    params.update(in1_offset=-a.quant.zero_point, in2_offset=-b.quant.zero_point,
+                  out_mult=mo, out_shift=sho, out_offset=y.quant.zero_point,
+                  act_min=lo, act_max=hi)
+    return KernelCall(op.index, op.kind, "tg_mul_s8", "tg_mul_params", params, inputs, y.index,
+                      arrays, operands=operands,
+                      summary=f"{op.options.activation}" + (" broadcast" if params["broadcast"] else ""))
 
 
 def _softmax(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -342,7 +380,7 @@ def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
 
 _PREPARE = {
     "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
-    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "SOFTMAX": _softmax,
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "MUL": _mul, "SOFTMAX": _softmax,
     "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape, "MEAN": _mean,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad,
 }
