@@ -75,6 +75,14 @@ typedef struct {
 } tg_mul_params;
 
 typedef struct {
+    int32_t size;
+    int32_t input_zero_point;
+    int32_t mult, shift;       /* input scale / output scale */
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+} tg_clamp_params;
+
+typedef struct {
     int32_t rows;
     int32_t depth;
 } tg_softmax_params;
@@ -118,6 +126,9 @@ void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
 
 void tg_mul_s8(const tg_mul_params *p, const int8_t *in1, const int8_t *in2,
                int8_t *output);
+
+/* Standalone RELU / RELU6: requantize, then clamp. */
+void tg_relu_s8(const tg_clamp_params *p, const int8_t *input, int8_t *output);
 
 /* exp_table[d] = exp(-d * beta * scale) in Q0.31, 0 below diff_min. */
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,

@@ -128,6 +128,15 @@ def const_operand_specs(draw):
                 const_first=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
 
 
+@st.composite
+def relu_specs(draw):
+    lo, hi = draw(input_range())
+    return dict(op="relu", shape=(draw(st.integers(1, 6)), draw(st.integers(1, 6)),
+                                  draw(st.integers(1, 6))),
+                max_value=draw(st.sampled_from([None, 6.0])), lo=lo * 4, hi=hi * 4,
+                seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -202,4 +211,10 @@ def test_mul_with_broadcasting_matches_tflm(model_cache, compiler, spec):
 @settings(max_examples=12, **SETTINGS)
 @given(spec=const_operand_specs())
 def test_add_and_mul_with_a_constant_operand_match_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=10, **SETTINGS)
+@given(spec=relu_specs())
+def test_standalone_relu_and_relu6_match_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

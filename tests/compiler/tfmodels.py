@@ -107,6 +107,11 @@ def single_op(spec: dict) -> tuple[object, float, float]:
         const = rng.uniform(-2, 2, size=shape).astype(np.float32)
         fn = keras.ops.multiply if spec["binary"] == "mul" else keras.ops.add
         out = fn(const, x) if spec.get("const_first") else fn(x, const)
+    elif kind == "relu":
+        # After a concatenation the converter cannot fuse the activation.
+        a = L.Conv2D(spec["shape"][-1], 1)(inp)
+        x = L.Concatenate()([a, inp])
+        out = L.ReLU(max_value=spec["max_value"])(x)
     elif kind == "mean":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = L.GlobalAveragePooling2D(keepdims=spec["keepdims"])(x)

@@ -29,6 +29,7 @@ KERNEL_SOURCES = {
     "tg_max_pool2d_s8": "pool2d_s8.c",
     "tg_add_s8": "add_s8.c",
     "tg_mul_s8": "mul_s8.c",
+    "tg_relu_s8": "relu_s8.c",
     "tg_softmax_s8": "softmax_s8.c",
     "tg_quantize_f32_s8": "affine_quant.c",
     "tg_dequantize_s8_f32": "affine_quant.c",
@@ -278,6 +279,24 @@ def _mul(m: ir.Model, op: ir.Operator) -> KernelCall:
                       summary=f"{op.options.activation}" + (" broadcast" if params["broadcast"] else ""))
 
 
+def _relu(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    if op.kind == "RELU":
+        mult, shift = quantize_multiplier(float(x.quant.scale) / float(y.quant.scale))
+        lo, hi = activation_range(ir.ACT_RELU, y.quant)
+        out_zp = y.quant.zero_point
+    else:
+        # TFLM clamps RELU6 in the input's quantization without requantizing;
+        # (2^30, 1) is an exact identity multiplier.
+        mult, shift = 1 << 30, 1
+        lo, hi = activation_range(ir.ACT_RELU6, x.quant)
+        out_zp = x.quant.zero_point
+    params = dict(size=x.elements, input_zero_point=x.quant.zero_point, mult=mult, shift=shift,
+                  output_zero_point=out_zp, act_min=lo, act_max=hi)
+    return KernelCall(op.index, op.kind, "tg_relu_s8", "tg_clamp_params", params, [x.index],
+                      y.index, summary=f"clamp [{lo}, {hi}]")
+
+
 def _softmax(m: ir.Model, op: ir.Operator) -> KernelCall:
     x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
     if y.quant.zero_point != -128 or abs(y.quant.scale - 1.0 / 256) > 1e-3 / 256:
@@ -380,7 +399,7 @@ def _reshape(m: ir.Model, op: ir.Operator) -> KernelCall:
 
 _PREPARE = {
     "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
-    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "MUL": _mul, "SOFTMAX": _softmax,
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "MUL": _mul, "RELU": _relu, "RELU6": _relu, "SOFTMAX": _softmax,
     "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape, "MEAN": _mean,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad,
 }
