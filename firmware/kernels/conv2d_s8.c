@@ -57,50 +57,14 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 const int8_t *patch;
-                int32_t oc = 0;
                 if (direct) {
                     patch = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
                 } else {
                     gather_patch(p, image, iy0, ix0, scratch);
                     patch = scratch;
                 }
-                /* Four output channels share each patch load. */
-                for (; oc + 4 <= out_c; oc += 4) {
-                    const int8_t *w0 = filter + (size_t)oc * (size_t)k_len;
-                    const int8_t *w1 = w0 + k_len;
-                    const int8_t *w2 = w1 + k_len;
-                    const int8_t *w3 = w2 + k_len;
-                    int32_t a0 = bias[oc];
-                    int32_t a1 = bias[oc + 1];
-                    int32_t a2 = bias[oc + 2];
-                    int32_t a3 = bias[oc + 3];
-                    int32_t k;
-                    for (k = 0; k < k_len; ++k) {
-                        const int32_t x = patch[k];
-                        a0 += x * w0[k];
-                        a1 += x * w1[k];
-                        a2 += x * w2[k];
-                        a3 += x * w3[k];
-                    }
-                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
-                                             p->act_min, p->act_max);
-                    output[oc + 1] = tg_clamp_s8(tg_requantize(a1, mult[oc + 1], shift[oc + 1]) + p->output_zero_point,
-                                                 p->act_min, p->act_max);
-                    output[oc + 2] = tg_clamp_s8(tg_requantize(a2, mult[oc + 2], shift[oc + 2]) + p->output_zero_point,
-                                                 p->act_min, p->act_max);
-                    output[oc + 3] = tg_clamp_s8(tg_requantize(a3, mult[oc + 3], shift[oc + 3]) + p->output_zero_point,
-                                                 p->act_min, p->act_max);
-                }
-                for (; oc < out_c; ++oc) {
-                    const int8_t *w0 = filter + (size_t)oc * (size_t)k_len;
-                    int32_t a0 = bias[oc];
-                    int32_t k;
-                    for (k = 0; k < k_len; ++k) {
-                        a0 += patch[k] * w0[k];
-                    }
-                    output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
-                                             p->act_min, p->act_max);
-                }
+                tg_rows_dot_s8(patch, k_len, filter, out_c, bias, mult, shift,
+                               p->output_zero_point, p->act_min, p->act_max, output);
                 output += out_c;
             }
         }
