@@ -1,11 +1,13 @@
 /* int8 elementwise addition with TFLite broadcasting (up to 4 dimensions):
  * both inputs are rescaled to a common scale with 20 bits of headroom,
  * summed, then requantized to the output scale. */
+#include "tg_broadcast.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 
-static int8_t add_one(const tg_add_params *p, int32_t x1, int32_t x2)
+static int8_t add_one(const void *params, int32_t x1, int32_t x2)
 {
+    const tg_add_params *p = (const tg_add_params *)params;
     const int32_t s1 = tg_requantize((int32_t)((uint32_t)(x1 + p->in1_offset) << p->left_shift),
                                      p->in1_mult, p->in1_shift);
     const int32_t s2 = tg_requantize((int32_t)((uint32_t)(x2 + p->in2_offset) << p->left_shift),
@@ -17,26 +19,5 @@ static int8_t add_one(const tg_add_params *p, int32_t x1, int32_t x2)
 void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                int8_t *output)
 {
-    int32_t i0;
-    int32_t i1;
-    int32_t i2;
-    int32_t i3;
-    if (!p->broadcast) {
-        int32_t i;
-        for (i = 0; i < p->size; ++i) {
-            output[i] = add_one(p, in1[i], in2[i]);
-        }
-        return;
-    }
-    for (i0 = 0; i0 < p->out_shape[0]; ++i0) {
-        for (i1 = 0; i1 < p->out_shape[1]; ++i1) {
-            for (i2 = 0; i2 < p->out_shape[2]; ++i2) {
-                const int8_t *a = in1 + i0 * p->in1_strides[0] + i1 * p->in1_strides[1] + i2 * p->in1_strides[2];
-                const int8_t *b = in2 + i0 * p->in2_strides[0] + i1 * p->in2_strides[1] + i2 * p->in2_strides[2];
-                for (i3 = 0; i3 < p->out_shape[3]; ++i3) {
-                    *output++ = add_one(p, a[i3 * p->in1_strides[3]], b[i3 * p->in2_strides[3]]);
-                }
-            }
-        }
-    }
+    tg_broadcast_binary_s8(&p->shape, add_one, p, in1, in2, output);
 }

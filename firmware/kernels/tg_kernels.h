@@ -47,12 +47,17 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_pool_params;
 
+/* How the two inputs of an elementwise kernel map onto its output. */
 typedef struct {
     int32_t size;              /* output elements */
     int32_t broadcast;         /* 0: both inputs have the output's shape */
     int32_t out_shape[4];
     int32_t in1_strides[4];    /* 0 on broadcast dimensions */
     int32_t in2_strides[4];
+} tg_broadcast4;
+
+typedef struct {
+    tg_broadcast4 shape;
     int32_t in1_offset, in2_offset;
     int32_t in1_mult, in1_shift;
     int32_t in2_mult, in2_shift;
@@ -63,11 +68,7 @@ typedef struct {
 } tg_add_params;
 
 typedef struct {
-    int32_t size;              /* output elements */
-    int32_t broadcast;         /* 0: both inputs have the output's shape */
-    int32_t out_shape[4];
-    int32_t in1_strides[4];    /* 0 on broadcast dimensions */
-    int32_t in2_strides[4];
+    tg_broadcast4 shape;
     int32_t in1_offset, in2_offset;
     int32_t out_mult, out_shift;
     int32_t out_offset;

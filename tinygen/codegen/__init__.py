@@ -50,6 +50,8 @@ def c_float(v: float) -> str:
 
 
 def c_value(v) -> str:
+    if isinstance(v, dict):  # a struct member that is itself a struct
+        return "{" + ", ".join(f".{k} = {c_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
         return "{" + ", ".join(c_value(x) for x in v) + "}"
     if isinstance(v, float):

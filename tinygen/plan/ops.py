@@ -241,8 +241,9 @@ def _binary_operands(m: ir.Model, op: ir.Operator) -> tuple[list, list[int], dic
 def _broadcast_params(a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> dict:
     out4 = (1,) * (4 - len(y.shape)) + tuple(y.shape)
     broadcast = int(tuple(a.shape) != tuple(y.shape) or tuple(b.shape) != tuple(y.shape))
-    return dict(size=y.elements, broadcast=broadcast, out_shape=list(out4),
-                in1_strides=_strides4(a.shape, out4), in2_strides=_strides4(b.shape, out4))
+    return dict(shape=dict(size=y.elements, broadcast=broadcast, out_shape=list(out4),
+                           in1_strides=_strides4(a.shape, out4),
+                           in2_strides=_strides4(b.shape, out4)))
 
 
 def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -261,7 +262,7 @@ def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
                   out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
     return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
                       arrays, operands=operands,
-                      summary=f"{op.options.activation}" + (" broadcast" if params["broadcast"] else ""))
+                      summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
 
 
 def _mul(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -276,7 +277,7 @@ def _mul(m: ir.Model, op: ir.Operator) -> KernelCall:
                   act_min=lo, act_max=hi)
     return KernelCall(op.index, op.kind, "tg_mul_s8", "tg_mul_params", params, inputs, y.index,
                       arrays, operands=operands,
-                      summary=f"{op.options.activation}" + (" broadcast" if params["broadcast"] else ""))
+                      summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
 
 
 def _relu(m: ir.Model, op: ir.Operator) -> KernelCall:
