@@ -6,6 +6,7 @@ import argparse
 import json
 
 from tinygen.benches import BENCHMARKS, METRIC_AUC
+from tinygen.text import format_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
             f"{b.input_bytes} B {b.input_format}",
             target,
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print(format_table(rows))
     print("\nThe committed models in models/ are untrained reference architectures: "
           "use them for port verification, latency and memory, not accuracy "
           "(tinygen model fetch gets the official trained ones).")

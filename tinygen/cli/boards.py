@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from tinygen.boards import all_boards, load_board_file
-from pathlib import Path
+from tinygen.text import format_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +50,5 @@ def run(args: argparse.Namespace) -> int:
             else " + ".join(_kib(r.size) for r in b.regions("ram")),
             b.kinds,
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print(format_table(rows))
     return 0

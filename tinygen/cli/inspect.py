@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tinygen.ir import SUPPORTED, load_model
 from tinygen.plan import plan_model
+from tinygen.text import format_table
+
 
 EPILOG = f"""\
 what you see:
@@ -87,13 +89,10 @@ def run(args: argparse.Namespace) -> int:
         rows.append((str(layer["index"]), layer["op"],
                      " + ".join(_shape(s) for s in layer["inputs"]), _shape(layer["output"]),
                      layer["params"], f"{layer['macs']:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print(f"model {info['model']}")
     if info["description"]:
         print(f"about {info['description']}")
-    for r in rows:
-        print("  ".join(c.rjust(w) if i == 5 else c.ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    print(format_table(rows, right={5}))
     i, o = info["input"], info["output"]
     print(f"input   {_shape(i['shape'])} {i['dtype']} (scale {i['scale']:.6g}, "
           f"zero point {i['zero_point']})")

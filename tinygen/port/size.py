@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinygen.errors import TinygenError
+from tinygen.text import format_table
 
 PARTS = ("weights", "arena", "buffer", "harness", "kernels", "platform", "libc", "stack", "other")
 
@@ -97,11 +98,7 @@ class SizeReport:
             rows.append(("capacity", str(self.flash_capacity), str(self.ram_capacity)))
             rows.append(("used", f"{100 * self.flash_bytes / self.flash_capacity:.1f}%",
                          f"{100 * self.ram_bytes / self.ram_capacity:.1f}%"))
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = []
-        for r in rows:
-            lines.append(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}".rstrip())
-        return "\n".join(lines)
+        return format_table(rows, right={1, 2})
 
 
 def read_sections(objdump: str, image: Path) -> list[SectionSize]:
