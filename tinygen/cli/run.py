@@ -180,12 +180,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) -> None:
-    from tinygen.runner.shard import open_duts, run_accuracy_sharded
+    from tinygen.runner.shard import check_duts, open_duts, run_accuracy_sharded
 
-    if bench is None:
-        raise TinygenError("--jobs needs to know the benchmark before the DUTs start; pass --bench")
-    with open_duts(board, build_dir, ports, jobs, record, bench, timeout=args.timeout,
+    with open_duts(board, build_dir, ports, jobs, record, timeout=args.timeout,
                    chunk_bytes=args.chunk_bytes, baud=args.baud) as duts:
-        check_model(duts[0].session, bench, record)
+        if bench is None:  # a --port list: the DUTs say what they run
+            bench = check_duts(duts, None, record)
+            record.data["bench"] = bench.id
+            dataset = load_dataset(bench, args.dataset)
+        else:
+            check_duts(duts, bench, record)
         record.save()
         run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)

@@ -106,7 +106,10 @@ class LabClient:
         self.address = coordinator_address(address)
         self.timeout = timeout
         self.loop = asyncio.new_event_loop()
-        self.session = ClientSession(self.address, self.loop)
+        async def make():  # grpc.aio binds its channel to the loop running it
+            return ClientSession(self.address, self.loop)
+
+        self.session = self.loop.run_until_complete(make())
         try:
             self._run(self.session.start(), "connecting")
         except BaseException:

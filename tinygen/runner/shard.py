@@ -115,10 +115,10 @@ class _LockedTranscript:
 
 @contextlib.contextmanager
 def open_duts(board: Board, build_dir: Path | None, ports: list[str], jobs: int,
-              record: SessionRecord | None, bench: Benchmark, *, timeout: float = 10.0,
+              record: SessionRecord | None, *, timeout: float = 10.0,
               chunk_bytes: int | None = None, baud: int | None = None,
               first: DutSession | None = None) -> Iterator[list[Dut]]:
-    """``jobs`` DUTs past their boot banner, each checked to run ``bench``.
+    """``jobs`` DUTs past their boot banner (check them with ``check_duts``).
 
     With ``ports`` the DUTs are those ports; otherwise host and emulated
     boards are started from ``build_dir`` (QEMU's or the process's output in
@@ -158,14 +158,23 @@ def open_duts(board: Board, build_dir: Path | None, ports: list[str], jobs: int,
             stack.enter_context(session)
             session.wait_ready(timeout=max(timeout, 3.0))
             duts.append(Dut(k, url, session))
-        for dut in duts[1 if first is not None else 0:]:
-            try:
-                check_model(dut.session, bench)
-            except TinygenError as exc:
-                raise TinygenError(f"DUT {dut.index} ({dut.url}): {exc}") from exc
         if record is not None:
             record.data["duts"] = [{"dut": d.index, "url": d.url} for d in duts]
         yield duts
+
+
+def check_duts(duts: list[Dut], bench: Benchmark | None,
+               record: SessionRecord | None = None) -> Benchmark:
+    """Every DUT runs the same model: ``bench``, or the first DUT's when None."""
+    if bench is None:
+        from tinygen.benches import get_bench
+        bench = get_bench(duts[0].session.profile()[1])
+    for dut in duts:
+        try:
+            check_model(dut.session, bench, record if dut.index == 1 else None)
+        except TinygenError as exc:
+            raise TinygenError(f"DUT {dut.index} ({dut.url}): {exc}") from exc
+    return bench
 
 
 class ShardedAccuracy:
@@ -344,8 +353,9 @@ def sharded_accuracy_runner(board: Board, build_dir: Path | None, ports: list[st
 
     def run(dut: DutSession, bench: Benchmark, dataset: Dataset, record: SessionRecord,
             timeout: float = 20.0) -> dict[str, Any]:
-        with open_duts(board, build_dir, ports, jobs, record, bench, timeout=timeout,
+        with open_duts(board, build_dir, ports, jobs, record, timeout=timeout,
                        chunk_bytes=chunk_bytes, baud=baud, first=dut) as duts:
+            check_duts(duts[1:], bench)
             return run_accuracy_sharded(duts, bench, dataset, record, timeout)
     return run
 
