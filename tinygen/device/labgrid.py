@@ -96,16 +96,21 @@ def _holder_text(place: Any) -> str:
 
 
 class LabClient:
-    """A short-lived labgrid client session on its own event loop."""
+    """A short-lived labgrid client session.
+
+    It runs on labgrid's event loop for this thread (``ensure_event_loop``),
+    which is never closed: grpc.aio binds its completion queue to the first
+    loop it sees, so a loop per session would leave it calling a closed one.
+    """
 
     def __init__(self, address: str | None = None, timeout: float = RPC_TIMEOUT_S):
         try:
-            from labgrid.remote.client import ClientSession
+            from labgrid.remote.client import ClientSession, ensure_event_loop
         except ImportError as exc:
             raise TinygenError(f"--place needs labgrid; {INSTALL_HINT}") from exc
         self.address = coordinator_address(address)
         self.timeout = timeout
-        self.loop = asyncio.new_event_loop()
+        self.loop = ensure_event_loop()
         async def make():  # grpc.aio binds its channel to the loop running it
             return ClientSession(self.address, self.loop)
 
@@ -136,7 +141,6 @@ class LabClient:
             if getattr(self.session, "pump_task", None) is not None:
                 self.loop.run_until_complete(asyncio.wait_for(self.session.stop(), 5.0))
             self.loop.run_until_complete(asyncio.wait_for(self.session.close(), 5.0))
-        self.loop.close()
 
     def __enter__(self) -> "LabClient":
         return self
