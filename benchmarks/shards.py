@@ -20,6 +20,8 @@ usage: .venv/bin/python benchmarks/shards.py [--stimuli N] [--jobs 1,2,4]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -84,8 +86,10 @@ def main() -> int:
         for j in jobs:
             out = work / f"session-{j}"
             started = time.monotonic()
-            rc = tinygen(["run", "--board", args.board, "--build", str(build), "--mode", "accuracy",
-                          "--dataset", str(work / "data"), "--jobs", str(j), "--out", str(out)])
+            with contextlib.redirect_stdout(io.StringIO()):  # the session summary; progress stays
+                rc = tinygen(["run", "--board", args.board, "--build", str(build), "--mode",
+                              "accuracy", "--dataset", str(work / "data"), "--jobs", str(j),
+                              "--out", str(out)])
             wall = time.monotonic() - started
             if rc != 0:
                 print(f"{j:>4}  run failed (exit {rc}); see {out}")

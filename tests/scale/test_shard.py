@@ -53,8 +53,10 @@ def test_split_evenly_covers_the_dataset_in_order():
 def test_jobs_and_port_lists_must_agree():
     assert split_ports("/dev/ttyACM0, /dev/ttyACM1") == ["/dev/ttyACM0", "/dev/ttyACM1"]
     assert check_jobs(None, ["a", "b"]) == 2 and check_jobs(3, []) == 3 and check_jobs(None, []) == 1
-    with pytest.raises(TinygenError, match="--jobs 3 but 2 ports"):
+    with pytest.raises(TinygenError, match="--jobs 3 but 2 DUT port"):
         check_jobs(3, ["a", "b"])
+    with pytest.raises(TinygenError, match="--jobs 2 but 1 DUT port"):
+        check_jobs(2, ["socket://lab:5000"])
     with pytest.raises(TinygenError, match="--jobs must be 1 to"):
         check_jobs(0, [])
     with pytest.raises(TinygenError, match="lists a port twice"):
@@ -89,7 +91,8 @@ def test_verify_jobs_2_gives_the_jobs_1_accuracy_report(scale_firmware, oracle_d
     assert {inf["dut"] for inf in two["accuracy"]["inferences"]} == {1, 2}
     assert two["accuracy"]["reruns"]["count"] == 0
     assert (sessions[2] / "dut-2.log").is_file()
-    assert "[dut2] > db load" in (sessions[2] / "log.txt").read_text()
+    log = (sessions[2] / "log.txt").read_text()
+    assert "[dut1] > db load" in log and "[dut2] > db load" in log
 
 
 def test_a_dut_killed_mid_run_has_its_stimuli_rerun_on_the_other(scale_firmware, oracle_dataset,

@@ -62,10 +62,10 @@ def check_jobs(jobs: int | None, ports: list[str]) -> int:
     """How many DUTs serve the run: --jobs, or the number of ports given."""
     if jobs is not None and not 1 <= jobs <= MAX_JOBS:
         raise TinygenError(f"--jobs must be 1 to {MAX_JOBS}, got {jobs}")
-    if len(ports) > 1:
+    if ports:
         if jobs not in (None, len(ports)):
-            raise TinygenError(f"--jobs {jobs} but {len(ports)} ports given; each port is one "
-                               "DUT: drop --jobs or list as many ports")
+            raise TinygenError(f"--jobs {jobs} but {len(ports)} DUT port(s) or place(s) given; "
+                               "each is one DUT: drop --jobs or list as many")
         return len(ports)
     return jobs or 1
 
@@ -131,6 +131,11 @@ def open_duts(board: Board, build_dir: Path | None, ports: list[str], jobs: int,
         duts: list[Dut] = []
         if first is not None:
             duts.append(Dut(1, first.url, first))
+            # From now on several threads write log.txt: DUT 1's lines too go
+            # through the lock, tagged. (DutSession keeps its callback private.)
+            untagged = first._transcript
+            first._transcript = tagged.for_dut(1) or untagged
+            stack.callback(setattr, first, "_transcript", untagged)
         urls = list(ports)
         if first is not None and urls and urls[0] == first.url:
             urls = urls[1:]
