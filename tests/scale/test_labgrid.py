@@ -106,6 +106,16 @@ def test_a_second_client_is_refused_while_the_place_is_held(coordinator, scale_f
         coordinator.client("-p", "disco-2", "release", user="alice")
 
 
+def test_an_unknown_place_is_refused_naming_the_places_there_are(coordinator, scale_firmware,
+                                                                 tmp_path, capsys):
+    build = scale_firmware(BOARD, classifier_bench())
+    rc = main(["run", "--board", BOARD, "--build", str(build), "--mode", "performance",
+               "--place", "disco-9", "--out", str(tmp_path / "unknown")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert f"coordinator {coordinator.address} has no place 'disco-9' (places: disco-1, disco-2)" in err
+
+
 def test_jobs_over_two_places_equals_one_local_dut(coordinator, scale_firmware, oracle_dataset,
                                                    tmp_path):
     bench = classifier_bench()

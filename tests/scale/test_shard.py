@@ -153,3 +153,39 @@ def test_performance_mode_measures_one_dut_whatever_jobs_says(scale_firmware, tm
     assert len(res["performance"]["windows"]) == 5 and "duts" not in res
     assert not (out / "dut-2.log").exists()
     assert "performance mode measures one DUT" in caplog.text
+
+
+def test_ctrl_c_stops_every_shard_and_keeps_what_was_measured(scale_firmware, oracle_dataset,
+                                                              tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    bench = classifier_bench()
+    build = scale_firmware(EMULATED, bench)
+    data = oracle_dataset(bench, 60)
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygen", "run", "--board", EMULATED, "--build", str(build),
+         "--mode", "accuracy", "--dataset", str(data), "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stdout:   # the first progress line: both shards are running
+            if "accuracy stimulus" in line and "(dut1" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    assert proc.returncode == 130, rest
+    res = _results(out)
+    acc = res["accuracy"]
+    assert res["status"] == "interrupted"
+    assert 0 < acc["measured"] < acc["total"] == 60
+    assert all(s["status"] == "stopped" for s in acc["shards"])
+    # What was kept is in dataset order and scored.
+    order = [inf["stimulus"] for inf in acc["inferences"]]
+    assert order == sorted(order) and acc["top1"] is not None
+    assert "(incomplete)" in (out / "results.txt").read_text()
