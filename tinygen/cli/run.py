@@ -12,7 +12,8 @@ from tinygen.errors import TinygenError
 from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
 from tinygen.runner.dataset import load_dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
-from tinygen.runner.record import SessionRecord, default_session_dir, session_facts
+from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
+                                   session_facts)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bench", help="benchmark (kws, vww, ic, ad); default: from the build's "
                                    "build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
-                   help="firmware build folder for host/emulated boards")
+                   help="firmware build folder: started for host/emulated boards; with --port, "
+                        "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
                    help="dataset folder (EEMBC layout); required for accuracy")
     add_dut_options(p)
@@ -122,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     with SessionRecord(out) as record:
         record.data.update(session_facts(board, args.mode, args.port, args.baud),
                            bench=bench.id if bench else None,
-                           build=str(build_dir) if build_dir else None,
+                           build=str(build_dir or args.build) if (build_dir or args.build) else None,
+                           firmware=firmware_identity(build_dir or args.build),
                            dataset=str(dataset.folder) if dataset else None)
         log.info("session folder: %s", record.folder)
         try:

@@ -8,6 +8,7 @@ it had); ``results.txt`` is the human summary in the official style.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -135,6 +136,32 @@ def session_facts(board: Board, mode: str, port: str | None, baud: int | None) -
         # Baud only means something on a real serial line.
         "baud": (baud or expected) if where == "real" else None,
         "expected_baud": expected if where == "real" else None,
+    }
+
+
+def firmware_identity(build_dir: Path | None) -> dict[str, Any] | None:
+    """What firmware a session ran: the build's manifest facts and the image's sha256.
+
+    ``tinygen package`` compares it with the build folder it exports, so the
+    code in a submission is the code that was measured.
+    """
+    if build_dir is None:
+        return None
+    build_dir = Path(build_dir)
+    try:
+        manifest = json.loads((build_dir / "build.json").read_text())
+    except (OSError, ValueError):
+        return None
+    outputs = manifest.get("outputs") or {}
+    image = build_dir / (outputs.get("elf") or outputs.get("executable") or "firmware.elf")
+    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    return {
+        "build": str(build_dir.resolve()),
+        "image": image.name,
+        "image_sha256": hashlib.sha256(image.read_bytes()).hexdigest() if image.is_file() else None,
+        "board": manifest.get("board"), "bench": manifest.get("bench"),
+        "mode": manifest.get("mode"), "opt": manifest.get("opt"),
+        "model_sha256": model.get("sha256"),
     }
 
 
