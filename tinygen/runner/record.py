@@ -3,7 +3,16 @@
 ``log.txt`` is the time-stamped transcript of every line to and from the
 DUT plus the runner's own notes; ``results.json`` holds everything measured
 (rewritten after every window or stimulus, so an interrupted run keeps what
-it had); ``results.txt`` is the human summary in the official style.
+it had) and the session's validity for submission; ``results.txt`` starts
+with the lines the official submission checker reads (``official_lines``:
+``performance_lines``, ``accuracy_lines``, ``energy_lines``) followed by
+tinygen's own summary.
+
+What each mode puts into ``data`` for those lines: ``performance`` with
+``windows`` (count, seconds, throughput) and ``median_throughput``;
+``accuracy`` with ``top1`` (a fraction) and/or ``auc``; ``energy`` with
+``windows`` (each with ``seconds`` and ``count``, as for performance) and
+``median_uj_per_inference``.
 """
 
 from __future__ import annotations
@@ -201,6 +210,7 @@ def official_prefix(when: datetime | None = None) -> str:
 
 
 def _qualified(text: str, invalid: str | None) -> str:
+    """The official line, with why it is not valid for submission when it is not."""
     return text + (f" (NOT VALID for submission: {invalid})" if invalid else "")
 
 
@@ -318,7 +328,10 @@ def official_lines(data: dict[str, Any]) -> list[str]:
     """The lines of results.txt a tool reads, one block per measured mode."""
     when = _when(data)
     validity = data.get("validity") or session_validity(data)
-    invalid = "; ".join(validity["reasons"]) or None
+    # The short form of each reason (the words before its colon); the full
+    # reasons are listed under Validity in tinygen's own lines.
+    tags = dict.fromkeys(r.split(":")[0].split(",")[0] for r in validity["reasons"])
+    invalid = "; ".join(tags) or None
     out: list[str] = []
     perf = data.get("performance")
     if perf:
