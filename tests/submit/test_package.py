@@ -201,3 +201,18 @@ def test_system_json_for_the_reference_board():
 def test_strict_json_refuses_duplicate_keys():
     with pytest.raises(ValueError, match="duplicate key 'Status'"):
         load_strict('{"Status": "Available", "Status": "Preview"}')
+
+
+def test_two_systems_share_one_tree_and_none_is_overwritten(sessions, tmp_path, capsys):
+    out = tmp_path / "tree"
+    for board in sorted(BOARDS):
+        assert main(["package", "--org", "O", "--system", board, "--out", str(out),
+                     "--force", "two systems", *map(str, sessions[board])]) == 0
+    org = out / "closed" / "O"
+    assert sorted(p.name for p in (org / "systems").iterdir()) == ["host.json", "mps2_an386.json"]
+    assert sorted(p.name for p in (org / "results").iterdir()) == ["host", "mps2_an386"]
+    before = (org / "systems" / "host.json").read_text()
+    assert main(["package", "--org", "O", "--system", "host", "--out", str(out),
+                 "--force", "again", *map(str, sessions["host"])]) == 1
+    assert "already exist; choose another --system" in capsys.readouterr().err
+    assert (org / "systems" / "host.json").read_text() == before
