@@ -35,7 +35,7 @@ from tinygen.boards import Board
 from tinygen.device.session import DutDisconnected, DutReset, DutSession, DutTimeout
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset
-from tinygen.runner.measure import check_model, score_accuracy
+from tinygen.runner.measure import accuracy_record, check_model, inference_entry, score_accuracy
 from tinygen.runner.record import SessionRecord
 
 log = logging.getLogger(__name__)
@@ -202,10 +202,7 @@ class ShardedAccuracy:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.failure: BaseException | None = None
-        self.acc: dict[str, Any] = {
-            "metric": bench.metric, "target": bench.target, "total": len(self.stimuli),
-            "measured": 0, "files": len(dataset.files), "inferences": [],
-        }
+        self.acc = accuracy_record(bench, dataset, self.stimuli)
 
     # -- work distribution ----------------------------------------------------
 
@@ -254,8 +251,7 @@ class ShardedAccuracy:
                     dut.status, dut.error = "stopped", str(exc)
                 self.stop.set()
                 return
-            entry = {"stimulus": stim.name, "file": stim.file, "window": stim.window,
-                     "label": stim.label, "values": result.values, "dut": dut.index}
+            entry = {**inference_entry(stim, result), "dut": dut.index}
             with self.lock:
                 self.results[i] = entry
                 dut.served += 1
