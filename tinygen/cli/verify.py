@@ -140,6 +140,9 @@ def run(args: argparse.Namespace) -> int:
             # --port list / --place / --jobs: latency on the first DUT, accuracy on all.
             ports = dut_ports(args, board, build_dir, lab, record)
             jobs = jobs_for(args, ports)
+            if jobs > 1 and dataset is None:
+                log.info("--jobs applies to the accuracy check (--dataset); the other checks "
+                         "run on one DUT")
             if jobs > 1 and dataset is not None:
                 from tinygen.runner.shard import sharded_accuracy_runner
                 cfg.accuracy_runner = sharded_accuracy_runner(
