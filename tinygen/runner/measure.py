@@ -167,17 +167,17 @@ def _summarise_performance(perf: dict[str, Any]) -> None:
         perf["complete"] = len(rates) == perf["stimuli"]
 
 
-def accuracy_record(bench: Benchmark, dataset: Dataset, stimuli: list[Stimulus]) -> dict[str, Any]:
-    """results.json's accuracy part before the first inference (also for --jobs runs)."""
+def new_accuracy(bench: Benchmark, dataset: Dataset, total: int) -> dict[str, Any]:
+    """The accuracy section of a session before its first inference."""
     return {
-        "metric": bench.metric, "target": bench.target, "total": len(stimuli),
+        "metric": bench.metric, "target": bench.target, "total": total,
         "official_total": bench.accuracy_stimuli or None,
         "measured": 0, "files": len(dataset.files), "inferences": [],
     }
 
 
 def inference_entry(stim: Stimulus, result: InferResult) -> dict[str, Any]:
-    """One stimulus' line in the accuracy record."""
+    """One stimulus' entry in the accuracy section (also for --jobs runs)."""
     return {"stimulus": stim.name, "file": stim.file, "window": stim.window,
             "label": stim.label, "values": result.values}
 
@@ -186,7 +186,7 @@ def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
                  record: SessionRecord, timeout: float = 20.0) -> dict[str, Any]:
     """One inference per stimulus (per window for ad01); top-1 or AUC."""
     stimuli = dataset.accuracy_stimuli()
-    acc = accuracy_record(bench, dataset, stimuli)
+    acc = new_accuracy(bench, dataset, len(stimuli))
     record.data["accuracy"] = acc
     progress = Progress("accuracy stimulus", len(stimuli))
     saved = time.monotonic()

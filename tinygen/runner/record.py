@@ -410,6 +410,13 @@ def summary_text(data: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def check_word(check: dict[str, Any]) -> str:
+    """PASS, FAIL, or SKIP for a check that could not be decided (passed None)."""
+    if check.get("passed") is None:
+        return "SKIP"
+    return "PASS" if check["passed"] else "FAIL"
+
+
 def shard_lines(acc: dict[str, Any]) -> list[str]:
     """Which DUTs served a sharded accuracy run (--jobs), and what was rerun."""
     if (acc.get("jobs") or 1) <= 1:
@@ -422,13 +429,6 @@ def shard_lines(acc: dict[str, Any]) -> list[str]:
         lines.append(f"DUT {lost} stopped answering; its {reruns.get('count', 0)} unfinished "
                      "stimuli were rerun on the other DUTs")
     return lines
-
-
-def check_word(check: dict[str, Any]) -> str:
-    """PASS, FAIL, or SKIP for a check that could not be decided (passed None)."""
-    if check.get("passed") is None:
-        return "SKIP"
-    return "PASS" if check["passed"] else "FAIL"
 
 
 def safe_name(text: str) -> str:

@@ -35,7 +35,7 @@ from tinygen.boards import Board
 from tinygen.device.session import DutDisconnected, DutReset, DutSession, DutTimeout
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset
-from tinygen.runner.measure import accuracy_record, check_model, inference_entry, score_accuracy
+from tinygen.runner.measure import check_model, inference_entry, new_accuracy, score_accuracy
 from tinygen.runner.record import SessionRecord
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class ShardedAccuracy:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.failure: BaseException | None = None
-        self.acc = accuracy_record(bench, dataset, self.stimuli)
+        self.acc: dict[str, Any] = new_accuracy(bench, dataset, len(self.stimuli))
 
     # -- work distribution ----------------------------------------------------
 
