@@ -55,6 +55,14 @@ EEMBC EnergyRunner; this command refuses energy-mode firmware.
 Ctrl-C or a DUT fault stops the run; what was measured stays in the session
 folder (status 'interrupted' or 'failed').
 
+results.txt starts with the lines the official submission checker reads
+("MMDD.HHMMSS ulp-mlperf: Median throughput is X inf./sec.", "... Top 1% = X",
+"... AUC = X"), then tinygen's own summary. Every session states whether it
+is valid for submission ('tinygen package') and if not why: interrupted or
+failed, fewer than 5 windows, windows under 10 s, part of the dataset
+(kws/vww: 1000 stimuli, ic: 200), the wrong mode or baud, a host or
+emulated DUT; an invalid figure says so on its own line.
+
 examples:
   tinygen run --board host --bench kws --mode performance
   tinygen run --board disco_l475vg_iot01a --bench ad --mode accuracy --dataset data/
