@@ -391,6 +391,7 @@ def summary_text(data: dict[str, Any]) -> str:
         out.append("")
         out.append(f"Accuracy over {acc.get('measured', 0)} of {acc.get('total', 0)} "
                    "inferences" + (" (incomplete)" if acc.get("measured") != acc.get("total") else ""))
+        out.extend(shard_lines(acc))
         if acc.get("top1") is not None:
             out.append(f"top-1 {acc['top1'] * 100:.1f} %")
         if acc.get("auc") is not None:
@@ -414,6 +415,20 @@ def check_word(check: dict[str, Any]) -> str:
     if check.get("passed") is None:
         return "SKIP"
     return "PASS" if check["passed"] else "FAIL"
+
+
+def shard_lines(acc: dict[str, Any]) -> list[str]:
+    """Which DUTs served a sharded accuracy run (--jobs), and what was rerun."""
+    if (acc.get("jobs") or 1) <= 1:
+        return []
+    served = ", ".join(f"DUT {s['dut']} {s['served']}" for s in acc.get("shards", []))
+    lines = [f"Served by {acc['jobs']} DUTs ({served})"]
+    reruns = acc.get("reruns") or {}
+    if reruns.get("lost_duts"):
+        lost = ", ".join(str(d) for d in reruns["lost_duts"])
+        lines.append(f"DUT {lost} stopped answering; its {reruns.get('count', 0)} unfinished "
+                     "stimuli were rerun on the other DUTs")
+    return lines
 
 
 def safe_name(text: str) -> str:
