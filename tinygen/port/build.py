@@ -167,8 +167,10 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
     manifest = json.loads(manifest_path.read_text())
-    outside = [p for p in manifest.get("sources", []) + manifest.get("includes", [])
-               if Path(p).is_absolute()]
+    # Sources, include folders and linker inputs (e.g. a vendor's linker script).
+    named = manifest.get("sources", []) + manifest.get("includes", []) + [
+        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    outside = [p for p in named if Path(p).is_absolute()]
     if outside:
         raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
                            f"{', ...' if len(outside) > 3 else ''}), so an export would not "
