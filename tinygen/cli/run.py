@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
     with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        record.data.update(session_facts(board, args.mode, args.port, args.baud),
+        # A labgrid place counts like --port: tinygen reaches a DUT it did not start.
+        record.data.update(session_facts(board, args.mode, args.port or args.place, args.baud),
                            bench=bench.id if bench else None,
                            build=str(build_dir or args.build) if (build_dir or args.build) else None,
                            firmware=firmware_identity(build_dir or args.build),

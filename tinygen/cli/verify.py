@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     cfg.quick = cfg.quick or cfg.min_seconds < 10.0
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        record.data.update(session_facts(board, "verify", args.port, args.baud),
+        record.data.update(session_facts(board, "verify", args.port or args.place, args.baud),
                            bench=bench.id, model=str(model),
                            build=str(build_dir) if build_dir else None, quick=args.quick)
         log.info("session folder: %s", record.folder)

@@ -125,8 +125,8 @@ def emulation_info(board: Board) -> dict[str, Any] | None:
 def runs_as(board: Board, port: str | None) -> str:
     """host, emulated or real: where the session's DUT runs.
 
-    A board that is both real and emulated reached through --port is taken
-    as the physical board (tinygen started nothing).
+    A board that is both real and emulated reached through --port (or a
+    labgrid place) is taken as the physical board (tinygen started nothing).
     """
     if board.is_host:
         return "host"
