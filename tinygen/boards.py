@@ -67,6 +67,40 @@ class Emulator:
     icount_shift: int
 
 
+# -- power: (energy estimates) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Power:
+    """Datasheet figures for an *estimated* energy per inference."""
+
+    run_ua_per_mhz: float     # run-mode current per MHz of core clock (uA/MHz)
+    supply_v: float           # the DUT's supply voltage in an energy run (V)
+
+    def active_w(self, clock_hz: int) -> float:
+        return self.run_ua_per_mhz * 1e-6 * clock_hz / 1e6 * self.supply_v
+
+
+def _parse_power(r: "_Reader", data: dict) -> Power | None:
+    block = r.get(data, "power", "power", required=False)
+    if block is None:
+        return None
+    block = r.mapping(block, "power")
+    values = {}
+    for key, low, high in (("run_ua_per_mhz", 1.0, 10000.0), ("supply_v", 1.0, 5.5)):
+        value = block.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise r.fail(f"power.{key}", f"cannot use {value!r}",
+                         f"give a number from {low:g} to {high:g} (datasheet run current per MHz, "
+                         "supply voltage)")
+        values[key] = float(value)
+    unknown = sorted(set(block) - set(values))
+    if unknown:
+        raise r.fail("power", f"unknown key(s) {', '.join(unknown)}",
+                     "use run_ua_per_mhz and supply_v")
+    return Power(**values)
+
+
 @dataclass(frozen=True)
 class Board:
     name: str
@@ -86,6 +120,7 @@ class Board:
     usb_ids: tuple[str, ...]
     notes: str = ""
     path: Path | None = field(default=None, compare=False)
+    power: Power | None = None
 
     @property
     def is_host(self) -> bool:
@@ -155,6 +190,8 @@ class Board:
             "usb_ids": list(self.usb_ids),
             "kinds": self.kinds,
             "notes": self.notes,
+            "power": ({"run_ua_per_mhz": self.power.run_ua_per_mhz,
+                       "supply_v": self.power.supply_v} if self.power else None),
         }
 
 
@@ -314,6 +351,7 @@ def parse_board(path: Path, data: Any) -> Board:
         usb_ids=tuple(u.lower() for u in usb),
         notes=(data.get("notes") or "").strip(),
         path=path,
+        power=_parse_power(r, data),
     )
     if family != "host" and not (board.is_real or board.is_emulated):
         raise r.fail("flash", "the board can be neither flashed nor emulated",
