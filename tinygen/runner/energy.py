@@ -281,3 +281,107 @@ def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
         out.append(f"Estimated energy (not measured): {est['estimated_uj_per_inference']:.3f} "
                    f"uJ/inf. ({est['basis']}).")
     return out
+
+
+# -- reaching the bench: simulated around an emulated DUT, or real instruments --
+
+
+def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Path:
+    """--build, else build/<board>-<bench>-energy, else the only energy build."""
+    from tinygen.paths import project_root
+    from tinygen.runner.connect import default_build_dir, manifest_bench, read_manifest
+    if build is not None:
+        folder = Path(build)
+    elif bench is not None:
+        folder = default_build_dir(board, bench, "energy")
+    else:
+        found = sorted((project_root() / "build").glob(f"{board.name}-*-energy"))
+        if len(found) != 1:
+            raise TinygenError(
+                f"{'no' if not found else 'several'} energy builds of {board.name} under build/; "
+                f"run 'tinygen build --board {board.name} --bench B --mode energy' or pass "
+                "--bench or --build")
+        folder = found[0]
+    manifest = read_manifest(folder)
+    mode = manifest.get("mode")
+    if mode != "energy":
+        raise TinygenError(
+            f"{folder} holds {mode}-mode firmware, which prints its timestamps as text and "
+            "keeps the timestamp pin still; build it with --mode energy "
+            f"(tinygen build --board {board.name} --bench B --mode energy)")
+    built = manifest_bench(manifest)
+    if bench is not None and built is not None and built.id != bench.id:
+        raise TinygenError(f"{folder} holds a {built.id} build, not {bench.id}; pass the "
+                           "matching --build or --bench")
+    return folder
+
+
+@dataclass
+class EnergyBench:
+    dut: Any
+    monitor: Any
+    simulated: bool
+    bench: Any = None          # the SimulatedBench, when simulated
+
+
+def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: str | None,
+                      interface: str, interface_port: str | None, record: SessionRecord,
+                      voltage: float, timeout: float = 10.0, chunk_bytes: int | None = None,
+                      sim_options: dict | None = None):
+    """A context manager giving an EnergyBench: monitor set up and powering the
+    DUT, the DUT answering through the interface board."""
+    import contextlib
+
+    from tinygen.device.emon import open_monitor
+    from tinygen.device.iface import InterfacedDutSession
+
+    @contextlib.contextmanager
+    def _bench():
+        with contextlib.ExitStack() as stack:
+            simulated = interface_port is None and emon_port is None and board.is_emulated
+            sim = None
+            if simulated:
+                from tinygen.device.sim.bench import simulated_bench
+                if build_dir is None:
+                    raise TinygenError(f"{board.name} needs its energy build folder; pass --build")
+                sim = stack.enter_context(simulated_bench(
+                    board, build_dir, emon, interface, log_path=record.folder / "dut.log",
+                    voltage=voltage, **(sim_options or {})))
+                iface_url, mon_url, device = sim.interface_url, sim.emon_url, sim.emon_device
+                record.note(f"SIMULATED bench: interface board {interface} and {emon} are "
+                            "simulators driven by the emulated DUT's timestamp pin")
+            else:
+                iface_url = interface_port or _find_interface(interface)
+                mon_url, device = emon_port, None
+            monitor = open_monitor(emon, mon_url, transcript=record.transcript, device=device,
+                                   timeout=timeout)
+            stack.enter_context(monitor)
+            monitor.setup(voltage)
+            monitor.power_on()
+            record.data["emon"] = {"kind": emon, "port": mon_url or str(device),
+                                   "version": getattr(monitor, "version", None),
+                                   "simulated": simulated}
+            dut = InterfacedDutSession(iface_url, timeout, kind=interface,
+                                       transcript=record.transcript,
+                                       **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
+            stack.enter_context(dut)
+            banner = dut.wait_ready(timeout=max(timeout, 5.0))
+            if "m-timestamp-mode-performance" in banner:
+                raise TinygenError("the DUT's banner says m-timestamp-mode-performance: it runs "
+                                   "performance-mode firmware; build and flash it with --mode energy")
+            record.data["interface"] = {"kind": interface, "port": iface_url,
+                                        "name": dut.board_name, "simulated": simulated}
+            performance_firmware_check(dut)
+            yield EnergyBench(dut, monitor, simulated, sim)
+
+    return _bench()
+
+
+def _find_interface(kind: str) -> str:
+    from tinygen.device.iface import USB_IDS
+    from tinygen.device.ports import matching_ports
+    found = matching_ports(USB_IDS[kind])
+    if len(found) == 1:
+        return found[0]
+    raise TinygenError(f"{'no' if not found else 'several'} {kind} interface board port(s) found; "
+                       "pass --interface-port (e.g. /dev/ttyACM1)")

@@ -167,6 +167,11 @@ def summary_text(data: dict[str, Any]) -> str:
             word = "met" if met else "NOT met"
             metric = "AUC" if acc.get("metric") == "auc" else "Top-1"
             out.append(f"Quality target ({metric} >= {acc['target']:g}): {word}")
+    energy = data.get("energy")
+    if energy:
+        from tinygen.runner.energy import energy_summary_lines  # energy imports this module
+        out.append("")
+        out.extend(energy_summary_lines(energy))
     checks = data.get("checks")
     if checks:
         out.append("")
