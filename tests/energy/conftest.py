@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-BOARD = "disco_l475vg_iot01a"      # emulated as QEMU b-l475e-iot01a
-BENCH = "ad01"                     # the fastest inference: short energy windows stay short
+sys.path.insert(0, str(Path(__file__).parent))
+
+from energy_support import BENCH, BOARD  # noqa: E402
 
 
 def _need_tools() -> None:

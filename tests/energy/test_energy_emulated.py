@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BENCH, BOARD
+from energy_support import BENCH, BOARD
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
 from tinygen.device.emon import EnergyMonitorError, TooFewTimestamps
@@ -29,7 +29,9 @@ from tinygen.runner.record import SessionRecord
 from tinygen.runner.verify_energy import EnergyVerifier, EnergyVerifyConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-MEDIAN_LINE = re.compile(r"^Median energy cost is (\d+\.\d{3}) uJ/inf\.$", re.MULTILINE)
+# The official line (issue 9's checker patterns): prefixed, then qualified as not valid.
+MEDIAN_LINE = re.compile(r"^\d{4}\.\d{6} ulp-mlperf: Median energy cost is (\d+\.\d{3}) uJ/inf\."
+                         r" \(NOT VALID for submission: [^)]*emulated board", re.MULTILINE)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,6 +52,7 @@ def test_run_energy_on_the_emulated_board_writes_the_official_line_and_traces(
     text = (out / "results.txt").read_text()
     median = float(MEDIAN_LINE.search(text).group(1))
     assert "SIMULATED monitor" in text
+    assert len(re.findall(r"Median energy cost is", text)) == 1
     assert "NOT valid for submission: a window shorter than 10 s, simulated instruments" in text
     assert re.search(r"^Estimated energy \(not measured\): \d+\.\d{3} uJ/inf\. \(estimated: ",
                      text, re.MULTILINE)

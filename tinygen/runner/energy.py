@@ -270,12 +270,14 @@ def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
         out.append(f"  Energy       : {w['energy_j'] * 1e6:>12.3f} uJ")
         out.append(f"  Power        : {(w['power_w'] or 0) * 1e3:>12.3f} mW")
         out.append(f"  Energy/Inf.  : {w['uj_per_inference']:>12.3f} uJ/inf.")
+    # The official "Median energy cost is ..." line is written once, at the top
+    # of results.txt (record.official_lines); nothing here may match it.
     if energy.get("median_uj_per_inference") is not None:
-        out.append("-" * 57)
-        out.append(f"Median energy cost is {energy['median_uj_per_inference']:.3f} uJ/inf.")
-        out.append("-" * 57)
+        out.append(f"Median of {len(energy.get('windows', []))} windows: "
+                   f"{energy['median_uj_per_inference']:.3f} uJ per inference"
+                   + (" (simulated)" if energy.get("simulated") else ""))
     if energy.get("validity"):
-        out.append("Validity: " + validity_text(energy["validity"]) + ".")
+        out.append("Energy windows: " + validity_text(energy["validity"]) + ".")
     est = energy.get("estimate")
     if est:
         out.append(f"Estimated energy (not measured): {est['estimated_uj_per_inference']:.3f} "
@@ -372,6 +374,9 @@ def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: st
             record.data["interface"] = {"kind": interface, "port": iface_url,
                                         "name": dut.board_name, "simulated": simulated}
             performance_firmware_check(dut)
+            # The banner may not come through the board; 'timestamp' answered
+            # without a time, which only energy-mode firmware does.
+            record.data["timestamp_mode"] = "energy"
             yield EnergyBench(dut, monitor, simulated, sim)
 
     return _bench()
