@@ -85,7 +85,10 @@ class InterfaceBoardSimulator:
 
     def _send(self, text: str) -> None:
         if self._conn is not None:
-            self._conn.sendall(text.encode("ascii", "replace"))
+            try:
+                self._conn.sendall(text.encode("ascii", "replace"))
+            except OSError:  # the host went away; nothing to tell it
+                self._conn = None
 
     def _serve(self) -> None:
         try:
