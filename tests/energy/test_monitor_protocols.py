@@ -93,7 +93,7 @@ def test_driver_sends_the_official_setup_and_parses_the_energy_stream(lpm):
     sent = [c for c in sim.commands if not c.startswith(("lcd", "version"))]
     assert sent[:len(OFFICIAL_SETUP)] == OFFICIAL_SETUP
     assert sent[len(OFFICIAL_SETUP):] == ["volt 3000m", "pwr on nostatus", "start", "stop",
-                                          "stop", "pwr off", "hrc"]
+                                          "pwr off", "hrc"]
     assert capture.events == [2, 502]
     assert capture.window_seconds() == pytest.approx(0.5)
     # 500 samples of 26.4 uJ each (the 4-digit notation rounds each a little).

@@ -114,11 +114,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="dataset folder (EEMBC layout); required for accuracy")
     add_dut_options(p)
     p.add_argument("--min-seconds", type=float, default=10.0, metavar="S",
-                   help="performance: each timed window lasts at least this, DUT time (default 10)")
+                   help="performance and energy: each timed window lasts at least this, DUT time "
+                        "(default 10)")
     p.add_argument("--min-inferences", type=int, default=10, metavar="N",
-                   help="performance: each window holds at least this many inferences (default 10)")
+                   help="performance and energy: each window holds at least this many inferences "
+                        "(default 10)")
     p.add_argument("--warmup", type=int, default=10, metavar="W",
-                   help="performance: warm-up inferences before each window (default 10)")
+                   help="performance and energy: warm-up inferences before each window (default 10)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random stimuli used without --dataset (default 0)")
     add_energy_options(p)

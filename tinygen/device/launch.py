@@ -275,6 +275,8 @@ def start_dut(board: Board, build_dir: Path, *, log_path: Path | None = None,
 
     QEMU's or the host process's own output goes to log_path (default
     build_dir/dut.log). The result is a context manager that stops the DUT.
+    ``extra_args`` go to QEMU's command line (the energy pin watcher's
+    GDB stub, QMP socket and -S).
     """
     build_dir = Path(build_dir)
     if not build_dir.is_dir():

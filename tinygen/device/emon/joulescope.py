@@ -100,10 +100,9 @@ class Joulescope:
             dev.parameter_set("i_range", "auto")
             dev.parameter_set("sampling_frequency", self.sample_rate)
             dev.parameter_set("io_voltage", _io_voltage(voltage))
-            if self.model == "js110":
-                dev.parameter_set("current_lsb", "gpi0")
-            else:
-                dev.parameter_set("current_lsb", "gpi0")
+            # JS110: GPI0 replaces the current's least significant bit; the JS220
+            # streams GPI0 on its own and the v1 API hands it back in the same field.
+            dev.parameter_set("current_lsb", "gpi0")
         except Exception as exc:
             raise EnergyMonitorError(f"{dev} refused a setting: {exc}") from exc
         self.voltage = voltage

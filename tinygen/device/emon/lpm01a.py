@@ -111,11 +111,13 @@ class Lpm01a:
         if self._port is None:
             return
         try:
-            for text in ("stop", "pwr off", "hrc"):
-                try:
-                    self._send(text)
-                except TinygenError:
-                    break
+            # The official teardown; a monitor that stopped answering gets one try.
+            if self._capture is not None:
+                self.stop(timeout=2.0)
+            for text in ("pwr off", "hrc"):
+                self.command(text, timeout=2.0)
+        except TinygenError as exc:
+            log.warning("LPM01A teardown: %s", exc)
         finally:
             self._closing.set()
             if self._reader is not None:

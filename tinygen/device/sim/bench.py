@@ -62,10 +62,10 @@ def simulated_bench(board: Board, build_dir: Path, emon: str, interface: str = "
                     log_path: Path | None = None, voltage: float | None = None,
                     lpm01a_firmware: str = "1.0.7", emon_silent: bool = False
                     ) -> Iterator[SimulatedBench]:
-    if not board.is_emulated or board.energy_gpio is None:
-        raise TinygenError(f"{board.name} is not an emulated board with an energy_gpio pin; "
-                           "the simulated energy bench needs one (or use real instruments "
-                           "with --emon-port and --interface-port)")
+    if not board.is_emulated or board.energy_gpio is None or board.family != "stm32l4":
+        raise TinygenError(f"{board.name} is not an emulated STM32L4 board with an energy_gpio "
+                           "pin; the simulated energy bench watches the STM32L4 GPIO registers "
+                           "(or use real instruments with --emon-port and --interface-port)")
     from tinygen.device.launch import start_dut
     from tinygen.device.sim.iface import InterfaceBoardSimulator
     gdb_port, qmp_port = _free_port(), _free_port()
