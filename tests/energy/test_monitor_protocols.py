@@ -166,3 +166,14 @@ def test_joulescope_driver_bins_energy_and_finds_gpi_falling_edges(model):
         capture = mon.stop()
     assert capture.events == [3, 53]
     assert capture.window_energy_j() == pytest.approx(0.0264 * 0.050, rel=1e-3)
+
+
+def test_a_window_with_an_extra_event_is_refused_as_not_consecutive():
+    from tinygen.errors import TinygenError
+    from tinygen.runner.energy import check_events
+    capture = EnergyCapture("lpm01a", 0.001, [1e-5] * 90, [10, 40, 80])
+    # The official rule takes the last two events; a third means something else
+    # pulsed the pin inside the window, so the window is refused, not measured.
+    assert capture.window() == (40, 80)
+    with pytest.raises(TinygenError, match="saw 3 timestamp events, expected 2 consecutive"):
+        check_events(capture, "window 1")

@@ -71,7 +71,7 @@ def _capture_window(dut: DutSession, monitor, count: int, warmup: int,
     return capture, result
 
 
-def _check_events(capture: EnergyCapture, what: str) -> None:
+def check_events(capture: EnergyCapture, what: str) -> None:
     capture.window()  # raises TooFewTimestamps
     if len(capture.events) != 2:
         raise TinygenError(
@@ -110,7 +110,7 @@ def run_energy(dut: DutSession, monitor, bench: Benchmark, stimuli: list[Stimulu
             timeout = base_timeout + HOST_SLACK * host_per * (count + cfg.warmup)
             capture, result = _capture_window(dut, monitor, count, cfg.warmup, timeout)
             host_per = max(result.host_seconds / (count + cfg.warmup), 1e-6)
-            _check_events(capture, f"window {i}")
+            check_events(capture, f"window {i}")
             seconds = capture.window_seconds()
             if seconds >= cfg.min_seconds or count >= cfg.max_inferences:
                 break
@@ -133,7 +133,7 @@ def _calibrate(dut, monitor, cfg: EnergyConfig, base_timeout: float) -> tuple[fl
     while True:
         capture, result = _capture_window(dut, monitor, n, 0,
                                           base_timeout + HOST_SLACK * host_per * n)
-        _check_events(capture, "timing run")
+        check_events(capture, "timing run")
         host_per = max(result.host_seconds / n, 1e-6)
         seconds = capture.window_seconds()
         if seconds >= target or n >= cfg.max_inferences:
