@@ -172,8 +172,9 @@ def test_ctrl_c_keeps_what_was_measured(firmware, tmp_path):
     assert f"fewer than 5 windows: {n} of 5 performance windows measured" in reasons
     median = [ln for ln in (out / "results.txt").read_text().splitlines()
               if "Median throughput is" in ln]
-    assert len(median) == 1 and "(NOT VALID for submission: " in median[0]
-    assert "interrupted: stopped by Ctrl-C" in median[0]
+    assert len(median) == 1
+    assert median[0].endswith("(NOT VALID for submission: interrupted; host board; "
+                              "fewer than 5 windows; short windows)")
 
 
 def test_real_board_without_its_usb_port(tmp_path, capsys):

@@ -173,3 +173,22 @@ def test_verify_accuracy_over_part_of_the_set_is_not_checked(labels_right, firmw
     res = _results(tmp_path / "s")
     assert res["accuracy"]["target_met"] is None
     assert [c["passed"] for c in res["checks"] if c["name"] == "accuracy"] == [None]
+
+
+def test_verify_judges_the_target_over_the_full_official_set(firmware, tmp_path, capsys):
+    """ic01's official set is 200 stimuli: over all 200 the target is checked (PASS)."""
+    bench = get_bench("ic01")
+    build = firmware("host", "ic01")
+    oracle = Oracle(model_path("ic01"), bench)
+    write_classifier_dataset(tmp_path / "data", "ic01",
+                             lambda i, d: int(np.argmax(oracle.raw_output(d))),
+                             count=bench.accuracy_stimuli, seed=1)
+    rc = main(["verify", "--board", "host", "--bench", "ic01", "--no-build", "--build",
+               str(build), "--model", str(model_path("ic01")), "--quick", "--golden", "1",
+               "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "s")]
+              + WINDOW["host"])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert "PASS  accuracy              top-1 100.0% >= target 0.85 over the official 200 stimuli" in printed
+    acc = _results(tmp_path / "s")["accuracy"]
+    assert acc["target_met"] is True and acc["measured"] == acc["total"] == 200

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -176,3 +175,44 @@ def test_latest_sessions_of_a_board_by_default(sessions, tmp_path, capsys):
     results = tmp_path / "t" / "closed" / "O" / "results" / "s" / "kws"
     assert sorted(p.name for p in results.iterdir()) == ["accuracy", "performance"]
     assert (results / "accuracy" / "log.txt").read_text() == (acc / "log.txt").read_text()
+
+
+def test_system_json_for_the_reference_board():
+    from tinygen.boards import load_board
+    from tinygen.submit.system import system_description, system_json_text
+
+    manifest = {"opt": "O2", "cflags": ["-mcpu=cortex-m4", "-O2"],
+                "tools": {"arm-none-eabi-gcc": "arm-none-eabi-gcc 12.2.1"}}
+    js = load_strict(system_json_text(system_description(
+        load_board("nucleo_l4r5zi"), "MyOrg", "closed", "rdi", [manifest],
+        {"SoC Memory type": "SRAM", "Board storage type": "none"})))
+    assert list(js) == list(SYSTEM_KEYS) and "system_type" not in js   # the checker needs it absent
+    assert js["Status"] == "RDI" and js["Division"] == "Closed"
+    assert js["Board Name"] == "NUCLEO-L4R5ZI" and js["SoC Name"] == "STM32L4R5ZI"
+    assert js["Processor(s) Name"] == "32-bit Arm Cortex-M4 (DSP + FPU)"
+    assert js["Processor(s) Frequencies"] == "120 MHz"
+    assert js["Processor memory type and capacity"] == "640KB RAM"
+    assert js["Processor storage type and capacity"] == "2MB FLASH"
+    assert js["SoC Memory type"] == "SRAM" and js["Board storage type"] == "none"
+    assert js["General Compiler(s)"] == "arm-none-eabi-gcc 12.2.1"
+    assert "compiler flags: -mcpu=cortex-m4 -O2" in js["Software Notes"]
+
+
+def test_strict_json_refuses_duplicate_keys():
+    with pytest.raises(ValueError, match="duplicate key 'Status'"):
+        load_strict('{"Status": "Available", "Status": "Preview"}')
+
+
+def test_two_systems_share_one_tree_and_none_is_overwritten(sessions, tmp_path, capsys):
+    out = tmp_path / "tree"
+    for board in sorted(BOARDS):
+        assert main(["package", "--org", "O", "--system", board, "--out", str(out),
+                     "--force", "two systems", *map(str, sessions[board])]) == 0
+    org = out / "closed" / "O"
+    assert sorted(p.name for p in (org / "systems").iterdir()) == ["host.json", "mps2_an386.json"]
+    assert sorted(p.name for p in (org / "results").iterdir()) == ["host", "mps2_an386"]
+    before = (org / "systems" / "host.json").read_text()
+    assert main(["package", "--org", "O", "--system", "host", "--out", str(out),
+                 "--force", "again", *map(str, sessions["host"])]) == 1
+    assert "already exist; choose another --system" in capsys.readouterr().err
+    assert (org / "systems" / "host.json").read_text() == before

@@ -38,6 +38,12 @@ Put the firmware built by 'tinygen build' on its board.
 A board that is both real and emulated (disco_l475vg_iot01a) is programmed
 with pyocd unless --emulate is given.
 
+  labgrid place    --place NAME acquires the place from the coordinator in
+                   $LG_COORDINATOR, loads firmware.elf through its GDBServer
+                   (pyocd gdbserver or a QEMU gdbstub), verifies it, prints the
+                   place's console URL and holds the place until Ctrl-C (or
+                   SIGTERM), then releases it. See README 'Device labs'.
+
 Time under emulation: QEMU runs with -icount shift=S,align=off,sleep=off
 (S from the board YAML, 0 for every shipped board), so guest time is a pure
 function of the instruction count: every instruction advances the virtual
@@ -64,6 +70,7 @@ examples:
   tinygen flash --board mps2_an386 --build build/mps2_an386-ic01-performance
   tinygen flash --board host --bench ad
   tinygen flash --board mps2_an386 --bench kws --pty
+  LG_COORDINATOR=lab:20408 tinygen flash --board disco_l475vg_iot01a --bench kws --place disco-1
 """
 
 
@@ -88,6 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--log", type=Path, metavar="FILE",
                         help="where QEMU's or the host process's own output goes "
                              "(default BUILD/dut.log)")
+    parser.add_argument("--place", metavar="NAME",
+                        help="labgrid place to acquire, flash and hold until Ctrl-C")
     parser.set_defaults(handler=run)
 
 
@@ -147,9 +156,28 @@ def _run_until_interrupted(board: Board, build: Path, log_path: Path | None,
     return 0 if code == 0 else 1
 
 
+def _flash_place(board: Board, build: Path, name: str) -> int:
+    import threading
+
+    from tinygen.device.labgrid import acquired_places, flash_place
+
+    with acquired_places([name]) as places:
+        place = places[0]
+        print(flash_place(place, board, build))
+        print(f"  console: {place.serial_url}; held as {place.holder} until Ctrl-C")
+        print(f"  connect: tinygen run --board {board.name} --port {place.serial_url} ...")
+        try:
+            threading.Event().wait()  # until Ctrl-C or SIGTERM (KeyboardInterrupt)
+        except KeyboardInterrupt:
+            print(f"releasing {place.name}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     build = find_build(board, args.build, args.bench, args.mode)
+    if args.place:
+        return _flash_place(board, build, args.place)
     if board.is_host or (board.is_emulated and (args.emulate or args.pty or not board.is_real)):
         return _run_until_interrupted(board, build, args.log, pty=args.pty)
     if args.emulate or args.pty:

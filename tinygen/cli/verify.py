@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
+from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
+from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.cli.run import add_dut_options, add_energy_options
 from tinygen.errors import TinygenError
 from tinygen.runner.connect import open_session, read_manifest
@@ -45,7 +48,8 @@ checks:
                         stimuli for kws/vww, 200 for ic), else the check says
                         "not checked: N of M stimuli" (SKIP, not a failure)
 
-Real boards are not built or flashed here: flash them first (tinygen flash)
+{duts}
+Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
 and this command finds the port by USB id, or give --port.
 
 --mode energy builds energy-mode firmware and checks it behind the interface
@@ -69,13 +73,16 @@ examples:
   tinygen verify --board host --bench kws --quick
   tinygen verify --board disco_l475vg_iot01a --bench ad --dataset data/ --quick
   tinygen verify --board mps2_an386 --bench ic --model my_resnet.tflite
+  tinygen verify --board disco_l475vg_iot01a --bench kws --dataset data/ --jobs 2
+  LG_COORDINATOR=lab:20408 tinygen verify --board disco_l475vg_iot01a --bench kws --quick \\
+      --place disco-1
   tinygen verify --board disco_l475vg_iot01a --bench kws --mode energy --quick
 """
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="build, start and check a port end to end",
-                       description=DESCRIPTION,
+                       description=DESCRIPTION.replace("{duts}", DUTS_HELP),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ad (or kws01, ...)")
@@ -99,13 +106,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", default="performance", choices=("performance", "energy"),
                    help="firmware to build and check (default performance)")
     add_dut_options(p)
+    add_jobs_option(p)
+    add_place_option(p)
     add_energy_options(p)
     p.set_defaults(handler=run)
 
 
 def _build(board, bench, args) -> tuple[Path | None, Path]:
     """(build folder, model path) after building unless told not to."""
-    if args.no_build or (board.is_real and not board.is_emulated and not board.is_host):
+    if args.no_build or (board.is_real and not board.is_emulated and not board.is_host
+                         and not args.place):
         build_dir = args.build
         model = args.model
         if build_dir is not None and model is None:
@@ -144,13 +154,21 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "energy":
         return _run_energy(args, board, bench, build_dir, model, oracle, cfg)
     out = args.out or default_session_dir(board.name, bench.id, "verify")
-    with SessionRecord(out) as record:
+    with SessionRecord(out) as record, contextlib.ExitStack() as lab:
         record.data.update(session_facts(board, "verify", args.port, args.baud),
                            bench=bench.id, model=str(model),
                            build=str(build_dir) if build_dir else None, quick=args.quick)
         log.info("session folder: %s", record.folder)
         try:
-            with open_session(board, build_dir, args.port, record, timeout=args.timeout,
+            # --port list / --place / --jobs: latency on the first DUT, accuracy on all.
+            ports = dut_ports(args, board, build_dir, lab, record)
+            jobs = jobs_for(args, ports)
+            if jobs > 1 and dataset is not None:
+                from tinygen.runner.shard import sharded_accuracy_runner
+                cfg.accuracy_runner = sharded_accuracy_runner(
+                    board, build_dir, ports, jobs, chunk_bytes=args.chunk_bytes, baud=args.baud)
+            with open_session(board, build_dir, ports[0] if ports else None, record,
+                              timeout=args.timeout,
                               chunk_bytes=args.chunk_bytes, baud=args.baud) as dut:
                 checks = run_checks(dut, bench, oracle, record, cfg, dataset)
         except KeyboardInterrupt:

@@ -105,14 +105,47 @@ def toolchain_for(board: Board, opt: str) -> Toolchain:
     if board.fpu not in ARM_FPU_FLAGS:
         raise TinygenError(f"board {board.name}: fpu '{board.fpu}' has no ARM compiler flags; "
                            f"use one of {', '.join(ARM_FPU_FLAGS)}")
-    arch = [f"-mcpu={board.cpu}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    arch = [f"-mcpu={arm_mcpu(board)}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    linker_script = (str(board.platform.linker_script)
+                     if board.platform and board.platform.linker_script else "src/linker.ld")
     return Toolchain(
         cc="arm-none-eabi-gcc", objcopy="arm-none-eabi-objcopy",
         cflags=tuple(arch + common + ["-fno-common"]),
         ldflags=tuple(arch + ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-                              "-Wl,--gc-sections", "-T", "src/linker.ld"]),
+                              "-Wl,--gc-sections", "-T", linker_script]),
         libs=("m",),
     )
+
+
+def arm_mcpu(board: Board) -> str:
+    """-mcpu with the board's optional extensions switched off when it says
+    so: no DSP on a Cortex-M33 (+nodsp), no Helium on a Cortex-M55 (+nomve)."""
+    mcpu = board.cpu
+    if board.cpu == "cortex-m33" and not board.dsp:
+        mcpu += "+nodsp"
+    if board.cpu == "cortex-m55" and not board.mve:
+        mcpu += "+nomve"
+    return mcpu
+
+
+def platform_sources(board: Board) -> tuple[list[Path], list[Path], list[str]]:
+    """(C sources, include folders, -D flags) of the board's platform code:
+    firmware/platform/<family>/ plus common/, or the vendor's own files."""
+    fw = firmware_dir() / "platform"
+    common = fw / "common"
+    if board.is_host:
+        return sorted((fw / "host").glob("*.c")), [fw, fw / "host"], []
+    if board.platform is not None:
+        vendor = board.platform
+        sources = list(vendor.sources)
+        includes = [fw, *vendor.include_dirs]
+        if vendor.common:
+            sources = sorted(common.glob("*.c")) + sources
+            includes.append(common)
+        return sources, includes, [shlex.quote(f"-D{d}") for d in vendor.defines]
+    family = fw / board.family
+    return (sorted(family.glob("*.c")) + sorted(common.glob("*.c")),
+            [fw, family, common], [])
 
 
 def model_macros(model_h: Path) -> dict[str, str]:
@@ -305,14 +338,10 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         (src_dir / name).write_text(text)
 
     fw = firmware_dir()
-    family_dir = fw / "platform" / board.family
-    sources = sorted((fw / "harness").glob("*.c")) + sorted(family_dir.glob("*.c"))
-    if not board.is_host:
-        sources += sorted((fw / "platform" / "common").glob("*.c"))
+    plat_sources, plat_includes, plat_defines = platform_sources(board)
+    sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + _kernel_sources(model)
-    includes = [src_dir, fw / "harness", fw / "platform", family_dir, fw / "kernels"]
-    if not board.is_host:
-        includes.append(fw / "platform" / "common")
+    includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
 
     sources, includes = vendor_firmware(build_dir, sources, includes)
     vendored = [build_dir / part for part in vendored_parts()]
@@ -321,7 +350,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     defines = [] if board.is_host else [
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
         _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),
-    ]
+    ] + plat_defines
     objects = []
     for source in sources:
         if source.parent == src_dir:
@@ -329,7 +358,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         elif any(part in source.parents for part in vendored):
             rel = Path("obj") / source.relative_to(build_dir)
         else:
-            rel = Path("obj/external") / source.name
+            # Vendor platform code from outside the checkout.
+            rel = (Path("obj/vendor") / hashlib.sha256(str(source.parent).encode()).hexdigest()[:8]
+                   / source.name)
         objects.append((rel.with_suffix(".o").as_posix(), _build_relative(source, build_dir)))
 
     outputs = {"executable": "firmware"} if board.is_host else {

@@ -167,15 +167,20 @@ def _summarise_performance(perf: dict[str, Any]) -> None:
         perf["complete"] = len(rates) == perf["stimuli"]
 
 
+def new_accuracy(bench: Benchmark, dataset: Dataset, total: int) -> dict[str, Any]:
+    """The accuracy section of a session before its first inference."""
+    return {
+        "metric": bench.metric, "target": bench.target, "total": total,
+        "official_total": bench.accuracy_stimuli or None,
+        "measured": 0, "files": len(dataset.files), "inferences": [],
+    }
+
+
 def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
                  record: SessionRecord, timeout: float = 20.0) -> dict[str, Any]:
     """One inference per stimulus (per window for ad01); top-1 or AUC."""
     stimuli = dataset.accuracy_stimuli()
-    acc: dict[str, Any] = {
-        "metric": bench.metric, "target": bench.target, "total": len(stimuli),
-        "official_total": bench.accuracy_stimuli or None,
-        "measured": 0, "files": len(dataset.files), "inferences": [],
-    }
+    acc = new_accuracy(bench, dataset, len(stimuli))
     record.data["accuracy"] = acc
     progress = Progress("accuracy stimulus", len(stimuli))
     saved = time.monotonic()

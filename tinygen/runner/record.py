@@ -3,7 +3,16 @@
 ``log.txt`` is the time-stamped transcript of every line to and from the
 DUT plus the runner's own notes; ``results.json`` holds everything measured
 (rewritten after every window or stimulus, so an interrupted run keeps what
-it had); ``results.txt`` is the human summary in the official style.
+it had) and the session's validity for submission; ``results.txt`` starts
+with the lines the official submission checker reads (``official_lines``:
+``performance_lines``, ``accuracy_lines``, ``energy_lines``) followed by
+tinygen's own summary.
+
+What each mode puts into ``data`` for those lines: ``performance`` with
+``windows`` (count, seconds, throughput) and ``median_throughput``;
+``accuracy`` with ``top1`` (a fraction) and/or ``auc``; ``energy`` with
+``windows`` (each with ``seconds`` and ``count``, as for performance) and
+``median_uj_per_inference``.
 """
 
 from __future__ import annotations
@@ -201,6 +210,7 @@ def official_prefix(when: datetime | None = None) -> str:
 
 
 def _qualified(text: str, invalid: str | None) -> str:
+    """The official line, with why it is not valid for submission when it is not."""
     return text + (f" (NOT VALID for submission: {invalid})" if invalid else "")
 
 
@@ -318,7 +328,10 @@ def official_lines(data: dict[str, Any]) -> list[str]:
     """The lines of results.txt a tool reads, one block per measured mode."""
     when = _when(data)
     validity = data.get("validity") or session_validity(data)
-    invalid = "; ".join(validity["reasons"]) or None
+    # The short form of each reason (the words before its colon); the full
+    # reasons are listed under Validity in tinygen's own lines.
+    tags = dict.fromkeys(r.split(":")[0].split(",")[0] for r in validity["reasons"])
+    invalid = "; ".join(tags) or None
     out: list[str] = []
     perf = data.get("performance")
     if perf:
@@ -378,6 +391,7 @@ def summary_text(data: dict[str, Any]) -> str:
         out.append("")
         out.append(f"Accuracy over {acc.get('measured', 0)} of {acc.get('total', 0)} "
                    "inferences" + (" (incomplete)" if acc.get("measured") != acc.get("total") else ""))
+        out.extend(shard_lines(acc))
         if acc.get("top1") is not None:
             out.append(f"top-1 {acc['top1'] * 100:.1f} %")
         if acc.get("auc") is not None:
@@ -406,6 +420,20 @@ def check_word(check: dict[str, Any]) -> str:
     if check.get("passed") is None:
         return "SKIP"
     return "PASS" if check["passed"] else "FAIL"
+
+
+def shard_lines(acc: dict[str, Any]) -> list[str]:
+    """Which DUTs served a sharded accuracy run (--jobs), and what was rerun."""
+    if (acc.get("jobs") or 1) <= 1:
+        return []
+    served = ", ".join(f"DUT {s['dut']} {s['served']}" for s in acc.get("shards", []))
+    lines = [f"Served by {acc['jobs']} DUTs ({served})"]
+    reruns = acc.get("reruns") or {}
+    if reruns.get("lost_duts"):
+        lost = ", ".join(str(d) for d in reruns["lost_duts"])
+        lines.append(f"DUT {lost} stopped answering; its {reruns.get('count', 0)} unfinished "
+                     "stimuli were rerun on the other DUTs")
+    return lines
 
 
 def safe_name(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from tinygen.benches import Benchmark
 from tinygen.device.session import DutDisconnected, DutError, DutReset, DutSession, DutTimeout
@@ -34,6 +34,8 @@ class VerifyConfig:
     min_inferences: int = 10
     warmup: int = 10
     timeout: float = 10.0
+    # Runs the accuracy check; run_accuracy's signature (--jobs: runner.shard).
+    accuracy_runner: Optional[Callable[..., dict]] = None
 
 
 class NotChecked(Exception):
@@ -160,7 +162,8 @@ class Verifier:
                 f"over {len(perf['windows'])} windows{note}")
 
     def accuracy(self, dataset: Dataset) -> str:
-        acc = run_accuracy(self.dut, self.bench, dataset, self.record, timeout=self.cfg.timeout)
+        runner = self.cfg.accuracy_runner or run_accuracy
+        acc = runner(self.dut, self.bench, dataset, self.record, timeout=self.cfg.timeout)
         met, verdict = acc["target_met"], acc["target_verdict"]
         if met is None:
             raise NotChecked(verdict)

@@ -81,6 +81,15 @@ def _processor(board: Board) -> str:
     return f"32-bit Arm {name}" + (f" ({' + '.join(extras)})" if extras else "")
 
 
+def _board_and_soc(board: Board) -> tuple[str, str]:
+    """'NUCLEO-L4R5ZI (STM32L4R5ZI, Cortex-M4F, 120 MHz)' -> the board and the chip."""
+    title = board.title or board.name
+    name, _, rest = title.partition(" (")
+    first = rest.rstrip(")").split(",")[0].strip()
+    soc = "" if not first or first.startswith("Cortex") or "emulated" in first else first
+    return name.strip() or board.name, soc
+
+
 def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -104,13 +113,14 @@ def system_description(board: Board, org: str, division: str, status: str,
     opts = sorted({m.get("opt") for m in manifests if m.get("opt")})
     ram, flash = board.ram_bytes, board.flash_bytes
     clock = f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else ""
+    board_name, soc = _board_and_soc(board)
     system = {key: "" for key in SYSTEM_KEYS}
     system.update({
         "Submitter": org,
         "Division": division.capitalize(),
         "Status": _STATUS_WORD[status],
-        "Board Name": board.title or board.name,
-        "SoC Name": board.title.split("(")[-1].split(",")[0].strip() if "(" in board.title else "",
+        "Board Name": board_name,
+        "SoC Name": soc,
         "SoC Memory capacity (not including processor or accelerator)": _size(ram) if ram else "",
         "SoC Memory type": "RAM" if ram else "",
         "SoC storage capacity": _size(flash) if flash else "",
