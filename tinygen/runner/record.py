@@ -401,6 +401,11 @@ def summary_text(data: dict[str, Any]) -> str:
         verdict = acc.get("target_verdict")
         if verdict:
             out.append(f"Quality target: {verdict}")
+    energy = data.get("energy")
+    if energy:
+        from tinygen.runner.energy import energy_summary_lines  # energy imports this module
+        out.append("")
+        out.extend(energy_summary_lines(energy))
     checks = data.get("checks")
     if checks:
         out.append("")
