@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
+from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
+from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.errors import TinygenError
 from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
 from tinygen.runner.dataset import load_dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
-from tinygen.runner.record import SessionRecord, default_session_dir, emulation_info
+from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
+                                   session_facts)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ Energy mode (GPIO timestamps, an energy monitor and the isolating interface
 board) is not measured by tinygen: build with --mode energy and use the
 EEMBC EnergyRunner; this command refuses energy-mode firmware.
 
+{duts}
 Ctrl-C or a DUT fault stops the run; what was measured stays in the session
 folder (status 'interrupted' or 'failed').
 
@@ -58,13 +63,16 @@ examples:
   tinygen run --board host --bench kws --mode performance
   tinygen run --board disco_l475vg_iot01a --bench ad --mode accuracy --dataset data/
   tinygen run --board nucleo_l4r5zi --mode performance --port /dev/ttyACM0
+  tinygen run --board disco_l475vg_iot01a --bench kws --mode accuracy --dataset data/ --jobs 2
+  LG_COORDINATOR=lab:20408 tinygen run --board disco_l475vg_iot01a --bench kws --mode accuracy \\
+      --dataset data/ --place disco-1,disco-2
 """
 
 
 def add_dut_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", metavar="URL",
-                   help="the DUT's serial port or pyserial URL; default: start host/emulated "
-                        "boards, find real boards by USB id")
+                   help="the DUT's serial port or pyserial URL (several, comma separated, for "
+                        "--jobs); default: start host/emulated boards, find real boards by USB id")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds a protocol command may take (infer gets more) (default 10)")
     p.add_argument("--chunk-bytes", type=int, default=None, metavar="N",
@@ -73,19 +81,21 @@ def add_dut_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=None,
                    help="baud rate for real serial ports (default: the board's performance baud)")
     p.add_argument("--out", type=Path, metavar="DIR",
-                   help="session folder (default sessions/<time>-<board>-<bench>-<mode>)")
+                   help="session folder, used exactly as given (created if missing; a session "
+                        "there before is replaced) (default sessions/<time>-<board>-<bench>-<mode>)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="measure latency or accuracy on a DUT",
-                       description=DESCRIPTION,
+                       description=DESCRIPTION.replace("{duts}", DUTS_HELP),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--mode", required=True, choices=("performance", "accuracy"))
     p.add_argument("--bench", help="benchmark (kws, vww, ic, ad); default: from the build's "
                                    "build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
-                   help="firmware build folder for host/emulated boards")
+                   help="firmware build folder: started for host/emulated boards; with --port, "
+                        "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
                    help="dataset folder (EEMBC layout); required for accuracy")
     add_dut_options(p)
@@ -97,6 +107,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="performance: warm-up inferences before each window (default 10)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random stimuli used without --dataset (default 0)")
+    add_jobs_option(p)
+    add_place_option(p)
     p.set_defaults(handler=run)
 
 
@@ -109,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
         raise TinygenError("--min-seconds must be > 0, --min-inferences >= 1, --warmup >= 0")
     build_dir = None
-    if args.port is None and (board.is_host or board.is_emulated):
+    if args.port is None and (board.is_host or board.is_emulated or args.place):
         build_dir = find_build_dir(board, bench, args.build)
         built = manifest_bench(read_manifest(build_dir))
         if bench is not None and built is not None and built.id != bench.id:
@@ -118,33 +130,45 @@ def run(args: argparse.Namespace) -> int:
         bench = bench or built
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
-    with SessionRecord(out) as record:
-        record.data.update(board=board.name, emulation=emulation_info(board), mode=args.mode,
+    with SessionRecord(out) as record, contextlib.ExitStack() as lab:
+        record.data.update(session_facts(board, args.mode, args.port, args.baud),
                            bench=bench.id if bench else None,
-                           build=str(build_dir) if build_dir else None,
+                           build=str(build_dir or args.build) if (build_dir or args.build) else None,
+                           firmware=firmware_identity(build_dir or args.build),
                            dataset=str(dataset.folder) if dataset else None)
         log.info("session folder: %s", record.folder)
         try:
-            with open_session(board, build_dir, args.port, record, timeout=args.timeout,
-                              chunk_bytes=args.chunk_bytes, baud=args.baud) as dut:
-                if bench is None:
-                    bench = get_bench(dut.profile()[1])
-                    record.data["bench"] = bench.id
-                    if args.dataset:
-                        dataset = load_dataset(bench, args.dataset)
-                check_model(dut, bench, record)
-                record.save()
-                if args.mode == "performance":
-                    stimuli = (dataset.performance_stimuli() if dataset
-                               else random_stimuli(bench, 5, seed=args.seed))
-                    cfg = PerformanceConfig(min_seconds=args.min_seconds,
-                                            min_inferences=args.min_inferences,
-                                            warmup=args.warmup,
-                                            short=args.min_seconds < 10.0)
-                    run_performance(dut, bench, stimuli, record, cfg,
-                                    base_timeout=args.timeout)
-                else:
-                    run_accuracy(dut, bench, dataset, record, timeout=args.timeout)
+            # --port list / --place / --jobs: the DUTs (places held until the end).
+            ports = dut_ports(args, board, build_dir, lab, record)
+            jobs = jobs_for(args, ports)
+            sharded = args.mode == "accuracy" and jobs > 1
+            if sharded:
+                _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record)
+            elif jobs > 1:
+                log.info("performance mode measures one DUT (the rules): using the first of %d",
+                         jobs)
+            if not sharded:
+                with open_session(board, build_dir, ports[0] if ports else None, record,
+                                  timeout=args.timeout, chunk_bytes=args.chunk_bytes,
+                                  baud=args.baud) as dut:
+                    if bench is None:
+                        bench = get_bench(dut.profile()[1])
+                        record.data["bench"] = bench.id
+                        if args.dataset:
+                            dataset = load_dataset(bench, args.dataset)
+                    check_model(dut, bench, record)
+                    record.save()
+                    if args.mode == "performance":
+                        stimuli = (dataset.performance_stimuli() if dataset
+                                   else random_stimuli(bench, 5, seed=args.seed))
+                        cfg = PerformanceConfig(min_seconds=args.min_seconds,
+                                                min_inferences=args.min_inferences,
+                                                warmup=args.warmup,
+                                                short=args.min_seconds < 10.0)
+                        run_performance(dut, bench, stimuli, record, cfg,
+                                        base_timeout=args.timeout)
+                    else:
+                        run_accuracy(dut, bench, dataset, record, timeout=args.timeout)
         except KeyboardInterrupt:
             record.finish("interrupted", "stopped by Ctrl-C")
             log.info("interrupted; what was measured is in %s", record.folder)
@@ -157,3 +181,18 @@ def run(args: argparse.Namespace) -> int:
         print((record.folder / "results.txt").read_text(), end="")
         log.info("session folder: %s", record.folder)
     return 0
+
+
+def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) -> None:
+    from tinygen.runner.shard import check_duts, open_duts, run_accuracy_sharded
+
+    with open_duts(board, build_dir, ports, jobs, record, timeout=args.timeout,
+                   chunk_bytes=args.chunk_bytes, baud=args.baud) as duts:
+        if bench is None:  # a --port list: the DUTs say what they run
+            bench = check_duts(duts, None, record)
+            record.data["bench"] = bench.id
+            dataset = load_dataset(bench, args.dataset)
+        else:
+            check_duts(duts, bench, record)
+        record.save()
+        run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)

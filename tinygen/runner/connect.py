@@ -140,4 +140,10 @@ def open_session(board: Board, build_dir: Path | None, port: str | None,
                     raise TinygenError(silent_emulated_board(board, exc)) from exc
                 raise
             check_emulated_clock(board, banner)
+            if record is not None:
+                # m-timestamp-mode-performance / -energy, when the banner was seen.
+                modes = [ln.rsplit("-", 1)[-1] for ln in banner
+                         if ln.startswith("m-timestamp-mode-")]
+                if modes:
+                    record.data["timestamp_mode"] = modes[-1]
             yield session
