@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what tinygen needs on Debian 12 (run as root, or with sudo):
-#   - GCC-ARM and newlib (Debian), QEMU >= 9 (bookworm-backports)
+#   - GCC-ARM and newlib, make (Debian), QEMU >= 9 (bookworm-backports)
 #   - tinygen and its Python dependencies in .venv beside this script's repo
 # Usage: bash scripts/setup.sh          # what the main job needs
 #        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis
@@ -40,6 +40,14 @@ if command -v arm-none-eabi-gcc >/dev/null 2>&1 && newlib_ok; then
 else
     say "installing GCC-ARM and newlib"
     apt_install gcc-arm-none-eabi libnewlib-arm-none-eabi
+fi
+
+# make rebuilds an exported build folder (tinygen build --export) without SCons.
+if command -v make >/dev/null 2>&1; then
+    say "make present: $(make --version | head -n1)"
+else
+    say "installing make"
+    apt_install make
 fi
 
 if qemu_ok; then

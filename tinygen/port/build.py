@@ -166,13 +166,22 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                            "tinygen; run 'tinygen build' again, then export")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
+    manifest = json.loads(manifest_path.read_text())
+    # Sources, include folders and linker inputs (e.g. a vendor's linker script).
+    named = manifest.get("sources", []) + manifest.get("includes", []) + [
+        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    outside = [p for p in named if Path(p).is_absolute()]
+    if outside:
+        raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
+                           f"{', ...' if len(outside) > 3 else ''}), so an export would not "
+                           "rebuild on its own; copy them into the build folder in the generator")
     dest.mkdir(parents=True, exist_ok=True)
     for name in folders:
         shutil.copytree(build_dir / name, dest / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
     for name in EXPORT_FILES:
         shutil.copyfile(build_dir / name, dest / name)
-    manifest = export_manifest(json.loads(manifest_path.read_text()))
+    manifest = export_manifest(manifest)
     (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,

@@ -392,6 +392,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "cflags": list(toolchain.cflags) + defines,
         "ldflags": list(toolchain.ldflags),
         "sources": [_build_relative(s, build_dir) for s in sources],
+        "includes": [_build_relative(i, build_dir) for i in includes],
         "outputs": outputs,
     }, indent=2) + "\n")
     return GeneratedPort(
