@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 READY = b"m-ready\r\n"
+BANNER = b"m-timestamp-mode-performance\r\nm-init-done\r\nm-ready\r\n"
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,14 @@ class LoopbackDut:
     """Accepts one connection; answers command i with ``bends[i]`` applied."""
 
     def __init__(self, bends: list[Bend], *, name: str = "loopback", model: str = "kws01",
-                 results: str = "0.250000,0.750000", boot: bool = True):
+                 results: str = "0.250000,0.750000", boot: bool = True,
+                 bend_for=None, wire=None):
+        """``bend_for(command, index)``, if given, picks the bend instead of
+        ``bends``; ``wire(bytes)`` transforms everything sent (e.g. a UART
+        read at the wrong baud rate)."""
         self.bends = list(bends)
+        self.bend_for = bend_for
+        self.wire = wire or (lambda data: data)
         self.name = name
         self.model = model
         self.results = results
@@ -127,7 +134,7 @@ class LoopbackDut:
             conn.settimeout(0.02)
             try:
                 if self.boot:
-                    conn.sendall(b"m-timestamp-mode-performance\r\nm-init-done\r\nm-ready\r\n")
+                    conn.sendall(self.wire(BANNER))
                 self._serve(conn)
             except OSError:
                 return
@@ -148,11 +155,51 @@ class LoopbackDut:
                 raw, pending = pending.split(b"%", 1)
                 command = raw.decode("ascii", "replace")
                 self.received.append(command)
-                bend = self.bends[index] if index < len(self.bends) else Bend()
+                if self.bend_for is not None:
+                    bend = self.bend_for(command, index)
+                else:
+                    bend = self.bends[index] if index < len(self.bends) else Bend()
                 index += 1
                 if bend.kind == "hangup":
                     return
                 for piece, pause in self.answer(command, bend, index - 1):
-                    conn.sendall(piece)
+                    conn.sendall(self.wire(piece))
                     if pause:
                         time.sleep(pause)
+
+
+def misclocked(data: bytes, sent_baud: int, read_baud: int) -> bytes:
+    """What a UART receiving at read_baud makes of data sent at sent_baud.
+
+    A simulator of 8N1 framing (idle high, start bit low, 8 data bits LSB
+    first, stop bit high): the receiver waits for a falling edge, samples
+    each bit in its middle at its own rate, and keeps the byte even when the
+    stop bit is wrong (a framing error), as most UART drivers deliver it.
+    """
+    bit_tx, bit_rx = 1.0 / sent_baud, 1.0 / read_baud
+    frame_tx = 10 * bit_tx
+    end = len(data) * frame_tx
+
+    def level(t: float) -> int:
+        if t < 0 or t >= end:
+            return 1
+        frame, offset = divmod(t, frame_tx)
+        bit = int(offset / bit_tx)
+        if bit == 0:
+            return 0
+        if bit == 9:
+            return 1
+        return (data[int(frame)] >> (bit - 1)) & 1
+
+    out = bytearray()
+    t, step = 0.0, bit_rx / 16
+    while t < end:
+        if level(t) == 1 or level(t - step) == 0:
+            t += step
+            continue
+        value = 0
+        for i in range(8):
+            value |= level(t + (1.5 + i) * bit_rx) << i
+        out.append(value)
+        t += 9.5 * bit_rx
+    return bytes(out)
