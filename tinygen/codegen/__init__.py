@@ -19,7 +19,7 @@ from tinygen.plan import ModelPlan, plan_model
 
 log = logging.getLogger(__name__)
 
-_CTYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 
 
 @dataclass

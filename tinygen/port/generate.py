@@ -90,8 +90,16 @@ def default_build_dir(board: Board, bench: Benchmark, mode: str) -> Path:
     return project_root() / "build" / f"{board.name}-{bench.id}-{mode}"
 
 
+def kernel_defines(board: Board) -> list[str]:
+    """Kernel variant flags from the board file: dsp: true selects the
+    DSP-extension kernels (firmware/kernels, TG_USE_DSP); others and the host
+    get the portable C."""
+    return [] if board.is_host or not board.dsp else ["-DTG_USE_DSP=1"]
+
+
 def toolchain_for(board: Board, opt: str) -> Toolchain:
-    common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS]
+    common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS,
+              *kernel_defines(board)]
     if board.is_host:
         return Toolchain(
             cc="cc", objcopy=None,
