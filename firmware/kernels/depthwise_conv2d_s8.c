@@ -14,6 +14,21 @@
 
 #include "tg_rows_dot.h"
 
+#if TG_DSP
+/* One tap of 4 channels: the tap's pixel pointer, 4 input bytes, the 4
+ * weights (2 words), 4 halfword multiply-accumulates. */
+#define TG_DW_TAP_ASM                                   \
+    "ldr    %[x], [%[tp]], #4\n\t"                      \
+    "ldr    %[v], [%[x], %[c]]\n\t"                     \
+    "ldrd   %[wa], %[wb], [%[w]], #8\n\t"               \
+    "sxtb16 %[xa], %[v]\n\t"                            \
+    "sxtb16 %[v], %[v], ror #8\n\t"                     \
+    "smlabb %[a0], %[xa], %[wa], %[a0]\n\t"             \
+    "smlatt %[a2], %[xa], %[wa], %[a2]\n\t"             \
+    "smlabb %[a1], %[v], %[wb], %[a1]\n\t"              \
+    "smlatt %[a3], %[v], %[wb], %[a3]\n\t"
+#endif
+
 static inline int32_t dw_weight(const int16_t *filter, int32_t taps_n, int32_t t, int32_t oc)
 {
     static const uint8_t order[4] = {0, 2, 1, 3};
@@ -34,6 +49,11 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
     const int32_t lo = p->act_min;
     const int32_t hi = p->act_max;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+#if TG_DSP
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = tg_splat_s8(lo);
+    const uint32_t hi4 = tg_splat_s8(hi);
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;
@@ -73,23 +93,31 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                         const int8_t *const *tend = taps + taps_n;
                         const int8_t *x;
                         int32_t v, xa, wa, wb;
-                        __asm__("1:\n\t"
-                                "ldr    %[x], [%[tp]], #4\n\t"
-                                "ldr    %[v], [%[x], %[c]]\n\t"
-                                "ldrd   %[wa], %[wb], [%[w]], #8\n\t"
-                                "sxtb16 %[xa], %[v]\n\t"
-                                "sxtb16 %[v], %[v], ror #8\n\t"
-                                "smlabb %[a0], %[xa], %[wa], %[a0]\n\t"
-                                "smlatt %[a2], %[xa], %[wa], %[a2]\n\t"
-                                "smlabb %[a1], %[v], %[wb], %[a1]\n\t"
-                                "smlatt %[a3], %[v], %[wb], %[a3]\n\t"
-                                "cmp    %[tp], %[tend]\n\t"
-                                "bne    1b\n\t"
-                                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
-                                  [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
-                                  [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
-                                : [tend] "r"(tend), [c] "r"(c)
-                                : "cc", "memory");
+                        if (taps_n % 3 == 0) {
+                            __asm__("1:\n\t"
+                                    TG_DW_TAP_ASM TG_DW_TAP_ASM TG_DW_TAP_ASM
+                                    "cmp    %[tp], %[tend]\n\t"
+                                    "bne    1b\n\t"
+                                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                      [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
+                                      [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : "cc", "memory");
+                        } else {
+                            __asm__("1:\n\t"
+                                    TG_DW_TAP_ASM
+                                    "cmp    %[tp], %[tend]\n\t"
+                                    "bne    1b\n\t"
+                                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                      [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
+                                      [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : "cc", "memory");
+                        }
+                        if (fast) {
+                            tg_store4_fast_dsp(output + c, q, clamp, lo4, hi4, a0, a1, a2, a3);
+                            continue;
+                        }
 #else
                         const int16_t *w = filter + c * taps_n;
                         for (t = 0; t < taps_n; ++t) {

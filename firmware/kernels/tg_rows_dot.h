@@ -55,6 +55,60 @@ static inline int32_t tg_sxtb16_ror8(int32_t v)
     return r;
 }
 
+/* Fast-mode requantization of acc2 = 2 * acc (tg_requantize_fast),
+ * saturated to int8: LDRD + LDR of the record, SMMULR, three ALU ops, SSAT. */
+static inline int32_t tg_requantize_fast_dsp(int32_t acc2, const tg_chan_quant *q)
+{
+    int32_t h, m, e, rz;
+    __asm__("ldrd   %[m], %[e], [%[q], #4]\n\t"
+            "ldr    %[rz], [%[q], #12]\n\t"
+            "smmulr %[h], %[a], %[m]\n\t"
+            "add    %[h], %[h], %[h], asr #31\n\t"
+            "add    %[h], %[h], %[rz]\n\t"
+            "asr    %[h], %[h], %[e]\n\t"
+            "ssat   %[h], #8, %[h]\n\t"
+            : [h] "=&r"(h), [m] "=&r"(m), [e] "=&r"(e), [rz] "=&r"(rz)
+            : [a] "r"(acc2), [q] "r"(q), "m"(*q));
+    return h;
+}
+
+/* Bytes replicated four times, for the SIMD clamp. */
+static inline uint32_t tg_splat_s8(int32_t v)
+{
+    return (uint32_t)(uint8_t)(int8_t)v * 0x01010101u;
+}
+
+/* Four fast-mode outputs (acc2 = 2 * acc each) written with one store:
+ * SSAT to int8, pack, and clamp to [lo, hi] bytewise (SSUB8 + SEL) when the
+ * activation range is narrower than int8 (clamp != 0). */
+static inline void tg_store4_fast_dsp(int8_t *out, const tg_chan_quant *q, int clamp,
+                                      uint32_t lo4, uint32_t hi4,
+                                      int32_t a0, int32_t a1, int32_t a2, int32_t a3)
+{
+    const int32_t v0 = tg_requantize_fast_dsp(a0, q);
+    const int32_t v1 = tg_requantize_fast_dsp(a1, q + 1);
+    const int32_t v2 = tg_requantize_fast_dsp(a2, q + 2);
+    const int32_t v3 = tg_requantize_fast_dsp(a3, q + 3);
+    uint32_t t02, t13, r, t;
+    __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
+            "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
+            "uxtb16 %[t02], %[t02]\n\t"
+            "uxtb16 %[t13], %[t13]\n\t"
+            "orr    %[r], %[t02], %[t13], lsl #8\n\t"
+            : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
+            : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+    if (clamp) {
+        __asm__("ssub8  %[t], %[r], %[lo]\n\t"
+                "sel    %[r], %[r], %[lo]\n\t"
+                "ssub8  %[t], %[hi], %[r]\n\t"
+                "sel    %[r], %[r], %[hi]\n\t"
+                : [r] "+r"(r), [t] "=&r"(t)
+                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+    }
+    memcpy(out, &r, 4);
+}
+
 /* x16[2 * ceil(len / 4)] from x[len], zero-padded to whole chunks. */
 static inline void tg_widen_s8(const int8_t *x, int32_t len, int32_t *x16)
 {
@@ -103,6 +157,9 @@ static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int
                                    int32_t zp, int32_t lo, int32_t hi, int8_t *out)
 {
     const int32_t *w = (const int32_t *)(const void *)rows;
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = tg_splat_s8(lo);
+    const uint32_t hi4 = tg_splat_s8(hi);
     int32_t o;
     for (o = 0; o < n; o += 4) {
         int32_t a0 = q[o].bias;
@@ -133,7 +190,11 @@ static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int
                     : [end] "r"(pairs_end)
                     : "cc", "memory");
         }
-        tg_store_block(out + o, n - o, q + o, fast, 0, zp, lo, hi, a0, a1, a2, a3);
+        if (fast && n - o >= 4) {
+            tg_store4_fast_dsp(out + o, q + o, clamp, lo4, hi4, a0 * 2, a1 * 2, a2 * 2, a3 * 2);
+        } else {
+            tg_store_block(out + o, n - o, q + o, fast, 0, zp, lo, hi, a0, a1, a2, a3);
+        }
     }
 }
 #undef TG_ROWS_CHUNK_ASM

@@ -198,8 +198,12 @@ def _attribute_define(name: str, section: str | None) -> str:
 
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
-                  out_dir: Path | str | None = None) -> GeneratedPort:
-    """Write the build directory for one board, benchmark and mode."""
+                  out_dir: Path | str | None = None, profile: bool = False) -> GeneratedPort:
+    """Write the build directory for one board, benchmark and mode.
+
+    profile=True makes a profiling build (tinygen profile): the model times
+    every operator and th_results prints the sums.
+    """
     board = load_board(board) if isinstance(board, str) else board
     bench = get_bench(bench) if isinstance(bench, str) else bench
     if mode not in MODES:
@@ -264,6 +268,8 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
         _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),
     ]
+    if profile:
+        defines.append("-DTG_PROFILE=1")
     objects = []
     for source in sources:
         if source.parent == src_dir:
