@@ -119,7 +119,7 @@ def _round_up(n: int, to: int) -> int:
 
 
 def channel_quant(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, abs_weight_sums,
-                  out_zp: int, padded: int) -> tuple[np.ndarray, int]:
+                  out_zp: int, padded: int, allow_fast: bool = True) -> tuple[np.ndarray, int]:
     """The kernels' tg_chan_quant records, [padded][4] int32, and the fast flag.
 
     fast = 1 when the cheaper requantization of tg_fixedpoint.h is exact for
@@ -131,7 +131,7 @@ def channel_quant(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, abs_wei
     n = len(bias)
     bounds = [abs(int(b)) + 128 * int(s) for b, s in zip(bias, abs_weight_sums)]
     es = [-int(s) for s in shift]
-    fast = n > 0 and all(1 <= e <= 23 and b < (1 << 30) and b + (1 << (e - 1)) + (128 << e) < (1 << 31)
+    fast = allow_fast and n > 0 and all(1 <= e <= 23 and b < (1 << 30) and b + (1 << (e - 1)) + (128 << e) < (1 << 31)
                          for e, b in zip(es, bounds))
     q = np.zeros((padded, 4), dtype=np.int32)
     q[:n, 0] = bias
@@ -166,7 +166,7 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
     return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
 
 
-def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
+def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
     depthwise = op.kind == "DEPTHWISE_CONV_2D"
@@ -206,7 +206,7 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
         macs = n * oh * ow * oc * kh * kw
         abs_sums = np.abs(weights.astype(np.int64)).sum(axis=0)
         quant, fast = channel_quant(bias, mult, shift, abs_sums, y.quant.zero_point,
-                                    _round_up(oc, 4))
+                                    _round_up(oc, 4), allow_fast)
         # Fast mode: doubled weights and biases give the kernel 2 * acc directly.
         quant[:, 0] *= 1 + fast
         filt = depthwise_taps(weights, 1 + fast)
@@ -218,7 +218,7 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
         macs = n * oh * ow * oc * kh * kw * c
         abs_sums = np.abs(weights.astype(np.int64)).sum(axis=1)
         quant, fast = channel_quant(bias, mult, shift, abs_sums, y.quant.zero_point,
-                                    _round_up(oc, 4))
+                                    _round_up(oc, 4), allow_fast)
         filt = blocked_rows(weights)
     params["fast"] = fast
     arrays = {"filter": filt, "quant": quant.reshape(-1)}
@@ -229,7 +229,7 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
                       arrays, scratch, macs, summary)
 
 
-def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
+def _fully_connected(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     out_d, in_d = w.shape
     if x.elements % in_d:
@@ -248,7 +248,7 @@ def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
     lo, hi = activation_range(op.options.activation, y.quant)
     bias = _folded_bias(m, op, sums, x.quant.zero_point)
     quant, fast = channel_quant(bias, mult, shift, np.abs(weights.astype(np.int64)).sum(axis=1),
-                                y.quant.zero_point, _round_up(out_d, 4))
+                                y.quant.zero_point, _round_up(out_d, 4), allow_fast)
     params = dict(batches=batches, in_depth=in_d, out_depth=out_d,
                   output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi, fast=fast)
     arrays = {"filter": blocked_rows(weights), "quant": quant.reshape(-1)}
@@ -474,5 +474,11 @@ _PREPARE = {
 }
 
 
-def prepare(m: ir.Model) -> list[KernelCall]:
-    return [_PREPARE[op.kind](m, op) for op in m.operators]
+_HAS_FAST_REQUANT = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+
+
+def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
+    """fast_requant=False keeps every layer on the generic requantization
+    (for tests of that path; the fast one is used only where proven exact)."""
+    return [_PREPARE[op.kind](m, op, fast_requant) if op.kind in _HAS_FAST_REQUANT
+            else _PREPARE[op.kind](m, op) for op in m.operators]
