@@ -101,9 +101,11 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
 
 def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                    mode: str = "performance", opt: str = "O2",
-                   out_dir: Path | str | None = None, jobs: int | None = None) -> BuildResult:
+                   out_dir: Path | str | None = None, jobs: int | None = None,
+                   profile: bool = False) -> BuildResult:
     """Generate, compile and link one firmware image, and measure it."""
-    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir)
+    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
+                         profile=profile)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
