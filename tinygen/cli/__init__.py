@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "flash",
     "run",
     "verify",
+    "package",
 )
 
 DESCRIPTION = """\

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import bench_names
+from tinygen.errors import TinygenError
 from tinygen.port.generate import MODES
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,14 @@ and the board's platform code:
   host         the machine's cc; outputs a native executable that speaks the
                protocol on a pseudo-terminal (it prints TG_PTY=/dev/pts/N)
 
-The build directory (default build/<board>-<bench id>-<mode>/) holds the
-generated C in src/, an SConstruct (rebuild by hand with
-'python -m SCons -C DIR'), build.json (what was built from what) and
-size.json. A size table shows flash and RAM by section and by part
+The build directory (default build/<board>-<bench id>-<mode>/) is
+self-contained: the generated C in src/, a copy of the hand-written C it
+uses in harness/, platform/ and kernels/, an SConstruct and a Makefile with relative paths
+(rebuild by hand with 'python -m SCons -C DIR' or 'make -C DIR'),
+build.json (what was built from what) and size.json. --export DIR copies
+just what rebuilds the image (sources, SConstruct, Makefile, build.json,
+a README) to DIR, e.g. a submission's code/ folder: it rebuilds the same
+bytes elsewhere with only the cross compiler. A size table shows flash and RAM by section and by part
 (weights, arena, db buffer, harness, kernels, platform, libc, stack).
 
 modes:
@@ -40,6 +45,7 @@ examples:
   tinygen build --board nucleo_l4r5zi --bench vww
   tinygen build --board host --bench ic --model my_resnet.tflite --opt Os
   tinygen build --board disco_l475vg_iot01a --bench kws --mode energy --out /tmp/kws
+  tinygen build --board nucleo_l4r5zi --bench kws --export code/nucleo_kws
 """
 
 
@@ -63,6 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="compiler optimization (default: O2; Os for a smaller image)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="build directory (default: build/<board>-<bench id>-<mode>)")
+    p.add_argument("--export", type=Path, metavar="DIR",
+                   help="after building, copy the self-contained sources and build files "
+                        "to DIR (new or empty), to rebuild without tinygen")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="parallel compile jobs (default: the number of CPUs)")
     p.set_defaults(handler=run)
@@ -71,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinygen.port.build import build_firmware
 
+    if args.export is not None and args.export.exists() and (
+            not args.export.is_dir() or any(args.export.iterdir())):
+        raise TinygenError(f"{args.export} exists and is not empty; export into a new or "
+                           "empty folder")
     log.info("building %s for %s (%s mode, -%s)", args.bench, args.board, args.mode, args.opt)
     result = build_firmware(args.board, args.bench, model_path=args.model, mode=args.mode,
                             opt=args.opt, out_dir=args.out, jobs=args.jobs)
@@ -83,4 +96,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<10} {path}")
     print()
     print(result.size.table())
+    if args.export is not None:
+        from tinygen.port.build import export_build
+
+        dest = export_build(result.build_dir, args.export)
+        print(f"\nexported to {dest}: rebuild with 'make -C {dest}' or 'python -m SCons -C {dest}'")
     return 0

@@ -12,7 +12,8 @@ from tinygen.errors import TinygenError
 from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
 from tinygen.runner.dataset import load_dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
-from tinygen.runner.record import SessionRecord, default_session_dir, emulation_info
+from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
+                                   session_facts)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ def add_dut_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=None,
                    help="baud rate for real serial ports (default: the board's performance baud)")
     p.add_argument("--out", type=Path, metavar="DIR",
-                   help="session folder (default sessions/<time>-<board>-<bench>-<mode>)")
+                   help="session folder, used exactly as given (created if missing; a session "
+                        "there before is replaced) (default sessions/<time>-<board>-<bench>-<mode>)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bench", help="benchmark (kws, vww, ic, ad); default: from the build's "
                                    "build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
-                   help="firmware build folder for host/emulated boards")
+                   help="firmware build folder: started for host/emulated boards; with --port, "
+                        "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
                    help="dataset folder (EEMBC layout); required for accuracy")
     add_dut_options(p)
@@ -119,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
     with SessionRecord(out) as record:
-        record.data.update(board=board.name, emulation=emulation_info(board), mode=args.mode,
+        record.data.update(session_facts(board, args.mode, args.port, args.baud),
                            bench=bench.id if bench else None,
-                           build=str(build_dir) if build_dir else None,
+                           build=str(build_dir or args.build) if (build_dir or args.build) else None,
+                           firmware=firmware_identity(build_dir or args.build),
                            dataset=str(dataset.folder) if dataset else None)
         log.info("session folder: %s", record.folder)
         try:

@@ -12,16 +12,20 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import jinja2
 
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.size import SizeReport, size_report
+from tinygen.paths import templates_dir
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -123,3 +127,57 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
     return BuildResult(port=port, build_dir=d, image=image, elf=elf, bin=bin_path, hex=hex_path,
                        map=map_path, executable=executable, size=report, size_json=size_json,
                        log=log_path)
+
+
+# What a build folder holds that rebuilds it: the rest (obj/, images, logs,
+# size.json) is output.
+EXPORT_FILES = ("SConstruct", "Makefile")
+
+
+def export_manifest(manifest: dict) -> dict:
+    """build.json for an exported folder: what was built from what, no local paths."""
+    out = dict(manifest)
+    model = dict(out.get("model") or {})
+    if model.get("path"):
+        model["file"] = Path(model.pop("path")).name
+    out["model"] = model
+    out["exported"] = True
+    return out
+
+
+def export_build(build_dir: Path | str, dest: Path | str) -> Path:
+    """Copy the self-contained part of a build folder to dest.
+
+    dest then rebuilds the same image with only the cross compiler and
+    either SCons (python -m SCons -C dest) or make (make -C dest). It must
+    not exist or be empty.
+    """
+    build_dir, dest = Path(build_dir), Path(dest)
+    manifest_path = build_dir / "build.json"
+    if not manifest_path.is_file():
+        raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
+                           "(tinygen build --board B --bench B)")
+    from tinygen.port.generate import vendored_parts
+
+    folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
+    missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
+    if missing:
+        raise TinygenError(f"{build_dir} lacks {', '.join(missing)}: it was built by an older "
+                           "tinygen; run 'tinygen build' again, then export")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in folders:
+        shutil.copytree(build_dir / name, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
+    for name in EXPORT_FILES:
+        shutil.copyfile(build_dir / name, dest / name)
+    manifest = export_manifest(json.loads(manifest_path.read_text()))
+    (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
+        manifest=manifest, is_host=manifest.get("board") == "host"))
+    log.info("exported %s to %s", build_dir, dest)
+    return dest

@@ -4,9 +4,12 @@ Layout written (see the firmware contract):
 
     <build dir>/src/          model.c/.h (compiler), submitter_implemented.c/.h,
                               tg_board.h, linker.ld (ARM boards)
-    <build dir>/SConstruct    compiles the generated C plus the hand-written C
-                              in firmware/, referenced by absolute path (not
-                              copied), so a fix there needs no regeneration
+    <build dir>/harness/, platform/, kernels/
+                              the hand-written C the build needs, copied from
+                              the checkout's firmware/ so that the folder is
+                              self-contained
+    <build dir>/SConstruct    compiles src/ and firmware/ by relative path
+    <build dir>/Makefile      the same build with only make and the compiler
     <build dir>/build.json    manifest: board, bench, mode, opt, model + sha256,
                               tool versions, sources, flags, outputs
 
@@ -188,6 +191,66 @@ def _attribute_define(name: str, section: str | None) -> str:
     return shlex.quote(f"-D{name}={value}")
 
 
+def _copy_if_changed(source: Path, dest: Path) -> None:
+    data = source.read_bytes()
+    if not dest.is_file() or dest.read_bytes() != data:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+
+def vendor_firmware(build_dir: Path, sources: list[Path],
+                    includes: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Copy the hand-written C a build uses into the build folder.
+
+    firmware/<part>/... of the checkout becomes <build dir>/<part>/...
+    (harness/, platform/, kernels/): sources, and each include folder's
+    headers (not its subfolders); the returned paths point at the copies,
+    anything outside firmware/ is returned unchanged. Files are rewritten
+    only when their bytes differ, so rebuilds stay incremental.
+    """
+    fw = firmware_dir().resolve()
+    wanted: set[Path] = set()
+
+    def local(path: Path) -> Path | None:
+        try:
+            return build_dir / Path(path).resolve().relative_to(fw)
+        except ValueError:
+            return None
+
+    for folder in includes:
+        dest = local(folder)
+        if dest is not None:
+            for header in sorted(Path(folder).glob("*.h")):
+                _copy_if_changed(header, dest / header.name)
+                wanted.add(dest / header.name)
+    for source in sources:
+        dest = local(source)
+        if dest is not None:
+            _copy_if_changed(source, dest)
+            wanted.add(dest)
+    for part in sorted(d.name for d in fw.iterdir() if d.is_dir()):
+        if (build_dir / part).is_dir():
+            for old in sorted((build_dir / part).rglob("*"), reverse=True):
+                if old.is_file() and old not in wanted:
+                    old.unlink()
+                elif old.is_dir() and not any(old.iterdir()):
+                    old.rmdir()
+    return ([local(s) or s for s in sources], [local(i) or i for i in includes])
+
+
+def vendored_parts() -> tuple[str, ...]:
+    """The folders of a build directory that hold copied hand-written C."""
+    return tuple(sorted(d.name for d in firmware_dir().iterdir() if d.is_dir()))
+
+
+def _build_relative(path: Path, build_dir: Path) -> str:
+    """A path as the build files name it: relative inside the build folder."""
+    try:
+        return Path(path).relative_to(build_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
                   out_dir: Path | str | None = None) -> GeneratedPort:
@@ -251,6 +314,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     if not board.is_host:
         includes.append(fw / "platform" / "common")
 
+    sources, includes = vendor_firmware(build_dir, sources, includes)
+    vendored = [build_dir / part for part in vendored_parts()]
+
     toolchain = toolchain_for(board, opt)
     defines = [] if board.is_host else [
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
@@ -260,20 +326,26 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     for source in sources:
         if source.parent == src_dir:
             rel = Path("obj/src") / source.name
+        elif any(part in source.parents for part in vendored):
+            rel = Path("obj") / source.relative_to(build_dir)
         else:
-            rel = Path("obj") / source.relative_to(fw)
-        objects.append((str(rel.with_suffix(".o")), str(source)))
+            rel = Path("obj/external") / source.name
+        objects.append((rel.with_suffix(".o").as_posix(), _build_relative(source, build_dir)))
 
     outputs = {"executable": "firmware"} if board.is_host else {
         "elf": "firmware.elf", "bin": "firmware.bin", "hex": "firmware.hex", "map": "firmware.map"}
     if board.is_host:
         outputs["map"] = "firmware.map"
     sconstruct = build_dir / "SConstruct"
-    sconstruct.write_text(env.get_template("port/build/SConstruct.j2").render(
+    build_context = dict(
         board=board, bench=bench, mode=mode, opt=opt, toolchain=toolchain,
-        cflags=list(toolchain.cflags) + defines, includes=[str(i) for i in includes],
+        cflags=list(toolchain.cflags) + defines,
+        includes=[_build_relative(i, build_dir) for i in includes],
         objects=objects, outputs=outputs, version=__version__,
-    ))
+    )
+    for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
+        text = env.get_template(f"port/build/{template.name}").render(**build_context)
+        (build_dir / template.name[:-3]).write_text(text)
     manifest = build_dir / "build.json"
     manifest.write_text(json.dumps({
         "tinygen": __version__,
@@ -288,7 +360,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "tools": _tool_versions(toolchain),
         "cflags": list(toolchain.cflags) + defines,
         "ldflags": list(toolchain.ldflags),
-        "sources": [str(s) for s in sources],
+        "sources": [_build_relative(s, build_dir) for s in sources],
         "outputs": outputs,
     }, indent=2) + "\n")
     return GeneratedPort(

@@ -100,5 +100,11 @@ def open_session(board: Board, build_dir: Path | None, port: str | None,
             transcript=record.transcript if record is not None else None,
             **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
         with session:
-            session.wait_ready(timeout=max(timeout, 3.0))
+            banner = session.wait_ready(timeout=max(timeout, 3.0))
+            if record is not None:
+                # m-timestamp-mode-performance / -energy, when the banner was seen.
+                modes = [ln.rsplit("-", 1)[-1] for ln in banner
+                         if ln.startswith("m-timestamp-mode-")]
+                if modes:
+                    record.data["timestamp_mode"] = modes[-1]
             yield session

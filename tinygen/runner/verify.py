@@ -16,9 +16,8 @@ from tinygen.device.session import DutDisconnected, DutError, DutReset, DutSessi
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, run_accuracy, run_performance
-from tinygen.runner.record import instructions_text
 from tinygen.runner.oracle import Oracle, compare
-from tinygen.runner.record import SessionRecord
+from tinygen.runner.record import SessionRecord, check_word, instructions_text
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,10 @@ class VerifyConfig:
     timeout: float = 10.0
 
 
+class NotChecked(Exception):
+    """A check that ran but cannot decide (e.g. a quality target over part of the set)."""
+
+
 class Verifier:
     def __init__(self, dut: DutSession, bench: Benchmark, oracle: Oracle,
                  record: SessionRecord, cfg: VerifyConfig):
@@ -48,12 +51,14 @@ class Verifier:
         self.checks: list[dict[str, Any]] = record.data.setdefault("checks", [])
         self.dead: str | None = None   # set when the DUT stopped answering
 
-    def _add(self, name: str, passed: bool, detail: str) -> bool:
-        self.checks.append({"name": name, "passed": bool(passed), "detail": detail})
-        log.info("%s  %s: %s", "PASS" if passed else "FAIL", name, detail)
-        self.record.note(f"check {name}: {'PASS' if passed else 'FAIL'} {detail}")
+    def _add(self, name: str, passed: bool | None, detail: str) -> bool:
+        """passed None: not decided (SKIP), which does not fail verify."""
+        check = {"name": name, "passed": None if passed is None else bool(passed), "detail": detail}
+        self.checks.append(check)
+        log.info("%s  %s: %s", check_word(check), name, detail)
+        self.record.note(f"check {name}: {check_word(check)} {detail}")
         self.record.save()
-        return passed
+        return passed is not False
 
     def run_check(self, name: str, fn: Callable[[], str]) -> bool:
         """Run fn; its return value is the PASS detail, an exception a FAIL."""
@@ -62,6 +67,8 @@ class Verifier:
         log.info("checking %s ...", name)
         try:
             return self._add(name, True, fn())
+        except NotChecked as exc:
+            return self._add(name, None, str(exc))
         except (DutTimeout, DutDisconnected, DutReset) as exc:
             self.dead = str(exc)
             return self._add(name, False, str(exc))
@@ -154,14 +161,12 @@ class Verifier:
 
     def accuracy(self, dataset: Dataset) -> str:
         acc = run_accuracy(self.dut, self.bench, dataset, self.record, timeout=self.cfg.timeout)
-        metric = "AUC" if self.bench.metric == "auc" else "top-1"
-        value = acc.get("auc") if self.bench.metric == "auc" else acc.get("top1")
-        if value is None:
-            raise TinygenError(f"{metric} undefined: {acc.get('auc_note')}")
-        shown = f"{value:.2f}" if self.bench.metric == "auc" else f"{value * 100:.1f}%"
-        if not acc.get("target_met"):
-            raise TinygenError(f"{metric} {shown} below the target {self.bench.target:g}")
-        return f"{metric} {shown} >= target {self.bench.target:g} over {acc['measured']} inferences"
+        met, verdict = acc["target_met"], acc["target_verdict"]
+        if met is None:
+            raise NotChecked(verdict)
+        if not met:
+            raise TinygenError(verdict)
+        return verdict
 
 
 def run_checks(dut: DutSession, bench: Benchmark, oracle: Oracle, record: SessionRecord,
