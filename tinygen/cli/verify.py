@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
+from tinygen.cli.build import RUNTIME_HELP, add_runtime_options, runtime_kwargs
 from tinygen.cli.run import add_dut_options
 from tinygen.errors import TinygenError
 from tinygen.runner.connect import open_session, read_manifest
@@ -48,8 +49,10 @@ checks:
 Real boards are not built or flashed here: flash them first (tinygen flash)
 and this command finds the port by USB id, or give --port.
 
+""" + RUNTIME_HELP + """
 examples:
   tinygen verify --board host --bench kws --quick
+  tinygen verify --board mps2_an386 --bench kws --quick --runtime tflm --tflm ~/tflm-tree
   tinygen verify --board disco_l475vg_iot01a --bench ad --dataset data/ --quick
   tinygen verify --board mps2_an386 --bench ic --model my_resnet.tflite
 """
@@ -78,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="random stimuli compared with the TFLM oracle (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random stimuli (default 0)")
     p.add_argument("--opt", default="O2", choices=("O2", "Os"), help="compiler optimisation")
+    add_runtime_options(p)
     add_dut_options(p)
     p.set_defaults(handler=run)
 
@@ -94,7 +98,8 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         return build_dir, model
     from tinygen.port.build import build_firmware
     log.info("building %s for %s ...", bench.id, board.name)
-    kwargs = {"model_path": args.model, "mode": "performance", "opt": args.opt}
+    kwargs = {"model_path": args.model, "mode": "performance", "opt": args.opt,
+              **runtime_kwargs(args)}
     if args.build is not None:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)

@@ -239,6 +239,7 @@ class TflmSources:
     output_elements: int
     input_is_float: bool
     output_is_float: bool
+    kernel_sources: tuple = ()       # tinygen kernels: none, TFLM brings its own
 
 
 def _io_description(tensor) -> dict:

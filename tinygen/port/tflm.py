@@ -292,3 +292,45 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     cached.write_text(json.dumps(result) + "\n")
     log.info("TFLM arena measured on %s: %d bytes used, port gets %d", where, used, arena)
     return result
+
+
+@dataclass
+class TflmPort:
+    """What generate_port needs to build a port on the TFLM runtime."""
+
+    sources: object                   # tinygen.codegen.tflm.TflmSources
+    library: TflmLibrary
+    arena: dict                       # measure_arena's result
+
+    def cxx_flags(self) -> list[str]:
+        """Defines and includes for the glue (the tree's headers as system headers)."""
+        return ([f"-D{d}" for d in self.library.defines]
+                + [f"-isystem{i}" for i in self.library.include_dirs])
+
+    def describe(self) -> dict:
+        tree = self.sources.tree
+        return {"tree": str(tree.root), "kernels": tree.kernels,
+                "operators": [op.builtin for op in self.sources.operators],
+                "library": str(self.library.library), "library_sources": len(self.sources.library_sources),
+                "compiler": self.library.toolchain.cxx,
+                "arena_used_bytes": self.arena["used"], "arena_margin_bytes": self.arena["margin"],
+                "arena_bytes": self.arena["arena"], "arena_measured_on": self.arena["measured_on"]}
+
+
+def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
+                 port_toolchain, opt: str, jobs: int | None = None) -> TflmPort:
+    """Check the tree, build the library, measure the arena, write the glue into src_dir."""
+    from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
+
+    tree = load_tree(tflm_dir)
+    ops = resolve_operators(tree, model_operators(model_path))
+    sources = library_sources(tree, ops)
+    log.info("TFLM runtime: %s kernels from %s, operators %s", tree.kernels, tree.root,
+             ", ".join(op.builtin for op in ops))
+    port_cflags = tuple(port_toolchain.cflags)
+    arena = measure_arena(model_path, tree, sources, board, port_cflags, opt, jobs)
+    tc = tflm_toolchain(board, port_cflags, opt)
+    library = build_library(tree, sources, tc, jobs)
+    glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
+                                 bare_metal=tc.bare_metal)
+    return TflmPort(sources=glue, library=library, arena=arena)
