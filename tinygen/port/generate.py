@@ -390,6 +390,10 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         includes = [api_dir, api_dir.parent] + includes
 
     sources, includes = vendor_firmware(build_dir, sources, includes)
+    if harness_files is not None:
+        # tg_main.c finds headers beside itself first: it must see the
+        # external harness's declarations, not tinygen's.
+        (build_dir / "harness" / HARNESS_HEADER).unlink(missing_ok=True)
     vendored = [build_dir / part for part in vendored_parts()]
 
     toolchain = toolchain_for(board, opt)
