@@ -36,7 +36,8 @@ def dut(tmp_path_factory):
     model = model_for("ad01", tmp_path_factory.getbasetemp())
     result = build_firmware(BOARD, "ad01", model_path=model, out_dir=tmp / "build")
     d = RawDut(BOARD, result.build_dir, log_path=tmp / "dut.log")
-    assert [d.line(), d.line(), d.line()] == ["m-timestamp-mode-performance", "m-init-done", "m-ready"]
+    assert [d.line(), d.line(), d.line()] == ["m-timestamp-mode-performance", "m-init-done",
+                                              "m-ready"]
     data = np.random.default_rng(2).uniform(-1, 1, 640).astype("<f4").tobytes()
     assert d.load(data)[-2:] == ["m-load-done", "m-ready"]
     yield d

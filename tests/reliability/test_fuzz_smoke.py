@@ -23,7 +23,8 @@ SMOKE_SEED = 1
 
 
 def _fuzz_module():
-    spec = importlib.util.spec_from_file_location("tinygen_bench_fuzz", ROOT / "benchmarks" / "fuzz.py")
+    spec = importlib.util.spec_from_file_location("tinygen_bench_fuzz",
+                                                  ROOT / "benchmarks" / "fuzz.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module          # dataclasses look their module up
     spec.loader.exec_module(module)
