@@ -42,7 +42,8 @@ MEMORY_KINDS = ("flash", "ram")
 # Every key a board file may hold, per mapping; anything else is a typo.
 KEYS = {
     "": ("name", "title", "vendor", "family", "chip", "core", "clock_hz", "memory", "console",
-         "timestamp", "energy_gpio", "flash", "emulator", "usb_ids", "notes", "platform"),
+         "timestamp", "energy_gpio", "flash", "emulator", "usb_ids", "notes", "platform",
+         "power"),
     "core": ("cpu", "fpu", "dsp", "mve"),
     "memory[]": ("name", "kind", "base", "size"),
     "console": ("driver", "instance", "base", "tx", "rx", "baud"),
@@ -51,6 +52,8 @@ KEYS = {
     "flash": ("pyocd_target",),
     "emulator": ("qemu_machine", "icount_shift"),
     "platform": ("sources", "include_dirs", "defines", "linker_script", "common"),
+    # Energy estimates (tinygen run/verify --mode energy): datasheet figures.
+    "power": ("run_ua_per_mhz", "supply_v"),
 }
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([KkMm]?)\s*$")
@@ -105,6 +108,36 @@ class Emulator:
     icount_shift: int
 
 
+# -- power: (energy estimates) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Power:
+    """Datasheet figures for an *estimated* energy per inference."""
+
+    run_ua_per_mhz: float     # run-mode current per MHz of core clock (uA/MHz)
+    supply_v: float           # the DUT's supply voltage in an energy run (V)
+
+    def active_w(self, clock_hz: int) -> float:
+        return self.run_ua_per_mhz * 1e-6 * clock_hz / 1e6 * self.supply_v
+
+
+def _parse_power(r: "_Reader", data: dict) -> Power | None:
+    block = r.get(data, "power", "power", required=False)
+    if block is None:
+        return None
+    block = r.mapping(block, "power", "power")
+    values = {}
+    for key, low, high in (("run_ua_per_mhz", 1.0, 10000.0), ("supply_v", 1.0, 5.5)):
+        value = block.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise r.fail(f"power.{key}", f"cannot use {value!r}",
+                         f"give a number from {low:g} to {high:g} (datasheet run current per MHz, "
+                         "supply voltage)")
+        values[key] = float(value)
+    return Power(**values)
+
+
 @dataclass(frozen=True)
 class Platform:
     """A vendor's own platform code (family: external), paths resolved."""
@@ -138,6 +171,7 @@ class Board:
     chip: str | None = None
     mve: bool = False
     platform: Platform | None = None
+    power: Power | None = None
 
     @property
     def is_host(self) -> bool:
@@ -226,6 +260,8 @@ class Board:
             "usb_ids": list(self.usb_ids),
             "kinds": self.kinds,
             "notes": self.notes,
+            "power": ({"run_ua_per_mhz": self.power.run_ua_per_mhz,
+                       "supply_v": self.power.supply_v} if self.power else None),
         }
 
 
@@ -678,6 +714,7 @@ def parse_board(path: Path, data: Any) -> Board:
         chip=chip.name if chip else None,
         mve=mve,
         platform=platform,
+        power=_parse_power(r, data),
     )
     if family != "host" and not (board.is_real or board.is_emulated):
         raise r.fail("flash", "the board can be neither flashed nor emulated",

@@ -11,7 +11,7 @@ from tinygen.benches import get_bench
 from tinygen.boards import load_board
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
-from tinygen.cli.run import add_dut_options
+from tinygen.cli.run import add_dut_options, add_energy_options
 from tinygen.errors import TinygenError
 from tinygen.runner.connect import open_session, read_manifest
 from tinygen.runner.dataset import load_dataset
@@ -52,6 +52,23 @@ checks:
 Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
 and this command finds the port by USB id, or give --port.
 
+--mode energy builds energy-mode firmware and checks it behind the interface
+board and an energy monitor (see tinygen run --help, energy). On emulated
+boards both are SIMULATORS of their protocols and the timestamp pin is
+watched inside QEMU (GDB stub watchpoints on the GPIO port, QMP for the
+instruction count), with these checks:
+  handshake             through the interface board ('dut name%', ...)
+  timestamp             'timestamp' prints no time and gives one low pulse >= 1 us
+  interface framing     the DUT's UART divisor gives 9600 baud; a stimulus sent in
+                        26-byte db lines through the board reads back exactly
+  timestamp pulses      each 'infer N W' gives one pulse >= 1 us before and one after
+                        the timed inferences, none between, and the window holds
+                        exactly N inferences (infer 2 1 and infer 6 3 compared)
+  golden outputs        as above, through the interface board
+  energy                the energy procedure (5 windows, median uJ/inf), labelled
+                        simulated on emulated boards, plus the *estimated* energy
+                        from the board's power: block; --quick: 1 s windows
+
 examples:
   tinygen verify --board host --bench kws --quick
   tinygen verify --board disco_l475vg_iot01a --bench ad --dataset data/ --quick
@@ -59,6 +76,7 @@ examples:
   tinygen verify --board disco_l475vg_iot01a --bench kws --dataset data/ --jobs 2
   LG_COORDINATOR=lab:20408 tinygen verify --board disco_l475vg_iot01a --bench kws --quick \\
       --place disco-1
+  tinygen verify --board disco_l475vg_iot01a --bench kws --mode energy --quick
 """
 
 
@@ -85,9 +103,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="random stimuli compared with the TFLM oracle (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random stimuli (default 0)")
     p.add_argument("--opt", default="O2", choices=("O2", "Os"), help="compiler optimisation")
+    p.add_argument("--mode", default="performance", choices=("performance", "energy"),
+                   help="firmware to build and check (default performance)")
     add_dut_options(p)
     add_jobs_option(p)
     add_place_option(p)
+    add_energy_options(p)
     p.set_defaults(handler=run)
 
 
@@ -104,7 +125,7 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         return build_dir, model
     from tinygen.port.build import build_firmware
     log.info("building %s for %s ...", bench.id, board.name)
-    kwargs = {"model_path": args.model, "mode": "performance", "opt": args.opt}
+    kwargs = {"model_path": args.model, "mode": args.mode, "opt": args.opt}
     if args.build is not None:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)
@@ -130,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
     if cfg.min_seconds <= 0:
         raise TinygenError("--min-seconds must be > 0")
     cfg.quick = cfg.quick or cfg.min_seconds < 10.0
+    if args.mode == "energy":
+        return _run_energy(args, board, bench, build_dir, model, oracle, cfg)
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     with SessionRecord(out) as record, contextlib.ExitStack() as lab:
         record.data.update(session_facts(board, "verify", args.port or args.place, args.baud),
@@ -157,6 +180,11 @@ def run(args: argparse.Namespace) -> int:
         # A check that could not decide (SKIP, passed None) does not fail verify.
         passed = all(c["passed"] is not False for c in checks)
         record.finish("passed" if passed else "failed")
+    return _print_checks(checks, record)
+
+
+def _print_checks(checks, record) -> int:
+    passed = all(c["passed"] for c in checks)
     width = max(len(c["name"]) for c in checks)
     print()
     for c in checks:
@@ -165,3 +193,33 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{sum(c['passed'] is True for c in checks)} of {len(checks)} checks passed"
           + (f", {skipped} not checked" if skipped else "") + f"; session folder {record.folder}")
     return 0 if passed else 1
+
+
+def _run_energy(args, board, bench, build_dir, model, oracle, cfg) -> int:
+    from tinygen.runner.energy import open_energy_bench
+    from tinygen.runner.verify_energy import EnergyVerifyConfig, run_energy_checks
+    voltage = args.voltage or (board.power.supply_v if board.power else 3.3)
+    ecfg = EnergyVerifyConfig(golden=min(args.golden, 2), seed=args.seed, quick=cfg.quick,
+                              timeout=args.timeout, energy_seconds=cfg.min_seconds,
+                              voltage=voltage)
+    out = args.out or default_session_dir(board.name, bench.id, "verify-energy")
+    with SessionRecord(out) as record:
+        port = None if (args.emon_port is None and args.interface_port is None) else "real"
+        record.data.update(session_facts(board, "verify", port, None), bench=bench.id,
+                           energy_mode=True, model=str(model), quick=cfg.quick,
+                           build=str(build_dir) if build_dir else None)
+        log.info("session folder: %s", record.folder)
+        try:
+            with open_energy_bench(board, build_dir, emon=args.emon, emon_port=args.emon_port,
+                                   interface=args.interface, interface_port=args.interface_port,
+                                   record=record, voltage=voltage, timeout=args.timeout,
+                                   chunk_bytes=args.chunk_bytes) as eb:
+                checks = run_energy_checks(eb, bench, oracle, record, ecfg, board)
+        except KeyboardInterrupt:
+            record.finish("interrupted", "stopped by Ctrl-C")
+            raise
+        except TinygenError as exc:
+            record.finish("failed", str(exc))
+            raise
+        record.finish("passed" if all(c["passed"] for c in checks) else "failed")
+    return _print_checks(checks, record)

@@ -217,7 +217,8 @@ def _wait_for(process: subprocess.Popen, log_path: Path, pattern: re.Pattern | s
         time.sleep(_POLL_S)
 
 
-def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float) -> RunningDut:
+def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float,
+                extra_args: tuple[str, ...] = ()) -> RunningDut:
     elf = build_dir / "firmware.elf"
     if not elf.is_file():
         raise TinygenError(f"no firmware.elf in {build_dir}; run 'tinygen build --board "
@@ -225,7 +226,7 @@ def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float) -
     qemu = check_qemu(board)
     for attempt in range(_PORT_ATTEMPTS):
         port = _free_port()
-        command = qemu_command(qemu, board, elf, port)
+        command = qemu_command(qemu, board, elf, port) + list(extra_args)
         log.debug("starting %s", " ".join(command))
         process = _spawn(command, log_path)
         dut = RunningDut(board, f"socket://127.0.0.1:{port}", process, log_path, command)
@@ -269,11 +270,13 @@ def _start_host(board: Board, build_dir: Path, log_path: Path, timeout: float) -
 
 
 def start_dut(board: Board, build_dir: Path, *, log_path: Path | None = None,
-              timeout: float = START_TIMEOUT_S) -> RunningDut:
+              timeout: float = START_TIMEOUT_S, extra_args: tuple[str, ...] = ()) -> RunningDut:
     """Starts the firmware in build_dir on QEMU (emulated board) or natively (host).
 
     QEMU's or the host process's own output goes to log_path (default
     build_dir/dut.log). The result is a context manager that stops the DUT.
+    ``extra_args`` go to QEMU's command line (the energy pin watcher's
+    GDB stub, QMP socket and -S).
     """
     build_dir = Path(build_dir)
     if not build_dir.is_dir():
@@ -284,7 +287,7 @@ def start_dut(board: Board, build_dir: Path, *, log_path: Path | None = None,
     if board.is_host:
         return _start_host(board, build_dir, log_path, timeout)
     if board.is_emulated:
-        return _start_qemu(board, build_dir, log_path, timeout)
+        return _start_qemu(board, build_dir, log_path, timeout, tuple(extra_args))
     raise TinygenError(f"{board.name} is a real board and cannot be started here; flash it "
                        f"with 'tinygen flash --board {board.name}' and use its serial port")
 

@@ -178,9 +178,11 @@ def instructions_text(latency_ms: float, emulation: dict[str, Any]) -> str:
     """A latency in virtual time, said as instructions and as board time."""
     instructions = latency_ms * 1e6 / emulation["ns_per_instruction"]
     board_ms = instructions / emulation["board_clock_hz"] * 1e3
-    return (f"{instructions / 1e6:.3f} M instructions per inference (QEMU virtual time, "
-            f"{emulation['ns_per_instruction']} ns per instruction); at one instruction per "
-            f"cycle that is {board_ms:.3f} ms at {emulation['board_clock_hz'] / 1e6:g} MHz")
+    return (f"{instructions / 1e6:.3f} M instructions per inference (the latency is emulated "
+            f"virtual time: QEMU, {emulation['ns_per_instruction']} ns per instruction); "
+            f"real-board estimate at one cycle per instruction: {board_ms:.3f} ms at "
+            f"{emulation['board_clock_hz'] / 1e6:g} MHz (estimated; flash wait states and "
+            "stalls add to it)")
 
 
 # -- the official results.txt lines ------------------------------------------
@@ -401,6 +403,11 @@ def summary_text(data: dict[str, Any]) -> str:
         verdict = acc.get("target_verdict")
         if verdict:
             out.append(f"Quality target: {verdict}")
+    energy = data.get("energy")
+    if energy:
+        from tinygen.runner.energy import energy_summary_lines  # energy imports this module
+        out.append("")
+        out.extend(energy_summary_lines(energy))
     checks = data.get("checks")
     if checks:
         out.append("")
