@@ -3,7 +3,7 @@
 #   - GCC-ARM and newlib, make (Debian), QEMU >= 9 (bookworm-backports)
 #   - tinygen and its Python dependencies in .venv beside this script's repo
 # Usage: bash scripts/setup.sh          # what the main job needs
-#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis
+#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis, clang/libFuzzer
 # Re-running is fast: each step checks what is already there.
 set -euo pipefail
 
@@ -69,6 +69,17 @@ else
         apt_install qemu-system-arm
     fi
     qemu_ok || { echo "setup.sh: QEMU >= 9 is needed; got $(qemu-system-arm --version | head -n1)" >&2; exit 1; }
+fi
+
+# --dev: clang and libFuzzer for the harness fuzz target (benchmarks/fuzz.py).
+if [ -n "$extras" ]; then
+    if command -v clang >/dev/null 2>&1 \
+        && [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
+        say "clang with libFuzzer present: $(clang --version | head -n1)"
+    else
+        say "installing clang and libFuzzer (fuzz target of the harness)"
+        apt_install clang libclang-rt-dev
+    fi
 fi
 
 venv="$repo/.venv"

@@ -101,9 +101,15 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
 
 def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                    mode: str = "performance", opt: str = "O2",
-                   out_dir: Path | str | None = None, jobs: int | None = None) -> BuildResult:
-    """Generate, compile and link one firmware image, and measure it."""
-    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir)
+                   out_dir: Path | str | None = None, jobs: int | None = None, *,
+                   profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
+                   harness: Path | str | None = None) -> BuildResult:
+    """Generate, compile and link one firmware image, and measure it.
+
+    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    """
+    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
@@ -171,6 +177,11 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     named = manifest.get("sources", []) + manifest.get("includes", []) + [
         f for f in manifest.get("ldflags", []) if not f.startswith("-")]
     outside = [p for p in named if Path(p).is_absolute()]
+    # Whatever else the build files name by absolute path (e.g. a library in a cache).
+    makefile = build_dir / "Makefile"
+    for line in makefile.read_text().splitlines() if makefile.is_file() else []:
+        if not line.lstrip().startswith("#"):
+            outside += [t for t in re.findall(r"(?:^|[\s=])(/[^\s'\"]+)", line) if t not in outside]
     if outside:
         raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
                            f"{', ...' if len(outside) > 3 else ''}), so an export would not "
