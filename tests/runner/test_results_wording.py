@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tinygen.cli import main
-from tinygen.runner.record import (accuracy_lines, energy_lines, performance_lines,
-                                   session_validity, summary_text)
+from tinygen.runner.record import (accuracy_lines, energy_lines, official_lines,
+                                   performance_lines, session_validity, summary_text)
 
 from runner_helpers import classifier_bench, write_classifier_dataset
 
@@ -171,3 +171,20 @@ def test_quality_target_is_judged_only_over_the_full_official_set():
     assert met is None and said.startswith("not checked: 20 of 1000 stimuli (top-1 100.0%")
     met, said = quality_verdict(kws, dict(full, measured=999))
     assert met is None and said.startswith("not checked: 999 of 1000 stimuli")
+
+
+def test_energy_sessions_follow_the_same_rules():
+    windows = [{"count": 250, "seconds": 10.9, "uj_per_inference": 1430.0} for _ in range(5)]
+    data = {"mode": "energy", "status": "complete", "runs_as": "real",
+            "baud": 9600, "expected_baud": 9600, "timestamp_mode": "energy",
+            "energy": {"windows": windows, "median_uj_per_inference": 1430.0,
+                       "validity": {"consecutive_events": True, "real_instruments": True}}}
+    assert session_validity(data) == {"valid": True, "reasons": []}
+    official = "\n".join(official_lines(data))
+    assert _matches(ENERGY_SEARCH, official, search=True) == ["1430.000"]
+    assert _matches(ENERGY_MATCH, official) == ["1430.000"]
+    data["energy"]["validity"]["real_instruments"] = False
+    data["timestamp_mode"] = "performance"
+    reasons = session_validity(data)["reasons"]
+    assert any(r.startswith("simulated instruments") for r in reasons)
+    assert any(r.startswith("wrong mode: the DUT runs performance-mode firmware") for r in reasons)

@@ -99,3 +99,34 @@ def test_export_refuses_a_build_that_compiles_outside_its_folder(firmware, tmp_p
     with pytest.raises(TinygenError, match=r"compiles files outside its folder \(/opt/elsewhere"):
         export_build(build, tmp_path / "export")
     assert not (tmp_path / "export").exists()
+
+
+def test_a_vendor_boards_own_platform_code_goes_into_the_export(firmware, tmp_path):
+    """family: external: the vendor's C, headers and linker script are copied in too."""
+    from tinygen.paths import boards_dir, firmware_dir
+
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    shutil.copyfile(firmware_dir() / "platform" / "mps2" / "tg_mps2.c", vendor / "my_platform.c")
+    (vendor / "my_board.h").write_text("/* a vendor header beside the source */\n")
+    shutil.copyfile(firmware("mps2_an386", "kws01") / "src" / "linker.ld", vendor / "my_board.ld")
+    text = (boards_dir() / "mps2_an386.yaml").read_text()
+    text = (text.replace("name: mps2_an386", "name: my_vendor_board")
+                .replace("family: mps2", "family: external")
+                .replace("driver: cmsdk-uart", "driver: external"))
+    text += ("platform:\n  sources: [vendor/my_platform.c]\n  include_dirs: [vendor]\n"
+             "  linker_script: vendor/my_board.ld\n")
+    (tmp_path / "my_vendor_board.yaml").write_text(text)
+    build, export = tmp_path / "build", tmp_path / "export"
+    assert main(["build", "--board", str(tmp_path / "my_vendor_board.yaml"), "--bench", "kws01",
+                 "--out", str(build), "--export", str(export), "-j", "2"]) == 0
+    copied = {p.name for p in (export / "platform" / "vendor").rglob("*") if p.is_file()}
+    assert copied == {"my_platform.c", "my_board.h", "my_board.ld"}
+    vendor.rename(tmp_path / "vendor-gone")     # the vendor's folder is out of reach too
+    fresh = tmp_path / "fresh"
+    shutil.copytree(export, fresh)
+    output = _rebuild(fresh, "make")
+    assert str(tmp_path / "vendor") not in output and str(tmp_path / "vendor") not in (
+        fresh / "Makefile").read_text()
+    for image in IMAGES["mps2_an386"]:
+        assert (fresh / image).read_bytes() == (build / image).read_bytes(), image

@@ -19,6 +19,7 @@ one per benchmark and mode under --sessions-root):
   <division>/<org>/code/<system>/<bench>/        the firmware's sources, SConstruct
                                                  and Makefile: rebuilds the measured
                                                  image with only the cross compiler
+                                                 (<bench>_energy/: the energy-mode build)
   <division>/<org>/results/<system>/<bench>/{performance,accuracy,energy}/
                                                  log.txt, results.txt, results.json
 

@@ -177,6 +177,11 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     named = manifest.get("sources", []) + manifest.get("includes", []) + [
         f for f in manifest.get("ldflags", []) if not f.startswith("-")]
     outside = [p for p in named if Path(p).is_absolute()]
+    # Whatever else the build files name by absolute path (e.g. a library in a cache).
+    makefile = build_dir / "Makefile"
+    for line in makefile.read_text().splitlines() if makefile.is_file() else []:
+        if not line.lstrip().startswith("#"):
+            outside += [t for t in re.findall(r"(?:^|[\s=])(/[^\s'\"]+)", line) if t not in outside]
     if outside:
         raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
                            f"{', ...' if len(outside) > 3 else ''}), so an export would not "

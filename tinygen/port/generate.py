@@ -20,6 +20,7 @@ Every ``templates/port/*.j2`` is rendered into ``src/`` (names lose ``.j2``;
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -239,36 +240,65 @@ def _copy_if_changed(source: Path, dest: Path) -> None:
         dest.write_bytes(data)
 
 
-def vendor_firmware(build_dir: Path, sources: list[Path],
-                    includes: list[Path]) -> tuple[list[Path], list[Path]]:
+VENDOR_DIR = Path("platform") / "vendor"   # where a vendor's own platform files are copied
+
+
+def _vendor_copy_dir(folder: Path) -> Path:
+    """platform/vendor/<8 hex digits of the original folder>: one per source folder."""
+    return VENDOR_DIR / hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+
+
+def vendor_firmware(build_dir: Path, sources: list[Path], includes: list[Path],
+                    extra_files: list[Path] = ()) -> tuple[list[Path], list[Path], list[Path]]:
     """Copy the hand-written C a build uses into the build folder.
 
     firmware/<part>/... of the checkout becomes <build dir>/<part>/...
-    (harness/, platform/, kernels/): sources, and each include folder's
-    headers (not its subfolders); the returned paths point at the copies,
-    anything outside firmware/ is returned unchanged. Files are rewritten
-    only when their bytes differ, so rebuilds stay incremental.
+    (harness/, platform/, kernels/); a board's own platform code from
+    elsewhere (family: external) goes to platform/vendor/<hash>/, one
+    folder per original folder, so its includes still resolve. Sources,
+    each include folder's headers (not its subfolders) and extra_files
+    (e.g. a vendor linker script) are copied; the returned paths point at
+    the copies; paths already inside the build folder stay as they are.
+    Files are rewritten only when their bytes differ, so rebuilds stay
+    incremental.
     """
     fw = firmware_dir().resolve()
+    build_dir = Path(build_dir)
     wanted: set[Path] = set()
 
-    def local(path: Path) -> Path | None:
+    def local(path: Path, is_dir: bool = False) -> Path:
+        resolved = Path(path).resolve()
+        if resolved == build_dir or build_dir in resolved.parents:
+            return Path(path)
         try:
-            return build_dir / Path(path).resolve().relative_to(fw)
+            return build_dir / resolved.relative_to(fw)
         except ValueError:
-            return None
+            folder = resolved if is_dir else resolved.parent
+            dest = build_dir / _vendor_copy_dir(folder)
+            return dest if is_dir else dest / resolved.name
 
+    def copy(source: Path, dest: Path) -> None:
+        if dest != Path(source):
+            _copy_if_changed(Path(source), dest)
+            wanted.add(dest)
+
+    new_includes = []
     for folder in includes:
-        dest = local(folder)
-        if dest is not None:
+        dest = local(folder, is_dir=True)
+        if dest != Path(folder):
             for header in sorted(Path(folder).glob("*.h")):
-                _copy_if_changed(header, dest / header.name)
-                wanted.add(dest / header.name)
+                copy(header, dest / header.name)
+        new_includes.append(dest)
+    new_sources = []
     for source in sources:
         dest = local(source)
-        if dest is not None:
-            _copy_if_changed(source, dest)
-            wanted.add(dest)
+        copy(source, dest)
+        new_sources.append(dest)
+    new_extra = []
+    for extra in extra_files:
+        dest = local(extra)
+        copy(extra, dest)
+        new_extra.append(dest)
     for part in sorted(d.name for d in fw.iterdir() if d.is_dir()):
         if (build_dir / part).is_dir():
             for old in sorted((build_dir / part).rglob("*"), reverse=True):
@@ -276,7 +306,7 @@ def vendor_firmware(build_dir: Path, sources: list[Path],
                     old.unlink()
                 elif old.is_dir() and not any(old.iterdir()):
                     old.rmdir()
-    return ([local(s) or s for s in sources], [local(i) or i for i in includes])
+    return new_sources, new_includes, new_extra
 
 
 def vendored_parts() -> tuple[str, ...]:
@@ -428,14 +458,21 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         sources += foreign
         includes = [api_dir, api_dir.parent] + includes
 
-    sources, includes = vendor_firmware(build_dir, sources, includes)
+    toolchain = toolchain_for(board, opt)
+    script = board.platform.linker_script if board.platform is not None else None
+    sources, includes, copied = vendor_firmware(build_dir, sources, includes,
+                                                [script] if script else [])
+    if script:
+        # The vendor's linker script, named by its copy inside the build folder.
+        toolchain = dataclasses.replace(toolchain, ldflags=tuple(
+            _build_relative(copied[0], build_dir) if f == str(script) else f
+            for f in toolchain.ldflags))
     if harness_files is not None:
         # tg_main.c finds headers beside itself first: it must see the
         # external harness's declarations, not tinygen's.
         (build_dir / "harness" / HARNESS_HEADER).unlink(missing_ok=True)
     vendored = [build_dir / part for part in vendored_parts()]
 
-    toolchain = toolchain_for(board, opt)
     defines = [] if board.is_host else [
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
         _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),

@@ -348,6 +348,12 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
     energy = data.get("energy")
     if isinstance(energy, dict) and mode == "energy":
         reasons += _window_reasons(energy.get("windows", []), "energy", energy.get("min_seconds"))
+        checks = energy.get("validity") or {}
+        if checks.get("consecutive_events") is False:
+            reasons.append("energy events: a window did not have exactly its two timestamp events")
+        if checks.get("real_instruments") is False:
+            reasons.append("simulated instruments: the energy monitor or interface board was "
+                           "a simulator")
     acc = data.get("accuracy")
     if acc is not None and mode in ("accuracy", "verify"):
         measured, total = acc.get("measured", 0), acc.get("total", 0)

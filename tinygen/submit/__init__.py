@@ -6,5 +6,6 @@ The last stage of the data path: it reads session folders written by
 
     <division>/<org>/systems/<system>.json
     <division>/<org>/code/<system>/<bench>/          the exported build
+    <division>/<org>/code/<system>/<bench>_energy/   the energy-mode build, if any
     <division>/<org>/results/<system>/<bench>/<mode>/{log.txt,results.txt,results.json}
 """

@@ -78,7 +78,7 @@ class PackageResult:
     root: Path                          # <out>/<division>/<org>
     system_json: Path
     results: dict[tuple[str, str], Path]   # (bench, mode) -> results folder
-    code: dict[str, Path]               # bench -> code folder
+    code: dict[str, Path]               # code folder name (kws, kws_energy) -> its path
     accepted_invalid: dict[str, list[str]]  # session name -> reasons accepted
 
 
@@ -152,57 +152,70 @@ def _check_names(opts: PackageOptions) -> None:
         raise TinygenError(f"unknown division '{opts.division}'; use closed or open")
 
 
-def _builds_by_bench(sessions: list[Session], extra: tuple[Path, ...]) -> dict[str, Path]:
-    """bench id -> build folder, from --build or from what the sessions recorded."""
-    given: dict[str, Path] = {}
+def _firmware_key(s: Session) -> tuple[str, str]:
+    """(bench id, build mode): energy runs measure energy-mode firmware, the rest performance."""
+    return s.bench.id, "energy" if s.mode == "energy" else "performance"
+
+
+def _code_folder(key: tuple[str, str]) -> str:
+    """code/<system>/<bench>/ for the performance build, <bench>_energy/ for the energy one."""
+    bench, mode = key
+    return get_bench(bench).short + ("_energy" if mode == "energy" else "")
+
+
+def _builds_by_bench(sessions: list[Session], extra: tuple[Path, ...]) -> dict[tuple[str, str], Path]:
+    """(bench id, build mode) -> build folder, from --build or what the sessions recorded."""
+    given: dict[tuple[str, str], Path] = {}
     for folder in extra:
         ident = firmware_identity(folder)
         if ident is None or not ident.get("bench"):
             raise TinygenError(f"--build {folder} holds no build.json; pass a folder written by "
                                "'tinygen build'")
-        given[get_bench(ident["bench"]).id] = Path(folder)
-    found: dict[str, Path] = {}
+        given[(get_bench(ident["bench"]).id, ident.get("mode") or "performance")] = Path(folder)
+    found: dict[tuple[str, str], Path] = {}
     for s in sessions:
-        bench = s.bench.id
-        if bench in given:
-            found[bench] = given[bench]
+        key = _firmware_key(s)
+        if key in given:
+            found[key] = given[key]
             continue
         recorded = (s.data.get("firmware") or {}).get("build") or s.data.get("build")
         if recorded and Path(recorded).is_dir():
-            found.setdefault(bench, Path(recorded))
-    missing = sorted({s.bench.id for s in sessions} - set(found))
+            found.setdefault(key, Path(recorded))
+    missing = sorted({f"{b} ({m} build)" for b, m in map(_firmware_key, sessions)
+                      if (b, m) not in found})
     if missing:
         raise TinygenError(f"no build folder for {', '.join(missing)}: the sessions recorded "
                            "none that still exists; pass the firmware they ran with --build DIR")
     return found
 
 
-def _check_code(sessions: list[Session], builds: dict[str, Path]) -> dict[str, dict]:
+def _check_code(sessions: list[Session], builds: dict[tuple[str, str], Path]) -> dict:
     """The exported code must be the firmware measured: refuse any mismatch."""
-    idents: dict[str, dict] = {}
-    for bench, folder in builds.items():
+    idents: dict[tuple[str, str], dict] = {}
+    for key, folder in builds.items():
         ident = firmware_identity(folder)
         if ident is None or not ident.get("image_sha256"):
             raise TinygenError(f"build folder {folder} has no firmware image; rebuild it with "
                                "'tinygen build' (and measure again)")
-        idents[bench] = ident
-    by_bench: dict[str, set[str]] = {}
+        idents[key] = ident
+    by_key: dict[tuple[str, str], set[str]] = {}
     for s in sessions:
+        key = _firmware_key(s)
         ran = (s.data.get("firmware") or {}).get("image_sha256")
         if not ran:
             log.warning("session %s recorded no firmware image: cannot prove that %s is the "
-                        "code it measured", s.name, builds[s.bench.id])
-        if ran:
-            by_bench.setdefault(s.bench.id, set()).add(ran)
-            if ran != idents[s.bench.id]["image_sha256"]:
-                raise TinygenError(
-                    f"session {s.name} ran another image than the one now in "
-                    f"{builds[s.bench.id]} (rebuilt since?); measure again with this build or "
-                    "pass the measured build with --build DIR")
-    for bench, images in by_bench.items():
+                        "code it measured", s.name, builds[key])
+            continue
+        by_key.setdefault(key, set()).add(ran)
+        if ran != idents[key]["image_sha256"]:
+            raise TinygenError(
+                f"session {s.name} ran another image than the one now in {builds[key]} "
+                "(rebuilt since?); measure again with this build or pass the measured build "
+                "with --build DIR")
+    for (bench, mode), images in by_key.items():
         if len(images) > 1:
-            raise TinygenError(f"the {bench} sessions ran different firmware images; measure "
-                               "performance and accuracy with the same build")
+            raise TinygenError(f"the {bench} sessions ran different {mode}-mode firmware images; "
+                               "measure performance and accuracy with the same build")
     return idents
 
 
@@ -285,11 +298,11 @@ def package(sessions: list[Session], opts: PackageOptions, board: Board | None =
             rel = org_rel / "results" / opts.system / s.bench.short / s.mode
             _copy_results(s, stage / rel, problems.get(s.name, []), note if s.name in problems else None)
             results[(s.bench.short, s.mode)] = opts.out / rel
-        for bench, folder in sorted(builds.items()):
-            rel = org_rel / "code" / opts.system / get_bench(bench).short
+        for key, folder in sorted(builds.items()):
+            rel = org_rel / "code" / opts.system / _code_folder(key)
             export_build(folder, stage / rel)
-            code[get_bench(bench).short] = opts.out / rel
-        manifests = [json.loads((builds[b] / "build.json").read_text()) for b in sorted(builds)]
+            code[_code_folder(key)] = opts.out / rel
+        manifests = [json.loads((builds[k] / "build.json").read_text()) for k in sorted(builds)]
         notes = []
         if problems or missing:
             notes.append(f"accepted by {note}: " + "; ".join(
@@ -308,7 +321,8 @@ def package(sessions: list[Session], opts: PackageOptions, board: Board | None =
             (stage / t).rename(opts.out / t)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    log.info("images: %s", ", ".join(f"{b} {i['image_sha256'][:12]}" for b, i in idents.items()))
+    log.info("images: %s", ", ".join(f"{b} {m} {i['image_sha256'][:12]}"
+                                      for (b, m), i in idents.items()))
     return PackageResult(root=opts.out / org_rel, system_json=opts.out / targets[0],
                          results=results, code=code,
                          accepted_invalid={n: r for n, r in problems.items()})
