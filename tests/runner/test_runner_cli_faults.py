@@ -163,7 +163,18 @@ def test_ctrl_c_keeps_what_was_measured(firmware, tmp_path):
     assert "interrupted" in err
     res = _results(out)
     assert res["status"] == "interrupted"
-    assert 1 <= len(res["performance"]["windows"]) < 5
+    n = len(res["performance"]["windows"])
+    assert 1 <= n < 5
+    # The session says it is no submission result, and why; so does its median line.
+    reasons = res["validity"]["reasons"]
+    assert res["validity"]["valid"] is False
+    assert "interrupted: stopped by Ctrl-C" in reasons
+    assert f"fewer than 5 windows: {n} of 5 performance windows measured" in reasons
+    median = [ln for ln in (out / "results.txt").read_text().splitlines()
+              if "Median throughput is" in ln]
+    assert len(median) == 1
+    assert median[0].endswith("(NOT VALID for submission: interrupted; host board; "
+                              "fewer than 5 windows; short windows)")
 
 
 def test_real_board_without_its_usb_port(tmp_path, capsys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from tinygen import __version__
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     "run",
     "verify",
     "profile",
+    "package",
 )
 
 DESCRIPTION = """\
@@ -79,6 +81,14 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (tests capture it): nothing to flush
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -87,7 +97,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (tinygen inspect ... | head): not an error of
+        # ours. Point stdout at /dev/null so the interpreter's final flush
+        # does not raise again, and exit quietly.
+        _silence_stdout()
+        return 0
     except TinygenError as exc:
         print(f"tinygen: error: {exc}", file=sys.stderr)
         return 1

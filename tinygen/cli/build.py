@@ -7,9 +7,29 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import bench_names
-from tinygen.port.generate import MODES
+from tinygen.errors import TinygenError
+from tinygen.port.generate import MODES, RUNTIMES
 
 log = logging.getLogger(__name__)
+
+RUNTIME_HELP = """runtimes and harnesses:
+  --runtime tinygen   (default) the model compiled ahead of time into C
+  --runtime tflm      TensorFlow Lite Micro from --tflm DIR, a tree exported by
+                      TFLM's create_tflm_tree.py (reference or CMSIS-NN
+                      kernels; which one is read from the tree). TFLM is
+                      compiled once per tree, compiler and flags into a cache
+                      ($TINYGEN_TFLM_CACHE, default ~/.cache/tinygen/tflm; the
+                      first build takes minutes). The arena is measured: a
+                      probe runs the model's setup (natively, or on QEMU
+                      mps2-an386 for Cortex-M boards) and the port gets TFLM's
+                      arena_used_bytes plus 1 KiB.
+  --harness DIR       build against a harness laid out like the official
+                      MLPerf Tiny api/ folder (internally_implemented.cpp/.h,
+                      including "api/..."), unchanged, C or C++; tinygen's
+                      generated submitter_implemented.h replaces the one in
+                      DIR. Default: tinygen's own harness.
+"""
+
 
 DESCRIPTION = """\
 Build the MLPerf Tiny firmware for one board and benchmark.
@@ -25,10 +45,14 @@ and the board's platform code:
   host         the machine's cc; outputs a native executable that speaks the
                protocol on a pseudo-terminal (it prints TG_PTY=/dev/pts/N)
 
-The build directory (default build/<board>-<bench id>-<mode>/) holds the
-generated C in src/, an SConstruct (rebuild by hand with
-'python -m SCons -C DIR'), build.json (what was built from what) and
-size.json. A size table shows flash and RAM by section and by part
+The build directory (default build/<board>-<bench id>-<mode>/) is
+self-contained: the generated C in src/, a copy of the hand-written C it
+uses in harness/, platform/ and kernels/, an SConstruct and a Makefile with relative paths
+(rebuild by hand with 'python -m SCons -C DIR' or 'make -C DIR'),
+build.json (what was built from what) and size.json. --export DIR copies
+just what rebuilds the image (sources, SConstruct, Makefile, build.json,
+a README) to DIR, e.g. a submission's code/ folder: it rebuilds the same
+bytes elsewhere with only the cross compiler. A size table shows flash and RAM by section and by part
 (weights, arena, db buffer, harness, kernels, platform, libc, stack).
 
 modes:
@@ -36,10 +60,12 @@ modes:
   energy       timestamps are GPIO falling edges, console at the energy
                baud (9600 through the EEMBC interface board)
 
+""" + RUNTIME_HELP + """
 examples:
   tinygen build --board nucleo_l4r5zi --bench vww
   tinygen build --board host --bench ic --model my_resnet.tflite --opt Os
   tinygen build --board disco_l475vg_iot01a --bench kws --mode energy --out /tmp/kws
+  tinygen build --board nucleo_l4r5zi --bench kws --export code/nucleo_kws
 """
 
 
@@ -63,17 +89,45 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="compiler optimization (default: O2; Os for a smaller image)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="build directory (default: build/<board>-<bench id>-<mode>)")
+    p.add_argument("--export", type=Path, metavar="DIR",
+                   help="after building, copy the self-contained sources and build files "
+                        "to DIR (new or empty), to rebuild without tinygen")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="parallel compile jobs (default: the number of CPUs)")
+    add_runtime_options(p)
     p.set_defaults(handler=run)
+
+
+
+
+def add_runtime_options(p: argparse.ArgumentParser) -> None:
+    """--runtime, --tflm and --harness, shared by build and verify."""
+    p.add_argument("--runtime", choices=RUNTIMES, default="tinygen",
+                   help="inference engine: tinygen (default) or tflm (needs --tflm DIR)")
+    p.add_argument("--tflm", type=Path, metavar="DIR",
+                   help="TFLM source tree exported by create_tflm_tree.py, for --runtime tflm")
+    p.add_argument("--harness", type=Path, metavar="DIR",
+                   help="benchmark harness laid out like the official api/ folder "
+                        "(default: tinygen's own)")
+
+
+def runtime_kwargs(args: argparse.Namespace) -> dict:
+    if args.tflm is not None and args.runtime != "tflm":
+        raise TinygenError("--tflm DIR is for --runtime tflm; add --runtime tflm")
+    return {"runtime": args.runtime, "tflm": args.tflm, "harness": args.harness}
 
 
 def run(args: argparse.Namespace) -> int:
     from tinygen.port.build import build_firmware
 
+    if args.export is not None and args.export.exists() and (
+            not args.export.is_dir() or any(args.export.iterdir())):
+        raise TinygenError(f"{args.export} exists and is not empty; export into a new or "
+                           "empty folder")
     log.info("building %s for %s (%s mode, -%s)", args.bench, args.board, args.mode, args.opt)
     result = build_firmware(args.board, args.bench, model_path=args.model, mode=args.mode,
-                            opt=args.opt, out_dir=args.out, jobs=args.jobs)
+                            opt=args.opt, out_dir=args.out, jobs=args.jobs,
+                            **runtime_kwargs(args))
     port = result.port
     print(f"built {port.bench.id} for {port.board.name} ({port.mode} mode, -{port.opt}) "
           f"from {port.model_path}")
@@ -83,4 +137,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<10} {path}")
     print()
     print(result.size.table())
+    if args.export is not None:
+        from tinygen.port.build import export_build
+
+        dest = export_build(result.build_dir, args.export)
+        print(f"\nexported to {dest}: rebuild with 'make -C {dest}' or 'python -m SCons -C {dest}'")
     return 0

@@ -25,11 +25,24 @@ Put the firmware built by 'tinygen build' on its board.
                    boot banner is never lost. Connect with
                      tinygen run --board B --port socket://127.0.0.1:PORT ...
                      python -m serial.tools.miniterm socket://127.0.0.1:PORT
+                   With --pty the console is offered as a pseudo-terminal
+                   (/dev/pts/N) bridged to that socket instead, for tools that
+                   open a plain serial device such as the official MLPerf Tiny
+                   runner; the boot banner is read first, so nothing stale
+                   waits when a client opens it.
   host             the firmware runs as a process until Ctrl-C and prints the
-                   pseudo-terminal it speaks on (/dev/pts/N).
+                   pseudo-terminal it speaks on (/dev/pts/N); its boot banner
+                   is read first (the official runner would take it for the
+                   answer to its first command).
 
 A board that is both real and emulated (disco_l475vg_iot01a) is programmed
 with pyocd unless --emulate is given.
+
+  labgrid place    --place NAME acquires the place from the coordinator in
+                   $LG_COORDINATOR, loads firmware.elf through its GDBServer
+                   (pyocd gdbserver or a QEMU gdbstub), verifies it, prints the
+                   place's console URL and holds the place until Ctrl-C (or
+                   SIGTERM), then releases it. See README 'Device labs'.
 
 Time under emulation: QEMU runs with -icount shift=S,align=off,sleep=off
 (S from the board YAML, 0 for every shipped board), so guest time is a pure
@@ -56,6 +69,8 @@ examples:
   tinygen flash --board disco_l475vg_iot01a --bench kws --emulate
   tinygen flash --board mps2_an386 --build build/mps2_an386-ic01-performance
   tinygen flash --board host --bench ad
+  tinygen flash --board mps2_an386 --bench kws --pty
+  LG_COORDINATOR=lab:20408 tinygen flash --board disco_l475vg_iot01a --bench kws --place disco-1
 """
 
 
@@ -71,12 +86,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="build mode, to find the default build folder (default performance)")
     parser.add_argument("--emulate", action="store_true",
                         help="run a board that is both real and emulated under QEMU")
+    parser.add_argument("--pty", action="store_true",
+                        help="emulated boards: offer the console as a pseudo-terminal "
+                             "(for the official runner) instead of a TCP socket")
     parser.add_argument("--probe", metavar="UID", help="debug probe unique id (see 'pyocd list')")
     parser.add_argument("--pack", type=Path, metavar="FILE",
                         help="CMSIS .pack file for the target, instead of an installed pack")
     parser.add_argument("--log", type=Path, metavar="FILE",
                         help="where QEMU's or the host process's own output goes "
                              "(default BUILD/dut.log)")
+    parser.add_argument("--place", metavar="NAME",
+                        help="labgrid place to acquire, flash and hold until Ctrl-C")
     parser.set_defaults(handler=run)
 
 
@@ -97,12 +117,30 @@ def find_build(board: Board, build: Path | None, bench: str | None, mode: str) -
                        "choose one with --bench or --build")
 
 
-def _run_until_interrupted(board: Board, build: Path, log_path: Path | None) -> int:
-    from tinygen.device.launch import start_dut, time_mapping
+def _run_until_interrupted(board: Board, build: Path, log_path: Path | None,
+                           pty: bool = False) -> int:
+    from tinygen.device.launch import serve_pty, start_dut, time_mapping
 
     with start_dut(board, build, log_path=log_path) as dut:
-        if board.is_host:
-            print(f"{board.name} firmware running (pid {dut.process.pid}) on {dut.url}")
+        if board.is_host or pty:
+            with serve_pty(dut) as endpoint:
+                what = (f"{board.name} firmware running (pid {dut.process.pid})" if board.is_host
+                        else f"QEMU {board.emulator.qemu_machine} bridged to a pseudo-terminal")
+                print(f"{what} on {endpoint.path}", flush=True)
+                print(f"  boot banner read ({len(endpoint.banner)} lines): a client that opens "
+                      f"{endpoint.path} finds nothing stale")
+                print(f"  connect: tinygen run --board {board.name} --port {endpoint.path} "
+                      "--mode performance")
+                if not board.is_host:
+                    print(f"  time: {time_mapping(board)}")
+                print(f"  output of the process: {dut.log_path}; Ctrl-C stops it", flush=True)
+                try:
+                    code = dut.wait()
+                except KeyboardInterrupt:
+                    print("stopping")
+                    return 0
+            log.info("%s exited with code %s", dut.command[0], code)
+            return 0 if code == 0 else 1
         else:
             print(f"QEMU {board.emulator.qemu_machine} is waiting for its console client on {dut.url}")
             print(f"  connect: tinygen run --board {board.name} --port {dut.url} --mode performance")
@@ -118,13 +156,33 @@ def _run_until_interrupted(board: Board, build: Path, log_path: Path | None) -> 
     return 0 if code == 0 else 1
 
 
+def _flash_place(board: Board, build: Path, name: str) -> int:
+    import threading
+
+    from tinygen.device.labgrid import acquired_places, flash_place
+
+    with acquired_places([name]) as places:
+        place = places[0]
+        print(flash_place(place, board, build).text)
+        print(f"  console: {place.serial_url}; held as {place.holder} until Ctrl-C")
+        print(f"  connect: tinygen run --board {board.name} --port {place.serial_url} ...")
+        try:
+            threading.Event().wait()  # until Ctrl-C or SIGTERM (KeyboardInterrupt)
+        except KeyboardInterrupt:
+            print(f"releasing {place.name}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     build = find_build(board, args.build, args.bench, args.mode)
-    if board.is_host or (board.is_emulated and (args.emulate or not board.is_real)):
-        return _run_until_interrupted(board, build, args.log)
-    if args.emulate:
-        raise TinygenError(f"{board.name} is not emulated; drop --emulate to program it with pyocd")
+    if args.place:
+        return _flash_place(board, build, args.place)
+    if board.is_host or (board.is_emulated and (args.emulate or args.pty or not board.is_real)):
+        return _run_until_interrupted(board, build, args.log, pty=args.pty)
+    if args.emulate or args.pty:
+        raise TinygenError(f"{board.name} is not emulated here; drop --emulate/--pty to program "
+                           "it with pyocd")
     from tinygen.device.flash import flash_image
 
     try:

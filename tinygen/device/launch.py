@@ -18,6 +18,13 @@ guest before the first client connects, so the boot banner is never lost.
 QEMU says on stderr when it listens; we wait for that line (with a timeout)
 instead of probing the port, since a probe connection would be the one that
 receives the banner.
+
+``serve_pty(dut)`` offers the DUT as a serial device the official MLPerf
+Tiny runner can open (it opens a plain device path, reads the reply to its
+first 'name' as a line): the host firmware's own pseudo-terminal, or for an
+emulated board a pseudo-terminal bridged to QEMU's socket. Either way the
+boot banner is read first, so nothing stale waits for the client: an
+unread banner made the runner take every reply for the previous command's.
 """
 
 from __future__ import annotations
@@ -26,12 +33,15 @@ import ctypes
 import logging
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,7 +217,8 @@ def _wait_for(process: subprocess.Popen, log_path: Path, pattern: re.Pattern | s
         time.sleep(_POLL_S)
 
 
-def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float) -> RunningDut:
+def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float,
+                extra_args: tuple[str, ...] = ()) -> RunningDut:
     elf = build_dir / "firmware.elf"
     if not elf.is_file():
         raise TinygenError(f"no firmware.elf in {build_dir}; run 'tinygen build --board "
@@ -215,7 +226,7 @@ def _start_qemu(board: Board, build_dir: Path, log_path: Path, timeout: float) -
     qemu = check_qemu(board)
     for attempt in range(_PORT_ATTEMPTS):
         port = _free_port()
-        command = qemu_command(qemu, board, elf, port)
+        command = qemu_command(qemu, board, elf, port) + list(extra_args)
         log.debug("starting %s", " ".join(command))
         process = _spawn(command, log_path)
         dut = RunningDut(board, f"socket://127.0.0.1:{port}", process, log_path, command)
@@ -259,11 +270,13 @@ def _start_host(board: Board, build_dir: Path, log_path: Path, timeout: float) -
 
 
 def start_dut(board: Board, build_dir: Path, *, log_path: Path | None = None,
-              timeout: float = START_TIMEOUT_S) -> RunningDut:
+              timeout: float = START_TIMEOUT_S, extra_args: tuple[str, ...] = ()) -> RunningDut:
     """Starts the firmware in build_dir on QEMU (emulated board) or natively (host).
 
     QEMU's or the host process's own output goes to log_path (default
     build_dir/dut.log). The result is a context manager that stops the DUT.
+    ``extra_args`` go to QEMU's command line (the energy pin watcher's
+    GDB stub, QMP socket and -S).
     """
     build_dir = Path(build_dir)
     if not build_dir.is_dir():
@@ -274,6 +287,162 @@ def start_dut(board: Board, build_dir: Path, *, log_path: Path | None = None,
     if board.is_host:
         return _start_host(board, build_dir, log_path, timeout)
     if board.is_emulated:
-        return _start_qemu(board, build_dir, log_path, timeout)
+        return _start_qemu(board, build_dir, log_path, timeout, tuple(extra_args))
     raise TinygenError(f"{board.name} is a real board and cannot be started here; flash it "
                        f"with 'tinygen flash --board {board.name}' and use its serial port")
+
+
+BANNER_TIMEOUT_S = 10.0
+_BANNER_END = b"m-ready"
+
+
+@dataclass
+class PtyEndpoint:
+    """A serial device path for clients that open plain device files."""
+
+    path: str
+    banner: list[str]                  # the boot lines read before any client came
+    _stop: threading.Event | None = None
+    _thread: threading.Thread | None = None
+    _fds: tuple[int, ...] = ()
+    _sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+        if self._sock is not None:
+            self._sock.close()
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = ()
+
+    def __enter__(self) -> "PtyEndpoint":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _banner_lines(data: bytes) -> list[str]:
+    return [ln.strip() for ln in data.decode("ascii", "replace").splitlines() if ln.strip()]
+
+
+def _read_banner_from_socket(sock: socket.socket, timeout: float) -> bytes:
+    """What the guest prints up to and including m-ready (or until timeout)."""
+    deadline = time.monotonic() + timeout
+    got = b""
+    while _BANNER_END not in got:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            log.warning("no m-ready from the DUT within %.0f s; bridging anyway", timeout)
+            break
+        sock.settimeout(min(left, 0.5))
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            continue
+        if not chunk:
+            raise TinygenError("QEMU closed the serial connection during boot; see its log")
+        got += chunk
+    # The line ends after m-ready: take the rest of it (\r\n) too.
+    end = time.monotonic() + 0.2
+    while not got.endswith(b"\n") and time.monotonic() < end:
+        sock.settimeout(0.05)
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            continue
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def _relay(master: int, sock: socket.socket, stop: threading.Event) -> None:
+    """Copies bytes both ways until stop is set or QEMU closes the socket."""
+    sock.setblocking(False)
+    os.set_blocking(master, False)
+    with selectors.DefaultSelector() as sel:
+        sel.register(master, selectors.EVENT_READ, "pty")
+        sel.register(sock, selectors.EVENT_READ, "socket")
+        while not stop.is_set():
+            for key, _ in sel.select(timeout=0.2):
+                try:
+                    if key.data == "pty":
+                        data = os.read(master, 4096)
+                        if data:
+                            sock.sendall(data)
+                    else:
+                        data = sock.recv(4096)
+                        if not data:
+                            log.info("QEMU closed its serial port; the bridge stops")
+                            return
+                        _write_all(master, data, stop)
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    log.warning("serial bridge stopped: %s", exc)
+                    return
+
+
+def _write_all(fd: int, data: bytes, stop: threading.Event) -> None:
+    while data and not stop.is_set():
+        try:
+            done = os.write(fd, data)
+        except BlockingIOError:
+            time.sleep(0.005)
+            continue
+        data = data[done:]
+
+
+def serve_pty(dut: RunningDut, timeout: float = BANNER_TIMEOUT_S) -> PtyEndpoint:
+    """A pseudo-terminal for the DUT, its boot banner already read.
+
+    Host board: the firmware's own pty; tinygen opens it once (which boots
+    the firmware), reads the banner up to m-ready and closes it again; the
+    firmware keeps running for the next client. Emulated board: a new pty
+    pair whose far end is bridged to QEMU's serial socket by a thread; the
+    banner is read from the socket before the bridge starts. The bridge
+    keeps its own descriptor of the terminal open, so a client may close
+    and reopen it. Stop it with close() (or use it as a context manager).
+    """
+    if dut.board.is_host:
+        from tinygen.device.session import DutSession, DutTimeout
+
+        try:
+            with DutSession(dut.url, timeout=timeout) as session:
+                banner = session.wait_ready(timeout=timeout)
+        except DutTimeout as exc:
+            log.warning("the DUT did not end its boot banner with m-ready: %s", exc)
+            banner = []
+        return PtyEndpoint(dut.url, banner)
+    if not dut.url.startswith("socket://"):
+        raise TinygenError(f"cannot bridge {dut.url} to a pseudo-terminal; start the board "
+                           "with 'tinygen flash' first")
+    host, _, port = dut.url[len("socket://"):].rpartition(":")
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+    except OSError as exc:
+        raise TinygenError(f"cannot connect to QEMU's serial port {dut.url}: {exc}; is the "
+                           "emulator still running?") from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        banner = _banner_lines(_read_banner_from_socket(sock, timeout))
+        master, slave = os.openpty()
+    except BaseException:
+        sock.close()
+        raise
+    # Raw: no echo, no line editing, no CR/LF translation before a client sets its own mode.
+    tty.setraw(slave)
+    stop = threading.Event()
+    thread = threading.Thread(target=_relay, args=(master, sock, stop),
+                              name="tinygen-pty-bridge", daemon=True)
+    thread.start()
+    path = os.ttyname(slave)
+    log.info("serial bridge %s <-> %s", path, dut.url)
+    return PtyEndpoint(path, banner, stop, thread, (master, slave), sock)

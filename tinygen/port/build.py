@@ -12,16 +12,20 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import jinja2
 
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.size import SizeReport, size_report
+from tinygen.paths import templates_dir
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -97,11 +101,15 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
 
 def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                    mode: str = "performance", opt: str = "O2",
-                   out_dir: Path | str | None = None, jobs: int | None = None,
-                   profile: bool = False) -> BuildResult:
-    """Generate, compile and link one firmware image, and measure it."""
+                   out_dir: Path | str | None = None, jobs: int | None = None, *,
+                   profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
+                   harness: Path | str | None = None) -> BuildResult:
+    """Generate, compile and link one firmware image, and measure it.
+
+    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    """
     port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
-                         profile=profile)
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
@@ -125,3 +133,66 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
     return BuildResult(port=port, build_dir=d, image=image, elf=elf, bin=bin_path, hex=hex_path,
                        map=map_path, executable=executable, size=report, size_json=size_json,
                        log=log_path)
+
+
+# What a build folder holds that rebuilds it: the rest (obj/, images, logs,
+# size.json) is output.
+EXPORT_FILES = ("SConstruct", "Makefile")
+
+
+def export_manifest(manifest: dict) -> dict:
+    """build.json for an exported folder: what was built from what, no local paths."""
+    out = dict(manifest)
+    model = dict(out.get("model") or {})
+    if model.get("path"):
+        model["file"] = Path(model.pop("path")).name
+    out["model"] = model
+    out["exported"] = True
+    return out
+
+
+def export_build(build_dir: Path | str, dest: Path | str) -> Path:
+    """Copy the self-contained part of a build folder to dest.
+
+    dest then rebuilds the same image with only the cross compiler and
+    either SCons (python -m SCons -C dest) or make (make -C dest). It must
+    not exist or be empty.
+    """
+    build_dir, dest = Path(build_dir), Path(dest)
+    manifest_path = build_dir / "build.json"
+    if not manifest_path.is_file():
+        raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
+                           "(tinygen build --board B --bench B)")
+    from tinygen.port.generate import vendored_parts
+
+    folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
+    missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
+    if missing:
+        raise TinygenError(f"{build_dir} lacks {', '.join(missing)}: it was built by an older "
+                           "tinygen; run 'tinygen build' again, then export")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
+    manifest = json.loads(manifest_path.read_text())
+    # Sources, include folders and linker inputs (e.g. a vendor's linker script).
+    named = manifest.get("sources", []) + manifest.get("includes", []) + [
+        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    outside = [p for p in named if Path(p).is_absolute()]
+    if outside:
+        raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
+                           f"{', ...' if len(outside) > 3 else ''}), so an export would not "
+                           "rebuild on its own; copy them into the build folder in the generator")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in folders:
+        shutil.copytree(build_dir / name, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
+    for name in EXPORT_FILES:
+        shutil.copyfile(build_dir / name, dest / name)
+    manifest = export_manifest(manifest)
+    (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
+        manifest=manifest, is_host=manifest.get("board") == "host"))
+    log.info("exported %s to %s", build_dir, dest)
+    return dest

@@ -4,9 +4,12 @@ Layout written (see the firmware contract):
 
     <build dir>/src/          model.c/.h (compiler), submitter_implemented.c/.h,
                               tg_board.h, linker.ld (ARM boards)
-    <build dir>/SConstruct    compiles the generated C plus the hand-written C
-                              in firmware/, referenced by absolute path (not
-                              copied), so a fix there needs no regeneration
+    <build dir>/harness/, platform/, kernels/
+                              the hand-written C the build needs, copied from
+                              the checkout's firmware/ so that the folder is
+                              self-contained
+    <build dir>/SConstruct    compiles src/ and firmware/ by relative path
+    <build dir>/Makefile      the same build with only make and the compiler
     <build dir>/build.json    manifest: board, bench, mode, opt, model + sha256,
                               tool versions, sources, flags, outputs
 
@@ -118,14 +121,47 @@ def toolchain_for(board: Board, opt: str) -> Toolchain:
     if board.fpu not in ARM_FPU_FLAGS:
         raise TinygenError(f"board {board.name}: fpu '{board.fpu}' has no ARM compiler flags; "
                            f"use one of {', '.join(ARM_FPU_FLAGS)}")
-    arch = [f"-mcpu={board.cpu}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    arch = [f"-mcpu={arm_mcpu(board)}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    linker_script = (str(board.platform.linker_script)
+                     if board.platform and board.platform.linker_script else "src/linker.ld")
     return Toolchain(
         cc="arm-none-eabi-gcc", objcopy="arm-none-eabi-objcopy",
         cflags=tuple(arch + common + ["-fno-common"]),
         ldflags=tuple(arch + ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-                              "-Wl,--gc-sections", "-T", "src/linker.ld"]),
+                              "-Wl,--gc-sections", "-T", linker_script]),
         libs=("m",),
     )
+
+
+def arm_mcpu(board: Board) -> str:
+    """-mcpu with the board's optional extensions switched off when it says
+    so: no DSP on a Cortex-M33 (+nodsp), no Helium on a Cortex-M55 (+nomve)."""
+    mcpu = board.cpu
+    if board.cpu == "cortex-m33" and not board.dsp:
+        mcpu += "+nodsp"
+    if board.cpu == "cortex-m55" and not board.mve:
+        mcpu += "+nomve"
+    return mcpu
+
+
+def platform_sources(board: Board) -> tuple[list[Path], list[Path], list[str]]:
+    """(C sources, include folders, -D flags) of the board's platform code:
+    firmware/platform/<family>/ plus common/, or the vendor's own files."""
+    fw = firmware_dir() / "platform"
+    common = fw / "common"
+    if board.is_host:
+        return sorted((fw / "host").glob("*.c")), [fw, fw / "host"], []
+    if board.platform is not None:
+        vendor = board.platform
+        sources = list(vendor.sources)
+        includes = [fw, *vendor.include_dirs]
+        if vendor.common:
+            sources = sorted(common.glob("*.c")) + sources
+            includes.append(common)
+        return sources, includes, [shlex.quote(f"-D{d}") for d in vendor.defines]
+    family = fw / board.family
+    return (sorted(family.glob("*.c")) + sorted(common.glob("*.c")),
+            [fw, family, common], [])
 
 
 def model_macros(model_h: Path) -> dict[str, str]:
@@ -204,13 +240,111 @@ def _attribute_define(name: str, section: str | None) -> str:
     return shlex.quote(f"-D{name}={value}")
 
 
+def _copy_if_changed(source: Path, dest: Path) -> None:
+    data = source.read_bytes()
+    if not dest.is_file() or dest.read_bytes() != data:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+
+def vendor_firmware(build_dir: Path, sources: list[Path],
+                    includes: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Copy the hand-written C a build uses into the build folder.
+
+    firmware/<part>/... of the checkout becomes <build dir>/<part>/...
+    (harness/, platform/, kernels/): sources, and each include folder's
+    headers (not its subfolders); the returned paths point at the copies,
+    anything outside firmware/ is returned unchanged. Files are rewritten
+    only when their bytes differ, so rebuilds stay incremental.
+    """
+    fw = firmware_dir().resolve()
+    wanted: set[Path] = set()
+
+    def local(path: Path) -> Path | None:
+        try:
+            return build_dir / Path(path).resolve().relative_to(fw)
+        except ValueError:
+            return None
+
+    for folder in includes:
+        dest = local(folder)
+        if dest is not None:
+            for header in sorted(Path(folder).glob("*.h")):
+                _copy_if_changed(header, dest / header.name)
+                wanted.add(dest / header.name)
+    for source in sources:
+        dest = local(source)
+        if dest is not None:
+            _copy_if_changed(source, dest)
+            wanted.add(dest)
+    for part in sorted(d.name for d in fw.iterdir() if d.is_dir()):
+        if (build_dir / part).is_dir():
+            for old in sorted((build_dir / part).rglob("*"), reverse=True):
+                if old.is_file() and old not in wanted:
+                    old.unlink()
+                elif old.is_dir() and not any(old.iterdir()):
+                    old.rmdir()
+    return ([local(s) or s for s in sources], [local(i) or i for i in includes])
+
+
+def vendored_parts() -> tuple[str, ...]:
+    """The folders of a build directory that hold copied hand-written C."""
+    return tuple(sorted(d.name for d in firmware_dir().iterdir() if d.is_dir()))
+
+
+def _build_relative(path: Path, build_dir: Path) -> str:
+    """A path as the build files name it: relative inside the build folder."""
+    try:
+        return Path(path).relative_to(build_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+RUNTIMES = ("tinygen", "tflm")
+# The external harness's files inside the build folder: <api>/ is named like
+# the official repository's folder, so that its `#include "api/..."` works.
+HARNESS_API_DIR = Path("harness_api") / "api"
+HARNESS_HEADER = "internally_implemented.h"
+HARNESS_SOURCES = ("internally_implemented.cpp", "internally_implemented.cc",
+                   "internally_implemented.c")
+
+
+def external_harness(path: Path | str) -> tuple[Path, Path]:
+    """(header, source) of a harness laid out like the official api/ folder."""
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise TinygenError(f"harness folder {root} does not exist; pass --harness DIR laid out "
+                           "like the MLPerf Tiny repository's api/ folder")
+    header = root / HARNESS_HEADER
+    source = next((root / n for n in HARNESS_SOURCES if (root / n).is_file()), None)
+    if not header.is_file() or source is None:
+        raise TinygenError(f"{root} is not a benchmark harness: it needs {HARNESS_HEADER} and "
+                           f"{' or '.join(HARNESS_SOURCES)} (the official api/ folder has them)")
+    return header, source
+
+
+def _cxx_flags(cflags: list[str], board: Board) -> list[str]:
+    """The port's C flags for C++ sources (also .c files compiled as C++)."""
+    flags = [f for f in cflags if not f.startswith("-std=")]
+    flags += ["-x", "c++", "-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics"]
+    if not board.is_host:
+        flags += ["-fno-unwind-tables", "-fno-asynchronous-unwind-tables"]
+    return flags
+
+
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
-                  out_dir: Path | str | None = None, profile: bool = False) -> GeneratedPort:
+                  out_dir: Path | str | None = None, *, profile: bool = False,
+                  runtime: str = "tinygen", tflm: Path | str | None = None,
+                  harness: Path | str | None = None, jobs: int | None = None) -> GeneratedPort:
     """Write the build directory for one board, benchmark and mode.
 
     profile=True makes a profiling build (tinygen profile): the model times
     every operator and th_results prints the sums.
+    ``runtime`` "tflm" runs the model on TensorFlow Lite Micro compiled from
+    the tree ``tflm`` (tinygen.port.tflm builds and caches the library and
+    measures the arena, so this step compiles); ``harness`` replaces
+    tinygen's harness with one laid out like the official api/ folder.
     """
     board = load_board(board) if isinstance(board, str) else board
     bench = get_bench(bench) if isinstance(bench, str) else bench
@@ -219,6 +353,11 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     if opt.lstrip("-") not in OPTS:
         raise TinygenError(f"unknown optimization '{opt}'; use one of {', '.join(OPTS)}")
     opt = opt.lstrip("-")
+    if runtime not in RUNTIMES:
+        raise TinygenError(f"unknown runtime '{runtime}'; use tinygen or tflm (with --tflm DIR)")
+    if tflm is not None and runtime != "tflm":
+        raise TinygenError("--tflm DIR is for --runtime tflm; add --runtime tflm")
+    harness_files = external_harness(harness) if harness is not None else None
     model_path = Path(model_path) if model_path else bench.model_path
     if not model_path.is_file():
         raise TinygenError(
@@ -226,6 +365,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
             + ("" if model_path != bench.model_path else " (or build the committed models first)")
         )
     build_dir = Path(out_dir) if out_dir else default_build_dir(board, bench, mode)
+    if out_dir is None and (runtime != "tinygen" or harness is not None):
+        build_dir = build_dir.with_name(build_dir.name + (f"-{runtime}" if runtime != "tinygen" else "")
+                                        + ("-harness" if harness is not None else ""))
     build_dir = build_dir.resolve()
     src_dir = build_dir / "src"
     src_dir.mkdir(parents=True, exist_ok=True)
@@ -233,10 +375,17 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         if stale.is_file():
             stale.unlink()
 
-    from tinygen.codegen import generate_model_sources
+    tflm_port = None
+    if runtime == "tflm":
+        from tinygen.port.tflm import prepare_tflm
+        tflm_port = prepare_tflm(board, model_path, src_dir, tflm, toolchain_for(board, opt),
+                                 opt, jobs)
+        model = tflm_port.sources
+    else:
+        from tinygen.codegen import generate_model_sources
 
-    log.info("compiling %s into C", model_path)
-    model = generate_model_sources(model_path, src_dir)
+        log.info("compiling %s into C", model_path)
+        model = generate_model_sources(model_path, src_dir)
     model_h = src_dir / "model.h"
     macros = model_macros(model_h)
     check_model_fits_bench(bench, macros, model_h)
@@ -269,40 +418,101 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         (src_dir / name).write_text(text)
 
     fw = firmware_dir()
-    family_dir = fw / "platform" / board.family
-    sources = sorted((fw / "harness").glob("*.c")) + sorted(family_dir.glob("*.c"))
-    if not board.is_host:
-        sources += sorted((fw / "platform" / "common").glob("*.c"))
+    plat_sources, plat_includes, plat_defines = platform_sources(board)
+    sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + _kernel_sources(model)
-    includes = [src_dir, fw / "harness", fw / "platform", family_dir, fw / "kernels"]
-    if not board.is_host:
-        includes.append(fw / "platform" / "common")
+    includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
+    if tflm_port is not None:
+        sources += [src_dir / "tflm_model.cc"]
+
+    # An external harness replaces tinygen's: its files go to harness_api/api/
+    # with the generated submitter_implemented.h beside them (the template one
+    # of its folder is not used), found first on the include path.
+    foreign: list[Path] = []
+    if harness_files is not None:
+        api_dir = build_dir / HARNESS_API_DIR
+        if api_dir.is_dir():
+            for stale in api_dir.iterdir():
+                stale.unlink()
+        api_dir.mkdir(parents=True, exist_ok=True)
+        for f in harness_files:
+            _copy_if_changed(f, api_dir / f.name)
+        _copy_if_changed(src_dir / "submitter_implemented.h", api_dir / "submitter_implemented.h")
+        sources = [s for s in sources if s != fw / "harness" / "internally_implemented.c"]
+        foreign = [api_dir / harness_files[1].name]
+        sources += foreign
+        includes = [api_dir, api_dir.parent] + includes
+
+    sources, includes = vendor_firmware(build_dir, sources, includes)
+    if harness_files is not None:
+        # tg_main.c finds headers beside itself first: it must see the
+        # external harness's declarations, not tinygen's.
+        (build_dir / "harness" / HARNESS_HEADER).unlink(missing_ok=True)
+    vendored = [build_dir / part for part in vendored_parts()]
 
     toolchain = toolchain_for(board, opt)
     defines = [] if board.is_host else [
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
         _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),
-    ]
+    ] + plat_defines
     if profile:
         defines.append("-DTG_PROFILE=1")
-    objects = []
+    # Which sources are C++: TFLM's glue; with a C++ harness also the C that
+    # calls into it (its ee_* functions have C++ linkage, as the official
+    # harness declares them), so both sides agree; th_* stay extern "C".
+    foreign_cxx = any(f.suffix != ".c" for f in foreign)
+    as_cxx = {s for s in sources if s.suffix in (".cc", ".cpp")}
+    if foreign_cxx:
+        as_cxx |= {s for s in sources if s.name in ("tg_main.c", "submitter_implemented.c")}
+    objects, cxx_objects, foreign_objects = [], [], []
     for source in sources:
         if source.parent == src_dir:
             rel = Path("obj/src") / source.name
+        elif any(part in source.parents for part in vendored):
+            rel = Path("obj") / source.relative_to(build_dir)
         else:
-            rel = Path("obj") / source.relative_to(fw)
-        objects.append((str(rel.with_suffix(".o")), str(source)))
+            # Vendor platform code from outside the checkout.
+            rel = (Path("obj/vendor") / hashlib.sha256(str(source.parent).encode()).hexdigest()[:8]
+                   / source.name)
+        entry = (rel.with_suffix(".o").as_posix(), _build_relative(source, build_dir))
+        if any(source == f for f in foreign):
+            foreign_objects.append(entry)
+        elif source in as_cxx:
+            cxx_objects.append(entry)
+        else:
+            objects.append(entry)
+    cxx = None
+    if cxx_objects or foreign_objects:
+        cflags = list(toolchain.cflags) + defines
+        extra = tflm_port.cxx_flags() if tflm_port is not None else []
+        cxx_flags = (_cxx_flags(cflags, board) if foreign_cxx or tflm_port else []) + extra
+        cxx = {
+            "compiler": "c++" if board.is_host else "arm-none-eabi-g++",
+            "flags": cxx_flags,
+            "objects": cxx_objects,
+            # The harness is the user's code, built unchanged: warnings are
+            # theirs, not errors of the port.
+            "foreign_flags": [f for f in (cxx_flags if foreign_cxx else cflags) if f != "-Werror"],
+            "foreign_objects": foreign_objects,
+            "foreign_compiler": ("c++" if board.is_host else "arm-none-eabi-g++") if foreign_cxx
+            else toolchain.cc,
+            "libs": [str(tflm_port.library.library)] if tflm_port is not None else [],
+        }
 
     outputs = {"executable": "firmware"} if board.is_host else {
         "elf": "firmware.elf", "bin": "firmware.bin", "hex": "firmware.hex", "map": "firmware.map"}
     if board.is_host:
         outputs["map"] = "firmware.map"
     sconstruct = build_dir / "SConstruct"
-    sconstruct.write_text(env.get_template("port/build/SConstruct.j2").render(
+    build_context = dict(
         board=board, bench=bench, mode=mode, opt=opt, toolchain=toolchain,
-        cflags=list(toolchain.cflags) + defines, includes=[str(i) for i in includes],
-        objects=objects, outputs=outputs, version=__version__,
-    ))
+        cflags=list(toolchain.cflags) + defines,
+        includes=[_build_relative(i, build_dir) for i in includes],
+        objects=objects, outputs=outputs, version=__version__, cxx=cxx,
+    )
+    for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
+        text = env.get_template(f"port/build/{template.name}").render(**build_context)
+        (build_dir / template.name[:-3]).write_text(text)
     manifest = build_dir / "build.json"
     manifest.write_text(json.dumps({
         "tinygen": __version__,
@@ -317,8 +527,12 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "tools": _tool_versions(toolchain),
         "cflags": list(toolchain.cflags) + defines,
         "ldflags": list(toolchain.ldflags),
-        "sources": [str(s) for s in sources],
+        "sources": [_build_relative(s, build_dir) for s in sources],
+        "includes": [_build_relative(i, build_dir) for i in includes],
         "outputs": outputs,
+        "runtime": runtime,
+        "tflm": tflm_port.describe() if tflm_port is not None else None,
+        "harness": str(harness_files[1].parent) if harness_files is not None else None,
     }, indent=2) + "\n")
     return GeneratedPort(
         board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,

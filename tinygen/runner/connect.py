@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Iterator
 
 from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
 from tinygen.device.ports import find_board_port
-from tinygen.device.session import DutSession
+from tinygen.device.session import DutDisconnected, DutSession, DutTimeout
 from tinygen.errors import TinygenError
 from tinygen.runner.record import SessionRecord
 
@@ -63,6 +64,38 @@ def find_build_dir(board: Board, bench: Benchmark | None, build: Path | None) ->
                        f"({', '.join(p.name for p in found)}); choose one with --bench or --build")
 
 
+# Printed at boot by firmware/platform/common/tg_clock_check.c when the
+# board file's clock_hz and the emulated machine's SysTick disagree.
+_CLOCK_CHECK = re.compile(r"^e-\[tinygen clock check: clock_hz (\d+), machine (\d+)\]$")
+
+
+def check_emulated_clock(board: Board, banner: list[str]) -> None:
+    """Fails the run, naming the board file's clock_hz, when the firmware's
+    boot check found the machine's clock differs from it."""
+    for line in banner:
+        m = _CLOCK_CHECK.match(line)
+        if m:
+            said, real = int(m.group(1)), int(m.group(2))
+            machine = board.emulator.qemu_machine if board.emulator else "the emulator"
+            raise TinygenError(
+                f"{board.path or board.name}: key 'clock_hz': the board says {said} Hz but QEMU's "
+                f"{machine} runs SysTick at {real} Hz (measured at boot against virtual time), "
+                f"so every latency would be {abs(said - real) / real:.0%} off; set clock_hz: {real}")
+
+
+def silent_emulated_board(board: Board, exc: Exception) -> str:
+    """What to check when an emulated board never answers: its board file."""
+    c = board.console
+    memory = ", ".join(f"{r.name} {r.kind} 0x{r.base:08X} ({r.size // 1024} KiB)"
+                       for r in board.memory)
+    base = f"0x{c.base:08X}" if c.base is not None else "its default address"
+    return (f"{board.name} (QEMU {board.emulator.qemu_machine}) stayed silent: {exc}. "
+            f"The board file {board.path or ''} says the console is {c.instance} ({c.driver}) at "
+            f"{base} and the memory is {memory}; check that these are the machine's own "
+            "(a wrong UART base prints nothing, code or vector table outside the memory QEMU "
+            "maps locks the core: see dut.log in the session folder for 'Lockup' or a fault)")
+
+
 @contextlib.contextmanager
 def dut_url(board: Board, build_dir: Path | None, port: str | None,
             record: SessionRecord | None = None) -> Iterator[str]:
@@ -100,5 +133,17 @@ def open_session(board: Board, build_dir: Path | None, port: str | None,
             transcript=record.transcript if record is not None else None,
             **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
         with session:
-            session.wait_ready(timeout=max(timeout, 3.0))
+            try:
+                banner = session.wait_ready(timeout=max(timeout, 3.0))
+            except (DutTimeout, DutDisconnected) as exc:
+                if board.is_emulated and not port:
+                    raise TinygenError(silent_emulated_board(board, exc)) from exc
+                raise
+            check_emulated_clock(board, banner)
+            if record is not None:
+                # m-timestamp-mode-performance / -energy, when the banner was seen.
+                modes = [ln.rsplit("-", 1)[-1] for ln in banner
+                         if ln.startswith("m-timestamp-mode-")]
+                if modes:
+                    record.data["timestamp_mode"] = modes[-1]
             yield session

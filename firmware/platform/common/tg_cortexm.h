@@ -18,6 +18,14 @@
 #define TG_SYST_CSR_TICKINT (1u << 1)
 #define TG_SYST_CSR_CLKSOURCE_CPU (1u << 2)
 
+/* DWT cycle counter (debug unit; TRCENA in DEMCR powers it) */
+#define TG_DEMCR TG_REG32(0xE000EDFCu)
+#define TG_DEMCR_TRCENA (1u << 24)
+#define TG_DWT_CTRL TG_REG32(0xE0001000u)
+#define TG_DWT_CYCCNT TG_REG32(0xE0001004u)
+#define TG_DWT_LAR TG_REG32(0xE0001FB0u)
+#define TG_DWT_CTRL_CYCCNTENA (1u << 0)
+
 /* System control block */
 #define TG_SCB_ICSR TG_REG32(0xE000ED04u)
 #define TG_SCB_VTOR TG_REG32(0xE000ED08u)
@@ -64,6 +72,10 @@ void tg_family_irq(unsigned irq);
 
 /* Common SysTick timestamp (tg_systick.c): 1 ms interrupts at the CPU clock. */
 void tg_systick_start(uint32_t cpu_hz);
+
+/* Emulated-only boards: compare SysTick with QEMU's virtual time once
+ * (tg_clock_check.c); call after the console works. No-op elsewhere. */
+void tg_emulated_clock_check(void);
 
 /* Busy-wait at least us microseconds using the timestamp. */
 void tg_delay_us(uint32_t us);

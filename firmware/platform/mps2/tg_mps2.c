@@ -1,6 +1,8 @@
 /*
- * Arm MPS2 (QEMU mps2-an386 and friends): CMSDK APB UART console and the
- * common SysTick timestamp.
+ * Arm MPS2/MPS3 under QEMU (mps2-an386 M4, mps2-an500 M7, mps2-an505 M33,
+ * mps3-an547 M55): CMSDK APB UART console and the common SysTick timestamp.
+ * The machines differ only in facts from the board file: UART base (AN505
+ * and AN547 at their secure aliases: the guest boots Secure) and memory.
  *
  * The console is polled, not interrupt driven, on purpose: QEMU's CMSDK
  * UART refuses new input while its one-byte receive register is full, so
@@ -32,6 +34,8 @@ void tg_family_init(void)
     uint32_t div = TG_BOARD_CLOCK_HZ / TG_CONSOLE_BAUD;
     UART_BAUDDIV = div < 16u ? 16u : div;
     UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN;
+    /* The machine's clock is fixed: say so if the board file disagrees. */
+    tg_emulated_clock_check();
 }
 
 void tg_family_irq(unsigned irq)

@@ -269,12 +269,34 @@ int tg_console_getchar(void)
     return byte;
 }
 
+/*
+ * Faulty timestamps, built only on purpose by the energy tests (they add
+ * the define to the generated tg_board.h) so that 'tinygen verify --mode
+ * energy' is seen to catch them: 1 = the pulse is far shorter than 1 us,
+ * 2 = every second timestamp is missing, 3 = 3 ms of other work follows
+ * each pulse (so the timed window holds more than the N inferences).
+ */
+#ifndef TG_ENERGY_FAULT
+#define TG_ENERGY_FAULT 0
+#endif
+
 void tg_energy_timestamp(void)
 {
 #if TG_HAS_ENERGY_GPIO
+#if TG_ENERGY_FAULT == 2
+    static uint32_t calls;
+    if ((calls++ & 1u) != 0u) {
+        return;
+    }
+#endif
     GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << (TG_ENERGY_GPIO_PIN + 16u);
+#if TG_ENERGY_FAULT != 1
     tg_delay_us(1u);
+#endif
     GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
+#if TG_ENERGY_FAULT == 3
+    tg_delay_us(3000u);
+#endif
 #endif
 }
 

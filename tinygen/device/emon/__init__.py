@@ -1,0 +1,68 @@
+"""Energy monitors: the instruments that power the DUT and sample its energy.
+
+Each driver (``lpm01a.Lpm01a``, ``joulescope.Joulescope``) is the one a user
+runs against the real instrument; CI runs the same drivers against the
+simulators in ``tinygen.device.sim``. A driver hands back one
+``EnergyCapture`` per acquisition: energy per sample period and the sample
+positions at which the DUT's timestamp pin fell.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tinygen.errors import TinygenError
+
+log = logging.getLogger(__name__)
+
+MONITORS = ("lpm01a", "js220", "js110")
+
+
+class EnergyMonitorError(TinygenError):
+    """The energy monitor is missing, silent, or refused a command."""
+
+
+class TooFewTimestamps(TinygenError):
+    """An acquisition holds fewer than the two timestamp events a window needs."""
+
+
+@dataclass
+class EnergyCapture:
+    """One acquisition: energy per sample and where the timestamp events fell."""
+
+    monitor: str
+    period_s: float                  # one sample's integration time
+    samples_j: list[float] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)   # sample index at each event
+    notes: list[str] = field(default_factory=list)    # monitor lines that were not data
+
+    def window(self) -> tuple[int, int]:
+        """Sample range between the last two events (the official rule)."""
+        if len(self.events) < 2:
+            raise TooFewTimestamps(
+                f"Too few timestamps: the {self.monitor} saw {len(self.events)} timestamp "
+                "event(s) in this window, 2 are needed; check the wire from the DUT's "
+                "timestamp pin (Arduino D7) to the monitor's event input and that the DUT "
+                "runs energy-mode firmware")
+        return self.events[-2], self.events[-1]
+
+    def window_energy_j(self) -> float:
+        start, end = self.window()
+        return float(sum(self.samples_j[start:end]))
+
+    def window_seconds(self) -> float:
+        start, end = self.window()
+        return (end - start) * self.period_s
+
+
+def open_monitor(kind: str, port: str | None, *, transcript=None, device=None,
+                 timeout: float = 5.0):
+    """A driver for ``kind`` (lpm01a, js220, js110), not yet opened."""
+    if kind == "lpm01a":
+        from tinygen.device.emon.lpm01a import Lpm01a, find_lpm01a_port
+        return Lpm01a(port or find_lpm01a_port(), timeout=timeout, transcript=transcript)
+    if kind in ("js220", "js110"):
+        from tinygen.device.emon.joulescope import Joulescope
+        return Joulescope(kind, serial=port, device=device, timeout=timeout)
+    raise EnergyMonitorError(f"unknown energy monitor '{kind}'; use one of {', '.join(MONITORS)}")
