@@ -40,8 +40,15 @@
 
 #define EE_MAX_TOKENS 4u
 
-/* The downloaded input; placed by the build (e.g. SRAM2 on small parts). */
+/* The downloaded input; placed by the build (e.g. SRAM2 on small parts),
+ * or storage the port provides (TG_DB_BUFFER_STORAGE, MAX_DB_INPUT_SIZE
+ * bytes): tinygen's port passes the model's input tensor, which saves a
+ * second copy of the input. */
+#ifdef TG_DB_BUFFER_STORAGE
+#define ee_db_buffer (TG_DB_BUFFER_STORAGE)
+#else
 static uint8_t ee_db_buffer[MAX_DB_INPUT_SIZE] TG_BUFFER_ATTR;
+#endif
 
 struct ee_state {
     char line[EE_CMD_SIZE + 1u];   /* command being received */
