@@ -343,7 +343,15 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     placement = None
     if not board.is_host:
         from tinygen.port.memory import plan_placement
-        placement = plan_placement(board, arena_bytes, bench.input_bytes, STACK_BYTES)
+        try:
+            placement = plan_placement(board, arena_bytes, bench.input_bytes, STACK_BYTES)
+        except TinygenError as exc:
+            if tflm_port is None:
+                raise
+            raise TinygenError(
+                f"TFLM's arena for {model_path.name} does not fit: {exc} (TFLM measured "
+                f"{tflm_port.arena['used']} B used + {tflm_port.arena['margin']} B margin; "
+                "TFLM keeps one contiguous arena, so it must fit one RAM region)") from exc
         log.info("RAM placement: %s", placement.describe())
 
     baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance
