@@ -425,13 +425,23 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     # input tensor when the download is its bytes (int8 features, uint8
     # pixels converted in place; the planner keeps the input alive for the
     # whole inference), or the port's float input values (ad01).
-    db_in_input = (bench.input_format == INPUT_FLOAT32_QUANTIZE
-                   or not model.input_is_float)
+    # Only tinygen's own engine and harness: TFLM's planner may reuse its input
+    # tensor's bytes during an inference, and an external harness keeps its own buffer.
+    db_in_input = (runtime == "tinygen" and harness is None
+                   and (bench.input_format == INPUT_FLOAT32_QUANTIZE or not model.input_is_float))
     placement = None
     if not board.is_host:
         from tinygen.port.memory import plan_placement
-        placement = plan_placement(board, arena_bytes, 0 if db_in_input else bench.input_bytes,
-                                   STACK_BYTES)
+        try:
+            placement = plan_placement(board, arena_bytes, 0 if db_in_input else bench.input_bytes,
+                                       STACK_BYTES)
+        except TinygenError as exc:
+            if tflm_port is None:
+                raise
+            raise TinygenError(
+                f"TFLM's arena for {model_path.name} does not fit: {exc} (TFLM measured "
+                f"{tflm_port.arena['used']} B used + {tflm_port.arena['margin']} B margin; "
+                "TFLM keeps one contiguous arena, so it must fit one RAM region)") from exc
         log.info("RAM placement: %s", placement.describe())
 
     baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance

@@ -145,11 +145,14 @@ def _whole_section_part(output: str) -> str | None:
 
 def _part_of(section: str, output: str, origin: str) -> str:
     path = origin.replace("\\", "/")
-    if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc", path):
+    if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc"
+                 r"|lib(std|sup)c\+\+", path):
         return "libc"
+    if "libtflm-" in path:          # the TFLM runtime's library: its kernels and interpreter
+        return "kernels"
     name = Path(path.split("(")[0]).name
     if "obj/src/" in path or path.startswith("src/"):
-        if name.startswith("model"):
+        if name.startswith(("model", "tflm_model")):
             if section.startswith((".rodata", ".srodata")):
                 return "weights"
             if section.startswith((".bss", ".sbss", "COMMON")):
