@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what tinygen needs on Debian 12 (run as root, or with sudo):
-#   - GCC-ARM and newlib (Debian), QEMU >= 9 (bookworm-backports)
+#   - GCC-ARM and newlib, make (Debian), QEMU >= 9 (bookworm-backports)
 #   - tinygen and its Python dependencies in .venv beside this script's repo
 # Usage: bash scripts/setup.sh          # what the main job needs
-#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis
+#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis, clang/libFuzzer
 # Re-running is fast: each step checks what is already there.
 set -euo pipefail
 
@@ -42,6 +42,14 @@ else
     apt_install gcc-arm-none-eabi libnewlib-arm-none-eabi
 fi
 
+# make rebuilds an exported build folder (tinygen build --export) without SCons.
+if command -v make >/dev/null 2>&1; then
+    say "make present: $(make --version | head -n1)"
+else
+    say "installing make"
+    apt_install make
+fi
+
 if qemu_ok; then
     say "QEMU present: $(qemu-system-arm --version | head -n1)"
 else
@@ -61,6 +69,17 @@ else
         apt_install qemu-system-arm
     fi
     qemu_ok || { echo "setup.sh: QEMU >= 9 is needed; got $(qemu-system-arm --version | head -n1)" >&2; exit 1; }
+fi
+
+# --dev: clang and libFuzzer for the harness fuzz target (benchmarks/fuzz.py).
+if [ -n "$extras" ]; then
+    if command -v clang >/dev/null 2>&1 \
+        && [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
+        say "clang with libFuzzer present: $(clang --version | head -n1)"
+    else
+        say "installing clang and libFuzzer (fuzz target of the harness)"
+        apt_install clang libclang-rt-dev
+    fi
 fi
 
 venv="$repo/.venv"

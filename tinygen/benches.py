@@ -1,4 +1,4 @@
-"""The four MLPerf Tiny closed-division benchmarks, as data.
+"""The MLPerf Tiny closed-division benchmarks (v1.4: kws, vww, ic, ic2, ad), as data.
 
 Facts come from the public benchmark (see shared docs): the byte format the
 host sends, the conversion the DUT applies in th_load_tensor, the output
@@ -124,6 +124,21 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         paper_macs=12_500_000, paper_params=78_700,
         official_path="benchmark/training/image_classification/trained_models/pretrainedResnet_quant.tflite",
         official_sha256="3c002613d1b2475eb51dd78dfb85a546c8ae658dee71cf6ade43b022fe205415",
+    ),
+    # MLPerf Tiny v1.4: the larger ResNet (stacks 40/80/160, same layout as
+    # ResNet-8), same CIFAR-10 input bytes as ic01. The firmware reports
+    # model id ic02 (EE_MODEL_VERSION_IC02); results go to the folder ic2.
+    Benchmark(
+        id="ic02", short="ic2", title="Image classification (CIFAR-10), larger ResNet",
+        architecture="ResNet-8 large (stacks 40/80/160)",
+        input_shape=(1, 32, 32, 3), input_format=INPUT_UINT8_OFFSET, input_bytes=3_072,
+        output_shape=(1, 10), output_format=OUTPUT_PROBABILITIES,
+        metric=METRIC_TOP1, target=0.91, accuracy_stimuli=200,
+        # No published parameter count: this is the layer list's (conv
+        # channels as in the official file), 76.5 M MACs is published.
+        paper_macs=76_500_000, paper_params=480_330,
+        official_path="benchmark/training/image_classification/trained_models/pretrainedResnet_large_int8.tflite",
+        official_sha256="dc27dcd823f5665533352f7da516b0c9bc6f089914b8283782e55961b3423fcf",
     ),
     Benchmark(
         id="ad01", short="ad", title="Anomaly detection (ToyADMOS car)",

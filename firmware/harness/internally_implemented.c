@@ -36,7 +36,7 @@
 
 /* Largest count accepted by `infer` and `db load`: keeps every product and
  * loop counter far from overflow on 32-bit targets. */
-#define EE_MAX_COUNT 1000000000ul
+#define EE_MAX_COUNT 1000000000u
 
 #define EE_MAX_TOKENS 4u
 
@@ -100,21 +100,28 @@ static size_t ee_tokenize(char *line, char **tokens, size_t max)
 }
 
 /* A decimal count: digits only (no sign, no blanks), at most EE_MAX_COUNT.
- * Returns 0 on success, -1 when the text is not such a number. */
+ * Returns 0 on success, -1 when the text is not such a number.
+ *
+ * The range is checked before each multiply, so the value never exceeds
+ * EE_MAX_COUNT and cannot wrap whatever the width of the arithmetic: with
+ * the check after it, a 32-bit target (unsigned long is 32 bits on
+ * Cortex-M) took `db load 4294967297` for `db load 1`. */
 static int ee_parse_count(const char *text, size_t *out)
 {
-    unsigned long value = 0;
+    uint32_t value = 0;
     if (*text == '\0') {
         return -1;
     }
     for (; *text != '\0'; text++) {
+        uint32_t digit;
         if (*text < '0' || *text > '9') {
             return -1;
         }
-        value = value * 10u + (unsigned long)(*text - '0');
-        if (value > EE_MAX_COUNT) {
+        digit = (uint32_t)(*text - '0');
+        if (value > (EE_MAX_COUNT - digit) / 10u) {
             return -1;
         }
+        value = value * 10u + digit;
     }
     *out = (size_t)value;
     return 0;
@@ -270,15 +277,15 @@ static void ee_cmd_infer(char **tokens, size_t count)
     if (ee_parse_count(tokens[1], &n) != 0 || n == 0u) {
         char shown[24];
         ee_sanitize(tokens[1], shown, sizeof shown);
-        th_printf("e-[infer: N must be a whole number from 1 to %lu, got '%s']\r\n",
-                  EE_MAX_COUNT, shown);
+        th_printf("e-[infer: N must be a whole number from 1 to %u, got '%s']\r\n",
+                  (unsigned)EE_MAX_COUNT, shown);
         return;
     }
     if (count == 3u && ee_parse_count(tokens[2], &warmup) != 0) {
         char shown[24];
         ee_sanitize(tokens[2], shown, sizeof shown);
-        th_printf("e-[infer: W must be a whole number from 0 to %lu, got '%s']\r\n",
-                  EE_MAX_COUNT, shown);
+        th_printf("e-[infer: W must be a whole number from 0 to %u, got '%s']\r\n",
+                  (unsigned)EE_MAX_COUNT, shown);
         return;
     }
     if (ee.db_received < ee.db_expected) {

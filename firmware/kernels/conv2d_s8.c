@@ -1,8 +1,7 @@
 /* int8 2-D convolution, per-channel requantization. See tg_kernels.h. */
 #include <string.h>
 
-#include "tg_fixedpoint.h"
-#include "tg_kernels.h"
+#include "tg_rows_dot.h"
 
 /* Copies the receptive field of one output pixel into patch (HWC order),
  * writing the input zero point where the window leaves the image. */
@@ -38,15 +37,22 @@ static void gather_patch(const tg_conv_params *p, const int8_t *image,
     }
 }
 
-void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
-                  const int8_t *filter, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift,
-                  int8_t *output, int8_t *scratch)
+/* scratch: the gathered int8 patch (4 * chunks bytes, none when the
+ * convolution is pointwise and reads the image directly), then on the DSP
+ * path its int16 widening (8 * chunks bytes). */
+void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                  const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
+    const int32_t chunks = (k_len + 3) / 4;
     const int32_t out_c = p->out_c;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+#if TG_DSP
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 4 * chunks));
+#else
+    (void)chunks;
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;
@@ -63,8 +69,14 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                     gather_patch(p, image, iy0, ix0, scratch);
                     patch = scratch;
                 }
-                tg_rows_dot_s8(patch, k_len, filter, out_c, bias, mult, shift,
-                               p->output_zero_point, p->act_min, p->act_max, output);
+#if TG_DSP
+                tg_widen_s8(patch, k_len, x16);
+                tg_rows_dot_dsp(x16, chunks, filter, out_c, quant, p->fast,
+                                p->output_zero_point, p->act_min, p->act_max, output);
+#else
+                tg_rows_dot_c(patch, k_len, filter, out_c, quant, p->fast,
+                              p->output_zero_point, p->act_min, p->act_max, output);
+#endif
                 output += out_c;
             }
         }

@@ -1,15 +1,42 @@
-/* int8 depthwise 2-D convolution, per-channel requantization. */
+/* int8 depthwise 2-D convolution, per-channel requantization.
+ *
+ * filter: int16, channels in groups of 4 (out_c rounded up), for each group
+ * every tap's 4 weights as (c0, c2, c1, c3): the order in which SXTB16
+ * splits 4 input bytes, so on the DSP path one word of input and two words
+ * of weights feed 4 halfword multiply-accumulates. In fast requantization
+ * mode the planner stores weights and biases doubled, which hands the
+ * SMMULR of tg_requantize_fast its 2 * acc for free.
+ *
+ * scratch: k_h*k_w tap pointers (8 bytes reserved each), then one row of
+ * in_c bytes holding the input zero point, read by taps that fall outside
+ * the image. */
 #include <string.h>
 
-#include "tg_fixedpoint.h"
-#include "tg_kernels.h"
+#include "tg_rows_dot.h"
 
-/* scratch layout: k_h*k_w tap pointers (8 bytes reserved each), then one
- * row of in_c bytes holding the input zero point, read by taps that fall
- * outside the image. */
+#if TG_DSP
+/* One tap of 4 channels: the tap's pixel pointer, 4 input bytes, the 4
+ * weights (2 words), 4 halfword multiply-accumulates. */
+#define TG_DW_TAP_ASM                                   \
+    "ldr    %[x], [%[tp]], #4\n\t"                      \
+    "ldr    %[v], [%[x], %[c]]\n\t"                     \
+    "ldrd   %[wa], %[wb], [%[w]], #8\n\t"               \
+    "sxtb16 %[xa], %[v]\n\t"                            \
+    "sxtb16 %[v], %[v], ror #8\n\t"                     \
+    "smlabb %[a0], %[xa], %[wa], %[a0]\n\t"             \
+    "smlatt %[a2], %[xa], %[wa], %[a2]\n\t"             \
+    "smlabb %[a1], %[v], %[wb], %[a1]\n\t"              \
+    "smlatt %[a3], %[v], %[wb], %[a3]\n\t"
+#endif
+
+static inline int32_t dw_weight(const int16_t *filter, int32_t taps_n, int32_t t, int32_t oc)
+{
+    static const uint8_t order[4] = {0, 2, 1, 3};
+    return filter[((oc >> 2) * taps_n + t) * 4 + order[oc & 3]];
+}
+
 void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
-                            const int8_t *filter, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift,
+                            const int16_t *filter, const tg_chan_quant *quant,
                             int8_t *output, int8_t *scratch)
 {
     const int32_t taps_n = p->k_h * p->k_w;
@@ -17,7 +44,16 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
     int8_t *pad_row = scratch + (size_t)taps_n * 8u;
     const int32_t out_c = p->out_c;
     const int32_t dm = p->depth_multiplier;
+    const int32_t fast = p->fast;
+    const int32_t zp = p->output_zero_point;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+#if TG_DSP
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = tg_splat_s8(lo);
+    const uint32_t hi4 = tg_splat_s8(hi);
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;
@@ -31,6 +67,7 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                 int32_t ky;
                 int32_t kx;
                 int32_t t = 0;
+                int32_t c = 0;
                 for (ky = 0; ky < p->k_h; ++ky) {
                     const int32_t iy = iy0 + ky * p->dil_h;
                     for (kx = 0; kx < p->k_w; ++kx) {
@@ -44,52 +81,64 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                     }
                 }
                 if (dm == 1) {
-                    int32_t c = 0;
                     for (; c + 4 <= out_c; c += 4) {
-                        const int8_t *w = filter + c;
-                        int32_t a0 = bias[c];
-                        int32_t a1 = bias[c + 1];
-                        int32_t a2 = bias[c + 2];
-                        int32_t a3 = bias[c + 3];
+                        const tg_chan_quant *q = quant + c;
+                        int32_t a0 = q[0].bias;
+                        int32_t a1 = q[1].bias;
+                        int32_t a2 = q[2].bias;
+                        int32_t a3 = q[3].bias;
+#if TG_DSP
+                        const int32_t *w = (const int32_t *)(const void *)(filter + c * taps_n);
+                        const int8_t *const *tp = taps;
+                        const int8_t *const *tend = taps + taps_n;
+                        const int8_t *x;
+                        int32_t v, xa, wa, wb;
+                        if (taps_n % 3 == 0) {
+                            __asm__("1:\n\t"
+                                    TG_DW_TAP_ASM TG_DW_TAP_ASM TG_DW_TAP_ASM
+                                    "cmp    %[tp], %[tend]\n\t"
+                                    "bne    1b\n\t"
+                                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                      [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
+                                      [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : "cc", "memory");
+                        } else {
+                            __asm__("1:\n\t"
+                                    TG_DW_TAP_ASM
+                                    "cmp    %[tp], %[tend]\n\t"
+                                    "bne    1b\n\t"
+                                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                      [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
+                                      [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : "cc", "memory");
+                        }
+                        if (fast) {
+                            tg_store4_fast_dsp(output + c, q, clamp, lo4, hi4, a0, a1, a2, a3);
+                            continue;
+                        }
+#else
+                        const int16_t *w = filter + c * taps_n;
                         for (t = 0; t < taps_n; ++t) {
                             const int8_t *x = taps[t] + c;
                             a0 += x[0] * w[0];
-                            a1 += x[1] * w[1];
-                            a2 += x[2] * w[2];
+                            a2 += x[2] * w[1];
+                            a1 += x[1] * w[2];
                             a3 += x[3] * w[3];
-                            w += out_c;
+                            w += 4;
                         }
-                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + p->output_zero_point,
-                                                p->act_min, p->act_max);
-                        output[c + 1] = tg_clamp_s8(tg_requantize(a1, mult[c + 1], shift[c + 1]) + p->output_zero_point,
-                                                    p->act_min, p->act_max);
-                        output[c + 2] = tg_clamp_s8(tg_requantize(a2, mult[c + 2], shift[c + 2]) + p->output_zero_point,
-                                                    p->act_min, p->act_max);
-                        output[c + 3] = tg_clamp_s8(tg_requantize(a3, mult[c + 3], shift[c + 3]) + p->output_zero_point,
-                                                    p->act_min, p->act_max);
+#endif
+                        tg_store_block(output + c, 4, q, fast, 1, zp, lo, hi, a0, a1, a2, a3);
                     }
-                    for (; c < out_c; ++c) {
-                        int32_t a0 = bias[c];
-                        for (t = 0; t < taps_n; ++t) {
-                            a0 += taps[t][c] * filter[(size_t)t * (size_t)out_c + (size_t)c];
-                        }
-                        output[c] = tg_clamp_s8(tg_requantize(a0, mult[c], shift[c]) + p->output_zero_point,
-                                                p->act_min, p->act_max);
+                }
+                for (; c < out_c; ++c) {
+                    const int32_t ic = c / dm;
+                    int32_t a0 = quant[c].bias;
+                    for (t = 0; t < taps_n; ++t) {
+                        a0 += taps[t][ic] * dw_weight(filter, taps_n, t, c);
                     }
-                } else {
-                    int32_t ic;
-                    int32_t m;
-                    for (ic = 0; ic < p->in_c; ++ic) {
-                        for (m = 0; m < dm; ++m) {
-                            const int32_t oc = ic * dm + m;
-                            int32_t a0 = bias[oc];
-                            for (t = 0; t < taps_n; ++t) {
-                                a0 += taps[t][ic] * filter[(size_t)t * (size_t)out_c + (size_t)oc];
-                            }
-                            output[oc] = tg_clamp_s8(tg_requantize(a0, mult[oc], shift[oc]) + p->output_zero_point,
-                                                     p->act_min, p->act_max);
-                        }
-                    }
+                    output[c] = tg_output_s8(a0, quant + c, fast, 1, zp, lo, hi);
                 }
                 output += out_c;
             }

@@ -61,46 +61,30 @@ static inline int8_t tg_clamp_s8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)v;
 }
 
-/* One int8 vector x[len] against n weight rows (rows[n][len]), each with its
- * bias, multiplier and shift: the core that a convolution runs per output
- * pixel (x is the patch) and a fully connected layer per batch. Four rows
- * share every load of x. Inline so each kernel keeps its loop tight. */
-static inline void tg_rows_dot_s8(const int8_t *x, int32_t len, const int8_t *rows, int32_t n,
-                                  const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                                  int32_t out_zp, int32_t act_min, int32_t act_max, int8_t *out)
+/* The DSP extension (Cortex-M4/M7/M33 with dsp: true in the board file):
+ * the build defines TG_USE_DSP, the compiler __ARM_FEATURE_DSP. */
+#if defined(TG_USE_DSP) && defined(__ARM_FEATURE_DSP)
+#define TG_DSP 1
+#include <arm_acle.h>
+#else
+#define TG_DSP 0
+#endif
+
+/* TFLM's requantization when the planner proved |acc| < 2^30 and e >= 1
+ * (tg_chan_quant.fast), given acc2 = 2 * acc: the doubling high multiply
+ * cannot saturate and is floor((acc2 * mult + 2^31) / 2^32), one SMMULR;
+ * the rounding shift (half away from zero) is (h + 2^(e-1) - (h < 0)) >> e,
+ * which cannot overflow because |h| < 2^30; rz adds 2^(e-1) and the zero
+ * point at once. */
+static inline int32_t tg_requantize_fast(int32_t acc2, int32_t mult, int32_t e, int32_t rz)
 {
-    int32_t o = 0;
-    for (; o + 4 <= n; o += 4) {
-        const int8_t *w0 = rows + (size_t)o * (size_t)len;
-        const int8_t *w1 = w0 + len;
-        const int8_t *w2 = w1 + len;
-        const int8_t *w3 = w2 + len;
-        int32_t a0 = bias[o];
-        int32_t a1 = bias[o + 1];
-        int32_t a2 = bias[o + 2];
-        int32_t a3 = bias[o + 3];
-        int32_t k;
-        for (k = 0; k < len; ++k) {
-            const int32_t v = x[k];
-            a0 += v * w0[k];
-            a1 += v * w1[k];
-            a2 += v * w2[k];
-            a3 += v * w3[k];
-        }
-        out[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + out_zp, act_min, act_max);
-        out[o + 1] = tg_clamp_s8(tg_requantize(a1, mult[o + 1], shift[o + 1]) + out_zp, act_min, act_max);
-        out[o + 2] = tg_clamp_s8(tg_requantize(a2, mult[o + 2], shift[o + 2]) + out_zp, act_min, act_max);
-        out[o + 3] = tg_clamp_s8(tg_requantize(a3, mult[o + 3], shift[o + 3]) + out_zp, act_min, act_max);
-    }
-    for (; o < n; ++o) {
-        const int8_t *w0 = rows + (size_t)o * (size_t)len;
-        int32_t a0 = bias[o];
-        int32_t k;
-        for (k = 0; k < len; ++k) {
-            a0 += x[k] * w0[k];
-        }
-        out[o] = tg_clamp_s8(tg_requantize(a0, mult[o], shift[o]) + out_zp, act_min, act_max);
-    }
+    int32_t h;
+#if TG_DSP
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(acc2), "r"(mult));
+#else
+    h = (int32_t)(((int64_t)acc2 * (int64_t)mult + ((int64_t)1 << 31)) >> 32);
+#endif
+    return (h + (h >> 31) + rz) >> e;
 }
 
 #endif

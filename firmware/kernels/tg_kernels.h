@@ -7,6 +7,13 @@
  * multiply raw int8 values with no per-MAC add. Out-of-bounds taps read the
  * input zero point, which makes the folding exact at the borders too.
  * Kernels never allocate; scratch memory comes from the planned arena.
+ *
+ * Convolution, depthwise and fully connected layers read their weights in
+ * a layout the planner arranges at build time (see tinygen/plan/ops.py):
+ * conv/FC rows in blocks of 4 rows x 4 depth bytes, depthwise taps as
+ * int16 in the order SXTB16 produces (c0, c2, c1, c3). Both the portable
+ * C and the DSP-extension code paths (TG_USE_DSP on cores with
+ * __ARM_FEATURE_DSP) read the same layout, so one plan serves every core.
  */
 #ifndef TG_KERNELS_H
 #define TG_KERNELS_H
@@ -14,7 +21,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Shapes are NHWC; filters are OHWI (conv) and 1HWO (depthwise). */
+/* Per output channel: folded bias and requantization. With fast == 0 in the
+ * layer's parameters, (mult, shift) are TFLM's multiplier and signed shift;
+ * with fast == 1 the planner proved |acc| < 2^30 for every input and every
+ * right shift e >= 1, shift holds e and rz = 2^(e-1) + zero_point * 2^e. */
+typedef struct {
+    int32_t bias;
+    int32_t mult;
+    int32_t shift;
+    int32_t rz;
+} tg_chan_quant;
+
+/* Shapes are NHWC. */
 typedef struct {
     int32_t batches;
     int32_t in_h, in_w, in_c;
@@ -27,6 +45,7 @@ typedef struct {
     int32_t input_zero_point;
     int32_t output_zero_point;
     int32_t act_min, act_max;
+    int32_t fast;              /* requantization form, see tg_chan_quant */
 } tg_conv_params;
 
 typedef struct {
@@ -35,6 +54,7 @@ typedef struct {
     int32_t out_depth;
     int32_t output_zero_point;
     int32_t act_min, act_max;
+    int32_t fast;
 } tg_fc_params;
 
 typedef struct {
@@ -103,21 +123,19 @@ typedef struct {
     int32_t output_zero_point;
 } tg_mean_params;
 
-/* Scratch bytes the conv kernels need (computed in Python too). */
-void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input,
-                  const int8_t *filter, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift,
-                  int8_t *output, int8_t *scratch);
+/* Scratch (sizes computed by the planner): conv: the int8 patch then its
+ * int16 expansion; depthwise: tap pointers and a zero-point row; fully
+ * connected: the int16 expansion of one input row. Every output pixel's
+ * input is read (or copied to scratch) before its outputs are written. */
+void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                  const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 
 void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
-                            const int8_t *filter, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift,
+                            const int16_t *filter, const tg_chan_quant *quant,
                             int8_t *output, int8_t *scratch);
 
-void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input,
-                           const int8_t *filter, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift,
-                           int8_t *output);
+void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                           const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 
 void tg_avg_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
 void tg_max_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);

@@ -140,3 +140,14 @@ def test_closed_pipe_ends_quietly(command):
     cli.stdout.close()
     _, err = cli.communicate(timeout=120)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+
+
+def test_optional_core_extensions_change_the_compiler_flags(tmp_path):
+    """dsp: false on an M33 and mve: false on an M55 are not no-ops."""
+    from tinygen.port.generate import toolchain_for
+    m33 = load_board_file(_copy(tmp_path, "mps2_an505", lambda d: d["core"].update(dsp=False)))
+    assert "-mcpu=cortex-m33+nodsp" in toolchain_for(m33, "O2").cflags
+    m55 = load_board_file(_copy(tmp_path, "mps3_an547", lambda d: d["core"].pop("mve")))
+    assert "-mcpu=cortex-m55+nomve" in toolchain_for(m55, "O2").cflags
+    m55_mve = load_board_file(boards_dir() / "mps3_an547.yaml")
+    assert m55_mve.mve and "-mcpu=cortex-m55" in toolchain_for(m55_mve, "O2").cflags

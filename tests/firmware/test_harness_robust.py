@@ -1,5 +1,8 @@
 """The harness answers every bad input with one e-[...] line and m-ready,
-and keeps answering afterwards: run against the real host firmware.
+and keeps answering afterwards: run against the real firmware on the host
+(64-bit) and on the emulated Cortex-M4 (mps2_an386 under QEMU, 32-bit), since
+robustness that matters on the target must be tested on the target (a count
+parser that wrapped in 32-bit arithmetic passed on the host alone).
 
 ad01 is used because its model is the quickest to build and run; the
 harness code is the same for every benchmark.
@@ -8,6 +11,7 @@ harness code is the same for every benchmark.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 
 import numpy as np
@@ -15,20 +19,34 @@ import pytest
 
 from tinygen.port.build import build_firmware
 
-from test_harness_host import HostDut, model_for
+from raw_dut import RawDut
+from test_harness_host import model_for
+
+BOARDS = ["host", "mps2_an386"]
 
 
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("robust")
+def _needs(board: str) -> None:
+    if board != "host" and (shutil.which("arm-none-eabi-gcc") is None
+                            or shutil.which("qemu-system-arm") is None):
+        pytest.skip(f"{board} needs arm-none-eabi-gcc and qemu-system-arm")
+
+
+@pytest.fixture(scope="module", params=BOARDS)
+def firmware(request, tmp_path_factory):
+    _needs(request.param)
+    tmp = tmp_path_factory.mktemp(f"robust-{request.param}")
     model = model_for("ad01", tmp_path_factory.getbasetemp())
-    return build_firmware("host", "ad01", model_path=model, out_dir=tmp / "build")
+    result = build_firmware(request.param, "ad01", model_path=model, out_dir=tmp / "build")
+    return request.param, result
 
 
 @pytest.fixture(scope="module")
-def dut(firmware):
-    d = HostDut(firmware.executable)
+def dut(firmware, tmp_path_factory):
+    board, result = firmware
+    d = RawDut(board, result.build_dir,
+               log_path=tmp_path_factory.mktemp(f"robust-log-{board}") / "dut.log")
     assert [d.line(), d.line(), d.line()] == ["m-timestamp-mode-performance", "m-init-done", "m-ready"]
+    d.dut_name = f"tinygen {board}"
     yield d
     d.close()
 
@@ -42,8 +60,8 @@ def one_error(lines: list[str]) -> str:
     return errors[0]
 
 
-def still_answers(dut: HostDut) -> None:
-    assert dut.command("name") == ["m-name-dut-[tinygen host]", "m-ready"]
+def still_answers(dut: RawDut) -> None:
+    assert dut.command("name") == [f"m-name-dut-[{dut.dut_name}]", "m-ready"]
 
 
 def test_results_before_any_inference_is_an_error(dut):
@@ -54,7 +72,10 @@ def test_results_before_any_inference_is_an_error(dut):
 
 @pytest.mark.parametrize("command", [
     "db load 2561",            # one byte more than the buffer
-    "db load 4294967297",      # would wrap a 32-bit count
+    "db load 4294967297",      # 2**32 + 1: wrapped to 1 in 32-bit arithmetic
+    "db load 4294967786",      # 2**32 + 490: wrapped to 490 (kws01's input size)
+    "db load 1000000001",      # one above the largest count
+    "db load 18446744073709551617",   # 2**64 + 1: wraps a 64-bit count too
     "db load 0",
     "db load -5",
     "db load 12abc",
@@ -131,6 +152,10 @@ def test_binary_garbage_is_reported_as_printable_text(dut):
     ("infer abc", "N must be"),
     ("infer 1.5", "N must be"),
     ("infer 99999999999", "N must be"),
+    ("infer 4294967297 4294967296", "N must be"),   # was taken as infer 1 0 on 32-bit
+    ("infer 4294967296", "N must be"),              # wrapped to 0
+    ("infer 1 4294967297", "W must be"),
+    ("infer 1000000001 0", "N must be"),
     ("infer 1 -1", "W must be"),
     ("infer 1 x", "W must be"),
     ("infer", "infer needs"),
@@ -152,11 +177,12 @@ def test_infer_with_an_incomplete_download_is_refused(dut):
 def test_commands_sent_during_a_long_inference_are_answered_after_it(dut):
     data = np.random.default_rng(3).uniform(-1, 1, 640).astype("<f4").tobytes()
     assert dut.load(data)[-2:] == ["m-load-done", "m-ready"]
-    # Time a short run, then pick N so that the run lasts about a second.
-    lines = dut.command("infer 20 0")
+    # Time a short run, then pick N so that the run lasts about a second
+    # (a tenth of a second of virtual time under QEMU, a few seconds of wall time).
+    lines = dut.command("infer 20 0", timeout=120)
     laps = [int(l[9:]) for l in lines if l.startswith("m-lap-us-")]
     per_inference_us = max(1, (laps[1] - laps[0]) // 20)
-    count = max(50, 1_000_000 // per_inference_us)
+    count = max(50, (100_000 if dut.emulated else 1_000_000) // per_inference_us)
 
     dut.write(f"infer {count} 0%")
     assert dut.line() == f"m-infer-start-{count}"
@@ -166,14 +192,14 @@ def test_commands_sent_during_a_long_inference_are_answered_after_it(dut):
     dut.write("ile%")
     lines = dut.until_ready(timeout=120)
     assert lines[-3] == "m-infer-done" and lines[-2].startswith("m-results-[")
-    assert dut.until_ready() == ["m-name-dut-[tinygen host]", "m-ready"]
+    assert dut.until_ready() == [f"m-name-dut-[{dut.dut_name}]", "m-ready"]
     profile = dut.until_ready()
     assert profile[1:] == ["m-model-[ad01]", "m-ready"]
 
 
 def test_several_commands_in_one_write_are_answered_in_order(dut):
     dut.write("name%results%%profile%")
-    assert dut.until_ready() == ["m-name-dut-[tinygen host]", "m-ready"]
+    assert dut.until_ready() == [f"m-name-dut-[{dut.dut_name}]", "m-ready"]
     assert dut.until_ready()[0].startswith("m-results-[")
     assert dut.until_ready() == ["m-ready"]           # a bare % only resynchronizes
     assert dut.until_ready()[-2] == "m-model-[ad01]"
@@ -188,7 +214,7 @@ def test_help_lists_every_command(dut):
 def test_results_keep_describing_the_last_inference_after_a_new_download(dut):
     rng = np.random.default_rng(5)
     dut.load(rng.uniform(-2, 2, 640).astype("<f4").tobytes())
-    ran = dut.command("infer 1 0")
+    ran = dut.command("infer 1 0", timeout=120)
     dut.load(rng.uniform(-2, 2, 640).astype("<f4").tobytes())
     assert dut.command("results") == [ran[-2], "m-ready"]
 
@@ -197,6 +223,10 @@ def test_host_firmware_exits_when_its_parent_does(firmware):
     """A crashed test or runner must not leave firmware processes behind."""
     import os
     import subprocess
+
+    board, firmware = firmware
+    if board != "host":
+        pytest.skip("a host-process property (QEMU gets PR_SET_PDEATHSIG from the launcher)")
 
     shell = subprocess.run(["sh", "-c", f"'{firmware.executable}' >/dev/null & echo $!; sleep 0.3"],
                            capture_output=True, text=True, timeout=30)

@@ -14,6 +14,7 @@ from tinygen.errors import TinygenError
 
 @pytest.mark.parametrize("name, bench_id", [
     ("kws", "kws01"), ("KWS01", "kws01"), ("vww", "vww01"), ("ic01", "ic01"), ("ad", "ad01"),
+    ("ic2", "ic02"), ("IC02", "ic02"),
 ])
 def test_short_names_and_ids_resolve(name, bench_id):
     assert get_bench(name).id == bench_id
@@ -44,7 +45,14 @@ def test_official_urls_are_pinned_to_a_commit_with_sha256():
 def test_cli_benches_json(capsys):
     assert main(["benches", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [d["id"] for d in data] == ["kws01", "vww01", "ic01", "ad01"]
+    assert [d["id"] for d in data] == ["kws01", "vww01", "ic01", "ic02", "ad01"]
+    ic2 = next(d for d in data if d["id"] == "ic02")
+    assert ic2["short"] == "ic2" and ic2["input_shape"] == [1, 32, 32, 3]
+    assert ic2["paper_macs"] == 76_500_000 and ic2["target"] == 0.91
+    assert ic2["official_sha256"] == (
+        "dc27dcd823f5665533352f7da516b0c9bc6f089914b8283782e55961b3423fcf")
+    assert ic2["official_url"].endswith(
+        "benchmark/training/image_classification/trained_models/pretrainedResnet_large_int8.tflite")
 
 
 def test_cli_benches_table_says_the_models_are_untrained(capsys):

@@ -22,6 +22,7 @@ EXPECTED_OPS = {
     "kws01": (CLASSIFIER_CORE | {"DEPTHWISE_CONV_2D"}, {"RESHAPE"}),
     "vww01": (CLASSIFIER_CORE | {"DEPTHWISE_CONV_2D"}, {"RESHAPE"}),
     "ic01": (CLASSIFIER_CORE | {"ADD"}, {"RESHAPE"}),
+    "ic02": (CLASSIFIER_CORE | {"ADD"}, {"RESHAPE"}),
     "ad01": ({"FULLY_CONNECTED"}, {"RESHAPE"}),
 }
 
@@ -57,11 +58,14 @@ def _architecture_layers(bench_id: str) -> list[tuple[int, int]]:
             layers += [_dw(c, size * size), _conv(1, 1, c, out_c, size * size)]
             c = out_c
         return layers + [_fc(256, 2)]
-    if bench_id == "ic01":
-        layers = [_conv(3, 3, 3, 16, 1024), _conv(3, 3, 16, 16, 1024), _conv(3, 3, 16, 16, 1024)]
-        for c_in, c, hw in ((16, 32, 256), (32, 64, 64)):
+    if bench_id in ("ic01", "ic02"):
+        # ic02 (v1.4 larger ResNet): the same layout with 40/80/160 channels,
+        # as the official file's convolutions have.
+        f = 16 if bench_id == "ic01" else 40
+        layers = [_conv(3, 3, 3, f, 1024), _conv(3, 3, f, f, 1024), _conv(3, 3, f, f, 1024)]
+        for c_in, c, hw in ((f, 2 * f, 256), (2 * f, 4 * f, 64)):
             layers += [_conv(3, 3, c_in, c, hw), _conv(3, 3, c, c, hw), _conv(1, 1, c_in, c, hw)]
-        return layers + [_fc(64, 10)]
+        return layers + [_fc(4 * f, 10)]
     if bench_id == "ad01":
         widths = [640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640]
         return [_fc(a, b) for a, b in zip(widths, widths[1:])]

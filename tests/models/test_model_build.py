@@ -95,7 +95,7 @@ def test_representative_data_is_seeded_and_shaped(bench_id: str) -> None:
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("bench_id", ["vww01", "ic01"])
+@pytest.mark.parametrize("bench_id", ["vww01", "ic01", "ic02"])
 def test_image_representative_data_spans_the_byte_range(bench_id: str) -> None:
     x = representative_inputs(get_bench(bench_id), 8, seed=1)
     assert x.min() == 0.0 and x.max() == 255.0

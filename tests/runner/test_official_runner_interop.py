@@ -23,7 +23,7 @@ from tinygen.cli import main
 
 LINE_TIMEOUT_S = 30.0
 CASES = {"host": ([], ["--min-seconds", "0.2"]),
-         "mps2_an386": (["--pty"], ["--min-seconds", "0.05"])}
+         "disco_l475vg_iot01a": (["--pty"], ["--min-seconds", "0.05"])}
 
 
 def _start_flash(board: str, build, extra: list[str]) -> tuple[subprocess.Popen, str]:

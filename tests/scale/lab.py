@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tinygen.boards import load_board
 from tinygen.device.labgrid import lab_qemu_command
-from tinygen.device.launch import check_qemu
+from tinygen.device.launch import _die_with_parent, check_qemu
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 20.0
@@ -63,8 +63,11 @@ class Lab:
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
+        # Linux: the lab's processes get SIGTERM if the test process dies hard.
         proc = subprocess.Popen(command, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+                                stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform.startswith("linux")
+                                else None)
         log.close()
         self.procs.append(proc)
         return proc

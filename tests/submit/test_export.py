@@ -82,3 +82,20 @@ def test_export_refuses_a_folder_in_use(firmware, tmp_path, capsys):
     assert rc == 1
     assert "exists and is not empty; export into a new or empty folder" in capsys.readouterr().err
     assert (used / "keep.txt").read_text() == "mine\n"
+
+
+def test_export_refuses_a_build_that_compiles_outside_its_folder(firmware, tmp_path):
+    """A build naming files elsewhere (e.g. a third-party tree) would not rebuild on its own."""
+    import json
+
+    from tinygen.errors import TinygenError
+    from tinygen.port.build import export_build
+
+    build = tmp_path / "build"
+    shutil.copytree(firmware("host", "kws01"), build)
+    manifest = json.loads((build / "build.json").read_text())
+    manifest["includes"].append("/opt/elsewhere/include")
+    (build / "build.json").write_text(json.dumps(manifest))
+    with pytest.raises(TinygenError, match=r"compiles files outside its folder \(/opt/elsewhere"):
+        export_build(build, tmp_path / "export")
+    assert not (tmp_path / "export").exists()

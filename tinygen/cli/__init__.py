@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "flash",
     "run",
     "verify",
+    "profile",
     "package",
 )
 

@@ -14,9 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "benches",
         help="list the MLPerf Tiny benchmarks",
         description=(
-            "List the four MLPerf Tiny closed-division benchmarks: input the host "
+            "List the MLPerf Tiny closed-division benchmarks (v1.4: kws, vww, ic, ic2, ad): input the host "
             "sends, what the DUT reports, quality target. Use the short name "
-            "(kws, vww, ic, ad) or the model id (kws01, ...) wherever a command "
+            "(kws, vww, ic, ic2, ad) or the model id (kws01, ...) wherever a command "
             "takes --bench."
         ),
     )

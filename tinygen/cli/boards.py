@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         rows.append((
             b.name,
-            b.cpu + ("F" if b.fpu != "none" else ""),
+            b.cpu + ("F" if b.fpu != "none" else "") + ("+MVE" if b.mve else ""),
             f"{b.clock_hz / 1e6:g} MHz",
             _kib(b.flash_bytes),
             _kib(b.ram_bytes) if len(b.regions("ram")) == 1

@@ -65,20 +65,29 @@ def dut_ports(args: argparse.Namespace, board: Board, build_dir: Path | None,
     from tinygen.device.labgrid import acquired_places, flash_place, split_places
 
     places = stack.enter_context(acquired_places(split_places(place_names)))
-    urls = []
+    urls, emulated = [], set()
     for place in places:
         if record is not None:
             record.note(f"labgrid place {place.name} acquired as {place.holder} on "
                         f"{place.coordinator}: console {place.serial_url}")
         if build_dir is not None:
             done = flash_place(place, board, build_dir)
-            log.info("%s", done)
+            log.info("%s", done.text)
+            emulated.add(done.emulated)
             if record is not None:
-                record.note(done)
+                record.note(done.text)
         urls.append(place.serial_url)
+    if len(emulated - {None}) > 1:
+        raise TinygenError(f"places {place_names} mix emulated and real boards; one run "
+                           "measures one kind of DUT")
     if record is not None:
         record.data["places"] = [{"place": p.name, "url": p.serial_url, "holder": p.holder,
                                   "coordinator": p.coordinator} for p in places]
+        # Where the DUT runs decides how its time reads (virtual under QEMU).
+        from tinygen.runner.record import session_facts
+        real = False in emulated or (None in emulated and not board.is_emulated)
+        record.data.update(session_facts(board, record.data.get("mode", "performance"),
+                                         urls[0] if real else None, getattr(args, "baud", None)))
     return urls
 
 

@@ -163,7 +163,7 @@ def _flash_place(board: Board, build: Path, name: str) -> int:
 
     with acquired_places([name]) as places:
         place = places[0]
-        print(flash_place(place, board, build))
+        print(flash_place(place, board, build).text)
         print(f"  console: {place.serial_url}; held as {place.holder} until Ctrl-C")
         print(f"  connect: tinygen run --board {board.name} --port {place.serial_url} ...")
         try:

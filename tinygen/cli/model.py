@@ -10,7 +10,7 @@ from tinygen.benches import bench_names, get_bench
 from tinygen.errors import TinygenError
 
 MODEL_DESCRIPTION = """\
-Models for the four MLPerf Tiny benchmarks.
+Models for the MLPerf Tiny benchmarks (kws, vww, ic, ic2, ad).
 
   build  rebuild an UNTRAINED reference-architecture model (random seeded
          weights, exact layers, int8) with TensorFlow, as committed in models/

@@ -77,6 +77,14 @@ answer to 'timestamp' tells).
 Ctrl-C or a DUT fault stops the run; what was measured stays in the session
 folder (status 'interrupted' or 'failed').
 
+results.txt starts with the lines the official submission checker reads
+("MMDD.HHMMSS ulp-mlperf: Median throughput is X inf./sec.", "... Top 1% = X",
+"... AUC = X"), then tinygen's own summary. Every session states whether it
+is valid for submission ('tinygen package') and if not why: interrupted or
+failed, fewer than 5 windows, windows under 10 s, part of the dataset
+(kws/vww: 1000 stimuli, ic: 200), the wrong mode or baud, a host or
+emulated DUT; an invalid figure says so on its own line.
+
 examples:
   tinygen run --board host --bench kws --mode performance
   tinygen run --board disco_l475vg_iot01a --bench ad --mode accuracy --dataset data/
@@ -179,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
     with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        record.data.update(session_facts(board, args.mode, args.port, args.baud),
+        # A labgrid place counts like --port: tinygen reaches a DUT it did not start.
+        record.data.update(session_facts(board, args.mode, args.port or args.place, args.baud),
                            bench=bench.id if bench else None,
                            build=str(build_dir or args.build) if (build_dir or args.build) else None,
                            firmware=firmware_identity(build_dir or args.build),

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_energy(args, board, bench, build_dir, model, oracle, cfg)
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        record.data.update(session_facts(board, "verify", args.port, args.baud),
+        record.data.update(session_facts(board, "verify", args.port or args.place, args.baud),
                            bench=bench.id, model=str(model),
                            build=str(build_dir) if build_dir else None, quick=args.quick)
         log.info("session folder: %s", record.folder)
@@ -163,6 +163,9 @@ def run(args: argparse.Namespace) -> int:
             # --port list / --place / --jobs: latency on the first DUT, accuracy on all.
             ports = dut_ports(args, board, build_dir, lab, record)
             jobs = jobs_for(args, ports)
+            if jobs > 1 and dataset is None:
+                log.info("--jobs applies to the accuracy check (--dataset); the other checks "
+                         "run on one DUT")
             if jobs > 1 and dataset is not None:
                 from tinygen.runner.shard import sharded_accuracy_runner
                 cfg.accuracy_runner = sharded_accuracy_runner(

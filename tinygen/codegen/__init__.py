@@ -19,7 +19,7 @@ from tinygen.plan import ModelPlan, plan_model
 
 log = logging.getLogger(__name__)
 
-_CTYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 
 
 @dataclass
@@ -136,7 +136,9 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
 
 
 def generate_model_sources(model_path: Path, out_dir: Path, *,
-                           keep_inputs_alive: bool = True) -> ModelSources:
+                           keep_inputs_alive: bool = True,
+                           fast_requant: bool = True) -> ModelSources:
     """Compile a .tflite model into model.c/model.h in out_dir."""
-    plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive)
+    plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive,
+                      fast_requant=fast_requant)
     return write_sources(plan, out_dir)

@@ -235,13 +235,18 @@ class GdbRemote:
 
 def elf_segments(image: Path) -> list[tuple[int, bytes]]:
     """(load address, bytes) of every PT_LOAD segment with file contents."""
+    from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
     segments = []
-    with open(image, "rb") as stream:
-        for seg in ELFFile(stream).iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0:
-                segments.append((seg["p_paddr"], seg.data()[: seg["p_filesz"]]))
+    try:
+        with open(image, "rb") as stream:
+            for seg in ELFFile(stream).iter_segments():
+                if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0:
+                    segments.append((seg["p_paddr"], seg.data()[: seg["p_filesz"]]))
+    except ELFError as exc:
+        raise TinygenError(f"{image} is not an ELF image ({exc}); rebuild it with "
+                           "'tinygen build'") from exc
     return segments
 
 

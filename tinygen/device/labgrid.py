@@ -301,20 +301,33 @@ def _release(names: list[str], address: str | None) -> None:
             signal.signal(signal.SIGINT, previous)
 
 
-def flash_place(place: LabPlace, board: Board, build_dir: Path) -> str:
-    """Put build_dir/firmware.elf on the place's board; a line saying what was done."""
+@dataclass(frozen=True)
+class PlaceFlash:
+    text: str                 # one line saying what was done
+    emulated: bool | None     # QEMU behind the place (None: not flashed, unknown)
+
+
+def flash_place(place: LabPlace, board: Board, build_dir: Path) -> PlaceFlash:
+    """Put build_dir/firmware.elf on the place's board.
+
+    A debug server with a flash memory map is a real chip (pyOCD); one
+    without is QEMU, which writes its flash like RAM.
+    """
     if place.gdb is None:
         log.warning("place %s has no %s resource: the board keeps the firmware it has",
                     place.name, GDB_CLASS)
-        return f"place {place.name}: not flashed (no {GDB_CLASS}); using the firmware it runs"
+        return PlaceFlash(f"place {place.name}: not flashed (no {GDB_CLASS}); using the "
+                          "firmware it runs", None)
     from tinygen.device.gdbremote import load_image
 
     image = Path(build_dir) / ("firmware.elf")
     if board.is_host:
         raise TinygenError("the host board runs on this machine; drop --place")
     result = load_image(place.gdb[0], place.gdb[1], image, reset=place.gdb_reset)
-    return (f"place {place.name}: loaded and verified {result.bytes_verified} bytes of "
-            f"{image} through {result.address}; the board is running")
+    kind = "real board, flash programmed" if result.flash_packets else "emulated board"
+    return PlaceFlash(f"place {place.name}: loaded and verified {result.bytes_verified} bytes of "
+                      f"{image} through {result.address} ({kind}); the board is running",
+                      not result.flash_packets)
 
 
 def lab_qemu_command(qemu: str, board: Board, serial_port: int, gdb_port: int,

@@ -14,6 +14,7 @@ host); the runner time-stamps them into ``log.txt``.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ READY = "m-ready"
 DEFAULT_CHUNK_BYTES = 31        # the official host's db line size
 ENERGY_CHUNK_BYTES = 26         # through the energy-mode interface board
 MAX_LINE_CHARS = 4096           # a line longer than this is garbage, not protocol
+MAX_COMMAND_CHARS = 80          # the harness's command buffer (EE_CMD_SIZE), '%' not counted
+RESYNC_QUIET_S = 0.1            # after a failed command: the line is quiet this long
 BOOT_MARKERS = ("m-timestamp-mode-", "m-init-done")
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -132,7 +135,10 @@ def parse_results_line(line: str) -> list[float]:
         text = item.strip()
         if not _NUMBER_RE.match(text):
             raise DutError(f"results line {line!r}: {item!r} is not a number", "results", [line])
-        values.append(float(text))
+        value = float(text)
+        if not math.isfinite(value):
+            raise DutError(f"results line {line!r}: {item!r} is out of range", "results", [line])
+        values.append(value)
     return values
 
 
@@ -189,6 +195,9 @@ class DutSession:
         self._transcript = transcript
         self._port: serial.SerialBase | None = None
         self._pending = b""
+        # Set when a command failed before its m-ready: the rest of its answer
+        # may still be on the way and must not be read as the next one's.
+        self._unsettled = False
 
     # -- connection -------------------------------------------------------
 
@@ -216,6 +225,7 @@ class DutSession:
                 time.sleep(0.1)
         self._port = port
         self._pending = b""
+        self._unsettled = False
         log.debug("opened %s", self.url)
         return self
 
@@ -296,23 +306,47 @@ class DutSession:
             "check the baud rate and that the port belongs to the DUT", command, lines)
 
     def discard_input(self) -> list[str]:
-        """Drop (but log) anything received that no command asked for."""
+        """Drop (but log) anything received that no command asked for.
+
+        Everything pending goes, a partial line too: bytes that arrived before
+        a command was sent cannot be part of its answer. After a command that
+        failed before its m-ready, wait until the line has been quiet for
+        RESYNC_QUIET_S (at most the command timeout), so that the rest of the
+        failed answer is not read as the next command's (the official runner,
+        given one stray line, reads every later answer one command late).
+        """
         port = self._port_or_fail()
-        try:
-            waiting = port.in_waiting
-            if waiting:
-                self._pending += port.read(waiting)
-        except _IO_ERRORS as exc:
-            raise DutDisconnected(f"lost the connection to the DUT: {_reason(exc)}; "
-                                  "check that it is still running") from exc
+        quiet_until = time.monotonic() + RESYNC_QUIET_S if self._unsettled else 0.0
+        give_up = time.monotonic() + max(self.timeout, RESYNC_QUIET_S)
+        while True:
+            try:
+                # pyserial's socket:// reports at most 1 byte waiting: read on
+                # until nothing is, or a stray line is only half dropped.
+                waiting = port.in_waiting
+                if waiting:
+                    self._pending += port.read(waiting)
+                    if time.monotonic() < give_up:
+                        continue
+                elif quiet_until:
+                    got = port.read(1)
+                    if got:
+                        self._pending += got
+                        quiet_until = time.monotonic() + RESYNC_QUIET_S
+            except _IO_ERRORS as exc:
+                raise DutDisconnected(f"lost the connection to the DUT: {_reason(exc)}; "
+                                      "check that it is still running") from exc
+            now = time.monotonic()
+            if not quiet_until or now >= quiet_until or now >= give_up:
+                break
+        self._unsettled = False
         stale = []
-        while b"\n" in self._pending:
-            raw, self._pending = self._pending.split(b"\n", 1)
+        while self._pending:
+            raw, sep, self._pending = self._pending.partition(b"\n")
             text = raw.rstrip(b"\r").decode("ascii", "replace")
-            self._note("<", text)
+            self._note("<", text if sep else f"<partial line {raw[:80]!r}>")
             stale.append(text)
         if stale:
-            log.debug("discarded unsolicited lines: %s", stale)
+            log.debug("discarded unsolicited input: %s", stale)
         return stale
 
     def read_until_ready(self, command: str, timeout: float | None = None,
@@ -343,9 +377,14 @@ class DutSession:
 
         Raises ``DutError`` (lines kept on it) if one of them is an ``e-`` line.
         """
+        _check_command(text)
         self.discard_input()
         self._write(text + "%", text)
-        lines = self.read_until_ready(text, timeout)
+        try:
+            lines = self.read_until_ready(text, timeout)
+        except DutError:
+            self._unsettled = True
+            raise
         errors = [ln for ln in lines if ln.startswith("e-")]
         if errors:
             raise DutError(f"the DUT refused '{text}': {errors[0]}", text, lines)
@@ -449,6 +488,16 @@ class DutSession:
     def results(self, timeout: float | None = None) -> list[float]:
         lines = self.command("results", timeout)
         return find_results(lines, "results")
+
+
+def _check_command(text: str) -> None:
+    """A command the harness can receive: printable ASCII, no '%', <= 80 characters."""
+    if len(text) > MAX_COMMAND_CHARS:
+        raise TinygenError(f"command of {len(text)} characters is longer than the harness's "
+                           f"{MAX_COMMAND_CHARS}; split the data (db lines of at most 37 bytes)")
+    if any(not (" " <= c <= "~") or c == "%" for c in text):
+        raise TinygenError(f"command {text!r} holds '%' or a non-printable character; the "
+                           "protocol carries printable ASCII only, '%' ends a command")
 
 
 def _reason(exc: BaseException) -> str:

@@ -54,8 +54,8 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
     return 1.0, 0
 
 
-def plan_model(m: Model, keep_inputs_alive: bool = True) -> ModelPlan:
-    calls = prepare(m)
+def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True) -> ModelPlan:
+    calls = prepare(m, fast_requant)
     memory = plan_memory(m, calls, keep_inputs_alive)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")

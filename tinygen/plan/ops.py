@@ -114,7 +114,59 @@ def _folded_bias(m: ir.Model, op: ir.Operator, sums: np.ndarray, in_zp: int) -> 
     return np.array([wrap32(int(b) - in_zp * int(s)) for b, s in zip(bias, sums)], dtype=np.int32)
 
 
-def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
+def _round_up(n: int, to: int) -> int:
+    return (n + to - 1) // to * to
+
+
+def channel_quant(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, abs_weight_sums,
+                  out_zp: int, padded: int, allow_fast: bool = True) -> tuple[np.ndarray, int]:
+    """The kernels' tg_chan_quant records, [padded][4] int32, and the fast flag.
+
+    fast = 1 when the cheaper requantization of tg_fixedpoint.h is exact for
+    every possible input: the accumulator is bounded by |bias| + 128 *
+    sum|w| and must stay below 2^30, every shift must be a right shift
+    e >= 1, and h + 2^(e-1) + zero_point * 2^e must fit in int32.
+    Padding channels (to whole blocks of 4) get zero records.
+    """
+    n = len(bias)
+    bounds = [abs(int(b)) + 128 * int(s) for b, s in zip(bias, abs_weight_sums)]
+    es = [-int(s) for s in shift]
+    fast = allow_fast and n > 0 and all(1 <= e <= 23 and b < (1 << 30) and b + (1 << (e - 1)) + (128 << e) < (1 << 31)
+                         for e, b in zip(es, bounds))
+    q = np.zeros((padded, 4), dtype=np.int32)
+    q[:n, 0] = bias
+    q[:n, 1] = mult
+    if fast:
+        q[:n, 2] = es
+        q[:n, 3] = [(1 << (e - 1)) + out_zp * (1 << e) for e in es]
+    else:
+        q[:n, 2] = shift
+    return q, int(fast)
+
+
+def blocked_rows(rows: np.ndarray) -> np.ndarray:
+    """[n][len] int8 rows -> the blocked layout of firmware/kernels/tg_rows_dot.h."""
+    n, length = rows.shape
+    n4, len4 = _round_up(n, 4), _round_up(length, 4)
+    padded = np.zeros((n4, len4), dtype=np.int8)
+    padded[:n, :length] = rows
+    # [block][row in block][chunk][byte] -> [block][chunk][row in block][byte]
+    return padded.reshape(n4 // 4, 4, len4 // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
+    """[taps][oc] int8 -> int16 [oc / 4 groups][taps][4] as (c0, c2, c1, c3), times scale.
+
+    Channels are zero-padded to whole groups; see depthwise_conv2d_s8.c.
+    """
+    taps, oc = weights.shape
+    c4 = _round_up(oc, 4)
+    padded = np.zeros((taps, c4), dtype=np.int16)
+    padded[:, :oc] = weights.astype(np.int16) * scale
+    return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
+
+
+def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
     depthwise = op.kind == "DEPTHWISE_CONV_2D"
@@ -148,15 +200,28 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
         stride_h=o.stride_h, stride_w=o.stride_w, dil_h=o.dilation_h, dil_w=o.dilation_w,
         pad_h=pad_h, pad_w=pad_w, depth_multiplier=dm, input_zero_point=x.quant.zero_point,
         output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi)
+    bias = _folded_bias(m, op, sums, x.quant.zero_point)
     if depthwise:
         scratch = kh * kw * POINTER_BYTES + c
         macs = n * oh * ow * oc * kh * kw
+        abs_sums = np.abs(weights.astype(np.int64)).sum(axis=0)
+        quant, fast = channel_quant(bias, mult, shift, abs_sums, y.quant.zero_point,
+                                    _round_up(oc, 4), allow_fast)
+        # Fast mode: doubled weights and biases give the kernel 2 * acc directly.
+        quant[:, 0] *= 1 + fast
+        filt = depthwise_taps(weights, 1 + fast)
     else:
         direct = kh == 1 and kw == 1 and pad_h == 0 and pad_w == 0
-        scratch = 0 if direct else kh * kw * c
+        chunks = (kh * kw * c + 3) // 4
+        # int8 patch (unless pointwise), then its int16 widening (DSP path).
+        scratch = (0 if direct else 4 * chunks) + 8 * chunks
         macs = n * oh * ow * oc * kh * kw * c
-    arrays = {"filter": weights.reshape(-1), "bias": _folded_bias(m, op, sums, x.quant.zero_point),
-              "mult": mult, "shift": shift}
+        abs_sums = np.abs(weights.astype(np.int64)).sum(axis=1)
+        quant, fast = channel_quant(bias, mult, shift, abs_sums, y.quant.zero_point,
+                                    _round_up(oc, 4), allow_fast)
+        filt = blocked_rows(weights)
+    params["fast"] = fast
+    arrays = {"filter": filt, "quant": quant.reshape(-1)}
     summary = (f"{kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
                f"{o.padding} {o.activation}" + (f" dm{dm}" if depthwise else ""))
     kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
@@ -164,7 +229,7 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
                       arrays, scratch, macs, summary)
 
 
-def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
+def _fully_connected(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     out_d, in_d = w.shape
     if x.elements % in_d:
@@ -181,12 +246,15 @@ def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
         reals = [float(np.float32(in_s) * np.float32(w.quant.scale)) / float(out_s)] * out_d
     mult, shift = _multipliers(reals)
     lo, hi = activation_range(op.options.activation, y.quant)
+    bias = _folded_bias(m, op, sums, x.quant.zero_point)
+    quant, fast = channel_quant(bias, mult, shift, np.abs(weights.astype(np.int64)).sum(axis=1),
+                                y.quant.zero_point, _round_up(out_d, 4), allow_fast)
     params = dict(batches=batches, in_depth=in_d, out_depth=out_d,
-                  output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi)
-    arrays = {"filter": weights.reshape(-1), "bias": _folded_bias(m, op, sums, x.quant.zero_point),
-              "mult": mult, "shift": shift}
+                  output_zero_point=y.quant.zero_point, act_min=lo, act_max=hi, fast=fast)
+    arrays = {"filter": blocked_rows(weights), "quant": quant.reshape(-1)}
+    # Scratch: the int16 widening of one input row (DSP path).
     return KernelCall(op.index, op.kind, "tg_fully_connected_s8", "tg_fc_params", params,
-                      [x.index], y.index, arrays, 0, batches * in_d * out_d,
+                      [x.index], y.index, arrays, 8 * ((in_d + 3) // 4), batches * in_d * out_d,
                       f"{in_d}->{out_d} {op.options.activation}")
 
 
@@ -406,5 +474,11 @@ _PREPARE = {
 }
 
 
-def prepare(m: ir.Model) -> list[KernelCall]:
-    return [_PREPARE[op.kind](m, op) for op in m.operators]
+_HAS_FAST_REQUANT = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+
+
+def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
+    """fast_requant=False keeps every layer on the generic requantization
+    (for tests of that path; the fast one is used only where proven exact)."""
+    return [_PREPARE[op.kind](m, op, fast_requant) if op.kind in _HAS_FAST_REQUANT
+            else _PREPARE[op.kind](m, op) for op in m.operators]

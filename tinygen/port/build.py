@@ -101,9 +101,11 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
 
 def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                    mode: str = "performance", opt: str = "O2",
-                   out_dir: Path | str | None = None, jobs: int | None = None) -> BuildResult:
+                   out_dir: Path | str | None = None, jobs: int | None = None,
+                   profile: bool = False) -> BuildResult:
     """Generate, compile and link one firmware image, and measure it."""
-    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir)
+    port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
+                         profile=profile)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
@@ -166,13 +168,22 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                            "tinygen; run 'tinygen build' again, then export")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
+    manifest = json.loads(manifest_path.read_text())
+    # Sources, include folders and linker inputs (e.g. a vendor's linker script).
+    named = manifest.get("sources", []) + manifest.get("includes", []) + [
+        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    outside = [p for p in named if Path(p).is_absolute()]
+    if outside:
+        raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
+                           f"{', ...' if len(outside) > 3 else ''}), so an export would not "
+                           "rebuild on its own; copy them into the build folder in the generator")
     dest.mkdir(parents=True, exist_ok=True)
     for name in folders:
         shutil.copytree(build_dir / name, dest / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
     for name in EXPORT_FILES:
         shutil.copyfile(build_dir / name, dest / name)
-    manifest = export_manifest(json.loads(manifest_path.read_text()))
+    manifest = export_manifest(manifest)
     (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,

@@ -93,8 +93,16 @@ def default_build_dir(board: Board, bench: Benchmark, mode: str) -> Path:
     return project_root() / "build" / f"{board.name}-{bench.id}-{mode}"
 
 
+def kernel_defines(board: Board) -> list[str]:
+    """Kernel variant flags from the board file: dsp: true selects the
+    DSP-extension kernels (firmware/kernels, TG_USE_DSP); others and the host
+    get the portable C."""
+    return [] if board.is_host or not board.dsp else ["-DTG_USE_DSP=1"]
+
+
 def toolchain_for(board: Board, opt: str) -> Toolchain:
-    common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS]
+    common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS,
+              *kernel_defines(board)]
     if board.is_host:
         return Toolchain(
             cc="cc", objcopy=None,
@@ -286,8 +294,12 @@ def _build_relative(path: Path, build_dir: Path) -> str:
 
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
-                  out_dir: Path | str | None = None) -> GeneratedPort:
-    """Write the build directory for one board, benchmark and mode."""
+                  out_dir: Path | str | None = None, profile: bool = False) -> GeneratedPort:
+    """Write the build directory for one board, benchmark and mode.
+
+    profile=True makes a profiling build (tinygen profile): the model times
+    every operator and th_results prints the sums.
+    """
     board = load_board(board) if isinstance(board, str) else board
     bench = get_bench(bench) if isinstance(bench, str) else bench
     if mode not in MODES:
@@ -351,6 +363,8 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         _attribute_define("TG_ARENA_ATTR", ".tg_arena"),
         _attribute_define("TG_BUFFER_ATTR", ".tg_buffer"),
     ] + plat_defines
+    if profile:
+        defines.append("-DTG_PROFILE=1")
     objects = []
     for source in sources:
         if source.parent == src_dir:
@@ -392,6 +406,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "cflags": list(toolchain.cflags) + defines,
         "ldflags": list(toolchain.ldflags),
         "sources": [_build_relative(s, build_dir) for s in sources],
+        "includes": [_build_relative(i, build_dir) for i in includes],
         "outputs": outputs,
     }, indent=2) + "\n")
     return GeneratedPort(

@@ -176,6 +176,12 @@ def new_accuracy(bench: Benchmark, dataset: Dataset, total: int) -> dict[str, An
     }
 
 
+def inference_entry(stim: Stimulus, result: InferResult) -> dict[str, Any]:
+    """One stimulus' entry in the accuracy section (also for --jobs runs)."""
+    return {"stimulus": stim.name, "file": stim.file, "window": stim.window,
+            "label": stim.label, "values": result.values}
+
+
 def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
                  record: SessionRecord, timeout: float = 20.0) -> dict[str, Any]:
     """One inference per stimulus (per window for ad01); top-1 or AUC."""
@@ -188,9 +194,7 @@ def run_accuracy(dut: DutSession, bench: Benchmark, dataset: Dataset,
         for i, stim in enumerate(stimuli, start=1):
             dut.load(stim.data, timeout=timeout)
             result = dut.infer(1, 0, timeout=timeout)
-            acc["inferences"].append({"stimulus": stim.name, "file": stim.file,
-                                      "window": stim.window, "label": stim.label,
-                                      "values": result.values})
+            acc["inferences"].append(inference_entry(stim, result))
             acc["measured"] = i
             progress.step(i)
             if i % 25 == 0 or time.monotonic() - saved > 2.0:

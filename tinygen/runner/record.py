@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,38 +61,78 @@ class SessionRecord:
             raise TinygenError(f"cannot create the session folder {self.folder}: "
                                f"{exc.strerror}; choose another with --out") from exc
         self.data: dict[str, Any] = {"started": _now(), "status": "running"}
+        self._log_failed = False
+
+    def _write_error(self, exc: OSError) -> TinygenError:
+        return TinygenError(
+            f"cannot write the session folder {self.folder}: {exc.strerror or exc}; free some "
+            "space or choose another folder with --out (what was written before is kept)")
+
+    def _log_line(self, line: str) -> None:
+        # A full disk stops the run once, with one clear error; later lines
+        # (the error's own note) are dropped instead of raising again.
+        if self._log_failed:
+            return
+        try:
+            self._log.write(line)
+        except OSError as exc:
+            self._log_failed = True
+            raise self._write_error(exc) from exc
 
     def transcript(self, direction: str, text: str) -> None:
         """The DutSession callback: one time-stamped line per protocol line."""
-        self._log.write(f"{_now()} {direction} {text}\n")
+        self._log_line(f"{_now()} {direction} {text}\n")
 
     def note(self, text: str) -> None:
-        self._log.write(f"{_now()} # {text}\n")
+        self._log_line(f"{_now()} # {text}\n")
 
     def save(self) -> None:
+        """Rewrite results.json and results.txt, each atomically: a write that
+        fails (disk full, Ctrl-C) leaves the previous complete file."""
         self.data["updated"] = _now()
         self.data["validity"] = session_validity(self.data)
-        (self.folder / "results.json").write_text(
-            json.dumps(_clean(self.data), indent=2) + "\n", encoding="utf-8")
-        (self.folder / "results.txt").write_text(summary_text(self.data), encoding="utf-8")
+        _write_atomic(self.folder / "results.json",
+                      json.dumps(_clean(self.data), indent=2) + "\n", self._write_error)
+        _write_atomic(self.folder / "results.txt", summary_text(self.data), self._write_error)
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.data["status"] = status
         self.data["finished"] = _now()
         if error:
             self.data["error"] = error
-        self.note(f"session {status}" + (f": {error}" if error else ""))
-        self.save()
+        try:
+            self.note(f"session {status}" + (f": {error}" if error else ""))
+            self.save()
+        except TinygenError as exc:
+            # The last save is best effort: the error that ended the run is
+            # the one to report, and the files of the last good save stay.
+            log.warning("%s", exc)
 
     def close(self) -> None:
         if not self._log.closed:
-            self._log.close()
+            try:
+                self._log.close()
+            except OSError as exc:
+                log.warning("%s", self._write_error(exc))
 
     def __enter__(self) -> "SessionRecord":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _write_atomic(path: Path, text: str, error) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise error(exc) from exc
 
 
 def _clean(value: Any) -> Any:
@@ -125,8 +166,8 @@ def emulation_info(board: Board) -> dict[str, Any] | None:
 def runs_as(board: Board, port: str | None) -> str:
     """host, emulated or real: where the session's DUT runs.
 
-    A board that is both real and emulated reached through --port is taken
-    as the physical board (tinygen started nothing).
+    A board that is both real and emulated reached through --port (or a
+    labgrid place) is taken as the physical board (tinygen started nothing).
     """
     if board.is_host:
         return "host"
@@ -178,9 +219,11 @@ def instructions_text(latency_ms: float, emulation: dict[str, Any]) -> str:
     """A latency in virtual time, said as instructions and as board time."""
     instructions = latency_ms * 1e6 / emulation["ns_per_instruction"]
     board_ms = instructions / emulation["board_clock_hz"] * 1e3
-    return (f"{instructions / 1e6:.3f} M instructions per inference (QEMU virtual time, "
-            f"{emulation['ns_per_instruction']} ns per instruction); at one instruction per "
-            f"cycle that is {board_ms:.3f} ms at {emulation['board_clock_hz'] / 1e6:g} MHz")
+    return (f"{instructions / 1e6:.3f} M instructions per inference (the latency is emulated "
+            f"virtual time: QEMU, {emulation['ns_per_instruction']} ns per instruction); "
+            f"real-board estimate at one cycle per instruction: {board_ms:.3f} ms at "
+            f"{emulation['board_clock_hz'] / 1e6:g} MHz (estimated; flash wait states and "
+            "stalls add to it)")
 
 
 # -- the official results.txt lines ------------------------------------------

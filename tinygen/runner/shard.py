@@ -11,7 +11,9 @@ the session differs only in timing and in the ``dut`` each inference names.
 
 A DUT that stops answering (timeout, lost connection, reset) is dropped: the
 stimulus it was on goes back to its shard and the others finish that shard
-("reruns" in results.json, a note in log.txt and a warning). A DUT that
+("reruns" in results.json, a note in log.txt and a warning); a DUT with
+nothing left to do stays until no other DUT is on a stimulus, so even the
+last stimulus of a DUT lost at the very end is rerun. A DUT that
 answers with a protocol error stops the whole run, as in a single-DUT run:
 that is a port bug, not a lost device.
 
@@ -35,7 +37,7 @@ from tinygen.boards import Board
 from tinygen.device.session import DutDisconnected, DutReset, DutSession, DutTimeout
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset
-from tinygen.runner.measure import check_model, new_accuracy, score_accuracy
+from tinygen.runner.measure import check_model, inference_entry, new_accuracy, score_accuracy
 from tinygen.runner.record import SessionRecord
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ MAX_JOBS = 64
 SAVE_EVERY_S = 2.0
 PROGRESS_EVERY_S = 2.0
 _JOIN_POLL_S = 0.2
+_IDLE_POLL_S = 0.05
 # A DUT that does one of these has gone away; anything else is a port bug.
 _LOST = (DutTimeout, DutDisconnected, DutReset)
 
@@ -200,6 +203,7 @@ class ShardedAccuracy:
         self.queues: dict[int, collections.deque[int]] = {}
         self.reruns: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.in_flight = 0              # stimuli some DUT is on right now
         self.stop = threading.Event()
         self.failure: BaseException | None = None
         self.acc: dict[str, Any] = new_accuracy(bench, dataset, len(self.stimuli))
@@ -214,13 +218,22 @@ class ShardedAccuracy:
                 self.owner[i] = dut.index
 
     def _next(self, dut: Dut) -> int | None:
-        """The DUT's next stimulus: its own shard first, then the longest other one's tail."""
-        with self.lock:
-            own = self.queues[dut.index]
-            if own:
-                return own.popleft()
-            longest = max(self.queues.values(), key=len)
-            return longest.pop() if longest else None
+        """The DUT's next stimulus: its own shard first, then the longest other one's tail.
+
+        With every shard empty it waits while another DUT is on a stimulus:
+        should that DUT be lost, its stimulus comes back and this one takes it.
+        """
+        while True:
+            with self.lock:
+                own = self.queues[dut.index]
+                longest = max(self.queues.values(), key=len)
+                if own or longest:
+                    self.in_flight += 1
+                    return own.popleft() if own else longest.pop()
+                if self.in_flight == 0:
+                    return None
+            if self.stop.wait(_IDLE_POLL_S):
+                return None
 
     def _serve(self, dut: Dut) -> None:
         dut.status = "running"
@@ -236,6 +249,7 @@ class ShardedAccuracy:
             except _LOST as exc:
                 with self.lock:
                     self.queues[dut.index].appendleft(i)
+                    self.in_flight -= 1
                     dut.status, dut.error = "lost", str(exc)
                 if not self.stop.is_set():
                     log.warning("DUT %d (%s) stopped answering at %s: %s; its unfinished "
@@ -246,15 +260,16 @@ class ShardedAccuracy:
             except BaseException as exc:  # a port bug or Ctrl-C: the whole run stops
                 with self.lock:
                     self.queues[dut.index].appendleft(i)
+                    self.in_flight -= 1
                     if self.failure is None and not self.stop.is_set():
                         self.failure = exc
                     dut.status, dut.error = "stopped", str(exc)
                 self.stop.set()
                 return
-            entry = {"stimulus": stim.name, "file": stim.file, "window": stim.window,
-                     "label": stim.label, "values": result.values, "dut": dut.index}
+            entry = {**inference_entry(stim, result), "dut": dut.index}
             with self.lock:
                 self.results[i] = entry
+                self.in_flight -= 1
                 dut.served += 1
                 owner = next(d for d in self.duts if d.index == self.owner[i])
                 if owner is not dut and owner.status == "lost":

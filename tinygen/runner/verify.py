@@ -158,8 +158,9 @@ class Verifier:
         emulated = self.record.data.get("emulation")
         if emulated:
             note += "; " + instructions_text(perf["latency_ms"], emulated)
-        return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms "
-                f"over {len(perf['windows'])} windows{note}")
+        clock = " of emulated virtual time" if emulated else ""
+        return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms"
+                f"{clock} over {len(perf['windows'])} windows{note}")
 
     def accuracy(self, dataset: Dataset) -> str:
         runner = self.cfg.accuracy_runner or run_accuracy

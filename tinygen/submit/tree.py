@@ -189,6 +189,9 @@ def _check_code(sessions: list[Session], builds: dict[str, Path]) -> dict[str, d
     by_bench: dict[str, set[str]] = {}
     for s in sessions:
         ran = (s.data.get("firmware") or {}).get("image_sha256")
+        if not ran:
+            log.warning("session %s recorded no firmware image: cannot prove that %s is the "
+                        "code it measured", s.name, builds[s.bench.id])
         if ran:
             by_bench.setdefault(s.bench.id, set()).add(ran)
             if ran != idents[s.bench.id]["image_sha256"]:

@@ -156,10 +156,15 @@ def _mobilenet_v1(k: Any, L: _Layers, bench: Benchmark) -> Any:
 
 
 def _resnet8(k: Any, L: _Layers, bench: Benchmark) -> Any:
-    """ResNet-8: conv 16, then stacks of 16, 32 /2, 64 /2 with residual ADDs."""
+    """ResNet-8: conv F, then stacks of F, 2F /2, 4F /2 with residual ADDs.
+
+    F = 16 for ic01 (12.5 M MACs); F = 40 for ic02, the v1.4 larger ResNet
+    (its official file's convolutions have 40, 40, 40, 80, 80, 80, 160, 160,
+    160 output channels: 76.5 M MACs)."""
+    base = 40 if bench.id == "ic02" else 16
     inputs = k.Input(shape=bench.input_shape[1:], batch_size=1, name="input")
-    x = L.relu()(L.batch_norm()(L.conv(16, (3, 3))(inputs)))
-    for filters, stride in ((16, 1), (32, 2), (64, 2)):
+    x = L.relu()(L.batch_norm()(L.conv(base, (3, 3))(inputs)))
+    for filters, stride in ((base, 1), (2 * base, 2), (4 * base, 2)):
         y = L.relu()(L.batch_norm()(L.conv(filters, (3, 3), strides=stride)(x)))
         y = L.batch_norm()(L.conv(filters, (3, 3))(y))
         if stride != 1:
@@ -170,7 +175,7 @@ def _resnet8(k: Any, L: _Layers, bench: Benchmark) -> Any:
     x = k.layers.Flatten(name=L.name("flatten"))(x)
     x = L.dense(bench.output_shape[-1])(x)
     outputs = k.layers.Softmax(name=L.name("softmax"))(x)
-    return k.Model(inputs, outputs, name="ic01_resnet8_untrained")
+    return k.Model(inputs, outputs, name=f"{bench.id}_resnet8_untrained")
 
 
 def _fc_autoencoder(k: Any, L: _Layers, bench: Benchmark) -> Any:
@@ -187,6 +192,7 @@ _ARCHITECTURES: Mapping[str, Callable[[Any, _Layers, Benchmark], Any]] = Mapping
     "kws01": _ds_cnn,
     "vww01": _mobilenet_v1,
     "ic01": _resnet8,
+    "ic02": _resnet8,
     "ad01": _fc_autoencoder,
 })
 
@@ -195,7 +201,7 @@ def representative_inputs(bench: Benchmark, count: int, seed: int) -> np.ndarray
     """Seeded float32 inputs shaped and ranged like the bench's real input.
 
     kws01: MFCC-like features (a large negative energy coefficient, smaller
-    higher ones). vww01/ic01: uint8 images as 0..255 floats, so the converter
+    higher ones). vww01/ic01/ic02: uint8 images as 0..255 floats, so the converter
     picks input scale 1 and zero point -128 (int8 = byte - 128, as the DUT
     converts). ad01: log-mel-like dB values, 5 frames x 128 bins.
     """
@@ -206,7 +212,7 @@ def representative_inputs(bench: Benchmark, count: int, seed: int) -> np.ndarray
         mean = np.where(coeff == 0, -200.0, 10.0 / (1.0 + coeff))
         std = np.where(coeff == 0, 40.0, 12.0 / (1.0 + 0.5 * coeff))
         x = rng.normal(mean[:, None], std[:, None], size=shape)
-    elif bench.id in ("vww01", "ic01"):
+    elif bench.id in ("vww01", "ic01", "ic02"):
         # Smooth random shapes plus pixel noise, clipped into the byte range;
         # the clip makes 0 and 255 appear so the input scale is exactly 1.
         base = rng.uniform(0, 255, size=(count, 1, 1, 3))

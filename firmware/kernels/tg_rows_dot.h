@@ -1,0 +1,240 @@
+/*
+ * The core a convolution runs per output pixel and a fully connected layer
+ * per batch: one int8 vector x[len] against n weight rows, each with its
+ * tg_chan_quant. Rows arrive in the planner's blocked layout: for each
+ * block of 4 rows and each chunk of 4 depth positions, 16 bytes (row 0's 4
+ * bytes, then rows 1, 2, 3), zero-padded to whole blocks and chunks, so
+ * the 4 rows of a block stream from one pointer.
+ *
+ * DSP path: x is first widened once to int16 pairs in SXTB16 order
+ * ((x0, x2), (x1, x3) per chunk), then every chunk of every row costs one
+ * load shared by 4 rows, two SXTB16 and two SMLAD (4 MACs).
+ */
+#ifndef TG_ROWS_DOT_H
+#define TG_ROWS_DOT_H
+
+#include <string.h>
+
+#include "tg_fixedpoint.h"
+#include "tg_kernels.h"
+
+/* One output channel. doubled: acc already holds 2 * the accumulator in
+ * fast mode (the depthwise planner doubles weights and bias for that). */
+static inline int8_t tg_output_s8(int32_t acc, const tg_chan_quant *q, int32_t fast,
+                                  int doubled, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t v = fast ? tg_requantize_fast(doubled ? acc : acc * 2, q->mult, q->shift, q->rz)
+                           : tg_requantize(acc, q->mult, q->shift) + zp;
+    return tg_clamp_s8(v, lo, hi);
+}
+
+/* Stores the first `left` (1..4) of a block's four outputs. */
+static inline void tg_store_block(int8_t *out, int32_t left, const tg_chan_quant *q,
+                                  int32_t fast, int doubled, int32_t zp, int32_t lo, int32_t hi,
+                                  int32_t a0, int32_t a1, int32_t a2, int32_t a3)
+{
+    out[0] = tg_output_s8(a0, q, fast, doubled, zp, lo, hi);
+    if (left > 1) {
+        out[1] = tg_output_s8(a1, q + 1, fast, doubled, zp, lo, hi);
+    }
+    if (left > 2) {
+        out[2] = tg_output_s8(a2, q + 2, fast, doubled, zp, lo, hi);
+    }
+    if (left > 3) {
+        out[3] = tg_output_s8(a3, q + 3, fast, doubled, zp, lo, hi);
+    }
+}
+
+#if TG_DSP
+/* SXTB16 of the input rotated by 8: bytes 1 and 3, sign-extended. The
+ * rotation is an operand of the instruction; GCC does not fold it. */
+static inline int32_t tg_sxtb16_ror8(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* Fast-mode requantization of acc2 = 2 * acc (tg_requantize_fast),
+ * saturated to int8: LDRD + LDR of the record, SMMULR, three ALU ops, SSAT. */
+static inline int32_t tg_requantize_fast_dsp(int32_t acc2, const tg_chan_quant *q)
+{
+    int32_t h, m, e, rz;
+    __asm__("ldrd   %[m], %[e], [%[q], #4]\n\t"
+            "ldr    %[rz], [%[q], #12]\n\t"
+            "smmulr %[h], %[a], %[m]\n\t"
+            "add    %[h], %[h], %[h], asr #31\n\t"
+            "add    %[h], %[h], %[rz]\n\t"
+            "asr    %[h], %[h], %[e]\n\t"
+            "ssat   %[h], #8, %[h]\n\t"
+            : [h] "=&r"(h), [m] "=&r"(m), [e] "=&r"(e), [rz] "=&r"(rz)
+            : [a] "r"(acc2), [q] "r"(q), "m"(*q));
+    return h;
+}
+
+/* Bytes replicated four times, for the SIMD clamp. */
+static inline uint32_t tg_splat_s8(int32_t v)
+{
+    return (uint32_t)(uint8_t)(int8_t)v * 0x01010101u;
+}
+
+/* Four fast-mode outputs (acc2 = 2 * acc each) written with one store:
+ * SSAT to int8, pack, and clamp to [lo, hi] bytewise (SSUB8 + SEL) when the
+ * activation range is narrower than int8 (clamp != 0). */
+static inline void tg_store4_fast_dsp(int8_t *out, const tg_chan_quant *q, int clamp,
+                                      uint32_t lo4, uint32_t hi4,
+                                      int32_t a0, int32_t a1, int32_t a2, int32_t a3)
+{
+    const int32_t v0 = tg_requantize_fast_dsp(a0, q);
+    const int32_t v1 = tg_requantize_fast_dsp(a1, q + 1);
+    const int32_t v2 = tg_requantize_fast_dsp(a2, q + 2);
+    const int32_t v3 = tg_requantize_fast_dsp(a3, q + 3);
+    uint32_t t02, t13, r, t;
+    __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
+            "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
+            "uxtb16 %[t02], %[t02]\n\t"
+            "uxtb16 %[t13], %[t13]\n\t"
+            "orr    %[r], %[t02], %[t13], lsl #8\n\t"
+            : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
+            : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+    if (clamp) {
+        __asm__("ssub8  %[t], %[r], %[lo]\n\t"
+                "sel    %[r], %[r], %[lo]\n\t"
+                "ssub8  %[t], %[hi], %[r]\n\t"
+                "sel    %[r], %[r], %[hi]\n\t"
+                : [r] "+r"(r), [t] "=&r"(t)
+                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+    }
+    memcpy(out, &r, 4);
+}
+
+/* x16[2 * ceil(len / 4)] from x[len], zero-padded to whole chunks. */
+static inline void tg_widen_s8(const int8_t *x, int32_t len, int32_t *x16)
+{
+    int32_t k = 0;
+    int32_t v;
+    for (; k + 4 <= len; k += 4) {
+        memcpy(&v, x + k, 4);
+        x16[0] = __sxtb16(v);
+        x16[1] = tg_sxtb16_ror8(v);
+        x16 += 2;
+    }
+    if (k < len) {
+        int8_t tail[4] = {0, 0, 0, 0};
+        memcpy(tail, x + k, (size_t)(len - k));
+        memcpy(&v, tail, 4);
+        x16[0] = __sxtb16(v);
+        x16[1] = tg_sxtb16_ror8(v);
+    }
+}
+
+/* One chunk (4 depth positions) of 4 rows: 3 LDRD, 8 SXTB16, 8 SMLAD.
+ * Written as assembly because GCC spills the accumulators of the C form. */
+#define TG_ROWS_CHUNK_ASM                                         \
+    "ldrd   %[xa], %[xb], [%[x]], #8\n\t"                         \
+    "ldrd   %[w0], %[w1], [%[w]], #8\n\t"                         \
+    "sxtb16 %[t], %[w0]\n\t"                                      \
+    "smlad  %[a0], %[t], %[xa], %[a0]\n\t"                        \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                              \
+    "smlad  %[a0], %[t], %[xb], %[a0]\n\t"                        \
+    "sxtb16 %[t], %[w1]\n\t"                                      \
+    "smlad  %[a1], %[t], %[xa], %[a1]\n\t"                        \
+    "sxtb16 %[t], %[w1], ror #8\n\t"                              \
+    "smlad  %[a1], %[t], %[xb], %[a1]\n\t"                        \
+    "ldrd   %[w0], %[w1], [%[w]], #8\n\t"                         \
+    "sxtb16 %[t], %[w0]\n\t"                                      \
+    "smlad  %[a2], %[t], %[xa], %[a2]\n\t"                        \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                              \
+    "smlad  %[a2], %[t], %[xb], %[a2]\n\t"                        \
+    "sxtb16 %[t], %[w1]\n\t"                                      \
+    "smlad  %[a3], %[t], %[xa], %[a3]\n\t"                        \
+    "sxtb16 %[t], %[w1], ror #8\n\t"                              \
+    "smlad  %[a3], %[t], %[xb], %[a3]\n\t"
+
+static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int8_t *rows,
+                                   int32_t n, const tg_chan_quant *q, int32_t fast,
+                                   int32_t zp, int32_t lo, int32_t hi, int8_t *out)
+{
+    const int32_t *w = (const int32_t *)(const void *)rows;
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = tg_splat_s8(lo);
+    const uint32_t hi4 = tg_splat_s8(hi);
+    int32_t o;
+    for (o = 0; o < n; o += 4) {
+        int32_t a0 = q[o].bias;
+        int32_t a1 = q[o + 1].bias;
+        int32_t a2 = q[o + 2].bias;
+        int32_t a3 = q[o + 3].bias;
+        const int32_t *x = x16;
+        const int32_t *pairs_end = x16 + 4 * (chunks / 2);
+        int32_t xa, xb, w0, w1, t;
+        if (chunks & 1) {
+            __asm__(TG_ROWS_CHUNK_ASM
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                      [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                      [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                    :
+                    : "memory");
+            pairs_end += 2;
+        }
+        if (x < pairs_end) {
+            __asm__("1:\n\t"
+                    TG_ROWS_CHUNK_ASM
+                    TG_ROWS_CHUNK_ASM
+                    "cmp    %[x], %[end]\n\t"
+                    "bne    1b\n\t"
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                      [x] "+r"(x), [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                      [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+                    : [end] "r"(pairs_end)
+                    : "cc", "memory");
+        }
+        if (fast && n - o >= 4) {
+            tg_store4_fast_dsp(out + o, q + o, clamp, lo4, hi4, a0 * 2, a1 * 2, a2 * 2, a3 * 2);
+        } else {
+            tg_store_block(out + o, n - o, q + o, fast, 0, zp, lo, hi, a0, a1, a2, a3);
+        }
+    }
+}
+#undef TG_ROWS_CHUNK_ASM
+#endif
+
+static inline void tg_rows_dot_c(const int8_t *x, int32_t len, const int8_t *rows, int32_t n,
+                                 const tg_chan_quant *q, int32_t fast, int32_t zp,
+                                 int32_t lo, int32_t hi, int8_t *out)
+{
+    const int8_t *w = rows;
+    int32_t o;
+    for (o = 0; o < n; o += 4) {
+        int32_t a0 = q[o].bias;
+        int32_t a1 = q[o + 1].bias;
+        int32_t a2 = q[o + 2].bias;
+        int32_t a3 = q[o + 3].bias;
+        int32_t k = 0;
+        for (; k + 4 <= len; k += 4, w += 16) {
+            const int32_t x0 = x[k];
+            const int32_t x1 = x[k + 1];
+            const int32_t x2 = x[k + 2];
+            const int32_t x3 = x[k + 3];
+            a0 += x0 * w[0] + x1 * w[1] + x2 * w[2] + x3 * w[3];
+            a1 += x0 * w[4] + x1 * w[5] + x2 * w[6] + x3 * w[7];
+            a2 += x0 * w[8] + x1 * w[9] + x2 * w[10] + x3 * w[11];
+            a3 += x0 * w[12] + x1 * w[13] + x2 * w[14] + x3 * w[15];
+        }
+        if (k < len) {
+            int32_t j;
+            for (j = 0; k + j < len; ++j) {
+                const int32_t v = x[k + j];
+                a0 += v * w[j];
+                a1 += v * w[4 + j];
+                a2 += v * w[8 + j];
+                a3 += v * w[12 + j];
+            }
+            w += 16;
+        }
+        tg_store_block(out + o, n - o, q + o, fast, 0, zp, lo, hi, a0, a1, a2, a3);
+    }
+}
+
+#endif

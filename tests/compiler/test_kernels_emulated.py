@@ -1,0 +1,111 @@
+"""The DSP-extension kernels on the core that has them, bit-exact with TFLM.
+
+The host tests (test_ops_oracle.py) run the portable C. Here random
+one-operator models (convolution, depthwise, fully connected) are compiled
+for the Cortex-M4 with TG_USE_DSP, linked with a bare-metal runner
+(fixtures/qemu_model_main.c), run under QEMU mps2-an386 and compared with the
+TFLM oracle on the same inputs; the runner prints which kernel variant it
+was built with, so a silently portable build fails. Each model also runs with
+the generic requantization forced (fast_requant=False) so both paths of the
+DSP kernels meet the oracle.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from test_ops_oracle import conv_specs, fc_specs
+from tinygen.codegen import generate_model_sources
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INPUTS_PER_MODEL = 3
+QEMU_TIMEOUT_S = 60
+ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
+             "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-DTG_USE_DSP=1", "-ffunction-sections",
+             "-fdata-sections"]
+# No shrinking: each example costs a conversion, a cross build and a QEMU run.
+SETTINGS = dict(deadline=None, derandomize=True, database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.function_scoped_fixture])
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+    reason="needs arm-none-eabi-gcc and qemu-system-arm (scripts/setup.sh installs both)")
+
+
+def _inputs_header(inputs: list[np.ndarray]) -> str:
+    rows = ",\n".join("    {" + ", ".join(str(int(v)) for v in x.reshape(-1)) + "}" for x in inputs)
+    return (f"#define TG_TEST_INPUTS {len(inputs)}\n"
+            f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
+
+
+def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool) -> list[np.ndarray]:
+    """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386."""
+    src = generate_model_sources(tflite, out, fast_requant=fast_requant)
+    assert not src.input_is_float and not src.output_is_float
+    (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
+    elf = out / "model.elf"
+    cmd = ["arm-none-eabi-gcc", *ARM_FLAGS, *[f"-I{d}" for d in src.include_dirs],
+           str(FIXTURES / "qemu_model_main.c"), str(src.model_c),
+           *[str(k) for k in src.kernel_sources],
+           "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-T", str(FIXTURES / "qemu_model.ld"),
+           "-lc", "-lgcc", "-o", str(elf)]   # libc for memcpy/memset only
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
+        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
+    # QEMU writes the semihosting console to stderr.
+    lines = (done.stdout + done.stderr).splitlines()
+    assert "variant dsp" in lines, done.stdout[:200] + done.stderr[:400]
+    hex_lines = lines[lines.index("variant dsp") + 1:][:len(inputs)]
+    outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]
+    assert len(outputs) == len(inputs), done.stdout[:200] + done.stderr[:400]
+    return outputs
+
+
+def _check(model_cache, tmp_path, spec):
+    from tflite_micro.python.tflite_micro import runtime
+
+    tflite = model_cache.single_op(spec)
+    oracle = runtime.Interpreter.from_file(str(tflite))
+    shape = oracle.get_input_details(0)["shape"]
+    rng = np.random.default_rng(spec["seed"])
+    inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(INPUTS_PER_MODEL)]
+    expected = []
+    for x in inputs:
+        oracle.set_input(x, 0)
+        oracle.invoke()
+        expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
+    for fast in (True, False):
+        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            diff = np.flatnonzero(g != e)
+            assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
+                                    f"of {g.size} differ, first at {diff[0]}: "
+                                    f"tinygen {g[diff[0]]} vs TFLM {e[diff[0]]}")
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=conv_specs(depthwise=False))
+def test_dsp_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=conv_specs(depthwise=True))
+def test_dsp_depthwise_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec)
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=fc_specs())
+def test_dsp_fully_connected_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec)
