@@ -14,8 +14,15 @@
 
 #include "submitter_implemented.h"
 
-/* Longest command line, without the terminating '%'. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest command line, without the terminating '%' (the generated
+ * submitter_implemented.h defines it too, as the official API expects). */
+#ifndef EE_CMD_SIZE
 #define EE_CMD_SIZE 80u
+#endif
 
 /* Inference count used when `infer N` gives no warm-up count. */
 #define EE_DEFAULT_WARMUP 10u
@@ -37,5 +44,9 @@ size_t ee_get_buffer(uint8_t *buffer, size_t max_len);
 
 /* The downloaded input in place, for ports that convert without a copy. */
 uint8_t *ee_get_buffer_pointer(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* INTERNALLY_IMPLEMENTED_H */

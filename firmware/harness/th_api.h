@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Benchmark hooks. */
 void th_load_tensor(void);
 void th_results(void);
@@ -39,5 +43,9 @@ char *th_strtok(char *str1, const char *sep);
 int th_atoi(const char *str);
 void *th_memset(void *b, int c, size_t len);
 void *th_memcpy(void *dst, const void *src, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TH_API_H */

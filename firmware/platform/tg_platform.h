@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Clocks, console UART (receive into a ring buffer), timestamp timer,
  * energy GPIO. Call once, first thing in main. */
 void tg_platform_init(void);
@@ -30,5 +34,9 @@ void tg_energy_timestamp(void);
 
 /* Nothing to do until the next interrupt (WFI on MCUs). */
 void tg_platform_wait(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_PLATFORM_H */

@@ -8,9 +8,28 @@ from pathlib import Path
 
 from tinygen.benches import bench_names
 from tinygen.errors import TinygenError
-from tinygen.port.generate import MODES
+from tinygen.port.generate import MODES, RUNTIMES
 
 log = logging.getLogger(__name__)
+
+RUNTIME_HELP = """runtimes and harnesses:
+  --runtime tinygen   (default) the model compiled ahead of time into C
+  --runtime tflm      TensorFlow Lite Micro from --tflm DIR, a tree exported by
+                      TFLM's create_tflm_tree.py (reference or CMSIS-NN
+                      kernels; which one is read from the tree). TFLM is
+                      compiled once per tree, compiler and flags into a cache
+                      ($TINYGEN_TFLM_CACHE, default ~/.cache/tinygen/tflm; the
+                      first build takes minutes). The arena is measured: a
+                      probe runs the model's setup (natively, or on QEMU
+                      mps2-an386 for Cortex-M boards) and the port gets TFLM's
+                      arena_used_bytes plus 1 KiB.
+  --harness DIR       build against a harness laid out like the official
+                      MLPerf Tiny api/ folder (internally_implemented.cpp/.h,
+                      including "api/..."), unchanged, C or C++; tinygen's
+                      generated submitter_implemented.h replaces the one in
+                      DIR. Default: tinygen's own harness.
+"""
+
 
 DESCRIPTION = """\
 Build the MLPerf Tiny firmware for one board and benchmark.
@@ -41,6 +60,7 @@ modes:
   energy       timestamps are GPIO falling edges, console at the energy
                baud (9600 through the EEMBC interface board)
 
+""" + RUNTIME_HELP + """
 examples:
   tinygen build --board nucleo_l4r5zi --bench vww
   tinygen build --board host --bench ic --model my_resnet.tflite --opt Os
@@ -74,7 +94,27 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "to DIR (new or empty), to rebuild without tinygen")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="parallel compile jobs (default: the number of CPUs)")
+    add_runtime_options(p)
     p.set_defaults(handler=run)
+
+
+
+
+def add_runtime_options(p: argparse.ArgumentParser) -> None:
+    """--runtime, --tflm and --harness, shared by build and verify."""
+    p.add_argument("--runtime", choices=RUNTIMES, default="tinygen",
+                   help="inference engine: tinygen (default) or tflm (needs --tflm DIR)")
+    p.add_argument("--tflm", type=Path, metavar="DIR",
+                   help="TFLM source tree exported by create_tflm_tree.py, for --runtime tflm")
+    p.add_argument("--harness", type=Path, metavar="DIR",
+                   help="benchmark harness laid out like the official api/ folder "
+                        "(default: tinygen's own)")
+
+
+def runtime_kwargs(args: argparse.Namespace) -> dict:
+    if args.tflm is not None and args.runtime != "tflm":
+        raise TinygenError("--tflm DIR is for --runtime tflm; add --runtime tflm")
+    return {"runtime": args.runtime, "tflm": args.tflm, "harness": args.harness}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
                            "empty folder")
     log.info("building %s for %s (%s mode, -%s)", args.bench, args.board, args.mode, args.opt)
     result = build_firmware(args.board, args.bench, model_path=args.model, mode=args.mode,
-                            opt=args.opt, out_dir=args.out, jobs=args.jobs)
+                            opt=args.opt, out_dir=args.out, jobs=args.jobs,
+                            **runtime_kwargs(args))
     port = result.port
     print(f"built {port.bench.id} for {port.board.name} ({port.mode} mode, -{port.opt}) "
           f"from {port.model_path}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
+from tinygen.cli.build import RUNTIME_HELP, add_runtime_options, runtime_kwargs
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.cli.run import add_dut_options, add_energy_options
@@ -69,8 +70,10 @@ instruction count), with these checks:
                         simulated on emulated boards, plus the *estimated* energy
                         from the board's power: block; --quick: 1 s windows
 
+""" + RUNTIME_HELP + """
 examples:
   tinygen verify --board host --bench kws --quick
+  tinygen verify --board mps2_an386 --bench kws --quick --runtime tflm --tflm ~/tflm-tree
   tinygen verify --board disco_l475vg_iot01a --bench ad --dataset data/ --quick
   tinygen verify --board mps2_an386 --bench ic --model my_resnet.tflite
   tinygen verify --board disco_l475vg_iot01a --bench kws --dataset data/ --jobs 2
@@ -105,6 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--opt", default="O2", choices=("O2", "Os"), help="compiler optimisation")
     p.add_argument("--mode", default="performance", choices=("performance", "energy"),
                    help="firmware to build and check (default performance)")
+    add_runtime_options(p)
     add_dut_options(p)
     add_jobs_option(p)
     add_place_option(p)
@@ -125,7 +129,8 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         return build_dir, model
     from tinygen.port.build import build_firmware
     log.info("building %s for %s ...", bench.id, board.name)
-    kwargs = {"model_path": args.model, "mode": args.mode, "opt": args.opt}
+    kwargs = {"model_path": args.model, "mode": args.mode, "opt": args.opt,
+              **runtime_kwargs(args)}
     if args.build is not None:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)

@@ -101,11 +101,15 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
 
 def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                    mode: str = "performance", opt: str = "O2",
-                   out_dir: Path | str | None = None, jobs: int | None = None,
-                   profile: bool = False) -> BuildResult:
-    """Generate, compile and link one firmware image, and measure it."""
+                   out_dir: Path | str | None = None, jobs: int | None = None, *,
+                   profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
+                   harness: Path | str | None = None) -> BuildResult:
+    """Generate, compile and link one firmware image, and measure it.
+
+    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    """
     port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
-                         profile=profile)
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"

@@ -292,13 +292,51 @@ def _build_relative(path: Path, build_dir: Path) -> str:
         return str(path)
 
 
+RUNTIMES = ("tinygen", "tflm")
+# The external harness's files inside the build folder: <api>/ is named like
+# the official repository's folder, so that its `#include "api/..."` works.
+HARNESS_API_DIR = Path("harness_api") / "api"
+HARNESS_HEADER = "internally_implemented.h"
+HARNESS_SOURCES = ("internally_implemented.cpp", "internally_implemented.cc",
+                   "internally_implemented.c")
+
+
+def external_harness(path: Path | str) -> tuple[Path, Path]:
+    """(header, source) of a harness laid out like the official api/ folder."""
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise TinygenError(f"harness folder {root} does not exist; pass --harness DIR laid out "
+                           "like the MLPerf Tiny repository's api/ folder")
+    header = root / HARNESS_HEADER
+    source = next((root / n for n in HARNESS_SOURCES if (root / n).is_file()), None)
+    if not header.is_file() or source is None:
+        raise TinygenError(f"{root} is not a benchmark harness: it needs {HARNESS_HEADER} and "
+                           f"{' or '.join(HARNESS_SOURCES)} (the official api/ folder has them)")
+    return header, source
+
+
+def _cxx_flags(cflags: list[str], board: Board) -> list[str]:
+    """The port's C flags for C++ sources (also .c files compiled as C++)."""
+    flags = [f for f in cflags if not f.startswith("-std=")]
+    flags += ["-x", "c++", "-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics"]
+    if not board.is_host:
+        flags += ["-fno-unwind-tables", "-fno-asynchronous-unwind-tables"]
+    return flags
+
+
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
-                  out_dir: Path | str | None = None, profile: bool = False) -> GeneratedPort:
+                  out_dir: Path | str | None = None, *, profile: bool = False,
+                  runtime: str = "tinygen", tflm: Path | str | None = None,
+                  harness: Path | str | None = None, jobs: int | None = None) -> GeneratedPort:
     """Write the build directory for one board, benchmark and mode.
 
     profile=True makes a profiling build (tinygen profile): the model times
     every operator and th_results prints the sums.
+    ``runtime`` "tflm" runs the model on TensorFlow Lite Micro compiled from
+    the tree ``tflm`` (tinygen.port.tflm builds and caches the library and
+    measures the arena, so this step compiles); ``harness`` replaces
+    tinygen's harness with one laid out like the official api/ folder.
     """
     board = load_board(board) if isinstance(board, str) else board
     bench = get_bench(bench) if isinstance(bench, str) else bench
@@ -307,6 +345,11 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     if opt.lstrip("-") not in OPTS:
         raise TinygenError(f"unknown optimization '{opt}'; use one of {', '.join(OPTS)}")
     opt = opt.lstrip("-")
+    if runtime not in RUNTIMES:
+        raise TinygenError(f"unknown runtime '{runtime}'; use tinygen or tflm (with --tflm DIR)")
+    if tflm is not None and runtime != "tflm":
+        raise TinygenError("--tflm DIR is for --runtime tflm; add --runtime tflm")
+    harness_files = external_harness(harness) if harness is not None else None
     model_path = Path(model_path) if model_path else bench.model_path
     if not model_path.is_file():
         raise TinygenError(
@@ -314,6 +357,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
             + ("" if model_path != bench.model_path else " (or build the committed models first)")
         )
     build_dir = Path(out_dir) if out_dir else default_build_dir(board, bench, mode)
+    if out_dir is None and (runtime != "tinygen" or harness is not None):
+        build_dir = build_dir.with_name(build_dir.name + (f"-{runtime}" if runtime != "tinygen" else "")
+                                        + ("-harness" if harness is not None else ""))
     build_dir = build_dir.resolve()
     src_dir = build_dir / "src"
     src_dir.mkdir(parents=True, exist_ok=True)
@@ -321,10 +367,17 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         if stale.is_file():
             stale.unlink()
 
-    from tinygen.codegen import generate_model_sources
+    tflm_port = None
+    if runtime == "tflm":
+        from tinygen.port.tflm import prepare_tflm
+        tflm_port = prepare_tflm(board, model_path, src_dir, tflm, toolchain_for(board, opt),
+                                 opt, jobs)
+        model = tflm_port.sources
+    else:
+        from tinygen.codegen import generate_model_sources
 
-    log.info("compiling %s into C", model_path)
-    model = generate_model_sources(model_path, src_dir)
+        log.info("compiling %s into C", model_path)
+        model = generate_model_sources(model_path, src_dir)
     model_h = src_dir / "model.h"
     macros = model_macros(model_h)
     check_model_fits_bench(bench, macros, model_h)
@@ -354,8 +407,32 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + _kernel_sources(model)
     includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
+    if tflm_port is not None:
+        sources += [src_dir / "tflm_model.cc"]
+
+    # An external harness replaces tinygen's: its files go to harness_api/api/
+    # with the generated submitter_implemented.h beside them (the template one
+    # of its folder is not used), found first on the include path.
+    foreign: list[Path] = []
+    if harness_files is not None:
+        api_dir = build_dir / HARNESS_API_DIR
+        if api_dir.is_dir():
+            for stale in api_dir.iterdir():
+                stale.unlink()
+        api_dir.mkdir(parents=True, exist_ok=True)
+        for f in harness_files:
+            _copy_if_changed(f, api_dir / f.name)
+        _copy_if_changed(src_dir / "submitter_implemented.h", api_dir / "submitter_implemented.h")
+        sources = [s for s in sources if s != fw / "harness" / "internally_implemented.c"]
+        foreign = [api_dir / harness_files[1].name]
+        sources += foreign
+        includes = [api_dir, api_dir.parent] + includes
 
     sources, includes = vendor_firmware(build_dir, sources, includes)
+    if harness_files is not None:
+        # tg_main.c finds headers beside itself first: it must see the
+        # external harness's declarations, not tinygen's.
+        (build_dir / "harness" / HARNESS_HEADER).unlink(missing_ok=True)
     vendored = [build_dir / part for part in vendored_parts()]
 
     toolchain = toolchain_for(board, opt)
@@ -365,7 +442,14 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     ] + plat_defines
     if profile:
         defines.append("-DTG_PROFILE=1")
-    objects = []
+    # Which sources are C++: TFLM's glue; with a C++ harness also the C that
+    # calls into it (its ee_* functions have C++ linkage, as the official
+    # harness declares them), so both sides agree; th_* stay extern "C".
+    foreign_cxx = any(f.suffix != ".c" for f in foreign)
+    as_cxx = {s for s in sources if s.suffix in (".cc", ".cpp")}
+    if foreign_cxx:
+        as_cxx |= {s for s in sources if s.name in ("tg_main.c", "submitter_implemented.c")}
+    objects, cxx_objects, foreign_objects = [], [], []
     for source in sources:
         if source.parent == src_dir:
             rel = Path("obj/src") / source.name
@@ -375,7 +459,30 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
             # Vendor platform code from outside the checkout.
             rel = (Path("obj/vendor") / hashlib.sha256(str(source.parent).encode()).hexdigest()[:8]
                    / source.name)
-        objects.append((rel.with_suffix(".o").as_posix(), _build_relative(source, build_dir)))
+        entry = (rel.with_suffix(".o").as_posix(), _build_relative(source, build_dir))
+        if any(source == f for f in foreign):
+            foreign_objects.append(entry)
+        elif source in as_cxx:
+            cxx_objects.append(entry)
+        else:
+            objects.append(entry)
+    cxx = None
+    if cxx_objects or foreign_objects:
+        cflags = list(toolchain.cflags) + defines
+        extra = tflm_port.cxx_flags() if tflm_port is not None else []
+        cxx_flags = (_cxx_flags(cflags, board) if foreign_cxx or tflm_port else []) + extra
+        cxx = {
+            "compiler": "c++" if board.is_host else "arm-none-eabi-g++",
+            "flags": cxx_flags,
+            "objects": cxx_objects,
+            # The harness is the user's code, built unchanged: warnings are
+            # theirs, not errors of the port.
+            "foreign_flags": [f for f in (cxx_flags if foreign_cxx else cflags) if f != "-Werror"],
+            "foreign_objects": foreign_objects,
+            "foreign_compiler": ("c++" if board.is_host else "arm-none-eabi-g++") if foreign_cxx
+            else toolchain.cc,
+            "libs": [str(tflm_port.library.library)] if tflm_port is not None else [],
+        }
 
     outputs = {"executable": "firmware"} if board.is_host else {
         "elf": "firmware.elf", "bin": "firmware.bin", "hex": "firmware.hex", "map": "firmware.map"}
@@ -386,7 +493,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         board=board, bench=bench, mode=mode, opt=opt, toolchain=toolchain,
         cflags=list(toolchain.cflags) + defines,
         includes=[_build_relative(i, build_dir) for i in includes],
-        objects=objects, outputs=outputs, version=__version__,
+        objects=objects, outputs=outputs, version=__version__, cxx=cxx,
     )
     for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
         text = env.get_template(f"port/build/{template.name}").render(**build_context)
@@ -408,6 +515,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "sources": [_build_relative(s, build_dir) for s in sources],
         "includes": [_build_relative(i, build_dir) for i in includes],
         "outputs": outputs,
+        "runtime": runtime,
+        "tflm": tflm_port.describe() if tflm_port is not None else None,
+        "harness": str(harness_files[1].parent) if harness_files is not None else None,
     }, indent=2) + "\n")
     return GeneratedPort(
         board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,

@@ -1,0 +1,336 @@
+"""The TFLM runtime's build side: the library cache and the arena measurement.
+
+TFLM is compiled from the user's tree (``--tflm DIR``) into a static library
+in a cache folder, one per (tree, compiler, flags):
+
+    <cache>/<tree name>-<key>/obj/...          one object per TFLM source
+    <cache>/<tree name>-<key>/lib/libtflm-<set>.a   the sources one operator set links
+    <cache>/<tree name>-<key>/arena/<model>.json    measured arena per model
+
+``<cache>`` is $TINYGEN_TFLM_CACHE, else $XDG_CACHE_HOME/tinygen/tflm, else
+~/.cache/tinygen/tflm. Objects are reused across operator sets, boards with
+the same flags and build folders; SCons rebuilds one only when its source,
+a header it includes or its flags change.
+
+The arena is measured, not guessed: a probe (the port's own glue with an
+oversized arena and a main that prints TFLM's ``arena_used_bytes()``) is
+built with the port's compiler and run: natively for the host board, on
+QEMU mps2-an386 (a Cortex-M4 with DSP and FPU, with semihosting) for
+Cortex-M boards whose code runs there. The port gets that figure plus
+ARENA_MARGIN_BYTES.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen import __version__
+from tinygen.boards import Board
+from tinygen.codegen.tflm import TflmTree, generate_tflm_sources
+from tinygen.errors import TinygenError
+from tinygen.toolchain import require_tool
+
+log = logging.getLogger(__name__)
+
+# Head-room over the measured arena: TFLM's planner is deterministic for one
+# binary, the margin covers the arena's start alignment and small
+# differences between the probe's build and the port's.
+ARENA_MARGIN_BYTES = 1024
+PROBE_ARENA_BYTES = 3 << 20           # fits the probe's 4 MB RAM on mps2-an386
+LIBRARY_TIMEOUT_S = 3600
+PROBE_TIMEOUT_S = 120
+LOCK_TIMEOUT_S = 3600
+# Cores whose code runs on QEMU's mps2-an386 (Cortex-M4F) unchanged.
+_PROBE_ON_AN386 = {"cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4"}
+_ARCH_FLAG = re.compile(r"^-m(cpu|thumb|float-abi|fpu)")
+_ARENA_LINE = re.compile(r"tflm-arena-used (\d+)")
+_ERROR_LINE = re.compile(r"tflm-error (.*)")
+
+
+@dataclass(frozen=True)
+class TflmToolchain:
+    """How the TFLM sources and the glue are compiled for one board."""
+
+    cc: str
+    cxx: str
+    ar: str
+    ranlib: str
+    arch: tuple[str, ...]           # -mcpu ... (empty on the host)
+    opt: str
+    bare_metal: bool
+
+    @property
+    def ccflags(self) -> list[str]:
+        return [*self.arch, f"-{self.opt}", "-ffunction-sections", "-fdata-sections"]
+
+    @property
+    def cflags(self) -> list[str]:
+        return ["-std=c11"]
+
+    @property
+    def cxxflags(self) -> list[str]:
+        flags = ["-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics"]
+        if self.bare_metal:
+            flags += ["-fno-unwind-tables", "-fno-asynchronous-unwind-tables"]
+        return flags
+
+
+def tflm_toolchain(board: Board, port_cflags: tuple[str, ...], opt: str) -> TflmToolchain:
+    if board.is_host:
+        return TflmToolchain(cc="cc", cxx="c++", ar="ar", ranlib="ranlib", arch=(), opt=opt,
+                             bare_metal=False)
+    arch = tuple(f for f in port_cflags if _ARCH_FLAG.match(f))
+    return TflmToolchain(cc="arm-none-eabi-gcc", cxx="arm-none-eabi-g++", ar="arm-none-eabi-ar",
+                         ranlib="arm-none-eabi-ranlib", arch=arch, opt=opt, bare_metal=True)
+
+
+def cache_root() -> Path:
+    override = os.environ.get("TINYGEN_TFLM_CACHE")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tinygen" / "tflm"
+
+
+def _compiler_id(cmd: str) -> str:
+    require_tool(cmd)
+    try:
+        out = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=30,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TinygenError(f"cannot run {cmd} --version ({exc}); check the compiler install") from exc
+    return (out.stdout.splitlines() or ["?"])[0]
+
+
+def _check_cxx(tc: TflmToolchain) -> None:
+    """arm-none-eabi-g++ without Debian's libstdc++ package has no C++ headers."""
+    probe = subprocess.run([tc.cxx, *tc.arch, "-std=c++17", "-x", "c++", "-fsyntax-only", "-"],
+                           input="#include <cstdint>\n#include <new>\n", capture_output=True,
+                           text=True, timeout=60, check=False)
+    if probe.returncode != 0:
+        hint = ("apt-get install libstdc++-arm-none-eabi-newlib (or run 'bash scripts/setup.sh')"
+                if tc.bare_metal else "apt-get install g++")
+        raise TinygenError(f"{tc.cxx} cannot compile C++17 with the standard headers; {hint}")
+
+
+@dataclass(frozen=True)
+class TflmLibrary:
+    folder: Path
+    library: Path
+    key: str
+    toolchain: TflmToolchain
+    include_dirs: tuple[Path, ...]
+    defines: tuple[str, ...]
+
+
+def library_folder(tree: TflmTree, tc: TflmToolchain) -> tuple[Path, str]:
+    ident = json.dumps({"tree": tree.fingerprint(), "kernels": tree.kernels,
+                        "cxx": _compiler_id(tc.cxx), "cc": _compiler_id(tc.cc),
+                        "ccflags": tc.ccflags, "cflags": tc.cflags, "cxxflags": tc.cxxflags,
+                        "defines": tree.defines()}, sort_keys=True)
+    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    return cache_root() / f"{tree.root.name}-{key}", key
+
+
+@contextmanager
+def _locked(folder: Path, timeout: float = LOCK_TIMEOUT_S):
+    """One build at a time per cache folder (two processes may share it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TinygenError(f"the TFLM cache {folder} stayed locked for {timeout:g} s; "
+                                       "another tinygen build is using it, or remove its lock file")
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
+                  jobs: int | None = None) -> TflmLibrary:
+    """Compile (or reuse) the TFLM library holding these sources."""
+    from tinygen.port.generate import _environment
+
+    _check_cxx(tc)
+    folder, key = library_folder(tree, tc)
+    set_key = hashlib.sha256("\n".join(sorted(sources)).encode()).hexdigest()[:12]
+    library = folder / "lib" / f"libtflm-{set_key}.a"
+    script = f"SConstruct-{set_key}"
+    includes = tuple(tree.include_dirs())
+    with _locked(folder):
+        (folder / script).write_text(_environment().get_template("tflm/SConstruct.lib.j2").render(
+            version=__version__, tree=tree, cc=tc.cc, cxx=tc.cxx, ar=tc.ar, ranlib=tc.ranlib,
+            includes=[str(i) for i in includes], defines=tree.defines(), ccflags=tc.ccflags,
+            cflags=tc.cflags, cxxflags=tc.cxxflags, sources=sorted(sources),
+            library=f"lib/libtflm-{set_key}.a", script=script))
+        jobs = jobs or os.cpu_count() or 1
+        cmd = [sys.executable, "-m", "SCons", "-Q", f"-j{jobs}", "-C", str(folder), "-f", script]
+        log.info("TFLM library: %d sources from %s into %s (first build of a tree takes minutes)",
+                 len(sources), tree.root, folder)
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=LIBRARY_TIMEOUT_S,
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise TinygenError(f"the TFLM library build did not finish in {LIBRARY_TIMEOUT_S} s; "
+                               f"see {folder}/build.log") from exc
+        output = done.stdout + done.stderr
+        (folder / "build.log").write_text(output)
+        if done.returncode != 0:
+            errors = [ln for ln in output.splitlines() if "error" in ln.lower()]
+            first = (errors or output.strip().splitlines() or ["no output"])[0].strip()
+            raise TinygenError(f"compiling TFLM from {tree.root} failed: {first[:300]}; "
+                               f"see {folder}/build.log (is it a complete TFLM tree?)")
+    return TflmLibrary(folder=folder, library=library, key=key, toolchain=tc,
+                       include_dirs=includes, defines=tuple(tree.defines()))
+
+
+def _probe_runs_natively(board: Board) -> bool:
+    return board.is_host
+
+
+def probe_platform(board: Board) -> str:
+    """Where the arena probe runs: 'host', 'qemu mps2-an386', or 'host (estimate)'."""
+    if board.is_host:
+        return "host"
+    if board.cpu in _PROBE_ON_AN386:
+        return "qemu mps2-an386"
+    return "host (estimate)"
+
+
+def _run(cmd: list[str], what: str, cwd: Path, timeout: float = 600) -> str:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise TinygenError(f"{what} did not finish in {timeout:g} s; see {cwd}") from exc
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        (cwd / "probe.log").write_text(" ".join(cmd) + "\n" + output)
+        first = next((ln for ln in output.splitlines() if "error" in ln.lower()),
+                     output.strip()[-300:])
+        raise TinygenError(f"{what} failed: {first.strip()[:300]}; see {cwd / 'probe.log'}")
+    return output
+
+
+def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: Board,
+                  port_cflags: tuple[str, ...], opt: str, jobs: int | None = None) -> dict:
+    """Build and run the arena probe; returns {"used", "arena", "measured_on"} (cached)."""
+    where = probe_platform(board)
+    if where == "host (estimate)":
+        log.warning("%s (%s) cannot run on QEMU mps2-an386: measuring TFLM's arena on a host "
+                    "build, an estimate for this core", board.name, board.cpu)
+        from tinygen.boards import load_board
+        board = load_board("host")
+    tc = tflm_toolchain(board, port_cflags, opt)
+    lib = build_library(tree, sources, tc, jobs)
+    model_sha = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    cached = lib.folder / "arena" / f"{model_sha[:24]}-{hashlib.sha256(str(sorted(sources)).encode()).hexdigest()[:8]}.json"
+    if cached.is_file():
+        result = json.loads(cached.read_text())
+        log.info("TFLM arena (cached measurement): %d bytes used", result["used"])
+        return result
+    work = lib.folder / "probe" / model_sha[:24]
+    work.mkdir(parents=True, exist_ok=True)
+    generate_tflm_sources(model_path, work, tree, PROBE_ARENA_BYTES, bare_metal=tc.bare_metal,
+                          probe=True)
+    inc = [f"-I{work}"] + [f"-isystem{i}" for i in lib.include_dirs]
+    defs = [f"-D{d}" for d in lib.defines]
+    objs = []
+    for name in ("tflm_model.cc", "tflm_probe.cc"):
+        obj = work / (name[:-3] + ".o")
+        _run([tc.cxx, *tc.ccflags, *tc.cxxflags, *defs, *inc, "-c", str(work / name), "-o", str(obj)],
+             f"compiling the TFLM arena probe ({name})", work)
+        objs.append(str(obj))
+    exe = work / ("probe" if not tc.bare_metal else "probe.elf")
+    if tc.bare_metal:
+        from tinygen.port.generate import _environment
+        (work / "probe.ld").write_text(_environment().get_template("tflm/probe_mps2.ld.j2").render())
+        link = [tc.cxx, *tc.arch, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
+                "-Wl,--gc-sections", "-T", str(work / "probe.ld"), *objs, str(lib.library),
+                "-lm", "-o", str(exe)]
+    else:
+        link = [tc.cxx, "-Wl,--gc-sections", *objs, str(lib.library), "-lm", "-o", str(exe)]
+    _run(link, "linking the TFLM arena probe", work)
+    if tc.bare_metal:
+        qemu = require_tool("qemu-system-arm")
+        run = [str(qemu), "-machine", "mps2-an386", "-nographic", "-monitor", "none",
+               "-serial", "none", "-semihosting-config", "enable=on,target=native",
+               "-kernel", str(exe)]
+    else:
+        run = [str(exe)]
+    output = _run(run, f"running the TFLM arena probe ({where})", work, timeout=PROBE_TIMEOUT_S)
+    error = _ERROR_LINE.search(output)
+    if error:
+        raise TinygenError(f"TFLM could not set up {Path(model_path).name} in the probe: "
+                           f"{error.group(1)}; check the model runs in TFLM")
+    found = _ARENA_LINE.search(output)
+    if not found:
+        raise TinygenError(f"the TFLM arena probe printed no measurement ({output.strip()[:200]!r}); "
+                           f"see {work}")
+    used = int(found.group(1))
+    arena = (used + ARENA_MARGIN_BYTES + 15) // 16 * 16
+    result = {"used": used, "arena": arena, "margin": ARENA_MARGIN_BYTES, "measured_on": where}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(result) + "\n")
+    log.info("TFLM arena measured on %s: %d bytes used, port gets %d", where, used, arena)
+    return result
+
+
+@dataclass
+class TflmPort:
+    """What generate_port needs to build a port on the TFLM runtime."""
+
+    sources: object                   # tinygen.codegen.tflm.TflmSources
+    library: TflmLibrary
+    arena: dict                       # measure_arena's result
+
+    def cxx_flags(self) -> list[str]:
+        """Defines and includes for the glue (the tree's headers as system headers)."""
+        return ([f"-D{d}" for d in self.library.defines]
+                + [f"-isystem{i}" for i in self.library.include_dirs])
+
+    def describe(self) -> dict:
+        tree = self.sources.tree
+        return {"tree": str(tree.root), "kernels": tree.kernels,
+                "operators": [op.builtin for op in self.sources.operators],
+                "library": str(self.library.library), "library_sources": len(self.sources.library_sources),
+                "compiler": self.library.toolchain.cxx,
+                "arena_used_bytes": self.arena["used"], "arena_margin_bytes": self.arena["margin"],
+                "arena_bytes": self.arena["arena"], "arena_measured_on": self.arena["measured_on"]}
+
+
+def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
+                 port_toolchain, opt: str, jobs: int | None = None) -> TflmPort:
+    """Check the tree, build the library, measure the arena, write the glue into src_dir."""
+    from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
+
+    tree = load_tree(tflm_dir)
+    ops = resolve_operators(tree, model_operators(model_path))
+    sources = library_sources(tree, ops)
+    log.info("TFLM runtime: %s kernels from %s, operators %s", tree.kernels, tree.root,
+             ", ".join(op.builtin for op in ops))
+    port_cflags = tuple(port_toolchain.cflags)
+    arena = measure_arena(model_path, tree, sources, board, port_cflags, opt, jobs)
+    tc = tflm_toolchain(board, port_cflags, opt)
+    library = build_library(tree, sources, tc, jobs)
+    glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
+                                 bare_metal=tc.bare_metal)
+    return TflmPort(sources=glue, library=library, arena=arena)
