@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MEDIAN_LINE = re.compile(r"^\d{4}\.\d{6} ulp-mlperf: Median energy cost is (\d+\.\d{3}) uJ/inf\."
                          r" \(NOT VALID for submission: [^)]*emulated board", re.MULTILINE)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Per-command timeout: generous, because 2 cores shared by many test runs
+# have been seen to stretch a single db line through the bench past 10 s.
+TIMEOUT = "60"
 
 
 def tinygen(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -47,7 +50,8 @@ def test_run_energy_on_the_emulated_board_writes_the_official_line_and_traces(
     build = energy_firmware()
     out = tmp_path / "session"
     done = tinygen("run", "--board", BOARD, "--mode", "energy", "--emon", emon,
-                   "--build", str(build), "--min-seconds", "0.05", "--out", str(out))
+                   "--build", str(build), "--min-seconds", "0.05", "--timeout", TIMEOUT,
+                   "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     text = (out / "results.txt").read_text()
     median = float(MEDIAN_LINE.search(text).group(1))
@@ -76,7 +80,7 @@ def test_verify_energy_passes_on_the_emulated_board(energy_firmware, tmp_path, e
     out = tmp_path / "verify"
     done = tinygen("verify", "--board", BOARD, "--bench", BENCH, "--mode", "energy",
                    "--emon", emon, "--no-build", "--build", str(energy_firmware()),
-                   "--min-seconds", "0.05", "--out", str(out))
+                   "--min-seconds", "0.05", "--timeout", TIMEOUT, "--out", str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     for name in ("handshake", "timestamp", "interface framing", "timestamp pulses",
                  "golden outputs", "energy"):
@@ -90,7 +94,8 @@ def _pulse_checks(build: Path, tmp_path: Path):
     board, bench = load_board(BOARD), get_bench(BENCH)
     with SessionRecord(tmp_path / "s") as record:
         with open_energy_bench(board, build, emon="lpm01a", emon_port=None, interface="h573",
-                               interface_port=None, record=record, voltage=3.3) as eb:
+                               interface_port=None, record=record, voltage=3.3,
+                               timeout=float(TIMEOUT)) as eb:
             v = EnergyVerifier(eb, bench, Oracle(bench.model_path, bench), record,
                                EnergyVerifyConfig(), board)
             v.run_check("timestamp", v.timestamp)
@@ -120,7 +125,7 @@ def test_missing_end_pulse_is_too_few_timestamps_in_an_energy_run(energy_firmwar
     with SessionRecord(tmp_path / "s") as record:
         with open_energy_bench(board, energy_firmware(2), emon="lpm01a", emon_port=None,
                                interface="h573", interface_port=None, record=record,
-                               voltage=3.3) as eb:
+                               voltage=3.3, timeout=float(TIMEOUT)) as eb:
             with pytest.raises(TooFewTimestamps, match="Too few timestamps"):
                 run_energy(eb.dut, eb.monitor, bench, random_stimuli(bench, 1), record,
                            EnergyConfig(min_seconds=0.02, simulated=True))

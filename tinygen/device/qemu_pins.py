@@ -237,6 +237,9 @@ class PinWatcher:
         try:
             while not self._stop.is_set():
                 reply = gdb.receive(timeout=self.tick_s)
+                if reply is not None and reply.startswith(("T", "S")) and "watch" not in reply:
+                    gdb.send("c")  # a stop that is not ours: never leave the guest halted
+                    continue
                 if reply is None or not reply.startswith("T"):
                     if reply is not None and reply.startswith(("W", "X")):
                         self.error = f"the emulated DUT stopped ({reply})"
@@ -248,7 +251,7 @@ class PinWatcher:
                             fn(ns)
                     continue
                 # Stopped on the store: step over it with the watchpoint lifted.
-                watched = self.bsrr if f"watch:{self.bsrr:x}" in reply.lower() else self.odr
+                watched = self.bsrr if f"{self.bsrr:x}" in reply.lower() else self.odr
                 gdb.request(f"z2,{watched:x},4")
                 gdb.request("s")
                 gdb.request(f"Z2,{watched:x},4")

@@ -118,7 +118,9 @@ class Joulescope:
 
     def start(self) -> None:
         self._capture = EnergyCapture(self.model, self.bin_s)
-        self._stop.clear()
+        # A fresh event per acquisition: a reader that outlived its join
+        # timeout must not wake up again with the next one.
+        self._stop = threading.Event()
         try:
             self._device.start()
         except Exception as exc:
@@ -128,6 +130,8 @@ class Joulescope:
         self._thread.start()
 
     def _read_loop(self) -> None:
+        stop = self._stop
+        capture = self._capture
         buf = self._device.stream_buffer
         per_bin = max(1, int(round(self.bin_s * self.sample_rate)))
         last_id = None
@@ -135,7 +139,7 @@ class Joulescope:
         carry_g = np.zeros(0, dtype=np.uint8)
         prev_level = 1
         while True:
-            stopping = self._stop.is_set()
+            stopping = stop.is_set()
             span = buf.sample_id_range
             if span is not None:
                 start, end = span
@@ -157,15 +161,15 @@ class Joulescope:
             if whole:
                 e, g = carry_e[:whole], carry_g[:whole]
                 carry_e, carry_g = carry_e[whole:], carry_g[whole:]
-                base = len(self._capture.samples_j)
+                base = len(capture.samples_j)
                 levels = np.concatenate([[prev_level], g])
                 falls = np.nonzero((levels[:-1] == 1) & (levels[1:] == 0))[0]
                 prev_level = int(g[-1])
                 full = whole // per_bin * per_bin
                 if full:
                     bins = e[:full].reshape(-1, per_bin).sum(axis=1)
-                    self._capture.samples_j.extend(bins.tolist())
-                self._capture.events.extend(int(base + f // per_bin) for f in falls)
+                    capture.samples_j.extend(bins.tolist())
+                capture.events.extend(int(base + f // per_bin) for f in falls)
             if stopping:
                 return
             time.sleep(0.01)
