@@ -14,8 +14,13 @@ generated model.h. Real-board time is estimated as instructions / clock,
 i.e. one instruction per cycle, which ignores flash wait states and stalls.
 Boards without an emulator (nucleo_l4r5zi) get sizes only.
 
+Official MLCommons models found in --official DIR (default
+../shared/reference-models beside the checkout, when present; files named
+<bench id>_*.tflite) get rows of their own, marked with a * after the bench.
+
     .venv/bin/python benchmarks/firmware_size_speed.py
     .venv/bin/python benchmarks/firmware_size_speed.py --benches ad,ic --inferences 20
+    .venv/bin/python benchmarks/firmware_size_speed.py --official /path/to/models
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
 
 DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "nucleo_l4r5zi")
+DEFAULT_OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference-models"
 DEFAULT_BENCHES = ("kws", "vww", "ic", "ad")
 
 
@@ -58,6 +64,20 @@ def measure(board, build_dir: Path, bench, inferences: int) -> float:
     return ns / (2 ** board.emulator.icount_shift) / inferences
 
 
+def measure_row(board, bench, label: str, model: Path, out: Path, inferences: int) -> dict:
+    built = build_firmware(board, bench, model_path=model, out_dir=out)
+    macs = int(str(built.port.model_macros.get("TG_MODEL_MACS", "0")).rstrip("uUlL") or 0)
+    parts = built.size.parts
+    code = sum(parts.get(p, {}).get("flash", 0) for p in ("harness", "kernels", "platform", "libc"))
+    row = {"board": board.name, "bench": label, "model": str(model),
+           "flash": built.size.flash_bytes, "ram": built.size.ram_bytes,
+           "weights": parts.get("weights", {}).get("flash", 0), "code": code,
+           "arena": parts.get("arena", {}).get("ram", 0), "macs": macs, "instructions": None}
+    if board.is_emulated:
+        row["instructions"] = measure(board, out, bench, inferences)
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inferences", type=int, default=10, help="N in 'infer N 0'")
     parser.add_argument("--out", type=Path, help="build folders (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL,
+                        help="folder of official models <bench id>_*.tflite (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
@@ -76,22 +98,15 @@ def main(argv: list[str] | None = None) -> int:
             board = load_board(board_name)
             for bench_name in args.benches.split(","):
                 bench = get_bench(bench_name)
-                out = root / f"{board.name}-{bench.id}"
-                built = build_firmware(board, bench, model_path=models_dir() / f"{bench.id}.tflite",
-                                       out_dir=out)
-                macs = int(str(built.port.model_macros.get("TG_MODEL_MACS", "0")).rstrip("uUlL") or 0)
-                parts = built.size.parts
-                code = sum(parts.get(p, {}).get("flash", 0)
-                           for p in ("harness", "kernels", "platform", "libc"))
-                row = {"board": board.name, "bench": bench.id,
-                       "flash": built.size.flash_bytes, "ram": built.size.ram_bytes,
-                       "weights": parts.get("weights", {}).get("flash", 0), "code": code,
-                       "arena": parts.get("arena", {}).get("ram", 0), "macs": macs,
-                       "instructions": None}
-                if board.is_emulated:
-                    row["instructions"] = measure(board, out, bench, args.inferences)
-                rows.append(row)
-                print_row(row, board.clock_hz, header=len(rows) == 1)
+                models = [(bench.id, models_dir() / f"{bench.id}.tflite")]
+                if args.official and args.official.is_dir():
+                    models += [(bench.id + "*", m)
+                               for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
+                for label, model in models:
+                    out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
+                    row = measure_row(board, bench, label, model, out, args.inferences)
+                    rows.append(row)
+                    print_row(row, board.clock_hz, header=len(rows) == 1)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -211,9 +211,10 @@ def print_table(results: list[CampaignResult]) -> None:
             print(f"        report: {rep} (see {r.log})")
     total = sum(r.executions for r in results)
     print("-" * len(head))
+    verdict = ("no crash, leak, sanitizer report or hang" if all(r.clean for r in results)
+               else "FINDINGS above")
     print(f"total   {total:>12,} executions over {len(results)} ports, "
-          f"{sum(r.seconds for r in results):.0f} s; "
-          f"{'no crash, leak, sanitizer report or hang' if all(r.clean for r in results) else 'FINDINGS above'}")
+          f"{sum(r.seconds for r in results):.0f} s; {verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:

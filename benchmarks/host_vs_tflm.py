@@ -5,7 +5,7 @@ For every committed model (models/*.tflite) and official reference model
 present, compiles the model with tinygen into a host shared library, checks
 one output against TFLM, then times both on the same input in the same run
 and prints microseconds per inference, their ratio, and the planned arena
-next to its lower bound.
+next to its no-overlap bound.
 
 usage: .venv/bin/python benchmarks/host_vs_tflm.py [--seconds S] [MODEL ...]
 """
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in models:
             rows.append(bench(path, args.seconds, Path(tmp)))
     header = ("model", "MACs", "tinygen us", "TFLM us", "TFLM/tinygen", "arena B",
-              "lower bound B", "weights B", "bit-exact")
+              "no-overlap B", "weights B", "bit-exact")
     table = [header] + [(
         r["model"], f"{r['macs']:,}", f"{r['tinygen_us']:.1f}", f"{r['tflm_us']:.1f}",
         f"{r['tflm_us'] / r['tinygen_us']:.2f}x", f"{r['arena']:,}", f"{r['lower']:,}",

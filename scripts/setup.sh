@@ -50,6 +50,16 @@ else
     apt_install make
 fi
 
+# C++ for the TFLM runtime (--runtime tflm): the host's g++ and the C++
+# standard library for arm-none-eabi-g++ (gcc-arm-none-eabi ships no C++ headers).
+cxx_ok() { echo '#include <cstdint>' | "$@" -std=c++17 -x c++ -fsyntax-only - >/dev/null 2>&1; }
+if command -v g++ >/dev/null 2>&1 && cxx_ok arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb; then
+    say "C++ compilers present (g++, arm-none-eabi-g++ with libstdc++)"
+else
+    say "installing g++ and libstdc++ for arm-none-eabi (the TFLM runtime is C++)"
+    apt_install g++ libstdc++-arm-none-eabi-newlib
+fi
+
 if qemu_ok; then
     say "QEMU present: $(qemu-system-arm --version | head -n1)"
 else

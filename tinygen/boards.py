@@ -450,7 +450,7 @@ def _check_clock(r: _Reader, family: str, hz: int, chip: Chip | None, timestamp:
             raise r.fail("clock_hz", f"{_hz(hz)} is above {chip.name}'s maximum of {_hz(chip.max_hz)}",
                          f"use at most clock_hz: {chip.max_hz}")
     if family == "stm32l4":
-        # PLL from HSI16, M = 1, R = 2: SYSCLK = 8 MHz * N, N 8..21 (VCO 128..336 MHz).
+        # PLL from HSI16, M = 1, R = 2: SYSCLK = 8 MHz * N, VCO 16 MHz * N from 128 MHz.
         if hz % (8 * _MHZ) or not 64 * _MHZ <= hz:
             raise r.fail("clock_hz", f"{_hz(hz)} cannot be made by the stm32l4 clock code "
                          "(PLL from HSI16: 8 MHz steps from 64 MHz)",
@@ -462,7 +462,7 @@ def _check_clock(r: _Reader, family: str, hz: int, chip: Chip | None, timestamp:
                          "(HSI 64 MHz, or PLL1 in 2 MHz steps from 96 MHz)",
                          "use 64000000 or an even number of MHz from 96, e.g. 280000000")
     elif family == "stm32u5":
-        # PLL1 from HSI16, M = 1, R = 2: SYSCLK = 8 MHz * N, N 4..80 (VCO <= 544 MHz).
+        # PLL1 from HSI16, M = 1, R = 2: SYSCLK = 8 MHz * N, VCO 16 MHz * N in 128..544 MHz.
         if hz % (8 * _MHZ) or not 64 * _MHZ <= hz:
             raise r.fail("clock_hz", f"{_hz(hz)} cannot be made by the stm32u5 clock code "
                          "(PLL1 from HSI16: 8 MHz steps from 64 MHz)",

@@ -40,13 +40,21 @@
 
 #define EE_MAX_TOKENS 4u
 
-/* The downloaded input; placed by the build (e.g. SRAM2 on small parts). */
+/* The downloaded input; placed by the build (e.g. SRAM2 on small parts),
+ * or storage the port provides (TG_DB_BUFFER_STORAGE, MAX_DB_INPUT_SIZE
+ * bytes): tinygen's port passes the model's input tensor, which saves a
+ * second copy of the input. */
+#ifdef TG_DB_BUFFER_STORAGE
+#define ee_db_buffer (TG_DB_BUFFER_STORAGE)
+#else
 static uint8_t ee_db_buffer[MAX_DB_INPUT_SIZE] TG_BUFFER_ATTR;
+#endif
 
 struct ee_state {
     char line[EE_CMD_SIZE + 1u];   /* command being received */
     size_t line_len;
     int line_overflow;             /* more than EE_CMD_SIZE characters seen */
+    int line_lost;                 /* the platform dropped input in this line */
     size_t db_expected;            /* bytes announced by `db load N` */
     size_t db_received;            /* bytes appended since then */
     int results_valid;             /* an inference has completed */
@@ -341,7 +349,11 @@ void ee_serial_command_parser_callback(char *p_command)
 void ee_serial_callback(char c)
 {
     if (c == '%') {
-        if (ee.line_overflow) {
+        if (ee.line_lost) {
+            th_printf("e-[Input lost: the receive buffer overflowed while the DUT was busy; "
+                      "command ignored. Send one command at a time and wait for m-ready]\r\n");
+            ee_ready();
+        } else if (ee.line_overflow) {
             th_printf("e-[Command longer than %u characters; ignored]\r\n",
                       (unsigned)EE_CMD_SIZE);
             ee_ready();
@@ -351,6 +363,7 @@ void ee_serial_callback(char c)
         }
         ee.line_len = 0;
         ee.line_overflow = 0;
+        ee.line_lost = 0;
         return;
     }
     if (c == '\r' || c == '\n') {
@@ -363,6 +376,11 @@ void ee_serial_callback(char c)
     } else {
         ee.line_overflow = 1;
     }
+}
+
+void ee_serial_input_lost(void)
+{
+    ee.line_lost = 1;
 }
 
 void ee_infer(size_t n, size_t n_warmup)

@@ -30,6 +30,10 @@ extern "C" {
 /* Feed one received character; runs the command when '%' arrives. */
 void ee_serial_callback(char c);
 
+/* The platform dropped received bytes here (its receive queue overflowed):
+ * the command being received is damaged; it is answered with an e- line. */
+void ee_serial_input_lost(void);
+
 /* Runs one complete command line (without its '%') and ends with m-ready. */
 void ee_serial_command_parser_callback(char *p_command);
 

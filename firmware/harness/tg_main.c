@@ -11,7 +11,9 @@ int main(void)
     ee_benchmark_initialize();
     for (;;) {
         int c = tg_console_getchar();
-        if (c < 0) {
+        if (c == TG_CONSOLE_LOST) {
+            ee_serial_input_lost();
+        } else if (c < 0) {
             tg_platform_wait();
         } else {
             ee_serial_callback((char)c);

@@ -39,7 +39,10 @@ static void gather_patch(const tg_conv_params *p, const int8_t *image,
 
 /* scratch: the gathered int8 patch (4 * chunks bytes, none when the
  * convolution is pointwise and reads the image directly), then on the DSP
- * path its int16 widening (8 * chunks bytes). */
+ * path its int16 widening (8 * chunks bytes); the portable pointwise path
+ * copies each pixel to the start of scratch. Every pixel's input is in
+ * scratch before its outputs are written, so the output may overlap the
+ * input as tinygen/plan/memory.py allows. */
 void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                   const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
@@ -65,6 +68,12 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
                 const int8_t *patch;
                 if (direct) {
                     patch = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+#if !TG_DSP
+                    /* Read the pixel before writing its outputs: the planner may
+                     * overlap the output with this input (tinygen/plan/memory.py). */
+                    memcpy(scratch, patch, (size_t)k_len);
+                    patch = scratch;
+#endif
                 } else {
                     gather_patch(p, image, iy0, ix0, scratch);
                     patch = scratch;

@@ -57,6 +57,25 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
     int32_t b;
     int32_t oy;
     int32_t ox;
+#if TG_DSP
+    /* Interior pixels skip the tap pointers: one table of tap offsets from
+     * the window's corner, in the upper half of the 8 bytes reserved per
+     * tap (pointers take 4 on these cores). */
+    uint32_t *offsets = (uint32_t *)(void *)(scratch + (size_t)taps_n * 4u);
+    const int by_offset = dm == 1 && out_c % 4 == 0;
+    const int32_t reach_h = (p->k_h - 1) * p->dil_h;
+    const int32_t reach_w = (p->k_w - 1) * p->dil_w;
+    {
+        int32_t ky;
+        int32_t kx;
+        for (ky = 0; ky < p->k_h; ++ky) {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                offsets[ky * p->k_w + kx] =
+                    (uint32_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c);
+            }
+        }
+    }
+#endif
     memset(pad_row, p->input_zero_point, (size_t)p->in_c);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
@@ -68,6 +87,18 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                 int32_t kx;
                 int32_t t = 0;
                 int32_t c = 0;
+#if TG_DSP
+                /* Each tap's input address is word + base + c: tap pointers
+                 * (base 0) at the borders, offsets from the corner inside. */
+                const uint32_t *words = (const uint32_t *)(const void *)taps;
+                uintptr_t base = 0;
+                if (by_offset && iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h
+                    && ix0 + reach_w < p->in_w) {
+                    words = offsets;
+                    base = (uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c);
+                    goto channels;
+                }
+#endif
                 for (ky = 0; ky < p->k_h; ++ky) {
                     const int32_t iy = iy0 + ky * p->dil_h;
                     for (kx = 0; kx < p->k_w; ++kx) {
@@ -80,6 +111,9 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                         ++t;
                     }
                 }
+#if TG_DSP
+channels:
+#endif
                 if (dm == 1) {
                     for (; c + 4 <= out_c; c += 4) {
                         const tg_chan_quant *q = quant + c;
@@ -89,9 +123,10 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                         int32_t a3 = q[3].bias;
 #if TG_DSP
                         const int32_t *w = (const int32_t *)(const void *)(filter + c * taps_n);
-                        const int8_t *const *tp = taps;
-                        const int8_t *const *tend = taps + taps_n;
-                        const int8_t *x;
+                        const uint32_t *tp = words;
+                        const uint32_t *tend = words + taps_n;
+                        const uintptr_t at = base + (uintptr_t)c;
+                        uint32_t x;
                         int32_t v, xa, wa, wb;
                         if (taps_n % 3 == 0) {
                             __asm__("1:\n\t"
@@ -101,7 +136,7 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
                                       [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
                                       [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
-                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : [tend] "r"(tend), [c] "r"(at)
                                     : "cc", "memory");
                         } else {
                             __asm__("1:\n\t"
@@ -111,7 +146,7 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
                                       [tp] "+r"(tp), [w] "+r"(w), [x] "=&r"(x), [v] "=&r"(v),
                                       [xa] "=&r"(xa), [wa] "=&r"(wa), [wb] "=&r"(wb)
-                                    : [tend] "r"(tend), [c] "r"(c)
+                                    : [tend] "r"(tend), [c] "r"(at)
                                     : "cc", "memory");
                         }
                         if (fast) {

@@ -22,7 +22,12 @@ void tg_platform_init(void);
 /* Blocking: returns once every byte is handed to the UART. */
 void tg_console_write(const char *s, size_t n);
 
-/* Next received byte 0..255, or -1 if none has arrived yet. */
+/* Returned by tg_console_getchar where received bytes were lost. */
+#define TG_CONSOLE_LOST (-2)
+
+/* Next received byte 0..255, or -1 if none has arrived yet, or
+ * TG_CONSOLE_LOST once at the place in the stream where bytes were dropped
+ * (a receive queue that overflowed while the DUT was busy). */
 int tg_console_getchar(void);
 
 /* Monotonic microseconds since tg_platform_init; 64 bits, so it does not

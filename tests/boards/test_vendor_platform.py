@@ -127,3 +127,21 @@ def test_silent_emulated_board_says_what_the_board_file_claims(tmp_path, capsys)
     assert rc == 1
     assert "stayed silent" in err and "UART0" in err and "0x50200000" in err, err
     assert "CODE flash 0x10000000" in err and "dut.log" in err
+
+
+@needs_tools
+def test_vendor_linker_script_is_the_one_linked(tmp_path):
+    """platform.linker_script replaces tinygen's generated one."""
+    from tinygen.port.build import build_firmware
+    from tinygen.port.generate import generate_port
+    stock = generate_port(load_board_file(BOARD), "ad", out_dir=tmp_path / "stock")
+    script = VENDOR / "acme_an505.ld"
+    path = _vendor_copy(tmp_path, name="acme_own_ld", platform={
+        "sources": ["acme_platform.c", "acme_uart.c"], "include_dirs": ["include"],
+        "defines": ["ACME_UART0_BASE=0x50200000u"], "linker_script": "acme_an505.ld"})
+    # The vendor's script: tinygen's, with the vector table's region renamed.
+    text = (stock.src_dir / "linker.ld").read_text().replace("CODE", "ACME_CODE")
+    (path.parent / script.name).write_text(text)
+    result = build_firmware(str(path), "ad", out_dir=tmp_path / "b", jobs=2)
+    assert str((path.parent / script.name).resolve()) in result.port.toolchain.ldflags
+    assert "ACME_CODE" in (tmp_path / "b" / "firmware.map").read_text()

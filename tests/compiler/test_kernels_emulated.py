@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 
 from test_ops_oracle import conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources
@@ -99,8 +99,18 @@ def test_dsp_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec)
 
 
+# Interior pixels of a multiple-of-4-channel layer take the tap-offset path.
+INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilation=1,
+                   padding="same", act="relu", lo=-1.0, hi=1.5, seed=5, wscale=0.3,
+                   per_tensor=False, dm=1)
+
+
 @settings(max_examples=6, **SETTINGS)
 @given(spec=conv_specs(depthwise=True))
+@example(spec=INTERIOR_DW)
+@example(spec=dict(INTERIOR_DW, shape=(11, 10, 4), kernel=(3, 2), stride=2, act="relu6", seed=6))
+@example(spec=dict(INTERIOR_DW, kernel=(2, 3), stride=1, dilation=2, padding="valid", act=None,
+                   seed=7))
 def test_dsp_depthwise_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec)
 

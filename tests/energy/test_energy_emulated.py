@@ -71,11 +71,12 @@ def test_run_energy_on_the_emulated_board_writes_the_official_line_and_traces(
     assert "pm> pwr on nostatus" in (out / "log.txt").read_text() or emon != "lpm01a"
 
 
-def test_verify_energy_passes_on_the_emulated_board(energy_firmware, tmp_path):
+@pytest.mark.parametrize("emon", ["lpm01a", "js220"])
+def test_verify_energy_passes_on_the_emulated_board(energy_firmware, tmp_path, emon):
     out = tmp_path / "verify"
     done = tinygen("verify", "--board", BOARD, "--bench", BENCH, "--mode", "energy",
-                   "--no-build", "--build", str(energy_firmware()), "--min-seconds", "0.05",
-                   "--out", str(out))
+                   "--emon", emon, "--no-build", "--build", str(energy_firmware()),
+                   "--min-seconds", "0.05", "--out", str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     for name in ("handshake", "timestamp", "interface framing", "timestamp pulses",
                  "golden outputs", "energy"):

@@ -14,7 +14,7 @@ import pytest
 
 from tinygen.device.emon import EnergyCapture, EnergyMonitorError, TooFewTimestamps, open_monitor
 from tinygen.device.emon.joulescope import Joulescope
-from tinygen.device.emon.lpm01a import Lpm01a, format_sample, parse_sample
+from tinygen.device.emon.lpm01a import Lpm01a, format_sample, parse_sample, parse_samples
 from tinygen.device.qemu_pins import PinEdge
 from tinygen.device.sim import LoadModel
 from tinygen.device.sim.joulescope import JoulescopeSimulator
@@ -76,6 +76,9 @@ def test_sample_format_round_trips_the_lpm01a_ascii_notation():
     for value in (2.64e-05, 1.0e-9, 0.5, 123.4):
         assert parse_sample(format_sample(value)) == pytest.approx(value, rel=1e-3)
     assert format_sample(2.64e-05) == "2640-08"
+    # Several samples may share a line; anything else on it makes it a message.
+    assert parse_samples("2640-08 2641-08") == pytest.approx([2.64e-05, 2.641e-05])
+    assert parse_samples("event 1 ris") is None and parse_samples("2640-08 ack") is None
 
 
 def test_driver_sends_the_official_setup_and_parses_the_energy_stream(lpm):

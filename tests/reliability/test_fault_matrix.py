@@ -238,3 +238,21 @@ def test_ctrl_c_at_every_phase(phase, firmware, tmp_path):
     while _firmware_processes(build / "firmware") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _firmware_processes(build / "firmware"), "the host DUT outlived the run"
+
+
+# ---------------------------------------------------------------- the doc names real tests
+
+def test_rows_name_tests_that_exist():
+    """Every test docs/fault-matrix.md names is a test function in that file."""
+    import re
+
+    doc = (ROOT / "docs" / "fault-matrix.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", doc)
+    assert len(named) >= 20
+    for path, name in named:
+        source = (ROOT / path).read_text()
+        assert re.search(rf"^def {name}\(", source, re.M), f"{path}::{name} does not exist"
+    rows = [ln for ln in doc.splitlines() if ln.startswith("| ") and "::" in ln]
+    for fault in ("silent DUT", "DUT reset", "garbage", "port vanishes", "emulator killed",
+                  "wrong model", "wrong baud", "energy-mode firmware", "disk full", "Ctrl-C"):
+        assert any(fault in row for row in rows), fault

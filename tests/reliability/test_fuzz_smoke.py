@@ -12,18 +12,21 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SMOKE_RUNS = 3000
+SMOKE_RUNS = 2000
 SMOKE_SEED = 1
 
 
 def _fuzz_module():
-    spec = importlib.util.spec_from_file_location("tinygen_bench_fuzz", ROOT / "benchmarks" / "fuzz.py")
+    spec = importlib.util.spec_from_file_location("tinygen_bench_fuzz",
+                                                  ROOT / "benchmarks" / "fuzz.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module          # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -27,7 +27,7 @@ from raw_dut import RawDut
 from soak import soak
 from test_harness_host import model_for
 
-CI_COMMANDS = {"host": 1000, "mps2_an386": 300}
+CI_COMMANDS = {"host": 800, "mps2_an386": 200}
 LONG_COMMANDS = {"host": 20000, "mps2_an386": 5000}
 
 
@@ -85,7 +85,7 @@ def test_soak_host_dut(builds, tmp_path):
         after = _rss_kb(dut.running.process.pid)
     finally:
         dut.close()
-    assert report.commands == CI_COMMANDS["host"] and report.errors_expected > 200
+    assert report.commands == CI_COMMANDS["host"] and report.errors_expected > 150
     assert report.inferences > 10 and report.reloads > 5
     assert after - before <= 64, f"resident memory grew from {before} to {after} kB"
 
@@ -98,7 +98,7 @@ def test_soak_emulated_dut(builds, tmp_path):
         report = soak(dut, _stimulus(), CI_COMMANDS["mps2_an386"], seed=3)
     finally:
         dut.close()
-    assert report.commands == CI_COMMANDS["mps2_an386"] and report.errors_expected > 60
+    assert report.commands == CI_COMMANDS["mps2_an386"] and report.errors_expected > 40
     assert report.inferences > 5
 
 
@@ -108,7 +108,8 @@ class ValgrindDut(RawDut):
     def __init__(self, executable: Path, log: Path):   # noqa: D107 - no launcher here
         self.log = log
         self.proc = subprocess.Popen(
-            ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=all",
+            ["valgrind", "--tool=memcheck", "--leak-check=full",
+             "--errors-for-leak-kinds=definite,indirect,possible",
              f"--log-file={log}", str(executable)], stdout=subprocess.PIPE)
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)
         assert ready, "the firmware under valgrind printed no TG_PTY line"

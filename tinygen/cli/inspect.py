@@ -19,8 +19,10 @@ what you see:
   padding, fused activation) and its multiply-accumulates. Below the table:
   total MACs, bytes of constants placed in flash (weights, folded biases,
   per-channel multipliers and shifts, tables) and the activation arena:
-  planned size next to the lower bound (largest sum of tensors alive at
-  the same time). The planner keeps the graph input alive for the whole
+  planned size next to the no-overlap bound (largest sum of tensors alive
+  at the same time: the best placement that never overlaps two live
+  tensors; the planner beats it where an operator may write its output over
+  the input it consumes). The planner keeps the graph input alive for the whole
   inference, because the benchmark runs many inferences on one loaded
   input; --no-keep-input shows what the arena would be without that.
 
@@ -40,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Load an int8 .tflite model the way the compiler does and report what "
             "it will generate: operators, shapes, parameters, MACs per layer and in "
-            "total, planned arena against its lower bound, and flash for weights. "
+            "total, planned arena against its no-overlap bound, and flash for weights. "
             "A model tinygen cannot compile is refused with the reason and the fix."
         ),
         epilog=EPILOG,
@@ -101,6 +103,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"MACs    {info['macs']:,}")
     print(f"flash   {info['weight_bytes']:,} bytes of weights and constants")
     bound = info["lower_bound_bytes"]
-    print(f"arena   {info['arena_bytes']:,} bytes planned, lower bound {bound:,} bytes"
+    print(f"arena   {info['arena_bytes']:,} bytes planned, no-overlap bound {bound:,} bytes"
           + ("" if info["keep_input_alive"] else " (input memory reused)"))
     return 0

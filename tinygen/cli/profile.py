@@ -23,7 +23,8 @@ inference.
 
 The profiling build (-DTG_PROFILE=1) reads the platform's microsecond
 timestamp between operators and adds each operator's time to a counter;
-after 'infer N 0' the firmware prints the sums (m-profile-op-I-US). Under
+after 'infer N 0' the firmware prints the sums (m-profile-op-I-US) and the
+stack high-water mark from stack painting (m-profile-stack-BYTES). Under
 QEMU with -icount shift=S one instruction is 2**S ns, so
 
   instructions per inference = us * 1000 / 2**S / N
@@ -41,6 +42,16 @@ examples:
 
 _OP_LINE = re.compile(r"^m-profile-op-(\d+)-(\d+)$")
 _LAP = re.compile(r"^m-lap-us-(\d+)$")
+_STACK = re.compile(r"^m-profile-stack-(\d+)$")
+
+
+def parse_stack(lines: list[str]) -> int | None:
+    """Stack high-water mark in bytes (stack painting), if the board reports it."""
+    for line in lines:
+        m = _STACK.match(line.strip())
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -144,4 +155,8 @@ def run(args: argparse.Namespace) -> int:
           f"{board.clock_hz / 1e6:g} MHz, one per cycle")
     window_instr = window * 1000 / (2 ** shift) / args.inferences if window else None
     print(render(rows, board.clock_hz, window_instr))
+    stack = parse_stack(lines)
+    if stack is not None:
+        planned = built.port.placement.stack_bytes if built.port.placement else 0
+        print(f"stack high-water mark (painted at reset): {stack} B of the {planned} B stack")
     return 0

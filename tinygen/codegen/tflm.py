@@ -118,8 +118,9 @@ class TflmTree:
         return list(DEFINES) + (list(_CMSIS_NN_DEFINES) if self.is_cmsis_nn else [])
 
     def fingerprint(self) -> str:
-        """Identifies the tree's content cheaply: its path, source list and sizes."""
-        h = hashlib.sha256(str(self.root).encode())
+        """Identifies the tree's content cheaply (source names, sizes, times), not its
+        location: the same tree unpacked elsewhere shares its compiled library."""
+        h = hashlib.sha256(self.kernels.encode())
         for rel in self.sources:
             st = (self.root / rel).stat()
             h.update(f"{rel}:{st.st_size}:{int(st.st_mtime)}\n".encode())

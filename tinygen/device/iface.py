@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 INTERFACES = ("h573", "arduino")
 HOST_BAUD = 115200
 DUT_PREFIX = "[dut]: "
+QUIET_AFTER_BOOT_S = 0.5      # after a boot seen mid-command, before talking again
 USB_IDS = {"h573": ("0483:374e",), "arduino": ("2341:0043", "2341:0001", "2a03:0043")}
 
 
@@ -129,6 +130,10 @@ class InterfacedDutSession(DutSession):
                 self._drain_dut_lines(booted, min(2.0, max(0.1, deadline - time.monotonic())))
                 if time.monotonic() >= deadline:
                     raise
+                # The DUT still answers our 'name' after its banner; the board
+                # drops what arrives between commands, so let that pass first
+                # or it would come back as the answer to the next command.
+                time.sleep(QUIET_AFTER_BOOT_S)
             except DutTimeout:
                 if time.monotonic() >= deadline:
                     raise DutTimeout(f"the DUT did not answer 'name' through the interface board "

@@ -39,6 +39,11 @@ DEFAULT_CHUNK_BYTES = 31        # the official host's db line size
 ENERGY_CHUNK_BYTES = 26         # through the energy-mode interface board
 MAX_LINE_CHARS = 4096           # a line longer than this is garbage, not protocol
 MAX_COMMAND_CHARS = 80          # the harness's command buffer (EE_CMD_SIZE), '%' not counted
+# What a busy DUT can queue (the STM32L4 receive ring, 256 bytes with its
+# lost-input mark): longer lines are refused before sending, so nothing the
+# host sends is lost; 81..254 characters still reach the harness, which
+# answers them with an e- line (conformance probes send such lines).
+MAX_SEND_CHARS = 254
 RESYNC_QUIET_S = 0.1            # after a failed command: the line is quiet this long
 BOOT_MARKERS = ("m-timestamp-mode-", "m-init-done")
 
@@ -507,10 +512,13 @@ class DutSession:
 
 
 def _check_command(text: str) -> None:
-    """A command the harness can receive: printable ASCII, no '%', <= 80 characters."""
-    if len(text) > MAX_COMMAND_CHARS:
-        raise TinygenError(f"command of {len(text)} characters is longer than the harness's "
-                           f"{MAX_COMMAND_CHARS}; split the data (db lines of at most 37 bytes)")
+    """A command the DUT can receive whole: printable ASCII, no '%', and short
+    enough to wait in a busy DUT's receive queue (the harness itself takes
+    MAX_COMMAND_CHARS and refuses longer ones with an e- line)."""
+    if len(text) > MAX_SEND_CHARS:
+        raise TinygenError(f"command of {len(text)} characters is longer than a DUT can queue "
+                           f"({MAX_SEND_CHARS}; the harness takes {MAX_COMMAND_CHARS}); split the "
+                           "data (db lines of at most 37 bytes)")
     if any(not (" " <= c <= "~") or c == "%" for c in text):
         raise TinygenError(f"command {text!r} holds '%' or a non-printable character; the "
                            "protocol carries printable ASCII only, '%' ends a command")

@@ -42,9 +42,17 @@ log = logging.getLogger(__name__)
 
 MODES = ("performance", "energy")
 OPTS = ("O2", "Os", "O3", "O1", "O0")
-# Main stack: the harness needs little; the generated kernels keep their
-# scratch in the arena, not on the stack.
-STACK_BYTES = 4096
+# Main stack, from the measured high-water mark plus a stated margin. Stack
+# painting (tg_startup.c, reported by profiling builds: tinygen profile)
+# measured 600 B for all four benchmarks on mps2_an386 and
+# disco_l475vg_iot01a (deepest: the harness printing results). Margin
+# STACK_MARGIN_BYTES (> 1.5x the mark) for nested exception frames with FPU
+# state (104 B each) and other compilers; tests/compiler/test_stack_high_water.py
+# fails if the mark ever eats into the margin. Kernels keep their scratch
+# in the arena, not on the stack.
+STACK_MEASURED_BYTES = 600
+STACK_MARGIN_BYTES = 936
+STACK_BYTES = STACK_MEASURED_BYTES + STACK_MARGIN_BYTES
 
 ARM_FPU_FLAGS = {
     "none": ["-mfloat-abi=soft"],
@@ -413,15 +421,32 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     check_model_fits_bench(bench, macros, model_h)
     arena_bytes = _int_macro(macros, "TG_MODEL_ARENA_BYTES", model_h)
 
+    # The harness's db buffer is storage the port already has: the model's
+    # input tensor when the download is its bytes (int8 features, uint8
+    # pixels converted in place; the planner keeps the input alive for the
+    # whole inference), or the port's float input values (ad01).
+    # Only tinygen's own engine and harness: TFLM's planner may reuse its input
+    # tensor's bytes during an inference, and an external harness keeps its own buffer.
+    db_in_input = (runtime == "tinygen" and harness is None
+                   and (bench.input_format == INPUT_FLOAT32_QUANTIZE or not model.input_is_float))
     placement = None
     if not board.is_host:
         from tinygen.port.memory import plan_placement
-        placement = plan_placement(board, arena_bytes, bench.input_bytes, STACK_BYTES)
+        try:
+            placement = plan_placement(board, arena_bytes, 0 if db_in_input else bench.input_bytes,
+                                       STACK_BYTES)
+        except TinygenError as exc:
+            if tflm_port is None:
+                raise
+            raise TinygenError(
+                f"TFLM's arena for {model_path.name} does not fit: {exc} (TFLM measured "
+                f"{tflm_port.arena['used']} B used + {tflm_port.arena['margin']} B margin; "
+                "TFLM keeps one contiguous arena, so it must fit one RAM region)") from exc
         log.info("RAM placement: %s", placement.describe())
 
     baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance
     context = {"board": board, "bench": bench, "mode": mode, "baud": baud, "model": model,
-               "placement": placement, "version": __version__}
+               "placement": placement, "version": __version__, "db_in_input": db_in_input}
     env = _environment()
     for template in sorted((templates_dir() / "port").glob("*.j2")):
         name = template.name[:-3]

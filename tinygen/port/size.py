@@ -54,6 +54,7 @@ class SizeReport:
     parts: dict[str, dict[str, int]] = field(default_factory=dict)  # part -> {"flash", "ram"}
     flash_capacity: int | None = None
     ram_capacity: int | None = None
+    stack_note: str = ""     # how the stack was sized (MCU images)
 
     @property
     def flash_bytes(self) -> int:
@@ -72,6 +73,7 @@ class SizeReport:
             "sections": [{"name": s.name, "size": s.size, "flash": s.flash, "ram": s.ram}
                          for s in self.sections],
             "parts": self.parts,
+            "stack_note": self.stack_note,
         }
 
     def table(self) -> str:
@@ -98,7 +100,8 @@ class SizeReport:
             rows.append(("capacity", str(self.flash_capacity), str(self.ram_capacity)))
             rows.append(("used", f"{100 * self.flash_bytes / self.flash_capacity:.1f}%",
                          f"{100 * self.ram_bytes / self.ram_capacity:.1f}%"))
-        return format_table(rows, right={1, 2})
+        text = format_table(rows, right={1, 2})
+        return text + (f"\n{self.stack_note}" if self.stack_note else "")
 
 
 def read_sections(objdump: str, image: Path) -> list[SectionSize]:
@@ -142,11 +145,14 @@ def _whole_section_part(output: str) -> str | None:
 
 def _part_of(section: str, output: str, origin: str) -> str:
     path = origin.replace("\\", "/")
-    if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc", path):
+    if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc"
+                 r"|lib(std|sup)c\+\+", path):
         return "libc"
+    if "libtflm-" in path:          # the TFLM runtime's library: its kernels and interpreter
+        return "kernels"
     name = Path(path.split("(")[0]).name
     if "obj/src/" in path or path.startswith("src/"):
-        if name.startswith("model"):
+        if name.startswith(("model", "tflm_model")):
             if section.startswith((".rodata", ".srodata")):
                 return "weights"
             if section.startswith((".bss", ".sbss", "COMMON")):
@@ -223,7 +229,13 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
 
 def size_report(image: Path, map_file: Path, objdump: str,
                 flash_capacity: int | None = None, ram_capacity: int | None = None) -> SizeReport:
+    from tinygen.port.generate import STACK_BYTES, STACK_MARGIN_BYTES, STACK_MEASURED_BYTES
+
     sections = read_sections(objdump, image)
     parts = parse_map_parts(map_file.read_text(errors="replace"), sections)
-    return SizeReport(sections=sections, parts=parts,
-                      flash_capacity=flash_capacity, ram_capacity=ram_capacity)
+    note = ""
+    if any(s.name == ".stack" for s in sections):
+        note = (f"stack: {STACK_BYTES} B = measured high-water mark {STACK_MEASURED_BYTES} B "
+                f"(stack painting, tinygen profile) + {STACK_MARGIN_BYTES} B margin")
+    return SizeReport(sections=sections, parts=parts, flash_capacity=flash_capacity,
+                      ram_capacity=ram_capacity, stack_note=note)

@@ -176,9 +176,16 @@ def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
     script = f"SConstruct-{set_key}"
     includes = tuple(tree.include_dirs())
     with _locked(folder):
+        # The build names the tree through a link in the cache folder, so its
+        # commands (and SCons's signatures) do not depend on where it lies.
+        link = folder / "tree"
+        if not link.is_symlink() or Path(os.readlink(link)) != tree.root:
+            link.unlink(missing_ok=True)
+            link.symlink_to(tree.root, target_is_directory=True)
         (folder / script).write_text(_environment().get_template("tflm/SConstruct.lib.j2").render(
             version=__version__, tree=tree, cc=tc.cc, cxx=tc.cxx, ar=tc.ar, ranlib=tc.ranlib,
-            includes=[str(i) for i in includes], defines=tree.defines(), ccflags=tc.ccflags,
+            includes=[("tree/" + i.relative_to(tree.root).as_posix()).rstrip("/.") or "tree"
+                      for i in includes], defines=tree.defines(), ccflags=tc.ccflags,
             cflags=tc.cflags, cxxflags=tc.cxxflags, sources=sorted(sources),
             library=f"lib/libtflm-{set_key}.a", script=script))
         jobs = jobs or os.cpu_count() or 1

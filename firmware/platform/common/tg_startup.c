@@ -20,7 +20,7 @@ extern uint32_t _sidata[], _sdata[], _edata[];
 extern uint32_t _sbss[], _ebss[];
 extern uint32_t _stg_arena[], _etg_arena[];
 extern uint32_t _stg_buffer[], _etg_buffer[];
-extern uint32_t _estack[];
+extern uint32_t _sstack[], _estack[];
 
 int main(void);
 void tg_reset_handler(void);
@@ -37,8 +37,33 @@ static void tg_zero_words(uint32_t *start, const uint32_t *end)
 
 extern const struct tg_vector_table tg_vectors;
 
+/* Stack painting: reset fills the unused stack with this word, so the
+ * deepest point the stack ever reached is the first word that changed
+ * (tg_stack_high_water_bytes, reported by profiling builds). */
+#define TG_STACK_PAINT 0x5AA5F00Du
+
+uint32_t tg_stack_high_water_bytes(void);
+
+uint32_t tg_stack_high_water_bytes(void)
+{
+    const uint32_t *w = _sstack;
+    while (w < _estack && *w == TG_STACK_PAINT) {
+        ++w;
+    }
+    return (uint32_t)((uintptr_t)_estack - (uintptr_t)w);
+}
+
 void tg_reset_handler(void)
 {
+    {
+        /* Below the reset handler's own frame (64 bytes of slack). */
+        uint32_t *w = _sstack;
+        uint32_t *sp;
+        __asm__ volatile("mov %0, sp" : "=r"(sp));
+        while (w < sp - 16) {
+            *w++ = TG_STACK_PAINT;
+        }
+    }
     /* A bootloader may have moved VTOR; the table is ours from here on. */
     TG_SCB_VTOR = (uint32_t)(uintptr_t)&tg_vectors;
 #if defined(__ARM_FP)

@@ -95,9 +95,16 @@
 #define HSI16_HZ 16000000u
 #define TG_POLL_LIMIT 200000u
 
-/* Receive ring: the interrupt writes head, the main loop reads tail. */
+/* Receive ring: the interrupt writes head, the main loop reads tail.
+ * Entries are bytes, or TG_RX_LOST where bytes were dropped because the ring
+ * was full: the last free slot is kept for that mark, so the harness learns
+ * where input went missing (it answers the damaged command with an e- line)
+ * instead of losing it silently. A host that waits for m-ready before the
+ * next command (the protocol; DutSession does) sends at most 81 bytes at a
+ * time, so only a misbehaving host can fill the ring. */
 #define TG_RX_RING_BYTES 256u
-static volatile uint8_t tg_rx_ring[TG_RX_RING_BYTES];
+#define TG_RX_LOST 0x100u
+static volatile uint16_t tg_rx_ring[TG_RX_RING_BYTES];
 static volatile uint32_t tg_rx_head;
 static volatile uint32_t tg_rx_tail;
 
@@ -235,12 +242,17 @@ void tg_family_irq(unsigned irq)
     while (isr & UART_ISR_RXNE) {
         uint8_t byte = (uint8_t)UART_RDR;
         uint32_t head = tg_rx_head;
-        /* Full ring: drop the byte (the host waits for m-ready, so only
-         * a misbehaving host fills 256 bytes). */
-        if (head - tg_rx_tail < TG_RX_RING_BYTES) {
+        uint32_t used = head - tg_rx_tail;
+        if (used < TG_RX_RING_BYTES - 1u) {
             tg_rx_ring[head % TG_RX_RING_BYTES] = byte;
             tg_rx_head = head + 1u;
+        } else if (used == TG_RX_RING_BYTES - 1u &&
+                   tg_rx_ring[(head - 1u) % TG_RX_RING_BYTES] != TG_RX_LOST) {
+            /* The byte is dropped; the mark in the last slot says so. */
+            tg_rx_ring[head % TG_RX_RING_BYTES] = TG_RX_LOST;
+            tg_rx_head = head + 1u;
         }
+        /* else: dropped, and a mark already stands at the end of the ring */
         isr = UART_ISR;
     }
     /* Overrun or line errors keep the interrupt asserted until cleared. */
@@ -264,9 +276,9 @@ int tg_console_getchar(void)
     if (tail == tg_rx_head) {
         return -1;
     }
-    int byte = tg_rx_ring[tail % TG_RX_RING_BYTES];
+    uint32_t entry = tg_rx_ring[tail % TG_RX_RING_BYTES];
     tg_rx_tail = tail + 1u;
-    return byte;
+    return entry == TG_RX_LOST ? TG_CONSOLE_LOST : (int)entry;
 }
 
 /*

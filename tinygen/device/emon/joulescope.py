@@ -149,7 +149,10 @@ class Joulescope:
                     gpi = np.asarray(sig["current_lsb"]["value"], dtype=np.uint8)
                     carry_e = np.concatenate([carry_e, np.nan_to_num(energy)])
                     carry_g = np.concatenate([carry_g, gpi])
-            # At the end, the last partial bin counts too (it may hold the last event).
+            # An event's index is the number of complete bins before it, as the
+            # LPM01A reports one between its samples. At the end, the last
+            # partial bin's events count (it may hold the last one), its
+            # energy does not (it is not a whole sample).
             whole = len(carry_e) if stopping else len(carry_e) // per_bin * per_bin
             if whole:
                 e, g = carry_e[:whole], carry_g[:whole]
@@ -158,8 +161,10 @@ class Joulescope:
                 levels = np.concatenate([[prev_level], g])
                 falls = np.nonzero((levels[:-1] == 1) & (levels[1:] == 0))[0]
                 prev_level = int(g[-1])
-                bins = np.add.reduceat(e, np.arange(0, whole, per_bin))
-                self._capture.samples_j.extend(bins.tolist())
+                full = whole // per_bin * per_bin
+                if full:
+                    bins = e[:full].reshape(-1, per_bin).sum(axis=1)
+                    self._capture.samples_j.extend(bins.tolist())
                 self._capture.events.extend(int(base + f // per_bin) for f in falls)
             if stopping:
                 return

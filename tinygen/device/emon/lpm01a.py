@@ -46,6 +46,17 @@ def parse_sample(text: str) -> float | None:
     return int(m.group(1)) * 10.0 ** int(m.group(2))
 
 
+_SAMPLES_LINE = re.compile(r"^(?:\d{4}[+-]\d{2}\s*)+$")
+
+
+def parse_samples(text: str) -> list[float] | None:
+    """All samples of a data line (the stream may put several on one line);
+    None if ``text`` is not made of samples only."""
+    if not _SAMPLES_LINE.match(text):
+        return None
+    return [parse_sample(tok) for tok in text.split()]
+
+
 def format_sample(joules: float) -> str:
     """The LPM01A's ascii_dec form of one energy value (4 digits, exponent)."""
     if joules <= 0:
@@ -160,11 +171,11 @@ class Lpm01a:
             text = text[len(PROMPT.strip()):].lstrip()
         if not text:
             return
-        value = parse_sample(text)
+        values = parse_samples(text)
         with self._lock:
             capture = self._capture
-            if capture is not None and value is not None:
-                capture.samples_j.append(value)
+            if capture is not None and values is not None:
+                capture.samples_j.extend(values)
                 return
             if capture is not None and _EVENT.match(text):
                 capture.events.append(len(capture.samples_j))

@@ -97,6 +97,10 @@ def simulated_bench(board: Board, build_dir: Path, emon: str, interface: str = "
             elif emon is not None:
                 raise TinygenError(f"unknown energy monitor '{emon}'")
             watcher.start()
+            banner = iface.wait_for_boot()
+            if "m-ready" not in banner:
+                raise TinygenError(f"the emulated DUT printed no boot banner within 10 s "
+                                   f"(got {banner[-3:]}); see the QEMU log {log_path}")
             log.info("simulated bench: %s, interface board %s (simulated), %s monitor "
                      "(simulated, %.2f mW load)", board.name, interface, emon,
                      load.active_w * 1e3)

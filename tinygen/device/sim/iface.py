@@ -83,6 +83,18 @@ class InterfaceBoardSimulator:
                 return
             self.unsolicited.append(line)
 
+    def wait_for_boot(self, timeout: float = 10.0) -> list[str]:
+        """Read the DUT's boot banner up to its m-ready (call before the host
+        connects): afterwards no command of the host meets the banner."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self._dut_line(deadline)
+            if line is None:
+                return list(self.unsolicited)
+            self.unsolicited.append(line)
+            if line == "m-ready":
+                return list(self.unsolicited)
+
     def _send(self, text: str) -> None:
         if self._conn is not None:
             try:
