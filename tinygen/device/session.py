@@ -395,6 +395,22 @@ class DutSession:
             raise DutError(f"the DUT refused '{text}': {errors[0]}", text, lines)
         return lines
 
+    def command_unchecked(self, text: str, timeout: float | None = None) -> list[str]:
+        """``command`` without the host-side limits (80 characters, printable):
+        for checks that the DUT itself refuses such input (verify's protocol
+        conformance), never for measurements."""
+        self.discard_input()
+        self._write(text + "%", text)
+        try:
+            lines = self.read_until_ready(text, timeout)
+        except DutError:
+            self._unsettled = True
+            raise
+        errors = [ln for ln in lines if ln.startswith("e-")]
+        if errors:
+            raise DutError(f"the DUT refused '{text}': {errors[0]}", text, lines)
+        return lines
+
     # -- protocol helpers ---------------------------------------------------
 
     def wait_ready(self, timeout: float = 10.0, quiet: float = 0.5) -> list[str]:
