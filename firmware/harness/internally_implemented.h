@@ -31,7 +31,10 @@ extern "C" {
 void ee_serial_callback(char c);
 
 /* The platform dropped received bytes here (its receive queue overflowed):
- * the command being received is damaged; it is answered with an e- line. */
+ * the command being received is damaged; it is answered with an e- line.
+ * Not part of the official API: tg_main.c calls it only when this macro
+ * says the harness is tinygen's. */
+#define TG_HARNESS_HAS_INPUT_LOST 1
 void ee_serial_input_lost(void);
 
 /* Runs one complete command line (without its '%') and ends with m-ready. */

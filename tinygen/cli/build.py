@@ -21,8 +21,8 @@ RUNTIME_HELP = """runtimes and harnesses:
                       ($TINYGEN_TFLM_CACHE, default ~/.cache/tinygen/tflm; the
                       first build takes minutes). The arena is measured: a
                       probe runs the model's setup (natively, or on QEMU
-                      mps2-an386 for Cortex-M boards) and the port gets TFLM's
-                      arena_used_bytes plus 1 KiB.
+                      mps2-an386 for Cortex-M boards) and the port gets the
+                      smallest arena TFLM's set-up succeeds with plus 1 KiB.
   --harness DIR       build against a harness laid out like the official
                       MLPerf Tiny api/ folder (internally_implemented.cpp/.h,
                       including "api/..."), unchanged, C or C++; tinygen's

@@ -13,11 +13,12 @@ the same flags and build folders; SCons rebuilds one only when its source,
 a header it includes or its flags change.
 
 The arena is measured, not guessed: a probe (the port's own glue with an
-oversized arena and a main that prints TFLM's ``arena_used_bytes()``) is
+oversized arena and a main that prints TFLM's ``arena_used_bytes()`` and the
+smallest arena AllocateTensors succeeds with) is
 built with the port's compiler and run: natively for the host board, on
 QEMU mps2-an386 (a Cortex-M4 with DSP and FPU, with semihosting) for
 Cortex-M boards whose code runs there. The port gets that figure plus
-ARENA_MARGIN_BYTES.
+ARENA_MARGIN_BYTES over the smallest working arena.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
 
-# Head-room over the measured arena: TFLM's planner is deterministic for one
-# binary, the margin covers the arena's start alignment and small
-# differences between the probe's build and the port's.
+# Head-room over the measured arena. The probe finds the smallest arena with
+# which AllocateTensors succeeds (in 16-byte steps from arena_used_bytes(),
+# since the set-up needs temporary space beyond what stays used); TFLM's
+# planner is deterministic for one binary, so the margin only covers the
+# arena's start alignment and differences between the probe's build and
+# the port's.
 ARENA_MARGIN_BYTES = 1024
 PROBE_ARENA_BYTES = 3 << 20           # fits the probe's 4 MB RAM on mps2-an386
 LIBRARY_TIMEOUT_S = 3600
@@ -54,7 +58,7 @@ LOCK_TIMEOUT_S = 3600
 # Cores whose code runs on QEMU's mps2-an386 (Cortex-M4F) unchanged.
 _PROBE_ON_AN386 = {"cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4"}
 _ARCH_FLAG = re.compile(r"^-m(cpu|thumb|float-abi|fpu)")
-_ARENA_LINE = re.compile(r"tflm-arena-used (\d+)")
+_ARENA_LINE = re.compile(r"tflm-arena-used (\d+) needed (\d+)")
 _ERROR_LINE = re.compile(r"tflm-error (.*)")
 
 
@@ -249,7 +253,7 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     tc = tflm_toolchain(board, port_cflags, opt)
     lib = build_library(tree, sources, tc, jobs)
     model_sha = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
-    cached = lib.folder / "arena" / f"{model_sha[:24]}-{hashlib.sha256(str(sorted(sources)).encode()).hexdigest()[:8]}.json"
+    cached = lib.folder / "arena" / f"v2-{model_sha[:24]}-{hashlib.sha256(str(sorted(sources)).encode()).hexdigest()[:8]}.json"
     if cached.is_file():
         result = json.loads(cached.read_text())
         log.info("TFLM arena (cached measurement): %d bytes used", result["used"])
@@ -292,12 +296,17 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     if not found:
         raise TinygenError(f"the TFLM arena probe printed no measurement ({output.strip()[:200]!r}); "
                            f"see {work}")
-    used = int(found.group(1))
-    arena = (used + ARENA_MARGIN_BYTES + 15) // 16 * 16
-    result = {"used": used, "arena": arena, "margin": ARENA_MARGIN_BYTES, "measured_on": where}
+    used, needed = int(found.group(1)), int(found.group(2))
+    if needed == 0:
+        raise TinygenError(f"TFLM could not set up {Path(model_path).name} even in the probe's "
+                           f"{PROBE_ARENA_BYTES} B arena; check the model runs in TFLM")
+    arena = (needed + ARENA_MARGIN_BYTES + 15) // 16 * 16
+    result = {"used": used, "needed": needed, "arena": arena, "margin": ARENA_MARGIN_BYTES,
+              "measured_on": where}
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result) + "\n")
-    log.info("TFLM arena measured on %s: %d bytes used, port gets %d", where, used, arena)
+    log.info("TFLM arena measured on %s: %d bytes used after set-up, %d needed during it; "
+             "port gets %d", where, used, needed, arena)
     return result
 
 
@@ -320,7 +329,9 @@ class TflmPort:
                 "operators": [op.builtin for op in self.sources.operators],
                 "library": str(self.library.library), "library_sources": len(self.sources.library_sources),
                 "compiler": self.library.toolchain.cxx,
-                "arena_used_bytes": self.arena["used"], "arena_margin_bytes": self.arena["margin"],
+                "arena_used_bytes": self.arena["used"],
+                "arena_needed_bytes": self.arena["needed"],
+                "arena_margin_bytes": self.arena["margin"],
                 "arena_bytes": self.arena["arena"], "arena_measured_on": self.arena["measured_on"]}
 
 
