@@ -105,7 +105,6 @@ def find_clang() -> str:
 def build_fuzzer(port_id: str, work: Path, jobs: int = 1) -> Path:
     """Generate the host port of port_id and link the fuzz target; returns its path."""
     from tinygen.benches import get_bench
-    from tinygen.paths import firmware_dir
     from tinygen.port.generate import generate_port
 
     clang = find_clang()
@@ -113,7 +112,8 @@ def build_fuzzer(port_id: str, work: Path, jobs: int = 1) -> Path:
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     port = generate_port("host", bench, model_path=bench.model_path, out_dir=work / "port")
-    fw = firmware_dir()
+    # The build folder holds its own copies of firmware/ (harness/, platform/, kernels/).
+    fw = port.build_dir
     skip = {fw / "harness" / "internally_implemented.c", fw / "harness" / "tg_main.c"}
     platform = fw / "platform"
     sources = [s for s in port.sources
