@@ -23,7 +23,7 @@ one per benchmark and mode under --sessions-root):
   <division>/<org>/results/<system>/<bench>/{performance,accuracy,energy}/
                                                  log.txt, results.txt, results.json
 
-Bench folders are kws, vww, ic, ad. Performance and accuracy are required
+Bench folders are kws, vww, ic, ic2, ad. Performance and accuracy are required
 per benchmark, energy is optional. The system JSON uses the official keys;
 tinygen fills the board, core, clock, memory, compiler, flags and its own
 version, --field sets any key ("Hardware Notes=3.3 V, SMPS off").

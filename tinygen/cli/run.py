@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--mode", required=True, choices=("performance", "accuracy", "energy"))
-    p.add_argument("--bench", help="benchmark (kws, vww, ic, ad); default: from the build's "
+    p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad); default: from the build's "
                                    "build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
                    help="firmware build folder: started for host/emulated boards; with --port, "

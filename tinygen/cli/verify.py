@@ -88,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=DESCRIPTION.replace("{duts}", DUTS_HELP),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
-    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ad (or kws01, ...)")
+    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ic2, ad (or kws01, ...)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="int8 .tflite model (default: the committed models/<bench>.tflite)")
     p.add_argument("--dataset", type=Path, metavar="DIR",
