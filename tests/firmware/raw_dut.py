@@ -20,7 +20,52 @@ from tinygen.device.launch import start_dut
 LINE_TIMEOUT_S = 30.0
 
 
-class RawDut:
+class LineIO:
+    """Line-by-line protocol I/O on ``self.port``; subclasses say whether the DUT still runs."""
+
+    line_timeout = LINE_TIMEOUT_S
+    port: serial.SerialBase
+    pending: bytes
+
+    def check_alive(self) -> None:
+        raise NotImplementedError
+
+    def write(self, data: bytes | str) -> None:
+        self.port.write(data.encode() if isinstance(data, str) else data)
+
+    def line(self, timeout: float | None = None) -> str:
+        timeout = self.line_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no line within {timeout} s; partial {self.pending!r}")
+            self.check_alive()
+            self.pending += self.port.read(max(1, self.port.in_waiting))
+        raw, self.pending = self.pending.split(b"\n", 1)
+        assert raw.endswith(b"\r"), f"line not ended by CR LF: {raw!r}"
+        return raw[:-1].decode("ascii")
+
+    def until_ready(self, timeout: float | None = None) -> list[str]:
+        lines = []
+        while True:
+            lines.append(self.line(timeout))
+            if lines[-1] == "m-ready":
+                return lines
+
+    def command(self, text: str, timeout: float | None = None) -> list[str]:
+        self.write(text + "%")
+        return self.until_ready(timeout)
+
+    def load(self, data: bytes, chunk: int = 31) -> list[str]:
+        out = self.command(f"db load {len(data)}")
+        assert out == [f"m-[Expecting {len(data)} bytes]", "m-ready"], out
+        lines = []
+        for i in range(0, len(data), chunk):
+            lines += self.command("db " + data[i:i + chunk].hex())
+        return lines
+
+
+class RawDut(LineIO):
     """A running DUT and an open serial connection to it."""
 
     def __init__(self, board_name: str, build_dir: Path, log_path: Path | None = None):
@@ -43,35 +88,5 @@ class RawDut:
         finally:
             self.running.stop()
 
-    def write(self, data: bytes | str) -> None:
-        self.port.write(data.encode() if isinstance(data, str) else data)
-
-    def line(self, timeout: float = LINE_TIMEOUT_S) -> str:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.pending:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no line within {timeout} s; partial {self.pending!r}")
-            assert self.running.running(), f"the DUT exited ({self.running.process.returncode})"
-            self.pending += self.port.read(max(1, self.port.in_waiting))
-        raw, self.pending = self.pending.split(b"\n", 1)
-        assert raw.endswith(b"\r"), f"line not ended by CR LF: {raw!r}"
-        return raw[:-1].decode("ascii")
-
-    def until_ready(self, timeout: float = LINE_TIMEOUT_S) -> list[str]:
-        lines = []
-        while True:
-            lines.append(self.line(timeout))
-            if lines[-1] == "m-ready":
-                return lines
-
-    def command(self, text: str, timeout: float = LINE_TIMEOUT_S) -> list[str]:
-        self.write(text + "%")
-        return self.until_ready(timeout)
-
-    def load(self, data: bytes, chunk: int = 31) -> list[str]:
-        out = self.command(f"db load {len(data)}")
-        assert out == [f"m-[Expecting {len(data)} bytes]", "m-ready"], out
-        lines = []
-        for i in range(0, len(data), chunk):
-            lines += self.command("db " + data[i:i + chunk].hex())
-        return lines
+    def check_alive(self) -> None:
+        assert self.running.running(), f"the DUT exited ({self.running.process.returncode})"

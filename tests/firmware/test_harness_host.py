@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import select
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,8 @@ import serial
 from tinygen.benches import BENCHMARKS, INPUT_FLOAT32_QUANTIZE, INPUT_UINT8_OFFSET, get_bench
 from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
+
+from raw_dut import LineIO
 
 REFERENCE = Path("/work/shared/reference-models")
 REFERENCE_FILES = {"ic01": "ic01_resnet8_int8.tflite", "ad01": "ad01_fc_autoencoder_int8.tflite"}
@@ -41,8 +42,10 @@ def model_for(bench_id: str, tmp_dir: Path) -> Path:
     return built
 
 
-class HostDut:
+class HostDut(LineIO):
     """The host firmware as a process, and raw protocol I/O on its pty."""
+
+    line_timeout = LINE_TIMEOUT_S
 
     def __init__(self, executable: Path):
         self.proc = subprocess.Popen([str(executable)], stdout=subprocess.PIPE,
@@ -60,38 +63,8 @@ class HostDut:
         self.proc.kill()
         self.proc.wait(timeout=10)
 
-    def write(self, data: bytes | str) -> None:
-        self.port.write(data.encode() if isinstance(data, str) else data)
-
-    def line(self, timeout: float = LINE_TIMEOUT_S) -> str:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.pending:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no line within {timeout} s; partial {self.pending!r}")
-            assert self.proc.poll() is None, f"firmware exited with {self.proc.returncode}"
-            self.pending += self.port.read(max(1, self.port.in_waiting))
-        raw, self.pending = self.pending.split(b"\n", 1)
-        assert raw.endswith(b"\r"), f"line not ended by CR LF: {raw!r}"
-        return raw[:-1].decode("ascii")
-
-    def until_ready(self, timeout: float = LINE_TIMEOUT_S) -> list[str]:
-        lines = []
-        while True:
-            lines.append(self.line(timeout))
-            if lines[-1] == "m-ready":
-                return lines
-
-    def command(self, text: str, timeout: float = LINE_TIMEOUT_S) -> list[str]:
-        self.write(text + "%")
-        return self.until_ready(timeout)
-
-    def load(self, data: bytes, chunk: int = 31) -> list[str]:
-        out = self.command(f"db load {len(data)}")
-        assert out == [f"m-[Expecting {len(data)} bytes]", "m-ready"]
-        lines = []
-        for i in range(0, len(data), chunk):
-            lines += self.command("db " + data[i:i + chunk].hex())
-        return lines
+    def check_alive(self) -> None:
+        assert self.proc.poll() is None, f"firmware exited with {self.proc.returncode}"
 
 
 def input_bytes(bench, rng: np.random.Generator, scale: float, zero_point: int) -> tuple[bytes, np.ndarray]:
