@@ -162,19 +162,13 @@ static void ee_sanitize(const char *in, char *out, size_t cap)
 
 /* ---- commands ---- */
 
+/* One command per line, terse: every byte here is flash on the DUT. */
 static void ee_cmd_help(void)
 {
     th_printf("%s\r\n", TG_PROFILE_STRING);
-    th_printf("help           this list\r\n");
-    th_printf("name           m-name-dut-[vendor string]\r\n");
-    th_printf("profile        firmware version and model id\r\n");
-    th_printf("timestamp      one timestamp (text or energy GPIO edge)\r\n");
-    th_printf("db load N      expect N input bytes (1..%u)\r\n", (unsigned)MAX_DB_INPUT_SIZE);
-    th_printf("db HEX         append bytes, two hex digits each\r\n");
-    th_printf("db print       dump the loaded bytes, 8 per line\r\n");
-    th_printf("infer N [W]    W warm-up (default %u) then N timed inferences\r\n",
-              (unsigned)EE_DEFAULT_WARMUP);
-    th_printf("results        the results of the last inference\r\n");
+    th_printf("help\r\nname\r\nprofile\r\ntimestamp\r\ndb load N (1..%u bytes)\r\ndb HEX\r\n"
+              "db print\r\ninfer N [W] (W warm-ups, default %u)\r\nresults\r\n",
+              (unsigned)MAX_DB_INPUT_SIZE, (unsigned)EE_DEFAULT_WARMUP);
 }
 
 static void ee_db_load(char *arg)

@@ -27,6 +27,29 @@ static void tg_put_str(struct tg_out *o, const char *s)
     }
 }
 
+/* v /= base, returning the remainder, with 32-bit divisions only: a 64-bit
+ * division would link libgcc's __udivmoddi4 (700 bytes on Cortex-M). Long
+ * division in 16-bit digits: each partial dividend, remainder * 2^16 plus
+ * a digit, fits 32 bits because the remainder is below base (<= 16). */
+static unsigned tg_divmod(unsigned long long *v, unsigned base)
+{
+    uint32_t hi = (uint32_t)(*v >> 32);
+    uint32_t lo = (uint32_t)*v;
+    uint32_t q_hi;
+    uint32_t q_mid;
+    uint32_t part;
+    if (hi == 0u) {
+        *v = lo / base;
+        return lo % base;
+    }
+    q_hi = hi / base;
+    part = ((hi % base) << 16) | (lo >> 16);
+    q_mid = part / base;
+    part = ((part % base) << 16) | (lo & 0xFFFFu);
+    *v = ((unsigned long long)q_hi << 32) | (q_mid << 16) | (part / base);
+    return part % base;
+}
+
 /* Digits of v in the given base, right-aligned in width with fill. */
 static void tg_put_unsigned(struct tg_out *o, unsigned long long v, unsigned base,
                             int upper, int negative, unsigned width, char fill)
@@ -36,8 +59,7 @@ static void tg_put_unsigned(struct tg_out *o, unsigned long long v, unsigned bas
     unsigned n = 0;
     unsigned len;
     do {
-        tmp[n++] = digits[v % base];
-        v /= base;
+        tmp[n++] = digits[tg_divmod(&v, base)];
     } while (v != 0u);
     len = n + (negative ? 1u : 0u);
     if (negative && fill == '0') {

@@ -1,6 +1,7 @@
 """tg_format_float, the port's float printer (no newlib printf): compiled
 for the host into a shared library and checked against exact decimal
-arithmetic over random float32 values."""
+arithmetic over random float32 values; tg_vformat's 64-bit integers
+(done with 32-bit divisions only) against Python's formatting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ctypes
 import re
 import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,3 +70,33 @@ def test_edge_values(fmt, value, decimals, text):
 
 def test_output_is_cut_at_the_capacity_and_terminated(fmt):
     assert fmt(123456.75, 2, cap=5) == "1234"
+
+
+@pytest.fixture(scope="module")
+def fmt_u64(tmp_path_factory):
+    lib = tmp_path_factory.mktemp("print64") / "libtgprint64.so"
+    shim = Path(__file__).parent / "fixtures" / "print" / "tg_format_u64.c"
+    subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                    f"-I{firmware_dir() / 'harness'}", "-o", str(lib), str(shim),
+                    str(firmware_dir() / "harness" / "tg_print.c")], check=True, timeout=120)
+    so = ctypes.CDLL(str(lib))
+    so.tg_format_u64.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                 ctypes.c_ulonglong]
+    so.tg_format_u64.restype = ctypes.c_size_t
+
+    def call(fmt: str, value: int) -> str:
+        buf = ctypes.create_string_buffer(64)
+        assert so.tg_format_u64(buf, 64, fmt.encode(), value) == len(buf.value)
+        return buf.value.decode()
+    return call
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(0, 2 ** 64 - 1), st.integers(0, 2 ** 32 + 5),
+                 st.sampled_from([0, 2 ** 32 - 1, 2 ** 32, 2 ** 63, 2 ** 64 - 1])))
+def test_64_bit_integers_print_like_printf(fmt_u64, value):
+    assert fmt_u64("%llu", value) == str(value)
+    assert fmt_u64("%llx", value) == f"{value:x}"
+    assert fmt_u64("%016llX", value) == f"{value:016X}"
+    signed = value - 2 ** 64 if value >= 2 ** 63 else value
+    assert fmt_u64("%lld", value) == str(signed)

@@ -137,6 +137,21 @@ def toolchain_for(board: Board, opt: str) -> Toolchain:
     )
 
 
+# Code that runs outside the timed inference (harness, platform, the port's
+# submitter_implemented.c) is compiled for size on MCU boards: it is most of
+# the code that is not the model's, and -Os there costs no inference time.
+# Its loops stay loops, not calls to newlib's large unrolled strlen/memcpy.
+# Kernels and the model keep the chosen -O level.
+COLD_OPT_FLAGS = ("-Os", "-fno-tree-loop-distribute-patterns")
+COLD_PARTS = ("harness", "platform")
+
+
+def cold_flags(board: Board, opt: str) -> list[str]:
+    """Extra flags for cold code: -Os on MCU boards built at -O2 or -O3
+    (a -O0/-O1 build is a debugging build and stays as asked)."""
+    return list(COLD_OPT_FLAGS) if not board.is_host and opt in ("O2", "O3") else []
+
+
 def arm_mcpu(board: Board) -> str:
     """-mcpu with the board's optional extensions switched off when it says
     so: no DSP on a Cortex-M33 (+nodsp), no Helium on a Cortex-M55 (+nomve)."""
@@ -515,6 +530,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     if foreign_cxx:
         as_cxx |= {s for s in sources if s.name in ("tg_main.c", "submitter_implemented.c")}
     objects, cxx_objects, foreign_objects = [], [], []
+    cold = cold_flags(board, opt)
+    cold_dirs = [build_dir / part for part in COLD_PARTS]
+    cold_sources = []
     for source in sources:
         if source.parent == src_dir:
             rel = Path("obj/src") / source.name
@@ -530,7 +548,11 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         elif source in as_cxx:
             cxx_objects.append(entry)
         else:
-            objects.append(entry)
+            is_cold = (source == src_dir / "submitter_implemented.c"
+                       or any(part in source.parents for part in cold_dirs))
+            if is_cold and cold:
+                cold_sources.append(_build_relative(source, build_dir))
+            objects.append((*entry, cold if is_cold else []))
     cxx = None
     if cxx_objects or foreign_objects:
         cflags = list(toolchain.cflags) + defines
@@ -576,6 +598,8 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         "placement": placement.describe() if placement else None,
         "tools": _tool_versions(toolchain),
         "cflags": list(toolchain.cflags) + defines,
+        # Added after cflags for the cold code (harness, platform, port glue).
+        "cold_cflags": {"flags": cold, "sources": cold_sources},
         "ldflags": list(toolchain.ldflags),
         "sources": [_build_relative(s, build_dir) for s in sources],
         "includes": [_build_relative(i, build_dir) for i in includes],

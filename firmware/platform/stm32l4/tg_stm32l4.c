@@ -175,7 +175,7 @@ static uint32_t tg_clock_init(void)
     return TG_BOARD_CLOCK_HZ;
 }
 
-static void tg_gpio_mode(uint32_t port, uint32_t pin, uint32_t mode, uint32_t af)
+__attribute__((noinline)) static void tg_gpio_mode(uint32_t port, uint32_t pin, uint32_t mode, uint32_t af)
 {
     RCC_AHB2ENR |= 1u << port;
     (void)RCC_AHB2ENR;
