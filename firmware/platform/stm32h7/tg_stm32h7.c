@@ -1,6 +1,6 @@
 /*
- * STM32H7A3/B3 family (RM0455): clock tree, USART console with interrupt
- * receive into a ring buffer, energy timestamp GPIO. Register level, no
+ * STM32H7A3/B3 family (RM0455): clock tree, USART console pins and kernel
+ * clock (the USART itself: common/tg_stm32_usart.c), energy timestamp GPIO. Register level, no
  * vendor HAL; board specifics come from the generated tg_board.h.
  *
  * COMPILED, NEVER RUN: no NUCLEO-H7A3ZI-Q was at hand and QEMU has no
@@ -29,6 +29,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_stm32_usart.h"
 
 /* RCC (0x58024400) */
 #define RCC_BASE 0x58024400u
@@ -83,28 +84,8 @@
 #define GPIO_MODE_OUTPUT 0x1u
 #define GPIO_MODE_AF 0x2u
 
-/* U(S)ART registers (FIFO off: RXFNE/TXFNF act as RXNE/TXE) */
-#define UART_CR1 TG_REG32(TG_CONSOLE_BASE + 0x00u)
-#define UART_BRR TG_REG32(TG_CONSOLE_BASE + 0x0Cu)
-#define UART_ISR TG_REG32(TG_CONSOLE_BASE + 0x1Cu)
-#define UART_ICR TG_REG32(TG_CONSOLE_BASE + 0x20u)
-#define UART_RDR TG_REG32(TG_CONSOLE_BASE + 0x24u)
-#define UART_TDR TG_REG32(TG_CONSOLE_BASE + 0x28u)
-#define UART_CR1_UE (1u << 0)
-#define UART_CR1_RE (1u << 2)
-#define UART_CR1_TE (1u << 3)
-#define UART_CR1_RXNEIE (1u << 5)
-#define UART_ISR_RXNE (1u << 5)
-#define UART_ISR_TXE (1u << 7)
-#define UART_ICR_ERRORS 0x1Fu
-
 #define HSI_HZ 64000000u
 #define TG_POLL_LIMIT 1000000u
-
-#define TG_RX_RING_BYTES 256u
-static volatile uint8_t tg_rx_ring[TG_RX_RING_BYTES];
-static volatile uint32_t tg_rx_head;
-static volatile uint32_t tg_rx_tail;
 
 static int tg_poll(volatile uint32_t *reg, uint32_t mask, uint32_t want)
 {
@@ -189,14 +170,7 @@ static void tg_console_init(void)
     TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET) |= 1u << TG_CONSOLE_RCC_ENR_BIT;
     (void)TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET);
 
-    UART_CR1 = 0u;
-    UART_BRR = (HSI_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD;
-    tg_rx_head = 0u;
-    tg_rx_tail = 0u;
-    UART_ICR = UART_ICR_ERRORS;
-    UART_CR1 = UART_CR1_UE | UART_CR1_RE | UART_CR1_TE | UART_CR1_RXNEIE;
-    TG_NVIC_IPR_BYTE(TG_CONSOLE_IRQ) = 0x80u;
-    tg_nvic_enable(TG_CONSOLE_IRQ);
+    tg_usart_start((HSI_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
 }
 
 static void tg_energy_gpio_init(void)
@@ -220,39 +194,7 @@ void tg_family_irq(unsigned irq)
     if (irq != TG_CONSOLE_IRQ) {
         return;
     }
-    uint32_t isr = UART_ISR;
-    while (isr & UART_ISR_RXNE) {
-        uint8_t byte = (uint8_t)UART_RDR;
-        uint32_t head = tg_rx_head;
-        if (head - tg_rx_tail < TG_RX_RING_BYTES) {
-            tg_rx_ring[head % TG_RX_RING_BYTES] = byte;
-            tg_rx_head = head + 1u;
-        }
-        isr = UART_ISR;
-    }
-    if (isr & 0xFu) {
-        UART_ICR = UART_ICR_ERRORS;
-    }
-}
-
-void tg_console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        while (!(UART_ISR & UART_ISR_TXE)) {
-        }
-        UART_TDR = (uint8_t)s[i];
-    }
-}
-
-int tg_console_getchar(void)
-{
-    uint32_t tail = tg_rx_tail;
-    if (tail == tg_rx_head) {
-        return -1;
-    }
-    int byte = tg_rx_ring[tail % TG_RX_RING_BYTES];
-    tg_rx_tail = tail + 1u;
-    return byte;
+    tg_usart_irq();
 }
 
 void tg_energy_timestamp(void)

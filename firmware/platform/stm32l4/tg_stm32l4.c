@@ -1,6 +1,7 @@
 /*
- * STM32L4 / STM32L4+ family: clock tree, console (USART or LPUART) with
- * interrupt-driven receive into a ring buffer, energy timestamp GPIO.
+ * STM32L4 / STM32L4+ family: clock tree, console (USART or LPUART) pins
+ * and kernel clock (the U(S)ART itself: common/tg_stm32_usart.c), energy
+ * timestamp GPIO.
  * Register level, no vendor HAL: offsets and bits from the STM32L4 and
  * STM32L4+ reference manuals (RM0351, RM0432). Board specifics come from
  * the generated tg_board.h.
@@ -23,6 +24,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_stm32_usart.h"
 
 /* RCC (0x40021000) */
 #define RCC_BASE 0x40021000u
@@ -77,36 +79,8 @@
 #define GPIO_MODE_OUTPUT 0x1u
 #define GPIO_MODE_AF 0x2u
 
-/* U(S)ART registers (same offsets for USART and LPUART) */
-#define UART_CR1 TG_REG32(TG_CONSOLE_BASE + 0x00u)
-#define UART_BRR TG_REG32(TG_CONSOLE_BASE + 0x0Cu)
-#define UART_ISR TG_REG32(TG_CONSOLE_BASE + 0x1Cu)
-#define UART_ICR TG_REG32(TG_CONSOLE_BASE + 0x20u)
-#define UART_RDR TG_REG32(TG_CONSOLE_BASE + 0x24u)
-#define UART_TDR TG_REG32(TG_CONSOLE_BASE + 0x28u)
-#define UART_CR1_UE (1u << 0)
-#define UART_CR1_RE (1u << 2)
-#define UART_CR1_TE (1u << 3)
-#define UART_CR1_RXNEIE (1u << 5)
-#define UART_ISR_RXNE (1u << 5)
-#define UART_ISR_TXE (1u << 7)
-#define UART_ICR_ERRORS 0x1Fu /* parity, framing, noise, overrun, idle */
-
 #define HSI16_HZ 16000000u
 #define TG_POLL_LIMIT 200000u
-
-/* Receive ring: the interrupt writes head, the main loop reads tail.
- * Entries are bytes, or TG_RX_LOST where bytes were dropped because the ring
- * was full: the last free slot is kept for that mark, so the harness learns
- * where input went missing (it answers the damaged command with an e- line)
- * instead of losing it silently. A host that waits for m-ready before the
- * next command (the protocol; DutSession does) sends at most 81 bytes at a
- * time, so only a misbehaving host can fill the ring. */
-#define TG_RX_RING_BYTES 256u
-#define TG_RX_LOST 0x100u
-static volatile uint16_t tg_rx_ring[TG_RX_RING_BYTES];
-static volatile uint32_t tg_rx_head;
-static volatile uint32_t tg_rx_tail;
 
 /* Waits until (reg & mask) == want, at most TG_POLL_LIMIT reads. */
 static int tg_poll(volatile uint32_t *reg, uint32_t mask, uint32_t want)
@@ -202,18 +176,9 @@ static void tg_console_init(void)
     TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET) |= 1u << TG_CONSOLE_RCC_ENR_BIT;
     (void)TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET);
 
-    UART_CR1 = 0u;
-#if TG_CONSOLE_IS_LPUART
-    UART_BRR = (uint32_t)(((uint64_t)HSI16_HZ * 256u + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
-#else
-    UART_BRR = (HSI16_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD;
-#endif
-    tg_rx_head = 0u;
-    tg_rx_tail = 0u;
-    UART_ICR = UART_ICR_ERRORS;
-    UART_CR1 = UART_CR1_UE | UART_CR1_RE | UART_CR1_TE | UART_CR1_RXNEIE;
-    TG_NVIC_IPR_BYTE(TG_CONSOLE_IRQ) = 0x80u;
-    tg_nvic_enable(TG_CONSOLE_IRQ);
+    tg_usart_start(TG_CONSOLE_IS_LPUART
+                       ? (uint32_t)(((uint64_t)HSI16_HZ * 256u + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD)
+                       : (HSI16_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
 }
 
 static void tg_energy_gpio_init(void)
@@ -238,47 +203,7 @@ void tg_family_irq(unsigned irq)
     if (irq != TG_CONSOLE_IRQ) {
         return;
     }
-    uint32_t isr = UART_ISR;
-    while (isr & UART_ISR_RXNE) {
-        uint8_t byte = (uint8_t)UART_RDR;
-        uint32_t head = tg_rx_head;
-        uint32_t used = head - tg_rx_tail;
-        if (used < TG_RX_RING_BYTES - 1u) {
-            tg_rx_ring[head % TG_RX_RING_BYTES] = byte;
-            tg_rx_head = head + 1u;
-        } else if (used == TG_RX_RING_BYTES - 1u &&
-                   tg_rx_ring[(head - 1u) % TG_RX_RING_BYTES] != TG_RX_LOST) {
-            /* The byte is dropped; the mark in the last slot says so. */
-            tg_rx_ring[head % TG_RX_RING_BYTES] = TG_RX_LOST;
-            tg_rx_head = head + 1u;
-        }
-        /* else: dropped, and a mark already stands at the end of the ring */
-        isr = UART_ISR;
-    }
-    /* Overrun or line errors keep the interrupt asserted until cleared. */
-    if (isr & 0xFu) {
-        UART_ICR = UART_ICR_ERRORS;
-    }
-}
-
-void tg_console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        while (!(UART_ISR & UART_ISR_TXE)) {
-        }
-        UART_TDR = (uint8_t)s[i];
-    }
-}
-
-int tg_console_getchar(void)
-{
-    uint32_t tail = tg_rx_tail;
-    if (tail == tg_rx_head) {
-        return -1;
-    }
-    uint32_t entry = tg_rx_ring[tail % TG_RX_RING_BYTES];
-    tg_rx_tail = tail + 1u;
-    return entry == TG_RX_LOST ? TG_CONSOLE_LOST : (int)entry;
+    tg_usart_irq();
 }
 
 /*
