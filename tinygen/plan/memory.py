@@ -295,7 +295,8 @@ class _Candidate:
 
 
 def place_buffers(buffers: list[Buffer], rules: dict[tuple[int, int], int],
-                  iterations: int = 1000, patience: int = 400, seed: int = 0) -> int:
+                  iterations: int = 1000, patience: int = 400, budget: int = 20000,
+                  seed: int = 0) -> int:
     """Sets every buffer's offset under the overlap rules; returns the arena
     size (the end of the highest buffer).
 
@@ -305,8 +306,10 @@ def place_buffers(buffers: list[Buffer], rules: dict[tuple[int, int], int],
     offsets it produced, then a local search: move one buffer next to one
     it shares a step with (mostly buffers alive where the arena peaks) and
     keep the change when the arena does not grow, until the lower bound of
-    overlap_bound, `iterations` moves, or `patience` moves without a gain.
-    Deterministic for a given seed.
+    overlap_bound, `iterations` moves, `patience` moves without a gain, or
+    `budget` buffer placements (each move places the buffers from the first
+    one it changed; this bounds the time on large graphs, ~1 s at most).
+    Deterministic for a given seed (no clock involved).
 
     Buffers alive at every step and in no rule are left out of the search
     and stacked on top: nothing can share their bytes, so any placement can
@@ -355,16 +358,16 @@ def place_buffers(buffers: list[Buffer], rules: dict[tuple[int, int], int],
     assert best is not None
     rng = random.Random(seed)
     movable = [i for i in free if any(j not in pinned for j in placer.conflicts[i])]
-    current, critical, stall = best, None, 0
+    current, critical, stall, placements = best, None, 0, 0
     for _ in range(iterations if rules else 0):
-        if best.size <= bound or not movable or stall >= patience:
+        if best.size <= bound or not movable or stall >= patience or placements > budget:
             break
         if critical is None:
             # Buffers alive where the highest buffer is, and their rule partners.
             top = max(free, key=lambda k: current.offsets[k] + placer.sizes[k])
-            critical = [k for k in movable if _overlap(buffers[k], buffers[top])]
-            critical += [k for k in movable if k not in critical and
-                         any(p in critical for p in (*placer.above[k], *placer.below[k]))]
+            near = {k for k in movable if _overlap(buffers[k], buffers[top])}
+            near |= {k for k in movable if any(p in near for p in (*placer.above[k], *placer.below[k]))}
+            critical = sorted(near)
         i = rng.choice(critical if critical and rng.random() < 0.7 else movable)
         j = rng.choice([k for k in placer.conflicts[i] if k not in pinned])
         order = list(current.order)
@@ -377,6 +380,7 @@ def place_buffers(buffers: list[Buffer], rules: dict[tuple[int, int], int],
         if rng.random() < 0.1:
             leave_room, start = not leave_room, 0
         cand = run(order, leave_room, start, current.offsets)
+        placements += len(order) - start
         stall += 1
         if cand.size <= current.size:
             if cand.size < best.size:
