@@ -10,10 +10,19 @@
  */
 #include <stdint.h>
 
+#include "tg_board.h"
 #include "tg_cortexm.h"
 
-/* Vector slots for external interrupts: enough for the STM32L4+ (95). */
+/* Vector slots for external interrupts. tinygen's STM32 families enable
+ * exactly one, the console's, so the table ends there (disco: 38 slots,
+ * 232 bytes of flash less); other boards get enough for the STM32L4+ (95).
+ * Every slot goes to the dispatcher. */
+#if defined(TG_CONSOLE_IRQ) && (defined(TG_BOARD_FAMILY_STM32L4) || \
+                                defined(TG_BOARD_FAMILY_STM32H7) || defined(TG_BOARD_FAMILY_STM32U5))
+#define TG_EXTERNAL_IRQS (TG_CONSOLE_IRQ + 1)
+#else
 #define TG_EXTERNAL_IRQS 96
+#endif
 
 /* Symbols from the linker script (templates/port/arm_linker.ld.j2). */
 extern uint32_t _sidata[], _sdata[], _edata[];
@@ -109,8 +118,6 @@ struct tg_vector_table {
     tg_vector external[TG_EXTERNAL_IRQS];
 };
 
-#define TG_IRQ4 tg_irq_dispatch, tg_irq_dispatch, tg_irq_dispatch, tg_irq_dispatch
-#define TG_IRQ16 TG_IRQ4, TG_IRQ4, TG_IRQ4, TG_IRQ4
 
 __attribute__((section(".isr_vector"), used))
 const struct tg_vector_table tg_vectors = {
@@ -129,5 +136,5 @@ const struct tg_vector_table tg_vectors = {
         tg_fault_handler,   /* 14 PendSV (unused) */
         tg_systick_handler, /* 15 SysTick */
     },
-    {TG_IRQ16, TG_IRQ16, TG_IRQ16, TG_IRQ16, TG_IRQ16, TG_IRQ16},
+    {[0 ... TG_EXTERNAL_IRQS - 1] = tg_irq_dispatch},   /* GNU C range initializer */
 };
