@@ -64,6 +64,8 @@ FINDING_PREFIXES = ("crash-", "leak-", "timeout-", "oom-", "slow-unit-")
 _FINAL = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 _DONE = re.compile(r"#(\d+)\s+(?:DONE|INITED|NEW|REDUCE|pulse)\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _COUNTERS = re.compile(r"INFO: Loaded \d+ modules\s+\((\d+) inline 8-bit counters\)")
+_PROGRESS = re.compile(r"^fuzz_harness: progress (\d+) inputs", re.M)
+PROGRESS_EVERY_S = 60
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
                         r"protocol violation")
 
@@ -145,10 +147,65 @@ def build_fuzzer(port_id: str, work: Path, jobs: int = 1) -> Path:
     return binary
 
 
+def _executions_so_far(log: str) -> int:
+    """The most executions the campaign's log shows yet (libFuzzer's #N lines and
+    the target's progress lines)."""
+    seen = [int(n) for n, *_ in _DONE.findall(log)] + [int(n) for n in _PROGRESS.findall(log)]
+    return max(seen, default=0)
+
+
+def _progress_line(port_id: str, log: str, elapsed: float, runs: int | None,
+                   seconds: float | None) -> str:
+    done = _executions_so_far(log)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    cov = _DONE.findall(log)
+    edges = f", {cov[-1][1]} edges, corpus {cov[-1][3]}" if cov else ""
+    if runs:
+        left = (runs - done) / rate if rate > 0 else None
+        if seconds:
+            left = min(left, seconds - elapsed) if left is not None else seconds - elapsed
+        goal = f" of {runs:,}"
+    else:
+        left, goal = (seconds - elapsed if seconds else None), ""
+    eta = f", about {max(0, left) / 60:.0f} min left" if left is not None else ""
+    return (f"  {port_id}: {done:,}{goal} executions in {elapsed / 60:.1f} min "
+            f"({rate:,.0f}/s{edges}){eta}")
+
+
+def _run_reporting(args: list[str], env: dict, log_path: Path, wall: float, port_id: str,
+                   runs: int | None, seconds: float | None, every: float) -> tuple[str, int]:
+    """Runs libFuzzer with its output going to log_path, printing a progress line
+    every `every` seconds; returns the log and the exit code (-1: overran wall)."""
+    started = time.monotonic()
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        code = None
+        while code is None:
+            elapsed = time.monotonic() - started
+            try:
+                code = proc.wait(timeout=max(0.1, min(every, wall - elapsed)))
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed >= wall:
+                    proc.kill()
+                    proc.wait(timeout=60)
+                    code = -1
+                    break
+                if every > 0:
+                    print(_progress_line(port_id, log_path.read_text(errors="replace"),
+                                         elapsed, runs, seconds), flush=True)
+    log = log_path.read_text(errors="replace")
+    if code == -1:
+        log += f"\nfuzz.py: the campaign itself overran {wall:g} s and was stopped (a hang)\n"
+    return log, code
+
+
 def run_campaign(port_id: str, binary: Path, work: Path, *, runs: int | None = None,
                  seconds: float | None = None, seed: int = 1, fresh: bool = False,
-                 timeout: float | None = None) -> CampaignResult:
-    """One libFuzzer campaign of runs executions (or seconds); its figures and findings."""
+                 timeout: float | None = None,
+                 progress_every: float = PROGRESS_EVERY_S) -> CampaignResult:
+    """One libFuzzer campaign of runs executions (or seconds); its figures and findings.
+    While it runs, a progress line is printed every progress_every seconds (0: none)."""
     work = Path(work)
     corpus = work / "corpus"
     findings = work / "findings"
@@ -171,14 +228,8 @@ def run_campaign(port_id: str, binary: Path, work: Path, *, runs: int | None = N
     started = time.monotonic()
     wall = timeout if timeout is not None else (
         (seconds or 0) * 2 + 600 if seconds else 24 * 3600)
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=wall, env=env)
-        log, code = done.stdout + done.stderr, done.returncode
-    except subprocess.TimeoutExpired as exc:
-        log = (exc.stderr or b"").decode(errors="replace") if isinstance(exc.stderr, bytes) \
-            else (exc.stderr or "")
-        code = -1
-        log += f"\nfuzz.py: the campaign itself overran {wall:g} s and was stopped (a hang)\n"
+    log, code = _run_reporting(args, env, work / "campaign.log", wall, port_id, runs, seconds,
+                               progress_every)
     (work / "campaign.log").write_text(log)
     result = CampaignResult(port=port_id, exit_code=code, log=str(work / "campaign.log"),
                             seconds=time.monotonic() - started)
@@ -236,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", action="store_true",
                    help="start from the seed corpus only (forget earlier campaigns)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
+    p.add_argument("--progress-every", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
+                   help=f"print a progress line this often (default {PROGRESS_EVERY_S}; 0: never)")
     args = p.parse_args(argv)
     if args.runs is None and args.seconds is None:
         args.runs = 100_000
@@ -246,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             binary = build_fuzzer(port, work)
             print(f"fuzzing {port}: {binary}", flush=True)
             results.append(run_campaign(port, binary, work, runs=args.runs,
-                                        seconds=args.seconds, seed=args.seed, fresh=args.fresh))
+                                        seconds=args.seconds, seed=args.seed, fresh=args.fresh,
+                                        progress_every=args.progress_every))
     except FuzzError as exc:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 2
