@@ -18,6 +18,7 @@ A finding makes the exit code 1. Reproduce one with
 usage:
   .venv/bin/python benchmarks/fuzz.py --runs 3400000              # executions per port
   .venv/bin/python benchmarks/fuzz.py --seconds 600 --ports ad01  # a timed campaign
+  .venv/bin/python benchmarks/fuzz.py --runs 2000000 --workers 2  # two processes per port
   .venv/bin/python benchmarks/fuzz.py --runs 20000 --seed 1 --fresh   # the CI smoke campaign
 
 Needs clang and libFuzzer (Debian: clang, libclang-rt-dev; scripts/setup.sh --dev).
@@ -64,6 +65,8 @@ FINDING_PREFIXES = ("crash-", "leak-", "timeout-", "oom-", "slow-unit-")
 _FINAL = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 _DONE = re.compile(r"#(\d+)\s+(?:DONE|INITED|NEW|REDUCE|pulse)\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _COUNTERS = re.compile(r"INFO: Loaded \d+ modules\s+\((\d+) inline 8-bit counters\)")
+_PROGRESS = re.compile(r"^fuzz_harness: progress (\d+) inputs", re.M)
+PROGRESS_EVERY_S = 60
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
                         r"protocol violation")
 
@@ -145,10 +148,81 @@ def build_fuzzer(port_id: str, work: Path, jobs: int = 1) -> Path:
     return binary
 
 
+def _executions_so_far(log: str) -> int:
+    """The most executions the campaign's log shows yet (libFuzzer's #N lines and
+    the target's progress lines)."""
+    seen = [int(n) for n, *_ in _DONE.findall(log)] + [int(n) for n in _PROGRESS.findall(log)]
+    return max(seen, default=0)
+
+
+def _progress_line(port_id: str, logs: list[str], elapsed: float, runs: int | None,
+                   seconds: float | None) -> str:
+    done = sum(_executions_so_far(log) for log in logs)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    cov = [c for log in logs for c in _DONE.findall(log)[-1:]]
+    edges = (f", {max(int(c[1]) for c in cov)} edges, corpus {max(int(c[3]) for c in cov)}"
+             if cov else "")
+    goal_runs = runs * len(logs) if runs else None
+    if goal_runs:
+        left = (goal_runs - done) / rate if rate > 0 else None
+        if seconds:
+            left = min(left, seconds - elapsed) if left is not None else seconds - elapsed
+        goal = f" of {goal_runs:,}"
+    else:
+        left, goal = (seconds - elapsed if seconds else None), ""
+    eta = f", about {max(0, left) / 60:.0f} min left" if left is not None else ""
+    return (f"  {port_id}: {done:,}{goal} executions in {elapsed / 60:.1f} min "
+            f"({rate:,.0f}/s{edges}){eta}")
+
+
+def _run_reporting(commands: list[list[str]], env: dict, log_paths: list[Path], wall: float,
+                   port_id: str, runs: int | None, seconds: float | None,
+                   every: float) -> tuple[list[str], list[int]]:
+    """Runs the libFuzzer workers, each writing to its log, printing a progress line
+    every `every` seconds; returns their logs and exit codes (-1: overran wall)."""
+    started = time.monotonic()
+    outs = [open(path, "w") for path in log_paths]
+    try:
+        procs = [subprocess.Popen(c, stdout=o, stderr=subprocess.STDOUT, env=env)
+                 for c, o in zip(commands, outs)]
+        codes: list[int | None] = [None] * len(procs)
+        last_report = started
+        while any(c is None for c in codes):
+            time.sleep(0.2)
+            now = time.monotonic()
+            for i, proc in enumerate(procs):
+                if codes[i] is None:
+                    codes[i] = proc.poll()
+                    if codes[i] is None and now - started >= wall:
+                        proc.kill()
+                        proc.wait(timeout=60)
+                        codes[i] = -1
+            if every > 0 and now - last_report >= every and any(c is None for c in codes):
+                last_report = now
+                print(_progress_line(port_id, [p.read_text(errors="replace") for p in log_paths],
+                                     now - started, runs, seconds), flush=True)
+    finally:
+        for o in outs:
+            o.close()
+    logs = []
+    for path, code in zip(log_paths, codes):
+        log = path.read_text(errors="replace")
+        if code == -1:
+            log += f"\nfuzz.py: the campaign itself overran {wall:g} s and was stopped (a hang)\n"
+            path.write_text(log)
+        logs.append(log)
+    return logs, [int(c) for c in codes]
+
+
 def run_campaign(port_id: str, binary: Path, work: Path, *, runs: int | None = None,
                  seconds: float | None = None, seed: int = 1, fresh: bool = False,
-                 timeout: float | None = None) -> CampaignResult:
-    """One libFuzzer campaign of runs executions (or seconds); its figures and findings."""
+                 timeout: float | None = None, workers: int = 1,
+                 progress_every: float = PROGRESS_EVERY_S) -> CampaignResult:
+    """One libFuzzer campaign of runs executions (or seconds) per worker; its figures
+    and findings. workers > 1 runs that many libFuzzer processes side by side on one
+    corpus (seeds seed, seed + 1, ...; each one reads the corpus when it starts and adds
+    what it finds); their executions add up. While it runs, a progress line is printed
+    every progress_every seconds (0: none)."""
     work = Path(work)
     corpus = work / "corpus"
     findings = work / "findings"
@@ -158,45 +232,47 @@ def run_campaign(port_id: str, binary: Path, work: Path, *, runs: int | None = N
     corpus.mkdir(parents=True, exist_ok=True)
     findings.mkdir(parents=True, exist_ok=True)
     before = {p.name for p in findings.iterdir()}
-    args = [str(binary), f"-seed={seed}", f"-max_len={MAX_LEN}", f"-timeout={INPUT_TIMEOUT_S}",
-            f"-dict={DICTIONARY}", "-print_final_stats=1", "-detect_leaks=1",
-            "-rss_limit_mb=2048", f"-artifact_prefix={findings}/"]
-    if runs is not None:
-        args.append(f"-runs={runs}")
-    if seconds is not None:
-        args.append(f"-max_total_time={max(1, int(seconds))}")
-    args += [str(corpus), str(SEEDS)]
+    commands = []
+    for k in range(max(1, workers)):
+        args = [str(binary), f"-seed={seed + k}", f"-max_len={MAX_LEN}",
+                f"-timeout={INPUT_TIMEOUT_S}", f"-dict={DICTIONARY}", "-print_final_stats=1",
+                "-detect_leaks=1", "-rss_limit_mb=2048", f"-artifact_prefix={findings}/"]
+        if runs is not None:
+            args.append(f"-runs={runs}")
+        if seconds is not None:
+            args.append(f"-max_total_time={max(1, int(seconds))}")
+        commands.append(args + [str(corpus), str(SEEDS)])
+    logs_at = ([work / "campaign.log"] if len(commands) == 1 else
+               [work / f"campaign-{k}.log" for k in range(len(commands))])
     env = {"TG_FUZZ_STATS": "1", "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1", "PATH": "/usr/bin:/bin"}
     started = time.monotonic()
     wall = timeout if timeout is not None else (
         (seconds or 0) * 2 + 600 if seconds else 24 * 3600)
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=wall, env=env)
-        log, code = done.stdout + done.stderr, done.returncode
-    except subprocess.TimeoutExpired as exc:
-        log = (exc.stderr or b"").decode(errors="replace") if isinstance(exc.stderr, bytes) \
-            else (exc.stderr or "")
-        code = -1
-        log += f"\nfuzz.py: the campaign itself overran {wall:g} s and was stopped (a hang)\n"
-    (work / "campaign.log").write_text(log)
-    result = CampaignResult(port=port_id, exit_code=code, log=str(work / "campaign.log"),
+    logs, codes = _run_reporting(commands, env, logs_at, wall, port_id, runs, seconds,
+                                 progress_every)
+    result = CampaignResult(port=port_id, exit_code=next((c for c in codes if c != 0), 0),
+                            log=", ".join(str(p) for p in logs_at),
                             seconds=time.monotonic() - started)
-    stats = {k: int(v) for k, v in _FINAL.findall(log)}
-    result.executions = stats.get("number_of_executed_units", 0)
-    result.exec_per_second = stats.get("average_exec_per_sec", 0)
-    result.peak_rss_mb = stats.get("peak_rss_mb", 0)
-    progress = _DONE.findall(log)
-    if progress:
-        _, cov, ft, corp = progress[-1]
-        result.edges_covered, result.features, result.corpus = int(cov), int(ft), int(corp)
-    counters = _COUNTERS.search(log)
-    result.edges_total = int(counters.group(1)) if counters else 0
-    bounded = re.search(r"bounded by the inference budget (\d+)", log)
-    result.bounded_inputs = int(bounded.group(1)) if bounded else 0
+    for log in logs:
+        stats = {k: int(v) for k, v in _FINAL.findall(log)}
+        result.executions += stats.get("number_of_executed_units", 0)
+        result.exec_per_second += stats.get("average_exec_per_sec", 0)
+        result.peak_rss_mb = max(result.peak_rss_mb, stats.get("peak_rss_mb", 0))
+        progress = _DONE.findall(log)
+        if progress:
+            _, cov, ft, corp = progress[-1]
+            result.edges_covered = max(result.edges_covered, int(cov))
+            result.features = max(result.features, int(ft))
+            result.corpus = max(result.corpus, int(corp))
+        counters = _COUNTERS.search(log)
+        result.edges_total = max(result.edges_total, int(counters.group(1)) if counters else 0)
+        bounded = re.search(r"bounded by the inference budget (\d+)", log)
+        result.bounded_inputs += int(bounded.group(1)) if bounded else 0
+        result.reports = sorted(set(result.reports) |
+                                {m.group(0) for m in _SANITIZER.finditer(log)})
     result.findings = sorted(str(findings / p.name) for p in findings.iterdir()
                              if p.name not in before and p.name.startswith(FINDING_PREFIXES))
-    result.reports = sorted({m.group(0) for m in _SANITIZER.finditer(log)})
     return result
 
 
@@ -236,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", action="store_true",
                    help="start from the seed corpus only (forget earlier campaigns)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
+    p.add_argument("--workers", type=int, default=1,
+                   help="libFuzzer processes per port, side by side on one corpus (default 1); "
+                        "--runs counts per worker")
+    p.add_argument("--progress-every", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
+                   help=f"print a progress line this often (default {PROGRESS_EVERY_S}; 0: never)")
     args = p.parse_args(argv)
     if args.runs is None and args.seconds is None:
         args.runs = 100_000
@@ -246,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
             binary = build_fuzzer(port, work)
             print(f"fuzzing {port}: {binary}", flush=True)
             results.append(run_campaign(port, binary, work, runs=args.runs,
-                                        seconds=args.seconds, seed=args.seed, fresh=args.fresh))
+                                        seconds=args.seconds, seed=args.seed, fresh=args.fresh,
+                                        workers=args.workers,
+                                        progress_every=args.progress_every))
     except FuzzError as exc:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 2

@@ -41,7 +41,9 @@
  *     loop counter, whose range the count parser bounds (EE_MAX_COUNT), so
  *     nothing the budget cuts off is left unchecked.
  * Inputs cut short and real inferences are counted and printed at exit
- * (environment TG_FUZZ_STATS set).
+ * (environment TG_FUZZ_STATS set); with TG_FUZZ_STATS set, a line every
+ * TG_FUZZ_PROGRESS_EVERY inputs lets benchmarks/fuzz.py show progress
+ * (libFuzzer itself reports only at powers of two and on new coverage).
  *
  * The harness source is included, not linked, so that every input starts
  * from the state a fresh boot has (its state is static, and a fuzz input
@@ -67,6 +69,9 @@
 #define TG_FUZZ_TENSOR_BYTES \
     ((size_t)TG_MODEL_INPUT_ELEMENTS * (TG_MODEL_INPUT_IS_FLOAT ? sizeof(float) : 1u))
 #define TG_FUZZ_LINE_BYTES 8192u
+#ifndef TG_FUZZ_PROGRESS_EVERY
+#define TG_FUZZ_PROGRESS_EVERY 100000u
+#endif
 
 /* Declared by the linker's --wrap=tg_model_invoke --wrap=th_load_tensor. */
 void __real_tg_model_invoke(void);
@@ -94,6 +99,7 @@ struct tg_fuzz_stats {
     unsigned long long inputs;
     unsigned long long bounded;  /* inputs ended by the inference budget */
     unsigned long long real_inferences;
+    int report;                  /* TG_FUZZ_STATS is set */
 };
 
 static struct tg_fuzz_stats stats;
@@ -211,7 +217,7 @@ void __wrap_tg_model_invoke(void)
 
 static void tg_fuzz_print_stats(void)
 {
-    if (getenv("TG_FUZZ_STATS") != NULL) {
+    if (stats.report) {
         fprintf(stderr, "fuzz_harness: inputs %llu, bounded by the inference budget %llu, "
                         "real inferences %llu\n",
                 stats.inputs, stats.bounded, stats.real_inferences);
@@ -226,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long percents = 0;
     if (!fz.booted) {
         fz.booted = 1;
+        stats.report = getenv("TG_FUZZ_STATS") != NULL;
         atexit(tg_fuzz_print_stats);
     }
     /* A fresh boot: harness state, download buffer, platform, checker. */
@@ -239,6 +246,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz.model_ran = 0;
     fz.clock_us = 0;
     stats.inputs++;
+    if (stats.report && stats.inputs % TG_FUZZ_PROGRESS_EVERY == 0u) {
+        fprintf(stderr, "fuzz_harness: progress %llu inputs\n", stats.inputs);
+    }
 
     ee_benchmark_initialize();
     if (fz.readies != 1u || fz.line_len != 0u) {

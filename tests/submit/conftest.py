@@ -28,16 +28,3 @@ def firmware(tmp_path_factory):
         return built[key]
 
     return build
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked slow run only with pytest -m slow (or TINYGEN_SLOW=1)."""
-    import os
-
-    if "slow" in (config.getoption("-m") or "") or os.environ.get("TINYGEN_SLOW") == "1":
-        return
-    here = Path(__file__).parent
-    skip = pytest.mark.skip(reason="slow: run with pytest -m slow tests/submit (or TINYGEN_SLOW=1)")
-    for item in items:
-        if "slow" in item.keywords and here in Path(str(item.fspath)).parents:
-            item.add_marker(skip)
