@@ -1,0 +1,55 @@
+"""Constant layouts of the Helium (MVE) kernels, firmware/kernels/tg_mve.h.
+
+The planner's default layouts suit the portable and DSP-extension kernels
+(4x4 blocked rows, depthwise taps in SXTB16 order). Helium instead wants
+16 consecutive depth positions of a convolution / fully connected row
+together, so one VMLADAVA.S8 takes them (rows in TFLite order, in blocks of
+4 rows x 16 bytes, so 4 rows stream from one pointer); and depthwise taps as int16
+[tap][out_c] so a widening load takes 4 consecutive channels. Biases,
+multipliers, shifts and the fast-requantization proof are the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tinygen.ir import model as ir
+from tinygen.plan.ops import KernelCall
+
+ROW_KERNELS = {"tg_conv2d_s8", "tg_fully_connected_s8"}
+
+
+def blocked_rows_mve(rows: np.ndarray) -> np.ndarray:
+    """[n][len] int8 -> blocks of 4 rows x chunks of 16 bytes, each chunk row 0's
+    16 bytes then rows 1, 2, 3; zero-padded to whole blocks and chunks."""
+    n, length = rows.shape
+    n4, len16 = -(-n // 4) * 4, -(-length // 16) * 16
+    padded = np.zeros((n4, len16), dtype=np.int8)
+    padded[:n, :length] = rows
+    return padded.reshape(n4 // 4, 4, len16 // 16, 16).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def mve_filter(m: ir.Model, call: KernelCall) -> np.ndarray | None:
+    """The MVE layout of a call's filter, or None when the call has none."""
+    if call.kernel not in ROW_KERNELS and call.kernel != "tg_depthwise_conv2d_s8":
+        return None
+    op = next(o for o in m.operators if o.index == call.op_index)
+    w = m.tensors[op.inputs[1]].data.astype(np.int8)
+    if call.kernel in ROW_KERNELS:
+        return blocked_rows_mve(w.reshape(w.shape[0], -1))
+    # [1][k_h][k_w][out_c] -> [tap][out_c]; doubled like the bias in fast mode.
+    taps = w.reshape(-1, w.shape[-1]).astype(np.int16)
+    return (taps * (1 + int(call.params["fast"]))).reshape(-1)
+
+
+def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
+    """The calls with their filters rearranged for the Helium kernels."""
+    out = []
+    for call in calls:
+        filt = mve_filter(m, call)
+        if filt is not None:
+            call = dataclasses.replace(call, arrays={**call.arrays, "filter": filt})
+        out.append(call)
+    return out
