@@ -1,9 +1,11 @@
 /*
  * Helium depthwise convolution (TG_MVE, see tg_mve.h). filter: int16
- * [tap][out_c] (doubled in fast mode, like the bias), so the 4-lane
- * widening loads VLDRB.S32 / VLDRH.S32 take 4 consecutive channels of a tap
- * and each output pixel's channels run 16 at a time in 4 accumulators. The
- * last partial group of 4 is predicated. Channels are written group by
+ * [tap][out_c] (doubled in fast mode, like the bias). Channels run 16 (then
+ * 8) at a time: VLDRB.S16 / VLDRH.S16 take 8 channels of a tap, VMULLB and
+ * VMULLT multiply their even and odd lanes into int32 accumulators. With
+ * depth multiplier 1, each whole group of 8 channels has its tg_chan_quant
+ * records in the order (0, 2, 4, 6, 1, 3, 5, 7) to match (layout_mve.py);
+ * the remaining channels, in order, run 4 at a time under a predicate. Channels are written group by
  * group, which tinygen/plan/memory.py allows for depthwise (strict gap).
  *
  * scratch: k_h*k_w tap pointers (8 bytes reserved each), then one row of
@@ -15,6 +17,17 @@
 #include "tg_mve.h"
 
 #if TG_MVE
+
+/* Eight channels from their even (0, 2, 4, 6) and odd accumulators, whose
+ * records the planner stores in that order; VMOVNB/VMOVNT interleave the
+ * results back into channel order for one narrowing store. */
+static inline void tg_dw_mve_store8(int8_t *out, int32x4_t even, int32x4_t odd,
+                                    const tg_chan_quant *q, const tg_mve_out *o)
+{
+    const int32x4_t ve = tg_mve_requant(even, q, o, 1);
+    const int32x4_t vo = tg_mve_requant(odd, q + 4, o, 1);
+    vstrbq_s16(out, vmovntq_s32(vmovnbq_s32(vreinterpretq_s16_s32(ve), ve), vo));
+}
 
 static inline void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
                                               const int16_t *filter,
@@ -54,22 +67,54 @@ static inline void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int
                 }
                 if (dm == 1) {
                     for (; c + 16 <= oc; c += 16) {
-                        int32x4_t a0 = vdupq_n_s32(0);
-                        int32x4_t a1 = a0;
-                        int32x4_t a2 = a0;
-                        int32x4_t a3 = a0;
+                        int32x4_t e0 = vdupq_n_s32(0);
+                        int32x4_t o0 = e0;
+                        int32x4_t e1 = e0;
+                        int32x4_t o1 = e0;
+                        const int16_t *w = filter + c;
+                        const int8_t *const *tp = taps;
+                        const int8_t *x;
+                        int16x8_t xv, wv;
+                        int32x4_t pr;
+                        /* Assembly: GCC's schedule of the C form needs 9 Q
+                         * registers and spills two accumulators. */
+                        __asm__("dls    lr, %[n]\n\t"
+                                "1:\n\t"
+                                "ldr    %[x], [%[tp]], #4\n\t"
+                                "add    %[x], %[x], %[c]\n\t"
+                                "vldrb.s16  %q[xv], [%[x]]\n\t"
+                                "vldrh.u16  %q[wv], [%[w]]\n\t"
+                                "vmullb.s16 %q[pr], %q[xv], %q[wv]\n\t"
+                                "vadd.i32   %q[e0], %q[e0], %q[pr]\n\t"
+                                "vmullt.s16 %q[pr], %q[xv], %q[wv]\n\t"
+                                "vadd.i32   %q[o0], %q[o0], %q[pr]\n\t"
+                                "vldrb.s16  %q[xv], [%[x], #8]\n\t"
+                                "vldrh.u16  %q[wv], [%[w], #16]\n\t"
+                                "vmullb.s16 %q[pr], %q[xv], %q[wv]\n\t"
+                                "vadd.i32   %q[e1], %q[e1], %q[pr]\n\t"
+                                "vmullt.s16 %q[pr], %q[xv], %q[wv]\n\t"
+                                "vadd.i32   %q[o1], %q[o1], %q[pr]\n\t"
+                                "add    %[w], %[w], %[stride]\n\t"
+                                "le     lr, 1b\n\t"
+                                : [e0] "+w"(e0), [o0] "+w"(o0), [e1] "+w"(e1), [o1] "+w"(o1),
+                                  [xv] "=&w"(xv), [wv] "=&w"(wv), [pr] "=&w"(pr),
+                                  [x] "=&l"(x), [tp] "+r"(tp), [w] "+r"(w)
+                                : [n] "r"(taps_n), [c] "r"(c), [stride] "r"(2 * oc)
+                                : "lr", "memory");
+                        tg_dw_mve_store8(output + c, e0, o0, quant + c, &o);
+                        tg_dw_mve_store8(output + c + 8, e1, o1, quant + c + 8, &o);
+                    }
+                    for (; c + 8 <= oc; c += 8) {
+                        int32x4_t e0 = vdupq_n_s32(0);
+                        int32x4_t o0 = e0;
                         const int16_t *w = filter + c;
                         for (t = 0; t < taps_n; ++t, w += oc) {
-                            const int8_t *x = taps[t] + c;
-                            a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(x), vldrhq_s32(w)));
-                            a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(x + 4), vldrhq_s32(w + 4)));
-                            a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(x + 8), vldrhq_s32(w + 8)));
-                            a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(x + 12), vldrhq_s32(w + 12)));
+                            const int16x8_t x0 = vldrbq_s16(taps[t] + c);
+                            const int16x8_t w0 = vldrhq_s16(w);
+                            e0 = vaddq_s32(e0, vmullbq_int_s16(x0, w0));
+                            o0 = vaddq_s32(o0, vmulltq_int_s16(x0, w0));
                         }
-                        vstrbq_s32(output + c, tg_mve_requant(a0, quant + c, &o, 1));
-                        vstrbq_s32(output + c + 4, tg_mve_requant(a1, quant + c + 4, &o, 1));
-                        vstrbq_s32(output + c + 8, tg_mve_requant(a2, quant + c + 8, &o, 1));
-                        vstrbq_s32(output + c + 12, tg_mve_requant(a3, quant + c + 12, &o, 1));
+                        tg_dw_mve_store8(output + c, e0, o0, quant + c, &o);
                     }
                     for (; c < oc; c += 4) {
                         const mve_pred16_t pr = vctp32q((uint32_t)(oc - c));

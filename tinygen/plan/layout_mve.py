@@ -5,8 +5,10 @@ The planner's default layouts suit the portable and DSP-extension kernels
 16 consecutive depth positions of a convolution / fully connected row
 together, so one VMLADAVA.S8 takes them (rows in TFLite order, in blocks of
 4 rows x 16 bytes, so 4 rows stream from one pointer); and depthwise taps as int16
-[tap][out_c] so a widening load takes 4 consecutive channels. Biases,
-multipliers, shifts and the fast-requantization proof are the same.
+[tap][out_c] so a widening load takes 8 consecutive channels, with the
+per-channel records of each group of 8 in the even/odd order the kernel
+accumulates in. The records' values (biases, multipliers, shifts) and the
+fast-requantization proof are the same.
 """
 
 from __future__ import annotations
@@ -44,12 +46,25 @@ def mve_filter(m: ir.Model, call: KernelCall) -> np.ndarray | None:
     return (taps * (1 + int(call.params["fast"]))).reshape(-1)
 
 
+def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
+    """tg_chan_quant records (flat int32) with each whole group of 8 channels in
+    the order (0, 2, 4, 6, 1, 3, 5, 7) of the kernel's even/odd accumulators."""
+    recs = quant.reshape(-1, 4).copy()
+    whole = out_c // 8 * 8
+    order = np.arange(whole).reshape(-1, 8)[:, [0, 2, 4, 6, 1, 3, 5, 7]].reshape(-1)
+    recs[:whole] = recs[order]
+    return recs.reshape(-1)
+
+
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
-    """The calls with their filters rearranged for the Helium kernels."""
+    """The calls with their constants rearranged for the Helium kernels."""
     out = []
     for call in calls:
         filt = mve_filter(m, call)
         if filt is not None:
-            call = dataclasses.replace(call, arrays={**call.arrays, "filter": filt})
+            arrays = {**call.arrays, "filter": filt}
+            if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
+                arrays["quant"] = depthwise_quant_mve(call.arrays["quant"], call.params["out_c"])
+            call = dataclasses.replace(call, arrays=arrays)
         out.append(call)
     return out
