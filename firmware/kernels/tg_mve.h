@@ -122,6 +122,31 @@ static inline void tg_mve_rows_dot(const int8_t *x, int32_t len, const int8_t *r
     const mve_pred16_t tail = vctp8q((uint32_t)(len - body));
     const int8_t *w = rows;
     int32_t r;
+    if (len <= 32) {
+        /* Up to 2 chunks (first layers, narrow pointwise): the input stays
+         * in registers for all rows. */
+        const int8x16_t v0 = vldrbq_z_s8(x, vctp8q((uint32_t)len));
+        const int8x16_t v1 = vldrbq_z_s8(x + 16, vctp8q((uint32_t)(len > 16 ? len - 16 : 0)));
+        for (r = 0; r < n; r += 4, w += len > 16 ? 128 : 64) {
+            int32_t a0 = vmladavq_s8(v0, vldrbq_s8(w));
+            int32_t a1 = vmladavq_s8(v0, vldrbq_s8(w + 16));
+            int32_t a2 = vmladavq_s8(v0, vldrbq_s8(w + 32));
+            int32_t a3 = vmladavq_s8(v0, vldrbq_s8(w + 48));
+            int32x4_t acc;
+            if (len > 16) {
+                a0 = vmladavaq_s8(a0, v1, vldrbq_s8(w + 64));
+                a1 = vmladavaq_s8(a1, v1, vldrbq_s8(w + 80));
+                a2 = vmladavaq_s8(a2, v1, vldrbq_s8(w + 96));
+                a3 = vmladavaq_s8(a3, v1, vldrbq_s8(w + 112));
+            }
+            acc = vdupq_n_s32(a0);
+            acc = vsetq_lane_s32(a1, acc, 1);
+            acc = vsetq_lane_s32(a2, acc, 2);
+            acc = vsetq_lane_s32(a3, acc, 3);
+            tg_mve_store(out + r, tg_mve_requant(acc, q + r, o, 0), n - r);
+        }
+        return;
+    }
     for (r = 0; r < n; r += 4) {
         int32_t a0 = 0;
         int32_t a1 = 0;
