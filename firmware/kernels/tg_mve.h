@@ -52,11 +52,8 @@ static inline int32x4_t tg_mve_requant(int32x4_t acc, const tg_chan_quant *q,
     const int32x4x4_t r = vld4q_s32((const int32_t *)(const void *)q);
     int32x4_t v = vaddq_s32(acc, r.val[0]);
     if (o->fast) {
-        int32x4_t h;
-        if (!doubled) {
-            v = vaddq_s32(v, v);
-        }
-        h = vrmulhq_s32(v, r.val[1]);
+        /* VQRDMULH of acc is VRMULH of 2 * acc: no saturation, |acc| < 2^30. */
+        int32x4_t h = doubled ? vrmulhq_s32(v, r.val[1]) : vqrdmulhq_s32(v, r.val[1]);
         h = vaddq_s32(h, vshrq_n_s32(h, 31));
         h = vaddq_s32(h, r.val[3]);
         v = vshlq_s32(h, vnegq_s32(r.val[2]));

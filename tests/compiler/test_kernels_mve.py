@@ -1,6 +1,6 @@
 """The Helium (MVE) kernels on the Cortex-M55, bit-exact with TFLM.
 
-Random one-operator models (convolution, depthwise, fully connected) are
+Random one-operator models (convolution, depthwise, fully connected, add) are
 planned with the MVE constant layout (tinygen/plan/layout_mve.py), compiled
 for the Cortex-M55 with TG_USE_MVE (as tinygen/port does for boards with
 mve: true), linked with the bare-metal runner of test_kernels_emulated.py,
@@ -26,7 +26,7 @@ import pytest
 from hypothesis import example, given, settings
 
 from test_kernels_emulated import SETTINGS, _inputs_header
-from test_ops_oracle import conv_specs, fc_specs
+from test_ops_oracle import add_specs, conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -124,4 +124,14 @@ def test_mve_depthwise_conv2d_on_cortex_m55_matches_tflm(model_cache, tmp_path, 
 @example(spec=dict(op="fc", shape=(100,), units=19, act="relu", lo=-3.0, hi=2.0, seed=31,
                    wscale=0.3, per_tensor=True))
 def test_mve_fully_connected_on_cortex_m55_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec)
+
+
+# 105 elements: 26 steps of 4 and a predicated tail of 1; broadcasts take the
+# scalar path.
+@settings(max_examples=2, **SETTINGS)
+@given(spec=add_specs())
+@example(spec=dict(op="add", shape=(3, 5, 7), broadcast=False, act="relu", lo=-2.0, hi=3.0,
+                   seed=41, wscale=0.5))
+def test_mve_add_on_cortex_m55_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec)
