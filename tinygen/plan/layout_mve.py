@@ -1,14 +1,14 @@
 """Constant layouts of the Helium (MVE) kernels, firmware/kernels/tg_mve.h.
 
 The planner's default layouts suit the portable and DSP-extension kernels
-(4x4 blocked rows, depthwise taps in SXTB16 order). Helium instead wants
-16 consecutive depth positions of a convolution / fully connected row
-together, so one VMLADAVA.S8 takes them (rows in TFLite order, in blocks of
-4 rows x 16 bytes, so 4 rows stream from one pointer); and depthwise taps as int16
-[tap][out_c] so a widening load takes 8 consecutive channels, with the
-per-channel records of each group of 8 in the even/odd order the kernel
-accumulates in. The records' values (biases, multipliers, shifts) and the
-fast-requantization proof are the same.
+(4x4 blocked rows, depthwise taps in SXTB16 order). Helium wants 16
+consecutive depth positions of a convolution / fully connected row
+together, so one VMLADAVA.S8 takes them: rows in TFLite order, in blocks of
+4 rows x 16 bytes, so 4 rows stream from one pointer. Depthwise taps become
+int16 [tap][out_c], so a widening load takes 8 consecutive channels, with
+the per-channel records of each group of 8 in the even/odd order the
+kernel accumulates in. The records' values (biases, multipliers, shifts)
+and the fast-requantization proof are unchanged.
 """
 
 from __future__ import annotations
