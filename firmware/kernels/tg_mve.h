@@ -23,6 +23,9 @@
 #if defined(TG_USE_MVE) && defined(__ARM_FEATURE_MVE)
 #define TG_MVE 1
 #include <arm_mve.h>
+#elif defined(TG_USE_MVE)
+/* The planner arranged the constants for these kernels only. */
+#error "TG_USE_MVE needs a compiler targeting Helium (-mcpu=cortex-m55 without +nomve)"
 #else
 #define TG_MVE 0
 #endif
