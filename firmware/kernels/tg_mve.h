@@ -8,9 +8,12 @@
  * tinygen/plan/layout_mve.py: convolution and fully connected rows (TFLite
  * order, [out][k_h][k_w][in]) in blocks of 4 rows x 16 depth positions, so
  * one VMLADAVA.S8 takes 16 depth positions of one row and 4 rows share each
- * input load;
- * depthwise taps as int16 [tap][out_c] (doubled in fast requantization
- * mode, as on the other paths). tg_chan_quant records are unchanged.
+ * input load; depthwise taps as int16 [tap][out_c] (doubled in fast
+ * requantization mode, as on the other paths), their tg_chan_quant records
+ * reordered within groups of 8 channels (tg_depthwise_mve.h). The records'
+ * values are those of the other paths. Kernels: tg_conv_mve.h,
+ * tg_depthwise_mve.h, tg_add_mve.h, each entered from a hook at the top of
+ * the portable kernel function.
  */
 #ifndef TG_MVE_H
 #define TG_MVE_H
