@@ -110,7 +110,7 @@ WIDE_DW = dict(op="dwconv", shape=(7, 6, 36), kernel=(3, 3), stride=1, dilation=
                per_tensor=False, dm=1)
 
 
-@settings(max_examples=3, **SETTINGS)
+@settings(max_examples=2, **SETTINGS)
 @given(spec=conv_specs(depthwise=True))
 @example(spec=WIDE_DW)
 @example(spec=dict(WIDE_DW, shape=(9, 8, 26), kernel=(2, 3), stride=2, act=None, seed=22))
