@@ -28,6 +28,7 @@ from hypothesis import example, given, settings
 from test_kernels_emulated import SETTINGS, _inputs_header
 from test_ops_oracle import add_specs, conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources
+from tinygen.plan.layout_mve import blocked_rows_mve, depthwise_quant_mve
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS_PER_MODEL = 3
@@ -36,9 +37,25 @@ ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55
              "-mfloat-abi=hard", "-mfpu=fpv5-d16", "-DTG_USE_DSP=1", "-DTG_USE_MVE=1",
              "-ffunction-sections", "-fdata-sections"]
 
-pytestmark = pytest.mark.skipif(
+needs_m55 = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
     reason="needs arm-none-eabi-gcc and qemu-system-arm (scripts/setup.sh installs both)")
+
+
+def test_mve_rows_put_16_depth_positions_of_4_rows_together():
+    rows = np.arange(6 * 20, dtype=np.int64).reshape(6, 20).astype(np.int8)
+    flat = blocked_rows_mve(rows)
+    # 2 blocks of 4 rows (2 padding rows), 2 chunks of 16 (12 padding bytes).
+    assert flat.size == 8 * 32
+    blocks = flat.reshape(2, 2, 4, 16)     # [block][chunk][row in block][byte]
+    assert (blocks[1, 1, 1, :4] == rows[5, 16:]).all() and not blocks[1, 1, 1, 4:].any()
+    assert (blocks[0, 0, 2] == rows[2, :16]).all() and not blocks[1, :, 2:].any()
+
+
+def test_mve_depthwise_records_follow_the_even_odd_accumulators():
+    quant = np.arange(20 * 4, dtype=np.int32)   # 20 channels (17 + padding to 4s)
+    recs = depthwise_quant_mve(quant, 17).reshape(-1, 4)[:, 0] // 4
+    assert list(recs) == [0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15, 16, 17, 18, 19]
 
 
 def run_on_m55(tflite: Path, inputs: list[np.ndarray], out: Path,
@@ -94,6 +111,7 @@ DEEP_CONV = dict(op="conv", shape=(6, 5, 20), kernel=(3, 3), stride=1, dilation=
                  per_tensor=False, filters=9)
 
 
+@needs_m55
 @settings(max_examples=2, **SETTINGS)
 @given(spec=conv_specs(depthwise=False))
 @example(spec=DEEP_CONV)
@@ -110,6 +128,7 @@ WIDE_DW = dict(op="dwconv", shape=(7, 6, 36), kernel=(3, 3), stride=1, dilation=
                per_tensor=False, dm=1)
 
 
+@needs_m55
 @settings(max_examples=2, **SETTINGS)
 @given(spec=conv_specs(depthwise=True))
 @example(spec=WIDE_DW)
@@ -119,6 +138,7 @@ def test_mve_depthwise_conv2d_on_cortex_m55_matches_tflm(model_cache, tmp_path, 
     _check(model_cache, tmp_path, spec)
 
 
+@needs_m55
 @settings(max_examples=2, **SETTINGS)
 @given(spec=fc_specs())
 @example(spec=dict(op="fc", shape=(100,), units=19, act="relu", lo=-3.0, hi=2.0, seed=31,
@@ -129,6 +149,7 @@ def test_mve_fully_connected_on_cortex_m55_matches_tflm(model_cache, tmp_path, s
 
 # 105 elements: 26 steps of 4 and a predicated tail of 1; broadcasts take the
 # scalar path.
+@needs_m55
 @settings(max_examples=2, **SETTINGS)
 @given(spec=add_specs())
 @example(spec=dict(op="add", shape=(3, 5, 7), broadcast=False, act="relu", lo=-2.0, hi=3.0,
