@@ -41,7 +41,9 @@ from tinygen.device.session import DutSession
 from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
 
-DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "nucleo_l4r5zi")
+DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi")
+# Helium bar (issue 11): the Cortex-M55 at least 2x fewer instructions than the M4.
+RATIO_BOARDS = ("mps2_an386", "mps3_an547")
 DEFAULT_OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference-models"
 DEFAULT_BENCHES = ("kws", "vww", "ic", "ad")
 
@@ -107,9 +109,21 @@ def main(argv: list[str] | None = None) -> int:
                     row = measure_row(board, bench, label, model, out, args.inferences)
                     rows.append(row)
                     print_row(row, board.clock_hz, header=len(rows) == 1)
+    print_ratios(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
+
+
+def print_ratios(rows: list[dict]) -> None:
+    """Instructions per inference on the M4 board over those on the M55 board."""
+    m4, m55 = RATIO_BOARDS
+    counts = {(r["board"], r["bench"]): r["instructions"] for r in rows if r["instructions"]}
+    for bench in dict.fromkeys(r["bench"] for r in rows):
+        if (m4, bench) in counts and (m55, bench) in counts:
+            print(f"{bench:6} {m4} / {m55}: {counts[(m4, bench)]:,.0f} / "
+                  f"{counts[(m55, bench)]:,.0f} instructions = "
+                  f"{counts[(m4, bench)] / counts[(m55, bench)]:.2f}x", flush=True)
 
 
 def print_row(row: dict, clock_hz: int, header: bool) -> None:

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "tg_rows_dot.h"
+#include "tg_conv_mve.h"
 
 /* Copies the receptive field of one output pixel into patch (HWC order),
  * writing the input zero point where the window leaves the image. */
@@ -46,6 +47,10 @@ static void gather_patch(const tg_conv_params *p, const int8_t *image,
 void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                   const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
+#if TG_MVE
+    tg_conv2d_s8_mve(p, input, filter, quant, output, scratch);
+    return;
+#endif
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
     const int32_t chunks = (k_len + 3) / 4;
     const int32_t out_c = p->out_c;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tg_rows_dot.h"
+#include "tg_depthwise_mve.h"
 
 #if TG_DSP
 /* One tap of 4 channels: the tap's pixel pointer, 4 input bytes, the 4
@@ -39,6 +40,10 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                             const int16_t *filter, const tg_chan_quant *quant,
                             int8_t *output, int8_t *scratch)
 {
+#if TG_MVE
+    tg_depthwise_conv2d_s8_mve(p, input, filter, quant, output, scratch);
+    return;
+#endif
     const int32_t taps_n = p->k_h * p->k_w;
     const int8_t **taps = (const int8_t **)(void *)scratch;
     int8_t *pad_row = scratch + (size_t)taps_n * 8u;

@@ -1,10 +1,15 @@
 /* int8 fully connected layer: rows in the blocked layout of tg_rows_dot.h.
  * scratch (DSP path): the int16 widening of one input row. */
 #include "tg_rows_dot.h"
+#include "tg_conv_mve.h"
 
 void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                            const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
+#if TG_MVE
+    tg_fully_connected_s8_mve(p, input, filter, quant, output);
+    return;
+#endif
     const int32_t depth = p->in_depth;
     int32_t b;
 #if TG_DSP

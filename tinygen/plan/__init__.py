@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinygen.ir import Model, Tensor
+from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
 from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, prepare
 
-__all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES"]
+__all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS"]
+LAYOUTS = ("default", "mve")
 
 
 @dataclass
@@ -54,8 +56,15 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
     return 1.0, 0
 
 
-def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True) -> ModelPlan:
+def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True,
+               layout: str = "default") -> ModelPlan:
+    """layout: "default" (portable and DSP kernels) or "mve" (Helium kernels,
+    tinygen/plan/layout_mve.py); it changes constant layouts only."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown constant layout {layout!r}; use one of {LAYOUTS}")
     calls = prepare(m, fast_requant)
+    if layout == "mve":
+        calls = mve_layout(m, calls)
     memory = plan_memory(m, calls, keep_inputs_alive)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")

@@ -107,9 +107,18 @@ def default_build_dir(board: Board, bench: Benchmark, mode: str) -> Path:
 
 def kernel_defines(board: Board) -> list[str]:
     """Kernel variant flags from the board file: dsp: true selects the
-    DSP-extension kernels (firmware/kernels, TG_USE_DSP); others and the host
-    get the portable C."""
-    return [] if board.is_host or not board.dsp else ["-DTG_USE_DSP=1"]
+    DSP-extension kernels (firmware/kernels, TG_USE_DSP), mve: true the
+    Helium ones (TG_USE_MVE, which also changes the constant layout, see
+    kernel_layout); others and the host get the portable C."""
+    if board.is_host:
+        return []
+    return ((["-DTG_USE_DSP=1"] if board.dsp else [])
+            + (["-DTG_USE_MVE=1"] if board.mve else []))
+
+
+def kernel_layout(board: Board) -> str:
+    """The planner's constant layout for the kernels kernel_defines selects."""
+    return "mve" if board.mve and not board.is_host else "default"
 
 
 def toolchain_for(board: Board, opt: str) -> Toolchain:
@@ -435,7 +444,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         from tinygen.codegen import generate_model_sources
 
         log.info("compiling %s into C", model_path)
-        model = generate_model_sources(model_path, src_dir)
+        model = generate_model_sources(model_path, src_dir, layout=kernel_layout(board))
     model_h = src_dir / "model.h"
     macros = model_macros(model_h)
     check_model_fits_bench(bench, macros, model_h)
