@@ -33,12 +33,6 @@
 #endif
 
 #if TG_HOST_SIMD
-#if defined(__GNUC__) && !defined(__clang__)
-/* The helpers below are static inline and return 32-byte vectors; GCC
- * warns that their (never used) out-of-line ABI differs without AVX.
- * Arguments go by pointer, for the same reason. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 typedef int16_t tg_v8hi __attribute__((vector_size(16)));
 typedef int64_t tg_v2di __attribute__((vector_size(16)));
 typedef int32_t tg_v4si __attribute__((vector_size(16)));
@@ -63,12 +57,8 @@ static inline tg_v8si tg_v8si_x4_twice(const int8_t *p)
 
 /* The 8 row sums of two blocks: lanes 0-3 of r01 are row 0's partial
  * sums, lanes 4-7 row 1's, and so on up to r67. */
-static inline tg_v8si tg_v8si_row_sums8(const tg_v8si *r)
+static inline tg_v8si tg_v8si_row_sums8(tg_v8si r01, tg_v8si r23, tg_v8si r45, tg_v8si r67)
 {
-    const tg_v8si r01 = r[0];
-    const tg_v8si r23 = r[1];
-    const tg_v8si r45 = r[2];
-    const tg_v8si r67 = r[3];
     const tg_v8si p03 = __builtin_shufflevector(r01, r23, 0, 2, 4, 6, 8, 10, 12, 14)
                       + __builtin_shufflevector(r01, r23, 1, 3, 5, 7, 9, 11, 13, 15);
     const tg_v8si p47 = __builtin_shufflevector(r45, r67, 0, 2, 4, 6, 8, 10, 12, 14)
@@ -117,10 +107,7 @@ static inline void tg_rows_dot_simd(const int8_t *x, int32_t len, const int8_t *
             r45 += xv * tg_v8si_from_s8(w1);
             r67 += xv * tg_v8si_from_s8(w1 + 8);
         }
-        {
-            const tg_v8si r[4] = {r01, r23, r45, r67};
-            s = tg_v8si_row_sums8(r);
-        }
+        s = tg_v8si_row_sums8(r01, r23, r45, r67);
         for (i = 0; i < left; ++i) {
             out[o + i] = tg_output_s8(q[o + i].bias + s[i], q + o + i, fast, 0, zp, lo, hi);
         }
@@ -139,10 +126,7 @@ static inline void tg_rows_dot_simd(const int8_t *x, int32_t len, const int8_t *
             r01 += xv * tg_v8si_from_s8(w);
             r23 += xv * tg_v8si_from_s8(w + 8);
         }
-        {
-            const tg_v8si r[4] = {r01, r23, r01, r23};
-            s = tg_v8si_row_sums8(r);
-        }
+        s = tg_v8si_row_sums8(r01, r23, r01, r23);
         tg_store_block(out + o, n - o, q + o, fast, 0, zp, lo, hi, q[o].bias + s[0],
                        q[o + 1].bias + s[1], q[o + 2].bias + s[2], q[o + 3].bias + s[3]);
     }
