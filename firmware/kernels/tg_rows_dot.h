@@ -200,12 +200,21 @@ static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int
 #undef TG_ROWS_CHUNK_ASM
 #endif
 
+#include "tg_host_simd.h"
+
 static inline void tg_rows_dot_c(const int8_t *x, int32_t len, const int8_t *rows, int32_t n,
                                  const tg_chan_quant *q, int32_t fast, int32_t zp,
                                  int32_t lo, int32_t hi, int8_t *out)
 {
     const int8_t *w = rows;
     int32_t o;
+#if TG_HOST_SIMD
+    /* The host: the same loop in vector lanes (tg_host_simd.h). */
+    (void)w;
+    (void)o;
+    tg_rows_dot_simd(x, len, rows, n, q, fast, zp, lo, hi, out);
+    return;
+#endif
     for (o = 0; o < n; o += 4) {
         int32_t a0 = q[o].bias;
         int32_t a1 = q[o + 1].bias;

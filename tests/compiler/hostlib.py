@@ -13,7 +13,10 @@ import numpy as np
 
 from tinygen.codegen import ModelSources
 
-HOST_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-fPIC", "-shared"]
+# -march=native as in tinygen's host build, so the kernels' host SIMD paths
+# (firmware/kernels/tg_host_simd.h, AVX2 hosts) are what the tests check.
+HOST_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-march=native",
+               "-ffp-contract=off", "-fPIC", "-shared"]
 ARM_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
               "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
 BUILD_TIMEOUT_S = 300
@@ -27,11 +30,12 @@ def build_shared(src: ModelSources, lib: Path, extra: list[str] | None = None) -
 
 
 class HostModel:
-    """A compiled model loaded with ctypes."""
+    """A compiled model loaded with ctypes; cflags are added after HOST_CFLAGS
+    (benchmarks/host_vs_tflm.py passes the host build's)."""
 
-    def __init__(self, src: ModelSources, lib: Path):
+    def __init__(self, src: ModelSources, lib: Path, cflags: list[str] | None = None):
         self.src = src
-        self.lib = ctypes.CDLL(str(build_shared(src, lib)))
+        self.lib = ctypes.CDLL(str(build_shared(src, lib, cflags)))
         self.lib.tg_model_input.restype = ctypes.c_void_p
         self.lib.tg_model_output.restype = ctypes.c_void_p
         self.lib.tg_model_init()

@@ -64,6 +64,14 @@ ARM_FPU_FLAGS = {
     "fpv5-d16": ["-mfloat-abi=hard", "-mfpu=fpv5-d16"],
 }
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
+# The host build runs on the machine that built it (tests, profiling, local
+# runs), so its performance opts (-O2, -O3) become -O3 with every instruction
+# this CPU has: -march=native lets the vectoriser and the kernels' host SIMD
+# paths (firmware/kernels/tg_host_simd.h) use AVX2 or NEON where present.
+# A host build copied to an older CPU may stop with "illegal instruction";
+# rebuild it there. No floating-point contraction, so float code (quantize,
+# dequantize) rounds exactly as without FMA.
+HOST_SPEED_FLAGS = ["-O3", "-march=native", "-ffp-contract=off"]
 _DEFINE = re.compile(r"^\s*#define\s+(TG_MODEL_\w+)\s+(\S+)", re.M)
 
 
@@ -125,9 +133,10 @@ def toolchain_for(board: Board, opt: str) -> Toolchain:
     common = [f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", *WARNINGS,
               *kernel_defines(board)]
     if board.is_host:
+        speed = HOST_SPEED_FLAGS if opt in ("O2", "O3") else [f"-{opt}"]
         return Toolchain(
             cc="cc", objcopy=None,
-            cflags=tuple(common),
+            cflags=tuple(speed + common[1:]),
             ldflags=("-Wl,--gc-sections",),
             libs=("m",),
         )
