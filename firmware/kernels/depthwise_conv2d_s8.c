@@ -180,3 +180,254 @@ channels:
         }
     }
 }
+
+#include "tg_dsp.h"
+
+#if TG_DW3X3_DSP
+/* tg_depthwise3x3_s8_dsp: two horizontally adjacent output pixels per pass,
+ * so each input column word is loaded and sign-extended once for both
+ * pixels (stride 1: 4 columns per kernel row instead of 6) and every weight
+ * pair and requantization record is loaded once for two outputs. All eight
+ * accumulators, the weights, the column word and both pointers live in the
+ * 14 usable registers, which is why the pass is an assembly function. The
+ * input comes from a row buffer of the 3 zero-point padded input rows, so
+ * border pixels take the same path; the stream (tinygen/plan/ops.py
+ * dw3x3_dsp_stream) holds, per group of 4 channels, the biases, each
+ * column's offset in the row buffer followed by the weights for that
+ * column, then (mult, e, rz) per channel.
+ *
+ * Registers in a pass: r0 the pair's window corner plus 4 * group, r1 the
+ * stream, r2-r5 first pixel's accumulators (channels 0-3), r6-r9 the
+ * second's, r10/r11 a tap's weights as (c0, c2) and (c1, c3) halfwords,
+ * r12 the column offset and then the column's (c0, c2) halfwords, lr the
+ * column word and then its (c1, c3) halfwords. */
+typedef struct {
+    const int8_t *in;          /* 0: window corner of the pair's first pixel */
+    const int32_t *stream;     /* 4 */
+    const int32_t *stream_end; /* 8 */
+    int32_t d0;                /* 12: first pixel's output - in */
+    int32_t d1;                /* 16: second pixel's output - in */
+    int32_t clamp;             /* 20: act range narrower than int8 */
+    uint32_t lo4;              /* 24: act_min in every byte */
+    uint32_t hi4;              /* 28 */
+} tg_dw_pair;
+
+#define TG_DW_COL                                   \
+    "ldr    r12, [r1], #4\n\t"                      \
+    "ldr    lr, [r0, r12]\n\t"                      \
+    "sxtb16 r12, lr\n\t"                            \
+    "sxtb16 lr, lr, ror #8\n\t"
+#define TG_DW_W "ldrd   r10, r11, [r1], #8\n\t"
+#define TG_DW_MAC0                                  \
+    "smlabb r2, r12, r10, r2\n\t"                   \
+    "smlatt r4, r12, r10, r4\n\t"                   \
+    "smlabb r3, lr, r11, r3\n\t"                    \
+    "smlatt r5, lr, r11, r5\n\t"
+/* The first product of the first pixel starts from the biases, which the
+ * second pixel's accumulators hold at that point. */
+#define TG_DW_MAC0_FIRST                            \
+    "smlabb r2, r12, r10, r6\n\t"                   \
+    "smlatt r4, r12, r10, r8\n\t"                   \
+    "smlabb r3, lr, r11, r7\n\t"                    \
+    "smlatt r5, lr, r11, r9\n\t"
+#define TG_DW_MAC1                                  \
+    "smlabb r6, r12, r10, r6\n\t"                   \
+    "smlatt r8, r12, r10, r8\n\t"                   \
+    "smlabb r7, lr, r11, r7\n\t"                    \
+    "smlatt r9, lr, r11, r9\n\t"
+/* Stride 1: column j feeds tap j of the first pixel and tap j - 1 of the
+ * second. */
+#define TG_DW_ROW_S1(MAC0_AT_COL0)                                           \
+    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
+    TG_DW_COL TG_DW_MAC1 TG_DW_W TG_DW_MAC0                                  \
+    TG_DW_COL TG_DW_MAC1 TG_DW_W TG_DW_MAC0                                  \
+    TG_DW_COL TG_DW_MAC1
+/* Stride 2: columns 0-2 feed the first pixel, 2-4 the second. */
+#define TG_DW_ROW_S2(MAC0_AT_COL0)                                           \
+    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
+    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
+    TG_DW_COL TG_DW_W TG_DW_MAC0 TG_DW_W TG_DW_MAC1                          \
+    TG_DW_COL TG_DW_W TG_DW_MAC1                                             \
+    TG_DW_COL TG_DW_W TG_DW_MAC1
+/* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e: tg_requantize_fast without
+ * the negative-value fix, then saturated to int8. */
+#define TG_DW_REQ(P, Q)                             \
+    "ldm    r1!, {r10, r11, r12}\n\t"               \
+    "smmlar " P ", " P ", r10, r12\n\t"             \
+    "asr    " P ", " P ", r11\n\t"                  \
+    "ssat   " P ", #8, " P "\n\t"                   \
+    "smmlar " Q ", " Q ", r10, r12\n\t"             \
+    "asr    " Q ", " Q ", r11\n\t"                  \
+    "ssat   " Q ", #8, " Q "\n\t"
+/* Requantize, pack each pixel's 4 bytes, clamp them bytewise when asked,
+ * store, and loop over the groups until the stream ends. */
+#define TG_DW_TAIL                                  \
+    TG_DW_REQ("r2", "r6") TG_DW_REQ("r3", "r7")     \
+    TG_DW_REQ("r4", "r8") TG_DW_REQ("r5", "r9")     \
+    "bfi    r2, r3, #8, #8\n\t"                     \
+    "bfi    r2, r4, #16, #8\n\t"                    \
+    "bfi    r2, r5, #24, #8\n\t"                    \
+    "bfi    r6, r7, #8, #8\n\t"                     \
+    "bfi    r6, r8, #16, #8\n\t"                    \
+    "bfi    r6, r9, #24, #8\n\t"                    \
+    "ldr    r12, [sp]\n\t"                          \
+    "ldr    r3, [r12, #20]\n\t"                     \
+    "cbz    r3, 3f\n\t"                             \
+    "ldrd   r10, r11, [r12, #24]\n\t"               \
+    "ssub8  r3, r2, r10\n\t"                        \
+    "sel    r2, r2, r10\n\t"                        \
+    "ssub8  r3, r11, r2\n\t"                        \
+    "sel    r2, r2, r11\n\t"                        \
+    "ssub8  r3, r6, r10\n\t"                        \
+    "sel    r6, r6, r10\n\t"                        \
+    "ssub8  r3, r11, r6\n\t"                        \
+    "sel    r6, r6, r11\n\t"                        \
+    "3:\n\t"                                        \
+    "ldrd   r3, r4, [r12, #12]\n\t"                 \
+    "str    r2, [r0, r3]\n\t"                       \
+    "str    r6, [r0, r4]\n\t"                       \
+    "adds   r0, r0, #4\n\t"                         \
+    "ldr    r3, [r12, #8]\n\t"                      \
+    "cmp    r1, r3\n\t"                             \
+    "bne    2b\n\t"
+
+__attribute__((naked, noinline)) static void tg_dw3x3_pair_s1(const tg_dw_pair *a)
+{
+    __asm__("push   {r0, r4-r11, lr}\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r0, [r0, #0]\n\t"
+            "2:\n\t"
+            "ldm    r1!, {r6-r9}\n\t"
+            TG_DW_ROW_S1(TG_DW_MAC0_FIRST)
+            TG_DW_ROW_S1(TG_DW_MAC0)
+            TG_DW_ROW_S1(TG_DW_MAC0)
+            TG_DW_TAIL
+            "pop    {r0, r4-r11, pc}\n\t");
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_pair_s2(const tg_dw_pair *a)
+{
+    __asm__("push   {r0, r4-r11, lr}\n\t"
+            "ldr    r1, [r0, #4]\n\t"
+            "ldr    r0, [r0, #0]\n\t"
+            "2:\n\t"
+            "ldm    r1!, {r6-r9}\n\t"
+            TG_DW_ROW_S2(TG_DW_MAC0_FIRST)
+            TG_DW_ROW_S2(TG_DW_MAC0)
+            TG_DW_ROW_S2(TG_DW_MAC0)
+            TG_DW_TAIL
+            "pop    {r0, r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* Word copy and fill, 8 words per LDM/STM pair: the row buffer is refilled
+ * for every output row, and library memcpy/memset cost several times more
+ * instructions per byte. n is a whole number of words; both pointers are
+ * word aligned (channels come in groups of 4, tensors are 8-byte aligned). */
+static void tg_copy_words(int8_t *dst, const int8_t *src, size_t n)
+{
+    register uint32_t r2 __asm__("r2");
+    register uint32_t r3 __asm__("r3");
+    register uint32_t r4 __asm__("r4");
+    register uint32_t r5 __asm__("r5");
+    register uint32_t r6 __asm__("r6");
+    register uint32_t r8 __asm__("r8");
+    register uint32_t r9 __asm__("r9");
+    register uint32_t r10 __asm__("r10");
+    size_t blocks = n / 32u;
+    if (blocks) {
+        __asm__ volatile("1:\n\t"
+                         "ldm    %[s]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                         "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                         "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(src), [o] "+r"(dst), [k] "+r"(blocks), [a] "=r"(r2),
+                           [b] "=r"(r3), [c] "=r"(r4), [d] "=r"(r5), [e] "=r"(r6), [f] "=r"(r8),
+                           [g] "=r"(r9), [h] "=r"(r10)
+                         :
+                         : "cc", "memory");
+    }
+    for (n %= 32u; n; n -= 4u, src += 4, dst += 4) {
+        memcpy(dst, src, 4);
+    }
+}
+
+static void tg_fill_words(int8_t *dst, int32_t value, size_t n)
+{
+    const uint32_t v = tg_splat_s8(value);
+    register uint32_t r2 __asm__("r2") = v;
+    register uint32_t r3 __asm__("r3") = v;
+    register uint32_t r4 __asm__("r4") = v;
+    register uint32_t r5 __asm__("r5") = v;
+    size_t blocks = n / 16u;
+    if (blocks) {
+        __asm__ volatile("1:\n\t"
+                         "stm    %[o]!, {%[a], %[b], %[c], %[d]}\n\t"
+                         "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [o] "+r"(dst), [k] "+r"(blocks)
+                         : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5)
+                         : "cc", "memory");
+    }
+    for (n %= 16u; n; n -= 4u, dst += 4) {
+        memcpy(dst, &v, 4);
+    }
+}
+
+void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t c = p->in_c;
+    const int32_t s = p->stride_w;
+    const int32_t pairs = (p->out_w + 1) / 2;
+    const int32_t cols = (2 * pairs - 1) * s + 3;
+    const size_t row_bytes = (size_t)cols * (size_t)c;
+    const size_t pad_bytes = (size_t)p->pad_w * (size_t)c;
+    const int32_t in_cols = p->in_w < cols - p->pad_w ? p->in_w : cols - p->pad_w;
+    const size_t copy_bytes = (size_t)in_cols * (size_t)c;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
+    const int32_t words = s == 1 ? 46 : 67;   /* DW3X3_STREAM_WORDS in ops.py */
+    void (*pass)(const tg_dw_pair *) = s == 1 ? tg_dw3x3_pair_s1 : tg_dw3x3_pair_s2;
+    int8_t *dummy = scratch + 3 * row_bytes;
+    tg_dw_pair a;
+    int32_t b;
+    int32_t oy;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 4) * words;
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.lo4 = tg_splat_s8(p->act_min);
+    a.hi4 = tg_splat_s8(p->act_max);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
+                                   * (size_t)p->out_w * (size_t)p->out_c;
+            int32_t r;
+            int32_t pr;
+            for (r = 0; r < 3; ++r) {
+                int8_t *dst = scratch + (size_t)r * row_bytes;
+                const int32_t iy = iy0 + r;
+                if (iy < 0 || iy >= p->in_h) {
+                    tg_fill_words(dst, p->input_zero_point, row_bytes);
+                    continue;
+                }
+                tg_fill_words(dst, p->input_zero_point, pad_bytes);
+                tg_copy_words(dst + pad_bytes, image + (size_t)iy * (size_t)p->in_w * (size_t)c,
+                              copy_bytes);
+                tg_fill_words(dst + pad_bytes + copy_bytes, p->input_zero_point,
+                              row_bytes - pad_bytes - copy_bytes);
+            }
+            for (pr = 0; pr < pairs; ++pr) {
+                int8_t *out0 = out + (size_t)(2 * pr) * (size_t)p->out_c;
+                int8_t *out1 = 2 * pr + 1 < p->out_w ? out0 + p->out_c : dummy;
+                a.in = scratch + (size_t)(2 * pr * s) * (size_t)c;
+                a.d0 = (int32_t)((uintptr_t)out0 - (uintptr_t)a.in);
+                a.d1 = (int32_t)((uintptr_t)out1 - (uintptr_t)a.in);
+                pass(&a);
+            }
+        }
+    }
+}
+#endif

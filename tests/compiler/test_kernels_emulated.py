@@ -105,6 +105,30 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
                    per_tensor=False, dm=1)
 
 
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3_s8_dsp (pixel pairs over
+# a padded row buffer): odd and even output widths (the odd last pair's
+# second pixel is computed and dropped), SAME and VALID, one and several
+# channel groups.
+DW3X3 = [
+    dict(INTERIOR_DW, shape=(6, 6, 8), seed=11),
+    dict(INTERIOR_DW, shape=(5, 7, 12), padding="valid", seed=12, per_tensor=True),
+    dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
+    dict(INTERIOR_DW, shape=(9, 11, 8), stride=2, padding="valid", act="relu6", seed=14,
+         wscale=1.0),
+]
+
+
+def _uses_dw3x3(tmp_path, spec, model_cache) -> bool:
+    src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe")
+    return "tg_depthwise3x3_s8_dsp(" in src.model_c.read_text()
+
+
+@pytest.mark.parametrize("spec", DW3X3, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")
+def test_dsp_depthwise3x3_pairs_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
+    assert _uses_dw3x3(tmp_path, spec, model_cache), "the 3x3 DSP kernel was not chosen"
+    _check(model_cache, tmp_path, spec)
+
+
 @settings(max_examples=6, **SETTINGS)
 @given(spec=conv_specs(depthwise=True))
 @example(spec=INTERIOR_DW)

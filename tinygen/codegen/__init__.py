@@ -86,15 +86,17 @@ def render_context(plan: ModelPlan) -> dict:
     ops = []
     for call in plan.calls:
         prefix = f"tg_op{call.op_index}"
-        arrays, sym = [], {}
-        for name, values in call.arrays.items():
-            symbol = f"{prefix}_{name}"
-            sym[name] = symbol
-            arrays.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
-                               count=int(values.size), data=values))
+        arrays, dsp_arrays, sym = [], [], {}
+        for source, dest in ((call.arrays, arrays), (call.dsp_arrays, dsp_arrays)):
+            for name, values in source.items():
+                symbol = f"{prefix}_{name}"
+                sym[name] = symbol
+                dest.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
+                                 count=int(values.size), data=values))
         ops.append(dict(
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
+            dsp_kernel=call.dsp_kernel, dsp_arrays=dsp_arrays,
             sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
             ins=[mem.tensor_offsets[t] for t in call.inputs],

@@ -56,6 +56,11 @@ class KernelCall:
     # Binary elementwise ops: each operand is an arena tensor (its index) or
     # a constant in ``arrays`` (its array name).
     operands: list[int | str] = field(default_factory=list)
+    # A DSP-extension kernel that replaces ``kernel`` on cores with the DSP
+    # extension, reading ``dsp_arrays`` instead of ``arrays`` (model.c keeps
+    # one set or the other, chosen by the preprocessor). scratch_bytes covers both.
+    dsp_kernel: str | None = None
+    dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def const_bytes(self) -> int:
@@ -166,6 +171,77 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
     return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
 
 
+# Stream words per group of 4 channels of tg_depthwise3x3_s8_dsp, by stride:
+# 4 biases, per kernel row the column offsets and tap weights in the order
+# the kernel's pixel-pair loop consumes them, then (mult, e, rz) per channel.
+DW3X3_STREAM_WORDS = {1: 4 + 3 * (4 + 6) + 12, 2: 4 + 3 * (5 + 12) + 12}
+
+
+def dw3x3_dsp_geometry(params: dict) -> tuple[int, int]:
+    """(pixel pairs per output row, columns of the kernel's row buffer).
+
+    The buffer holds the 3 input rows of one output row, zero-point padded,
+    wide enough for the second pixel of an odd last pair (computed, not kept).
+    """
+    pairs = (params["out_w"] + 1) // 2
+    return pairs, (2 * pairs - 1) * params["stride_w"] + 3
+
+
+def dw3x3_dsp_scratch(params: dict) -> int:
+    """Row buffer (3 rows) plus one pixel's outputs for the discarded pixel."""
+    _, cols = dw3x3_dsp_geometry(params)
+    return 3 * cols * params["in_c"] + params["out_c"]
+
+
+def dw3x3_dsp_eligible(params: dict) -> bool:
+    """Layers tg_depthwise3x3_s8_dsp computes bit-exactly: 3x3, stride 1 or 2
+    in both directions, no dilation, one output per input channel in whole
+    groups of 4, fast requantization, and a lower clamp at or above the
+    output zero point (so the round-half-away fix for negative values, whose
+    outputs all clamp to act_min, can be left out)."""
+    return (params["k_h"] == 3 and params["k_w"] == 3 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["stride_h"] == params["stride_w"]
+            and params["stride_w"] in DW3X3_STREAM_WORDS and params["depth_multiplier"] == 1
+            and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_depthwise3x3_s8_dsp (depthwise_conv2d_s8.c).
+
+    weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
+    quant: the [oc][4] tg_chan_quant records (bias doubled likewise).
+    """
+    c, s = params["in_c"], params["stride_w"]
+    _, cols = dw3x3_dsp_geometry(params)
+    row_bytes = cols * c
+    w16 = weights.astype(np.int64).reshape(3, 3, -1) & 0xFFFF
+
+    def pair(r: int, kx: int, g: int) -> list[int]:
+        w = w16[r, kx, 4 * g:4 * g + 4]
+        return [int(w[0] | (w[2] << 16)), int(w[1] | (w[3] << 16))]
+
+    def off(r: int, col: int) -> list[int]:
+        return [r * row_bytes + col * c]
+
+    words: list[int] = []
+    for g in range(params["out_c"] // 4):
+        words += [int(v) for v in quant[4 * g:4 * g + 4, 0]]
+        for r in range(3):
+            if s == 1:
+                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
+                          + pair(r, 2, g) + off(r, 3))
+            else:
+                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
+                          + pair(r, 2, g) + pair(r, 0, g) + off(r, 3) + pair(r, 1, g)
+                          + off(r, 4) + pair(r, 2, g))
+        for k in range(4):
+            words += [int(v) for v in quant[4 * g + k, 1:4]]
+    stream = np.array(words, dtype=np.int64)
+    assert stream.size == DW3X3_STREAM_WORDS[s] * (params["out_c"] // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -225,8 +301,13 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     summary = (f"{kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
                f"{o.padding} {o.activation}" + (f" dm{dm}" if depthwise else ""))
     kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
-    return KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
+    call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
+    if depthwise and dw3x3_dsp_eligible(params):
+        call.dsp_kernel = "tg_depthwise3x3_s8_dsp"
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, weights.astype(np.int16) * (1 + fast), quant)}
+        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
+    return call
 
 
 def _fully_connected(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:

@@ -1,0 +1,28 @@
+/*
+ * Kernels that exist only on cores with the DSP extension, and the switch
+ * the generated model.c uses to call them (see tinygen/plan/ops.py: a layer
+ * that has one also keeps its portable kernel for other cores).
+ */
+#ifndef TG_DSP_H
+#define TG_DSP_H
+
+#include "tg_fixedpoint.h"
+#include "tg_kernels.h"
+
+/* A build may set TG_DW3X3_DSP=0 to keep the portable depthwise kernel
+ * (e.g. where another extension's kernel is preferred). */
+#ifndef TG_DW3X3_DSP
+#define TG_DW3X3_DSP TG_DSP
+#endif
+
+#if TG_DW3X3_DSP
+/* 3x3 depthwise convolution, stride 1 or 2, depth multiplier 1, channels in
+ * groups of 4, fast requantization (tinygen/plan/ops.py dw3x3_dsp_eligible).
+ * stream: per group of 4 channels the biases, column offsets and weights
+ * in consumption order, then the requantization records. scratch: three
+ * zero-point padded input rows and one pixel's outputs. */
+void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch);
+#endif
+
+#endif
