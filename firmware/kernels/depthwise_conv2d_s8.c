@@ -184,7 +184,7 @@ channels:
 #include "tg_dsp.h"
 
 #if TG_DW3X3_DSP
-/* tg_depthwise3x3_s8_dsp: two horizontally adjacent output pixels per pass,
+/* tg_depthwise3x3s{1,2}_s8_dsp: two horizontally adjacent output pixels per pass,
  * so each input column word is loaded and sign-extended once for both
  * pixels (stride 1: 4 columns per kernel row instead of 6) and every weight
  * pair and requantization record is loaded once for two outputs. All eight
@@ -202,16 +202,26 @@ channels:
  * r12 the column offset and then the column's (c0, c2) halfwords, lr the
  * column word and then its (c1, c3) halfwords. */
 typedef struct {
-    const int8_t *in;          /* 0: window corner of the pair's first pixel */
+    const int8_t *in;          /* 0: window corner of the pass's first pixel */
     const int32_t *stream;     /* 4 */
     const int32_t *stream_end; /* 8 */
-    int32_t d0;                /* 12: first pixel's output - in */
-    int32_t d1;                /* 16: second pixel's output - in */
-    int32_t clamp;             /* 20: act range narrower than int8 */
+    int32_t clamp;             /* 12: act range narrower than int8 */
+    int32_t d0;                /* 16: first pixel's output - in */
+    int32_t d1;                /* 20: second pixel's output - in */
     uint32_t lo4;              /* 24: act_min in every byte */
     uint32_t hi4;              /* 28 */
-} tg_dw_pair;
+} tg_dw_pass;
 
+/* Keeps &a->stream_end at [sp] for the tail's LDM of (end, clamp, d0, d1). */
+#define TG_DW_ENTRY                                 \
+    "ldr    r1, [r0, #4]\n\t"                       \
+    "ldr    r2, [r0, #0]\n\t"                       \
+    "adds   r0, r0, #8\n\t"                         \
+    "push   {r0, r4-r11, lr}\n\t"                   \
+    "mov    r0, r2\n\t"                             \
+    "2:\n\t"                                        \
+    "ldm    r1!, {r6-r9}\n\t"
+#define TG_DW_EXIT "pop    {r0, r4-r11, pc}\n\t"
 #define TG_DW_COL                                   \
     "ldr    r12, [r1], #4\n\t"                      \
     "ldr    lr, [r0, r12]\n\t"                      \
@@ -249,75 +259,97 @@ typedef struct {
     TG_DW_COL TG_DW_W TG_DW_MAC0 TG_DW_W TG_DW_MAC1                          \
     TG_DW_COL TG_DW_W TG_DW_MAC1                                             \
     TG_DW_COL TG_DW_W TG_DW_MAC1
+/* One pixel (the last of an odd row) from the same stream: the first
+ * pixel's columns, skipping the words only the second pixel reads. */
+#define TG_DW_ROW_ONE(MAC0_AT_COL0, SKIP)                                    \
+    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
+    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
+    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
+    "adds   r1, r1, #" SKIP "\n\t"
 /* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e: tg_requantize_fast without
  * the negative-value fix, then saturated to int8. */
-#define TG_DW_REQ(P, Q)                             \
-    "ldm    r1!, {r10, r11, r12}\n\t"               \
+#define TG_DW_REQ1(P)                               \
     "smmlar " P ", " P ", r10, r12\n\t"             \
     "asr    " P ", " P ", r11\n\t"                  \
-    "ssat   " P ", #8, " P "\n\t"                   \
-    "smmlar " Q ", " Q ", r10, r12\n\t"             \
-    "asr    " Q ", " Q ", r11\n\t"                  \
-    "ssat   " Q ", #8, " Q "\n\t"
-/* Requantize, pack each pixel's 4 bytes, clamp them bytewise when asked,
- * store, and loop over the groups until the stream ends. */
-#define TG_DW_TAIL                                  \
-    TG_DW_REQ("r2", "r6") TG_DW_REQ("r3", "r7")     \
-    TG_DW_REQ("r4", "r8") TG_DW_REQ("r5", "r9")     \
+    "ssat   " P ", #8, " P "\n\t"
+#define TG_DW_Q "ldm    r1!, {r10, r11, r12}\n\t"
+#define TG_DW_CLAMP(P)                              \
+    "ssub8  r9, " P ", r10\n\t"                     \
+    "sel    " P ", " P ", r10\n\t"                  \
+    "ssub8  r9, r11, " P "\n\t"                     \
+    "sel    " P ", " P ", r11\n\t"
+/* The first pixel's 4 bytes packed into r2: requantized, clamped bytewise
+ * when asked (r4 = clamp after the LDM), stored. */
+#define TG_DW_PACK0                                 \
     "bfi    r2, r3, #8, #8\n\t"                     \
     "bfi    r2, r4, #16, #8\n\t"                    \
-    "bfi    r2, r5, #24, #8\n\t"                    \
+    "bfi    r2, r5, #24, #8\n\t"
+#define TG_DW_PACK1                                 \
     "bfi    r6, r7, #8, #8\n\t"                     \
     "bfi    r6, r8, #16, #8\n\t"                    \
-    "bfi    r6, r9, #24, #8\n\t"                    \
+    "bfi    r6, r9, #24, #8\n\t"
+#define TG_DW_FIELDS                                \
     "ldr    r12, [sp]\n\t"                          \
-    "ldr    r3, [r12, #20]\n\t"                     \
-    "cbz    r3, 3f\n\t"                             \
-    "ldrd   r10, r11, [r12, #24]\n\t"               \
-    "ssub8  r3, r2, r10\n\t"                        \
-    "sel    r2, r2, r10\n\t"                        \
-    "ssub8  r3, r11, r2\n\t"                        \
-    "sel    r2, r2, r11\n\t"                        \
-    "ssub8  r3, r6, r10\n\t"                        \
-    "sel    r6, r6, r10\n\t"                        \
-    "ssub8  r3, r11, r6\n\t"                        \
-    "sel    r6, r6, r11\n\t"                        \
-    "3:\n\t"                                        \
-    "ldrd   r3, r4, [r12, #12]\n\t"                 \
-    "str    r2, [r0, r3]\n\t"                       \
-    "str    r6, [r0, r4]\n\t"                       \
+    "ldm    r12, {r3, r4, r5, r8}\n\t"
+#define TG_DW_NEXT                                  \
     "adds   r0, r0, #4\n\t"                         \
-    "ldr    r3, [r12, #8]\n\t"                      \
     "cmp    r1, r3\n\t"                             \
     "bne    2b\n\t"
+#define TG_DW_TAIL2                                                          \
+    TG_DW_Q TG_DW_REQ1("r2") TG_DW_REQ1("r6")                                \
+    TG_DW_Q TG_DW_REQ1("r3") TG_DW_REQ1("r7")                                \
+    TG_DW_Q TG_DW_REQ1("r4") TG_DW_REQ1("r8")                                \
+    TG_DW_Q TG_DW_REQ1("r5") TG_DW_REQ1("r9")                                \
+    TG_DW_PACK0 TG_DW_PACK1 TG_DW_FIELDS                                     \
+    "cbz    r4, 3f\n\t"                                                      \
+    "ldrd   r10, r11, [r12, #16]\n\t"                                        \
+    TG_DW_CLAMP("r2") TG_DW_CLAMP("r6")                                      \
+    "3:\n\t"                                                                 \
+    "str    r2, [r0, r5]\n\t"                                                \
+    "str    r6, [r0, r8]\n\t"                                                \
+    TG_DW_NEXT
+#define TG_DW_TAIL1                                                          \
+    TG_DW_Q TG_DW_REQ1("r2") TG_DW_Q TG_DW_REQ1("r3")                        \
+    TG_DW_Q TG_DW_REQ1("r4") TG_DW_Q TG_DW_REQ1("r5")                        \
+    TG_DW_PACK0 TG_DW_FIELDS                                                 \
+    "cbz    r4, 3f\n\t"                                                      \
+    "ldrd   r10, r11, [r12, #16]\n\t"                                        \
+    TG_DW_CLAMP("r2")                                                        \
+    "3:\n\t"                                                                 \
+    "str    r2, [r0, r5]\n\t"                                                \
+    TG_DW_NEXT
 
-__attribute__((naked, noinline)) static void tg_dw3x3_pair_s1(const tg_dw_pair *a)
+__attribute__((naked, noinline)) static void tg_dw3x3_pair_s1(const tg_dw_pass *a)
 {
-    __asm__("push   {r0, r4-r11, lr}\n\t"
-            "ldr    r1, [r0, #4]\n\t"
-            "ldr    r0, [r0, #0]\n\t"
-            "2:\n\t"
-            "ldm    r1!, {r6-r9}\n\t"
-            TG_DW_ROW_S1(TG_DW_MAC0_FIRST)
-            TG_DW_ROW_S1(TG_DW_MAC0)
-            TG_DW_ROW_S1(TG_DW_MAC0)
-            TG_DW_TAIL
-            "pop    {r0, r4-r11, pc}\n\t");
+    __asm__(TG_DW_ENTRY
+            TG_DW_ROW_S1(TG_DW_MAC0_FIRST) TG_DW_ROW_S1(TG_DW_MAC0) TG_DW_ROW_S1(TG_DW_MAC0)
+            TG_DW_TAIL2 TG_DW_EXIT);
     (void)a;
 }
 
-__attribute__((naked, noinline)) static void tg_dw3x3_pair_s2(const tg_dw_pair *a)
+__attribute__((naked, noinline)) static void tg_dw3x3_one_s1(const tg_dw_pass *a)
 {
-    __asm__("push   {r0, r4-r11, lr}\n\t"
-            "ldr    r1, [r0, #4]\n\t"
-            "ldr    r0, [r0, #0]\n\t"
-            "2:\n\t"
-            "ldm    r1!, {r6-r9}\n\t"
-            TG_DW_ROW_S2(TG_DW_MAC0_FIRST)
-            TG_DW_ROW_S2(TG_DW_MAC0)
-            TG_DW_ROW_S2(TG_DW_MAC0)
-            TG_DW_TAIL
-            "pop    {r0, r4-r11, pc}\n\t");
+    __asm__(TG_DW_ENTRY
+            TG_DW_ROW_ONE(TG_DW_MAC0_FIRST, "4") TG_DW_ROW_ONE(TG_DW_MAC0, "4")
+            TG_DW_ROW_ONE(TG_DW_MAC0, "4")
+            TG_DW_TAIL1 TG_DW_EXIT);
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_pair_s2(const tg_dw_pass *a)
+{
+    __asm__(TG_DW_ENTRY
+            TG_DW_ROW_S2(TG_DW_MAC0_FIRST) TG_DW_ROW_S2(TG_DW_MAC0) TG_DW_ROW_S2(TG_DW_MAC0)
+            TG_DW_TAIL2 TG_DW_EXIT);
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_one_s2(const tg_dw_pass *a)
+{
+    __asm__(TG_DW_ENTRY
+            TG_DW_ROW_ONE(TG_DW_MAC0_FIRST, "32") TG_DW_ROW_ONE(TG_DW_MAC0, "32")
+            TG_DW_ROW_ONE(TG_DW_MAC0, "32")
+            TG_DW_TAIL1 TG_DW_EXIT);
     (void)a;
 }
 
@@ -375,22 +407,22 @@ static void tg_fill_words(int8_t *dst, int32_t value, size_t n)
     }
 }
 
-void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                            const int32_t *stream, int8_t *output, int8_t *scratch)
+typedef void tg_dw_pass_fn(const tg_dw_pass *a);
+
+static void tg_dw3x3_rows(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+                          int8_t *output, int8_t *scratch, int32_t words,
+                          tg_dw_pass_fn *pair, tg_dw_pass_fn *one)
 {
     const int32_t c = p->in_c;
     const int32_t s = p->stride_w;
-    const int32_t pairs = (p->out_w + 1) / 2;
-    const int32_t cols = (2 * pairs - 1) * s + 3;
+    const int32_t cols = (p->out_w - 1) * s + 3;     /* dw3x3_dsp_geometry in ops.py */
     const size_t row_bytes = (size_t)cols * (size_t)c;
     const size_t pad_bytes = (size_t)p->pad_w * (size_t)c;
     const int32_t in_cols = p->in_w < cols - p->pad_w ? p->in_w : cols - p->pad_w;
     const size_t copy_bytes = (size_t)in_cols * (size_t)c;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
-    const int32_t words = s == 1 ? 46 : 67;   /* DW3X3_STREAM_WORDS in ops.py */
-    void (*pass)(const tg_dw_pair *) = s == 1 ? tg_dw3x3_pair_s1 : tg_dw3x3_pair_s2;
-    int8_t *dummy = scratch + 3 * row_bytes;
-    tg_dw_pair a;
+    const size_t pixel_step = 2u * (size_t)s * (size_t)c;
+    tg_dw_pass a;
     int32_t b;
     int32_t oy;
     a.stream = stream;
@@ -405,7 +437,7 @@ void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
             int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
                                    * (size_t)p->out_w * (size_t)p->out_c;
             int32_t r;
-            int32_t pr;
+            int32_t ox;
             for (r = 0; r < 3; ++r) {
                 int8_t *dst = scratch + (size_t)r * row_bytes;
                 const int32_t iy = iy0 + r;
@@ -419,15 +451,33 @@ void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
                 tg_fill_words(dst + pad_bytes + copy_bytes, p->input_zero_point,
                               row_bytes - pad_bytes - copy_bytes);
             }
-            for (pr = 0; pr < pairs; ++pr) {
-                int8_t *out0 = out + (size_t)(2 * pr) * (size_t)p->out_c;
-                int8_t *out1 = 2 * pr + 1 < p->out_w ? out0 + p->out_c : dummy;
-                a.in = scratch + (size_t)(2 * pr * s) * (size_t)c;
-                a.d0 = (int32_t)((uintptr_t)out0 - (uintptr_t)a.in);
-                a.d1 = (int32_t)((uintptr_t)out1 - (uintptr_t)a.in);
-                pass(&a);
+            a.in = scratch;
+            for (ox = 0; ox < p->out_w; ox += 2) {
+                a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
+                a.d1 = a.d0 + p->out_c;
+                if (ox + 1 < p->out_w) {
+                    pair(&a);
+                } else {
+                    one(&a);
+                }
+                out += 2 * p->out_c;
+                a.in += pixel_step;
             }
         }
     }
+}
+
+/* DW3X3_STREAM_WORDS in tinygen/plan/ops.py: 46 words per group at stride
+ * 1, 67 at stride 2. */
+void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_rows(p, input, stream, output, scratch, 46, tg_dw3x3_pair_s1, tg_dw3x3_one_s1);
+}
+
+void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_rows(p, input, stream, output, scratch, 67, tg_dw3x3_pair_s2, tg_dw3x3_one_s2);
 }
 #endif

@@ -16,13 +16,16 @@
 #endif
 
 #if TG_DW3X3_DSP
-/* 3x3 depthwise convolution, stride 1 or 2, depth multiplier 1, channels in
+/* 3x3 depthwise convolution at stride 1 or 2 (one entry point each, so a
+ * model links only what it uses), depth multiplier 1, channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py dw3x3_dsp_eligible).
  * stream: per group of 4 channels the biases, column offsets and weights
  * in consumption order, then the requantization records. scratch: three
- * zero-point padded input rows and one pixel's outputs. */
-void tg_depthwise3x3_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                            const int32_t *stream, int8_t *output, int8_t *scratch);
+ * zero-point padded input rows. */
+void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
 #endif
 
 #endif

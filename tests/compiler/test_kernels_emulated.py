@@ -105,9 +105,9 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
                    per_tensor=False, dm=1)
 
 
-# 3x3 layers at stride 1 and 2 take tg_depthwise3x3_s8_dsp (pixel pairs over
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs over
 # a padded row buffer): odd and even output widths (the odd last pair's
-# second pixel is computed and dropped), SAME and VALID, one and several
+# pixel takes the one-pixel pass), SAME and VALID, one and several
 # channel groups.
 DW3X3 = [
     dict(INTERIOR_DW, shape=(6, 6, 8), seed=11),
@@ -120,7 +120,7 @@ DW3X3 = [
 
 def _uses_dw3x3(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe")
-    return "tg_depthwise3x3_s8_dsp(" in src.model_c.read_text()
+    return "tg_depthwise3x3s" in src.model_c.read_text()
 
 
 @pytest.mark.parametrize("spec", DW3X3, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")

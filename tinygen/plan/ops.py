@@ -171,7 +171,7 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
     return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
 
 
-# Stream words per group of 4 channels of tg_depthwise3x3_s8_dsp, by stride:
+# Stream words per group of 4 channels of tg_depthwise3x3s{1,2}_s8_dsp, by stride:
 # 4 biases, per kernel row the column offsets and tap weights in the order
 # the kernel's pixel-pair loop consumes them, then (mult, e, rz) per channel.
 DW3X3_STREAM_WORDS = {1: 4 + 3 * (4 + 6) + 12, 2: 4 + 3 * (5 + 12) + 12}
@@ -181,20 +181,19 @@ def dw3x3_dsp_geometry(params: dict) -> tuple[int, int]:
     """(pixel pairs per output row, columns of the kernel's row buffer).
 
     The buffer holds the 3 input rows of one output row, zero-point padded,
-    wide enough for the second pixel of an odd last pair (computed, not kept).
+    as wide as the windows of the row's pixels.
     """
-    pairs = (params["out_w"] + 1) // 2
-    return pairs, (2 * pairs - 1) * params["stride_w"] + 3
+    return (params["out_w"] + 1) // 2, (params["out_w"] - 1) * params["stride_w"] + 3
 
 
 def dw3x3_dsp_scratch(params: dict) -> int:
-    """Row buffer (3 rows) plus one pixel's outputs for the discarded pixel."""
+    """The row buffer: 3 rows."""
     _, cols = dw3x3_dsp_geometry(params)
-    return 3 * cols * params["in_c"] + params["out_c"]
+    return 3 * cols * params["in_c"]
 
 
 def dw3x3_dsp_eligible(params: dict) -> bool:
-    """Layers tg_depthwise3x3_s8_dsp computes bit-exactly: 3x3, stride 1 or 2
+    """Layers tg_depthwise3x3s{1,2}_s8_dsp compute bit-exactly: 3x3, stride 1 or 2
     in both directions, no dilation, one output per input channel in whole
     groups of 4, fast requantization, and a lower clamp at or above the
     output zero point (so the round-half-away fix for negative values, whose
@@ -207,7 +206,7 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
 
 
 def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_depthwise3x3_s8_dsp (depthwise_conv2d_s8.c).
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c).
 
     weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
     quant: the [oc][4] tg_chan_quant records (bias doubled likewise).
@@ -304,8 +303,9 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
     if depthwise and dw3x3_dsp_eligible(params):
-        call.dsp_kernel = "tg_depthwise3x3_s8_dsp"
-        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, weights.astype(np.int16) * (1 + fast), quant)}
+        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
+        doubled = weights.astype(np.int16) * (1 + fast)
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, doubled, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
     return call
 
