@@ -1,6 +1,7 @@
 /* int8 2-D convolution, per-channel requantization. See tg_kernels.h. */
 #include <string.h>
 
+#include "tg_dsp.h"
 #include "tg_rows_dot.h"
 
 /* Copies the receptive field of one output pixel into patch (HWC order),
@@ -250,6 +251,192 @@ static void conv2d_dsp(const tg_conv_params *p, const int8_t *input, const int8_
                 output += out_c;
             }
         }
+    }
+}
+
+/* Two pixels per pass (tg_conv2d_pairs_s8_dsp): every weight word is
+ * loaded and sign-extended once for both pixels, and each block's biases
+ * and requantization records once, from a stream the planner lays out
+ * block by block (tinygen/plan/ops.py rows_dsp_stream): 4 biases, the
+ * block's chunks of 16 weight bytes, then (mult, e, rz) per row. The two
+ * pixels' int16 inputs are interleaved per chunk: (x0, x2) of the first,
+ * of the second, then (x1, x3) of each. Registers: r0 inputs, r1 stream,
+ * r2-r5 and r6-r9 the two pixels' accumulators, r10/r11 the pixels' input
+ * halves, r12 a weight word, lr its sign-extended half. */
+typedef struct {
+    const int32_t *x16;        /* 0 */
+    const int32_t *x16_end;    /* 4 */
+    const int32_t *stream;     /* 8 */
+    const int32_t *stream_end; /* 12 */
+    int8_t *out;               /* 16: first pixel's outputs */
+    int32_t step;              /* 20: second pixel's outputs - first's */
+    int32_t clamp;             /* 24 */
+    int32_t fix;               /* 28: negative-value fix (tg_rows_pass_dsp) */
+    uint32_t lo4;              /* 32 */
+    uint32_t hi4;              /* 36 */
+    int32_t odd;               /* 40: chunks & 1 */
+    int32_t unused;            /* 44 */
+} tg_pairs_pass;
+
+#define TG_PAIRS_ROW(OFF, ROR, A, B)                              \
+    "ldr    r12, [r1, #" OFF "]\n\t"                              \
+    "sxtb16 lr, r12" ROR "\n\t"                                   \
+    "smlad  " A ", lr, r10, " A "\n\t"                            \
+    "smlad  " B ", lr, r11, " B "\n\t"
+#define TG_PAIRS_CHUNK                                            \
+    "ldrd   r10, r11, [r0], #8\n\t"                               \
+    TG_PAIRS_ROW("0", "", "r2", "r6") TG_PAIRS_ROW("4", "", "r3", "r7") \
+    TG_PAIRS_ROW("8", "", "r4", "r8") TG_PAIRS_ROW("12", "", "r5", "r9") \
+    "ldrd   r10, r11, [r0], #8\n\t"                               \
+    TG_PAIRS_ROW("0", ", ror #8", "r2", "r6")                     \
+    TG_PAIRS_ROW("4", ", ror #8", "r3", "r7")                     \
+    TG_PAIRS_ROW("8", ", ror #8", "r4", "r8")                     \
+    TG_PAIRS_ROW("12", ", ror #8", "r5", "r9")                    \
+    "adds   r1, r1, #16\n\t"
+#define TG_PAIRS_OUT(A, FIX)                                      \
+    "add    lr, " A ", " A "\n\t"                                 \
+    "smmlar lr, lr, r10, r12\n\t"                                 \
+    FIX                                                           \
+    "asr    lr, lr, r11\n\t"                                      \
+    "ssat   " A ", #8, lr\n\t"
+#define TG_PAIRS_REQ(A, B, FA, FB)                                \
+    "ldm    r1!, {r10, r11, r12}\n\t"                             \
+    TG_PAIRS_OUT(A, FA) TG_PAIRS_OUT(B, FB)
+#define TG_PAIRS_FIX(A) "add    lr, lr, " A ", asr #31\n\t"
+#define TG_PAIRS_CLAMP(P)                                         \
+    "ssub8  r12, " P ", r10\n\t"                                  \
+    "sel    " P ", " P ", r10\n\t"                                \
+    "ssub8  r12, r11, " P "\n\t"                                  \
+    "sel    " P ", " P ", r11\n\t"
+
+__attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #48\n\t"
+            "ldm    r0, {r1-r12}\n\t"
+            "stm    sp, {r1-r12}\n\t"
+            "ldr    r1, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldm    r1!, {r2-r5}\n\t"
+            "mov    r6, r2\n\t"
+            "mov    r7, r3\n\t"
+            "mov    r8, r4\n\t"
+            "mov    r9, r5\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
+            "cmp    r10, #0\n\t"
+            "bne    5f\n\t"
+            "4:\n\t"
+            TG_PAIRS_CHUNK
+            "5:\n\t"
+            TG_PAIRS_CHUNK
+            "ldr    r10, [sp, #4]\n\t"
+            "cmp    r0, r10\n\t"
+            "bne    4b\n\t"
+            "ldr    r10, [sp, #28]\n\t"
+            "cmp    r10, #0\n\t"
+            "bne    6f\n\t"
+            TG_PAIRS_REQ("r2", "r6", "", "") TG_PAIRS_REQ("r3", "r7", "", "")
+            TG_PAIRS_REQ("r4", "r8", "", "") TG_PAIRS_REQ("r5", "r9", "", "")
+            "b      7f\n\t"
+            "6:\n\t"
+            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
+            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
+            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
+            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
+            "7:\n\t"
+            "bfi    r2, r3, #8, #8\n\t"
+            "bfi    r2, r4, #16, #8\n\t"
+            "bfi    r2, r5, #24, #8\n\t"
+            "bfi    r6, r7, #8, #8\n\t"
+            "bfi    r6, r8, #16, #8\n\t"
+            "bfi    r6, r9, #24, #8\n\t"
+            "ldr    r10, [sp, #24]\n\t"
+            "cmp    r10, #0\n\t"
+            "beq    3f\n\t"
+            "ldrd   r10, r11, [sp, #32]\n\t"
+            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "3:\n\t"
+            "ldrd   r10, r11, [sp, #16]\n\t"
+            "str    r6, [r10, r11]\n\t"
+            "str    r2, [r10], #4\n\t"
+            "str    r10, [sp, #16]\n\t"
+            "ldr    r10, [sp, #12]\n\t"
+            "cmp    r1, r10\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #48\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* Both pixels' whole chunks, interleaved as tg_pairs_pass_dsp reads them. */
+static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, int32_t *x16)
+{
+    uint32_t v0, v1, lo, hi;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "sxtb16 %[lo], %[v0]\n\t"
+                     "sxtb16 %[hi], %[v1]\n\t"
+                     "strd   %[lo], %[hi], [%[o]], #8\n\t"
+                     "sxtb16 %[lo], %[v0], ror #8\n\t"
+                     "sxtb16 %[hi], %[v1], ror #8\n\t"
+                     "strd   %[lo], %[hi], [%[o]], #8\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v0] "=&r"(v0), [v1] "=&r"(v1), [lo] "=&r"(lo), [hi] "=&r"(hi),
+                       [x0] "+r"(x0), [x1] "+r"(x1), [o] "+r"(x16), [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
+/* The input of output pixel `pixel` (in NHWC order): a pointer into the
+ * image when pointwise, else gathered into patch. */
+static const int8_t *pixel_input_dsp(const tg_conv_params *p, const int8_t *input, int direct,
+                                     int32_t pixel, int8_t *patch)
+{
+    const int32_t per_image = p->out_h * p->out_w;
+    const int32_t b = pixel / per_image;
+    const int32_t oy = (pixel - b * per_image) / p->out_w;
+    const int32_t ox = pixel - b * per_image - oy * p->out_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    if (direct) {
+        return image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    }
+    gather_patch_dsp(p, image, iy0, ix0, patch);
+    return patch;
+}
+
+void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t chunks = (p->k_h * p->k_w * p->in_c + 3) / 4;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 8 * chunks));
+    tg_pairs_pass a;
+    int32_t i;
+    a.x16 = x16;
+    a.x16_end = x16 + 4 * chunks;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 4) * (16 + 4 * chunks);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.fix = p->act_min < p->output_zero_point;
+    a.lo4 = tg_splat_s8(p->act_min);
+    a.hi4 = tg_splat_s8(p->act_max);
+    a.odd = chunks & 1;
+    a.unused = 0;
+    for (i = 0; i < pixels; i += 2) {
+        /* An odd last pixel pairs with itself. */
+        const int32_t j = i + 1 < pixels ? i + 1 : i;
+        const int8_t *x0 = pixel_input_dsp(p, input, direct, i, scratch);
+        const int8_t *x1 = pixel_input_dsp(p, input, direct, j, scratch + 4 * chunks);
+        widen_pair_dsp(x0, x1, chunks, x16);
+        a.out = output + (size_t)i * (size_t)p->out_c;
+        a.step = (j - i) * p->out_c;
+        tg_pairs_pass_dsp(&a);
     }
 }
 #endif

@@ -15,6 +15,20 @@
 #define TG_DW3X3_DSP TG_DSP
 #endif
 
+#ifndef TG_CONV_PAIRS_DSP
+#define TG_CONV_PAIRS_DSP TG_DSP
+#endif
+
+#if TG_CONV_PAIRS_DSP
+/* Convolution two output pixels at a time, fast requantization, output
+ * channels in whole groups of 4 (tinygen/plan/ops.py conv_pairs_eligible).
+ * stream: per block of 4 output channels the biases, the weights in the
+ * blocked layout of tg_rows_dot.h, the requantization records. scratch:
+ * two gathered patches (unless pointwise), then both pixels' int16 inputs. */
+void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch);
+#endif
+
 #if TG_DW3X3_DSP
 /* 3x3 depthwise convolution at stride 1 or 2 (one entry point each, so a
  * model links only what it uses), depth multiplier 1, channels in

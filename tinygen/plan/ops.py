@@ -61,6 +61,7 @@ class KernelCall:
     # one set or the other, chosen by the preprocessor). scratch_bytes covers both.
     dsp_kernel: str | None = None
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
 
     @property
     def const_bytes(self) -> int:
@@ -241,6 +242,35 @@ def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+def conv_pairs_eligible(params: dict) -> bool:
+    """Convolutions tg_conv2d_pairs_s8_dsp computes: fast requantization,
+    output channels in whole groups of 4, and whole 4-byte chunks of input
+    when it reads pointwise pixels in place."""
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0)
+    return (params["fast"] == 1 and params["out_c"] % 4 == 0
+            and (not direct or params["in_c"] % 4 == 0))
+
+
+def conv_pairs_scratch(params: dict) -> int:
+    """Two gathered patches (unless pointwise), then both pixels' int16 inputs."""
+    chunks = (params["k_h"] * params["k_w"] * params["in_c"] + 3) // 4
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0)
+    return (0 if direct else 8 * chunks) + 16 * chunks
+
+
+def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pairs_s8_dsp (conv2d_s8.c): per block of
+    4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
+    (mult, e, rz) per row."""
+    blocks = quant.shape[0] // 4
+    weights = blocked.astype(np.int8).reshape(blocks, chunks * 16).view("<i4")
+    q = quant.astype(np.int32).reshape(blocks, 4, 4)
+    return np.concatenate([q[:, :, 0], weights, q[:, :, 1:].reshape(blocks, 12)],
+                          axis=1).reshape(-1).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -302,8 +332,14 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
+    if not depthwise and conv_pairs_eligible(params):
+        call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
+        call.dsp_guard = "TG_CONV_PAIRS_DSP"
+        call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}
+        call.scratch_bytes = max(scratch, conv_pairs_scratch(params))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
+        call.dsp_guard = "TG_DW3X3_DSP"
         doubled = weights.astype(np.int16) * (1 + fast)
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, doubled, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
