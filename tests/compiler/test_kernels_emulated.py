@@ -71,7 +71,7 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant:
     return outputs
 
 
-def _check(model_cache, tmp_path, spec):
+def _check(model_cache, tmp_path, spec, requant=(True, False)):
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = model_cache.single_op(spec)
@@ -84,7 +84,7 @@ def _check(model_cache, tmp_path, spec):
         oracle.set_input(x, 0)
         oracle.invoke()
         expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
-    for fast in (True, False):
+    for fast in requant:
         got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
         for i, (g, e) in enumerate(zip(got, expected)):
             diff = np.flatnonzero(g != e)
@@ -105,28 +105,38 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
                    per_tensor=False, dm=1)
 
 
-# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs over
-# a padded row buffer): odd and even output widths (the odd last pair's
-# pixel takes the one-pixel pass), SAME and VALID, one and several
-# channel groups.
-DW3X3 = [
-    dict(INTERIOR_DW, shape=(6, 6, 8), seed=11),
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs
+# over a padded row buffer): odd and even output widths (an odd last pixel
+# takes the one-pixel pass), SAME and VALID, one and several channel groups.
+# Convolutions with whole groups of 4 output channels take
+# tg_conv2d_pairs_s8_dsp (two pixels per pass): gathered and pointwise
+# inputs, odd chunk counts, an odd pixel count (the last pixel pairs with
+# itself), and no activation (the negative-value fix). Only the fast
+# requantization reaches these kernels, so only it runs here.
+PAIRS = [
+    dict(INTERIOR_DW, shape=(6, 7, 8), seed=11),
     dict(INTERIOR_DW, shape=(5, 7, 12), padding="valid", seed=12, per_tensor=True),
-    dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
     dict(INTERIOR_DW, shape=(9, 11, 8), stride=2, padding="valid", act="relu6", seed=14,
          wscale=1.0),
+    dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
+    dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
+         act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
+    dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
+         act=None, lo=-1.0, hi=1.5, seed=22, wscale=1.0, per_tensor=True, filters=12),
 ]
 
 
-def _uses_dw3x3(tmp_path, spec, model_cache) -> bool:
+def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe")
-    return "tg_depthwise3x3s" in src.model_c.read_text()
+    text = src.model_c.read_text()
+    return "tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
 
 
-@pytest.mark.parametrize("spec", DW3X3, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")
-def test_dsp_depthwise3x3_pairs_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
-    assert _uses_dw3x3(tmp_path, spec, model_cache), "the 3x3 DSP kernel was not chosen"
-    _check(model_cache, tmp_path, spec)
+@pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"
+                                                        f"-s{s['stride']}-{s['padding']}"))
+def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
+    assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair DSP kernel was not chosen"
+    _check(model_cache, tmp_path, spec, requant=(True,))
 
 
 @settings(max_examples=6, **SETTINGS)
