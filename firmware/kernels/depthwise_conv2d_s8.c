@@ -415,18 +415,18 @@ static void tg_dw3x3_rows(const tg_conv_params *p, const int8_t *input, const in
 {
     const int32_t c = p->in_c;
     const int32_t s = p->stride_w;
-    const int32_t cols = (p->out_w - 1) * s + 3;     /* dw3x3_dsp_geometry in ops.py */
+    /* Output pixels per row-buffer fill, the stream's first word: the
+     * planner narrows the buffer where it would grow the arena. */
+    const int32_t seg = stream[0];
+    const int32_t cols = (seg - 1) * s + 3;      /* dw3x3_dsp_cols in ops.py */
     const size_t row_bytes = (size_t)cols * (size_t)c;
-    const size_t pad_bytes = (size_t)p->pad_w * (size_t)c;
-    const int32_t in_cols = p->in_w < cols - p->pad_w ? p->in_w : cols - p->pad_w;
-    const size_t copy_bytes = (size_t)in_cols * (size_t)c;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
     const size_t pixel_step = 2u * (size_t)s * (size_t)c;
     tg_dw_pass a;
     int32_t b;
     int32_t oy;
-    a.stream = stream;
-    a.stream_end = stream + (p->out_c / 4) * words;
+    a.stream = stream + 1;
+    a.stream_end = a.stream + (p->out_c / 4) * words;
     a.clamp = p->act_min > -128 || p->act_max < 127;
     a.lo4 = tg_splat_s8(p->act_min);
     a.hi4 = tg_splat_s8(p->act_max);
@@ -436,32 +436,42 @@ static void tg_dw3x3_rows(const tg_conv_params *p, const int8_t *input, const in
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
                                    * (size_t)p->out_w * (size_t)p->out_c;
-            int32_t r;
-            int32_t ox;
-            for (r = 0; r < 3; ++r) {
-                int8_t *dst = scratch + (size_t)r * row_bytes;
-                const int32_t iy = iy0 + r;
-                if (iy < 0 || iy >= p->in_h) {
-                    tg_fill_words(dst, p->input_zero_point, row_bytes);
-                    continue;
+            int32_t ox0;
+            for (ox0 = 0; ox0 < p->out_w; ox0 += seg) {
+                const int32_t n = p->out_w - ox0 < seg ? p->out_w - ox0 : seg;
+                const int32_t ix0 = ox0 * s - p->pad_w;
+                const int32_t first = ix0 < 0 ? 0 : ix0;
+                const int32_t last = ix0 + cols < p->in_w ? ix0 + cols : p->in_w;
+                const size_t lead = (size_t)(first - ix0) * (size_t)c;
+                const size_t copy = last > first ? (size_t)(last - first) * (size_t)c : 0u;
+                int32_t r;
+                int32_t ox;
+                for (r = 0; r < 3; ++r) {
+                    int8_t *dst = scratch + (size_t)r * row_bytes;
+                    const int32_t iy = iy0 + r;
+                    if (iy < 0 || iy >= p->in_h) {
+                        tg_fill_words(dst, p->input_zero_point, row_bytes);
+                        continue;
+                    }
+                    tg_fill_words(dst, p->input_zero_point, lead);
+                    tg_copy_words(dst + lead, image + ((size_t)iy * (size_t)p->in_w
+                                                       + (size_t)first) * (size_t)c, copy);
+                    tg_fill_words(dst + lead + copy, p->input_zero_point,
+                                  row_bytes - lead - copy);
                 }
-                tg_fill_words(dst, p->input_zero_point, pad_bytes);
-                tg_copy_words(dst + pad_bytes, image + (size_t)iy * (size_t)p->in_w * (size_t)c,
-                              copy_bytes);
-                tg_fill_words(dst + pad_bytes + copy_bytes, p->input_zero_point,
-                              row_bytes - pad_bytes - copy_bytes);
-            }
-            a.in = scratch;
-            for (ox = 0; ox < p->out_w; ox += 2) {
-                a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
-                a.d1 = a.d0 + p->out_c;
-                if (ox + 1 < p->out_w) {
-                    pair(&a);
-                } else {
-                    one(&a);
+                a.in = scratch;
+                for (ox = 0; ox < n; ox += 2) {
+                    a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
+                    a.d1 = a.d0 + p->out_c;
+                    if (ox + 1 < n) {
+                        pair(&a);
+                    } else {
+                        one(&a);
+                    }
+                    out += 2 * p->out_c;
+                    a.in += pixel_step;
                 }
-                out += 2 * p->out_c;
-                a.in += pixel_step;
+                out -= (2 * ((n + 1) / 2) - n) * p->out_c;
             }
         }
     }

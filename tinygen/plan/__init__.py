@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tinygen.ir import Model, Tensor
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, prepare
+from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, fit_dsp_scratch, prepare
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES"]
 
@@ -56,6 +56,7 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
 
 def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True) -> ModelPlan:
     calls = prepare(m, fast_requant)
+    fit_dsp_scratch(calls, lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes)
     memory = plan_memory(m, calls, keep_inputs_alive)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")

@@ -62,6 +62,9 @@ class KernelCall:
     dsp_kernel: str | None = None
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
+    portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # seg -> (stream, scratch bytes) of a narrower row buffer (3x3 depthwise).
+    dsp_refit: object = None
 
     @property
     def const_bytes(self) -> int:
@@ -178,19 +181,15 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
 DW3X3_STREAM_WORDS = {1: 4 + 3 * (4 + 6) + 12, 2: 4 + 3 * (5 + 12) + 12}
 
 
-def dw3x3_dsp_geometry(params: dict) -> tuple[int, int]:
-    """(pixel pairs per output row, columns of the kernel's row buffer).
-
-    The buffer holds the 3 input rows of one output row, zero-point padded,
-    as wide as the windows of the row's pixels.
-    """
-    return (params["out_w"] + 1) // 2, (params["out_w"] - 1) * params["stride_w"] + 3
+def dw3x3_dsp_cols(params: dict, seg: int) -> int:
+    """Columns of tg_depthwise3x3s*_s8_dsp's row buffer: the 3 zero-point
+    padded input rows under `seg` output pixels of a row (one buffer fill)."""
+    return (seg - 1) * params["stride_w"] + 3
 
 
-def dw3x3_dsp_scratch(params: dict) -> int:
+def dw3x3_dsp_scratch(params: dict, seg: int) -> int:
     """The row buffer: 3 rows."""
-    _, cols = dw3x3_dsp_geometry(params)
-    return 3 * cols * params["in_c"]
+    return 3 * dw3x3_dsp_cols(params, seg) * params["in_c"]
 
 
 def dw3x3_dsp_eligible(params: dict) -> bool:
@@ -206,15 +205,17 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
             and params["act_min"] >= params["output_zero_point"])
 
 
-def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c).
+def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray,
+                     seg: int) -> np.ndarray:
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c):
+    the segment width, then the groups of 4 channels.
 
     weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
-    quant: the [oc][4] tg_chan_quant records (bias doubled likewise).
+    quant: the [oc][4] tg_chan_quant records (bias doubled likewise);
+    seg: output pixels per row-buffer fill (the buffer's width follows).
     """
     c, s = params["in_c"], params["stride_w"]
-    _, cols = dw3x3_dsp_geometry(params)
-    row_bytes = cols * c
+    row_bytes = dw3x3_dsp_cols(params, seg) * c
     w16 = weights.astype(np.int64).reshape(3, 3, -1) & 0xFFFF
 
     def pair(r: int, kx: int, g: int) -> list[int]:
@@ -224,7 +225,7 @@ def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np
     def off(r: int, col: int) -> list[int]:
         return [r * row_bytes + col * c]
 
-    words: list[int] = []
+    words: list[int] = [seg]
     for g in range(params["out_c"] // 4):
         words += [int(v) for v in quant[4 * g:4 * g + 4, 0]]
         for r in range(3):
@@ -238,7 +239,7 @@ def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray) -> np
         for k in range(4):
             words += [int(v) for v in quant[4 * g + k, 1:4]]
     stream = np.array(words, dtype=np.int64)
-    assert stream.size == DW3X3_STREAM_WORDS[s] * (params["out_c"] // 4)
+    assert stream.size == 1 + DW3X3_STREAM_WORDS[s] * (params["out_c"] // 4)
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
@@ -332,6 +333,7 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
+    call.portable_scratch = scratch
     if not depthwise and conv_pairs_eligible(params):
         call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
         call.dsp_guard = "TG_CONV_PAIRS_DSP"
@@ -340,9 +342,12 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_guard = "TG_DW3X3_DSP"
-        doubled = weights.astype(np.int16) * (1 + fast)
-        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, doubled, quant)}
-        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, weights.astype(np.int16) * 2,
+                                                      quant, ow)}
+        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params, ow))
+        call.dsp_refit = lambda seg: (
+            dw3x3_dsp_stream(params, weights.astype(np.int16) * 2, quant, seg),
+            max(scratch, dw3x3_dsp_scratch(params, seg)))
     return call
 
 
@@ -592,6 +597,49 @@ _PREPARE = {
 
 
 _HAS_FAST_REQUANT = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+# Narrower row buffers tried, in output pixels, before a 3x3 depthwise layer
+# gives up its DSP kernel (DW3X3 row buffer; see fit_dsp_scratch).
+DW3X3_SEGMENTS = (8, 2)
+
+
+def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
+    """Keeps the DSP kernels' larger scratch from growing the arena.
+
+    arena_of(calls) plans the arena and returns its size. The target is the
+    arena with every layer's portable scratch (what the portable kernels
+    need). While the DSP kernels' scratch makes it larger, layers are taken
+    largest tensors first and the fastest of these that plans smallest is kept: the full
+    row buffer, narrower ones (3x3 depthwise), the portable kernel.
+    """
+    dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch]
+    # Layers with the largest tensors first: the arena's peak is likely theirs.
+    dsp.sort(key=lambda c: -(c.params["batches"] * (c.params["in_h"] * c.params["in_w"]
+                                                     * c.params["in_c"] + c.params["out_h"]
+                                                     * c.params["out_w"] * c.params["out_c"])))
+    if not dsp:
+        return
+    wanted = {id(c): c.scratch_bytes for c in dsp}
+    for c in dsp:
+        c.scratch_bytes = c.portable_scratch
+    target = arena_of(calls)
+    for c in dsp:
+        c.scratch_bytes = wanted[id(c)]
+    arena = arena_of(calls)
+    for c in dsp:
+        if arena <= target:
+            return
+        options = [(arena, wanted[id(c)], c.dsp_arrays)]
+        for seg in DW3X3_SEGMENTS if c.dsp_refit else ():
+            if seg < c.params["out_w"]:
+                stream, c.scratch_bytes = c.dsp_refit(seg)
+                options.append((arena_of(calls), c.scratch_bytes, {"stream": stream}))
+        c.scratch_bytes = c.portable_scratch
+        options.append((arena_of(calls), c.portable_scratch, None))
+        arena, c.scratch_bytes, arrays = min(options, key=lambda o: o[0])
+        if arrays is None:
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+        else:
+            c.dsp_arrays = arrays
 
 
 def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
