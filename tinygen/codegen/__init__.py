@@ -139,8 +139,9 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
 
 def generate_model_sources(model_path: Path, out_dir: Path, *,
                            keep_inputs_alive: bool = True,
-                           fast_requant: bool = True) -> ModelSources:
+                           fast_requant: bool = True,
+                           fit_scratch: bool = True) -> ModelSources:
     """Compile a .tflite model into model.c/model.h in out_dir."""
     plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive,
-                      fast_requant=fast_requant)
+                      fast_requant=fast_requant, fit_scratch=fit_scratch)
     return write_sources(plan, out_dir)
