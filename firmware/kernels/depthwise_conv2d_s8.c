@@ -477,6 +477,86 @@ static void tg_dw3x3_rows(const tg_conv_params *p, const int8_t *input, const in
     }
 }
 
+/* The direct form (stream word 0 is 0): windows inside the image read the
+ * input tensor itself, with no row buffer, for layers whose buffer would
+ * grow the arena; a pixel whose window leaves the image goes through the
+ * portable kernel as a one-pixel layer (scratch: its tap pointers). Pixel
+ * pairs only where the stream's first word is -1, which the planner sets
+ * when input and output do not overlap: tinygen/plan/memory.py allows an
+ * overlap for kernels that finish a pixel's window before the next
+ * pixel's outputs, and a pair's second output could land on the first
+ * pixel's window. */
+static void tg_dw3x3_direct(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+                            const int16_t *filter, const tg_chan_quant *quant, int8_t *output,
+                            int8_t *scratch, int32_t words, tg_dw_pass_fn *pair,
+                            tg_dw_pass_fn *one)
+{
+    const int32_t c = p->in_c;
+    const int32_t s = p->stride_w;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
+    const int pairs = stream[0] < 0;
+    tg_dw_pass a;
+    int32_t b;
+    int32_t oy;
+    a.stream = stream + 1;
+    a.stream_end = a.stream + (p->out_c / 4) * words;
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.lo4 = tg_splat_s8(p->act_min);
+    a.hi4 = tg_splat_s8(p->act_max);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            const int rows_inside = iy0 >= 0 && iy0 + 2 < p->in_h;
+            int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
+                                   * (size_t)p->out_w * (size_t)p->out_c;
+            int32_t ox = 0;
+            while (ox < p->out_w) {
+                const int32_t ix0 = ox * s - p->pad_w;
+                if (rows_inside && ix0 >= 0 && ix0 + 2 < p->in_w) {
+                    const int both = pairs && ox + 1 < p->out_w && ix0 + s + 2 < p->in_w;
+                    a.in = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)c;
+                    a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
+                    a.d1 = a.d0 + p->out_c;
+                    if (both) {
+                        pair(&a);
+                    } else {
+                        one(&a);
+                    }
+                    ox += 1 + both;
+                    out += (1 + both) * p->out_c;
+                } else {
+                    tg_conv_params q = *p;
+                    q.batches = 1;
+                    q.out_h = 1;
+                    q.out_w = 1;
+                    q.pad_h = p->pad_h - oy * p->stride_h;
+                    q.pad_w = p->pad_w - ox * s;
+                    tg_depthwise_conv2d_s8(&q, image, filter, quant, out, scratch);
+                    ++ox;
+                    out += p->out_c;
+                }
+            }
+        }
+    }
+}
+
+void tg_depthwise3x3s1_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_direct(p, input, stream, filter, quant, output, scratch, 46, tg_dw3x3_pair_s1,
+                    tg_dw3x3_one_s1);
+}
+
+void tg_depthwise3x3s2_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_direct(p, input, stream, filter, quant, output, scratch, 67, tg_dw3x3_pair_s2,
+                    tg_dw3x3_one_s2);
+}
+
 /* DW3X3_STREAM_WORDS in tinygen/plan/ops.py: 46 words per group at stride
  * 1, 67 at stride 2. */
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,

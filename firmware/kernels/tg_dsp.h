@@ -40,6 +40,14 @@ void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The direct form (no row buffer, where one would grow the arena): border
+ * pixels through tg_depthwise_conv2d_s8 with its filter and quant. */
+void tg_depthwise3x3s1_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 #endif
 
 #endif

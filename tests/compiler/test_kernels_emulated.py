@@ -21,7 +21,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
 from test_ops_oracle import conv_specs, fc_specs
-from tinygen.codegen import generate_model_sources
+from tinygen.codegen import generate_model_sources, write_sources
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
+from tinygen.plan.ops import allow_direct_pairs, use_direct_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS_PER_MODEL = 3
@@ -46,12 +49,22 @@ def _inputs_header(inputs: list[np.ndarray]) -> str:
             f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
 
 
-def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool) -> list[np.ndarray]:
+def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool,
+                direct: str = "") -> list[np.ndarray]:
     """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386.
 
     fit_scratch=False: in a one-layer model any scratch grows the arena, and
-    the planner would otherwise keep the portable kernels the test is not about."""
-    src = generate_model_sources(tflite, out, fast_requant=fast_requant, fit_scratch=False)
+    the planner would otherwise keep the portable kernels the test is not about.
+    direct: "pairs" or "single": 3x3 depthwise layers take the direct form
+    (no row buffer), with or without pixel pairs."""
+    plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
+    if direct:
+        for call in plan.calls:
+            if call.dsp_refit:
+                use_direct_form(call)
+        if direct == "pairs":
+            allow_direct_pairs(plan.model, plan.calls, plan.memory.tensor_offsets)
+    src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
     (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
     elf = out / "model.elf"
@@ -74,7 +87,7 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant:
     return outputs
 
 
-def _check(model_cache, tmp_path, spec, requant=(True, False)):
+def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = model_cache.single_op(spec)
@@ -88,7 +101,7 @@ def _check(model_cache, tmp_path, spec, requant=(True, False)):
         oracle.invoke()
         expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
     for fast in requant:
-        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
+        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast, direct)
         for i, (g, e) in enumerate(zip(got, expected)):
             diff = np.flatnonzero(g != e)
             assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
@@ -141,6 +154,17 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
 def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
     assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair DSP kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# The direct form (no row buffer, where one would grow the arena): windows
+# inside the image from the input tensor, border pixels by the portable
+# kernel; pixel pairs only when input and output do not overlap (they do
+# not in a one-layer model, whose input stays alive).
+@pytest.mark.parametrize("spec,direct", [(PAIRS[0], "single"), (PAIRS[3], "pairs")],
+                         ids=["s1-single", "s2-pairs"])
+def test_dsp_depthwise3x3_direct_form_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
+                                                                direct):
+    _check(model_cache, tmp_path, spec, requant=(True,), direct=direct)
 
 
 @settings(max_examples=6, **SETTINGS)

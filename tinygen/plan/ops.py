@@ -63,6 +63,8 @@ class KernelCall:
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # The DSP kernel also reads ``arrays`` (after dsp_arrays in its arguments).
+    dsp_reads_arrays: bool = False
     # seg -> (stream, scratch bytes) of a narrower row buffer (3x3 depthwise).
     dsp_refit: object = None
 
@@ -207,6 +209,7 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
 
 def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray,
                      seg: int) -> np.ndarray:
+    """seg 0: the direct form, whose offsets are into the input tensor itself."""
     """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c):
     the segment width, then the groups of 4 channels.
 
@@ -215,7 +218,7 @@ def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray,
     seg: output pixels per row-buffer fill (the buffer's width follows).
     """
     c, s = params["in_c"], params["stride_w"]
-    row_bytes = dw3x3_dsp_cols(params, seg) * c
+    row_bytes = (dw3x3_dsp_cols(params, seg) if seg else params["in_w"]) * c
     w16 = weights.astype(np.int64).reshape(3, 3, -1) & 0xFFFF
 
     def pair(r: int, kx: int, g: int) -> list[int]:
@@ -347,7 +350,7 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params, ow))
         call.dsp_refit = lambda seg: (
             dw3x3_dsp_stream(params, weights.astype(np.int16) * 2, quant, seg),
-            max(scratch, dw3x3_dsp_scratch(params, seg)))
+            max(scratch, dw3x3_dsp_scratch(params, seg)) if seg else scratch)
     return call
 
 
@@ -609,7 +612,8 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     arena with every layer's portable scratch (what the portable kernels
     need). While the DSP kernels' scratch makes it larger, layers are taken
     largest tensors first and the fastest of these that plans smallest is kept: the full
-    row buffer, narrower ones (3x3 depthwise), the portable kernel.
+    row buffer, narrower ones, the direct form reading the input tensor
+    (3x3 depthwise), the portable kernel.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch]
     # Layers with the largest tensors first: the arena's peak is likely theirs.
@@ -628,18 +632,47 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     for c in dsp:
         if arena <= target:
             return
-        options = [(arena, wanted[id(c)], c.dsp_arrays)]
+        options = [(arena, wanted[id(c)], 1, c.dsp_arrays)]
         for seg in DW3X3_SEGMENTS if c.dsp_refit else ():
             if seg < c.params["out_w"]:
                 stream, c.scratch_bytes = c.dsp_refit(seg)
-                options.append((arena_of(calls), c.scratch_bytes, {"stream": stream}))
+                options.append((arena_of(calls), c.scratch_bytes, seg, {"stream": stream}))
         c.scratch_bytes = c.portable_scratch
-        options.append((arena_of(calls), c.portable_scratch, None))
-        arena, c.scratch_bytes, arrays = min(options, key=lambda o: o[0])
+        portable_arena = arena_of(calls)
+        if c.dsp_refit:
+            # The direct form: no row buffer; border pixels by the portable kernel.
+            options.append((portable_arena, c.portable_scratch, 0,
+                            {"stream": c.dsp_refit(0)[0]}))
+        options.append((portable_arena, c.portable_scratch, None, None))
+        arena, c.scratch_bytes, seg, arrays = min(options, key=lambda o: o[0])
         if arrays is None:
             c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+        elif seg == 0:
+            use_direct_form(c)
         else:
             c.dsp_arrays = arrays
+
+
+def use_direct_form(c: KernelCall) -> None:
+    """Switches a 3x3 depthwise call to the direct form of its DSP kernel:
+    windows read from the input tensor, no row buffer, border pixels by
+    the portable kernel (whose arrays it then reads too)."""
+    c.dsp_arrays = {"stream": c.dsp_refit(0)[0]}
+    c.scratch_bytes = c.portable_scratch
+    c.dsp_kernel = c.dsp_kernel.replace("_s8_dsp", "_direct_s8_dsp")
+    c.dsp_reads_arrays = True
+
+
+def allow_direct_pairs(m: ir.Model, calls: list[KernelCall], tensor_offsets: dict) -> None:
+    """Marks direct-form depthwise streams (first word 0 -> -1) whose input
+    and output do not overlap in the arena, where pixel pairs are safe."""
+    for c in calls:
+        if not (c.dsp_kernel or "").endswith("_direct_s8_dsp"):
+            continue
+        i, o = c.inputs[0], c.output
+        a, b = tensor_offsets[i], tensor_offsets[o]
+        if a + m.tensors[i].elements <= b or b + m.tensors[o].elements <= a:
+            c.dsp_arrays["stream"][0] = -1
 
 
 def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
