@@ -171,8 +171,8 @@ static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
                     fill_short_dsp(patch + (size_t)kx * pixel_bytes, p->input_zero_point,
                                    pixel_bytes);
                 } else {
-                    copy_short_dsp(patch + (size_t)kx * pixel_bytes, line + (size_t)ix * pixel_bytes,
-                                   pixel_bytes);
+                    copy_short_dsp(patch + (size_t)kx * pixel_bytes,
+                                   line + (size_t)ix * pixel_bytes, pixel_bytes);
                 }
             }
         }

@@ -45,7 +45,8 @@ def test_depthwise_stream_has_the_segment_then_whole_groups():
         if c.dsp_kernel and c.kind == "DEPTHWISE_CONV_2D":
             stream = c.dsp_arrays["stream"]
             assert stream[0] == c.params["out_w"]
-            assert stream.size == 1 + DW3X3_STREAM_WORDS[c.params["stride_w"]] * c.params["out_c"] // 4
+            groups = c.params["out_c"] // 4
+            assert stream.size == 1 + DW3X3_STREAM_WORDS[c.params["stride_w"]] * groups
 
 
 def test_rows_stream_is_biases_weights_records_per_block():

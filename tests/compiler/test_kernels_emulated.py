@@ -152,7 +152,22 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"
                                                         f"-s{s['stride']}-{s['padding']}"))
 def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
-    assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair DSP kernel was not chosen"
+    assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair kernel was not chosen"
+    _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# Average pooling over channels in groups of 4 sums 4 channels per SXTAB16
+# pair: a window clipped by SAME padding, and a global one.
+AVGPOOLS = [
+    dict(op="avgpool", shape=(7, 6, 8), pool=(3, 3), stride=2, padding="same", lo=-1.0, hi=1.5,
+         seed=31),
+    dict(op="avgpool", shape=(12, 5, 4), pool=(12, 5), stride=1, padding="valid", lo=-2.0,
+         hi=0.5, seed=32),
+]
+
+
+@pytest.mark.parametrize("spec", AVGPOOLS, ids=["3x3-same", "global"])
+def test_dsp_average_pool_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec, requant=(True,))
 
 
