@@ -9,14 +9,20 @@
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 
-/* A build may set TG_DW3X3_DSP=0 to keep the portable depthwise kernel
- * (e.g. where another extension's kernel is preferred). */
+/* A build may set TG_DW3X3_DSP=0 or TG_CONV_PAIRS_DSP=0 to keep the
+ * generic kernels. Cores with Helium (MVE) default to them too: the
+ * generic kernels are where that extension's variants dispatch. */
+#if defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE
+#define TG_DSP_PAIRS_DEFAULT 0
+#else
+#define TG_DSP_PAIRS_DEFAULT TG_DSP
+#endif
 #ifndef TG_DW3X3_DSP
-#define TG_DW3X3_DSP TG_DSP
+#define TG_DW3X3_DSP TG_DSP_PAIRS_DEFAULT
 #endif
 
 #ifndef TG_CONV_PAIRS_DSP
-#define TG_CONV_PAIRS_DSP TG_DSP
+#define TG_CONV_PAIRS_DSP TG_DSP_PAIRS_DEFAULT
 #endif
 
 #if TG_CONV_PAIRS_DSP
