@@ -1,6 +1,7 @@
 /* int8 2-D convolution, per-channel requantization. See tg_kernels.h. */
 #include <string.h>
 
+#include "tg_dsp.h"
 #include "tg_rows_dot.h"
 #include "tg_conv_mve.h"
 
@@ -44,11 +45,19 @@ static void gather_patch(const tg_conv_params *p, const int8_t *image,
  * copies each pixel to the start of scratch. Every pixel's input is in
  * scratch before its outputs are written, so the output may overlap the
  * input as tinygen/plan/memory.py allows. */
+#if TG_DSP
+static void conv2d_dsp(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+#endif
+
 void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                   const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
 #if TG_MVE
     tg_conv2d_s8_mve(p, input, filter, quant, output, scratch);
+    return;
+#elif TG_DSP
+    conv2d_dsp(p, input, filter, quant, output, scratch);
     return;
 #endif
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
@@ -96,3 +105,342 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
         }
     }
 }
+
+#if TG_DSP
+/* n bytes from s to d, either unaligned: words while they last (LDR/STR
+ * handle unaligned addresses on every core with the DSP extension), then
+ * bytes. Assembly, so the compiler does not turn the loop back into a
+ * library call, which costs several times more for these short rows. */
+static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
+{
+    uint32_t t;
+    size_t words = n / 4u;
+    if (words) {
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[t], [%[s]], #4\n\t"
+                         "str    %[t], [%[d]], #4\n\t"
+                         "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(words)
+                         :
+                         : "cc", "memory");
+    }
+    switch (n & 3u) {
+    case 3:
+        d[2] = s[2];
+        /* fall through */
+    case 2:
+        d[1] = s[1];
+        /* fall through */
+    case 1:
+        d[0] = s[0];
+        break;
+    default:
+        break;
+    }
+}
+
+static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
+{
+    const uint32_t v = tg_splat_s8(value);
+    size_t k;
+    for (k = 0; k + 4u <= n; k += 4u) {
+        __asm__ volatile("str    %[v], [%[d]], #4" : [d] "+r"(d) : [v] "r"(v) : "memory");
+    }
+    for (; k < n; ++k) {
+        __asm__ volatile("strb   %[v], [%[d]], #1" : [d] "+r"(d) : [v] "r"(v) : "memory");
+    }
+}
+
+/* gather_patch with the short copies above. The patch's last chunk may
+ * hold stale bytes past k_len: their weights are zero. */
+static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
+                             int32_t iy0, int32_t ix0, int8_t *patch)
+{
+    const size_t pixel_bytes = (size_t)p->in_c;
+    const size_t row_bytes = pixel_bytes * (size_t)p->k_w;
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int8_t *line = image + (size_t)iy * (size_t)p->in_w * pixel_bytes;
+        if (iy < 0 || iy >= p->in_h) {
+            fill_short_dsp(patch, p->input_zero_point, row_bytes);
+        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+            copy_short_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
+        } else {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                if (ix < 0 || ix >= p->in_w) {
+                    fill_short_dsp(patch + (size_t)kx * pixel_bytes, p->input_zero_point,
+                                   pixel_bytes);
+                } else {
+                    copy_short_dsp(patch + (size_t)kx * pixel_bytes,
+                                   line + (size_t)ix * pixel_bytes, pixel_bytes);
+                }
+            }
+        }
+        patch += row_bytes;
+    }
+}
+
+/* x16[2 * chunks] from whole chunks of x (tg_widen_s8 without the tail). */
+static void widen_chunks_dsp(const int8_t *x, int32_t chunks, int32_t *x16)
+{
+    uint32_t v, lo, hi;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v], [%[x]], #4\n\t"
+                     "sxtb16 %[lo], %[v]\n\t"
+                     "sxtb16 %[hi], %[v], ror #8\n\t"
+                     "strd   %[lo], %[hi], [%[o]], #8\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v] "=&r"(v), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "+r"(x), [o] "+r"(x16),
+                       [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
+/* The DSP path: each pixel's input (gathered unless pointwise) widened to
+ * int16 pairs in scratch, then one tg_rows_pass_dsp over the whole 4-row
+ * blocks, whose parameters are set once per layer; a last partial block
+ * and the generic requantization go through tg_rows_dot_dsp. */
+static void conv2d_dsp(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
+{
+    const int32_t k_len = p->k_h * p->k_w * p->in_c;
+    const int32_t chunks = (k_len + 3) / 4;
+    const int32_t out_c = p->out_c;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 4 * chunks));
+    const int32_t whole = p->fast ? out_c & ~3 : 0;
+    const int8_t *tail_rows = filter + (size_t)whole * (size_t)chunks * 4u;
+    tg_rows_pass a;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    a.x16 = x16;
+    a.odd = chunks & 1;
+    a.x16_end = x16 + 2 * chunks;
+    a.q = quant;
+    a.q_end = quant + whole;
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.fix = p->act_min < p->output_zero_point;
+    a.lo4 = tg_splat_s8(p->act_min);
+    a.hi4 = tg_splat_s8(p->act_max);
+    a.rows = filter;
+    a.unused = 0;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                if (direct) {
+                    tg_widen_s8(image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0)
+                                * (size_t)p->in_c, k_len, x16);
+                } else {
+                    gather_patch_dsp(p, image, iy0, ix0, scratch);
+                    widen_chunks_dsp(scratch, chunks, x16);
+                }
+                if (whole) {
+                    a.out = output;
+                    tg_rows_pass_dsp(&a);
+                }
+                if (whole < out_c) {
+                    tg_rows_dot_dsp(x16, chunks, tail_rows, out_c - whole, quant + whole, p->fast,
+                                    p->output_zero_point, p->act_min, p->act_max, output + whole);
+                }
+                output += out_c;
+            }
+        }
+    }
+}
+
+/* Two pixels per pass (tg_conv2d_pairs_s8_dsp): every weight word is
+ * loaded and sign-extended once for both pixels, and each block's biases
+ * and requantization records once, from a stream the planner lays out
+ * block by block (tinygen/plan/ops.py rows_dsp_stream): 4 biases, the
+ * block's chunks of 16 weight bytes, then (mult, e, rz) per row. The two
+ * pixels' int16 inputs are interleaved per chunk: (x0, x2) of the first,
+ * of the second, then (x1, x3) of each. Registers: r0 inputs, r1 stream,
+ * r2-r5 and r6-r9 the two pixels' accumulators, r10/r11 the pixels' input
+ * halves, r12 a weight word, lr its sign-extended half. */
+typedef struct {
+    const int32_t *x16;        /* 0 */
+    const int32_t *x16_end;    /* 4 */
+    const int32_t *stream;     /* 8 */
+    const int32_t *stream_end; /* 12 */
+    int8_t *out;               /* 16: first pixel's outputs */
+    int32_t step;              /* 20: second pixel's outputs - first's */
+    int32_t clamp;             /* 24 */
+    int32_t fix;               /* 28: negative-value fix (tg_rows_pass_dsp) */
+    uint32_t lo4;              /* 32 */
+    uint32_t hi4;              /* 36 */
+    int32_t odd;               /* 40: chunks & 1 */
+    int32_t unused;            /* 44 */
+} tg_pairs_pass;
+
+#define TG_PAIRS_ROW(OFF, ROR, A, B)                              \
+    "ldr    r12, [r1, #" OFF "]\n\t"                              \
+    "sxtb16 lr, r12" ROR "\n\t"                                   \
+    "smlad  " A ", lr, r10, " A "\n\t"                            \
+    "smlad  " B ", lr, r11, " B "\n\t"
+#define TG_PAIRS_CHUNK                                            \
+    "ldrd   r10, r11, [r0], #8\n\t"                               \
+    TG_PAIRS_ROW("0", "", "r2", "r6") TG_PAIRS_ROW("4", "", "r3", "r7") \
+    TG_PAIRS_ROW("8", "", "r4", "r8") TG_PAIRS_ROW("12", "", "r5", "r9") \
+    "ldrd   r10, r11, [r0], #8\n\t"                               \
+    TG_PAIRS_ROW("0", ", ror #8", "r2", "r6")                     \
+    TG_PAIRS_ROW("4", ", ror #8", "r3", "r7")                     \
+    TG_PAIRS_ROW("8", ", ror #8", "r4", "r8")                     \
+    TG_PAIRS_ROW("12", ", ror #8", "r5", "r9")                    \
+    "adds   r1, r1, #16\n\t"
+#define TG_PAIRS_OUT(A, FIX)                                      \
+    "add    lr, " A ", " A "\n\t"                                 \
+    "smmlar lr, lr, r10, r12\n\t"                                 \
+    FIX                                                           \
+    "asr    lr, lr, r11\n\t"                                      \
+    "ssat   " A ", #8, lr\n\t"
+#define TG_PAIRS_REQ(A, B, FA, FB)                                \
+    "ldm    r1!, {r10, r11, r12}\n\t"                             \
+    TG_PAIRS_OUT(A, FA) TG_PAIRS_OUT(B, FB)
+#define TG_PAIRS_FIX(A) "add    lr, lr, " A ", asr #31\n\t"
+#define TG_PAIRS_CLAMP(P)                                         \
+    "ssub8  r12, " P ", r10\n\t"                                  \
+    "sel    " P ", " P ", r10\n\t"                                \
+    "ssub8  r12, r11, " P "\n\t"                                  \
+    "sel    " P ", " P ", r11\n\t"
+
+__attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #48\n\t"
+            "ldm    r0, {r1-r12}\n\t"
+            "stm    sp, {r1-r12}\n\t"
+            "ldr    r1, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldm    r1!, {r2-r5}\n\t"
+            "mov    r6, r2\n\t"
+            "mov    r7, r3\n\t"
+            "mov    r8, r4\n\t"
+            "mov    r9, r5\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
+            "cmp    r10, #0\n\t"
+            "bne    5f\n\t"
+            "4:\n\t"
+            TG_PAIRS_CHUNK
+            "5:\n\t"
+            TG_PAIRS_CHUNK
+            "ldr    r10, [sp, #4]\n\t"
+            "cmp    r0, r10\n\t"
+            "bne    4b\n\t"
+            "ldr    r10, [sp, #28]\n\t"
+            "cmp    r10, #0\n\t"
+            "bne    6f\n\t"
+            TG_PAIRS_REQ("r2", "r6", "", "") TG_PAIRS_REQ("r3", "r7", "", "")
+            TG_PAIRS_REQ("r4", "r8", "", "") TG_PAIRS_REQ("r5", "r9", "", "")
+            "b      7f\n\t"
+            "6:\n\t"
+            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
+            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
+            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
+            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
+            "7:\n\t"
+            "bfi    r2, r3, #8, #8\n\t"
+            "bfi    r2, r4, #16, #8\n\t"
+            "bfi    r2, r5, #24, #8\n\t"
+            "bfi    r6, r7, #8, #8\n\t"
+            "bfi    r6, r8, #16, #8\n\t"
+            "bfi    r6, r9, #24, #8\n\t"
+            "ldr    r10, [sp, #24]\n\t"
+            "cmp    r10, #0\n\t"
+            "beq    3f\n\t"
+            "ldrd   r10, r11, [sp, #32]\n\t"
+            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "3:\n\t"
+            "ldrd   r10, r11, [sp, #16]\n\t"
+            "str    r6, [r10, r11]\n\t"
+            "str    r2, [r10], #4\n\t"
+            "str    r10, [sp, #16]\n\t"
+            "ldr    r10, [sp, #12]\n\t"
+            "cmp    r1, r10\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #48\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* Both pixels' whole chunks, interleaved as tg_pairs_pass_dsp reads them. */
+static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, int32_t *x16)
+{
+    uint32_t v0, v1, lo, hi;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "sxtb16 %[lo], %[v0]\n\t"
+                     "sxtb16 %[hi], %[v1]\n\t"
+                     "strd   %[lo], %[hi], [%[o]], #8\n\t"
+                     "sxtb16 %[lo], %[v0], ror #8\n\t"
+                     "sxtb16 %[hi], %[v1], ror #8\n\t"
+                     "strd   %[lo], %[hi], [%[o]], #8\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v0] "=&r"(v0), [v1] "=&r"(v1), [lo] "=&r"(lo), [hi] "=&r"(hi),
+                       [x0] "+r"(x0), [x1] "+r"(x1), [o] "+r"(x16), [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
+/* The input of output pixel `pixel` (in NHWC order): a pointer into the
+ * image when pointwise, else gathered into patch. */
+static const int8_t *pixel_input_dsp(const tg_conv_params *p, const int8_t *input, int direct,
+                                     int32_t pixel, int8_t *patch)
+{
+    const int32_t per_image = p->out_h * p->out_w;
+    const int32_t b = pixel / per_image;
+    const int32_t oy = (pixel - b * per_image) / p->out_w;
+    const int32_t ox = pixel - b * per_image - oy * p->out_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    if (direct) {
+        return image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    }
+    gather_patch_dsp(p, image, iy0, ix0, patch);
+    return patch;
+}
+
+void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t chunks = (p->k_h * p->k_w * p->in_c + 3) / 4;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 8 * chunks));
+    tg_pairs_pass a;
+    int32_t i;
+    a.x16 = x16;
+    a.x16_end = x16 + 4 * chunks;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 4) * (16 + 4 * chunks);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.fix = p->act_min < p->output_zero_point;
+    a.lo4 = tg_splat_s8(p->act_min);
+    a.hi4 = tg_splat_s8(p->act_max);
+    a.odd = chunks & 1;
+    a.unused = 0;
+    for (i = 0; i < pixels; i += 2) {
+        /* An odd last pixel pairs with itself. */
+        const int32_t j = i + 1 < pixels ? i + 1 : i;
+        const int8_t *x0 = pixel_input_dsp(p, input, direct, i, scratch);
+        const int8_t *x1 = pixel_input_dsp(p, input, direct, j, scratch + 4 * chunks);
+        widen_pair_dsp(x0, x1, chunks, x16);
+        a.out = output + (size_t)i * (size_t)p->out_c;
+        a.step = (j - i) * p->out_c;
+        tg_pairs_pass_dsp(&a);
+    }
+}
+#endif

@@ -152,6 +152,123 @@ static inline void tg_widen_s8(const int8_t *x, int32_t len, int32_t *x16)
     "sxtb16 %[t], %[w1], ror #8\n\t"                              \
     "smlad  %[a3], %[t], %[xb], %[a3]\n\t"
 
+/* Fast-mode pass over the whole 4-row blocks of one input vector, in one
+ * assembly function so that accumulators, pointers and records stay in
+ * registers: per block the 4 biases, the chunk loop (entered at its second
+ * half for an odd chunk count), then per output
+ * (2 * acc * mult + 2^31 + rz * 2^32) >> 32 >> e, i.e. tg_requantize_fast,
+ * with its negative-value fix taken from the accumulator's sign (where
+ * h < 0 the accumulator is negative; where h == 0 the fix changes nothing,
+ * as e >= 1), left out when act_min >= the zero point clamps every
+ * negative value anyway; SSAT, bytes packed with BFI, SIMD clamp, one
+ * store. Weak: conv2d_s8.c and fully_connected_s8.c both include this
+ * header, and the linker keeps one copy. */
+typedef struct {
+    const int32_t *x16;        /* 0 */
+    int32_t odd;               /* 4: chunks & 1 */
+    const int32_t *x16_end;    /* 8 */
+    const tg_chan_quant *q;    /* 12 */
+    const tg_chan_quant *q_end;/* 16: after the last whole block */
+    int32_t clamp;             /* 20 */
+    int32_t fix;               /* 24: negative-value fix needed */
+    int8_t *out;               /* 28 */
+    uint32_t lo4;              /* 32 */
+    uint32_t hi4;              /* 36 */
+    const int8_t *rows;        /* 40 */
+    int32_t unused;            /* 44 */
+} tg_rows_pass;
+
+#define TG_ROWS_CHUNK_REGS                                        \
+    "ldrd   r6, r7, [r0], #8\n\t"                                 \
+    "ldrd   r8, r9, [r1], #8\n\t"                                 \
+    "sxtb16 r10, r8\n\t"                                          \
+    "smlad  r2, r10, r6, r2\n\t"                                  \
+    "sxtb16 r10, r8, ror #8\n\t"                                  \
+    "smlad  r2, r10, r7, r2\n\t"                                  \
+    "sxtb16 r10, r9\n\t"                                          \
+    "smlad  r3, r10, r6, r3\n\t"                                  \
+    "sxtb16 r10, r9, ror #8\n\t"                                  \
+    "smlad  r3, r10, r7, r3\n\t"                                  \
+    "ldrd   r8, r9, [r1], #8\n\t"                                 \
+    "sxtb16 r10, r8\n\t"                                          \
+    "smlad  r4, r10, r6, r4\n\t"                                  \
+    "sxtb16 r10, r8, ror #8\n\t"                                  \
+    "smlad  r4, r10, r7, r4\n\t"                                  \
+    "sxtb16 r10, r9\n\t"                                          \
+    "smlad  r5, r10, r6, r5\n\t"                                  \
+    "sxtb16 r10, r9, ror #8\n\t"                                  \
+    "smlad  r5, r10, r7, r5\n\t"
+#define TG_ROWS_REQ(A, OFF, FIX)                                  \
+    "ldrd   r6, r7, [r12, #" OFF "4]\n\t"                         \
+    "ldr    r8, [r12, #" OFF "12]\n\t"                            \
+    "add    r9, " A ", " A "\n\t"                                 \
+    "smmlar r9, r9, r6, r8\n\t"                                   \
+    FIX                                                           \
+    "asr    r9, r9, r7\n\t"                                       \
+    "ssat   " A ", #8, r9\n\t"
+#define TG_ROWS_FIX(A) "add    r9, r9, " A ", asr #31\n\t"
+#define TG_ROWS_REQ4(F0, F1, F2, F3)                              \
+    TG_ROWS_REQ("r2", "", F0) TG_ROWS_REQ("r3", "16+", F1)        \
+    TG_ROWS_REQ("r4", "32+", F2) TG_ROWS_REQ("r5", "48+", F3)
+
+__attribute__((naked, noinline, weak)) void tg_rows_pass_dsp(const tg_rows_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #48\n\t"
+            "ldm    r0, {r1-r12}\n\t"
+            "stm    sp, {r1-r12}\n\t"
+            "ldr    r1, [sp, #40]\n\t"
+            "ldr    r12, [sp, #12]\n\t"
+            "ldr    lr, [sp, #28]\n\t"
+            "ldr    r11, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldr    r2, [r12, #0]\n\t"
+            "ldr    r3, [r12, #16]\n\t"
+            "ldr    r4, [r12, #32]\n\t"
+            "ldr    r5, [r12, #48]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r6, [sp, #4]\n\t"
+            "cbnz   r6, 5f\n\t"
+            "4:\n\t"
+            TG_ROWS_CHUNK_REGS
+            "5:\n\t"
+            TG_ROWS_CHUNK_REGS
+            "cmp    r0, r11\n\t"
+            "bne    4b\n\t"
+            "ldr    r6, [sp, #24]\n\t"
+            "cmp    r6, #0\n\t"
+            "bne    6f\n\t"
+            TG_ROWS_REQ4("", "", "", "")
+            "b      7f\n\t"
+            "6:\n\t"
+            TG_ROWS_REQ4(TG_ROWS_FIX("r2"), TG_ROWS_FIX("r3"), TG_ROWS_FIX("r4"),
+                         TG_ROWS_FIX("r5"))
+            "7:\n\t"
+            "bfi    r2, r3, #8, #8\n\t"
+            "bfi    r2, r4, #16, #8\n\t"
+            "bfi    r2, r5, #24, #8\n\t"
+            "ldr    r6, [sp, #20]\n\t"
+            "cbz    r6, 3f\n\t"
+            "ldrd   r7, r8, [sp, #32]\n\t"
+            "ssub8  r9, r2, r7\n\t"
+            "sel    r2, r2, r7\n\t"
+            "ssub8  r9, r8, r2\n\t"
+            "sel    r2, r2, r8\n\t"
+            "3:\n\t"
+            "str    r2, [lr], #4\n\t"
+            "adds   r12, r12, #64\n\t"
+            "ldr    r6, [sp, #16]\n\t"
+            "cmp    r12, r6\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #48\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+#undef TG_ROWS_CHUNK_REGS
+#undef TG_ROWS_REQ
+#undef TG_ROWS_FIX
+#undef TG_ROWS_REQ4
+
 static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int8_t *rows,
                                    int32_t n, const tg_chan_quant *q, int32_t fast,
                                    int32_t zp, int32_t lo, int32_t hi, int8_t *out)
@@ -160,8 +277,26 @@ static inline void tg_rows_dot_dsp(const int32_t *x16, int32_t chunks, const int
     const int clamp = lo > -128 || hi < 127;
     const uint32_t lo4 = tg_splat_s8(lo);
     const uint32_t hi4 = tg_splat_s8(hi);
-    int32_t o;
-    for (o = 0; o < n; o += 4) {
+    int32_t o = 0;
+    if (fast && n >= 4) {
+        tg_rows_pass a;
+        a.x16 = x16;
+        a.odd = chunks & 1;
+        a.x16_end = x16 + 2 * chunks;
+        a.q = q;
+        a.q_end = q + (n & ~3);
+        a.clamp = clamp;
+        a.fix = lo < zp;
+        a.out = out;
+        a.lo4 = lo4;
+        a.hi4 = hi4;
+        a.rows = rows;
+        a.unused = 0;
+        tg_rows_pass_dsp(&a);
+        o = n & ~3;
+        w += (size_t)o * (size_t)chunks;
+    }
+    for (; o < n; o += 4) {
         int32_t a0 = q[o].bias;
         int32_t a1 = q[o + 1].bias;
         int32_t a2 = q[o + 2].bias;

@@ -21,7 +21,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
 from test_ops_oracle import conv_specs, fc_specs
-from tinygen.codegen import generate_model_sources
+from tinygen.codegen import generate_model_sources, write_sources
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
+from tinygen.plan.ops import allow_direct_pairs, use_direct_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS_PER_MODEL = 3
@@ -46,9 +49,22 @@ def _inputs_header(inputs: list[np.ndarray]) -> str:
             f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
 
 
-def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool) -> list[np.ndarray]:
-    """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386."""
-    src = generate_model_sources(tflite, out, fast_requant=fast_requant)
+def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool,
+                direct: str = "") -> list[np.ndarray]:
+    """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386.
+
+    fit_scratch=False: in a one-layer model any scratch grows the arena, and
+    the planner would otherwise keep the portable kernels the test is not about.
+    direct: "pairs" or "single": 3x3 depthwise layers take the direct form
+    (no row buffer), with or without pixel pairs."""
+    plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
+    if direct:
+        for call in plan.calls:
+            if call.dsp_refit:
+                use_direct_form(call)
+        if direct == "pairs":
+            allow_direct_pairs(plan.model, plan.calls, plan.memory.tensor_offsets)
+    src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
     (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
     elf = out / "model.elf"
@@ -71,7 +87,7 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant:
     return outputs
 
 
-def _check(model_cache, tmp_path, spec):
+def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = model_cache.single_op(spec)
@@ -84,8 +100,8 @@ def _check(model_cache, tmp_path, spec):
         oracle.set_input(x, 0)
         oracle.invoke()
         expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
-    for fast in (True, False):
-        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
+    for fast in requant:
+        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast, direct)
         for i, (g, e) in enumerate(zip(got, expected)):
             diff = np.flatnonzero(g != e)
             assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
@@ -103,6 +119,67 @@ def test_dsp_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
 INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilation=1,
                    padding="same", act="relu", lo=-1.0, hi=1.5, seed=5, wscale=0.3,
                    per_tensor=False, dm=1)
+
+
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs
+# over a padded row buffer): odd and even output widths (an odd last pixel
+# takes the one-pixel pass), SAME and VALID, one and several channel groups.
+# Convolutions with whole groups of 4 output channels take
+# tg_conv2d_pairs_s8_dsp (two pixels per pass): gathered and pointwise
+# inputs, odd chunk counts, an odd pixel count (the last pixel pairs with
+# itself), and no activation (the negative-value fix). Only the fast
+# requantization reaches these kernels, so only it runs here.
+PAIRS = [
+    dict(INTERIOR_DW, shape=(6, 7, 8), seed=11),
+    dict(INTERIOR_DW, shape=(5, 7, 12), padding="valid", seed=12, per_tensor=True),
+    dict(INTERIOR_DW, shape=(9, 11, 8), stride=2, padding="valid", act="relu6", seed=14,
+         wscale=1.0),
+    dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
+    dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
+         act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
+    dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
+         act=None, lo=-1.0, hi=1.5, seed=22, wscale=1.0, per_tensor=True, filters=12),
+]
+
+
+def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
+    src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
+                                 fit_scratch=False)
+    text = src.model_c.read_text()
+    return "tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
+
+
+@pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"
+                                                        f"-s{s['stride']}-{s['padding']}"))
+def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
+    assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair kernel was not chosen"
+    _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# Average pooling over channels in groups of 4 sums 4 channels per SXTAB16
+# pair: a window clipped by SAME padding, and a global one.
+AVGPOOLS = [
+    dict(op="avgpool", shape=(7, 6, 8), pool=(3, 3), stride=2, padding="same", lo=-1.0, hi=1.5,
+         seed=31),
+    dict(op="avgpool", shape=(12, 5, 4), pool=(12, 5), stride=1, padding="valid", lo=-2.0,
+         hi=0.5, seed=32),
+]
+
+
+@pytest.mark.parametrize("spec", AVGPOOLS, ids=["3x3-same", "global"])
+def test_dsp_average_pool_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# The direct form (no row buffer, where one would grow the arena): windows
+# inside the image from the input tensor, border pixels by the portable
+# kernel; pixel pairs only when input and output do not overlap (they do
+# not in a one-layer model, whose input stays alive).
+@pytest.mark.parametrize("spec,direct", [(PAIRS[0], "single"), (PAIRS[3], "pairs")],
+                         ids=["s1-single", "s2-pairs"])
+def test_dsp_depthwise3x3_direct_form_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
+                                                                direct):
+    _check(model_cache, tmp_path, spec, requant=(True,), direct=direct)
 
 
 @settings(max_examples=6, **SETTINGS)

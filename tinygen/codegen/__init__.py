@@ -86,15 +86,18 @@ def render_context(plan: ModelPlan) -> dict:
     ops = []
     for call in plan.calls:
         prefix = f"tg_op{call.op_index}"
-        arrays, sym = [], {}
-        for name, values in call.arrays.items():
-            symbol = f"{prefix}_{name}"
-            sym[name] = symbol
-            arrays.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
-                               count=int(values.size), data=values))
+        arrays, dsp_arrays, sym = [], [], {}
+        for source, dest in ((call.arrays, arrays), (call.dsp_arrays, dsp_arrays)):
+            for name, values in source.items():
+                symbol = f"{prefix}_{name}"
+                sym[name] = symbol
+                dest.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
+                                 count=int(values.size), data=values))
         ops.append(dict(
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
+            dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,
+            dsp_reads_arrays=call.dsp_reads_arrays,
             sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
             ins=[mem.tensor_offsets[t] for t in call.inputs],
@@ -138,9 +141,10 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
 def generate_model_sources(model_path: Path, out_dir: Path, *,
                            keep_inputs_alive: bool = True,
                            fast_requant: bool = True,
-                           layout: str = "default") -> ModelSources:
+                           layout: str = "default",
+                           fit_scratch: bool = True) -> ModelSources:
     """Compile a .tflite model into model.c/model.h in out_dir; layout picks
     the kernels' constant layout (tinygen.plan.LAYOUTS)."""
     plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive,
-                      fast_requant=fast_requant, layout=layout)
+                      fast_requant=fast_requant, layout=layout, fit_scratch=fit_scratch)
     return write_sources(plan, out_dir)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, prepare
+from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, allow_direct_pairs, fit_dsp_scratch,
+                              prepare)
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS"]
 LAYOUTS = ("default", "mve")
@@ -57,15 +58,27 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
 
 
 def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True,
-               layout: str = "default") -> ModelPlan:
+               layout: str = "default", fit_scratch: bool = True) -> ModelPlan:
     """layout: "default" (portable and DSP kernels) or "mve" (Helium kernels,
-    tinygen/plan/layout_mve.py); it changes constant layouts only."""
+    tinygen/plan/layout_mve.py); it changes constant layouts only.
+    fit_scratch=False keeps every DSP kernel's scratch even where it grows
+    the arena (tests of those kernels on one-layer models, where any scratch does)."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown constant layout {layout!r}; use one of {LAYOUTS}")
     calls = prepare(m, fast_requant)
     if layout == "mve":
+        # Helium cores run the MVE kernels (firmware/kernels/tg_mve.h), never the
+        # DSP pixel-pair ones (tg_dsp.h turns them off there): drop their
+        # arrays and the scratch only they need.
+        for c in calls:
+            if c.dsp_kernel:
+                c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+                c.scratch_bytes = c.portable_scratch
         calls = mve_layout(m, calls)
+    elif fit_scratch:
+        fit_dsp_scratch(calls, lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes)
     memory = plan_memory(m, calls, keep_inputs_alive)
+    allow_direct_pairs(m, calls, memory.tensor_offsets)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")
     out_s, out_zp = _quant_of(m, out, "DEQUANTIZE")

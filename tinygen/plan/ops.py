@@ -56,6 +56,17 @@ class KernelCall:
     # Binary elementwise ops: each operand is an arena tensor (its index) or
     # a constant in ``arrays`` (its array name).
     operands: list[int | str] = field(default_factory=list)
+    # A DSP-extension kernel that replaces ``kernel`` on cores with the DSP
+    # extension, reading ``dsp_arrays`` instead of ``arrays`` (model.c keeps
+    # one set or the other, chosen by the preprocessor). scratch_bytes covers both.
+    dsp_kernel: str | None = None
+    dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
+    portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # The DSP kernel also reads ``arrays`` (after dsp_arrays in its arguments).
+    dsp_reads_arrays: bool = False
+    # seg -> (stream, scratch bytes) of a narrower row buffer (3x3 depthwise).
+    dsp_refit: object = None
 
     @property
     def const_bytes(self) -> int:
@@ -166,6 +177,104 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
     return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
 
 
+# Stream words per group of 4 channels of tg_depthwise3x3s{1,2}_s8_dsp, by stride:
+# 4 biases, per kernel row the column offsets and tap weights in the order
+# the kernel's pixel-pair loop consumes them, then (mult, e, rz) per channel.
+DW3X3_STREAM_WORDS = {1: 4 + 3 * (4 + 6) + 12, 2: 4 + 3 * (5 + 12) + 12}
+
+
+def dw3x3_dsp_cols(params: dict, seg: int) -> int:
+    """Columns of tg_depthwise3x3s*_s8_dsp's row buffer: the 3 zero-point
+    padded input rows under `seg` output pixels of a row (one buffer fill)."""
+    return (seg - 1) * params["stride_w"] + 3
+
+
+def dw3x3_dsp_scratch(params: dict, seg: int) -> int:
+    """The row buffer: 3 rows."""
+    return 3 * dw3x3_dsp_cols(params, seg) * params["in_c"]
+
+
+def dw3x3_dsp_eligible(params: dict) -> bool:
+    """Layers tg_depthwise3x3s{1,2}_s8_dsp compute bit-exactly: 3x3, stride 1 or 2
+    in both directions, no dilation, one output per input channel in whole
+    groups of 4, fast requantization, and a lower clamp at or above the
+    output zero point (so the round-half-away fix for negative values, whose
+    outputs all clamp to act_min, can be left out)."""
+    return (params["k_h"] == 3 and params["k_w"] == 3 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["stride_h"] == params["stride_w"]
+            and params["stride_w"] in DW3X3_STREAM_WORDS and params["depth_multiplier"] == 1
+            and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray,
+                     seg: int) -> np.ndarray:
+    """seg 0: the direct form, whose offsets are into the input tensor itself."""
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c):
+    the segment width, then the groups of 4 channels.
+
+    weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
+    quant: the [oc][4] tg_chan_quant records (bias doubled likewise);
+    seg: output pixels per row-buffer fill (the buffer's width follows).
+    """
+    c, s = params["in_c"], params["stride_w"]
+    row_bytes = (dw3x3_dsp_cols(params, seg) if seg else params["in_w"]) * c
+    w16 = weights.astype(np.int64).reshape(3, 3, -1) & 0xFFFF
+
+    def pair(r: int, kx: int, g: int) -> list[int]:
+        w = w16[r, kx, 4 * g:4 * g + 4]
+        return [int(w[0] | (w[2] << 16)), int(w[1] | (w[3] << 16))]
+
+    def off(r: int, col: int) -> list[int]:
+        return [r * row_bytes + col * c]
+
+    words: list[int] = [seg]
+    for g in range(params["out_c"] // 4):
+        words += [int(v) for v in quant[4 * g:4 * g + 4, 0]]
+        for r in range(3):
+            if s == 1:
+                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
+                          + pair(r, 2, g) + off(r, 3))
+            else:
+                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
+                          + pair(r, 2, g) + pair(r, 0, g) + off(r, 3) + pair(r, 1, g)
+                          + off(r, 4) + pair(r, 2, g))
+        for k in range(4):
+            words += [int(v) for v in quant[4 * g + k, 1:4]]
+    stream = np.array(words, dtype=np.int64)
+    assert stream.size == 1 + DW3X3_STREAM_WORDS[s] * (params["out_c"] // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
+def conv_pairs_eligible(params: dict) -> bool:
+    """Convolutions tg_conv2d_pairs_s8_dsp computes: fast requantization,
+    output channels in whole groups of 4, and whole 4-byte chunks of input
+    when it reads pointwise pixels in place."""
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0)
+    return (params["fast"] == 1 and params["out_c"] % 4 == 0
+            and (not direct or params["in_c"] % 4 == 0))
+
+
+def conv_pairs_scratch(params: dict) -> int:
+    """Two gathered patches (unless pointwise), then both pixels' int16 inputs."""
+    chunks = (params["k_h"] * params["k_w"] * params["in_c"] + 3) // 4
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0)
+    return (0 if direct else 8 * chunks) + 16 * chunks
+
+
+def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pairs_s8_dsp (conv2d_s8.c): per block of
+    4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
+    (mult, e, rz) per row."""
+    blocks = quant.shape[0] // 4
+    weights = blocked.astype(np.int8).reshape(blocks, chunks * 16).view("<i4")
+    q = quant.astype(np.int32).reshape(blocks, 4, 4)
+    return np.concatenate([q[:, :, 0], weights, q[:, :, 1:].reshape(blocks, 12)],
+                          axis=1).reshape(-1).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -225,8 +334,24 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     summary = (f"{kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
                f"{o.padding} {o.activation}" + (f" dm{dm}" if depthwise else ""))
     kernel = "tg_depthwise_conv2d_s8" if depthwise else "tg_conv2d_s8"
-    return KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
+    call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
+    call.portable_scratch = scratch
+    if not depthwise and conv_pairs_eligible(params):
+        call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
+        call.dsp_guard = "TG_CONV_PAIRS_DSP"
+        call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}
+        call.scratch_bytes = max(scratch, conv_pairs_scratch(params))
+    if depthwise and dw3x3_dsp_eligible(params):
+        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
+        call.dsp_guard = "TG_DW3X3_DSP"
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, weights.astype(np.int16) * 2,
+                                                      quant, ow)}
+        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params, ow))
+        call.dsp_refit = lambda seg: (
+            dw3x3_dsp_stream(params, weights.astype(np.int16) * 2, quant, seg),
+            max(scratch, dw3x3_dsp_scratch(params, seg)) if seg else scratch)
+    return call
 
 
 def _fully_connected(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
@@ -475,6 +600,79 @@ _PREPARE = {
 
 
 _HAS_FAST_REQUANT = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+# Narrower row buffers tried, in output pixels, before a 3x3 depthwise layer
+# gives up its DSP kernel (DW3X3 row buffer; see fit_dsp_scratch).
+DW3X3_SEGMENTS = (8, 2)
+
+
+def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
+    """Keeps the DSP kernels' larger scratch from growing the arena.
+
+    arena_of(calls) plans the arena and returns its size. The target is the
+    arena with every layer's portable scratch (what the portable kernels
+    need). While the DSP kernels' scratch makes it larger, layers are taken
+    largest tensors first and the fastest of these that plans smallest is kept: the full
+    row buffer, narrower ones, the direct form reading the input tensor
+    (3x3 depthwise), the portable kernel.
+    """
+    dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch]
+    # Layers with the largest tensors first: the arena's peak is likely theirs.
+    dsp.sort(key=lambda c: -(c.params["batches"] * (c.params["in_h"] * c.params["in_w"]
+                                                     * c.params["in_c"] + c.params["out_h"]
+                                                     * c.params["out_w"] * c.params["out_c"])))
+    if not dsp:
+        return
+    wanted = {id(c): c.scratch_bytes for c in dsp}
+    for c in dsp:
+        c.scratch_bytes = c.portable_scratch
+    target = arena_of(calls)
+    for c in dsp:
+        c.scratch_bytes = wanted[id(c)]
+    arena = arena_of(calls)
+    for c in dsp:
+        if arena <= target:
+            return
+        options = [(arena, wanted[id(c)], 1, c.dsp_arrays)]
+        for seg in DW3X3_SEGMENTS if c.dsp_refit else ():
+            if seg < c.params["out_w"]:
+                stream, c.scratch_bytes = c.dsp_refit(seg)
+                options.append((arena_of(calls), c.scratch_bytes, seg, {"stream": stream}))
+        c.scratch_bytes = c.portable_scratch
+        portable_arena = arena_of(calls)
+        if c.dsp_refit:
+            # The direct form: no row buffer; border pixels by the portable kernel.
+            options.append((portable_arena, c.portable_scratch, 0,
+                            {"stream": c.dsp_refit(0)[0]}))
+        options.append((portable_arena, c.portable_scratch, None, None))
+        arena, c.scratch_bytes, seg, arrays = min(options, key=lambda o: o[0])
+        if arrays is None:
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+        elif seg == 0:
+            use_direct_form(c)
+        else:
+            c.dsp_arrays = arrays
+
+
+def use_direct_form(c: KernelCall) -> None:
+    """Switches a 3x3 depthwise call to the direct form of its DSP kernel:
+    windows read from the input tensor, no row buffer, border pixels by
+    the portable kernel (whose arrays it then reads too)."""
+    c.dsp_arrays = {"stream": c.dsp_refit(0)[0]}
+    c.scratch_bytes = c.portable_scratch
+    c.dsp_kernel = c.dsp_kernel.replace("_s8_dsp", "_direct_s8_dsp")
+    c.dsp_reads_arrays = True
+
+
+def allow_direct_pairs(m: ir.Model, calls: list[KernelCall], tensor_offsets: dict) -> None:
+    """Marks direct-form depthwise streams (first word 0 -> -1) whose input
+    and output do not overlap in the arena, where pixel pairs are safe."""
+    for c in calls:
+        if not (c.dsp_kernel or "").endswith("_direct_s8_dsp"):
+            continue
+        i, o = c.inputs[0], c.output
+        a, b = tensor_offsets[i], tensor_offsets[o]
+        if a + m.tensors[i].elements <= b or b + m.tensors[o].elements <= a:
+            c.dsp_arrays["stream"][0] = -1
 
 
 def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:

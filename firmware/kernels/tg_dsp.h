@@ -1,0 +1,59 @@
+/*
+ * Kernels that exist only on cores with the DSP extension, and the switch
+ * the generated model.c uses to call them (see tinygen/plan/ops.py: a layer
+ * that has one also keeps its portable kernel for other cores).
+ */
+#ifndef TG_DSP_H
+#define TG_DSP_H
+
+#include "tg_fixedpoint.h"
+#include "tg_kernels.h"
+
+/* A build may set TG_DW3X3_DSP=0 or TG_CONV_PAIRS_DSP=0 to keep the
+ * generic kernels. Cores with Helium (MVE) default to them too: the
+ * generic kernels are where that extension's variants dispatch. */
+#if defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE
+#define TG_DSP_PAIRS_DEFAULT 0
+#else
+#define TG_DSP_PAIRS_DEFAULT TG_DSP
+#endif
+#ifndef TG_DW3X3_DSP
+#define TG_DW3X3_DSP TG_DSP_PAIRS_DEFAULT
+#endif
+
+#ifndef TG_CONV_PAIRS_DSP
+#define TG_CONV_PAIRS_DSP TG_DSP_PAIRS_DEFAULT
+#endif
+
+#if TG_CONV_PAIRS_DSP
+/* Convolution two output pixels at a time, fast requantization, output
+ * channels in whole groups of 4 (tinygen/plan/ops.py conv_pairs_eligible).
+ * stream: per block of 4 output channels the biases, the weights in the
+ * blocked layout of tg_rows_dot.h, the requantization records. scratch:
+ * two gathered patches (unless pointwise), then both pixels' int16 inputs. */
+void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch);
+#endif
+
+#if TG_DW3X3_DSP
+/* 3x3 depthwise convolution at stride 1 or 2 (one entry point each, so a
+ * model links only what it uses), depth multiplier 1, channels in
+ * groups of 4, fast requantization (tinygen/plan/ops.py dw3x3_dsp_eligible).
+ * stream: per group of 4 channels the biases, column offsets and weights
+ * in consumption order, then the requantization records. scratch: three
+ * zero-point padded input rows. */
+void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The direct form (no row buffer, where one would grow the arena): border
+ * pixels through tg_depthwise_conv2d_s8 with its filter and quant. */
+void tg_depthwise3x3s1_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, const int16_t *filter,
+                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+#endif
+
+#endif
