@@ -45,7 +45,7 @@ static void gather_patch(const tg_conv_params *p, const int8_t *image,
  * copies each pixel to the start of scratch. Every pixel's input is in
  * scratch before its outputs are written, so the output may overlap the
  * input as tinygen/plan/memory.py allows. */
-#if TG_DSP
+#if TG_DSP && !TG_MVE
 static void conv2d_dsp(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                        const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 #endif
@@ -106,7 +106,7 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
     }
 }
 
-#if TG_DSP
+#if TG_DSP && !TG_MVE
 /* n bytes from s to d, either unaligned: words while they last (LDR/STR
  * handle unaligned addresses on every core with the DSP extension), then
  * bytes. Assembly, so the compiler does not turn the loop back into a
