@@ -651,6 +651,20 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             use_direct_form(c)
         else:
             c.dsp_arrays = arrays
+    # Choices made one layer at a time can still leave the arena above the
+    # target: the placer's search (plan/memory.py) is not monotone in one
+    # buffer's size. Row buffers are then given up, largest tensors first;
+    # with none left every scratch is the portable one and the arena is the target.
+    for c in dsp:
+        if arena <= target:
+            return
+        if c.scratch_bytes > c.portable_scratch:
+            if c.dsp_refit:
+                use_direct_form(c)
+            else:
+                c.scratch_bytes = c.portable_scratch
+                c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+            arena = arena_of(calls)
 
 
 def use_direct_form(c: KernelCall) -> None:
