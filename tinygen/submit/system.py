@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from tinygen import __version__
@@ -110,7 +111,10 @@ def system_description(board: Board, org: str, division: str, status: str,
     compilers = sorted({v for m in manifests for k, v in (m.get("tools") or {}).items()
                         if k.endswith("gcc") or k == "cc"})
     flags = sorted({" ".join(m.get("cflags") or []) for m in manifests})
-    opts = sorted({m.get("opt") for m in manifests if m.get("opt")})
+    # The optimisation level the compiler was given: the cflags' own -O flag
+    # (a host build turns the requested -O2 into -O3), else the requested one.
+    opts = sorted({next((f[1:] for f in (m.get("cflags") or []) if re.fullmatch(r"-O\w*", f)),
+                        m.get("opt")) for m in manifests if m.get("opt")})
     ram, flash = board.ram_bytes, board.flash_bytes
     clock = f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else ""
     board_name, soc = _board_and_soc(board)
