@@ -420,12 +420,12 @@ def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
 
 def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
                  port_toolchain, opt: str, jobs: int | None = None, *, bench=None,
-                 own_harness: bool = True, stack_bytes: int = 4096) -> TflmPort:
+                 own_harness: bool = True, stack_bytes: int = 0) -> TflmPort:
     """Check the tree, build the library, measure the arena, write the glue into src_dir.
 
     ``bench`` (its input bytes and format) and ``own_harness`` decide how big
-    the db buffer is in each layout (see choose_layout); without a bench the
-    single layout is used.
+    the db buffer is (see choose_layout), ``stack_bytes`` is the stack the
+    placement leaves room for; without a bench the single layout is used.
     """
     from tinygen.benches import INPUT_FLOAT32_QUANTIZE
     from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
