@@ -18,7 +18,11 @@ Flash is split into weights (tinygen: the model's constant arrays; TFLM:
 the .tflite flatbuffer, which also holds the graph) and code (everything
 else: kernels, interpreter, harness, platform, libc). RAM is split into the
 arena (tensor arena plus the model's static state), the db buffer, the
-reserved stack and the rest (.data/.bss of everything else).
+reserved stack and the rest (.data/.bss of everything else). Both runtimes
+receive the download in the model's input tensor (TFLM's glue keeps it live
+through the inference), so the db buffer column is 0 with tinygen's
+harness; the stack is the reserved one, each runtime's measured
+high-water mark plus a margin (tinygen.port.generate).
 
 The TFLM trees default to the pinned ones in ../shared/third_party (unpacked
 into the system temp folder); pass --tflm-ref / --tflm-cmsisnn for your own.

@@ -6,7 +6,9 @@ system temp folder; seconds once cached):
 
     host, kws, reference kernels          verify --quick, bit-exact
     mps2_an386, kws, CMSIS-NN kernels     verify --quick, bit-exact (QEMU)
-    disco_l475vg_iot01a, vww, CMSIS-NN    refused: TFLM's arena exceeds SRAM1, by N bytes
+
+(vww on disco_l475vg_iot01a, whose single TFLM arena exceeds SRAM1, is
+test_stack_and_layout.py's: the split layout.)
 
 The full matrix (every bench x both kernel sets x host, disco_l475vg_iot01a,
 mps2_an386, nucleo_l4r5zi; verify --quick where the board runs here) is
@@ -25,7 +27,6 @@ import pytest
 
 from conftest import need_arm_cxx, need_host_cxx, tinygen
 from tinygen.boards import load_board
-from tinygen.errors import TinygenError
 from tinygen.port.build import build_firmware
 from tinygen.port.tflm import ARENA_MARGIN_BYTES
 
@@ -74,19 +75,8 @@ def test_mps2_kws_cmsis_nn_verify_bit_exact(tmp_path, cmsisnn_tree):
     assert "arm-none-eabi-g++" == tflm["compiler"]
 
 
-def test_an_arena_too_big_for_the_board_says_by_how_much(tmp_path, cmsisnn_tree):
-    need_arm_cxx()
-    with pytest.raises(TinygenError, match=r"TFLM's arena for vww01.tflite does not fit: RAM does "
-                                           r"not fit on disco_l475vg_iot01a by \d+ bytes"):
-        build_firmware("disco_l475vg_iot01a", "vww", out_dir=tmp_path / "b", runtime="tflm",
-                       tflm=cmsisnn_tree)
-
-
 BOARDS = ("host", "disco_l475vg_iot01a", "mps2_an386", "nucleo_l4r5zi")
 BENCHES = ("kws", "vww", "ic", "ad")
-# TFLM keeps one contiguous arena; vww01's (about 100 KB) exceeds the
-# STM32L475's largest RAM region (SRAM1, 96 KB).
-DOES_NOT_FIT = {("disco_l475vg_iot01a", "vww")}
 
 
 @pytest.mark.slow
@@ -100,10 +90,6 @@ def test_every_bench_on_every_board(tmp_path, tree, board, bench):
         need_host_cxx()
     else:
         need_arm_cxx()
-    if (board, bench) in DOES_NOT_FIT:
-        with pytest.raises(TinygenError, match=r"does not fit .* by \d+ bytes"):
-            build_firmware(board, bench, out_dir=tmp_path / "b", runtime="tflm", tflm=tree)
-        return
     b = load_board(board)
     if b.is_host or b.is_emulated:
         assert_passed(verify(board, bench, tree, tmp_path, timeout=3600))

@@ -241,6 +241,7 @@ class TflmSources:
     input_is_float: bool
     output_is_float: bool
     kernel_sources: tuple = ()       # tinygen kernels: none, TFLM brings its own
+    persistent_bytes: int = 0        # > 0: split layout (see generate_tflm_sources)
 
 
 def _io_description(tensor) -> dict:
@@ -286,13 +287,16 @@ def _c_float(v: float) -> str:
 
 def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: TflmTree,
                           arena_bytes: int, *, bare_metal: bool,
-                          probe: bool = False) -> TflmSources:
+                          probe: bool = False, persistent_bytes: int = 0) -> TflmSources:
     """Write tflm_model.cc and model.h for the model into out_dir.
 
     ``bare_metal`` adds the C++ support a firmware without libstdc++'s heap
     needs. ``probe`` also writes tflm_probe.cc, the arena measurement (see
     tinygen.port.tflm): a main that sets up the interpreter, prints
-    ``tflm-arena-used <bytes>`` and stops.
+    ``tflm-arena-used <bytes>`` and stops. ``persistent_bytes`` > 0 makes
+    the split layout: TFLM's persistent data in an array of that size,
+    ``arena_bytes`` for the planned tensors only, the graph's inputs kept
+    live through the inference.
     """
     model_path = Path(model_path)
     out_dir = Path(out_dir)
@@ -310,7 +314,8 @@ def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: Tfl
     ctx = dict(model_name=model_path.stem, model_sha256=hashlib.sha256(data).hexdigest(),
                model_bytes=len(data), model_rows=_byte_rows(data), operators=ops,
                arena_bytes=arena_bytes, tree=tree, input=inp, output=out, macs=macs,
-               probe=probe, bare_metal=bare_metal)
+               probe=probe, bare_metal=bare_metal, split=persistent_bytes > 0,
+               persistent_bytes=persistent_bytes)
     env = _environment()
     model_cc, model_h = out_dir / "tflm_model.cc", out_dir / "model.h"
     model_h.write_text(env.get_template("model.h.j2").render(ctx))
@@ -321,6 +326,7 @@ def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: Tfl
     return TflmSources(
         model_cc=model_cc, model_h=model_h, tree=tree, operators=ops,
         library_sources=library_sources(tree, ops), arena_bytes=arena_bytes,
-        model_bytes=len(data), macs=macs, input_elements=inp["elements"],
+        persistent_bytes=persistent_bytes, model_bytes=len(data), macs=macs,
+        input_elements=inp["elements"],
         output_elements=out["elements"], input_is_float=bool(inp["is_float"]),
         output_is_float=bool(out["is_float"]))

@@ -229,13 +229,18 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
 
 def size_report(image: Path, map_file: Path, objdump: str,
                 flash_capacity: int | None = None, ram_capacity: int | None = None) -> SizeReport:
-    from tinygen.port.generate import STACK_BYTES, STACK_MARGIN_BYTES, STACK_MEASURED_BYTES
+    from tinygen.port import generate as g
 
     sections = read_sections(objdump, image)
     parts = parse_map_parts(map_file.read_text(errors="replace"), sections)
     note = ""
-    if any(s.name == ".stack" for s in sections):
-        note = (f"stack: {STACK_BYTES} B = measured high-water mark {STACK_MEASURED_BYTES} B "
-                f"(stack painting, tinygen profile) + {STACK_MARGIN_BYTES} B margin")
+    stack = next((s for s in sections if s.name == ".stack"), None)
+    if stack is not None and stack.size == g.TFLM_STACK_BYTES != g.STACK_BYTES:
+        note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
+                f"{g.TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
+                f"{g.TFLM_STACK_MARGIN_BYTES} B margin")
+    elif stack is not None:
+        note = (f"stack: {g.STACK_BYTES} B = measured high-water mark {g.STACK_MEASURED_BYTES} B "
+                f"(stack painting, tinygen profile) + {g.STACK_MARGIN_BYTES} B margin")
     return SizeReport(sections=sections, parts=parts, flash_capacity=flash_capacity,
                       ram_capacity=ram_capacity, stack_note=note)

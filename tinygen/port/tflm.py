@@ -59,7 +59,10 @@ LOCK_TIMEOUT_S = 3600
 _PROBE_ON_AN386 = {"cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4"}
 _ARCH_FLAG = re.compile(r"^-m(cpu|thumb|float-abi|fpu)")
 _ARENA_LINE = re.compile(r"tflm-arena-used (\d+) needed (\d+)")
+_SPLIT_LINE = re.compile(r"tflm-split persistent (\d+) planned-used (\d+) needed (\d+)")
 _ERROR_LINE = re.compile(r"tflm-error (.*)")
+LAYOUT_SINGLE = "single"   # TFLM's one arena (its default)
+LAYOUT_SPLIT = "split"     # persistent data in .bss, planned tensors in the arena
 
 
 @dataclass(frozen=True)
@@ -253,12 +256,19 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     tc = tflm_toolchain(board, port_cflags, opt)
     lib = build_library(tree, sources, tc, jobs)
     model_sha = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
-    cached = lib.folder / "arena" / f"v2-{model_sha[:24]}-{hashlib.sha256(str(sorted(sources)).encode()).hexdigest()[:8]}.json"
-    if cached.is_file():
-        result = json.loads(cached.read_text())
-        log.info("TFLM arena (cached measurement): %d bytes used", result["used"])
-        return result
+    cached = lib.folder / "arena" / f"v4-{model_sha[:24]}-{hashlib.sha256(str(sorted(sources)).encode()).hexdigest()[:8]}.json"
     work = lib.folder / "probe" / model_sha[:24]
+    # One probe per model at a time: two builds may share the cache.
+    with _locked(work):
+        if cached.is_file():
+            result = json.loads(cached.read_text())
+            log.info("TFLM arena (cached measurement): %d bytes used", result["used"])
+            return result
+        return _run_probe(model_path, tree, lib, tc, where, work, cached)
+
+
+def _run_probe(model_path: Path, tree: TflmTree, lib: TflmLibrary, tc: TflmToolchain, where: str,
+               work: Path, cached: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     generate_tflm_sources(model_path, work, tree, PROBE_ARENA_BYTES, bare_metal=tc.bare_metal,
                           probe=True)
@@ -296,18 +306,33 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     if not found:
         raise TinygenError(f"the TFLM arena probe printed no measurement ({output.strip()[:200]!r}); "
                            f"see {work}")
+    split = _SPLIT_LINE.search(output)
+    if not split:
+        raise TinygenError(f"the TFLM arena probe printed no split-arena measurement "
+                           f"({output.strip()[:200]!r}); see {work}")
     used, needed = int(found.group(1)), int(found.group(2))
-    if needed == 0:
+    persistent, planned_used, planned_needed = (int(g) for g in split.groups())
+    if needed == 0 or planned_needed == 0:
         raise TinygenError(f"TFLM could not set up {Path(model_path).name} even in the probe's "
                            f"{PROBE_ARENA_BYTES} B arena; check the model runs in TFLM")
-    arena = (needed + ARENA_MARGIN_BYTES + 15) // 16 * 16
-    result = {"used": used, "needed": needed, "arena": arena, "margin": ARENA_MARGIN_BYTES,
-              "measured_on": where}
+    result = {"used": used, "needed": needed, "arena": _with_margin(needed),
+              "margin": ARENA_MARGIN_BYTES, "measured_on": where,
+              # The split layout (see choose_layout): persistent part, and
+              # planned part with the graph's inputs kept live.
+              "split": {"persistent_used": persistent, "planned_used": planned_used,
+                        "planned_needed": planned_needed,
+                        "persistent_bytes": _with_margin(persistent),
+                        "planned_bytes": _with_margin(planned_needed)}}
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result) + "\n")
     log.info("TFLM arena measured on %s: %d bytes used after set-up, %d needed during it; "
-             "port gets %d", where, used, needed, arena)
+             "port gets %d (split: %d persistent + %d planned)", where, used, needed,
+             result["arena"], persistent, planned_needed)
     return result
+
+
+def _with_margin(measured: int) -> int:
+    return (measured + ARENA_MARGIN_BYTES + 15) // 16 * 16
 
 
 @dataclass
@@ -317,6 +342,17 @@ class TflmPort:
     sources: object                   # tinygen.codegen.tflm.TflmSources
     library: TflmLibrary
     arena: dict                       # measure_arena's result
+    layout: str = LAYOUT_SINGLE       # LAYOUT_SINGLE or LAYOUT_SPLIT (see choose_layout)
+
+    @property
+    def keeps_input(self) -> bool:
+        """The glue's planner keeps the graph's input live: it can be the db buffer."""
+        return True
+
+    @property
+    def persistent_bytes(self) -> int:
+        """TFLM's persistent arena, a .bss array in the split layout (0 otherwise)."""
+        return self.sources.persistent_bytes
 
     def cxx_flags(self) -> list[str]:
         """Defines and includes for the glue (the tree's headers as system headers)."""
@@ -325,19 +361,73 @@ class TflmPort:
 
     def describe(self) -> dict:
         tree = self.sources.tree
-        return {"tree": str(tree.root), "kernels": tree.kernels,
-                "operators": [op.builtin for op in self.sources.operators],
-                "library": str(self.library.library), "library_sources": len(self.sources.library_sources),
-                "compiler": self.library.toolchain.cxx,
-                "arena_used_bytes": self.arena["used"],
-                "arena_needed_bytes": self.arena["needed"],
-                "arena_margin_bytes": self.arena["margin"],
-                "arena_bytes": self.arena["arena"], "arena_measured_on": self.arena["measured_on"]}
+        out = {"tree": str(tree.root), "kernels": tree.kernels,
+               "operators": [op.builtin for op in self.sources.operators],
+               "library": str(self.library.library),
+               "library_sources": len(self.sources.library_sources),
+               "compiler": self.library.toolchain.cxx,
+               "arena_used_bytes": self.arena["used"],
+               "arena_needed_bytes": self.arena["needed"],
+               "arena_margin_bytes": self.arena["margin"],
+               "arena_bytes": self.sources.arena_bytes,
+               "arena_measured_on": self.arena["measured_on"],
+               "layout": self.layout}
+        if self.layout == LAYOUT_SPLIT:
+            split = self.arena["split"]
+            out.update({"persistent_used_bytes": split["persistent_used"],
+                        "persistent_bytes": split["persistent_bytes"],
+                        "planned_used_bytes": split["planned_used"],
+                        "planned_needed_bytes": split["planned_needed"]})
+        return out
+
+
+def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
+                  stack_bytes: int) -> str:
+    """One arena where it fits the board's RAM regions, else the split layout.
+
+    TFLM's default is one contiguous arena; with a separate db buffer that is
+    what the port uses whenever the placement finds room. Otherwise (vww01 on
+    the B-L475E-IOT01A: 101,680 B against SRAM1's 96 KB) the arena is split
+    with MicroAllocator's two-arena form: TFLM's persistent data (measured
+    exactly, it has no temporary part) goes into .bss with the port's other
+    data, the planned tensors into the arena block. ``db_bytes`` is the
+    separate db buffer (0 when the input tensor, kept live by the glue's
+    planner in both layouts, holds the download).
+    """
+    if board.is_host:
+        return LAYOUT_SINGLE
+    from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
+
+    try:
+        plan_placement(board, arena["arena"], db_bytes, stack_bytes)
+        return LAYOUT_SINGLE
+    except TinygenError as single:
+        split = arena["split"]
+        try:
+            placement = plan_placement(board, split["planned_bytes"], db_bytes, stack_bytes,
+                                       data_bytes=DEFAULT_DATA_BYTES + split["persistent_bytes"])
+        except TinygenError as exc:
+            raise TinygenError(
+                f"TFLM's arena for {model_name} does not fit: {single} (TFLM measured "
+                f"{arena['needed']} B needed + {arena['margin']} B margin). Split in two, "
+                f"{split['persistent_bytes']} B persistent + {split['planned_bytes']} B planned, "
+                f"it does not fit either: {exc}") from exc
+    log.info("TFLM's single arena (%d B) does not fit %s: split into %d B persistent (.bss) + "
+             "%d B planned; %s", arena["arena"], board.name, split["persistent_bytes"],
+             split["planned_bytes"], placement.describe())
+    return LAYOUT_SPLIT
 
 
 def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
-                 port_toolchain, opt: str, jobs: int | None = None) -> TflmPort:
-    """Check the tree, build the library, measure the arena, write the glue into src_dir."""
+                 port_toolchain, opt: str, jobs: int | None = None, *, bench=None,
+                 own_harness: bool = True, stack_bytes: int = 0) -> TflmPort:
+    """Check the tree, build the library, measure the arena, write the glue into src_dir.
+
+    ``bench`` (its input bytes and format) and ``own_harness`` decide how big
+    the db buffer is (see choose_layout), ``stack_bytes`` is the stack the
+    placement leaves room for; without a bench the single layout is used.
+    """
+    from tinygen.benches import INPUT_FLOAT32_QUANTIZE
     from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
 
     tree = load_tree(tflm_dir)
@@ -349,6 +439,23 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
     arena = measure_arena(model_path, tree, sources, board, port_cflags, opt, jobs)
     tc = tflm_toolchain(board, port_cflags, opt)
     library = build_library(tree, sources, tc, jobs)
-    glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
-                                 bare_metal=tc.bare_metal)
-    return TflmPort(sources=glue, library=library, arena=arena)
+    layout = LAYOUT_SINGLE
+    if bench is not None:
+        from tinygen.ir.reader import read_tflite
+
+        input_is_float = read_tflite(Path(model_path)).input_tensors[0].dtype == "float32"
+        # As generate_port decides it: the db buffer is the input tensor (or
+        # the float values) only with tinygen's own harness.
+        db_is_input = own_harness and (bench.input_format == INPUT_FLOAT32_QUANTIZE
+                                       or not input_is_float)
+        layout = choose_layout(board, Path(model_path).name, arena,
+                               db_bytes=0 if db_is_input else bench.input_bytes,
+                               stack_bytes=stack_bytes)
+    if layout == LAYOUT_SPLIT:
+        glue = generate_tflm_sources(model_path, src_dir, tree, arena["split"]["planned_bytes"],
+                                     bare_metal=tc.bare_metal,
+                                     persistent_bytes=arena["split"]["persistent_bytes"])
+    else:
+        glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
+                                     bare_metal=tc.bare_metal)
+    return TflmPort(sources=glue, library=library, arena=arena, layout=layout)
