@@ -12,7 +12,8 @@ second, coverage (edges reached of the edges instrumented, and libFuzzer's
 features), corpus size, peak memory and the findings (crash, leak,
 sanitizer report, timeout, out-of-memory), each with its reproducer file.
 
-A finding makes the exit code 1. Reproduce one with
+A finding makes the exit code 1; Ctrl-C stops the campaign, prints what it did
+and exits 130. Reproduce one with
     build/fuzz/<port>/fuzz_harness build/fuzz/<port>/findings/crash-...
 
 usage:
@@ -30,6 +31,7 @@ import argparse
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -65,6 +67,7 @@ FINDING_PREFIXES = ("crash-", "leak-", "timeout-", "oom-", "slow-unit-")
 _FINAL = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 _DONE = re.compile(r"#(\d+)\s+(?:DONE|INITED|NEW|REDUCE|pulse)\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _COUNTERS = re.compile(r"INFO: Loaded \d+ modules\s+\((\d+) inline 8-bit counters\)")
+_INTERRUPTED = "libFuzzer: run interrupted"
 _PROGRESS = re.compile(r"^fuzz_harness: progress (\d+) inputs", re.M)
 PROGRESS_EVERY_S = 60
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|"
@@ -87,6 +90,7 @@ class CampaignResult:
     corpus: int = 0
     peak_rss_mb: int = 0
     exit_code: int = 0
+    interrupted: bool = False    # stopped by Ctrl-C / SIGINT before its end
     findings: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     bounded_inputs: int = 0
@@ -94,7 +98,9 @@ class CampaignResult:
 
     @property
     def clean(self) -> bool:
-        return self.exit_code == 0 and not self.findings and not self.reports
+        """Ended (or was interrupted) with no finding."""
+        return ((self.exit_code == 0 or self.interrupted) and not self.findings
+                and not self.reports)
 
 
 def find_clang() -> str:
@@ -188,7 +194,20 @@ def _run_reporting(commands: list[list[str]], env: dict, log_paths: list[Path], 
         codes: list[int | None] = [None] * len(procs)
         last_report = started
         while any(c is None for c in codes):
-            time.sleep(0.2)
+            try:
+                time.sleep(0.2)
+            except KeyboardInterrupt:
+                # Ctrl-C: the workers stop too (libFuzzer prints its figures on
+                # SIGINT), and what they did is still reported.
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGINT)
+                for proc in procs:
+                    try:
+                        proc.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait(timeout=60)
             now = time.monotonic()
             for i, proc in enumerate(procs):
                 if codes[i] is None:
@@ -254,6 +273,7 @@ def run_campaign(port_id: str, binary: Path, work: Path, *, runs: int | None = N
     result = CampaignResult(port=port_id, exit_code=next((c for c in codes if c != 0), 0),
                             log=", ".join(str(p) for p in logs_at),
                             seconds=time.monotonic() - started)
+    result.interrupted = any(_INTERRUPTED in log for log in logs)
     for log in logs:
         stats = {k: int(v) for k, v in _FINAL.findall(log)}
         result.executions += stats.get("number_of_executed_units", 0)
@@ -283,8 +303,9 @@ def print_table(results: list[CampaignResult]) -> None:
     print("-" * len(head))
     for r in results:
         edges = f"{r.edges_covered}/{r.edges_total}"
-        found = ", ".join(Path(f).name for f in r.findings) or ("none" if r.clean else
-                                                                 f"exit {r.exit_code}")
+        found = ", ".join(Path(f).name for f in r.findings) or (
+            ("none (interrupted)" if r.interrupted else "none") if r.clean
+            else f"exit {r.exit_code}")
         print(f"{r.port:<7} {r.executions:>12,} {r.exec_per_second:>8,} {edges:>13} "
               f"{r.features:>9} {r.corpus:>7} {r.peak_rss_mb:>7} {r.bounded_inputs:>9}  {found}")
         for rep in r.reports:
@@ -293,6 +314,8 @@ def print_table(results: list[CampaignResult]) -> None:
     print("-" * len(head))
     verdict = ("no crash, leak, sanitizer report or hang" if all(r.clean for r in results)
                else "FINDINGS above")
+    if any(r.interrupted for r in results):
+        verdict += " (interrupted before its end)"
     print(f"total   {total:>12,} executions over {len(results)} ports, "
           f"{sum(r.seconds for r in results):.0f} s; {verdict}")
 
@@ -330,13 +353,17 @@ def main(argv: list[str] | None = None) -> int:
                                         seconds=args.seconds, seed=args.seed, fresh=args.fresh,
                                         workers=args.workers,
                                         progress_every=args.progress_every))
+            if results[-1].interrupted:
+                break
     except FuzzError as exc:
         print(f"fuzz.py: {exc}", file=sys.stderr)
         return 2
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    return 0 if all(r.clean for r in results) else 1
+    if not all(r.clean for r in results):
+        return 1
+    return 130 if any(r.interrupted for r in results) else 0
 
 
 if __name__ == "__main__":
