@@ -6,8 +6,16 @@ Each slow test's docstring or module says how long it takes."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
+
+# A suite started in the background (nohup, `cmd &` in a script) inherits
+# SIGINT ignored, and so would every tinygen process the Ctrl-C tests start:
+# they would never see the interrupt they test. A Python handler here is
+# reset to the default in each child at exec, so the children get Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def slow_requested(config: pytest.Config) -> bool:

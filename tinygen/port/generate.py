@@ -57,11 +57,13 @@ STACK_BYTES = STACK_MEASURED_BYTES + STACK_MARGIN_BYTES
 # measured the same way (tests/tflm/test_stack_and_layout.py, profiling
 # builds on disco_l475vg_iot01a, 1 warm-up + 2 inferences + results):
 # reference kernels 964 B (kws, vww, ic) and 612 B (ad); CMSIS-NN 1540 B
-# (kws, vww, ic) and 1028 B (ad); mps2_an386 the same (kws reference 964 B). Margin
+# (kws, vww, ic) and 1028 B (ad); mps2_an386 the same (kws reference 964 B).
+# Since the harness and platform are compiled -Os (cold code), vww with
+# CMSIS-NN on disco measures 1552 B, the figure used here. Margin
 # TFLM_STACK_MARGIN_BYTES (two thirds of the mark: more than tinygen's 936 B
 # for nested exception frames, plus room for other compilers and -O levels).
-TFLM_STACK_MEASURED_BYTES = 1540
-TFLM_STACK_MARGIN_BYTES = 1020
+TFLM_STACK_MEASURED_BYTES = 1552
+TFLM_STACK_MARGIN_BYTES = 1008
 TFLM_STACK_BYTES = TFLM_STACK_MEASURED_BYTES + TFLM_STACK_MARGIN_BYTES
 
 ARM_FPU_FLAGS = {
