@@ -226,3 +226,33 @@ def test_os_build_is_smaller_in_code_than_o2(builds, tmp_path):
     code = lambda r: r.size.parts["harness"]["flash"] + r.size.parts["kernels"]["flash"]
     assert code(os_) < code(o2)
     assert os_.size.parts["weights"] == o2.size.parts["weights"]
+
+
+def test_engine_is_link_time_optimized_and_the_size_report_keeps_its_parts(builds):
+    """On MCU boards the model and the kernels are compiled with -flto, so
+    the link can specialise the kernels to the model's constant records;
+    the harness and platform are not. The size report still charges the
+    optimized partition to its parts (from the image's DWARF information):
+    the weights are exactly the model's arrays, the partition's code is the
+    kernels', and 'other' keeps only padding."""
+    result = builds("nucleo_l4r5zi", "kws01", "performance")
+    manifest = json.loads(result.port.manifest.read_text())
+    assert "-flto" in manifest["ldflags"]
+    lto_sources = manifest["lto_cflags"]["sources"]
+    assert "src/model.c" in lto_sources and "kernels/conv2d_s8.c" in lto_sources
+    assert not [s for s in lto_sources if s.startswith(("harness/", "platform/"))]
+    assert ".ltrans" in (result.port.build_dir / "firmware.map").read_text()
+    out = subprocess.run(["arm-none-eabi-nm", "-S", "-t", "d", str(result.elf)],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    arrays = sum(int(f[1]) for f in (line.split() for line in out.splitlines())
+                 if len(f) == 4 and f[3].startswith("tg_op"))
+    parts = result.size.parts
+    assert parts["weights"]["flash"] == arrays
+    assert parts["kernels"]["flash"] > 2000 and parts["harness"]["flash"] > 2000
+    assert parts.get("other", {"flash": 0})["flash"] < 64
+
+
+def test_debug_builds_are_not_link_time_optimized(tmp_path):
+    port = generate_port("nucleo_l4r5zi", "kws01", opt="O0", out_dir=tmp_path / "o0")
+    manifest = json.loads(port.manifest.read_text())
+    assert "-flto" not in manifest["ldflags"] and manifest["lto_cflags"]["flags"] == []

@@ -3,7 +3,12 @@
 Output sections come from ``objdump -h`` (size and flags: a section counts
 toward flash when it is loaded from the image, toward RAM when it is
 writable at run time; .data counts toward both). Parts come from the
-linker map: each input section is charged to the object it came from:
+linker map: each input section is charged to the object it came from.
+Sections of a link-time optimized partition (the engine on MCU boards, see
+generate.lto_flags) come from a temporary object; each is charged to the
+source file the image's DWARF information gives for the function or
+variable at its address (the file the code was written in, through
+inlining), and anything without one to the kernels, the partition's code:
 
     weights   read-only data of the generated model (model.c)
     arena     the tensor arena (.tg_arena, or the model's .bss on the host)
@@ -143,6 +148,72 @@ def _whole_section_part(output: str) -> str | None:
     return None
 
 
+_LTO_OBJECT = re.compile(r"\.ltrans\d*\.ltrans\.o$|\.ltrans\.o$")
+_DW_OP_ADDR = 0x03
+
+
+def _die_file(die) -> str | None:
+    """The compilation unit a DIE was written in: through its abstract origin
+    or specification, which link-time optimization's partition points back
+    to the original unit."""
+    for _ in range(8):
+        attr = die.attributes.get("DW_AT_abstract_origin") or die.attributes.get(
+            "DW_AT_specification")
+        if attr is None:
+            break
+        die = die.get_DIE_from_attribute(attr.name)
+    name = die.cu.get_top_DIE().attributes.get("DW_AT_name")
+    return name.value.decode(errors="replace") if name else None
+
+
+def lto_origins(image: Path) -> dict[int, str]:
+    """Start address -> source file (relative to the build folder, as the
+    prefix map writes it) of every function and static variable the image's
+    DWARF information places; empty without debug information."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    origins: dict[int, str] = {}
+    try:
+        with open(image, "rb") as stream:
+            elf = ELFFile(stream)
+            if not elf.has_dwarf_info():
+                return origins
+            for cu in elf.get_dwarf_info().iter_CUs():
+                for die in cu.iter_DIEs():
+                    address = None
+                    if die.tag == "DW_TAG_subprogram" and "DW_AT_low_pc" in die.attributes:
+                        address = die.attributes["DW_AT_low_pc"].value
+                    elif die.tag == "DW_TAG_variable" and "DW_AT_location" in die.attributes:
+                        loc = die.attributes["DW_AT_location"]
+                        if (loc.form == "DW_FORM_exprloc" and loc.value
+                                and loc.value[0] == _DW_OP_ADDR):
+                            raw = bytes(loc.value[1:1 + cu["address_size"]])
+                            address = int.from_bytes(raw, "little")
+                    if address is not None and address not in origins:
+                        path = _die_file(die)
+                        if path:
+                            origins[address] = path
+    except (ELFError, OSError, KeyError, ValueError) as exc:
+        raise TinygenError(f"could not read the debug information of {image} ({exc}); "
+                           "rebuild the firmware") from exc
+    return origins
+
+
+def _lto_part(section: str, output: str, address: int, origins: dict[int, str]) -> str:
+    """The part of an input section of a link-time optimized partition."""
+    path = origins.get(address)
+    if path is None:
+        return "kernels"
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    if path.startswith(("/", "../")):
+        return "other"
+    # Charged like the object the file would have compiled into.
+    return _part_of(section, output, "obj/" + path)
+
+
 def _part_of(section: str, output: str, origin: str) -> str:
     path = origin.replace("\\", "/")
     if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt\w*\.o|/libc\.|/libm\.|libgcc"
@@ -168,8 +239,11 @@ def _part_of(section: str, output: str, origin: str) -> str:
     return "other"
 
 
-def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dict[str, int]]:
-    """Bytes per part, from the input sections listed in a GNU ld map file."""
+def parse_map_parts(map_text: str, sections: list[SectionSize],
+                    image: Path | None = None) -> dict[str, dict[str, int]]:
+    """Bytes per part, from the input sections listed in a GNU ld map file
+    (and, for link-time optimized partitions, the DWARF information of the
+    linked ``image``)."""
     kinds = {s.name: s for s in sections}
     parts = {p: {"flash": 0, "ram": 0} for p in PARTS}
     start = map_text.find("Linker script and memory map")
@@ -182,6 +256,7 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
             parts[part]["ram"] += s.size if s.ram else 0
     output = ""
     pending = None
+    origins = None
     for line in map_text[start:].splitlines()[1:]:
         if line.startswith("OUTPUT(") or line.startswith("Cross Reference"):
             break
@@ -193,29 +268,36 @@ def parse_map_parts(map_text: str, sections: list[SectionSize]) -> dict[str, dic
         item = None
         fill = _FILL.match(line)
         if fill:
-            item = ("*fill*", int(fill.group(2), 16), "")
+            item = ("*fill*", int(fill.group(2), 16), "", 0)
         elif pending is not None:
             m = _IN_REST.match(line)
             if m:
-                item = (pending, int(m.group(2), 16), m.group(3))
+                item = (pending, int(m.group(2), 16), m.group(3), int(m.group(1), 16))
             pending = None
         if item is None and not fill:
             m = _IN_FULL.match(line)
             if m:
-                item = (m.group(1), int(m.group(3), 16), m.group(4))
+                item = (m.group(1), int(m.group(3), 16), m.group(4), int(m.group(2), 16))
             else:
                 m = _IN_NAME.match(line)
                 if m and not m.group(1).startswith("*"):
                     pending = m.group(1)
         if item is None:
             continue
-        section, size, origin = item
+        section, size, origin, address = item
         kind = kinds.get(output)
         if kind is None or size == 0 or _whole_section_part(output):
             continue
         if origin.startswith("load address"):
             continue
-        part = _part_of(section, output, origin) if section != "*fill*" else "other"
+        if section == "*fill*":
+            part = "other"
+        elif _LTO_OBJECT.search(origin):
+            if origins is None:
+                origins = lto_origins(image) if image is not None else {}
+            part = _lto_part(section, output, address, origins)
+        else:
+            part = _part_of(section, output, origin)
         if kind.flash:
             parts[part]["flash"] += size
         if kind.ram:
@@ -232,7 +314,7 @@ def size_report(image: Path, map_file: Path, objdump: str,
     from tinygen.port import generate as g
 
     sections = read_sections(objdump, image)
-    parts = parse_map_parts(map_file.read_text(errors="replace"), sections)
+    parts = parse_map_parts(map_file.read_text(errors="replace"), sections, image)
     note = ""
     stack = next((s for s in sections if s.name == ".stack"), None)
     if stack is not None and stack.size == g.TFLM_STACK_BYTES != g.STACK_BYTES:
