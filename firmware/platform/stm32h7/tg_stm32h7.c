@@ -29,6 +29,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_stm32_gpio.h"
 #include "tg_stm32_usart.h"
 
 /* RCC (0x58024400) */
@@ -74,28 +75,11 @@
 #define FLASH_ACR TG_REG32(0x52002000u)
 #define FLASH_ACR_LATENCY_MASK 0xFu
 
-/* GPIO ports A.. at 0x58020000, 0x400 apart */
-#define GPIO_BASE(port) (0x58020000u + 0x400u * (uint32_t)(port))
-#define GPIO_MODER(port) TG_REG32(GPIO_BASE(port) + 0x00u)
-#define GPIO_OSPEEDR(port) TG_REG32(GPIO_BASE(port) + 0x08u)
-#define GPIO_PUPDR(port) TG_REG32(GPIO_BASE(port) + 0x0Cu)
-#define GPIO_BSRR(port) TG_REG32(GPIO_BASE(port) + 0x18u)
-#define GPIO_AFR(port, pin) TG_REG32(GPIO_BASE(port) + 0x20u + 4u * ((uint32_t)(pin) / 8u))
-#define GPIO_MODE_OUTPUT 0x1u
-#define GPIO_MODE_AF 0x2u
 
 #define HSI_HZ 64000000u
 #define TG_POLL_LIMIT 1000000u
 
-static int tg_poll(volatile uint32_t *reg, uint32_t mask, uint32_t want)
-{
-    for (uint32_t i = 0; i < TG_POLL_LIMIT; ++i) {
-        if ((*reg & mask) == want) {
-            return 1;
-        }
-    }
-    return 0;
-}
+#define tg_poll(reg, mask, want) tg_stm32_poll((reg), (mask), (want), TG_POLL_LIMIT)
 
 static void tg_power_init(void)
 {
@@ -148,23 +132,9 @@ static uint32_t tg_clock_init(void)
     return TG_BOARD_CLOCK_HZ;
 }
 
-static void tg_gpio_mode(uint32_t port, uint32_t pin, uint32_t mode, uint32_t af)
-{
-    RCC_AHB4ENR |= 1u << port;
-    (void)RCC_AHB4ENR;
-    GPIO_AFR(port, pin) = (GPIO_AFR(port, pin) & ~(0xFu << (4u * (pin % 8u)))) |
-                          (af << (4u * (pin % 8u)));
-    GPIO_OSPEEDR(port) |= 0x2u << (2u * pin);
-    GPIO_MODER(port) = (GPIO_MODER(port) & ~(0x3u << (2u * pin))) | (mode << (2u * pin));
-}
-
 static void tg_console_init(void)
 {
-    tg_gpio_mode(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN, GPIO_MODE_AF, TG_CONSOLE_TX_AF);
-    tg_gpio_mode(TG_CONSOLE_RX_PORT, TG_CONSOLE_RX_PIN, GPIO_MODE_AF, TG_CONSOLE_RX_AF);
-    GPIO_PUPDR(TG_CONSOLE_RX_PORT) = (GPIO_PUPDR(TG_CONSOLE_RX_PORT) &
-                                      ~(0x3u << (2u * TG_CONSOLE_RX_PIN))) |
-                                     (0x1u << (2u * TG_CONSOLE_RX_PIN));
+    tg_stm32_console_pins();
     RCC_CDCCIP2R = (RCC_CDCCIP2R & ~(0x7u << TG_CONSOLE_CLOCK_SEL_SHIFT)) |
                    (RCC_KER_HSI << TG_CONSOLE_CLOCK_SEL_SHIFT);
     TG_REG32(RCC_BASE + TG_CONSOLE_RCC_ENR_OFFSET) |= 1u << TG_CONSOLE_RCC_ENR_BIT;
@@ -173,45 +143,10 @@ static void tg_console_init(void)
     tg_usart_start((HSI_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
 }
 
-static void tg_energy_gpio_init(void)
-{
-#if TG_HAS_ENERGY_GPIO
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-    tg_gpio_mode(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN, GPIO_MODE_OUTPUT, 0u);
-#endif
-}
-
 void tg_family_init(void)
 {
     uint32_t hz = tg_clock_init();
     tg_systick_start(hz);
     tg_console_init();
-    tg_energy_gpio_init();
-}
-
-void tg_family_irq(unsigned irq)
-{
-    if (irq != TG_CONSOLE_IRQ) {
-        return;
-    }
-    tg_usart_irq();
-}
-
-void tg_energy_timestamp(void)
-{
-#if TG_HAS_ENERGY_GPIO
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << (TG_ENERGY_GPIO_PIN + 16u);
-    tg_delay_us(1u);
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-#endif
-}
-
-void tg_platform_init(void)
-{
-    tg_family_init();
-}
-
-void tg_platform_wait(void)
-{
-    tg_wfi();
+    tg_stm32_energy_gpio_init();
 }

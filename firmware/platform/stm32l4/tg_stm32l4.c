@@ -24,6 +24,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_stm32_gpio.h"
 #include "tg_stm32_usart.h"
 
 /* RCC (0x40021000) */
@@ -69,29 +70,11 @@
 #define PWR_SR2_VOSF (1u << 10)
 #define PWR_CR5_R1MODE (1u << 8)
 
-/* GPIO ports A.. at 0x48000000, 0x400 apart */
-#define GPIO_BASE(port) (0x48000000u + 0x400u * (uint32_t)(port))
-#define GPIO_MODER(port) TG_REG32(GPIO_BASE(port) + 0x00u)
-#define GPIO_OSPEEDR(port) TG_REG32(GPIO_BASE(port) + 0x08u)
-#define GPIO_PUPDR(port) TG_REG32(GPIO_BASE(port) + 0x0Cu)
-#define GPIO_BSRR(port) TG_REG32(GPIO_BASE(port) + 0x18u)
-#define GPIO_AFR(port, pin) TG_REG32(GPIO_BASE(port) + 0x20u + 4u * ((uint32_t)(pin) / 8u))
-#define GPIO_MODE_OUTPUT 0x1u
-#define GPIO_MODE_AF 0x2u
 
 #define HSI16_HZ 16000000u
 #define TG_POLL_LIMIT 200000u
 
-/* Waits until (reg & mask) == want, at most TG_POLL_LIMIT reads. */
-static int tg_poll(volatile uint32_t *reg, uint32_t mask, uint32_t want)
-{
-    for (uint32_t i = 0; i < TG_POLL_LIMIT; ++i) {
-        if ((*reg & mask) == want) {
-            return 1;
-        }
-    }
-    return 0;
-}
+#define tg_poll(reg, mask, want) tg_stm32_poll((reg), (mask), (want), TG_POLL_LIMIT)
 
 #if TG_CLOCK_BOOST
 static void tg_spin(uint32_t iterations)
@@ -149,27 +132,12 @@ static uint32_t tg_clock_init(void)
     return TG_BOARD_CLOCK_HZ;
 }
 
-__attribute__((noinline)) static void tg_gpio_mode(uint32_t port, uint32_t pin, uint32_t mode, uint32_t af)
-{
-    RCC_AHB2ENR |= 1u << port;
-    (void)RCC_AHB2ENR;
-    GPIO_AFR(port, pin) = (GPIO_AFR(port, pin) & ~(0xFu << (4u * (pin % 8u)))) |
-                          (af << (4u * (pin % 8u)));
-    GPIO_OSPEEDR(port) |= 0x2u << (2u * pin);
-    GPIO_MODER(port) = (GPIO_MODER(port) & ~(0x3u << (2u * pin))) | (mode << (2u * pin));
-}
-
 static void tg_console_init(void)
 {
 #if TG_CONSOLE_NEEDS_VDDIO2
     PWR_CR2 |= PWR_CR2_IOSV;
 #endif
-    tg_gpio_mode(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN, GPIO_MODE_AF, TG_CONSOLE_TX_AF);
-    tg_gpio_mode(TG_CONSOLE_RX_PORT, TG_CONSOLE_RX_PIN, GPIO_MODE_AF, TG_CONSOLE_RX_AF);
-    /* Pull-up on RX so an unplugged line reads idle. */
-    GPIO_PUPDR(TG_CONSOLE_RX_PORT) = (GPIO_PUPDR(TG_CONSOLE_RX_PORT) &
-                                      ~(0x3u << (2u * TG_CONSOLE_RX_PIN))) |
-                                     (0x1u << (2u * TG_CONSOLE_RX_PIN));
+    tg_stm32_console_pins();
 
     RCC_CCIPR = (RCC_CCIPR & ~(0x3u << TG_CONSOLE_CCIPR_SHIFT)) |
                 (RCC_CCIPR_HSI16 << TG_CONSOLE_CCIPR_SHIFT);
@@ -181,68 +149,10 @@ static void tg_console_init(void)
                        : (HSI16_HZ + TG_CONSOLE_BAUD / 2u) / TG_CONSOLE_BAUD);
 }
 
-static void tg_energy_gpio_init(void)
-{
-#if TG_HAS_ENERGY_GPIO
-    /* Idles high; tg_energy_timestamp pulls it low. */
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-    tg_gpio_mode(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN, GPIO_MODE_OUTPUT, 0u);
-#endif
-}
-
 void tg_family_init(void)
 {
     uint32_t hz = tg_clock_init();
     tg_systick_start(hz);
     tg_console_init();
-    tg_energy_gpio_init();
-}
-
-void tg_family_irq(unsigned irq)
-{
-    if (irq != TG_CONSOLE_IRQ) {
-        return;
-    }
-    tg_usart_irq();
-}
-
-/*
- * Faulty timestamps, built only on purpose by the energy tests (they add
- * the define to the generated tg_board.h) so that 'tinygen verify --mode
- * energy' is seen to catch them: 1 = the pulse is far shorter than 1 us,
- * 2 = every second timestamp is missing, 3 = 3 ms of other work follows
- * each pulse (so the timed window holds more than the N inferences).
- */
-#ifndef TG_ENERGY_FAULT
-#define TG_ENERGY_FAULT 0
-#endif
-
-void tg_energy_timestamp(void)
-{
-#if TG_HAS_ENERGY_GPIO
-#if TG_ENERGY_FAULT == 2
-    static uint32_t calls;
-    if ((calls++ & 1u) != 0u) {
-        return;
-    }
-#endif
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << (TG_ENERGY_GPIO_PIN + 16u);
-#if TG_ENERGY_FAULT != 1
-    tg_delay_us(1u);
-#endif
-    GPIO_BSRR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-#if TG_ENERGY_FAULT == 3
-    tg_delay_us(3000u);
-#endif
-#endif
-}
-
-void tg_platform_init(void)
-{
-    tg_family_init();
-}
-
-void tg_platform_wait(void)
-{
-    tg_wfi();
+    tg_stm32_energy_gpio_init();
 }
