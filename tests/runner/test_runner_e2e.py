@@ -141,7 +141,9 @@ def test_verify_quick_passes(board, firmware, tmp_path, capsys):
         assert f"PASS  {name}" in printed
     res = _results(out)
     assert res["status"] == "passed" and all(c["passed"] for c in res["checks"])
-    assert all(g["match"] for g in res["golden"]) and len(res["golden"]) == 3
+    # 3 stimuli, then the last again after 3 inferences on one load.
+    assert all(g["match"] for g in res["golden"]) and len(res["golden"]) == 4
+    assert res["golden"][-1]["inferences"] == 3
     assert res["performance"]["short_windows"]
     assert "not the official 10 s" in printed
 
@@ -192,3 +194,34 @@ def test_verify_judges_the_target_over_the_full_official_set(firmware, tmp_path,
     assert "PASS  accuracy              top-1 100.0% >= target 0.85 over the official 200 stimuli" in printed
     acc = _results(tmp_path / "s")["accuracy"]
     assert acc["target_met"] is True and acc["measured"] == acc["total"] == 200
+
+
+def test_verify_catches_an_engine_that_overwrites_its_input(firmware, tmp_path, capsys):
+    """An engine whose inference leaves its input tensor changed gives the
+    right answer to every single 'infer 1 0', and a wrong one to the second
+    inference of an 'infer N W' over one load (the TFLM glue had this bug:
+    its planner reused the input's bytes). The golden check runs both."""
+    import shutil
+    import subprocess
+    import sys
+
+    build = tmp_path / "clobbering"
+    shutil.copytree(firmware("host", "kws01"), build)
+    source = build / "src" / "submitter_implemented.c"
+    text = source.read_text()
+    assert "    tg_model_invoke();\n}" in text
+    source.write_text(text.replace(
+        "    tg_model_invoke();\n}",
+        "    tg_model_invoke();\n"
+        "    for (int i = 0; i < TG_MODEL_INPUT_ELEMENTS; ++i) {\n"
+        "        ((volatile int8_t *)tg_model_input())[i] = 0;\n"
+        "    }\n}"))
+    subprocess.run([sys.executable, "-m", "SCons", "-Q", "-C", str(build)], check=True,
+                   capture_output=True, timeout=600)
+    rc = main(["verify", "--board", "host", "--bench", "kws", "--no-build", "--build", str(build),
+               "--model", str(model_path("kws01")), "--quick", "--golden", "2",
+               "--out", str(tmp_path / "session")] + WINDOW["host"])
+    printed = capsys.readouterr().out
+    assert rc != 0, printed
+    assert "FAIL  golden outputs" in printed
+    assert "after 3 inferences on one load ('infer 2 1')" in printed

@@ -40,7 +40,8 @@ checks:
                         same input after the DUT's conversion; classifier outputs
                         must match bit for bit (the int8 value recovered from
                         each printed probability), the ad01 MSE within print
-                        precision
+                        precision; the last stimulus again after 3 inferences
+                        on one load ('infer 2 1', as the official runner does)
   latency               performance mode: 5 windows of >= 10 s and >= 10
                         inferences, median throughput; --quick shortens the
                         windows to 1 s (and says so)
