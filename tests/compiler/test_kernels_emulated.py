@@ -24,7 +24,6 @@ from test_ops_oracle import conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources, write_sources
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
-from tinygen.plan.ops import allow_direct_pairs, use_direct_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS_PER_MODEL = 3
@@ -49,21 +48,13 @@ def _inputs_header(inputs: list[np.ndarray]) -> str:
             f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
 
 
-def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool,
-                direct: str = "") -> list[np.ndarray]:
+def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path,
+                fast_requant: bool) -> list[np.ndarray]:
     """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386.
 
     fit_scratch=False: in a one-layer model any scratch grows the arena, and
-    the planner would otherwise keep the portable kernels the test is not about.
-    direct: "pairs" or "single": 3x3 depthwise layers take the direct form
-    (no row buffer), with or without pixel pairs."""
+    the planner would otherwise keep the portable kernels the test is not about."""
     plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
-    if direct:
-        for call in plan.calls:
-            if call.dsp_refit:
-                use_direct_form(call)
-        if direct == "pairs":
-            allow_direct_pairs(plan.model, plan.calls, plan.memory.tensor_offsets)
     src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
     (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
@@ -87,7 +78,7 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant:
     return outputs
 
 
-def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
+def _check(model_cache, tmp_path, spec, requant=(True, False)):
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = model_cache.single_op(spec)
@@ -101,7 +92,7 @@ def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
         oracle.invoke()
         expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
     for fast in requant:
-        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast, direct)
+        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
         for i, (g, e) in enumerate(zip(got, expected)):
             diff = np.flatnonzero(g != e)
             assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
@@ -169,17 +160,6 @@ AVGPOOLS = [
 @pytest.mark.parametrize("spec", AVGPOOLS, ids=["3x3-same", "global"])
 def test_dsp_average_pool_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec, requant=(True,))
-
-
-# The direct form (no row buffer, where one would grow the arena): windows
-# inside the image from the input tensor, border pixels by the portable
-# kernel; pixel pairs only when input and output do not overlap (they do
-# not in a one-layer model, whose input stays alive).
-@pytest.mark.parametrize("spec,direct", [(PAIRS[0], "single"), (PAIRS[3], "pairs")],
-                         ids=["s1-single", "s2-pairs"])
-def test_dsp_depthwise3x3_direct_form_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
-                                                                direct):
-    _check(model_cache, tmp_path, spec, requant=(True,), direct=direct)
 
 
 @settings(max_examples=6, **SETTINGS)
