@@ -234,10 +234,11 @@ typedef struct {
     int32_t skip;              /* 24: data pointers, end of a channel to the next one */
     int32_t oskip;             /* 28: output pointer likewise */
     const int32_t *stream_end; /* 32 */
+    int32_t last;              /* 36: the 1-pixel block's output offset from the 2-pixel one's */
     /* Loaded into r0-r3, lr. */
-    const int16_t *row[3];     /* 36: kernel row k's slot, channel 0, column 0 */
-    const int32_t *stream;     /* 48 */
-    int8_t *out;               /* 52: the output row, channel 0 */
+    const int16_t *row[3];     /* 40: kernel row k's slot, channel 0, column 0 */
+    const int32_t *stream;     /* 52 */
+    int8_t *out;               /* 56: the output row, channel 0 */
 } tg_dw_row;
 
 #define TG_DWR_W(K) "ldrd   r11, r12, [r3, #" K "]\n\t"
@@ -308,9 +309,9 @@ typedef struct {
  * block, N the 1-pixel block (nothing between sets the flags). */
 #define TG_DWR_PASS(M4, M2)                                                 \
     "push   {r4-r11, lr}\n\t"                                               \
-    "sub    sp, sp, #36\n\t"                                                \
-    "ldm    r0!, {r4-r12}\n\t"                                              \
-    "stm    sp, {r4-r12}\n\t"                                               \
+    "sub    sp, sp, #40\n\t"                                                \
+    "ldm    r0!, {r3-r12}\n\t"                                              \
+    "stm    sp, {r3-r12}\n\t"                                               \
     "ldm    r0, {r0-r3, lr}\n\t"                                            \
     "1:\n\t"                                                                \
     "ldr    r4, [sp, #16]\n\t"                                              \
@@ -340,15 +341,13 @@ typedef struct {
     "ldr    r8, [sp]\n\t"                                                   \
     "strb   r4, [lr]\n\t"                                                   \
     "strb   r5, [lr, r8]\n\t"                                               \
-    "add    lr, lr, r8, lsl #1\n\t"                                         \
     "4:\n\t"                                                                \
     "bpl    5f\n\t"                                                         \
     "ldr    r4, [r3]\n\t"                                                   \
     TG_DWR_1("r0", "16") TG_DWR_1("r1", "24") TG_DWR_1("r2", "32")          \
     TG_DWR_Q TG_DWR_REQ("r4")                                               \
-    "ldr    r8, [sp]\n\t"                                                   \
-    "strb   r4, [lr]\n\t"                                                   \
-    "add    lr, lr, r8\n\t"                                                 \
+    "ldr    r8, [sp, #36]\n\t"                                              \
+    "strb   r4, [lr, r8]\n\t"                                               \
     "5:\n\t"                                                                \
     "ldrd   r8, r9, [sp, #24]\n\t"                                          \
     "add    r0, r0, r8\n\t"                                                 \
@@ -359,7 +358,7 @@ typedef struct {
     "adds   r3, r3, #40\n\t"                                                \
     "cmp    r3, r8\n\t"                                                     \
     "bne    1b\n\t"                                                         \
-    "add    sp, sp, #36\n\t"                                                \
+    "add    sp, sp, #40\n\t"                                                \
     "pop    {r4-r11, pc}\n\t"
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1(const tg_dw_row *a)
@@ -402,51 +401,64 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 
 /* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
  * of `cols` (the padding columns around them hold the zero point from the
- * slot's zero-point fill and are never written here). Two pixels by 4
- * channels at a time: 2 LDR, 4 SXTB16, 4 PKH, 4 STR. */
+ * slot's zero-point fill and are never written here). Two input pixels at a
+ * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR), the channel
+ * groups inner so the loop setup is paid per pixel pair, not per group. */
 static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c, int32_t cols,
                           int32_t lead, int32_t span)
 {
     const size_t w2 = (size_t)cols * 2u;
-    const size_t step = 2u * (size_t)c;
-    int32_t ch;
-    for (ch = 0; ch < c; ch += 4) {
-        const int8_t *s = row + ch;
-        int8_t *d = (int8_t *)(slot + (size_t)ch * (size_t)cols + lead);
-        int8_t *d2 = d + 2u * w2;
-        int8_t *end = d + (size_t)(span / 2) * 4u;
-        if (span >= 2) {
-            uint32_t v0, v1, o0, o1, t;
-            __asm__ volatile("1:\n\t"
-                             "ldr    %[v1], [%[s], %[c]]\n\t"
-                             "ldr    %[v0], [%[s]]\n\t"
-                             "add    %[s], %[s], %[step]\n\t"
-                             "sxtb16 %[o0], %[v0], ror #8\n\t"
-                             "sxtb16 %[v0], %[v0]\n\t"
-                             "sxtb16 %[o1], %[v1], ror #8\n\t"
-                             "sxtb16 %[v1], %[v1]\n\t"
-                             "pkhbt  %[t], %[v0], %[v1], lsl #16\n\t"
-                             "pkhtb  %[v1], %[v1], %[v0], asr #16\n\t"
-                             "pkhbt  %[v0], %[o0], %[o1], lsl #16\n\t"
-                             "pkhtb  %[o1], %[o1], %[o0], asr #16\n\t"
-                             "str    %[v0], [%[d], %[w2]]\n\t"
-                             "str    %[t], [%[d]], #4\n\t"
-                             "str    %[o1], [%[d2], %[w2]]\n\t"
-                             "str    %[v1], [%[d2]], #4\n\t"
-                             "cmp    %[d], %[end]\n\t"
-                             "bne    1b\n\t"
-                             : [s] "+r"(s), [d] "+r"(d), [d2] "+r"(d2), [v0] "=&r"(v0),
-                               [v1] "=&r"(v1), [o0] "=&r"(o0), [o1] "=&r"(o1), [t] "=&r"(t)
-                             : [c] "r"(c), [step] "r"(step), [w2] "r"(w2), [end] "r"(end)
-                             : "cc", "memory");
-        }
-        if (span & 1) {
-            int16_t *last = (int16_t *)(void *)d;
-            last[0] = s[0];
-            last[cols] = s[1];
-            last[2 * cols] = s[2];
-            last[3 * cols] = s[3];
-        }
+    const size_t w3 = 3u * w2;
+    int32_t k;
+    for (k = 0; k + 2 <= span; k += 2) {
+        const int8_t *s = row + (size_t)k * (size_t)c;
+        const int8_t *send = s + c;
+        int8_t *d = (int8_t *)(slot + lead + k);
+        uint32_t v0, v1, o0, o1, t;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[v1], [%[s], %[c]]\n\t"
+                         "ldr    %[v0], [%[s]], #4\n\t"
+                         "sxtb16 %[o0], %[v0], ror #8\n\t"
+                         "sxtb16 %[v0], %[v0]\n\t"
+                         "sxtb16 %[o1], %[v1], ror #8\n\t"
+                         "sxtb16 %[v1], %[v1]\n\t"
+                         "pkhbt  %[t], %[v0], %[v1], lsl #16\n\t"
+                         "pkhtb  %[v1], %[v1], %[v0], asr #16\n\t"
+                         "pkhbt  %[v0], %[o0], %[o1], lsl #16\n\t"
+                         "pkhtb  %[o1], %[o1], %[o0], asr #16\n\t"
+                         "str    %[t], [%[d]]\n\t"
+                         "str    %[v0], [%[d], %[w2]]\n\t"
+                         "str    %[v1], [%[d], %[w2], lsl #1]\n\t"
+                         "str    %[o1], [%[d], %[w3]]\n\t"
+                         "add    %[d], %[d], %[w2], lsl #2\n\t"
+                         "cmp    %[s], %[send]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [v1] "=&r"(v1),
+                           [o0] "=&r"(o0), [o1] "=&r"(o1), [t] "=&r"(t)
+                         : [c] "r"(c), [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
+                         : "cc", "memory");
+    }
+    if (span & 1) {
+        const int8_t *s = row + (size_t)k * (size_t)c;
+        const int8_t *send = s + c;
+        int8_t *d = (int8_t *)(slot + lead + k);
+        uint32_t v0, o0;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[v0], [%[s]], #4\n\t"
+                         "sxtb16 %[o0], %[v0], ror #8\n\t"
+                         "sxtb16 %[v0], %[v0]\n\t"
+                         "strh   %[v0], [%[d]]\n\t"
+                         "strh   %[o0], [%[d], %[w2]]\n\t"
+                         "lsr    %[v0], %[v0], #16\n\t"
+                         "lsr    %[o0], %[o0], #16\n\t"
+                         "strh   %[v0], [%[d], %[w2], lsl #1]\n\t"
+                         "strh   %[o0], [%[d], %[w3]]\n\t"
+                         "add    %[d], %[d], %[w2], lsl #2\n\t"
+                         "cmp    %[s], %[send]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [o0] "=&r"(o0)
+                         : [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
+                         : "cc", "memory");
     }
 }
 
@@ -479,7 +491,10 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     a.gbytes = (p->out_w / 4) * 8 * s;
     a.tail = p->out_w % 4;
     a.skip = cols * 2 - a.gbytes - (a.tail & 2 ? 4 * s : 0);
-    a.oskip = 1 - (int32_t)out_row;
+    /* The tail blocks store at offsets from lr and leave it where the
+     * 4-pixel blocks did. */
+    a.last = a.tail & 2 ? 2 * c : 0;
+    a.oskip = 1 - (p->out_w / 4) * 4 * c;
     a.stream = stream;
     a.stream_end = stream + 10 * c;
     tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);
