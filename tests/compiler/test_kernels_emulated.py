@@ -112,9 +112,12 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
                    per_tensor=False, dm=1)
 
 
-# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs
-# over a padded row buffer): odd and even output widths (an odd last pixel
-# takes the one-pixel pass), SAME and VALID, one and several channel groups.
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (a ring of
+# channel-planar int16 input rows, 4-, 2- and 1-pixel blocks): output widths
+# of every remainder mod 4 with and without whole 4-pixel blocks, odd and
+# even input widths (an odd one converts its last column alone), SAME and
+# VALID, 4 to 68 channels, a clamped activation (RELU6), input zero points
+# from several ranges, and two batches (the ring restarts per image).
 # Convolutions with whole groups of 4 output channels take
 # tg_conv2d_pairs_s8_dsp (two pixels per pass): gathered and pointwise
 # inputs, odd chunk counts, an odd pixel count (the last pixel pairs with
@@ -126,6 +129,14 @@ PAIRS = [
     dict(INTERIOR_DW, shape=(9, 11, 8), stride=2, padding="valid", act="relu6", seed=14,
          wscale=1.0),
     dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
+    dict(INTERIOR_DW, shape=(7, 5, 16), seed=15, lo=0.0, hi=6.0),
+    dict(INTERIOR_DW, shape=(9, 5, 64), seed=16, lo=-3.0, hi=0.5),
+    dict(INTERIOR_DW, shape=(6, 9, 68), padding="valid", act="relu6", seed=17, wscale=1.0),
+    dict(INTERIOR_DW, shape=(11, 9, 12), stride=2, seed=18, per_tensor=True),
+    dict(INTERIOR_DW, shape=(8, 12, 8), stride=2, seed=19, lo=-0.2, hi=4.0),
+    dict(INTERIOR_DW, shape=(3, 3, 36), seed=20),
+    dict(INTERIOR_DW, shape=(10, 3, 4), stride=2, padding="valid", seed=23),
+    dict(INTERIOR_DW, shape=(5, 6, 8), seed=24, batch=2),
     dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
@@ -141,7 +152,8 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
 
 
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"
-                                                        f"-s{s['stride']}-{s['padding']}"))
+                                                        f"-s{s['stride']}-{s['padding']}"
+                                                        f"-b{s.get('batch', 1)}"))
 def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
     assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
