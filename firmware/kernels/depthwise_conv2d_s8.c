@@ -207,7 +207,8 @@ channels:
  * (SMLABT, SMLATB), so 4 output pixels of one channel cost per kernel row
  * one weight LDRD, 2 (stride 1) or 3 (stride 2) data loads and 8 MAC
  * instructions for 12 multiply-accumulates. Channels outer, 4 pixels inner,
- * then a 2- and a 1-pixel block for the rest of the row; the ring is refilled
+ * then a 2- and a 1-pixel block for the rest of the row (a 5-pixel block in
+ * place of the last 4 and the 1); the ring is refilled
  * one input row at a time, so every input row is converted once per image
  * at stride 1. The planner's in-place rule for the portable kernel
  * (tinygen/plan/memory.py, strict window gap) holds: every input row is read
@@ -230,7 +231,7 @@ typedef struct {
     int32_t c3;                /* 8 */
     int32_t gend;              /* 12: the pass's: r0 after the channel's 4-pixel blocks */
     int32_t gbytes;            /* 16: data bytes the 4-pixel blocks advance per channel */
-    int32_t tail;              /* 20: out_w % 4 */
+    int32_t tail;              /* 20: the tail's mode: out_w % 4, or 4 for a 5-pixel block */
     int32_t skip;              /* 24: data pointers, end of a channel to the next one */
     int32_t oskip;             /* 28: output pointer likewise */
     const int32_t *stream_end; /* 32 */
@@ -270,6 +271,40 @@ typedef struct {
     "smlabt r6, r8, r12, r6\n\t"                    \
     "smlad  r7, r8, r11, " B3 "\n\t"                \
     "smlabt r7, r9, r12, r7\n\t"
+/* 5 pixels (a row of 4k + 1, the last 4-pixel block and the single pixel
+ * at once): the fifth accumulator is lr, the output pointer waits on the
+ * stack; W6 (and at stride 2 W10) is loaded after W0 (W6) has been used. */
+#define TG_DWR_S1_5(P, K, B0, B1, B2, B3, B4)       \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "]\n\t"                       \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlatb r5, r8, r11, " B1 "\n\t"                \
+    "smlad  r6, r9, r11, " B2 "\n\t"                \
+    "smlad  lr, r10, r11, " B4 "\n\t"               \
+    "smlatb r7, r9, r11, " B3 "\n\t"                \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlad  r5, r9, r12, r5\n\t"                    \
+    "smlabt r6, r10, r12, r6\n\t"                   \
+    "smlad  r7, r10, r12, r7\n\t"                   \
+    "ldr    r8, [" P ", #4]\n\t"                    \
+    "smlabt lr, r8, r12, lr\n\t"
+#define TG_DWR_S2_5(P, K, B0, B1, B2, B3, B4)       \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "], #8\n\t"                   \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlad  r5, r9, r11, " B1 "\n\t"                \
+    "smlad  r6, r10, r11, " B2 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlabt r5, r10, r12, r5\n\t"                   \
+    "ldrd   r8, r9, [" P ", #-4]\n\t"               \
+    "smlabt r6, r8, r12, r6\n\t"                    \
+    "smlad  lr, r9, r11, " B4 "\n\t"                \
+    "smlad  r7, r8, r11, " B3 "\n\t"                \
+    "smlabt r7, r9, r12, r7\n\t"                    \
+    "ldr    r10, [" P ", #4]\n\t"                   \
+    "smlabt lr, r10, r12, lr\n\t"
 #define TG_DWR_S1_2(P, K)                           \
     TG_DWR_W(K)                                     \
     "ldrd   r8, r9, [" P "], #4\n\t"                \
@@ -305,11 +340,13 @@ typedef struct {
     M("r0", "16", "r7", "r7", "r7", "r7")                                   \
     M("r1", "24", "r4", "r5", "r6", "r7")                                   \
     M("r2", "32", "r4", "r5", "r6", "r7")
-/* The tail's flags come from one LSLS of out_w % 4: C the 2-pixel
- * block, N the 1-pixel block (nothing between sets the flags). */
-#define TG_DWR_PASS(M4, M2)                                                 \
+/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
+ * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
+ * 1-pixel block (1). Frame: the struct's first 10 words, then the output
+ * pointer while the 5-pixel block uses lr. */
+#define TG_DWR_PASS(M4, M5, M2)                                                 \
     "push   {r4-r11, lr}\n\t"                                               \
-    "sub    sp, sp, #40\n\t"                                                \
+    "sub    sp, sp, #44\n\t"                                                \
     "ldm    r0!, {r3-r12}\n\t"                                              \
     "stm    sp, {r3-r12}\n\t"                                               \
     "ldm    r0, {r0-r3, lr}\n\t"                                            \
@@ -332,8 +369,30 @@ typedef struct {
     "bne    2b\n\t"                                                         \
     "3:\n\t"                                                                \
     "ldr    r4, [sp, #20]\n\t"                                              \
-    "lsls   r4, r4, #31\n\t"                                                \
-    "bcc    4f\n\t"                                                         \
+    "tbh    [pc, r4, lsl #1]\n\t"                                           \
+    "6:\n\t"                                                                \
+    ".hword (5f - 6b) / 2, (8f - 6b) / 2, (7f - 6b) / 2, (7f - 6b) / 2\n\t" \
+    ".hword (9f - 6b) / 2\n\t"                                              \
+    ".align 1\n\t"                                                          \
+    "9:\n\t"                                                                \
+    "str    lr, [sp, #40]\n\t"                                              \
+    "ldr    r7, [r3]\n\t"                                                   \
+    M5("r0", "16", "r7", "r7", "r7", "r7", "r7")                            \
+    M5("r1", "24", "r4", "r5", "r6", "r7", "lr")                            \
+    M5("r2", "32", "r4", "r5", "r6", "r7", "lr")                            \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7") \
+    TG_DWR_REQ("lr")                                                        \
+    "ldr    r11, [sp, #40]\n\t"                                             \
+    "ldm    sp, {r8-r10}\n\t"                                               \
+    "strb   r4, [r11]\n\t"                                                  \
+    "strb   r5, [r11, r8]\n\t"                                              \
+    "strb   r6, [r11, r9]\n\t"                                              \
+    "strb   r7, [r11, r10]\n\t"                                             \
+    "add    r11, r11, r8, lsl #2\n\t"                                       \
+    "strb   lr, [r11]\n\t"                                                  \
+    "mov    lr, r11\n\t"                                                    \
+    "b      5f\n\t"                                                         \
+    "7:\n\t"                                                                \
     "ldr    r4, [r3]\n\t"                                                   \
     "mov    r5, r4\n\t"                                                     \
     M2("r0", "16") M2("r1", "24") M2("r2", "32")                            \
@@ -341,8 +400,10 @@ typedef struct {
     "ldr    r8, [sp]\n\t"                                                   \
     "strb   r4, [lr]\n\t"                                                   \
     "strb   r5, [lr, r8]\n\t"                                               \
-    "4:\n\t"                                                                \
-    "bpl    5f\n\t"                                                         \
+    "ldr    r4, [sp, #20]\n\t"                                              \
+    "cmp    r4, #3\n\t"                                                     \
+    "bne    5f\n\t"                                                         \
+    "8:\n\t"                                                                \
     "ldr    r4, [r3]\n\t"                                                   \
     TG_DWR_1("r0", "16") TG_DWR_1("r1", "24") TG_DWR_1("r2", "32")          \
     TG_DWR_Q TG_DWR_REQ("r4")                                               \
@@ -358,18 +419,18 @@ typedef struct {
     "adds   r3, r3, #40\n\t"                                                \
     "cmp    r3, r8\n\t"                                                     \
     "bne    1b\n\t"                                                         \
-    "add    sp, sp, #40\n\t"                                                \
+    "add    sp, sp, #44\n\t"                                                \
     "pop    {r4-r11, pc}\n\t"
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_PASS(TG_DWR_S1_4, TG_DWR_S1_2));
+    __asm__(TG_DWR_PASS(TG_DWR_S1_4, TG_DWR_S1_5, TG_DWR_S1_2));
     (void)a;
 }
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_PASS(TG_DWR_S2_4, TG_DWR_S2_2));
+    __asm__(TG_DWR_PASS(TG_DWR_S2_4, TG_DWR_S2_5, TG_DWR_S2_2));
     (void)a;
 }
 
@@ -488,13 +549,17 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     a.c = c;
     a.c2 = 2 * c;
     a.c3 = 3 * c;
-    a.gbytes = (p->out_w / 4) * 8 * s;
     a.tail = p->out_w % 4;
-    a.skip = cols * 2 - a.gbytes - (a.tail & 2 ? 4 * s : 0);
+    /* 4k + 1 pixels: k - 1 blocks of 4, then one of 5 (same pointer steps). */
+    a.gbytes = (p->out_w / 4 - (a.tail == 1 && p->out_w > 4)) * 8 * s;
+    a.skip = cols * 2 - (p->out_w / 4) * 8 * s - (a.tail & 2 ? 4 * s : 0);
     /* The tail blocks store at offsets from lr and leave it where the
      * 4-pixel blocks did. */
     a.last = a.tail & 2 ? 2 * c : 0;
     a.oskip = 1 - (p->out_w / 4) * 4 * c;
+    if (a.tail == 1 && p->out_w > 4) {
+        a.tail = 4;
+    }
     a.stream = stream;
     a.stream_end = stream + 10 * c;
     tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);

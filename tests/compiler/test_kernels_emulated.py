@@ -113,8 +113,8 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
 
 
 # 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (a ring of
-# channel-planar int16 input rows, 4-, 2- and 1-pixel blocks): output widths
-# of every remainder mod 4 with and without whole 4-pixel blocks, odd and
+# channel-planar int16 input rows, 4-, 5-, 2- and 1-pixel blocks): output
+# widths of every remainder mod 4 with none, one and two 4-pixel blocks, odd and
 # even input widths (an odd one converts its last column alone), SAME and
 # VALID, 4 to 68 channels, a clamped activation (RELU6), input zero points
 # from several ranges, and two batches (the ring restarts per image).
@@ -137,6 +137,8 @@ PAIRS = [
     dict(INTERIOR_DW, shape=(3, 3, 36), seed=20),
     dict(INTERIOR_DW, shape=(10, 3, 4), stride=2, padding="valid", seed=23),
     dict(INTERIOR_DW, shape=(5, 6, 8), seed=24, batch=2),
+    dict(INTERIOR_DW, shape=(4, 9, 8), seed=25),
+    dict(INTERIOR_DW, shape=(5, 18, 4), stride=2, seed=26),
     dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
