@@ -569,15 +569,15 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
         for (j = 0; j < 3; ++j) {
             held[j] = held[j] == PAD ? PAD : STALE;
         }
+        /* The slot of input row iy is iy mod 3: j0 follows it for iy0. */
+        int32_t j0 = (3 - p->pad_h % 3) % 3;
+        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
         for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            int32_t iy = oy * p->stride_h - p->pad_h;
             int32_t k;
-            for (k = 0; k < 3; ++k) {
-                const int32_t iy = iy0 + k;
+            for (k = 0, j = j0; k < 3; ++k, ++iy, j = j == 2 ? 0 : j + 1) {
                 const int inside = iy >= 0 && iy < p->in_h;
-                int16_t *slot;
-                j = (iy % 3 + 3) % 3;
-                slot = ring + (size_t)j * slot_halves;
+                int16_t *slot = ring + (size_t)j * slot_halves;
                 if (held[j] != (inside ? iy : PAD)) {
                     if (inside) {
                         tg_dw3x3_fill(slot, image + (size_t)iy * (size_t)p->in_w * (size_t)c, c,
@@ -590,7 +590,10 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
                 }
                 a.row[k] = slot;
             }
-            a.out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy) * out_row;
+            j0 += p->stride_h;
+            j0 -= j0 >= 3 ? 3 : 0;
+            a.out = out;
+            out += out_row;
             pass(&a);
             if (clamp) {
                 /* Bytewise clamp of the row just written (SSUB8 + SEL). */
