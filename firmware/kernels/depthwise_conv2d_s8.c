@@ -465,8 +465,10 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
  * slot's zero-point fill and are never written here). Two input pixels at a
  * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR), the channel
  * groups inner so the loop setup is paid per pixel pair, not per group. */
-static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c, int32_t cols,
-                          int32_t lead, int32_t span)
+/* Not inlined: its loops' registers would make the ring's frame (on the
+ * deepest stack path, under the row pass) larger. */
+__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
+                                                  int32_t cols, int32_t lead, int32_t span)
 {
     const size_t w2 = (size_t)cols * 2u;
     const size_t w3 = 3u * w2;
