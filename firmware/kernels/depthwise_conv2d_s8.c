@@ -208,12 +208,13 @@ channels:
  * one weight LDRD, 2 (stride 1) or 3 (stride 2) data loads and 8 MAC
  * instructions for 12 multiply-accumulates. Channels outer, 4 pixels inner,
  * then a 2- and a 1-pixel block for the rest of the row (a 5-pixel block in
- * place of the last 4 and the 1); the ring is refilled
- * one input row at a time, so every input row is converted once per image
- * at stride 1. The planner's in-place rule for the portable kernel
- * (tinygen/plan/memory.py, strict window gap) holds: every input row is read
- * into the ring no later than the portable kernel would read it, and output
- * row oy is written only after its three input rows are in the ring.
+ * place of the last 4 and the 1); the ring is refilled one input row at a
+ * time, so every input row is converted once per image. An activation
+ * range narrower than int8 is applied to each output row afterwards. The
+ * planner's in-place rule for the portable kernel (tinygen/plan/memory.py,
+ * strict window gap) holds: every input row is read into the ring no later
+ * than the portable kernel would read it, and output row oy is written only
+ * after its three input rows are in the ring.
  *
  * stream (tinygen/plan/ops.py dw3x3_dsp_stream), per channel: bias, mult,
  * e, rz (tg_chan_quant in fast mode, bias and weights doubled) then k01 and
