@@ -193,390 +193,441 @@ channels:
 #include "tg_dsp.h"
 
 #if TG_DW3X3_DSP
-/* tg_depthwise3x3s{1,2}_s8_dsp: two horizontally adjacent output pixels per pass,
- * so each input column word is loaded and sign-extended once for both
- * pixels (stride 1: 4 columns per kernel row instead of 6) and every weight
- * pair and requantization record is loaded once for two outputs. All eight
- * accumulators, the weights, the column word and both pointers live in the
- * 14 usable registers, which is why the pass is an assembly function. The
- * input comes from a row buffer of the 3 zero-point padded input rows, so
- * border pixels take the same path; the stream (tinygen/plan/ops.py
- * dw3x3_dsp_stream) holds, per group of 4 channels, the biases, each
- * column's offset in the row buffer followed by the weights for that
- * column, then (mult, e, rz) per channel.
+/* tg_depthwise3x3s{1,2}_s8_dsp: a ring of the 3 input rows under an output
+ * row, each converted once to int16 and laid out channel-planar ([slot]
+ * [channel][column], columns zero-point padded as the layer's padding asks),
+ * so that one word holds two horizontally adjacent taps of one channel and
+ * SMLAD does two multiply-accumulates. For channel words W0 = (x0, x1),
+ * W2 = (x2, x3), W4 = (x4, x5) and a kernel row's weights held as
+ * k01 = (w0, w1), k12 = (w1, w2):
+ *   stride 1: p0 = SMLAD(W0, k01) + x2 w2    p1 = x1 w0 + SMLAD(W2, k12)
+ *             p2 = SMLAD(W2, k01) + x4 w2    p3 = x3 w0 + SMLAD(W4, k12)
+ *   stride 2: pixel p = SMLAD(W_2p, k01) + (bottom of W_2p+2) w2
+ * where the single products take a halfword of a word already loaded
+ * (SMLABT, SMLATB), so 4 output pixels of one channel cost per kernel row
+ * one weight LDRD, 2 (stride 1) or 3 (stride 2) data loads and 8 MAC
+ * instructions for 12 multiply-accumulates. Channels outer, 4 pixels inner,
+ * then a 2- and a 1-pixel block for the rest of the row (a 5-pixel block in
+ * place of the last 4 and the 1); the ring is refilled one input row at a
+ * time, so every input row is converted once per image. An activation
+ * range narrower than int8 is applied to each output row afterwards. The
+ * planner's in-place rule for the portable kernel (tinygen/plan/memory.py,
+ * strict window gap) holds: every input row is read into the ring no later
+ * than the portable kernel would read it, and output row oy is written only
+ * after its three input rows are in the ring.
  *
- * Registers in a pass: r0 the pair's window corner plus 4 * group, r1 the
- * stream, r2-r5 first pixel's accumulators (channels 0-3), r6-r9 the
- * second's, r10/r11 a tap's weights as (c0, c2) and (c1, c3) halfwords,
- * r12 the column offset and then the column's (c0, c2) halfwords, lr the
- * column word and then its (c1, c3) halfwords. */
+ * stream (tinygen/plan/ops.py dw3x3_dsp_stream), per channel: bias, mult,
+ * e, rz (tg_chan_quant in fast mode, bias and weights doubled) then k01 and
+ * k12 for kernel rows 0, 1, 2: DW3X3_STREAM_WORDS words.
+ *
+ * The row pass, registers: r0-r2 the channel's columns in the slots of
+ * kernel rows 0-2, r3 the channel's stream record, r4-r7 four pixels'
+ * accumulators, r8-r10 data words, r11/r12 weights, lr the output. After
+ * the MACs r8-r12 take the requantization record and the output strides. */
 typedef struct {
-    const int8_t *in;          /* 0: window corner of the pass's first pixel */
-    const int32_t *stream;     /* 4 */
-    const int32_t *stream_end; /* 8 */
-    int32_t clamp;             /* 12: act range narrower than int8 */
-    int32_t d0;                /* 16: first pixel's output - in */
-    int32_t d1;                /* 20: second pixel's output - in */
-    uint32_t lo4;              /* 24: act_min in every byte */
-    uint32_t hi4;              /* 28 */
-} tg_dw_pass;
+    /* Copied to the pass's stack frame (the pass has no free register
+     * for a pointer to them). */
+    int32_t c;                 /* 0: output pixel stride (channels) */
+    int32_t c2;                /* 4 */
+    int32_t c3;                /* 8 */
+    int32_t gend;              /* 12: the pass's: r0 after the channel's 4-pixel blocks */
+    int32_t gbytes;            /* 16: data bytes the 4-pixel blocks advance per channel */
+    int32_t tail;              /* 20: the tail's mode: out_w % 4, or 4 for a 5-pixel block */
+    int32_t skip;              /* 24: data pointers, end of a channel to the next one */
+    int32_t oskip;             /* 28: output pointer likewise */
+    const int32_t *stream_end; /* 32 */
+    int32_t last;              /* 36: the 1-pixel block's output offset from the 2-pixel one's */
+    /* Loaded into r0-r3, lr. */
+    const int16_t *row[3];     /* 40: kernel row k's slot, channel 0, column 0 */
+    const int32_t *stream;     /* 52 */
+    int8_t *out;               /* 56: the output row, channel 0 */
+} tg_dw_row;
 
-/* Keeps &a->stream_end at [sp] for the tail's LDM of (end, clamp, d0, d1). */
-#define TG_DW_ENTRY                                 \
-    "ldr    r1, [r0, #4]\n\t"                       \
-    "ldr    r2, [r0, #0]\n\t"                       \
-    "adds   r0, r0, #8\n\t"                         \
-    "push   {r0, r4-r11, lr}\n\t"                   \
-    "mov    r0, r2\n\t"                             \
-    "2:\n\t"                                        \
-    "ldm    r1!, {r6-r9}\n\t"
-#define TG_DW_EXIT "pop    {r0, r4-r11, pc}\n\t"
-#define TG_DW_COL                                   \
-    "ldr    r12, [r1], #4\n\t"                      \
-    "ldr    lr, [r0, r12]\n\t"                      \
-    "sxtb16 r12, lr\n\t"                            \
-    "sxtb16 lr, lr, ror #8\n\t"
-#define TG_DW_W "ldrd   r10, r11, [r1], #8\n\t"
-#define TG_DW_MAC0                                  \
-    "smlabb r2, r12, r10, r2\n\t"                   \
-    "smlatt r4, r12, r10, r4\n\t"                   \
-    "smlabb r3, lr, r11, r3\n\t"                    \
-    "smlatt r5, lr, r11, r5\n\t"
-/* The first product of the first pixel starts from the biases, which the
- * second pixel's accumulators hold at that point. */
-#define TG_DW_MAC0_FIRST                            \
-    "smlabb r2, r12, r10, r6\n\t"                   \
-    "smlatt r4, r12, r10, r8\n\t"                   \
-    "smlabb r3, lr, r11, r7\n\t"                    \
-    "smlatt r5, lr, r11, r9\n\t"
-#define TG_DW_MAC1                                  \
-    "smlabb r6, r12, r10, r6\n\t"                   \
-    "smlatt r8, r12, r10, r8\n\t"                   \
-    "smlabb r7, lr, r11, r7\n\t"                    \
-    "smlatt r9, lr, r11, r9\n\t"
-/* Stride 1: column j feeds tap j of the first pixel and tap j - 1 of the
- * second. */
-#define TG_DW_ROW_S1(MAC0_AT_COL0)                                           \
-    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
-    TG_DW_COL TG_DW_MAC1 TG_DW_W TG_DW_MAC0                                  \
-    TG_DW_COL TG_DW_MAC1 TG_DW_W TG_DW_MAC0                                  \
-    TG_DW_COL TG_DW_MAC1
-/* Stride 2: columns 0-2 feed the first pixel, 2-4 the second. */
-#define TG_DW_ROW_S2(MAC0_AT_COL0)                                           \
-    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
-    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
-    TG_DW_COL TG_DW_W TG_DW_MAC0 TG_DW_W TG_DW_MAC1                          \
-    TG_DW_COL TG_DW_W TG_DW_MAC1                                             \
-    TG_DW_COL TG_DW_W TG_DW_MAC1
-/* One pixel (the last of an odd row) from the same stream: the first
- * pixel's columns, skipping the words only the second pixel reads. */
-#define TG_DW_ROW_ONE(MAC0_AT_COL0, SKIP)                                    \
-    TG_DW_COL TG_DW_W MAC0_AT_COL0                                           \
-    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
-    TG_DW_COL TG_DW_W TG_DW_MAC0                                             \
-    "adds   r1, r1, #" SKIP "\n\t"
-/* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e: tg_requantize_fast without
- * the negative-value fix, then saturated to int8. */
-#define TG_DW_REQ1(P)                               \
-    "smmlar " P ", " P ", r10, r12\n\t"             \
-    "asr    " P ", " P ", r11\n\t"                  \
-    "ssat   " P ", #8, " P "\n\t"
-#define TG_DW_Q "ldm    r1!, {r10, r11, r12}\n\t"
-#define TG_DW_CLAMP(P)                              \
-    "ssub8  r9, " P ", r10\n\t"                     \
-    "sel    " P ", " P ", r10\n\t"                  \
-    "ssub8  r9, r11, " P "\n\t"                     \
-    "sel    " P ", " P ", r11\n\t"
-/* The first pixel's 4 bytes packed into r2: requantized, clamped bytewise
- * when asked (r4 = clamp after the LDM), stored. */
-#define TG_DW_PACK0                                 \
-    "bfi    r2, r3, #8, #8\n\t"                     \
-    "bfi    r2, r4, #16, #8\n\t"                    \
-    "bfi    r2, r5, #24, #8\n\t"
-#define TG_DW_PACK1                                 \
-    "bfi    r6, r7, #8, #8\n\t"                     \
-    "bfi    r6, r8, #16, #8\n\t"                    \
-    "bfi    r6, r9, #24, #8\n\t"
-#define TG_DW_FIELDS                                \
-    "ldr    r12, [sp]\n\t"                          \
-    "ldm    r12, {r3, r4, r5, r8}\n\t"
-#define TG_DW_NEXT                                  \
-    "adds   r0, r0, #4\n\t"                         \
-    "cmp    r1, r3\n\t"                             \
-    "bne    2b\n\t"
-#define TG_DW_TAIL2                                                          \
-    TG_DW_Q TG_DW_REQ1("r2") TG_DW_REQ1("r6")                                \
-    TG_DW_Q TG_DW_REQ1("r3") TG_DW_REQ1("r7")                                \
-    TG_DW_Q TG_DW_REQ1("r4") TG_DW_REQ1("r8")                                \
-    TG_DW_Q TG_DW_REQ1("r5") TG_DW_REQ1("r9")                                \
-    TG_DW_PACK0 TG_DW_PACK1 TG_DW_FIELDS                                     \
-    "cbz    r4, 3f\n\t"                                                      \
-    "ldrd   r10, r11, [r12, #16]\n\t"                                        \
-    TG_DW_CLAMP("r2") TG_DW_CLAMP("r6")                                      \
-    "3:\n\t"                                                                 \
-    "str    r2, [r0, r5]\n\t"                                                \
-    "str    r6, [r0, r8]\n\t"                                                \
-    TG_DW_NEXT
-#define TG_DW_TAIL1                                                          \
-    TG_DW_Q TG_DW_REQ1("r2") TG_DW_Q TG_DW_REQ1("r3")                        \
-    TG_DW_Q TG_DW_REQ1("r4") TG_DW_Q TG_DW_REQ1("r5")                        \
-    TG_DW_PACK0 TG_DW_FIELDS                                                 \
-    "cbz    r4, 3f\n\t"                                                      \
-    "ldrd   r10, r11, [r12, #16]\n\t"                                        \
-    TG_DW_CLAMP("r2")                                                        \
-    "3:\n\t"                                                                 \
-    "str    r2, [r0, r5]\n\t"                                                \
-    TG_DW_NEXT
+#define TG_DWR_W(K) "ldrd   r11, r12, [r3, #" K "]\n\t"
+/* Stride 1, 4 pixels, one kernel row (pointer P, weights at K); B0-B3 the
+ * addends: the accumulators, or the bias in r7 for the first row. */
+#define TG_DWR_S1_4(P, K, B0, B1, B2, B3)           \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "]\n\t"                       \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlatb r5, r8, r11, " B1 "\n\t"                \
+    "smlad  r6, r9, r11, " B2 "\n\t"                \
+    "smlatb r7, r9, r11, " B3 "\n\t"                \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlad  r5, r9, r12, r5\n\t"                    \
+    "smlabt r6, r10, r12, r6\n\t"                   \
+    "smlad  r7, r10, r12, r7\n\t"
+/* Stride 2, 4 pixels: words W0-W8, the last two reloaded into r8/r9. */
+#define TG_DWR_S2_4(P, K, B0, B1, B2, B3)           \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "], #8\n\t"                   \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlad  r5, r9, r11, " B1 "\n\t"                \
+    "smlad  r6, r10, r11, " B2 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlabt r5, r10, r12, r5\n\t"                   \
+    "ldrd   r8, r9, [" P ", #-4]\n\t"               \
+    "smlabt r6, r8, r12, r6\n\t"                    \
+    "smlad  r7, r8, r11, " B3 "\n\t"                \
+    "smlabt r7, r9, r12, r7\n\t"
+/* 5 pixels (a row of 4k + 1, the last 4-pixel block and the single pixel
+ * at once): the fifth accumulator is lr, the output pointer waits on the
+ * stack; W6 (and at stride 2 W10) is loaded after W0 (W6) has been used. */
+#define TG_DWR_S1_5(P, K, B0, B1, B2, B3, B4)       \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "]\n\t"                       \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlatb r5, r8, r11, " B1 "\n\t"                \
+    "smlad  r6, r9, r11, " B2 "\n\t"                \
+    "smlad  lr, r10, r11, " B4 "\n\t"               \
+    "smlatb r7, r9, r11, " B3 "\n\t"                \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlad  r5, r9, r12, r5\n\t"                    \
+    "smlabt r6, r10, r12, r6\n\t"                   \
+    "smlad  r7, r10, r12, r7\n\t"                   \
+    "ldr    r8, [" P ", #4]\n\t"                    \
+    "smlabt lr, r8, r12, lr\n\t"
+#define TG_DWR_S2_5(P, K, B0, B1, B2, B3, B4)       \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "], #8\n\t"                   \
+    "smlad  r4, r8, r11, " B0 "\n\t"                \
+    "smlad  r5, r9, r11, " B1 "\n\t"                \
+    "smlad  r6, r10, r11, " B2 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlabt r5, r10, r12, r5\n\t"                   \
+    "ldrd   r8, r9, [" P ", #-4]\n\t"               \
+    "smlabt r6, r8, r12, r6\n\t"                    \
+    "smlad  lr, r9, r11, " B4 "\n\t"                \
+    "smlad  r7, r8, r11, " B3 "\n\t"                \
+    "smlabt r7, r9, r12, r7\n\t"                    \
+    "ldr    r10, [" P ", #4]\n\t"                   \
+    "smlabt lr, r10, r12, lr\n\t"
+#define TG_DWR_S1_2(P, K)                           \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #4\n\t"                \
+    "smlad  r4, r8, r11, r4\n\t"                    \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlatb r5, r8, r11, r5\n\t"                    \
+    "smlad  r5, r9, r12, r5\n\t"
+#define TG_DWR_S2_2(P, K)                           \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"                \
+    "ldr    r10, [" P "]\n\t"                       \
+    "smlad  r4, r8, r11, r4\n\t"                    \
+    "smlabt r4, r9, r12, r4\n\t"                    \
+    "smlad  r5, r9, r11, r5\n\t"                    \
+    "smlabt r5, r10, r12, r5\n\t"
+/* One pixel, either stride: reads x0-x3 (x3 unused), no pointer step. */
+#define TG_DWR_1(P, K)                              \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "]\n\t"                    \
+    "smlad  r4, r8, r11, r4\n\t"                    \
+    "smlabt r4, r9, r12, r4\n\t"
+/* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e, saturated: tg_requantize_fast
+ * without the negative-value fix (dw3x3_dsp_eligible). */
+#define TG_DWR_Q                                    \
+    "ldrd   r8, r9, [r3, #4]\n\t"                   \
+    "ldr    r10, [r3, #12]\n\t"
+#define TG_DWR_REQ(A)                               \
+    "smmlar " A ", " A ", r8, r10\n\t"              \
+    "asr    " A ", " A ", r9\n\t"                   \
+    "ssat   " A ", #8, " A "\n\t"
+#define TG_DWR_ROWS4(M)                                                     \
+    "ldr    r7, [r3]\n\t"                                                   \
+    M("r0", "16", "r7", "r7", "r7", "r7")                                   \
+    M("r1", "24", "r4", "r5", "r6", "r7")                                   \
+    M("r2", "32", "r4", "r5", "r6", "r7")
+/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
+ * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
+ * 1-pixel block (1). Frame: the struct's first 10 words, then the output
+ * pointer while the 5-pixel block uses lr. */
+#define TG_DWR_PASS(M4, M5, M2)                                                 \
+    "push   {r4-r11, lr}\n\t"                                               \
+    "sub    sp, sp, #44\n\t"                                                \
+    "ldm    r0!, {r3-r12}\n\t"                                              \
+    "stm    sp, {r3-r12}\n\t"                                               \
+    "ldm    r0, {r0-r3, lr}\n\t"                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "cmp    r4, #0\n\t"                                                     \
+    "beq    3f\n\t"                                                         \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    "2:\n\t"                                                                \
+    TG_DWR_ROWS4(M4)                                                        \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7") \
+    "ldm    sp, {r8-r11}\n\t"                                               \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r8]\n\t"                                               \
+    "strb   r6, [lr, r9]\n\t"                                               \
+    "strb   r7, [lr, r10]\n\t"                                              \
+    "add    lr, lr, r8, lsl #2\n\t"                                         \
+    "cmp    r0, r11\n\t"                                                    \
+    "bne    2b\n\t"                                                         \
+    "3:\n\t"                                                                \
+    "ldr    r4, [sp, #20]\n\t"                                              \
+    "tbh    [pc, r4, lsl #1]\n\t"                                           \
+    "6:\n\t"                                                                \
+    ".hword (5f - 6b) / 2, (8f - 6b) / 2, (7f - 6b) / 2, (7f - 6b) / 2\n\t" \
+    ".hword (9f - 6b) / 2\n\t"                                              \
+    ".align 1\n\t"                                                          \
+    "9:\n\t"                                                                \
+    "str    lr, [sp, #40]\n\t"                                              \
+    "ldr    r7, [r3]\n\t"                                                   \
+    M5("r0", "16", "r7", "r7", "r7", "r7", "r7")                            \
+    M5("r1", "24", "r4", "r5", "r6", "r7", "lr")                            \
+    M5("r2", "32", "r4", "r5", "r6", "r7", "lr")                            \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7") \
+    TG_DWR_REQ("lr")                                                        \
+    "ldr    r11, [sp, #40]\n\t"                                             \
+    "ldm    sp, {r8-r10}\n\t"                                               \
+    "strb   r4, [r11]\n\t"                                                  \
+    "strb   r5, [r11, r8]\n\t"                                              \
+    "strb   r6, [r11, r9]\n\t"                                              \
+    "strb   r7, [r11, r10]\n\t"                                             \
+    "add    r11, r11, r8, lsl #2\n\t"                                       \
+    "strb   lr, [r11]\n\t"                                                  \
+    "mov    lr, r11\n\t"                                                    \
+    "b      5f\n\t"                                                         \
+    "7:\n\t"                                                                \
+    "ldr    r4, [r3]\n\t"                                                   \
+    "mov    r5, r4\n\t"                                                     \
+    M2("r0", "16") M2("r1", "24") M2("r2", "32")                            \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5")                              \
+    "ldr    r8, [sp]\n\t"                                                   \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r8]\n\t"                                               \
+    "ldr    r4, [sp, #20]\n\t"                                              \
+    "cmp    r4, #3\n\t"                                                     \
+    "bne    5f\n\t"                                                         \
+    "8:\n\t"                                                                \
+    "ldr    r4, [r3]\n\t"                                                   \
+    TG_DWR_1("r0", "16") TG_DWR_1("r1", "24") TG_DWR_1("r2", "32")          \
+    TG_DWR_Q TG_DWR_REQ("r4")                                               \
+    "ldr    r8, [sp, #36]\n\t"                                              \
+    "strb   r4, [lr, r8]\n\t"                                               \
+    "5:\n\t"                                                                \
+    "ldrd   r8, r9, [sp, #24]\n\t"                                          \
+    "add    r0, r0, r8\n\t"                                                 \
+    "add    r1, r1, r8\n\t"                                                 \
+    "add    r2, r2, r8\n\t"                                                 \
+    "add    lr, lr, r9\n\t"                                                 \
+    "ldr    r8, [sp, #32]\n\t"                                              \
+    "adds   r3, r3, #40\n\t"                                                \
+    "cmp    r3, r8\n\t"                                                     \
+    "bne    1b\n\t"                                                         \
+    "add    sp, sp, #44\n\t"                                                \
+    "pop    {r4-r11, pc}\n\t"
 
-__attribute__((naked, noinline)) static void tg_dw3x3_pair_s1(const tg_dw_pass *a)
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1(const tg_dw_row *a)
 {
-    __asm__(TG_DW_ENTRY
-            TG_DW_ROW_S1(TG_DW_MAC0_FIRST) TG_DW_ROW_S1(TG_DW_MAC0) TG_DW_ROW_S1(TG_DW_MAC0)
-            TG_DW_TAIL2 TG_DW_EXIT);
+    __asm__(TG_DWR_PASS(TG_DWR_S1_4, TG_DWR_S1_5, TG_DWR_S1_2));
     (void)a;
 }
 
-__attribute__((naked, noinline)) static void tg_dw3x3_one_s1(const tg_dw_pass *a)
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
 {
-    __asm__(TG_DW_ENTRY
-            TG_DW_ROW_ONE(TG_DW_MAC0_FIRST, "4") TG_DW_ROW_ONE(TG_DW_MAC0, "4")
-            TG_DW_ROW_ONE(TG_DW_MAC0, "4")
-            TG_DW_TAIL1 TG_DW_EXIT);
+    __asm__(TG_DWR_PASS(TG_DWR_S2_4, TG_DWR_S2_5, TG_DWR_S2_2));
     (void)a;
 }
 
-__attribute__((naked, noinline)) static void tg_dw3x3_pair_s2(const tg_dw_pass *a)
+/* Zero-point halfwords over n int16 (n even, dst word aligned), 8 per STM. */
+static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 {
-    __asm__(TG_DW_ENTRY
-            TG_DW_ROW_S2(TG_DW_MAC0_FIRST) TG_DW_ROW_S2(TG_DW_MAC0) TG_DW_ROW_S2(TG_DW_MAC0)
-            TG_DW_TAIL2 TG_DW_EXIT);
-    (void)a;
-}
-
-__attribute__((naked, noinline)) static void tg_dw3x3_one_s2(const tg_dw_pass *a)
-{
-    __asm__(TG_DW_ENTRY
-            TG_DW_ROW_ONE(TG_DW_MAC0_FIRST, "32") TG_DW_ROW_ONE(TG_DW_MAC0, "32")
-            TG_DW_ROW_ONE(TG_DW_MAC0, "32")
-            TG_DW_TAIL1 TG_DW_EXIT);
-    (void)a;
-}
-
-/* Word copy and fill, 8 words per LDM/STM pair: the row buffer is refilled
- * for every output row, and library memcpy/memset cost several times more
- * instructions per byte. n is a whole number of words; both pointers are
- * word aligned (channels come in groups of 4, tensors are 8-byte aligned). */
-static void tg_copy_words(int8_t *dst, const int8_t *src, size_t n)
-{
-    register uint32_t r2 __asm__("r2");
-    register uint32_t r3 __asm__("r3");
-    register uint32_t r4 __asm__("r4");
-    register uint32_t r5 __asm__("r5");
-    register uint32_t r6 __asm__("r6");
-    register uint32_t r8 __asm__("r8");
-    register uint32_t r9 __asm__("r9");
-    register uint32_t r10 __asm__("r10");
-    size_t blocks = n / 32u;
-    if (blocks) {
-        __asm__ volatile("1:\n\t"
-                         "ldm    %[s]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
-                         "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
-                         "subs   %[k], %[k], #1\n\t"
-                         "bne    1b\n\t"
-                         : [s] "+r"(src), [o] "+r"(dst), [k] "+r"(blocks), [a] "=r"(r2),
-                           [b] "=r"(r3), [c] "=r"(r4), [d] "=r"(r5), [e] "=r"(r6), [f] "=r"(r8),
-                           [g] "=r"(r9), [h] "=r"(r10)
-                         :
-                         : "cc", "memory");
-    }
-    for (n %= 32u; n; n -= 4u, src += 4, dst += 4) {
-        memcpy(dst, src, 4);
-    }
-}
-
-static void tg_fill_words(int8_t *dst, int32_t value, size_t n)
-{
-    const uint32_t v = tg_splat_s8(value);
+    const uint32_t v = (uint32_t)(uint16_t)(int16_t)zp * 0x00010001u;
+    /* Four distinct registers: STM stores each register once. */
     register uint32_t r2 __asm__("r2") = v;
     register uint32_t r3 __asm__("r3") = v;
     register uint32_t r4 __asm__("r4") = v;
     register uint32_t r5 __asm__("r5") = v;
-    size_t blocks = n / 16u;
+    uint32_t *w = (uint32_t *)(void *)dst;
+    size_t blocks = n / 8u;
+    size_t k;
     if (blocks) {
         __asm__ volatile("1:\n\t"
                          "stm    %[o]!, {%[a], %[b], %[c], %[d]}\n\t"
                          "subs   %[k], %[k], #1\n\t"
                          "bne    1b\n\t"
-                         : [o] "+r"(dst), [k] "+r"(blocks)
+                         : [o] "+r"(w), [k] "+r"(blocks)
                          : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5)
                          : "cc", "memory");
     }
-    for (n %= 16u; n; n -= 4u, dst += 4) {
-        memcpy(dst, &v, 4);
+    for (k = 0; k < (n % 8u) / 2u; ++k) {
+        w[k] = v;
     }
 }
 
-typedef void tg_dw_pass_fn(const tg_dw_pass *a);
-
-static void tg_dw3x3_rows(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
-                          int8_t *output, int8_t *scratch, int32_t words,
-                          tg_dw_pass_fn *pair, tg_dw_pass_fn *one)
+/* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
+ * of `cols` (the padding columns around them hold the zero point from the
+ * slot's zero-point fill and are never written here). Two input pixels at a
+ * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR), the channel
+ * groups inner so the loop setup is paid per pixel pair, not per group. */
+/* Not inlined: its loops' registers would make the ring's frame (on the
+ * deepest stack path, under the row pass) larger. */
+__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
+                                                  int32_t cols, int32_t lead, int32_t span)
 {
+    const size_t w2 = (size_t)cols * 2u;
+    const size_t w3 = 3u * w2;
+    int32_t k;
+    for (k = 0; k + 2 <= span; k += 2) {
+        const int8_t *s = row + (size_t)k * (size_t)c;
+        const int8_t *send = s + c;
+        int8_t *d = (int8_t *)(slot + lead + k);
+        uint32_t v0, v1, o0, o1, t;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[v1], [%[s], %[c]]\n\t"
+                         "ldr    %[v0], [%[s]], #4\n\t"
+                         "sxtb16 %[o0], %[v0], ror #8\n\t"
+                         "sxtb16 %[v0], %[v0]\n\t"
+                         "sxtb16 %[o1], %[v1], ror #8\n\t"
+                         "sxtb16 %[v1], %[v1]\n\t"
+                         "pkhbt  %[t], %[v0], %[v1], lsl #16\n\t"
+                         "pkhtb  %[v1], %[v1], %[v0], asr #16\n\t"
+                         "pkhbt  %[v0], %[o0], %[o1], lsl #16\n\t"
+                         "pkhtb  %[o1], %[o1], %[o0], asr #16\n\t"
+                         "str    %[t], [%[d]]\n\t"
+                         "str    %[v0], [%[d], %[w2]]\n\t"
+                         "str    %[v1], [%[d], %[w2], lsl #1]\n\t"
+                         "str    %[o1], [%[d], %[w3]]\n\t"
+                         "add    %[d], %[d], %[w2], lsl #2\n\t"
+                         "cmp    %[s], %[send]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [v1] "=&r"(v1),
+                           [o0] "=&r"(o0), [o1] "=&r"(o1), [t] "=&r"(t)
+                         : [c] "r"(c), [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
+                         : "cc", "memory");
+    }
+    if (span & 1) {
+        const int8_t *s = row + (size_t)k * (size_t)c;
+        const int8_t *send = s + c;
+        int8_t *d = (int8_t *)(slot + lead + k);
+        uint32_t v0, o0;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[v0], [%[s]], #4\n\t"
+                         "sxtb16 %[o0], %[v0], ror #8\n\t"
+                         "sxtb16 %[v0], %[v0]\n\t"
+                         "strh   %[v0], [%[d]]\n\t"
+                         "strh   %[o0], [%[d], %[w2]]\n\t"
+                         "lsr    %[v0], %[v0], #16\n\t"
+                         "lsr    %[o0], %[o0], #16\n\t"
+                         "strh   %[v0], [%[d], %[w2], lsl #1]\n\t"
+                         "strh   %[o0], [%[d], %[w3]]\n\t"
+                         "add    %[d], %[d], %[w2], lsl #2\n\t"
+                         "cmp    %[s], %[send]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [o0] "=&r"(o0)
+                         : [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
+                         : "cc", "memory");
+    }
+}
+
+static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+                          int8_t *output, int8_t *scratch, void (*pass)(const tg_dw_row *))
+{
+    /* A slot's tag while it holds only the zero point. */
+    enum { PAD = INT32_MIN, STALE = INT32_MIN + 1 };
     const int32_t c = p->in_c;
     const int32_t s = p->stride_w;
-    /* Output pixels per row-buffer fill, the stream's first word: the
-     * planner narrows the buffer where it would grow the arena. */
-    const int32_t seg = stream[0];
-    const int32_t cols = (seg - 1) * s + 3;      /* dw3x3_dsp_cols in ops.py */
-    const size_t row_bytes = (size_t)cols * (size_t)c;
+    /* Columns per channel in a slot, even (dw3x3_dsp_cols in ops.py): the
+     * last 1-pixel block reads one column past the window. */
+    const int32_t cols = ((p->out_w - 1) * s + 3 + 1) & ~1;
+    const int32_t lead = p->pad_w < cols ? p->pad_w : cols;
+    const int32_t span = p->in_w < cols - lead ? p->in_w : cols - lead;
+    const size_t slot_halves = (size_t)c * (size_t)cols;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
-    const size_t pixel_step = 2u * (size_t)s * (size_t)c;
-    tg_dw_pass a;
+    const size_t out_row = (size_t)p->out_w * (size_t)c;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const uint32_t lo4 = tg_splat_s8(p->act_min);
+    const uint32_t hi4 = tg_splat_s8(p->act_max);
+    int16_t *ring = (int16_t *)(void *)scratch;
+    int32_t held[3] = {PAD, PAD, PAD};
+    tg_dw_row a;
     int32_t b;
     int32_t oy;
-    a.stream = stream + 1;
-    a.stream_end = a.stream + (p->out_c / 4) * words;
-    a.clamp = p->act_min > -128 || p->act_max < 127;
-    a.lo4 = tg_splat_s8(p->act_min);
-    a.hi4 = tg_splat_s8(p->act_max);
+    a.c = c;
+    a.c2 = 2 * c;
+    a.c3 = 3 * c;
+    a.tail = p->out_w % 4;
+    /* 4k + 1 pixels: k - 1 blocks of 4, then one of 5 (same pointer steps). */
+    a.gbytes = (p->out_w / 4 - (a.tail == 1 && p->out_w > 4)) * 8 * s;
+    a.skip = cols * 2 - (p->out_w / 4) * 8 * s - (a.tail & 2 ? 4 * s : 0);
+    /* The tail blocks store at offsets from lr and leave it where the
+     * 4-pixel blocks did. */
+    a.last = a.tail & 2 ? 2 * c : 0;
+    a.oskip = 1 - (p->out_w / 4) * 4 * c;
+    if (a.tail == 1 && p->out_w > 4) {
+        a.tail = 4;
+    }
+    a.stream = stream;
+    a.stream_end = stream + 10 * c;
+    tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
+        int32_t j;
+        for (j = 0; j < 3; ++j) {
+            held[j] = held[j] == PAD ? PAD : STALE;
+        }
+        /* The slot of input row iy is iy mod 3: j0 follows it for iy0. */
+        int32_t j0 = (3 - p->pad_h % 3) % 3;
+        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
         for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
-                                   * (size_t)p->out_w * (size_t)p->out_c;
-            int32_t ox0;
-            for (ox0 = 0; ox0 < p->out_w; ox0 += seg) {
-                const int32_t n = p->out_w - ox0 < seg ? p->out_w - ox0 : seg;
-                const int32_t ix0 = ox0 * s - p->pad_w;
-                const int32_t first = ix0 < 0 ? 0 : ix0;
-                const int32_t last = ix0 + cols < p->in_w ? ix0 + cols : p->in_w;
-                const size_t lead = (size_t)(first - ix0) * (size_t)c;
-                const size_t copy = last > first ? (size_t)(last - first) * (size_t)c : 0u;
-                int32_t r;
-                int32_t ox;
-                for (r = 0; r < 3; ++r) {
-                    int8_t *dst = scratch + (size_t)r * row_bytes;
-                    const int32_t iy = iy0 + r;
-                    if (iy < 0 || iy >= p->in_h) {
-                        tg_fill_words(dst, p->input_zero_point, row_bytes);
-                        continue;
-                    }
-                    tg_fill_words(dst, p->input_zero_point, lead);
-                    tg_copy_words(dst + lead, image + ((size_t)iy * (size_t)p->in_w
-                                                       + (size_t)first) * (size_t)c, copy);
-                    tg_fill_words(dst + lead + copy, p->input_zero_point,
-                                  row_bytes - lead - copy);
-                }
-                a.in = scratch;
-                for (ox = 0; ox < n; ox += 2) {
-                    a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
-                    a.d1 = a.d0 + p->out_c;
-                    if (ox + 1 < n) {
-                        pair(&a);
+            int32_t iy = oy * p->stride_h - p->pad_h;
+            int32_t k;
+            for (k = 0, j = j0; k < 3; ++k, ++iy, j = j == 2 ? 0 : j + 1) {
+                const int inside = iy >= 0 && iy < p->in_h;
+                int16_t *slot = ring + (size_t)j * slot_halves;
+                if (held[j] != (inside ? iy : PAD)) {
+                    if (inside) {
+                        tg_dw3x3_fill(slot, image + (size_t)iy * (size_t)p->in_w * (size_t)c, c,
+                                      cols, lead, span);
+                        held[j] = iy;
                     } else {
-                        one(&a);
+                        tg_dw3x3_fill_zp(slot, p->input_zero_point, slot_halves);
+                        held[j] = PAD;
                     }
-                    out += 2 * p->out_c;
-                    a.in += pixel_step;
                 }
-                out -= (2 * ((n + 1) / 2) - n) * p->out_c;
+                a.row[k] = slot;
+            }
+            j0 += p->stride_h;
+            j0 -= j0 >= 3 ? 3 : 0;
+            a.out = out;
+            out += out_row;
+            pass(&a);
+            if (clamp) {
+                /* Bytewise clamp of the row just written (SSUB8 + SEL). */
+                uint32_t *w = (uint32_t *)(void *)a.out;
+                uint32_t *wend = w + out_row / 4u;
+                for (; w < wend; ++w) {
+                    uint32_t r = *w;
+                    uint32_t t;
+                    __asm__("ssub8  %[t], %[r], %[lo]\n\t"
+                            "sel    %[r], %[r], %[lo]\n\t"
+                            "ssub8  %[t], %[hi], %[r]\n\t"
+                            "sel    %[r], %[r], %[hi]\n\t"
+                            : [r] "+r"(r), [t] "=&r"(t)
+                            : [lo] "r"(lo4), [hi] "r"(hi4)
+                            : "cc");
+                    *w = r;
+                }
             }
         }
     }
 }
 
-/* The direct form (stream word 0 is 0): windows inside the image read the
- * input tensor itself, with no row buffer, for layers whose buffer would
- * grow the arena; a pixel whose window leaves the image goes through the
- * portable kernel as a one-pixel layer (scratch: its tap pointers). Pixel
- * pairs only where the stream's first word is -1, which the planner sets
- * when input and output do not overlap: tinygen/plan/memory.py allows an
- * overlap for kernels that finish a pixel's window before the next
- * pixel's outputs, and a pair's second output could land on the first
- * pixel's window. */
-static void tg_dw3x3_direct(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
-                            const int16_t *filter, const tg_chan_quant *quant, int8_t *output,
-                            int8_t *scratch, int32_t words, tg_dw_pass_fn *pair,
-                            tg_dw_pass_fn *one)
-{
-    const int32_t c = p->in_c;
-    const int32_t s = p->stride_w;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
-    const int pairs = stream[0] < 0;
-    tg_dw_pass a;
-    int32_t b;
-    int32_t oy;
-    a.stream = stream + 1;
-    a.stream_end = a.stream + (p->out_c / 4) * words;
-    a.clamp = p->act_min > -128 || p->act_max < 127;
-    a.lo4 = tg_splat_s8(p->act_min);
-    a.hi4 = tg_splat_s8(p->act_max);
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_bytes;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int rows_inside = iy0 >= 0 && iy0 + 2 < p->in_h;
-            int8_t *out = output + ((size_t)b * (size_t)p->out_h + (size_t)oy)
-                                   * (size_t)p->out_w * (size_t)p->out_c;
-            int32_t ox = 0;
-            while (ox < p->out_w) {
-                const int32_t ix0 = ox * s - p->pad_w;
-                if (rows_inside && ix0 >= 0 && ix0 + 2 < p->in_w) {
-                    const int both = pairs && ox + 1 < p->out_w && ix0 + s + 2 < p->in_w;
-                    a.in = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)c;
-                    a.d0 = (int32_t)((uintptr_t)out - (uintptr_t)a.in);
-                    a.d1 = a.d0 + p->out_c;
-                    if (both) {
-                        pair(&a);
-                    } else {
-                        one(&a);
-                    }
-                    ox += 1 + both;
-                    out += (1 + both) * p->out_c;
-                } else {
-                    tg_conv_params q = *p;
-                    q.batches = 1;
-                    q.out_h = 1;
-                    q.out_w = 1;
-                    q.pad_h = p->pad_h - oy * p->stride_h;
-                    q.pad_w = p->pad_w - ox * s;
-                    tg_depthwise_conv2d_s8(&q, image, filter, quant, out, scratch);
-                    ++ox;
-                    out += p->out_c;
-                }
-            }
-        }
-    }
-}
-
-void tg_depthwise3x3s1_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                                     const int32_t *stream, const int16_t *filter,
-                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
-{
-    tg_dw3x3_direct(p, input, stream, filter, quant, output, scratch, 46, tg_dw3x3_pair_s1,
-                    tg_dw3x3_one_s1);
-}
-
-void tg_depthwise3x3s2_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                                     const int32_t *stream, const int16_t *filter,
-                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
-{
-    tg_dw3x3_direct(p, input, stream, filter, quant, output, scratch, 67, tg_dw3x3_pair_s2,
-                    tg_dw3x3_one_s2);
-}
-
-/* DW3X3_STREAM_WORDS in tinygen/plan/ops.py: 46 words per group at stride
- * 1, 67 at stride 2. */
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_rows(p, input, stream, output, scratch, 46, tg_dw3x3_pair_s1, tg_dw3x3_one_s1);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1);
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_rows(p, input, stream, output, scratch, 67, tg_dw3x3_pair_s2, tg_dw3x3_one_s2);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2);
 }
 #endif

@@ -39,21 +39,13 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
 /* 3x3 depthwise convolution at stride 1 or 2 (one entry point each, so a
  * model links only what it uses), depth multiplier 1, channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py dw3x3_dsp_eligible).
- * stream: per group of 4 channels the biases, column offsets and weights
- * in consumption order, then the requantization records. scratch: three
- * zero-point padded input rows. */
+ * stream: per channel the requantization record (bias first) and the
+ * weights as halfword pairs per kernel row. scratch: a ring of three input
+ * rows, int16, channel-planar, padded with the input zero point. */
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
-/* The direct form (no row buffer, where one would grow the arena): border
- * pixels through tg_depthwise_conv2d_s8 with its filter and quant. */
-void tg_depthwise3x3s1_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                                     const int32_t *stream, const int16_t *filter,
-                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
-void tg_depthwise3x3s2_direct_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                                     const int32_t *stream, const int16_t *filter,
-                                     const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 #endif
 
 #endif

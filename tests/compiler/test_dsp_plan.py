@@ -2,7 +2,8 @@
 
 The kernels themselves are checked against TFLM on QEMU in
 test_kernels_emulated.py; here: their streams hold what the kernels read,
-and their scratch never grows the arena over the portable kernels' plan.
+and their scratch grows the arena over the portable kernels' plan only by
+the 3x3 depthwise rings.
 """
 
 from __future__ import annotations
@@ -15,38 +16,54 @@ import pytest
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
-from tinygen.plan.ops import DW3X3_STREAM_WORDS, prepare, rows_dsp_stream
+from tinygen.plan.ops import (DW3X3_STREAM_WORDS, dw3x3_dsp_cols, dw3x3_dsp_scratch,
+                              dw3x3_dsp_stream, prepare, rows_dsp_stream)
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
-def test_dsp_scratch_does_not_grow_the_arena(name):
+def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
     m = load_model(MODELS / f"{name}.tflite")
-    portable = prepare(m)
-    for c in portable:
-        c.scratch_bytes = c.portable_scratch or c.scratch_bytes
+    bound = prepare(m)
+    for c in bound:
+        if c.dsp_guard != "TG_DW3X3_DSP":
+            c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     fitted = plan_model(m)
-    assert fitted.memory.arena_bytes <= plan_memory(m, portable, True).arena_bytes
+    assert fitted.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
     assert any(c.dsp_kernel for c in fitted.calls)
 
 
-def test_kws01_narrows_row_buffers_instead_of_dropping_the_dsp_kernel():
-    plan = plan_model(load_model(MODELS / "kws01.tflite"))
+@pytest.mark.parametrize("name", ["kws01", "vww01"])
+def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
+    plan = plan_model(load_model(MODELS / f"{name}.tflite"))
     dw = [c for c in plan.calls if c.kind == "DEPTHWISE_CONV_2D"]
-    assert all(c.dsp_kernel == "tg_depthwise3x3s1_s8_dsp" for c in dw)
-    segments = [int(c.dsp_arrays["stream"][0]) for c in dw]
-    assert min(segments) < max(segments) == dw[0].params["out_w"], segments
+    assert dw
+    for c in dw:
+        assert c.dsp_kernel == f"tg_depthwise3x3s{c.params['stride_w']}_s8_dsp"
+        assert c.scratch_bytes >= dw3x3_dsp_scratch(c.params)
 
 
-def test_depthwise_stream_has_the_segment_then_whole_groups():
-    plan = plan_model(load_model(MODELS / "vww01.tflite"), fit_scratch=False)
-    for c in plan.calls:
-        if c.dsp_kernel and c.kind == "DEPTHWISE_CONV_2D":
-            stream = c.dsp_arrays["stream"]
-            assert stream[0] == c.params["out_w"]
-            groups = c.params["out_c"] // 4
-            assert stream.size == 1 + DW3X3_STREAM_WORDS[c.params["stride_w"]] * groups
+def test_depthwise_ring_columns_cover_the_padded_window_rounded_to_words():
+    p = dict(out_w=5, stride_w=1, in_c=8)
+    assert dw3x3_dsp_cols(p) == 8           # 7 padded columns, even
+    assert dw3x3_dsp_cols(dict(p, out_w=24, stride_w=2)) == 50
+    assert dw3x3_dsp_scratch(p) == 3 * 8 * 8 * 2
+
+
+def test_depthwise_stream_is_quant_record_then_weight_pairs_per_channel():
+    rng = np.random.default_rng(3)
+    oc = 8
+    weights = rng.integers(-256, 255, size=(9, oc)).astype(np.int16)
+    quant = rng.integers(-2**31, 2**31, size=(oc, 4)).astype(np.int64).astype(np.int32)
+    stream = dw3x3_dsp_stream(weights, quant).reshape(oc, DW3X3_STREAM_WORDS)
+    assert stream[:, :4].tolist() == quant.tolist()
+    halves = stream[:, 4:].view(np.int16).reshape(oc, 3, 4)    # little-endian halfwords
+    w = weights.reshape(3, 3, oc).transpose(2, 0, 1)
+    assert halves[:, :, 0].tolist() == w[:, :, 0].tolist()    # k01 = (w0, w1)
+    assert halves[:, :, 1].tolist() == w[:, :, 1].tolist()
+    assert halves[:, :, 2].tolist() == w[:, :, 1].tolist()    # k12 = (w1, w2)
+    assert halves[:, :, 3].tolist() == w[:, :, 2].tolist()
 
 
 def test_rows_stream_is_biases_weights_records_per_block():

@@ -24,7 +24,6 @@ from test_ops_oracle import conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources, write_sources
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
-from tinygen.plan.ops import allow_direct_pairs, use_direct_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS_PER_MODEL = 3
@@ -49,21 +48,13 @@ def _inputs_header(inputs: list[np.ndarray]) -> str:
             f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
 
 
-def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant: bool,
-                direct: str = "") -> list[np.ndarray]:
+def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path,
+                fast_requant: bool) -> list[np.ndarray]:
     """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386.
 
     fit_scratch=False: in a one-layer model any scratch grows the arena, and
-    the planner would otherwise keep the portable kernels the test is not about.
-    direct: "pairs" or "single": 3x3 depthwise layers take the direct form
-    (no row buffer), with or without pixel pairs."""
+    the planner would otherwise keep the portable kernels the test is not about."""
     plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
-    if direct:
-        for call in plan.calls:
-            if call.dsp_refit:
-                use_direct_form(call)
-        if direct == "pairs":
-            allow_direct_pairs(plan.model, plan.calls, plan.memory.tensor_offsets)
     src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
     (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
@@ -87,7 +78,7 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path, fast_requant:
     return outputs
 
 
-def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
+def _check(model_cache, tmp_path, spec, requant=(True, False)):
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = model_cache.single_op(spec)
@@ -101,7 +92,7 @@ def _check(model_cache, tmp_path, spec, requant=(True, False), direct=""):
         oracle.invoke()
         expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
     for fast in requant:
-        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast, direct)
+        got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
         for i, (g, e) in enumerate(zip(got, expected)):
             diff = np.flatnonzero(g != e)
             assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
@@ -121,9 +112,12 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
                    per_tensor=False, dm=1)
 
 
-# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (pixel pairs
-# over a padded row buffer): odd and even output widths (an odd last pixel
-# takes the one-pixel pass), SAME and VALID, one and several channel groups.
+# 3x3 layers at stride 1 and 2 take tg_depthwise3x3s{1,2}_s8_dsp (a ring of
+# channel-planar int16 input rows, 4-, 5-, 2- and 1-pixel blocks): output
+# widths of every remainder mod 4 with none, one and two 4-pixel blocks, odd and
+# even input widths (an odd one converts its last column alone), SAME and
+# VALID, 4 to 68 channels, a clamped activation (RELU6), input zero points
+# from several ranges, and two batches (the ring restarts per image).
 # Convolutions with whole groups of 4 output channels take
 # tg_conv2d_pairs_s8_dsp (two pixels per pass): gathered and pointwise
 # inputs, odd chunk counts, an odd pixel count (the last pixel pairs with
@@ -135,6 +129,16 @@ PAIRS = [
     dict(INTERIOR_DW, shape=(9, 11, 8), stride=2, padding="valid", act="relu6", seed=14,
          wscale=1.0),
     dict(INTERIOR_DW, shape=(8, 8, 4), stride=2, seed=13),
+    dict(INTERIOR_DW, shape=(7, 5, 16), seed=15, lo=0.0, hi=6.0),
+    dict(INTERIOR_DW, shape=(9, 5, 64), seed=16, lo=-3.0, hi=0.5),
+    dict(INTERIOR_DW, shape=(6, 9, 68), padding="valid", act="relu6", seed=17, wscale=1.0),
+    dict(INTERIOR_DW, shape=(11, 9, 12), stride=2, seed=18, per_tensor=True),
+    dict(INTERIOR_DW, shape=(8, 12, 8), stride=2, seed=19, lo=-0.2, hi=4.0),
+    dict(INTERIOR_DW, shape=(3, 3, 36), seed=20),
+    dict(INTERIOR_DW, shape=(10, 3, 4), stride=2, padding="valid", seed=23),
+    dict(INTERIOR_DW, shape=(5, 6, 8), seed=24, batch=2),
+    dict(INTERIOR_DW, shape=(4, 9, 8), seed=25),
+    dict(INTERIOR_DW, shape=(5, 18, 4), stride=2, seed=26),
     dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
@@ -150,7 +154,8 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
 
 
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"
-                                                        f"-s{s['stride']}-{s['padding']}"))
+                                                        f"-s{s['stride']}-{s['padding']}"
+                                                        f"-b{s.get('batch', 1)}"))
 def test_dsp_pixel_pair_kernels_on_cortex_m4_match_tflm(model_cache, tmp_path, spec):
     assert _dsp_kernel_chosen(tmp_path, spec, model_cache), "the pixel-pair kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
@@ -169,17 +174,6 @@ AVGPOOLS = [
 @pytest.mark.parametrize("spec", AVGPOOLS, ids=["3x3-same", "global"])
 def test_dsp_average_pool_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec, requant=(True,))
-
-
-# The direct form (no row buffer, where one would grow the arena): windows
-# inside the image from the input tensor, border pixels by the portable
-# kernel; pixel pairs only when input and output do not overlap (they do
-# not in a one-layer model, whose input stays alive).
-@pytest.mark.parametrize("spec,direct", [(PAIRS[0], "single"), (PAIRS[3], "pairs")],
-                         ids=["s1-single", "s2-pairs"])
-def test_dsp_depthwise3x3_direct_form_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
-                                                                direct):
-    _check(model_cache, tmp_path, spec, requant=(True,), direct=direct)
 
 
 @settings(max_examples=6, **SETTINGS)

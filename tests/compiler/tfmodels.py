@@ -73,7 +73,7 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     L = keras.layers
     kind = spec["op"]
     act = spec.get("act")
-    inp = keras.Input(shape=tuple(spec["shape"]), batch_size=1)
+    inp = keras.Input(shape=tuple(spec["shape"]), batch_size=spec.get("batch", 1))
     if kind == "conv":
         out = L.Conv2D(spec["filters"], spec["kernel"], strides=spec["stride"],
                        padding=spec["padding"], dilation_rate=spec["dilation"],

@@ -97,7 +97,6 @@ def render_context(plan: ModelPlan) -> dict:
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
             dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,
-            dsp_reads_arrays=call.dsp_reads_arrays,
             sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
             ins=[mem.tensor_offsets[t] for t in call.inputs],

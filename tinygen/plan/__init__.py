@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, allow_direct_pairs, fit_dsp_scratch,
+from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
                               prepare)
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS"]
@@ -72,13 +72,12 @@ def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = Tr
         # arrays and the scratch only they need.
         for c in calls:
             if c.dsp_kernel:
-                c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+                c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
                 c.scratch_bytes = c.portable_scratch
         calls = mve_layout(m, calls)
     elif fit_scratch:
         fit_dsp_scratch(calls, lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes)
     memory = plan_memory(m, calls, keep_inputs_alive)
-    allow_direct_pairs(m, calls, memory.tensor_offsets)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")
     out_s, out_zp = _quant_of(m, out, "DEQUANTIZE")

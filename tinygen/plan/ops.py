@@ -63,10 +63,6 @@ class KernelCall:
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
-    # The DSP kernel also reads ``arrays`` (after dsp_arrays in its arguments).
-    dsp_reads_arrays: bool = False
-    # seg -> (stream, scratch bytes) of a narrower row buffer (3x3 depthwise).
-    dsp_refit: object = None
 
     @property
     def const_bytes(self) -> int:
@@ -177,21 +173,22 @@ def depthwise_taps(weights: np.ndarray, scale: int = 1) -> np.ndarray:
     return padded.reshape(taps, c4 // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2).reshape(-1)
 
 
-# Stream words per group of 4 channels of tg_depthwise3x3s{1,2}_s8_dsp, by stride:
-# 4 biases, per kernel row the column offsets and tap weights in the order
-# the kernel's pixel-pair loop consumes them, then (mult, e, rz) per channel.
-DW3X3_STREAM_WORDS = {1: 4 + 3 * (4 + 6) + 12, 2: 4 + 3 * (5 + 12) + 12}
+# Stream words per channel of tg_depthwise3x3s{1,2}_s8_dsp: the tg_chan_quant
+# record (bias, mult, e, rz), then (w0, w1) and (w1, w2) halfword pairs per
+# kernel row.
+DW3X3_STREAM_WORDS = 10
 
 
-def dw3x3_dsp_cols(params: dict, seg: int) -> int:
-    """Columns of tg_depthwise3x3s*_s8_dsp's row buffer: the 3 zero-point
-    padded input rows under `seg` output pixels of a row (one buffer fill)."""
-    return (seg - 1) * params["stride_w"] + 3
+def dw3x3_dsp_cols(params: dict) -> int:
+    """int16 columns per channel in a slot of tg_depthwise3x3s*_s8_dsp's ring:
+    the padded input columns under an output row, rounded up to even (the
+    kernel reads words; a last single pixel reads one column past its window)."""
+    return _round_up((params["out_w"] - 1) * params["stride_w"] + 3, 2)
 
 
-def dw3x3_dsp_scratch(params: dict, seg: int) -> int:
-    """The row buffer: 3 rows."""
-    return 3 * dw3x3_dsp_cols(params, seg) * params["in_c"]
+def dw3x3_dsp_scratch(params: dict) -> int:
+    """The ring: 3 input rows, every channel, int16."""
+    return 3 * params["in_c"] * dw3x3_dsp_cols(params) * 2
 
 
 def dw3x3_dsp_eligible(params: dict) -> bool:
@@ -202,47 +199,24 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
     outputs all clamp to act_min, can be left out)."""
     return (params["k_h"] == 3 and params["k_w"] == 3 and params["dil_h"] == 1
             and params["dil_w"] == 1 and params["stride_h"] == params["stride_w"]
-            and params["stride_w"] in DW3X3_STREAM_WORDS and params["depth_multiplier"] == 1
+            and params["stride_w"] in (1, 2) and params["depth_multiplier"] == 1
             and params["out_c"] % 4 == 0 and params["fast"] == 1
             and params["act_min"] >= params["output_zero_point"])
 
 
-def dw3x3_dsp_stream(params: dict, weights: np.ndarray, quant: np.ndarray,
-                     seg: int) -> np.ndarray:
-    """seg 0: the direct form, whose offsets are into the input tensor itself."""
-    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c):
-    the segment width, then the groups of 4 channels.
+def dw3x3_dsp_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c),
+    DW3X3_STREAM_WORDS per channel.
 
     weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
-    quant: the [oc][4] tg_chan_quant records (bias doubled likewise);
-    seg: output pixels per row-buffer fill (the buffer's width follows).
+    quant: the [oc][4] tg_chan_quant records (bias doubled likewise).
     """
-    c, s = params["in_c"], params["stride_w"]
-    row_bytes = (dw3x3_dsp_cols(params, seg) if seg else params["in_w"]) * c
-    w16 = weights.astype(np.int64).reshape(3, 3, -1) & 0xFFFF
-
-    def pair(r: int, kx: int, g: int) -> list[int]:
-        w = w16[r, kx, 4 * g:4 * g + 4]
-        return [int(w[0] | (w[2] << 16)), int(w[1] | (w[3] << 16))]
-
-    def off(r: int, col: int) -> list[int]:
-        return [r * row_bytes + col * c]
-
-    words: list[int] = [seg]
-    for g in range(params["out_c"] // 4):
-        words += [int(v) for v in quant[4 * g:4 * g + 4, 0]]
-        for r in range(3):
-            if s == 1:
-                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
-                          + pair(r, 2, g) + off(r, 3))
-            else:
-                words += (off(r, 0) + pair(r, 0, g) + off(r, 1) + pair(r, 1, g) + off(r, 2)
-                          + pair(r, 2, g) + pair(r, 0, g) + off(r, 3) + pair(r, 1, g)
-                          + off(r, 4) + pair(r, 2, g))
-        for k in range(4):
-            words += [int(v) for v in quant[4 * g + k, 1:4]]
-    stream = np.array(words, dtype=np.int64)
-    assert stream.size == 1 + DW3X3_STREAM_WORDS[s] * (params["out_c"] // 4)
+    oc = weights.shape[1]
+    w = (weights.astype(np.int64).reshape(3, 3, oc) & 0xFFFF).transpose(2, 0, 1)
+    pairs = np.stack([w[:, :, 0] | (w[:, :, 1] << 16), w[:, :, 1] | (w[:, :, 2] << 16)],
+                     axis=2).reshape(oc, 6)
+    stream = np.concatenate([quant[:oc].astype(np.int64) & 0xFFFFFFFF, pairs], axis=1).reshape(-1)
+    assert stream.size == DW3X3_STREAM_WORDS * oc
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
@@ -345,12 +319,8 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_guard = "TG_DW3X3_DSP"
-        call.dsp_arrays = {"stream": dw3x3_dsp_stream(params, weights.astype(np.int16) * 2,
-                                                      quant, ow)}
-        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params, ow))
-        call.dsp_refit = lambda seg: (
-            dw3x3_dsp_stream(params, weights.astype(np.int16) * 2, quant, seg),
-            max(scratch, dw3x3_dsp_scratch(params, seg)) if seg else scratch)
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
+        call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
     return call
 
 
@@ -600,22 +570,19 @@ _PREPARE = {
 
 
 _HAS_FAST_REQUANT = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
-# Narrower row buffers tried, in output pixels, before a 3x3 depthwise layer
-# gives up its DSP kernel (DW3X3 row buffer; see fit_dsp_scratch).
-DW3X3_SEGMENTS = (8, 2)
-
-
 def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
-    """Keeps the DSP kernels' larger scratch from growing the arena.
+    """Keeps the DSP convolution kernels' larger scratch from growing the arena.
 
     arena_of(calls) plans the arena and returns its size. The target is the
-    arena with every layer's portable scratch (what the portable kernels
-    need). While the DSP kernels' scratch makes it larger, layers are taken
-    largest tensors first and the fastest of these that plans smallest is kept: the full
-    row buffer, narrower ones, the direct form reading the input tensor
-    (3x3 depthwise), the portable kernel.
+    arena with every layer's portable scratch except the 3x3 depthwise
+    layers, which keep their ring of 3 int16 input rows (about 6 input rows
+    of bytes, small next to the layer's tensors where the arena peaks; vww01
+    layers 1 and 3 ran in 1.9 and 1.4 times the instructions without a row
+    buffer). While the other DSP kernels' scratch makes the arena larger,
+    they are given up largest tensors first.
     """
-    dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch]
+    dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
+           and c.dsp_guard != "TG_DW3X3_DSP"]
     # Layers with the largest tensors first: the arena's peak is likely theirs.
     dsp.sort(key=lambda c: -(c.params["batches"] * (c.params["in_h"] * c.params["in_w"]
                                                      * c.params["in_c"] + c.params["out_h"]
@@ -629,64 +596,26 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     for c in dsp:
         c.scratch_bytes = wanted[id(c)]
     arena = arena_of(calls)
+    # The placer's search (plan/memory.py) is not monotone in one buffer's
+    # size, so each layer keeps its DSP kernel only if the arena is then no
+    # larger than without it; with none left the arena is the target.
     for c in dsp:
         if arena <= target:
             return
-        options = [(arena, wanted[id(c)], 1, c.dsp_arrays)]
-        for seg in DW3X3_SEGMENTS if c.dsp_refit else ():
-            if seg < c.params["out_w"]:
-                stream, c.scratch_bytes = c.dsp_refit(seg)
-                options.append((arena_of(calls), c.scratch_bytes, seg, {"stream": stream}))
         c.scratch_bytes = c.portable_scratch
         portable_arena = arena_of(calls)
-        if c.dsp_refit:
-            # The direct form: no row buffer; border pixels by the portable kernel.
-            options.append((portable_arena, c.portable_scratch, 0,
-                            {"stream": c.dsp_refit(0)[0]}))
-        options.append((portable_arena, c.portable_scratch, None, None))
-        arena, c.scratch_bytes, seg, arrays = min(options, key=lambda o: o[0])
-        if arrays is None:
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
-        elif seg == 0:
-            use_direct_form(c)
+        if portable_arena < arena:
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
+            arena = portable_arena
         else:
-            c.dsp_arrays = arrays
-    # Choices made one layer at a time can still leave the arena above the
-    # target: the placer's search (plan/memory.py) is not monotone in one
-    # buffer's size. Row buffers are then given up, largest tensors first;
-    # with none left every scratch is the portable one and the arena is the target.
+            c.scratch_bytes = wanted[id(c)]
     for c in dsp:
         if arena <= target:
             return
-        if c.scratch_bytes > c.portable_scratch:
-            if c.dsp_refit:
-                use_direct_form(c)
-            else:
-                c.scratch_bytes = c.portable_scratch
-                c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.dsp_refit = None, "", {}, None
+        if c.dsp_kernel:
+            c.scratch_bytes = c.portable_scratch
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
             arena = arena_of(calls)
-
-
-def use_direct_form(c: KernelCall) -> None:
-    """Switches a 3x3 depthwise call to the direct form of its DSP kernel:
-    windows read from the input tensor, no row buffer, border pixels by
-    the portable kernel (whose arrays it then reads too)."""
-    c.dsp_arrays = {"stream": c.dsp_refit(0)[0]}
-    c.scratch_bytes = c.portable_scratch
-    c.dsp_kernel = c.dsp_kernel.replace("_s8_dsp", "_direct_s8_dsp")
-    c.dsp_reads_arrays = True
-
-
-def allow_direct_pairs(m: ir.Model, calls: list[KernelCall], tensor_offsets: dict) -> None:
-    """Marks direct-form depthwise streams (first word 0 -> -1) whose input
-    and output do not overlap in the arena, where pixel pairs are safe."""
-    for c in calls:
-        if not (c.dsp_kernel or "").endswith("_direct_s8_dsp"):
-            continue
-        i, o = c.inputs[0], c.output
-        a, b = tensor_offsets[i], tensor_offsets[o]
-        if a + m.tensors[i].elements <= b or b + m.tensors[o].elements <= a:
-            c.dsp_arrays["stream"][0] = -1
 
 
 def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
