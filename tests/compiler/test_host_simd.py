@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from hostlib import HOST_CFLAGS, HostModel
+from kernel_oracle import assert_bit_exact, oracle_cases
 from tinygen.boards import load_board
 from tinygen.codegen import generate_model_sources, kernels_dir
 from tinygen.port.generate import toolchain_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
-INPUTS_PER_MODEL = 3
 
 BASE = dict(act=None, lo=-1.0, hi=1.5, wscale=0.3, per_tensor=False, dilation=1)
 SPECS = [
@@ -86,27 +86,12 @@ def test_host_build_selects_the_variant(tmp_path, variant):
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s['op']}-{s['seed']}")
 def test_both_host_variants_match_tflm(model_cache, tmp_path, spec):
-    from tflite_micro.python.tflite_micro import runtime
-
     tflite = model_cache.single_op(spec)
-    oracle = runtime.Interpreter.from_file(str(tflite))
-    shape = oracle.get_input_details(0)["shape"]
-    rng = np.random.default_rng(spec["seed"])
-    inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(INPUTS_PER_MODEL)]
-    expected = []
-    for x in inputs:
-        oracle.set_input(x, 0)
-        oracle.invoke()
-        expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
+    inputs, expected = oracle_cases(tflite, spec["seed"])
     builds = BUILDS if host_has_avx2() else [b for b in BUILDS if b[0] == "portable"]
     for variant, fast in builds:
         out = tmp_path / f"{variant}-{'fast' if fast else 'generic'}"
         src = generate_model_sources(tflite, out, fast_requant=fast)
         host = HostModel(src, out / "libmodel.so", cflags=host_build_flags() + VARIANTS[variant])
-        for i, (x, want) in enumerate(zip(inputs, expected)):
-            got = host.run(x)
-            diff = np.flatnonzero(got != want)
-            assert diff.size == 0, (
-                f"{variant} (fast_requant={fast}) input {i}: {diff.size} of {got.size} outputs "
-                f"differ from TFLM, first at {diff[0]}: "
-                f"tinygen {got[diff[0]]} vs TFLM {want[diff[0]]}")
+        assert_bit_exact([host.run(x) for x in inputs], expected,
+                         f"{variant} (fast_requant={fast})")

@@ -13,21 +13,18 @@ DSP kernels meet the oracle.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
+from kernel_oracle import assert_bit_exact, oracle_cases, run_bare_metal
 from test_ops_oracle import conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources, write_sources
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 
-FIXTURES = Path(__file__).parent / "fixtures"
-INPUTS_PER_MODEL = 3
-QEMU_TIMEOUT_S = 60
 ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
              "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-DTG_USE_DSP=1", "-ffunction-sections",
              "-fdata-sections"]
@@ -42,12 +39,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs arm-none-eabi-gcc and qemu-system-arm (scripts/setup.sh installs both)")
 
 
-def _inputs_header(inputs: list[np.ndarray]) -> str:
-    rows = ",\n".join("    {" + ", ".join(str(int(v)) for v in x.reshape(-1)) + "}" for x in inputs)
-    return (f"#define TG_TEST_INPUTS {len(inputs)}\n"
-            f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
-
-
 def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path,
                 fast_requant: bool) -> list[np.ndarray]:
     """Outputs of the DSP build of tflite for each input, from QEMU mps2-an386.
@@ -57,47 +48,16 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path,
     plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
     src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
-    (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
-    elf = out / "model.elf"
-    cmd = ["arm-none-eabi-gcc", *ARM_FLAGS, *[f"-I{d}" for d in src.include_dirs],
-           str(FIXTURES / "qemu_model_main.c"), str(src.model_c),
-           *[str(k) for k in src.kernel_sources],
-           "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-T", str(FIXTURES / "qemu_model.ld"),
-           "-lc", "-lgcc", "-o", str(elf)]   # libc for memcpy/memset only
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
-    done = subprocess.run(
-        ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
-         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
-        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
-    # QEMU writes the semihosting console to stderr.
-    lines = (done.stdout + done.stderr).splitlines()
-    assert "variant dsp" in lines, done.stdout[:200] + done.stderr[:400]
-    hex_lines = lines[lines.index("variant dsp") + 1:][:len(inputs)]
-    outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]
-    assert len(outputs) == len(inputs), done.stdout[:200] + done.stderr[:400]
-    return outputs
+    return run_bare_metal(src, inputs, out, flags=ARM_FLAGS, machine="mps2-an386",
+                          linker_script="qemu_model.ld", variant="dsp")
 
 
 def _check(model_cache, tmp_path, spec, requant=(True, False)):
-    from tflite_micro.python.tflite_micro import runtime
-
     tflite = model_cache.single_op(spec)
-    oracle = runtime.Interpreter.from_file(str(tflite))
-    shape = oracle.get_input_details(0)["shape"]
-    rng = np.random.default_rng(spec["seed"])
-    inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(INPUTS_PER_MODEL)]
-    expected = []
-    for x in inputs:
-        oracle.set_input(x, 0)
-        oracle.invoke()
-        expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
+    inputs, expected = oracle_cases(tflite, spec["seed"])
     for fast in requant:
         got = run_on_qemu(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
-        for i, (g, e) in enumerate(zip(got, expected)):
-            diff = np.flatnonzero(g != e)
-            assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
-                                    f"of {g.size} differ, first at {diff[0]}: "
-                                    f"tinygen {g[diff[0]]} vs TFLM {e[diff[0]]}")
+        assert_bit_exact(got, expected, f"{spec} (fast requantization {fast})")
 
 
 @settings(max_examples=6, **SETTINGS)

@@ -18,21 +18,18 @@ group after them, interior pixels, several row blocks.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 
-from test_kernels_emulated import SETTINGS, _inputs_header
+from kernel_oracle import assert_bit_exact, oracle_cases, run_bare_metal
+from test_kernels_emulated import SETTINGS
 from test_ops_oracle import add_specs, conv_specs, fc_specs
 from tinygen.codegen import generate_model_sources
 from tinygen.plan.layout_mve import blocked_rows_mve, depthwise_quant_mve
 
-FIXTURES = Path(__file__).parent / "fixtures"
-INPUTS_PER_MODEL = 3
-QEMU_TIMEOUT_S = 60
 ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb",
              "-mfloat-abi=hard", "-mfpu=fpv5-d16", "-DTG_USE_DSP=1", "-DTG_USE_MVE=1",
              "-ffunction-sections", "-fdata-sections"]
@@ -62,46 +59,16 @@ def run_on_m55(tflite: Path, inputs: list[np.ndarray], out: Path,
                fast_requant: bool) -> list[np.ndarray]:
     """Outputs of the MVE build of tflite for each input, from QEMU mps3-an547."""
     src = generate_model_sources(tflite, out, fast_requant=fast_requant, layout="mve")
-    (out / "tg_test_inputs.h").write_text(_inputs_header(inputs))
-    elf = out / "model.elf"
-    cmd = ["arm-none-eabi-gcc", *ARM_FLAGS, *[f"-I{d}" for d in src.include_dirs],
-           str(FIXTURES / "qemu_model_main.c"), str(src.model_c),
-           *[str(k) for k in src.kernel_sources],
-           "-nostartfiles", "-nostdlib", "-Wl,--gc-sections",
-           "-T", str(FIXTURES / "qemu_model_an547.ld"), "-lc", "-lgcc", "-o", str(elf)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
-    done = subprocess.run(
-        ["qemu-system-arm", "-M", "mps3-an547", "-nographic", "-monitor", "none",
-         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
-        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
-    lines = (done.stdout + done.stderr).splitlines()
-    assert "variant mve" in lines, done.stdout[:200] + done.stderr[:400]
-    hex_lines = lines[lines.index("variant mve") + 1:][:len(inputs)]
-    outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]
-    assert len(outputs) == len(inputs), done.stdout[:200] + done.stderr[:400]
-    return outputs
+    return run_bare_metal(src, inputs, out, flags=ARM_FLAGS, machine="mps3-an547",
+                          linker_script="qemu_model_an547.ld", variant="mve")
 
 
 def _check(model_cache, tmp_path, spec):
-    from tflite_micro.python.tflite_micro import runtime
-
     tflite = model_cache.single_op(spec)
-    oracle = runtime.Interpreter.from_file(str(tflite))
-    shape = oracle.get_input_details(0)["shape"]
-    rng = np.random.default_rng(spec["seed"])
-    inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(INPUTS_PER_MODEL)]
-    expected = []
-    for x in inputs:
-        oracle.set_input(x, 0)
-        oracle.invoke()
-        expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
+    inputs, expected = oracle_cases(tflite, spec["seed"])
     for fast in (True, False):
         got = run_on_m55(tflite, inputs, tmp_path / f"fast{int(fast)}", fast)
-        for i, (g, e) in enumerate(zip(got, expected)):
-            diff = np.flatnonzero(g != e)
-            assert diff.size == 0, (f"{spec} input {i} (fast requantization {fast}): {diff.size} "
-                                    f"of {g.size} differ, first at {diff[0]}: "
-                                    f"tinygen {g[diff[0]]} vs TFLM {e[diff[0]]}")
+        assert_bit_exact(got, expected, f"{spec} (fast requantization {fast})")
 
 
 # 3x3x20 = 180 depth positions: 11 whole chunks of 16 and a tail of 4; 9

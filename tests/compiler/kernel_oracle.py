@@ -1,0 +1,78 @@
+"""What the kernel tests share: random int8 inputs for a one-operator model
+with the TFLM oracle's outputs for them, the bare-metal runner
+(fixtures/qemu_model_main.c) built and run under QEMU over semihosting, and
+the bit-exact comparison, whose message names the first output that differs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INPUTS_PER_MODEL = 3
+QEMU_TIMEOUT_S = 60
+
+
+def oracle_cases(tflite: Path, seed: int,
+                 count: int = INPUTS_PER_MODEL) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(inputs, TFLM outputs): `count` random int8 inputs drawn with `seed`."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    oracle = runtime.Interpreter.from_file(str(tflite))
+    shape = oracle.get_input_details(0)["shape"]
+    rng = np.random.default_rng(seed)
+    inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(count)]
+    expected = []
+    for x in inputs:
+        oracle.set_input(x, 0)
+        oracle.invoke()
+        expected.append(np.asarray(oracle.get_output(0)).reshape(-1))
+    return inputs, expected
+
+
+def inputs_header(inputs: list[np.ndarray]) -> str:
+    """tg_test_inputs.h: the inputs the bare-metal runner feeds the model."""
+    rows = ",\n".join("    {" + ", ".join(str(int(v)) for v in x.reshape(-1)) + "}" for x in inputs)
+    return (f"#define TG_TEST_INPUTS {len(inputs)}\n"
+            f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
+
+
+def run_bare_metal(src, inputs: list[np.ndarray], out: Path, *, flags: list[str], machine: str,
+                   linker_script: str, variant: str) -> list[np.ndarray]:
+    """The outputs, one per input, of the runner linked with the generated
+    sources `src` (tinygen.codegen) and run under QEMU `machine`. The runner
+    prints the kernel variant it was built with; a build that fell back to
+    another variant than `variant` fails."""
+    (out / "tg_test_inputs.h").write_text(inputs_header(inputs))
+    elf = out / "model.elf"
+    cmd = ["arm-none-eabi-gcc", *flags, *[f"-I{d}" for d in src.include_dirs],
+           str(FIXTURES / "qemu_model_main.c"), str(src.model_c),
+           *[str(k) for k in src.kernel_sources],
+           "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-T", str(FIXTURES / linker_script),
+           "-lc", "-lgcc", "-o", str(elf)]   # libc for memcpy/memset only
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
+         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
+        capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
+    # QEMU writes the semihosting console to stderr.
+    lines = (done.stdout + done.stderr).splitlines()
+    marker = f"variant {variant}"
+    assert marker in lines, done.stdout[:200] + done.stderr[:400]
+    hex_lines = lines[lines.index(marker) + 1:][:len(inputs)]
+    outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]
+    assert len(outputs) == len(inputs), done.stdout[:200] + done.stderr[:400]
+    return outputs
+
+
+def assert_bit_exact(got: list[np.ndarray], expected: list[np.ndarray], what: str) -> None:
+    """Every output equals the oracle's, byte for byte."""
+    assert len(got) == len(expected), f"{what}: {len(got)} outputs for {len(expected)} inputs"
+    for i, (g, e) in enumerate(zip(got, expected)):
+        g = np.asarray(g).reshape(-1)
+        diff = np.flatnonzero(g != e)
+        assert diff.size == 0, (f"{what} input {i}: {diff.size} of {g.size} differ, first at "
+                                f"{diff[0]}: tinygen {g[diff[0]]} vs TFLM {e[diff[0]]}")
