@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests" / "compiler"))
 from hostlib import HostModel  # noqa: E402
 from tinygen.boards import load_board  # noqa: E402
 from tinygen.codegen import generate_model_sources  # noqa: E402
-from tinygen.port.generate import toolchain_for  # noqa: E402
+from tinygen.port.generate import kernel_layout, toolchain_for  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference-models"
 BAR = 5.0           # issue 11: host build >= 5x faster than the TFLM oracle
@@ -109,7 +109,9 @@ def _random_input(detail: dict, rng: np.random.Generator) -> np.ndarray:
 def bench(path: Path, reps: int, seconds: float, flags: list[str], clock, work: Path) -> dict:
     from tflite_micro.python.tflite_micro import runtime
 
-    src = generate_model_sources(path, work / path.stem)
+    # The plan tinygen's host build uses (no scratch of the DSP kernels).
+    src = generate_model_sources(path, work / path.stem,
+                                 layout=kernel_layout(load_board("host")))
     host = HostModel(src, work / path.stem / "libmodel.so", cflags=flags)
     oracle = runtime.Interpreter.from_file(str(path))
     detail = oracle.get_input_details(0)

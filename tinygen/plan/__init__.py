@@ -15,7 +15,7 @@ from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
                               prepare)
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS"]
-LAYOUTS = ("default", "mve")
+LAYOUTS = ("default", "mve", "portable")
 
 
 @dataclass
@@ -59,21 +59,24 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
 
 def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True,
                layout: str = "default", fit_scratch: bool = True) -> ModelPlan:
-    """layout: "default" (portable and DSP kernels) or "mve" (Helium kernels,
-    tinygen/plan/layout_mve.py); it changes constant layouts only.
+    """layout: "default" (portable and DSP kernels), "mve" (Helium kernels,
+    tinygen/plan/layout_mve.py) or "portable" (the portable C only: the host
+    and cores without the DSP extension, whose arena then holds no scratch
+    that only the DSP kernels use).
     fit_scratch=False keeps every DSP kernel's scratch even where it grows
     the arena (tests of those kernels on one-layer models, where any scratch does)."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown constant layout {layout!r}; use one of {LAYOUTS}")
     calls = prepare(m, fast_requant)
-    if layout == "mve":
+    if layout in ("mve", "portable"):
         # Helium cores run the MVE kernels (firmware/kernels/tg_mve.h), never the
-        # DSP pixel-pair ones (tg_dsp.h turns them off there): drop their
-        # arrays and the scratch only they need.
+        # DSP ones (tg_dsp.h turns them off there), and portable builds
+        # neither: drop their arrays and the scratch only they need.
         for c in calls:
             if c.dsp_kernel:
                 c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
                 c.scratch_bytes = c.portable_scratch
+    if layout == "mve":
         calls = mve_layout(m, calls)
     elif fit_scratch:
         fit_dsp_scratch(calls, lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes)

@@ -135,7 +135,9 @@ def kernel_defines(board: Board) -> list[str]:
 
 def kernel_layout(board: Board) -> str:
     """The planner's constant layout for the kernels kernel_defines selects."""
-    return "mve" if board.mve and not board.is_host else "default"
+    if board.is_host or not (board.dsp or board.mve):
+        return "portable"
+    return "mve" if board.mve else "default"
 
 
 def toolchain_for(board: Board, opt: str) -> Toolchain:
