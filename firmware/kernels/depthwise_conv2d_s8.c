@@ -603,16 +603,7 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
                 uint32_t *w = (uint32_t *)(void *)a.out;
                 uint32_t *wend = w + out_row / 4u;
                 for (; w < wend; ++w) {
-                    uint32_t r = *w;
-                    uint32_t t;
-                    __asm__("ssub8  %[t], %[r], %[lo]\n\t"
-                            "sel    %[r], %[r], %[lo]\n\t"
-                            "ssub8  %[t], %[hi], %[r]\n\t"
-                            "sel    %[r], %[r], %[hi]\n\t"
-                            : [r] "+r"(r), [t] "=&r"(t)
-                            : [lo] "r"(lo4), [hi] "r"(hi4)
-                            : "cc");
-                    *w = r;
+                    *w = tg_clamp4_dsp(*w, lo4, hi4);
                 }
             }
         }

@@ -78,6 +78,21 @@ static inline uint32_t tg_splat_s8(int32_t v)
     return (uint32_t)(uint8_t)(int8_t)v * 0x01010101u;
 }
 
+/* Four int8 values in a word clamped to [lo, hi] bytewise: SSUB8 sets the
+ * lanes' GE flags, SEL picks per byte. */
+static inline uint32_t tg_clamp4_dsp(uint32_t r, uint32_t lo4, uint32_t hi4)
+{
+    uint32_t t;
+    __asm__("ssub8  %[t], %[r], %[lo]\n\t"
+            "sel    %[r], %[r], %[lo]\n\t"
+            "ssub8  %[t], %[hi], %[r]\n\t"
+            "sel    %[r], %[r], %[hi]\n\t"
+            : [r] "+r"(r), [t] "=&r"(t)
+            : [lo] "r"(lo4), [hi] "r"(hi4)
+            : "cc");
+    return r;
+}
+
 /* Four fast-mode outputs (acc2 = 2 * acc each) written with one store:
  * SSAT to int8, pack, and clamp to [lo, hi] bytewise (SSUB8 + SEL) when the
  * activation range is narrower than int8 (clamp != 0). */
@@ -89,7 +104,7 @@ static inline void tg_store4_fast_dsp(int8_t *out, const tg_chan_quant *q, int c
     const int32_t v1 = tg_requantize_fast_dsp(a1, q + 1);
     const int32_t v2 = tg_requantize_fast_dsp(a2, q + 2);
     const int32_t v3 = tg_requantize_fast_dsp(a3, q + 3);
-    uint32_t t02, t13, r, t;
+    uint32_t t02, t13, r;
     __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
             "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
             "uxtb16 %[t02], %[t02]\n\t"
@@ -98,13 +113,7 @@ static inline void tg_store4_fast_dsp(int8_t *out, const tg_chan_quant *q, int c
             : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
             : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
     if (clamp) {
-        __asm__("ssub8  %[t], %[r], %[lo]\n\t"
-                "sel    %[r], %[r], %[lo]\n\t"
-                "ssub8  %[t], %[hi], %[r]\n\t"
-                "sel    %[r], %[r], %[hi]\n\t"
-                : [r] "+r"(r), [t] "=&r"(t)
-                : [lo] "r"(lo4), [hi] "r"(hi4)
-                : "cc");
+        r = tg_clamp4_dsp(r, lo4, hi4);
     }
     memcpy(out, &r, 4);
 }
