@@ -7,6 +7,47 @@
 static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 
+/* The part of output pixel (oy, ox)'s window inside the image: `rows` rows
+ * of `cols` pixels from `first` (channel 0), each row `row_step` bytes
+ * after the previous one; count = rows * cols (the average's divisor). */
+typedef struct {
+    const int8_t *first;
+    size_t row_step;
+    int32_t rows;
+    int32_t cols;
+    int32_t count;
+} pool_window;
+
+static inline pool_window window_at(const tg_pool_params *p, const int8_t *image, int32_t oy,
+                                    int32_t ox)
+{
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t fy0 = max_i32(0, -iy0);
+    const int32_t fy1 = min_i32(p->k_h, p->in_h - iy0);
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int32_t fx0 = max_i32(0, -ix0);
+    const int32_t fx1 = min_i32(p->k_w, p->in_w - ix0);
+    pool_window w;
+    w.row_step = (size_t)p->in_w * (size_t)p->channels;
+    w.rows = fy1 - fy0;
+    w.cols = fx1 - fx0;
+    w.count = w.rows * w.cols;
+    /* A window wholly in the padding reads nothing: no pointer outside the image. */
+    w.first = w.rows > 0 && w.cols > 0
+        ? image + (size_t)(iy0 + fy0) * w.row_step + (size_t)(ix0 + fx0) * (size_t)p->channels
+        : image;
+    return w;
+}
+
+/* sum / count, rounded half away from zero as TFLM does; 0 windows give 0. */
+static inline int32_t window_average(int32_t sum, int32_t count)
+{
+    if (count <= 0) {
+        return sum;
+    }
+    return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
 #if TG_DSP
 /* Channels in groups of 4, windows of at most 255 values: each input word
  * is added into two words of int16 sums (SXTAB16, bytes 0/2 and 1/3),
@@ -21,27 +62,20 @@ static void avg_pool_dsp(const tg_pool_params *p, const int8_t *input, int8_t *o
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
         for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = max_i32(0, -iy0);
-            const int32_t fy1 = min_i32(p->k_h, p->in_h - iy0);
             for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = max_i32(0, -ix0);
-                const int32_t fx1 = min_i32(p->k_w, p->in_w - ix0);
-                const int32_t count = (fy1 - fy0) * (fx1 - fx0);
+                const pool_window w = window_at(p, image, oy, ox);
                 for (c = 0; c < ch; c += 4) {
                     uint32_t s02 = 0;
                     uint32_t s13 = 0;
                     int32_t sums[4];
-                    int32_t fy;
-                    int32_t fx;
+                    int32_t y;
+                    int32_t x;
                     int32_t k;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const int8_t *row = image + ((size_t)(iy0 + fy) * (size_t)p->in_w
-                                                     + (size_t)ix0) * (size_t)ch + (size_t)c;
-                        for (fx = fx0; fx < fx1; ++fx) {
+                    for (y = 0; y < w.rows; ++y) {
+                        const int8_t *row = w.first + (size_t)y * w.row_step + (size_t)c;
+                        for (x = 0; x < w.cols; ++x) {
                             uint32_t v;
-                            memcpy(&v, row + (size_t)fx * (size_t)ch, 4);
+                            memcpy(&v, row + (size_t)x * (size_t)ch, 4);
                             __asm__("sxtab16 %0, %0, %2\n\t"
                                     "sxtab16 %1, %1, %2, ror #8"
                                     : "+r"(s02), "+r"(s13)
@@ -53,11 +87,8 @@ static void avg_pool_dsp(const tg_pool_params *p, const int8_t *input, int8_t *o
                     sums[2] = (int16_t)(s02 >> 16);
                     sums[3] = (int16_t)(s13 >> 16);
                     for (k = 0; k < 4; ++k) {
-                        int32_t acc = sums[k];
-                        if (count > 0) {
-                            acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                        }
-                        output[c + k] = tg_clamp_s8(acc, p->act_min, p->act_max);
+                        output[c + k] = tg_clamp_s8(window_average(sums[k], w.count),
+                                                    p->act_min, p->act_max);
                     }
                 }
                 output += ch;
@@ -83,29 +114,19 @@ void tg_avg_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *outp
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
         for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = max_i32(0, -iy0);
-            const int32_t fy1 = min_i32(p->k_h, p->in_h - iy0);
             for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = max_i32(0, -ix0);
-                const int32_t fx1 = min_i32(p->k_w, p->in_w - ix0);
-                const int32_t count = (fy1 - fy0) * (fx1 - fx0);
+                const pool_window w = window_at(p, image, oy, ox);
                 for (c = 0; c < ch; ++c) {
                     int32_t acc = 0;
-                    int32_t fy;
-                    int32_t fx;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const int8_t *row = image + ((size_t)(iy0 + fy) * (size_t)p->in_w + (size_t)ix0) * (size_t)ch + (size_t)c;
-                        for (fx = fx0; fx < fx1; ++fx) {
-                            acc += row[(size_t)fx * (size_t)ch];
+                    int32_t y;
+                    int32_t x;
+                    for (y = 0; y < w.rows; ++y) {
+                        const int8_t *row = w.first + (size_t)y * w.row_step + (size_t)c;
+                        for (x = 0; x < w.cols; ++x) {
+                            acc += row[(size_t)x * (size_t)ch];
                         }
                     }
-                    if (count > 0) {
-                        /* Round half away from zero, as TFLM does. */
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    }
-                    output[c] = tg_clamp_s8(acc, p->act_min, p->act_max);
+                    output[c] = tg_clamp_s8(window_average(acc, w.count), p->act_min, p->act_max);
                 }
                 output += ch;
             }
@@ -123,21 +144,16 @@ void tg_max_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *outp
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
         for (oy = 0; oy < p->out_h; ++oy) {
-            const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = max_i32(0, -iy0);
-            const int32_t fy1 = min_i32(p->k_h, p->in_h - iy0);
             for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = max_i32(0, -ix0);
-                const int32_t fx1 = min_i32(p->k_w, p->in_w - ix0);
+                const pool_window w = window_at(p, image, oy, ox);
                 for (c = 0; c < ch; ++c) {
                     int32_t best = -128;
-                    int32_t fy;
-                    int32_t fx;
-                    for (fy = fy0; fy < fy1; ++fy) {
-                        const int8_t *row = image + ((size_t)(iy0 + fy) * (size_t)p->in_w + (size_t)ix0) * (size_t)ch + (size_t)c;
-                        for (fx = fx0; fx < fx1; ++fx) {
-                            best = max_i32(best, row[(size_t)fx * (size_t)ch]);
+                    int32_t y;
+                    int32_t x;
+                    for (y = 0; y < w.rows; ++y) {
+                        const int8_t *row = w.first + (size_t)y * w.row_step + (size_t)c;
+                        for (x = 0; x < w.cols; ++x) {
+                            best = max_i32(best, row[(size_t)x * (size_t)ch]);
                         }
                     }
                     output[c] = tg_clamp_s8(best, p->act_min, p->act_max);
