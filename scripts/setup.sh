@@ -60,6 +60,24 @@ else
     apt_install g++ libstdc++-arm-none-eabi-newlib
 fi
 
+# The Debian mirror this machine already uses for bookworm itself (deb822
+# .sources or one-line sources.list), so backports come from the same place,
+# a local mirror included; the public one only when none is configured.
+debian_mirror() {
+    local url
+    url=$(awk '
+        /^[[:space:]]*#/ { next }
+        /^URIs:/ { uris = $2 }
+        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uris; exit } }
+        /^deb[[:space:]]/ {
+            n = 2; if ($2 ~ /^\[/) { while (n <= NF && $n !~ /\]$/) n++; n++ }
+            if ($(n + 1) == "bookworm") { print $n; exit }
+        }
+        /^[[:space:]]*$/ { uris = "" }
+    ' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1)
+    echo "${url:-http://deb.debian.org/debian}"
+}
+
 if qemu_ok; then
     say "QEMU present: $(qemu-system-arm --version | head -n1)"
 else
@@ -67,8 +85,9 @@ else
     if [ "$codename" = "bookworm" ]; then
         src=/etc/apt/sources.list.d/bookworm-backports.sources
         if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-            say "adding bookworm-backports (QEMU >= 9 emulates the B-L475E-IOT01A)"
-            printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+            mirror=$(debian_mirror)
+            say "adding bookworm-backports from $mirror (QEMU >= 9 emulates the B-L475E-IOT01A)"
+            printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
                 | as_root tee "$src" >/dev/null
             apt_updated=""
         fi
