@@ -38,3 +38,35 @@ def firmware_dir() -> Path:
 
 def models_dir() -> Path:
     return project_root() / "models"
+
+
+def make_folder(path: Path | str, what: str, fix: str) -> Path:
+    """Create an output folder (and its parents), or one TinygenError naming
+    the folder, why it cannot be created, and ``fix`` (e.g. "pass another
+    --out DIR").
+
+    A path under a regular file, a read-only or virtual filesystem (/proc,
+    /sys) and a missing permission all end here instead of in a traceback.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise TinygenError(f"cannot create the {what} {path}: {_folder_problem(path, exc)}; "
+                           f"{fix}") from exc
+    return path
+
+
+def _folder_problem(path: Path, exc: OSError) -> str:
+    """Why mkdir failed, said about the folder the user gave or its first existing parent."""
+    for parent in (path, *path.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            if parent != path:
+                # ENOENT under an existing folder: a virtual filesystem (/proc).
+                return f"{parent} takes no new folders ({exc.strerror or exc})"
+            break
+    return exc.strerror or str(exc)

@@ -16,7 +16,7 @@ import pytest
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
-from tinygen.cli.profile import parse_stack, stimulus
+from tinygen.runner.profile import parse_stack, stimulus
 from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
 from tinygen.port.build import build_firmware

@@ -26,7 +26,7 @@ import pytest
 from conftest import need_arm_cxx
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
-from tinygen.cli.profile import parse_stack, stimulus
+from tinygen.runner.profile import parse_stack, stimulus
 from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession, find_results
 from tinygen.errors import TinygenError

@@ -1,21 +1,14 @@
-"""Which DUTs serve a command: --jobs, a list of --port, labgrid --place.
+"""The options that say where the DUTs are: --port, --jobs, --place, the energy bench.
 
-Shared by ``tinygen run``, ``verify`` and ``flash``; the commands call these
-and keep their own flow.
+Shared by ``tinygen run`` and ``verify``; they become the runner's
+``DutOptions`` and ``EnergyOptions``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
-from pathlib import Path
 
-from tinygen.boards import Board
-from tinygen.errors import TinygenError
-from tinygen.runner.shard import check_jobs, split_ports
-
-log = logging.getLogger(__name__)
+from tinygen.runner.lifecycle import DutOptions, EnergyOptions
 
 HELP_TEXT = """\
 Several DUTs (accuracy only; latency is measured on one DUT, as the rules say):
@@ -50,46 +43,12 @@ def add_place_option(p: argparse.ArgumentParser) -> None:
                         "$LG_COORDINATOR)")
 
 
-def dut_ports(args: argparse.Namespace, board: Board, build_dir: Path | None,
-              stack: contextlib.ExitStack, record=None) -> list[str]:
-    """The DUTs' serial URLs given by --port or --place (empty: start them here).
-
-    Places are acquired into ``stack`` (released when it closes) and flashed
-    with ``build_dir`` when one is known.
-    """
-    place_names = getattr(args, "place", None)
-    if not place_names:
-        return split_ports(args.port)
-    if args.port:
-        raise TinygenError("--place and --port both say where the DUT is; give one")
-    from tinygen.device.labgrid import acquired_places, flash_place, split_places
-
-    places = stack.enter_context(acquired_places(split_places(place_names)))
-    urls, emulated = [], set()
-    for place in places:
-        if record is not None:
-            record.note(f"labgrid place {place.name} acquired as {place.holder} on "
-                        f"{place.coordinator}: console {place.serial_url}")
-        if build_dir is not None:
-            done = flash_place(place, board, build_dir)
-            log.info("%s", done.text)
-            emulated.add(done.emulated)
-            if record is not None:
-                record.note(done.text)
-        urls.append(place.serial_url)
-    if len(emulated - {None}) > 1:
-        raise TinygenError(f"places {place_names} mix emulated and real boards; one run "
-                           "measures one kind of DUT")
-    if record is not None:
-        record.data["places"] = [{"place": p.name, "url": p.serial_url, "holder": p.holder,
-                                  "coordinator": p.coordinator} for p in places]
-        # Where the DUT runs decides how its time reads (virtual under QEMU).
-        from tinygen.runner.record import session_facts
-        real = False in emulated or (None in emulated and not board.is_emulated)
-        record.data.update(session_facts(board, record.data.get("mode", "performance"),
-                                         urls[0] if real else None, getattr(args, "baud", None)))
-    return urls
+def dut_options(args: argparse.Namespace) -> DutOptions:
+    return DutOptions(port=args.port, place=getattr(args, "place", None),
+                      jobs=getattr(args, "jobs", None), timeout=args.timeout,
+                      chunk_bytes=args.chunk_bytes, baud=args.baud)
 
 
-def jobs_for(args: argparse.Namespace, ports: list[str]) -> int:
-    return check_jobs(getattr(args, "jobs", None), ports)
+def energy_options(args: argparse.Namespace) -> EnergyOptions:
+    return EnergyOptions(emon=args.emon, emon_port=args.emon_port, interface=args.interface,
+                         interface_port=args.interface_port, voltage=args.voltage)

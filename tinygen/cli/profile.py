@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from pathlib import Path
 
-import numpy as np
-
-from tinygen.benches import INPUT_FLOAT32_QUANTIZE, bench_names, get_bench
-from tinygen.boards import load_board
-from tinygen.errors import TinygenError
-from tinygen.text import format_table
+from tinygen.benches import bench_names, get_bench
+from tinygen.cli.common import board_arg
+from tinygen.runner.profile import ProfileRequest, profile_session
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +29,13 @@ Each timestamp read costs about 30 instructions and has 1 us resolution
 (1000 instructions at shift 0), so small operators are only as exact as
 1000 / N instructions; raise --inferences for those. Times are virtual
 (instructions), not real-board cycles: the real-board column is an estimate
-at one instruction per cycle, wait states and stalls ignored.
+at one instruction per cycle, wait states and stalls ignored. The session
+folder keeps the transcript (log.txt) and the rows (results.json "profile").
 
 examples:
   tinygen profile --board mps2_an386 --bench kws
   tinygen profile --board disco_l475vg_iot01a --bench vww --inferences 5
 """
-
-_OP_LINE = re.compile(r"^m-profile-op-(\d+)-(\d+)$")
-_LAP = re.compile(r"^m-lap-us-(\d+)$")
-_STACK = re.compile(r"^m-profile-stack-(\d+)$")
-
-
-def parse_stack(lines: list[str]) -> int | None:
-    """Stack high-water mark in bytes (stack painting), if the board reports it."""
-    for line in lines:
-        m = _STACK.match(line.strip())
-        if m:
-            return int(m.group(1))
-    return None
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="instructions per operator on an emulated board",
@@ -68,95 +51,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="inferences to sum over (default 10)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="build directory (default: build/<board>-<bench id>-profile)")
+    p.add_argument("--session", type=Path, metavar="DIR",
+                   help="session folder: log.txt, results.txt, results.json with the rows "
+                        "(default sessions/<time>-<board>-<bench>-profile)")
     p.add_argument("--seed", type=int, default=1, help="seed of the random stimulus")
     p.set_defaults(handler=run)
 
 
-def stimulus(bench, seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    if bench.input_format == INPUT_FLOAT32_QUANTIZE:
-        return rng.uniform(-2.0, 2.0, bench.input_elements).astype("<f4").tobytes()
-    return rng.integers(0, 256, bench.input_bytes, dtype=np.uint8).tobytes()
-
-
-def parse_profile(lines: list[str], ops: int) -> tuple[list[int], int | None]:
-    """Per-operator microseconds and the whole timed window (first to last lap)."""
-    per_op: dict[int, int] = {}
-    laps = []
-    for line in lines:
-        m = _OP_LINE.match(line.strip())
-        if m:
-            per_op[int(m.group(1))] = int(m.group(2))
-        m = _LAP.match(line.strip())
-        if m:
-            laps.append(int(m.group(1)))
-    if sorted(per_op) != list(range(ops)):
-        raise TinygenError(f"the firmware printed times for {len(per_op)} of {ops} operators; "
-                           "is it a profiling build of this model? rebuild with tinygen profile")
-    window = laps[-1] - laps[0] if len(laps) >= 2 else None
-    return [per_op[i] for i in range(ops)], window
-
-
-def profile_rows(calls, op_us: list[int], inferences: int, shift: int) -> list[dict]:
-    scale = 1000 / (2 ** shift) / inferences
-    total = sum(op_us) or 1
-    return [dict(position=i, op=call.op_index, kind=call.kind, summary=call.summary,
-                 macs=call.macs, instructions=us * scale, share=us / total)
-            for i, (call, us) in enumerate(zip(calls, op_us))]
-
-
-def render(rows: list[dict], clock_hz: int, window_instr: float | None) -> str:
-    table = [["#", "operator", "what", "MACs", "instr/inf", "instr/MAC", "share", "est. ms"]]
-    for r in rows:
-        per_mac = f"{r['instructions'] / r['macs']:.2f}" if r["macs"] else "-"
-        table.append([str(r["op"]), r["kind"], r["summary"], f"{r['macs']:,}",
-                      f"{r['instructions']:,.0f}", per_mac, f"{100 * r['share']:.1f}%",
-                      f"{r['instructions'] / clock_hz * 1000:.3f}"])
-    instr = sum(r["instructions"] for r in rows)
-    macs = sum(r["macs"] for r in rows)
-    table.append(["", "total", "", f"{macs:,}", f"{instr:,.0f}",
-                  f"{instr / macs:.2f}" if macs else "-", "100.0%",
-                  f"{instr / clock_hz * 1000:.3f}"])
-    text = format_table(table, right={3, 4, 5, 6, 7})
-    if window_instr is not None:
-        text += (f"\nwhole inference (m-lap-us window, includes the timing reads): "
-                 f"{window_instr:,.0f} instructions")
-    return text
-
-
 def run(args: argparse.Namespace) -> int:
-    from tinygen.device.launch import start_dut
-    from tinygen.device.session import DutSession
-    from tinygen.ir import load_model
-    from tinygen.plan import plan_model
-    from tinygen.port.build import build_firmware
-    from tinygen.port.generate import default_build_dir
-
-    board = load_board(args.board)
-    bench = get_bench(args.bench)
-    if not board.is_emulated:
-        raise TinygenError(f"board {board.name} is not emulated; profile runs under QEMU: use "
-                           "one of the emulated boards (tinygen boards)")
-    if args.inferences < 1:
-        raise TinygenError("--inferences must be at least 1")
-    model_path = args.model or bench.model_path
-    out = args.out or default_build_dir(board, bench, "profile")
-    built = build_firmware(board, bench, model_path=model_path, out_dir=out, profile=True)
-    plan = plan_model(load_model(Path(built.port.model_path)))
-    with start_dut(board, built.build_dir) as dut, DutSession(dut.url, timeout=600) as session:
-        session.wait_ready(timeout=60)
-        session.load(stimulus(bench, args.seed))
-        lines = session.command(f"infer {args.inferences} 0", timeout=3600)
-    op_us, window = parse_profile(lines, len(plan.calls))
-    shift = board.emulator.icount_shift
-    rows = profile_rows(plan.calls, op_us, args.inferences, shift)
-    print(f"{bench.id} on {board.name}: virtual time under QEMU -icount shift={shift} "
-          f"(instructions), {args.inferences} inferences; est. ms = instructions at "
-          f"{board.clock_hz / 1e6:g} MHz, one per cycle")
-    window_instr = window * 1000 / (2 ** shift) / args.inferences if window else None
-    print(render(rows, board.clock_hz, window_instr))
-    stack = parse_stack(lines)
-    if stack is not None:
-        planned = built.port.placement.stack_bytes if built.port.placement else 0
-        print(f"stack high-water mark (painted at reset): {stack} B of the {planned} B stack")
+    req = ProfileRequest(board=board_arg(args.board), bench=get_bench(args.bench),
+                         model=args.model, inferences=args.inferences, build=args.out,
+                         out=args.session, seed=args.seed)
+    print(profile_session(req).text())
     return 0

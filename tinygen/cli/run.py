@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
-from tinygen.boards import load_board
+from tinygen.cli.common import board_arg
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
-from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
-from tinygen.errors import TinygenError
-from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
-from tinygen.runner.dataset import load_dataset, random_stimuli
-from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
-from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
-                                   session_facts)
+from tinygen.cli.duts import add_jobs_option, add_place_option, dut_options, energy_options
+from tinygen.device.emon import DEFAULT_SUPPLY_V
+from tinygen.runner.run import RunRequest, run_session
 
 log = logging.getLogger(__name__)
 
@@ -158,153 +153,16 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
                         "leave out to use the simulator")
     g.add_argument("--voltage", type=float, default=None, metavar="V",
                    help="DUT supply from the monitor, volts (default: the board's power: "
-                        "supply_v, else 3.3; LPM01A 1.8-3.3)")
+                        f"supply_v, else {DEFAULT_SUPPLY_V:g}; LPM01A 1.8-3.3)")
 
 
 def run(args: argparse.Namespace) -> int:
-    board = load_board(args.board)
-    bench = get_bench(args.bench) if args.bench else None
-    if args.mode == "energy":
-        return run_energy_mode(args, board, bench)
-    if args.mode == "accuracy" and args.dataset is None:
-        raise TinygenError("accuracy mode needs a dataset; pass --dataset DIR (EEMBC layout, "
-                           "see tinygen run --help)")
-    if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
-        raise TinygenError("--min-seconds must be > 0, --min-inferences >= 1, --warmup >= 0")
-    build_dir = None
-    if args.port is None and (board.is_host or board.is_emulated or args.place):
-        build_dir = find_build_dir(board, bench, args.build)
-        manifest = read_manifest(build_dir)
-        if manifest.get("mode") == "energy":
-            raise TinygenError(f"{build_dir} holds energy-mode firmware (GPIO timestamps, "
-                               f"9600 baud); use --mode energy, or build with --mode performance "
-                               f"for {args.mode} runs")
-        built = manifest_bench(manifest)
-        if bench is not None and built is not None and built.id != bench.id:
-            raise TinygenError(f"{build_dir} holds a {built.id} build, not {bench.id}; "
-                               "pass the matching --build or --bench")
-        bench = bench or built
-    dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
-    out = args.out or default_session_dir(board.name, bench.id if bench else "dut", args.mode)
-    with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        # A labgrid place counts like --port: tinygen reaches a DUT it did not start.
-        record.data.update(session_facts(board, args.mode, args.port or args.place, args.baud),
-                           bench=bench.id if bench else None,
-                           build=str(build_dir or args.build) if (build_dir or args.build) else None,
-                           firmware=firmware_identity(build_dir or args.build),
-                           dataset=str(dataset.folder) if dataset else None)
-        log.info("session folder: %s", record.folder)
-        try:
-            # --port list / --place / --jobs: the DUTs (places held until the end).
-            ports = dut_ports(args, board, build_dir, lab, record)
-            jobs = jobs_for(args, ports)
-            sharded = args.mode == "accuracy" and jobs > 1
-            if sharded:
-                _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record)
-            elif jobs > 1:
-                log.info("performance mode measures one DUT (the rules): using the first of %d",
-                         jobs)
-            if not sharded:
-                with open_session(board, build_dir, ports[0] if ports else None, record,
-                                  timeout=args.timeout, chunk_bytes=args.chunk_bytes,
-                                  baud=args.baud) as dut:
-                    if bench is None:
-                        bench = get_bench(dut.profile()[1])
-                        record.data["bench"] = bench.id
-                        if args.dataset:
-                            dataset = load_dataset(bench, args.dataset)
-                    check_model(dut, bench, record)
-                    record.save()
-                    if args.mode == "performance":
-                        stimuli = (dataset.performance_stimuli() if dataset
-                                   else random_stimuli(bench, 5, seed=args.seed))
-                        cfg = PerformanceConfig(min_seconds=args.min_seconds,
-                                                min_inferences=args.min_inferences,
-                                                warmup=args.warmup,
-                                                short=args.min_seconds < 10.0)
-                        run_performance(dut, bench, stimuli, record, cfg,
-                                        base_timeout=args.timeout)
-                    else:
-                        run_accuracy(dut, bench, dataset, record, timeout=args.timeout)
-        except KeyboardInterrupt:
-            record.finish("interrupted", "stopped by Ctrl-C")
-            log.info("interrupted; what was measured is in %s", record.folder)
-            raise
-        except TinygenError as exc:
-            record.finish("failed", str(exc))
-            log.info("what was measured before the error is in %s", record.folder)
-            raise
-        record.finish("complete")
-        print((record.folder / "results.txt").read_text(), end="")
-        log.info("session folder: %s", record.folder)
-    return 0
-
-
-def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) -> None:
-    from tinygen.runner.shard import check_duts, open_duts, run_accuracy_sharded
-
-    with open_duts(board, build_dir, ports, jobs, record, timeout=args.timeout,
-                   chunk_bytes=args.chunk_bytes, baud=args.baud) as duts:
-        if bench is None:  # a --port list: the DUTs say what they run
-            bench = check_duts(duts, None, record)
-            record.data["bench"] = bench.id
-            dataset = load_dataset(bench, args.dataset)
-        else:
-            check_duts(duts, bench, record)
-        record.save()
-        run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)
-def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
-    from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
-                                       open_energy_bench, run_energy)
-    if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
-        raise TinygenError("--min-seconds must be > 0, --min-inferences >= 1, --warmup >= 0")
-    voltage = args.voltage or (board.power.supply_v if board.power else 3.3)
-    build_dir = None
-    if board.is_emulated and args.emon_port is None and args.interface_port is None:
-        build_dir = find_energy_build(board, bench, args.build)
-        bench = bench or manifest_bench(read_manifest(build_dir))
-    dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
-    out = args.out or default_session_dir(board.name, bench.id if bench else "dut", "energy")
-    with SessionRecord(out) as record:
-        port = None if build_dir else (args.interface_port or "real")
-        record.data.update(session_facts(board, "energy", port, None),
-                           bench=bench.id if bench else None,
-                           build=str(build_dir or args.build) if (build_dir or args.build) else None,
-                           firmware=firmware_identity(build_dir or args.build),
-                           dataset=str(dataset.folder) if dataset else None)
-        log.info("session folder: %s", record.folder)
-        try:
-            with open_energy_bench(board, build_dir, emon=args.emon, emon_port=args.emon_port,
-                                   interface=args.interface, interface_port=args.interface_port,
-                                   record=record, voltage=voltage, timeout=args.timeout,
-                                   chunk_bytes=args.chunk_bytes) as eb:
-                if bench is None:
-                    bench = get_bench(eb.dut.profile()[1])
-                    record.data["bench"] = bench.id
-                    if args.dataset:
-                        dataset = load_dataset(bench, args.dataset)
-                check_model(eb.dut, bench, record)
-                record.save()
-                stimuli = (dataset.performance_stimuli() if dataset
-                           else random_stimuli(bench, 5, seed=args.seed))
-                cfg = EnergyConfig(min_seconds=args.min_seconds,
-                                   min_inferences=args.min_inferences, warmup=args.warmup,
-                                   voltage=voltage, simulated=eb.simulated)
-                energy = run_energy(eb.dut, eb.monitor, bench, stimuli, record, cfg,
-                                    base_timeout=args.timeout)
-                if energy["windows"]:
-                    w = energy["windows"][len(energy["windows"]) // 2]
-                    est = estimated_energy(board, w["seconds"] / w["count"], voltage)
-                    if est:
-                        energy["estimate"] = est
-        except KeyboardInterrupt:
-            record.finish("interrupted", "stopped by Ctrl-C")
-            raise
-        except TinygenError as exc:
-            record.finish("failed", str(exc))
-            log.info("what was measured before the error is in %s", record.folder)
-            raise
-        record.finish("complete")
-        print((record.folder / "results.txt").read_text(), end="")
-        log.info("session folder: %s", record.folder)
+    req = RunRequest(board=board_arg(args.board), mode=args.mode,
+                     bench=get_bench(args.bench) if args.bench else None, build=args.build,
+                     dataset=args.dataset, out=args.out, dut=dut_options(args),
+                     energy=energy_options(args), min_seconds=args.min_seconds,
+                     min_inferences=args.min_inferences, warmup=args.warmup, seed=args.seed)
+    folder = run_session(req)
+    print((folder / "results.txt").read_text(), end="")
+    log.info("session folder: %s", folder)
     return 0

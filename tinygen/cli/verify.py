@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
-from tinygen.boards import load_board
 from tinygen.cli.build import RUNTIME_HELP, add_runtime_options, runtime_kwargs
+from tinygen.cli.common import board_arg
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
-from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
+from tinygen.cli.duts import add_jobs_option, add_place_option, dut_options, energy_options
 from tinygen.cli.run import add_dut_options, add_energy_options
-from tinygen.errors import TinygenError
-from tinygen.runner.connect import open_session, read_manifest
-from tinygen.runner.dataset import load_dataset
-from tinygen.runner.oracle import Oracle
-from tinygen.runner.record import SessionRecord, check_word, default_session_dir, session_facts
-from tinygen.runner.verify import VerifyConfig, run_checks
+from tinygen.runner.record import check_word
+from tinygen.runner.verify_session import VerifyRequest, verify_session
 
 log = logging.getLogger(__name__)
 
@@ -117,119 +112,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _build(board, bench, args) -> tuple[Path | None, Path]:
-    """(build folder, model path) after building unless told not to."""
-    if args.no_build or (board.is_real and not board.is_emulated and not board.is_host
-                         and not args.place):
-        build_dir = args.build
-        model = args.model
-        if build_dir is not None and model is None:
-            model_entry = read_manifest(build_dir).get("model")
-            model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
-        model = Path(model) if model else bench.model_path
-        return build_dir, model
-    from tinygen.port.build import build_firmware
-    log.info("building %s for %s ...", bench.id, board.name)
-    kwargs = {"model_path": args.model, "mode": args.mode, "opt": args.opt,
-              **runtime_kwargs(args)}
-    if args.build is not None:
-        kwargs["out_dir"] = args.build
-    result = build_firmware(board, bench, **kwargs)
-    build_dir = Path(result.build_dir)
-    model_entry = read_manifest(build_dir).get("model")
-    model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
-    return build_dir, Path(model) if model else (args.model or bench.model_path)
-
-
 def run(args: argparse.Namespace) -> int:
-    board = load_board(args.board)
-    bench = get_bench(args.bench)
-    if args.golden < 1:
-        raise TinygenError("--golden must be at least 1")
-    dataset = load_dataset(bench, args.dataset) if args.dataset else None
-    build_dir, model = _build(board, bench, args)
-    if not Path(model).is_file():
-        raise TinygenError(f"model {model} not found; pass --model PATH")
-    oracle = Oracle(model, bench)
-    cfg = VerifyConfig(golden=args.golden, seed=args.seed, quick=args.quick,
-                       min_seconds=args.min_seconds or (1.0 if args.quick else 10.0),
-                       timeout=args.timeout)
-    if cfg.min_seconds <= 0:
-        raise TinygenError("--min-seconds must be > 0")
-    cfg.quick = cfg.quick or cfg.min_seconds < 10.0
-    if args.mode == "energy":
-        return _run_energy(args, board, bench, build_dir, model, oracle, cfg)
-    out = args.out or default_session_dir(board.name, bench.id, "verify")
-    with SessionRecord(out) as record, contextlib.ExitStack() as lab:
-        record.data.update(session_facts(board, "verify", args.port or args.place, args.baud),
-                           bench=bench.id, model=str(model),
-                           build=str(build_dir) if build_dir else None, quick=args.quick)
-        log.info("session folder: %s", record.folder)
-        try:
-            # --port list / --place / --jobs: latency on the first DUT, accuracy on all.
-            ports = dut_ports(args, board, build_dir, lab, record)
-            jobs = jobs_for(args, ports)
-            if jobs > 1 and dataset is None:
-                log.info("--jobs applies to the accuracy check (--dataset); the other checks "
-                         "run on one DUT")
-            if jobs > 1 and dataset is not None:
-                from tinygen.runner.shard import sharded_accuracy_runner
-                cfg.accuracy_runner = sharded_accuracy_runner(
-                    board, build_dir, ports, jobs, chunk_bytes=args.chunk_bytes, baud=args.baud)
-            with open_session(board, build_dir, ports[0] if ports else None, record,
-                              timeout=args.timeout,
-                              chunk_bytes=args.chunk_bytes, baud=args.baud) as dut:
-                checks = run_checks(dut, bench, oracle, record, cfg, dataset)
-        except KeyboardInterrupt:
-            record.finish("interrupted", "stopped by Ctrl-C")
-            raise
-        except TinygenError as exc:
-            record.finish("failed", str(exc))
-            raise
-        # A check that could not decide (SKIP, passed None) does not fail verify.
-        passed = all(c["passed"] is not False for c in checks)
-        record.finish("passed" if passed else "failed")
-    return _print_checks(checks, record)
-
-
-def _print_checks(checks, record) -> int:
-    # A check that could not decide (SKIP, passed None) does not fail verify.
-    passed = all(c["passed"] is not False for c in checks)
+    build_options = {"opt": args.opt, **runtime_kwargs(args)}
+    req = VerifyRequest(board=board_arg(args.board), bench=get_bench(args.bench), mode=args.mode,
+                        model=args.model, dataset=args.dataset, build=args.build,
+                        no_build=args.no_build, build_options=build_options, out=args.out,
+                        quick=args.quick, min_seconds=args.min_seconds, golden=args.golden,
+                        seed=args.seed, dut=dut_options(args), energy=energy_options(args))
+    outcome = verify_session(req)
+    checks = outcome.checks
     width = max(len(c["name"]) for c in checks)
     print()
     for c in checks:
         print(f"{check_word(c)}  {c['name']:<{width}}  {c['detail']}")
     skipped = sum(c["passed"] is None for c in checks)
     print(f"\n{sum(c['passed'] is True for c in checks)} of {len(checks)} checks passed"
-          + (f", {skipped} not checked" if skipped else "") + f"; session folder {record.folder}")
-    return 0 if passed else 1
-
-
-def _run_energy(args, board, bench, build_dir, model, oracle, cfg) -> int:
-    from tinygen.runner.energy import open_energy_bench
-    from tinygen.runner.verify_energy import EnergyVerifyConfig, run_energy_checks
-    voltage = args.voltage or (board.power.supply_v if board.power else 3.3)
-    ecfg = EnergyVerifyConfig(golden=min(args.golden, 2), seed=args.seed, quick=cfg.quick,
-                              timeout=args.timeout, energy_seconds=cfg.min_seconds,
-                              voltage=voltage)
-    out = args.out or default_session_dir(board.name, bench.id, "verify-energy")
-    with SessionRecord(out) as record:
-        port = None if (args.emon_port is None and args.interface_port is None) else "real"
-        record.data.update(session_facts(board, "verify", port, None), bench=bench.id,
-                           energy_mode=True, model=str(model), quick=cfg.quick,
-                           build=str(build_dir) if build_dir else None)
-        log.info("session folder: %s", record.folder)
-        try:
-            with open_energy_bench(board, build_dir, emon=args.emon, emon_port=args.emon_port,
-                                   interface=args.interface, interface_port=args.interface_port,
-                                   record=record, voltage=voltage, timeout=args.timeout,
-                                   chunk_bytes=args.chunk_bytes) as eb:
-                checks = run_energy_checks(eb, bench, oracle, record, ecfg, board)
-        except KeyboardInterrupt:
-            record.finish("interrupted", "stopped by Ctrl-C")
-            raise
-        except TinygenError as exc:
-            record.finish("failed", str(exc))
-            raise
-        record.finish("passed" if all(c["passed"] is not False for c in checks) else "failed")
-    return _print_checks(checks, record)
+          + (f", {skipped} not checked" if skipped else "") + f"; session folder {outcome.folder}")
+    return 0 if outcome.passed else 1

@@ -48,6 +48,32 @@ def manifest_bench(manifest: dict) -> Benchmark | None:
     return get_bench(bench) if isinstance(bench, str) else None
 
 
+def check_build(build_dir: Path, manifest: dict, board: Board, bench: Benchmark | None,
+                mode: str) -> Benchmark | None:
+    """The build's benchmark, after refusing a build for another board, benchmark
+    or firmware mode (``mode``: the firmware the run needs, performance or energy)."""
+    built_board = manifest.get("board")
+    if isinstance(built_board, str) and built_board != board.name:
+        raise TinygenError(f"{build_dir} holds a build for {built_board}, not {board.name}; "
+                           f"pass --board {built_board}, or a build of {board.name} with --build "
+                           f"(tinygen build --board {board.name} ...)")
+    built_mode = manifest.get("mode")
+    if mode == "energy" and built_mode != "energy":
+        raise TinygenError(
+            f"{build_dir} holds {built_mode}-mode firmware, which prints its timestamps as text "
+            "and keeps the timestamp pin still; build it with --mode energy "
+            f"(tinygen build --board {board.name} --bench B --mode energy)")
+    if mode != "energy" and built_mode == "energy":
+        raise TinygenError(f"{build_dir} holds energy-mode firmware (GPIO timestamps, 9600 "
+                           "baud); use --mode energy, or build with --mode performance for "
+                           "performance, accuracy and verify runs")
+    built = manifest_bench(manifest)
+    if bench is not None and built is not None and built.id != bench.id:
+        raise TinygenError(f"{build_dir} holds a {built.id} build, not {bench.id}; "
+                           "pass the matching --build or --bench")
+    return built
+
+
 def find_build_dir(board: Board, bench: Benchmark | None, build: Path | None) -> Path:
     """--build, else the default folder for the bench, else the only one there is."""
     if build is not None:

@@ -17,6 +17,7 @@ the monitor's own event times. Each window keeps its raw samples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import dataclass
@@ -25,9 +26,14 @@ from statistics import median
 from typing import Any
 
 from tinygen.benches import Benchmark
-from tinygen.device.emon import EnergyCapture
+from tinygen.device.emon import DEFAULT_SUPPLY_V, EnergyCapture, open_monitor, supply_voltage
+from tinygen.device.iface import USB_IDS, InterfacedDutSession
+from tinygen.device.ports import matching_ports
+from tinygen.device.sim.bench import simulated_bench
 from tinygen.device.session import DutSession
 from tinygen.errors import TinygenError
+from tinygen.paths import project_root
+from tinygen.runner.connect import check_build, default_build_dir, read_manifest
 from tinygen.runner.dataset import Stimulus
 from tinygen.runner.record import SessionRecord
 
@@ -44,7 +50,7 @@ class EnergyConfig:
     min_seconds: float = OFFICIAL_SECONDS
     min_inferences: int = OFFICIAL_INFERENCES
     warmup: int = 10
-    voltage: float = 3.3
+    voltage: float = DEFAULT_SUPPLY_V
     calibrate_seconds: float = 0.5   # the timing run lasts at least this (monitor time)
     max_inferences: int = 10_000_000
     simulated: bool = False          # the monitor is a simulator: say so everywhere
@@ -179,23 +185,6 @@ def _summarise(energy: dict[str, Any], cfg: EnergyConfig) -> None:
     energy["validity"] = validity
 
 
-def validity_text(validity: dict[str, Any]) -> str:
-    if validity.get("valid"):
-        return "valid for submission (5 windows, each >= 10 s and >= 10 inferences, 2 events)"
-    why = []
-    if not validity.get("five_windows"):
-        why.append(f"{validity.get('windows', 0)} of 5 windows")
-    if not validity.get("ten_seconds"):
-        why.append("a window shorter than 10 s")
-    if not validity.get("ten_inferences"):
-        why.append("a window with fewer than 10 inferences")
-    if not validity.get("consecutive_events"):
-        why.append("events not consecutive")
-    if not validity.get("real_instruments"):
-        why.append("simulated instruments")
-    return "NOT valid for submission: " + ", ".join(why)
-
-
 def _save_window(folder: Path, i: int, capture: EnergyCapture, window: dict[str, Any],
                  simulated: bool) -> dict[str, str]:
     csv_path = folder / f"energy_window_{i}.csv"
@@ -251,7 +240,7 @@ def estimated_energy(board, s_per_inference: float, voltage: float | None = None
     power = board.power
     if power is None or not s_per_inference:
         return None
-    volts = voltage or power.supply_v
+    volts = supply_voltage(board, voltage)
     watts = power.run_ua_per_mhz * 1e-6 * board.clock_hz / 1e6 * volts
     return {
         "estimated_uj_per_inference": watts * s_per_inference * 1e6,
@@ -262,40 +251,11 @@ def estimated_energy(board, s_per_inference: float, voltage: float | None = None
     }
 
 
-def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
-    """The results.txt block for an energy run."""
-    out: list[str] = []
-    sim = " (SIMULATED monitor: energy is a model, not a measurement)" if energy.get("simulated") else ""
-    out.append(f"Energy monitor: {energy.get('monitor')}{sim}, supply {energy.get('voltage'):g} V")
-    for w in energy.get("windows", []):
-        out.append(f"Energy results for window {w['window']} ({w['stimulus']}):")
-        out.append(f"  # Inferences : {w['count']:>12d}")
-        out.append(f"  Runtime      : {w['seconds']:>12.3f} sec.")
-        out.append(f"  Energy       : {w['energy_j'] * 1e6:>12.3f} uJ")
-        out.append(f"  Power        : {(w['power_w'] or 0) * 1e3:>12.3f} mW")
-        out.append(f"  Energy/Inf.  : {w['uj_per_inference']:>12.3f} uJ/inf.")
-    # The official "Median energy cost is ..." line is written once, at the top
-    # of results.txt (record.official_lines); nothing here may match it.
-    if energy.get("median_uj_per_inference") is not None:
-        out.append(f"Median of {len(energy.get('windows', []))} windows: "
-                   f"{energy['median_uj_per_inference']:.3f} uJ per inference"
-                   + (" (simulated)" if energy.get("simulated") else ""))
-    if energy.get("validity"):
-        out.append("Energy windows: " + validity_text(energy["validity"]) + ".")
-    est = energy.get("estimate")
-    if est:
-        out.append(f"Estimated energy (not measured): {est['estimated_uj_per_inference']:.3f} "
-                   f"uJ/inf. ({est['basis']}).")
-    return out
-
-
 # -- reaching the bench: simulated around an emulated DUT, or real instruments --
 
 
 def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Path:
     """--build, else build/<board>-<bench>-energy, else the only energy build."""
-    from tinygen.paths import project_root
-    from tinygen.runner.connect import default_build_dir, manifest_bench, read_manifest
     if build is not None:
         folder = Path(build)
     elif bench is not None:
@@ -309,16 +269,7 @@ def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Pat
                 "--bench or --build")
         folder = found[0]
     manifest = read_manifest(folder)
-    mode = manifest.get("mode")
-    if mode != "energy":
-        raise TinygenError(
-            f"{folder} holds {mode}-mode firmware, which prints its timestamps as text and "
-            "keeps the timestamp pin still; build it with --mode energy "
-            f"(tinygen build --board {board.name} --bench B --mode energy)")
-    built = manifest_bench(manifest)
-    if bench is not None and built is not None and built.id != bench.id:
-        raise TinygenError(f"{folder} holds a {built.id} build, not {bench.id}; pass the "
-                           "matching --build or --bench")
+    check_build(folder, manifest, board, bench, "energy")
     return folder
 
 
@@ -336,10 +287,6 @@ def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: st
                       sim_options: dict | None = None):
     """A context manager giving an EnergyBench: monitor set up and powering the
     DUT, the DUT answering through the interface board."""
-    import contextlib
-
-    from tinygen.device.emon import open_monitor
-    from tinygen.device.iface import InterfacedDutSession
 
     @contextlib.contextmanager
     def _bench():
@@ -347,7 +294,6 @@ def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: st
             simulated = interface_port is None and emon_port is None and board.is_emulated
             sim = None
             if simulated:
-                from tinygen.device.sim.bench import simulated_bench
                 if build_dir is None:
                     raise TinygenError(f"{board.name} needs its energy build folder; pass --build")
                 sim = stack.enter_context(simulated_bench(
@@ -387,8 +333,6 @@ def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: st
 
 
 def _find_interface(kind: str) -> str:
-    from tinygen.device.iface import USB_IDS
-    from tinygen.device.ports import matching_ports
     found = matching_ports(USB_IDS[kind])
     if len(found) == 1:
         return found[0]

@@ -29,6 +29,7 @@ from typing import Any
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.paths import make_folder
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,13 @@ class SessionRecord:
     """Owns one session folder; use as a context manager."""
 
     def __init__(self, folder: Path):
-        self.folder = Path(folder)
+        self.folder = make_folder(folder, "session folder", "choose another with --out DIR")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             # A new session starts a new transcript, also in a folder used before.
             self._log = open(self.folder / "log.txt", "w", encoding="utf-8", buffering=1)
         except OSError as exc:
-            raise TinygenError(f"cannot create the session folder {self.folder}: "
-                               f"{exc.strerror}; choose another with --out") from exc
+            raise TinygenError(f"cannot write the session folder {self.folder}: "
+                               f"{exc.strerror}; choose another with --out DIR") from exc
         self.data: dict[str, Any] = {"started": _now(), "status": "running"}
         self._log_failed = False
 
@@ -409,7 +409,10 @@ def summary_text(data: dict[str, Any]) -> str:
     out.append(f"tinygen session {data.get('started', '')}")
     for key, label in (("board", "Board"), ("bench", "Benchmark"), ("mode", "Mode")):
         if key in data:
-            out.append(f"{label:<10}: {data[key]}")
+            value = data[key]
+            if value is None:
+                value = "not known (no --bench given, and the DUT never said which model it runs)"
+            out.append(f"{label:<10}: {value}")
     if dut:
         out.append(f"DUT       : {dut.get('name', '?')} ({dut.get('profile', '?')}, "
                    f"model {dut.get('model', '?')})")
@@ -452,7 +455,6 @@ def summary_text(data: dict[str, Any]) -> str:
             out.append(f"Quality target: {verdict}")
     energy = data.get("energy")
     if energy:
-        from tinygen.runner.energy import energy_summary_lines  # energy imports this module
         out.append("")
         out.extend(energy_summary_lines(energy))
     checks = data.get("checks")
@@ -461,7 +463,57 @@ def summary_text(data: dict[str, Any]) -> str:
         width = max(len(c["name"]) for c in checks)
         for c in checks:
             out.append(f"{check_word(c)}  {c['name']:<{width}}  {c['detail']}")
+    profile = data.get("profile")
+    if profile:
+        out.append("")
+        out.extend(profile.get("lines", []))
     return "\n".join(out) + "\n"
+
+
+# -- the energy block of results.txt -------------------------------------------
+
+def validity_text(validity: dict[str, Any]) -> str:
+    if validity.get("valid"):
+        return "valid for submission (5 windows, each >= 10 s and >= 10 inferences, 2 events)"
+    why = []
+    if not validity.get("five_windows"):
+        why.append(f"{validity.get('windows', 0)} of 5 windows")
+    if not validity.get("ten_seconds"):
+        why.append("a window shorter than 10 s")
+    if not validity.get("ten_inferences"):
+        why.append("a window with fewer than 10 inferences")
+    if not validity.get("consecutive_events"):
+        why.append("events not consecutive")
+    if not validity.get("real_instruments"):
+        why.append("simulated instruments")
+    return "NOT valid for submission: " + ", ".join(why)
+
+
+def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
+    """The results.txt block for an energy run."""
+    out: list[str] = []
+    sim = " (SIMULATED monitor: energy is a model, not a measurement)" if energy.get("simulated") else ""
+    out.append(f"Energy monitor: {energy.get('monitor')}{sim}, supply {energy.get('voltage'):g} V")
+    for w in energy.get("windows", []):
+        out.append(f"Energy results for window {w['window']} ({w['stimulus']}):")
+        out.append(f"  # Inferences : {w['count']:>12d}")
+        out.append(f"  Runtime      : {w['seconds']:>12.3f} sec.")
+        out.append(f"  Energy       : {w['energy_j'] * 1e6:>12.3f} uJ")
+        out.append(f"  Power        : {(w['power_w'] or 0) * 1e3:>12.3f} mW")
+        out.append(f"  Energy/Inf.  : {w['uj_per_inference']:>12.3f} uJ/inf.")
+    # The official "Median energy cost is ..." line is written once, at the top
+    # of results.txt (record.official_lines); nothing here may match it.
+    if energy.get("median_uj_per_inference") is not None:
+        out.append(f"Median of {len(energy.get('windows', []))} windows: "
+                   f"{energy['median_uj_per_inference']:.3f} uJ per inference"
+                   + (" (simulated)" if energy.get("simulated") else ""))
+    if energy.get("validity"):
+        out.append("Energy windows: " + validity_text(energy["validity"]) + ".")
+    est = energy.get("estimate")
+    if est:
+        out.append(f"Estimated energy (not measured): {est['estimated_uj_per_inference']:.3f} "
+                   f"uJ/inf. ({est['basis']}).")
+    return out
 
 
 def check_word(check: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinygen.benches import Benchmark
+from tinygen.device.emon import DEFAULT_SUPPLY_V
 from tinygen.device.qemu_pins import PinEdge
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import random_stimuli
@@ -45,7 +46,7 @@ HSI16_HZ = 16_000_000               # the STM32L4 console's kernel clock in tiny
 @dataclass
 class EnergyVerifyConfig(VerifyConfig):
     energy_seconds: float = 10.0     # energy windows (short ones are said to be short)
-    voltage: float = 3.3
+    voltage: float = DEFAULT_SUPPLY_V
 
 
 def pulses(edges: list[PinEdge]) -> list[tuple[PinEdge, PinEdge | None]]:

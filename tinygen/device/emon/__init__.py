@@ -17,6 +17,15 @@ from tinygen.errors import TinygenError
 log = logging.getLogger(__name__)
 
 MONITORS = ("lpm01a", "js220", "js110")
+DEFAULT_SUPPLY_V = 3.3   # the DUT's supply when neither --voltage nor its board's power: says
+
+
+def supply_voltage(board, given: float | None = None) -> float:
+    """The DUT's supply in an energy run: ``given`` (--voltage), else the
+    board's ``power: supply_v``, else 3.3 V."""
+    if given:
+        return given
+    return board.power.supply_v if board.power is not None else DEFAULT_SUPPLY_V
 
 
 class EnergyMonitorError(TinygenError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tinygen.boards import Board
+from tinygen.device.emon import supply_voltage
 from tinygen.device.qemu_pins import PinWatcher, gdb_qmp_args
 from tinygen.device.sim import LoadModel
 from tinygen.errors import TinygenError
@@ -53,7 +54,7 @@ def board_load(board: Board, voltage: float | None = None) -> LoadModel:
     """The simulated DUT's power from the board's power: block."""
     power = board.power
     ua_per_mhz = power.run_ua_per_mhz if power else DEFAULT_RUN_UA_PER_MHZ
-    volts = voltage or (power.supply_v if power else 3.3)
+    volts = supply_voltage(board, voltage)
     return LoadModel(active_w=ua_per_mhz * 1e-6 * board.clock_hz / 1e6 * volts)
 
 
@@ -91,7 +92,7 @@ def simulated_bench(board: Board, build_dir: Path, emon: str, interface: str = "
                 bench.emon_url = sim.url
             elif emon in ("js220", "js110"):
                 from tinygen.device.sim.joulescope import JoulescopeSimulator
-                sim = JoulescopeSimulator(load, model=emon, volts=voltage or 3.3)
+                sim = JoulescopeSimulator(load, model=emon, volts=supply_voltage(board, voltage))
                 sim.attach(watcher)
                 bench.emon_device = sim
             elif emon is not None:
