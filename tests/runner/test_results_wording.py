@@ -165,7 +165,7 @@ def test_quality_target_is_judged_only_over_the_full_official_set():
     kws = get_bench("kws01")
     full = {"measured": 1000, "total": 1000, "top1": 0.91}
     assert quality_verdict(kws, full) == (
-        True, "top-1 91.0% >= target 0.9 over the official 1000 stimuli")
+        True, "top-1 91.0% >= target 90% over the official 1000 stimuli")
     assert quality_verdict(kws, dict(full, top1=0.5))[0] is False
     met, said = quality_verdict(kws, {"measured": 20, "total": 20, "top1": 1.0})
     assert met is None and said.startswith("not checked: 20 of 1000 stimuli (top-1 100.0%")

@@ -191,7 +191,7 @@ def test_verify_judges_the_target_over_the_full_official_set(firmware, tmp_path,
               + WINDOW["host"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
-    assert "PASS  accuracy              top-1 100.0% >= target 0.85 over the official 200 stimuli" in printed
+    assert "PASS  accuracy              top-1 100.0% >= target 85% over the official 200 stimuli" in printed
     acc = _results(tmp_path / "s")["accuracy"]
     assert acc["target_met"] is True and acc["measured"] == acc["total"] == 200
 

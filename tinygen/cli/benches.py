@@ -6,6 +6,7 @@ import argparse
 import json
 
 from tinygen.benches import BENCHMARKS, METRIC_AUC
+from tinygen.runner.measure import target_text
 from tinygen.text import format_table
 
 
@@ -30,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [("bench", "id", "model", "input", "host sends", "target")]
     for b in BENCHMARKS:
-        target = (f"AUC >= {b.target:g}" if b.metric == METRIC_AUC
-                  else f"top-1 >= {b.target:.0%} ({b.accuracy_stimuli} stimuli)")
+        target = (f"AUC >= {target_text(b)}" if b.metric == METRIC_AUC
+                  else f"top-1 >= {target_text(b)} ({b.accuracy_stimuli} stimuli)")
         rows.append((
             b.short, b.id, b.architecture,
             "int8 " + "x".join(map(str, b.input_shape)),

@@ -6,8 +6,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from tinygen.benches import bench_names
+from tinygen.benches import bench_names, get_bench
+from tinygen.cli.common import board_arg
 from tinygen.errors import TinygenError
+from tinygen.paths import make_folder
+from tinygen.port.build import build_firmware, export_build
 from tinygen.port.generate import MODES, RUNTIMES
 
 log = logging.getLogger(__name__)
@@ -118,16 +121,18 @@ def runtime_kwargs(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinygen.port.build import build_firmware
-
+    board, bench = board_arg(args.board), get_bench(args.bench)
+    runtime = runtime_kwargs(args)
     if args.export is not None and args.export.exists() and (
             not args.export.is_dir() or any(args.export.iterdir())):
         raise TinygenError(f"{args.export} exists and is not empty; export into a new or "
                            "empty folder")
-    log.info("building %s for %s (%s mode, -%s)", args.bench, args.board, args.mode, args.opt)
-    result = build_firmware(args.board, args.bench, model_path=args.model, mode=args.mode,
-                            opt=args.opt, out_dir=args.out, jobs=args.jobs,
-                            **runtime_kwargs(args))
+    out = make_folder(args.out, "build folder", "pass another --out DIR") if args.out else None
+    if args.export is not None:
+        make_folder(args.export, "export folder", "pass another --export DIR")
+    log.info("building %s for %s (%s mode, -%s)", bench.short, board.name, args.mode, args.opt)
+    result = build_firmware(board, bench, model_path=args.model, mode=args.mode,
+                            opt=args.opt, out_dir=out, jobs=args.jobs, **runtime)
     port = result.port
     print(f"built {port.bench.id} for {port.board.name} ({port.mode} mode, -{port.opt}) "
           f"from {port.model_path}")
@@ -138,8 +143,6 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.size.table())
     if args.export is not None:
-        from tinygen.port.build import export_build
-
         dest = export_build(result.build_dir, args.export)
         print(f"\nexported to {dest}: rebuild with 'make -C {dest}' or 'python -m SCons -C {dest}'")
     return 0

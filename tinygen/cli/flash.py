@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from pathlib import Path
 
 from tinygen.benches import get_bench
-from tinygen.boards import Board, load_board
+from tinygen.boards import Board
+from tinygen.cli.common import board_arg
+from tinygen.device.flash import flash_image
+from tinygen.device.labgrid import acquired_places, flash_place
+from tinygen.device.launch import serve_pty, start_dut, time_mapping
 from tinygen.errors import TinygenError
 from tinygen.paths import project_root
 
@@ -119,8 +124,6 @@ def find_build(board: Board, build: Path | None, bench: str | None, mode: str) -
 
 def _run_until_interrupted(board: Board, build: Path, log_path: Path | None,
                            pty: bool = False) -> int:
-    from tinygen.device.launch import serve_pty, start_dut, time_mapping
-
     with start_dut(board, build, log_path=log_path) as dut:
         if board.is_host or pty:
             with serve_pty(dut) as endpoint:
@@ -157,10 +160,6 @@ def _run_until_interrupted(board: Board, build: Path, log_path: Path | None,
 
 
 def _flash_place(board: Board, build: Path, name: str) -> int:
-    import threading
-
-    from tinygen.device.labgrid import acquired_places, flash_place
-
     with acquired_places([name]) as places:
         place = places[0]
         print(flash_place(place, board, build).text)
@@ -174,7 +173,7 @@ def _flash_place(board: Board, build: Path, name: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    board = load_board(args.board)
+    board = board_arg(args.board)
     build = find_build(board, args.build, args.bench, args.mode)
     if args.place:
         return _flash_place(board, build, args.place)
@@ -183,7 +182,6 @@ def run(args: argparse.Namespace) -> int:
     if args.emulate or args.pty:
         raise TinygenError(f"{board.name} is not emulated here; drop --emulate/--pty to program "
                            "it with pyocd")
-    from tinygen.device.flash import flash_image
 
     try:
         result = flash_image(board, build, probe=args.probe, pack=args.pack)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import re
 from pathlib import Path
 
 from tinygen.benches import bench_names, get_bench
 from tinygen.errors import TinygenError
+from tinygen.zoo.fetch import URL_ENV, fetch_model
 
 MODEL_DESCRIPTION = """\
 Models for the MLPerf Tiny benchmarks (kws, vww, ic, ic2, ad).
@@ -44,7 +47,8 @@ written atomically: on any failure nothing is left behind.
 
 --url (or the TINYGEN_MODEL_URL environment variable) replaces the download
 base: either a folder mirroring the repository layout (the official path is
-appended) or the full address of a .tflite file.
+appended) or the full address of a .tflite file; http(s)://, file:// or a
+local path.
 
 examples:
   tinygen model fetch --bench ic                  writes ./ic01_official.tflite
@@ -129,13 +133,25 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_fetch(args: argparse.Namespace) -> int:
-    from tinygen.zoo.fetch import fetch_model
+def _address(url: str | None) -> str | None:
+    """--url as an address: a local file or folder becomes file://..."""
+    if not url or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        return url
+    path = Path(url).expanduser()
+    if not path.exists():
+        raise TinygenError(f"--url {url} is neither an address (http(s)://..., file://...) nor "
+                           "an existing file or folder; give the mirror's address or a local path")
+    address = path.resolve().as_uri()
+    # A folder is a mirror of the repository layout: the official path goes under it.
+    return address + "/" if path.is_dir() else address
 
+
+def run_fetch(args: argparse.Namespace) -> int:
     bench = get_bench(args.bench)
     if args.timeout <= 0:
         raise TinygenError("--timeout must be a positive number of seconds")
     output = _output_path(args.output, Path(f"{bench.id}_official.tflite"))
-    digest = fetch_model(bench, output, base=args.url, timeout_s=args.timeout)
+    digest = fetch_model(bench, output, base=_address(args.url or os.environ.get(URL_ENV)),
+                         timeout_s=args.timeout)
     print(f"{output}: official {bench.id} model, sha256 {digest} (verified)")
     return 0

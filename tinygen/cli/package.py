@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from tinygen.errors import TinygenError
+from tinygen.submit.tree import PackageOptions, latest_sessions, load_session, package
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinygen.submit.tree import PackageOptions, latest_sessions, load_session, package
-
     if args.force is not None and not args.force.strip():
         raise TinygenError("--force needs a reason, e.g. --force 'CI smoke test'")
     if args.sessions:
@@ -109,4 +108,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  results {bench:<4} {mode:<11} {folder}")
     for name, reasons in result.accepted_invalid.items():
         print(f"  accepted although not valid: {name}: {'; '.join(reasons)}")
+    if result.missing:
+        print(f"  accepted although missing: {', '.join(result.missing)} (required runs)")
     return 0

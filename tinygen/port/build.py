@@ -199,5 +199,4 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                              trim_blocks=True, lstrip_blocks=True)
     (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
         manifest=manifest, is_host=manifest.get("board") == "host"))
-    log.info("exported %s to %s", build_dir, dest)
     return dest

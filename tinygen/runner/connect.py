@@ -11,6 +11,7 @@ from typing import Iterator
 
 from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
+from tinygen.device.launch import start_dut
 from tinygen.device.ports import find_board_port
 from tinygen.device.session import DutDisconnected, DutSession, DutTimeout
 from tinygen.errors import TinygenError
@@ -103,10 +104,27 @@ def check_emulated_clock(board: Board, banner: list[str]) -> None:
         if m:
             said, real = int(m.group(1)), int(m.group(2))
             machine = board.emulator.qemu_machine if board.emulator else "the emulator"
+            nominal = nominal_clock_hz(real)
             raise TinygenError(
                 f"{board.path or board.name}: key 'clock_hz': the board says {said} Hz but QEMU's "
-                f"{machine} runs SysTick at {real} Hz (measured at boot against virtual time), "
-                f"so every latency would be {abs(said - real) / real:.0%} off; set clock_hz: {real}")
+                f"{machine} runs SysTick at about {real / 1e6:g} MHz (measured at boot against "
+                f"virtual time), so every latency would be {abs(said - nominal) / nominal:.0%} "
+                f"off; set clock_hz: {nominal}")
+
+
+# The boot check counts SysTick against virtual time: within this of the true clock.
+CLOCK_MEASURE_TOLERANCE = 5e-4
+
+
+def nominal_clock_hz(measured: int) -> int:
+    """The round clock a measurement stands for (167940000 -> 168000000): the
+    coarsest of 1 MHz, 100 kHz, 10 kHz, 1 kHz steps within the boot check's
+    precision, else the measurement itself."""
+    for step in (1_000_000, 100_000, 10_000, 1_000):
+        rounded = round(measured / step) * step
+        if rounded and abs(rounded - measured) <= CLOCK_MEASURE_TOLERANCE * measured:
+            return rounded
+    return measured
 
 
 def silent_emulated_board(board: Board, exc: Exception) -> str:
@@ -132,11 +150,6 @@ def dut_url(board: Board, build_dir: Path | None, port: str | None,
     if board.is_host or board.is_emulated:
         if build_dir is None:
             raise TinygenError(f"{board.name} needs its firmware build folder; pass --build")
-        try:
-            from tinygen.device.launch import start_dut
-        except ImportError as exc:
-            raise TinygenError("this checkout has no DUT launcher (tinygen/device/launch.py); "
-                               "pass --port to use a DUT you started yourself") from exc
         log_path = record.folder / "dut.log" if record is not None else None
         with start_dut(board, Path(build_dir), log_path=log_path) as running:
             log.info("started %s: %s", board.name, running.url)

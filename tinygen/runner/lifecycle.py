@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
+from tinygen.device.labgrid import acquired_places, flash_place, split_places
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset, load_dataset
 from tinygen.runner.record import SessionRecord, default_session_dir, session_facts
@@ -134,8 +135,6 @@ def reach_duts(opts: DutOptions, board: Board, build_dir: Path | None,
         return split_ports(opts.port)
     if opts.port:
         raise TinygenError("--place and --port both say where the DUT is; give one")
-    from tinygen.device.labgrid import acquired_places, flash_place, split_places  # optional labgrid
-
     places = stack.enter_context(acquired_places(split_places(opts.place)))
     urls, emulated = [], set()
     for place in places:

@@ -247,12 +247,18 @@ def quality_verdict(bench: Benchmark, acc: dict[str, Any]) -> tuple[bool | None,
         note = acc.get("auc_note") or "no inferences"
         return None, f"not checked: {name} undefined ({note}) over {measured} of {whole} stimuli"
     shown = f"{value:.3f}" if bench.metric == METRIC_AUC else f"{value * 100:.1f}%"
+    target = target_text(bench)
     if measured < whole:
         return None, (f"not checked: {measured} of {whole} stimuli ({name} {shown}; the "
-                      f"target {bench.target:g} is defined over the full official set)")
+                      f"target {target} is defined over the full official set)")
     met = value >= bench.target
     word = ">=" if met else "below"
     scope = (f"over the official {official} stimuli" if official
              else f"over the {total} stimuli given (the official {bench.id} set size is not "
                   "recorded in tinygen)")
-    return met, f"{name} {shown} {word} target {bench.target:g} {scope}"
+    return met, f"{name} {shown} {word} target {target} {scope}"
+
+
+def target_text(bench: Benchmark) -> str:
+    """The quality target as its metric is shown: top-1 in percent, AUC as a fraction."""
+    return f"{bench.target:g}" if bench.metric == METRIC_AUC else f"{bench.target * 100:g}%"

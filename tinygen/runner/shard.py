@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from tinygen.benches import Benchmark
+from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
+from tinygen.device.launch import start_dut
 from tinygen.device.session import DutDisconnected, DutReset, DutSession, DutTimeout
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset
@@ -148,8 +149,6 @@ def open_duts(board: Board, build_dir: Path | None, ports: list[str], jobs: int,
                                    "DUT, e.g. --port /dev/ttyACM0,/dev/ttyACM1")
             if build_dir is None:
                 raise TinygenError(f"{board.name} needs its firmware build folder; pass --build")
-            from tinygen.device.launch import start_dut
-
             for k in range(len(duts) + 1, jobs + 1):
                 log_path = (record.folder if record else Path(build_dir)) / f"dut-{k}.log"
                 running = stack.enter_context(start_dut(board, Path(build_dir), log_path=log_path))
@@ -175,7 +174,6 @@ def check_duts(duts: list[Dut], bench: Benchmark | None,
                record: SessionRecord | None = None) -> Benchmark:
     """Every DUT runs the same model: ``bench``, or the first DUT's when None."""
     if bench is None:
-        from tinygen.benches import get_bench
         bench = get_bench(duts[0].session.profile()[1])
     for dut in duts:
         try:

@@ -146,10 +146,10 @@ def _firmware(req: VerifyRequest) -> tuple[Path | None, Path]:
                 model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
         model = Path(model) if model else bench.model_path
         return build_dir, model
-    log.info("building %s for %s ...", bench.id, board.name)
     kwargs = {"model_path": req.model, "mode": req.mode, **req.build_options}
     if req.build is not None:
         kwargs["out_dir"] = make_folder(req.build, "build folder", "pass another --build DIR")
+    log.info("building %s for %s ...", bench.id, board.name)
     result = build_firmware(board, bench, **kwargs)
     build_dir = Path(result.build_dir)
     model_entry = read_manifest(build_dir).get("model")

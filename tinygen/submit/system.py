@@ -116,7 +116,9 @@ def system_description(board: Board, org: str, division: str, status: str,
     opts = sorted({next((f[1:] for f in (m.get("cflags") or []) if re.fullmatch(r"-O\w*", f)),
                         m.get("opt")) for m in manifests if m.get("opt")})
     ram, flash = board.ram_bytes, board.flash_bytes
-    clock = f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else ""
+    # The host board's clock_hz is only the unit its timestamps count in.
+    clock = ("the host CPU's own (not set by tinygen)" if board.is_host
+             else f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else "")
     board_name, soc = _board_and_soc(board)
     system = {key: "" for key in SYSTEM_KEYS}
     system.update({

@@ -33,6 +33,7 @@ from typing import Any
 from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board, load_board
 from tinygen.errors import TinygenError
+from tinygen.paths import make_folder
 from tinygen.port.build import export_build
 from tinygen.runner.record import SUBMISSION_MODES, firmware_identity, session_validity
 from tinygen.submit.system import DIVISIONS, system_description, system_json_text
@@ -80,6 +81,7 @@ class PackageResult:
     results: dict[tuple[str, str], Path]   # (bench, mode) -> results folder
     code: dict[str, Path]               # code folder name (kws, kws_energy) -> its path
     accepted_invalid: dict[str, list[str]]  # session name -> reasons accepted
+    missing: list[str] = field(default_factory=list)   # required runs accepted missing ("kws accuracy")
 
 
 def load_session(folder: Path | str) -> Session:
@@ -126,9 +128,26 @@ def latest_sessions(root: Path, board: str) -> list[Session]:
         if old is None or (not s.reasons, s.started) > (not old.reasons, old.started):
             best[key] = s
     if not best:
-        raise TinygenError(f"no {board} session under {root}; run 'tinygen run --board {board} "
-                           "...' first or name the session folders")
+        other = _other_sessions(root, board)
+        also = (f" ({len(other)} {board} session(s) there are not measurements: "
+                f"{', '.join(other[:3])}{', ...' if len(other) > 3 else ''})") if other else ""
+        raise TinygenError(f"no {board} performance, accuracy or energy session under "
+                           f"{root}{also}; measure with 'tinygen run --board {board} --mode "
+                           "performance|accuracy' first, or name the session folders")
     return [best[k] for k in sorted(best)]
+
+
+def _other_sessions(root: Path, board: str) -> list[str]:
+    """The board's sessions under root that package cannot take: 'NAME (verify)'."""
+    found = []
+    for results in sorted(root.glob("*/results.json")):
+        try:
+            data = json.loads(results.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("board") == board:
+            found.append(f"{results.parent.name} ({data.get('mode') or 'unknown mode'})")
+    return found
 
 
 def _quality_reasons(s: Session) -> list[str]:
@@ -139,7 +158,9 @@ def _quality_reasons(s: Session) -> list[str]:
     if met is True:
         return []
     verdict = acc.get("target_verdict") or "no quality verdict recorded"
-    return [f"quality target {'not met' if met is False else 'not checked'}: {verdict}"]
+    word = "not met" if met is False else "not checked"
+    # The verdict may start with the same words ("not checked: 20 of 1000 stimuli").
+    return [f"quality target {word}: {verdict.removeprefix(word + ': ')}"]
 
 
 def _check_names(opts: PackageOptions) -> None:
@@ -219,12 +240,22 @@ def _check_code(sessions: list[Session], builds: dict[tuple[str, str], Path]) ->
     return idents
 
 
-def _copy_results(s: Session, dest: Path, accepted: list[str], note: str | None) -> None:
+def _copy_results(s: Session, dest: Path, accepted: list[str], note: str | None,
+                  code: str) -> None:
+    """The session's files, results.json naming the tree's code folder (``code``,
+    relative to the organisation folder) instead of the local build folder."""
     dest.mkdir(parents=True)
     for name in ("log.txt", "results.txt"):
         # copyfile writes a regular file even when the source is a symlink.
         shutil.copyfile(s.folder / name, dest / name)
     data = json.loads((s.folder / "results.json").read_text(encoding="utf-8"))
+    # Local paths mean nothing in a submission (and tell a machine's layout).
+    if data.get("build"):
+        data["build"] = code
+    if isinstance(data.get("firmware"), dict) and data["firmware"].get("build"):
+        data["firmware"]["build"] = code
+    if data.get("dataset"):
+        data["dataset"] = Path(data["dataset"]).name
     if accepted:
         data["submission"] = {"valid": False, "accepted_by": note, "reasons": accepted}
     else:
@@ -289,14 +320,16 @@ def package(sessions: list[Session], opts: PackageOptions, board: Board | None =
     if taken:
         raise TinygenError(f"{', '.join(taken)} already exist; choose another --system or "
                            "--out, or remove them")
-    opts.out.mkdir(parents=True, exist_ok=True)
+    make_folder(opts.out, "output folder", "pass another --out DIR")
     stage = Path(tempfile.mkdtemp(prefix="tinygen-package-", dir=opts.out))
     try:
         results: dict[tuple[str, str], Path] = {}
         code: dict[str, Path] = {}
         for s in sorted(sessions, key=lambda x: (x.bench.id, x.mode)):
             rel = org_rel / "results" / opts.system / s.bench.short / s.mode
-            _copy_results(s, stage / rel, problems.get(s.name, []), note if s.name in problems else None)
+            code_rel = Path("code") / opts.system / _code_folder(_firmware_key(s))
+            _copy_results(s, stage / rel, problems.get(s.name, []),
+                          note if s.name in problems else None, code_rel.as_posix())
             results[(s.bench.short, s.mode)] = opts.out / rel
         for key, folder in sorted(builds.items()):
             rel = org_rel / "code" / opts.system / _code_folder(key)
@@ -325,4 +358,4 @@ def package(sessions: list[Session], opts: PackageOptions, board: Board | None =
                                       for (b, m), i in idents.items()))
     return PackageResult(root=opts.out / org_rel, system_json=opts.out / targets[0],
                          results=results, code=code,
-                         accepted_invalid={n: r for n, r in problems.items()})
+                         accepted_invalid={n: r for n, r in problems.items()}, missing=missing)
