@@ -8,8 +8,10 @@ dataset), so they are not valid for submission: the tree is built with
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -127,7 +129,8 @@ def test_invalid_sessions_are_refused_by_name(sessions, tmp_path, capsys):
     assert "not valid for submission: perf: " in err and "| acc: " in err
     assert "emulated board: figures come from QEMU" in err
     assert "partial dataset: 6 of the official 1000 stimuli" in err
-    assert "quality target not checked: not checked: 6 of 1000 stimuli" in err
+    assert "quality target not checked: 6 of 1000 stimuli" in err
+    assert "not checked: not checked" not in err
     assert "--force REASON" in err
     assert not out.exists() or not any(out.rglob("*.json"))
 
@@ -219,3 +222,70 @@ def test_two_systems_share_one_tree_and_none_is_overwritten(sessions, tmp_path, 
                  "--force", "again", *map(str, sessions["host"])]) == 1
     assert "already exist; choose another --system" in capsys.readouterr().err
     assert (org / "systems" / "host.json").read_text() == before
+
+
+# ---------------------------------------------------------------- what package tells the user
+
+def test_package_out_that_cannot_be_created_is_one_line(sessions, tmp_path, capsys):
+    perf, acc = sessions["host"]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    rc = main(["package", "--org", "O", "--system", "s", "--out", str(blocker / "tree"),
+               "--force", "x", str(perf), str(acc)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and len(err.splitlines()) == 1, err
+    assert f"cannot create the output folder {blocker / 'tree'}: {blocker} is a file" in err
+    assert "pass another --out DIR" in err
+
+
+def test_submission_names_no_local_path_nor_staging_folder(sessions, tmp_path, capsys, caplog):
+    """results.json in the tree points at the tree's code folder, not at the
+    build folder on this machine; the console names only paths that exist."""
+    caplog.set_level(logging.INFO)
+    perf, acc = sessions["host"]
+    out = tmp_path / "sub"
+    assert main(["package", "--org", "O", "--system", "s", "--out", str(out), "--force", "x",
+                 str(perf), str(acc)]) == 0
+    printed = capsys.readouterr()
+    said = printed.out + printed.err + caplog.text
+    for mode in ("performance", "accuracy"):
+        data = json.loads((out / "closed/O/results/s/kws" / mode / "results.json").read_text())
+        assert data["build"] == "code/s/kws" and data["firmware"]["build"] == "code/s/kws"
+        assert str(tmp_path.parent) not in json.dumps(data)
+    assert json.loads((out / "closed/O/results/s/kws/accuracy/results.json").read_text())[
+        "dataset"] == "kws01"
+    for path in re.findall(r"(/\S+)", said):
+        assert "tinygen-package-" not in path and Path(path.rstrip(":,")).exists(), path
+
+
+def test_forced_tree_says_on_the_console_which_required_run_is_missing(sessions, tmp_path,
+                                                                       capsys):
+    perf, _ = sessions["host"]
+    assert main(["package", "--org", "O", "--system", "s", "--out", str(tmp_path / "o"),
+                 "--force", "perf only", str(perf)]) == 0
+    assert "accepted although missing: kws accuracy" in capsys.readouterr().out
+
+
+def test_board_lookup_names_the_sessions_it_cannot_take(sessions, tmp_path, capsys):
+    """Only verify sessions of the board under --sessions-root: say so, by name."""
+    perf, _ = sessions["host"]
+    root = tmp_path / "sessions"
+    fake = root / "20260101-000000-host-kws01-verify"
+    shutil.copytree(perf, fake)
+    data = json.loads((fake / "results.json").read_text())
+    (fake / "results.json").write_text(json.dumps(dict(data, mode="verify")))
+    rc = main(["package", "--org", "O", "--system", "s", "--board", "host", "--sessions-root",
+               str(root), "--out", str(tmp_path / "t"), "--force", "x"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "no host performance, accuracy or energy session under" in err
+    assert f"{fake.name} (verify)" in err and "tinygen run --board host" in err
+
+
+def test_host_system_names_no_made_up_clock():
+    from tinygen.boards import load_board
+    from tinygen.submit.system import system_description
+
+    js = system_description(load_board("host"), "O", "closed", "available", [])
+    assert "MHz" not in js["Processor(s) Frequencies"]
+    assert "host CPU" in js["Processor(s) Frequencies"]
