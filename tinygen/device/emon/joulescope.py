@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from tinygen.device.emon import EnergyCapture, EnergyMonitorError
+from tinygen.device.emon.base import EnergyCapture, EnergyMonitorError
 
 log = logging.getLogger(__name__)
 

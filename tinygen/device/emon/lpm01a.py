@@ -24,7 +24,7 @@ from typing import Callable
 
 import serial
 
-from tinygen.device.emon import EnergyCapture, EnergyMonitorError
+from tinygen.device.emon.base import EnergyCapture, EnergyMonitorError
 from tinygen.errors import TinygenError
 
 log = logging.getLogger(__name__)
