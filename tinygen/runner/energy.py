@@ -26,11 +26,13 @@ from statistics import median
 from typing import Any
 
 from tinygen.benches import Benchmark
-from tinygen.device.emon import DEFAULT_SUPPLY_V, EnergyCapture, open_monitor, supply_voltage
+from tinygen.boards import Board
+from tinygen.device.emon import (DEFAULT_SUPPLY_V, EnergyCapture, Joulescope, Lpm01a, open_monitor,
+                                 supply_voltage)
 from tinygen.device.iface import USB_IDS, InterfacedDutSession
 from tinygen.device.ports import matching_ports
-from tinygen.device.sim.bench import simulated_bench
-from tinygen.device.session import DutSession
+from tinygen.device.sim.bench import SimulatedBench, simulated_bench
+from tinygen.device.session import DutSession, InferResult
 from tinygen.errors import TinygenError
 from tinygen.paths import project_root
 from tinygen.runner.connect import check_build, default_build_dir, read_manifest
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 OFFICIAL_SECONDS = 10.0
 OFFICIAL_INFERENCES = 10
 OFFICIAL_WINDOWS = 5
+Monitor = Lpm01a | Joulescope   # the energy monitor drivers (device.emon)
 HOST_SLACK = 10.0          # infer timeout: this many times the host time measured so far
 
 
@@ -67,8 +70,8 @@ def performance_firmware_check(dut: DutSession) -> None:
             "--mode energy (tinygen build ... --mode energy)")
 
 
-def _capture_window(dut: DutSession, monitor, count: int, warmup: int,
-                    timeout: float) -> tuple[EnergyCapture, Any]:
+def _capture_window(dut: DutSession, monitor: Monitor, count: int, warmup: int,
+                    timeout: float) -> tuple[EnergyCapture, InferResult]:
     monitor.start()
     try:
         result = dut.infer(count, warmup, timeout=timeout)
@@ -87,7 +90,7 @@ def check_events(capture: EnergyCapture, what: str) -> None:
             "th_timestamp")
 
 
-def run_energy(dut: DutSession, monitor, bench: Benchmark, stimuli: list[Stimulus],
+def run_energy(dut: DutSession, monitor: Monitor, bench: Benchmark, stimuli: list[Stimulus],
                record: SessionRecord, cfg: EnergyConfig = EnergyConfig(),
                base_timeout: float = 20.0, estimate: dict | None = None) -> dict[str, Any]:
     """Median uJ per inference over one window per stimulus (normally 5)."""
@@ -132,7 +135,7 @@ def run_energy(dut: DutSession, monitor, bench: Benchmark, stimuli: list[Stimulu
     return energy
 
 
-def _calibrate(dut, monitor, cfg: EnergyConfig, base_timeout: float) -> tuple[float, float]:
+def _calibrate(dut: DutSession, monitor: Monitor, cfg: EnergyConfig, base_timeout: float) -> tuple[float, float]:
     n = 1
     host_per = base_timeout
     target = min(cfg.calibrate_seconds, cfg.min_seconds / 4)
@@ -235,7 +238,7 @@ def plot_window(path: Path, capture: EnergyCapture, window: dict[str, Any],
     fig.savefig(path)
 
 
-def estimated_energy(board, s_per_inference: float, voltage: float | None = None) -> dict | None:
+def estimated_energy(board: Board, s_per_inference: float, voltage: float | None = None) -> dict | None:
     """An *estimate* from the board's power: block (datasheet run current)."""
     power = board.power
     if power is None or not s_per_inference:
@@ -254,7 +257,7 @@ def estimated_energy(board, s_per_inference: float, voltage: float | None = None
 # -- reaching the bench: simulated around an emulated DUT, or real instruments --
 
 
-def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Path:
+def find_energy_build(board: Board, bench: Benchmark | None, build: Path | None) -> Path:
     """--build, else build/<board>-<bench>-energy, else the only energy build."""
     if build is not None:
         folder = Path(build)
@@ -275,16 +278,17 @@ def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Pat
 
 @dataclass
 class EnergyBench:
-    dut: Any
-    monitor: Any
+    dut: InterfacedDutSession
+    monitor: Monitor
     simulated: bool
-    bench: Any = None          # the SimulatedBench, when simulated
+    bench: SimulatedBench | None = None   # the simulators and pin watcher, when simulated
 
 
-def open_energy_bench(board, build_dir: Path | None, *, emon: str, emon_port: str | None,
+def open_energy_bench(board: Board, build_dir: Path | None, *, emon: str, emon_port: str | None,
                       interface: str, interface_port: str | None, record: SessionRecord,
                       voltage: float, timeout: float = 10.0, chunk_bytes: int | None = None,
-                      sim_options: dict | None = None):
+                      sim_options: dict | None = None
+                      ) -> contextlib.AbstractContextManager[EnergyBench]:
     """A context manager giving an EnergyBench: monitor set up and powering the
     DUT, the DUT answering through the interface board."""
 

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinygen.benches import Benchmark
+from tinygen.boards import Board
 from tinygen.device.emon import DEFAULT_SUPPLY_V
 from tinygen.device.qemu_pins import PinEdge
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import random_stimuli
-from tinygen.runner.energy import EnergyConfig, estimated_energy, run_energy
+from tinygen.runner.energy import EnergyBench, EnergyConfig, estimated_energy, run_energy
 from tinygen.runner.oracle import Oracle
 from tinygen.runner.record import SessionRecord
 from tinygen.runner.verify import VerifyConfig, Verifier
@@ -61,8 +62,8 @@ def pulses(edges: list[PinEdge]) -> list[tuple[PinEdge, PinEdge | None]]:
 
 
 class EnergyVerifier(Verifier):
-    def __init__(self, eb, bench: Benchmark, oracle: Oracle, record: SessionRecord,
-                 cfg: EnergyVerifyConfig, board):
+    def __init__(self, eb: EnergyBench, bench: Benchmark, oracle: Oracle,
+                 record: SessionRecord, cfg: EnergyVerifyConfig, board: Board):
         super().__init__(eb.dut, bench, oracle, record, cfg)
         self.eb = eb
         self.board = board
@@ -183,8 +184,8 @@ class EnergyVerifier(Verifier):
         return text
 
 
-def run_energy_checks(eb, bench: Benchmark, oracle: Oracle, record: SessionRecord,
-                      cfg: EnergyVerifyConfig, board) -> list[dict[str, Any]]:
+def run_energy_checks(eb: EnergyBench, bench: Benchmark, oracle: Oracle, record: SessionRecord,
+                      cfg: EnergyVerifyConfig, board: Board) -> list[dict[str, Any]]:
     v = EnergyVerifier(eb, bench, oracle, record, cfg, board)
     started = time.monotonic()
     v.run_check("handshake", v.handshake)

@@ -14,8 +14,8 @@ from tinygen.device.emon.base import (DEFAULT_SUPPLY_V, MONITORS, EnergyCapture,
 from tinygen.device.emon.joulescope import Joulescope
 from tinygen.device.emon.lpm01a import Lpm01a, find_lpm01a_port
 
-__all__ = ["DEFAULT_SUPPLY_V", "MONITORS", "EnergyCapture", "EnergyMonitorError",
-           "TooFewTimestamps", "open_monitor", "supply_voltage"]
+__all__ = ["DEFAULT_SUPPLY_V", "MONITORS", "EnergyCapture", "EnergyMonitorError", "Joulescope",
+           "Lpm01a", "TooFewTimestamps", "open_monitor", "supply_voltage"]
 
 
 def open_monitor(kind: str, port: str | None, *, transcript=None, device=None,
