@@ -92,19 +92,19 @@ def recorded_session(folder: Path, facts: dict[str, Any]) -> Iterator[SessionRec
             yield record
         except KeyboardInterrupt:
             record.finish("interrupted", "stopped by Ctrl-C")
-            log.info("interrupted; %s", _what_is_kept(record))
+            log.info("interrupted; %s", _what_is_kept(record, "before Ctrl-C"))
             raise
         except TinygenError as exc:
             record.finish("failed", str(exc))
-            log.info("%s", _what_is_kept(record))
+            log.info("%s", _what_is_kept(record, "before the error"))
             raise
         if record.data.get("status") == "running":
             record.finish("complete")
 
 
-def _what_is_kept(record: SessionRecord) -> str:
+def _what_is_kept(record: SessionRecord, when: str) -> str:
     if measured_anything(record.data):
-        return f"what was measured before the error is in {record.folder}"
+        return f"what was measured {when} is in {record.folder}"
     return f"nothing was measured; the transcript is in {record.folder / 'log.txt'}"
 
 

@@ -18,9 +18,11 @@ from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
 from tinygen.device.emon import supply_voltage
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import check_build, find_build_dir, manifest_bench, open_session, read_manifest
+from tinygen.runner.connect import (check_build, find_build_dir, manifest_bench, open_session,
+                                    read_manifest)
 from tinygen.runner.dataset import random_stimuli
-from tinygen.runner.energy import EnergyConfig, estimated_energy, find_energy_build, open_energy_bench, run_energy
+from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
+                                   open_energy_bench, run_energy)
 from tinygen.runner.lifecycle import (DutOptions, EnergyOptions, checked_dataset_path, dataset_for,
                                       jobs_for, reach_duts, recorded_session, session_folder)
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance

@@ -81,7 +81,7 @@ class PackageResult:
     results: dict[tuple[str, str], Path]   # (bench, mode) -> results folder
     code: dict[str, Path]               # code folder name (kws, kws_energy) -> its path
     accepted_invalid: dict[str, list[str]]  # session name -> reasons accepted
-    missing: list[str] = field(default_factory=list)   # required runs accepted missing ("kws accuracy")
+    missing: list[str] = field(default_factory=list)   # required runs accepted missing
 
 
 def load_session(folder: Path | str) -> Session:
