@@ -120,12 +120,18 @@ def run(args: argparse.Namespace) -> int:
                         quick=args.quick, min_seconds=args.min_seconds, golden=args.golden,
                         seed=args.seed, dut=dut_options(args), energy=energy_options(args))
     outcome = verify_session(req)
-    checks = outcome.checks
+    return _print_checks(outcome.checks, outcome)
+
+
+def _print_checks(checks, session) -> int:
+    """The PASS/FAIL/SKIP table and the session folder (``session.folder``); the exit code."""
+    # A check that could not decide (SKIP, passed None) does not fail verify.
+    passed = all(c["passed"] is not False for c in checks)
     width = max(len(c["name"]) for c in checks)
     print()
     for c in checks:
         print(f"{check_word(c)}  {c['name']:<{width}}  {c['detail']}")
     skipped = sum(c["passed"] is None for c in checks)
     print(f"\n{sum(c['passed'] is True for c in checks)} of {len(checks)} checks passed"
-          + (f", {skipped} not checked" if skipped else "") + f"; session folder {outcome.folder}")
-    return 0 if outcome.passed else 1
+          + (f", {skipped} not checked" if skipped else "") + f"; session folder {session.folder}")
+    return 0 if passed else 1
