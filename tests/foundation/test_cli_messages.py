@@ -103,6 +103,18 @@ def test_misspelled_board_gets_a_suggestion_and_nothing_before_it():
     assert "building" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("argv", [
+    ["run", "--mode", "performance"],
+    ["verify", "--bench", "kws"],
+    ["profile", "--bench", "kws"],
+    ["flash", "--bench", "kws"],
+    ["package", "--org", "O", "--system", "s", "--out", "unused"],
+], ids=lambda a: a[0])
+def test_every_board_option_suggests_the_nearest_board(argv, capsys):
+    assert main([*argv, "--board", "mps2_an368"]) == 1
+    assert "unknown board 'mps2_an368'; did you mean mps2_an386?" in capsys.readouterr().err
+
+
 def test_far_off_board_name_still_lists_the_boards(capsys):
     assert main(["run", "--board", "no_such_thing", "--mode", "performance"]) == 1
     err = capsys.readouterr().err
