@@ -5,6 +5,7 @@ bit-exact with the TFLM oracle, the detected/processing pins in time."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,19 @@ def test_official_model_detects_marvin(board, tmp_path):
     # mps2_an386 (25 MHz) is over the 32 ms budget with full-window inference:
     # not decided (None), never silently passed.
     assert checks["budget"].ok is (None if board == "mps2_an386" else True)
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+def test_nucleo_l4r5zi_builds_with_the_sai_driver(tmp_path):
+    """The real audio source (SAI slave + DMA) compiles and links for the
+    reference board; it has never run on hardware."""
+    result = build_stream_firmware("nucleo_l4r5zi", get_bench("sww").model_path, out_dir=tmp_path)
+    sources = (Path(result.build_dir) / "build.json").read_text()
+    assert "tg_audio_sai_stm32l4.c" in sources and "tg_audio_semihost.c" not in sources
+    assert "tg_main.c" not in sources and "internally_implemented.c" not in sources
+    # The size report: the model's weights plus < 40 KB of code, tables and platform.
+    assert 65_000 < result.size.flash_bytes < 110_000 <= result.size.flash_capacity
+    assert result.size.ram_bytes < 32_000
+    symbols = subprocess.run(["arm-none-eabi-nm", str(result.elf)], capture_output=True,
+                             text=True, check=True).stdout
+    assert " tg_audio_take" in symbols and " tg_features_compute" in symbols
