@@ -80,7 +80,9 @@ static void process_hop(const int16_t *chunk)
         tg_input[INPUT_BYTES - MELS + i] = tg_features_quantize(tg_feat[i], TG_MODEL_INPUT_SCALE);
     }
     memcpy(tg_model_input(), tg_input, INPUT_BYTES);
+#if !TG_SWW_FEATURES_ONLY   /* measurement builds that time the features alone */
     tg_model_invoke();
+#endif
     const int8_t *out = (const int8_t *)tg_model_output();
     int detected = out[0] > TG_SWW_THRESHOLD;
     if (detected || tg_first) {

@@ -25,13 +25,16 @@ from tinygen.stream import features as F
 from tinygen.stream.pins import config_header
 
 HOP_SECONDS = 0.032
-_OPTIONS = {"log_hops": 0}
+_OPTIONS = {"log_hops": 0, "features_only": False}
 
 
 @contextlib.contextmanager
-def stream_options(log_hops: int = 0) -> Iterator[None]:
+def stream_options(log_hops: int = 0, features_only: bool = False) -> Iterator[None]:
+    """log_hops: keep each hop's features and outputs for `log` (verify);
+    features_only: skip the model (measurement builds that time the features)."""
     old = dict(_OPTIONS)
     _OPTIONS["log_hops"] = int(log_hops)
+    _OPTIONS["features_only"] = bool(features_only)
     try:
         yield
     finally:
@@ -91,7 +94,8 @@ def streaming_sources(board: Board, src_dir: Path, sources: list[Path],
         raise TinygenError("sww runs on MCU boards (emulated or real), not on the host board; "
                            "use disco_l475vg_iot01a, mps2_an386 or mps3_an547")
     fw = firmware_dir()
-    (src_dir / "tg_stream_config.h").write_text(config_header(board, _OPTIONS["log_hops"]))
+    (src_dir / "tg_stream_config.h").write_text(
+        config_header(board, _OPTIONS["log_hops"], _OPTIONS["features_only"]))
     tables = src_dir / "tg_feature_tables.c"
     tables.write_text(feature_tables_c())
     dropped = {fw / "harness" / "tg_main.c", fw / "harness" / "internally_implemented.c",
@@ -115,8 +119,9 @@ def generate_stream_port(board: Board | str, model_path: Path | str | None = Non
 
 def build_stream_firmware(board: Board | str, model_path: Path | str | None = None,
                           mode: str = "performance", opt: str = "O2",
-                          out_dir: Path | str | None = None, log_hops: int = 0):
+                          out_dir: Path | str | None = None, log_hops: int = 0,
+                          features_only: bool = False):
     """Generate and compile a streaming build (tinygen.port.build.build_firmware)."""
     from tinygen.port.build import build_firmware
-    with stream_options(log_hops):
+    with stream_options(log_hops, features_only):
         return build_firmware(board, "sww01", model_path, mode=mode, opt=opt, out_dir=out_dir)
