@@ -268,8 +268,10 @@ def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: 
                          + (f"marvin clip {clip.name}" if clip else "synthetic word (no official clip)")
                          + f" at {', '.join(f'{t:g}' for t in at)} s")
     pins, budget = check_pins(run, board)
-    return [check_handshake(run), check_features(run, input_scale), check_outputs(run, model_path),
-            pins, budget]
+    from tinygen.stream.measure import inference_plan
+    outputs = check_outputs(run, model_path)
+    outputs.detail += f"; {inference_plan(build_dir)}"
+    return [check_handshake(run), check_features(run, input_scale), outputs, pins, budget]
 
 
 QUICK_SECONDS = 3.0
