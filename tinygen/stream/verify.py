@@ -88,8 +88,9 @@ def _free_port() -> int:
 
 
 def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
-               timeout_s: float = 300.0, hop_log: bool = True) -> StreamRun:
-    """Play samples into the emulated DUT once; read its log and its pins."""
+               timeout_s: float = 300.0, hop_log: bool = True, transcript=None) -> StreamRun:
+    """Play samples into the emulated DUT once; read its log and its pins.
+    ``transcript``: a DutSession transcript callback (SessionRecord.transcript)."""
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
     from tinygen.device.session import DutSession
@@ -103,7 +104,7 @@ def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
                                    ms_count_addr=dut_clock_address(build_dir / "firmware.elf"))
         try:
             # QEMU starts its GDB stub once the serial client is there (wait=on).
-            with DutSession(dut.url, timeout=30.0) as s:
+            with DutSession(dut.url, timeout=30.0, transcript=transcript) as s:
                 watcher.start()
                 s.wait_ready(timeout=15.0)
                 hand = s.command("name") + s.command("profile") + s.command("stop")
@@ -261,9 +262,9 @@ def check_handshake(run: StreamRun) -> Check:
 
 def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: float,
                   clip: Path | None, work: Path, seconds: float = 3.0,
-                  at: tuple[float, ...] = (1.0,)) -> list[Check]:
+                  at: tuple[float, ...] = (1.0,), transcript=None) -> list[Check]:
     samples = test_stream(clip, seconds, at)
-    run = run_stream(board, build_dir, samples, work)
+    run = run_stream(board, build_dir, samples, work, transcript=transcript)
     run.handshake.append(f"stream: {seconds:g} s, "
                          + (f"marvin clip {clip.name}" if clip else "synthetic word (no official clip)")
                          + f" at {', '.join(f'{t:g}' for t in at)} s")
@@ -344,7 +345,7 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
         try:
             checks = [_as_dict(c) for c in verify_stream(board, build_dir, model, scale,
                                                          default_clip(), build_dir / "verify",
-                                                         seconds, at)]
+                                                         seconds, at, record.transcript)]
         except TinygenError as exc:
             record.finish("failed", str(exc))
             raise
