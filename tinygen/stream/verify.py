@@ -249,6 +249,27 @@ def check_pins(run: StreamRun, board: Board) -> tuple[Check, Check]:
     return pins, Check("budget", True, text)
 
 
+def check_scored(run: StreamRun, windows: list[tuple[float, float]], official: bool) -> Check:
+    """The stream scored as the official runner scores it (sync pulse as the
+    origin, [t0, t1 + 2 s], 1 s debounce), from the detected pin's edges on
+    the DUT's clock. Decided only for the official model on the marvin clip:
+    every word found, no false positive."""
+    try:
+        from tinygen.runner.sww_score import detection_stats
+    except ImportError:
+        return Check("scored", None, "not checked: the sww scorer (tinygen.runner.sww_score) is "
+                                     "not in this checkout")
+    falls = [e for e in run.edges if e.name == "detected" and e.level == 0 and e.dut_us is not None]
+    if not falls:
+        return Check("scored", False, "no detected pulse (not even the sync pulse) was seen")
+    stats = detection_stats([int(e.dut_us // 1000) for e in falls], windows)
+    tp, fn, fp = stats.counts
+    text = f"{tp} true positives, {fn} false negatives, {fp} false positives over {len(windows)} words"
+    if not official:
+        return Check("scored", None, text + " (not judged: not the official model on the marvin clip)")
+    return Check("scored", tp == len(windows) and fp == 0, text)
+
+
 def check_handshake(run: StreamRun) -> Check:
     text = " | ".join(run.handshake)
     ok = (any(ln.startswith("m-name-dut-[") for ln in run.handshake)
@@ -263,7 +284,13 @@ def check_handshake(run: StreamRun) -> Check:
 def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: float,
                   clip: Path | None, work: Path, seconds: float = 3.0,
                   at: tuple[float, ...] = (1.0,), transcript=None) -> list[Check]:
+    import hashlib
+    from tinygen.benches import get_bench
     samples = test_stream(clip, seconds, at)
+    word_s = (read_wav_left(clip).size if clip is not None else synthetic_word().size) / F.SAMPLE_RATE
+    windows = [(t, t + word_s) for t in at]
+    official = (clip is not None and hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+                == get_bench("sww01").official_sha256)
     run = run_stream(board, build_dir, samples, work, transcript=transcript)
     run.handshake.append(f"stream: {seconds:g} s, "
                          + (f"marvin clip {clip.name}" if clip else "synthetic word (no official clip)")
@@ -272,7 +299,8 @@ def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: 
     from tinygen.stream.measure import inference_plan
     outputs = check_outputs(run, model_path)
     outputs.detail += f"; {inference_plan(build_dir)}"
-    return [check_handshake(run), check_features(run, input_scale), outputs, pins, budget]
+    return [check_handshake(run), check_features(run, input_scale), outputs, pins, budget,
+            check_scored(run, windows, official)]
 
 
 QUICK_SECONDS = 3.0
