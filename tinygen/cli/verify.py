@@ -50,6 +50,12 @@ checks:
                         stimuli for kws/vww, 200 for ic), else the check says
                         "not checked: N of M stimuli" (SKIP, not a failure)
 
+--bench sww (streaming wakeword, emulated boards): builds the streaming
+firmware with a hop log, streams the marvin clip (../shared) or a synthetic
+word through QEMU and checks handshake, features (bit-exact with the Python
+reference), outputs (bit-exact with the TFLM oracle), pins, hop budget and
+the stream's score; --quick streams 3 s instead of 10 s.
+
 {duts}
 Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
 and this command finds the port by USB id, or give --port.
