@@ -363,12 +363,26 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
     at = (1.0,) if args.quick else (1.0, 4.5, 7.5)
     from tinygen.paths import project_root
     out_dir = args.build or project_root() / "build" / f"{board.name}-sww01-verify"
-    result = build_stream_firmware(board, args.model, opt=args.opt, out_dir=out_dir,
-                                   log_hops=hops_for(seconds) + 1)
-    build_dir = Path(result.build_dir)
+    if args.no_build:
+        build_dir = Path(out_dir)
+        config = build_dir / "src" / "tg_stream_config.h"
+        logged = re.search(r"TG_SWW_LOG_HOPS (\d+)", config.read_text()) if config.is_file() else None
+        if logged is None or int(logged.group(1)) < hops_for(seconds):
+            raise TinygenError(f"{build_dir} is not a verify build of sww with a hop log of "
+                               f">= {hops_for(seconds)} hops; drop --no-build (verify builds it)")
+    else:
+        result = build_stream_firmware(board, args.model, opt=args.opt, out_dir=out_dir,
+                                       log_hops=hops_for(seconds) + 1)
+        build_dir = Path(result.build_dir)
     macros = model_macros(build_dir / "src" / "model.h")
     scale = float(macros["TG_MODEL_INPUT_SCALE"].rstrip("f"))
-    model = Path(args.model) if args.model else bench.model_path
+    # The model the firmware was built from (build.json), so --no-build checks the right one.
+    import json
+    built = json.loads((build_dir / "build.json").read_text()).get("model", {})
+    model = Path(built["path"]) if isinstance(built, dict) and built.get("path") else (
+        Path(args.model) if args.model else bench.model_path)
+    if args.model and Path(args.model).resolve() != model.resolve():
+        raise TinygenError(f"{build_dir} was built from {model}, not {args.model}; drop --no-build")
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     record = SessionRecord(out)
     with record:
