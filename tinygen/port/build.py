@@ -18,14 +18,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.size import SizeReport, size_report
-from tinygen.paths import templates_dir
+from tinygen.render import render
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -194,10 +192,7 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
         shutil.copyfile(build_dir / name, dest / name)
     manifest = export_manifest(manifest)
     (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
+    (dest / "README.md").write_text(render("port/export/README.md.j2",
         manifest=manifest, is_host=manifest.get("board") == "host"))
     log.info("exported %s to %s", build_dir, dest)
     return dest

@@ -30,13 +30,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from tinygen import __version__
 from tinygen.benches import Benchmark, INPUT_FLOAT32_QUANTIZE, OUTPUT_MSE, get_bench
 from tinygen.boards import Board, load_board
 from tinygen.errors import TinygenError
 from tinygen.paths import firmware_dir, project_root, templates_dir
+from tinygen.render import render
 
 log = logging.getLogger(__name__)
 
@@ -298,16 +297,6 @@ def _tool_versions(toolchain: Toolchain) -> dict[str, str]:
     return tools
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _kernel_sources(model) -> list[Path]:
     return [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
             for k in model.kernel_sources]
@@ -530,14 +519,13 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance
     context = {"board": board, "bench": bench, "mode": mode, "baud": baud, "model": model,
                "placement": placement, "version": __version__, "db_in_input": db_in_input}
-    env = _environment()
     for template in sorted((templates_dir() / "port").glob("*.j2")):
         name = template.name[:-3]
         if name.startswith("arm_"):
             if board.is_host:
                 continue
             name = name[4:]
-        text = env.get_template(f"port/{template.name}").render(**context)
+        text = render(f"port/{template.name}", **context)
         (src_dir / name).write_text(text)
 
     fw = firmware_dir()
@@ -657,7 +645,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         objects=objects, outputs=outputs, version=__version__, cxx=cxx,
     )
     for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
-        text = env.get_template(f"port/build/{template.name}").render(**build_context)
+        text = render(f"port/build/{template.name}", **build_context)
         (build_dir / template.name[:-3]).write_text(text)
     manifest = build_dir / "build.json"
     manifest.write_text(json.dumps({

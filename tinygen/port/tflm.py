@@ -40,6 +40,7 @@ from tinygen import __version__
 from tinygen.boards import Board
 from tinygen.codegen.tflm import TflmTree, generate_tflm_sources
 from tinygen.errors import TinygenError
+from tinygen.render import render
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,6 @@ def _locked(folder: Path, timeout: float = LOCK_TIMEOUT_S):
 def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
                   jobs: int | None = None) -> TflmLibrary:
     """Compile (or reuse) the TFLM library holding these sources."""
-    from tinygen.port.generate import _environment
-
     _check_cxx(tc)
     folder, key = library_folder(tree, tc)
     set_key = hashlib.sha256("\n".join(sorted(sources)).encode()).hexdigest()[:12]
@@ -189,7 +188,7 @@ def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
         if not link.is_symlink() or Path(os.readlink(link)) != tree.root:
             link.unlink(missing_ok=True)
             link.symlink_to(tree.root, target_is_directory=True)
-        (folder / script).write_text(_environment().get_template("tflm/SConstruct.lib.j2").render(
+        (folder / script).write_text(render("tflm/SConstruct.lib.j2",
             version=__version__, tree=tree, cc=tc.cc, cxx=tc.cxx, ar=tc.ar, ranlib=tc.ranlib,
             includes=[("tree/" + i.relative_to(tree.root).as_posix()).rstrip("/.") or "tree"
                       for i in includes], defines=tree.defines(), ccflags=tc.ccflags,
@@ -282,8 +281,7 @@ def _run_probe(model_path: Path, tree: TflmTree, lib: TflmLibrary, tc: TflmToolc
         objs.append(str(obj))
     exe = work / ("probe" if not tc.bare_metal else "probe.elf")
     if tc.bare_metal:
-        from tinygen.port.generate import _environment
-        (work / "probe.ld").write_text(_environment().get_template("tflm/probe_mps2.ld.j2").render())
+        (work / "probe.ld").write_text(render("tflm/probe_mps2.ld.j2"))
         link = [tc.cxx, *tc.arch, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
                 "-Wl,--gc-sections", "-T", str(work / "probe.ld"), *objs, str(lib.library),
                 "-lm", "-o", str(exe)]
