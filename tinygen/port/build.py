@@ -21,6 +21,7 @@ from pathlib import Path
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.firmware import vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.size import SizeReport, size_report
 from tinygen.render import render
@@ -121,7 +122,8 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
         image = d / "firmware.elf"
         objdump = require_tool("arm-none-eabi-objdump")
         report = size_report(image, map_path, objdump,
-                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes)
+                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes,
+                             stack_note=port.engine.stack_note)
         elf, bin_path, hex_path, executable = image, d / "firmware.bin", d / "firmware.hex", None
     size_json = d / "size.json"
     size_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -161,8 +163,6 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     if not manifest_path.is_file():
         raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
                            "(tinygen build --board B --bench B)")
-    from tinygen.port.generate import vendored_parts
-
     folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
     missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
     if missing:

@@ -38,8 +38,9 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.boards import Board
-from tinygen.codegen.tflm import TflmTree, generate_tflm_sources
+from tinygen.codegen.tflm import TflmSources, TflmTree, generate_tflm_sources
 from tinygen.errors import TinygenError
+from tinygen.port.engine import Engine, EngineBuild, EngineJob
 from tinygen.render import render
 from tinygen.toolchain import require_tool
 
@@ -64,6 +65,19 @@ _SPLIT_LINE = re.compile(r"tflm-split persistent (\d+) planned-used (\d+) needed
 _ERROR_LINE = re.compile(r"tflm-error (.*)")
 LAYOUT_SINGLE = "single"   # TFLM's one arena (its default)
 LAYOUT_SPLIT = "split"     # persistent data in .bss, planned tensors in the arena
+# TFLM's interpreter and kernels (C++, deeper calls) get their own stack
+# figure, measured like the AOT engine's (tinygen.port.aot.STACK_BYTES;
+# tests/tflm/test_stack_and_layout.py, profiling builds on
+# disco_l475vg_iot01a, 1 warm-up + 2 inferences + results): reference
+# kernels 964 B (kws, vww, ic) and 612 B (ad); CMSIS-NN 1540 B (kws, vww,
+# ic) and 1028 B (ad); mps2_an386 the same (kws reference 964 B). Since the
+# harness and platform are compiled -Os (cold code), vww with CMSIS-NN on
+# disco measures 1552 B, the figure used here. Margin
+# TFLM_STACK_MARGIN_BYTES (two thirds of the mark: more than tinygen's 936 B
+# for nested exception frames, plus room for other compilers and -O levels).
+TFLM_STACK_MEASURED_BYTES = 1552
+TFLM_STACK_MARGIN_BYTES = 1008
+TFLM_STACK_BYTES = TFLM_STACK_MEASURED_BYTES + TFLM_STACK_MARGIN_BYTES
 
 
 @dataclass(frozen=True)
@@ -337,7 +351,7 @@ def _with_margin(measured: int) -> int:
 class TflmPort:
     """What generate_port needs to build a port on the TFLM runtime."""
 
-    sources: object                   # tinygen.codegen.tflm.TflmSources
+    sources: TflmSources
     library: TflmLibrary
     arena: dict                       # measure_arena's result
     layout: str = LAYOUT_SINGLE       # LAYOUT_SINGLE or LAYOUT_SPLIT (see choose_layout)
@@ -457,3 +471,37 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
         glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
                                      bare_metal=tc.bare_metal)
     return TflmPort(sources=glue, library=library, arena=arena, layout=layout)
+
+
+class TflmEngine(Engine):
+    """--runtime tflm --tflm DIR: the model as data, run by TFLM built from DIR."""
+
+    name = "tflm"
+    usage = "tflm (with --tflm DIR)"
+    options = ("tflm",)
+    build_suffix = "-tflm"
+
+    def __init__(self, tree: Path | str | None = None):
+        self.tree = tree
+
+    @classmethod
+    def from_options(cls, **options) -> TflmEngine:
+        return cls(options.get("tflm"))
+
+    def prepare(self, job: EngineJob) -> EngineBuild:
+        port = prepare_tflm(job.board, job.model_path, job.src_dir, self.tree, job.toolchain,
+                            job.opt, job.jobs, bench=job.bench, own_harness=job.own_harness,
+                            stack_bytes=TFLM_STACK_BYTES)
+        glue = port.sources
+        return EngineBuild(
+            model=glue, facts=glue.facts, sources=(job.src_dir / "tflm_model.cc",),
+            stack_bytes=TFLM_STACK_BYTES, keeps_input=port.keeps_input,
+            # TFLM's split layout keeps its persistent arena in .bss.
+            persistent_bytes=port.persistent_bytes,
+            cxx=True, cxx_flags=tuple(port.cxx_flags()),
+            libraries=(str(port.library.library),), details=port.describe(),
+            stack_note=(f"stack: {TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
+                        f"{TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
+                        f"{TFLM_STACK_MARGIN_BYTES} B margin"),
+            arena_name="TFLM's arena", arena_note=(f"TFLM measured {port.arena['needed']} B needed + "
+                        f"{port.arena['margin']} B margin, {port.layout} layout"))
