@@ -10,8 +10,9 @@ Layout written (see the firmware contract):
                               self-contained
     <build dir>/SConstruct    compiles src/ and firmware/ by relative path
     <build dir>/Makefile      the same build with only make and the compiler
-    <build dir>/build.json    manifest: board, bench, mode, opt, model + sha256,
-                              tool versions, sources, flags, outputs
+    <build dir>/build.json    manifest (tinygen.port.manifest): board, bench, mode,
+                              opt, model + sha256, tool versions, sources,
+                              flags, outputs
 
 The model's code comes from an engine (tinygen.port.engine: the
 ahead-of-time engine or the TFLM glue, chosen by --runtime from
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import shlex
 import subprocess
@@ -39,11 +39,12 @@ from tinygen.benches import Benchmark, INPUT_FLOAT32_QUANTIZE, OUTPUT_MSE, get_b
 from tinygen.boards import Board, load_board
 from tinygen.codegen.facts import ModelFacts
 from tinygen.errors import TinygenError
-from tinygen.paths import firmware_dir, project_root, templates_dir
+from tinygen.paths import firmware_dir, templates_dir
 from tinygen.port.engine import EngineBuild, EngineJob
 from tinygen.port.engines import ENGINES, make_engine
 from tinygen.port.firmware import build_relative, platform_sources, vendor_firmware, vendored_parts
 from tinygen.port.flags import COLD_PARTS, Toolchain, cold_flags, cxx_flags, toolchain_for
+from tinygen.port.manifest import BuildManifest, FlagSet, ModelEntry, default_build_dir, write_manifest
 from tinygen.port.harness import (HARNESS_API_DIR, HARNESS_HEADER, external_harness,
                                   install_harness, tinygen_harness_source)
 from tinygen.port.memory import DEFAULT_DATA_BYTES, Placement, plan_placement
@@ -90,10 +91,6 @@ class GeneratedPort:
     def model_macros(self) -> dict[str, str]:
         """The TG_MODEL_* macros of model.h, as it spells them."""
         return self.engine.facts.macros()
-
-
-def default_build_dir(board: Board, bench: Benchmark, mode: str) -> Path:
-    return project_root() / "build" / f"{board.name}-{bench.id}-{mode}"
 
 
 def check_model_fits_bench(bench: Benchmark, facts: ModelFacts) -> None:
@@ -355,32 +352,23 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
         text = render(f"port/build/{template.name}", **build_context)
         (build_dir / template.name[:-3]).write_text(text)
-    manifest = build_dir / "build.json"
-    manifest.write_text(json.dumps({
-        "tinygen": __version__,
-        "board": board.name,
-        "bench": bench.id,
-        "mode": mode,
-        "opt": opt,
-        "baud": baud,
-        "model": {"path": str(model_path.resolve()), "sha256": _sha256(model_path),
-                  "macros": built.facts.macros()},
-        "placement": placement.describe() if placement else None,
-        "tools": _tool_versions(toolchain),
-        "cflags": list(toolchain.cflags) + defines,
+    manifest = write_manifest(build_dir, BuildManifest(
+        tinygen=__version__, board=board.name, bench=bench.id, mode=mode, opt=opt, baud=baud,
+        model=ModelEntry(path=str(model_path.resolve()), sha256=_sha256(model_path),
+                         macros=built.facts.macros()),
+        placement=placement.describe() if placement else None,
+        tools=_tool_versions(toolchain),
+        cflags=list(toolchain.cflags) + defines,
         # Added after cflags for the cold code (harness, platform).
-        "cold_cflags": {"flags": cold, "sources": cold_sources},
+        cold_cflags=FlagSet(flags=cold, sources=cold_sources),
         # Added after cflags for the engine (model and kernels), and to the
         # link (ldflags has them): link-time optimization.
-        "lto_cflags": {"flags": lto, "sources": lto_sources},
-        "ldflags": list(toolchain.ldflags),
-        "sources": [build_relative(s, build_dir) for s in sources],
-        "includes": [build_relative(i, build_dir) for i in includes],
-        "outputs": outputs,
-        "runtime": engine.name,
-        "tflm": built.details,
-        "harness": str(harness_files[1].parent) if harness_files is not None else None,
-    }, indent=2) + "\n")
+        lto_cflags=FlagSet(flags=lto, sources=lto_sources),
+        ldflags=list(toolchain.ldflags),
+        sources=[build_relative(s, build_dir) for s in sources],
+        includes=[build_relative(i, build_dir) for i in includes],
+        outputs=outputs, runtime=engine.name, tflm=built.details,
+        harness=str(harness_files[1].parent) if harness_files is not None else None))
     return GeneratedPort(
         board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,
         build_dir=build_dir, src_dir=src_dir, sources=tuple(sources),
