@@ -22,9 +22,10 @@ used for both builds because the images' debug information names it.
     .venv/bin/python benchmarks/image_identity.py --compare before.json --work /tmp/w
     .venv/bin/python benchmarks/image_identity.py --sources-only --record tests/foundation/data/generated_sources.json
 
---sources-only skips the compiler (generate_port only): what the quick test
-tests/foundation/test_generated_identity.py compares against. Exit status 1
-when anything differs.
+--sources-only skips the compiler (generate_port only) and compares only
+what the generator writes (src/, SConstruct, Makefile), not the copies of
+firmware/: what the quick test tests/foundation/test_generated_identity.py
+compares against. Exit status 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -43,17 +44,19 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "host")
 BENCHES = ("kws01", "vww01", "ic01", "ad01")
 SOURCE_PARTS = ("src", "harness", "platform", "kernels")
+GENERATED_PARTS = ("src",)         # the rest are copies of firmware/
 SOURCE_FILES = ("SConstruct", "Makefile")
 IMAGES = ("firmware.elf", "firmware.bin", "firmware.hex", "firmware")
 
 
-def digests(build_dir: Path) -> dict[str, dict[str, str]]:
-    """{"sources": {relative path: sha256}, "images": {name: sha256}} of one build folder."""
+def digests(build_dir: Path, parts: tuple[str, ...] = SOURCE_PARTS) -> dict[str, dict[str, str]]:
+    """{"sources": {relative path: sha256}, "images": {name: sha256}} of one build folder;
+    parts: the folders whose files count as sources."""
     def sha(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     sources = {}
-    for part in SOURCE_PARTS:
+    for part in parts:
         for path in sorted((build_dir / part).rglob("*")):
             if path.is_file() and path.suffix != ".o":
                 sources[path.relative_to(build_dir).as_posix()] = sha(path)
@@ -79,7 +82,7 @@ def run_worker(boards: list[str], benches: list[str], work: Path, sources_only: 
                 generate_port(board, bench, out_dir=folder)
             else:
                 build_firmware(board, bench, out_dir=folder, jobs=jobs)
-            out[f"{board}-{bench}"] = digests(folder)
+            out[f"{board}-{bench}"] = digests(folder, GENERATED_PARTS if sources_only else SOURCE_PARTS)
             print(f"  {board}-{bench}", file=sys.stderr, flush=True)
     return out
 
