@@ -76,7 +76,8 @@ class EngineBuild:
 class Engine(ABC):
     """One way of running the model on the DUT, chosen with --runtime NAME."""
 
-    name: ClassVar[str]                  # --runtime NAME; build.json's "runtime"
+    name: ClassVar[str]                  # --runtime NAME; build.json's "runtime" (and the key
+                                         # of its details): not one of the manifest's own keys
     usage: ClassVar[str]                 # how --help and errors name it
     options: ClassVar[tuple[str, ...]] = ()   # engine options it accepts (e.g. "tflm": --tflm DIR)
     build_suffix: ClassVar[str] = ""     # added to the default build folder's name

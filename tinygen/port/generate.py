@@ -367,7 +367,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         ldflags=list(toolchain.ldflags),
         sources=[build_relative(s, build_dir) for s in sources],
         includes=[build_relative(i, build_dir) for i in includes],
-        outputs=outputs, runtime=engine.name, tflm=built.details,
+        outputs=outputs, runtime=engine.name, engine_details=built.details,
         harness=str(harness_files[1].parent) if harness_files is not None else None))
     return GeneratedPort(
         board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,

@@ -69,7 +69,9 @@ class BuildManifest:
     includes: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)  # elf/bin/hex/map or executable
     runtime: str = "tinygen"         # the engine (tinygen.port.engines)
-    tflm: dict[str, Any] | None = None     # the TFLM engine's details
+    # What the engine records about itself (TFLM: tree, kernels, library,
+    # measured arena), written under the engine's name ("tflm": {...}).
+    engine_details: dict[str, Any] | None = None
     harness: str | None = None       # an external harness's folder
     size: dict[str, int] | None = None     # flash_bytes, ram_bytes once linked
     exported: bool = False           # written by an export (tinygen build --export)
@@ -94,7 +96,10 @@ class BuildManifest:
                "lto_cflags": dataclasses.asdict(self.lto_cflags),
                "ldflags": list(self.ldflags), "sources": list(self.sources),
                "includes": list(self.includes), "outputs": dict(self.outputs),
-               "runtime": self.runtime, "tflm": self.tflm, "harness": self.harness}
+               "runtime": self.runtime}
+        if self.engine_details is not None:
+            out[self.runtime] = dict(self.engine_details)
+        out["harness"] = self.harness
         if self.size is not None:
             out["size"] = dict(self.size)
         if self.exported:
@@ -110,6 +115,8 @@ class BuildManifest:
         bench = data.get("bench")
         if isinstance(bench, dict):          # very early manifests held the benchmark's record
             bench = bench.get("id")
+        runtime = str(data.get("runtime") or "tinygen")
+        details = data.get(runtime) if runtime not in _FIELDS else None
         model = data.get("model")
         if not isinstance(model, dict):      # very early manifests held only the path
             model = {"path": model} if isinstance(model, str) else {}
@@ -126,7 +133,7 @@ class BuildManifest:
                 lto_cflags=FlagSet(**(data.get("lto_cflags") or {})),
                 ldflags=list(data.get("ldflags") or []), sources=list(data.get("sources") or []),
                 includes=list(data.get("includes") or []), outputs=dict(data.get("outputs") or {}),
-                runtime=str(data.get("runtime") or "tinygen"), tflm=data.get("tflm"),
+                runtime=runtime, engine_details=details if isinstance(details, dict) else None,
                 harness=data.get("harness"), size=data.get("size"),
                 exported=bool(data.get("exported", False)), version=MANIFEST_VERSION)
         except (TypeError, ValueError) as exc:
@@ -138,6 +145,12 @@ class BuildManifest:
         if model.path:
             model = dataclasses.replace(model, path=None, file=Path(model.path).name)
         return dataclasses.replace(self, model=model, exported=True)
+
+
+# build.json keys that are the manifest's own (an engine's details go under its name).
+_FIELDS = frozenset({"manifest_version", "tinygen", "board", "bench", "mode", "opt", "baud", "model",
+                     "placement", "tools", "cflags", "cold_cflags", "lto_cflags", "ldflags",
+                     "sources", "includes", "outputs", "runtime", "harness", "size", "exported"})
 
 
 def _model_dict(model: ModelEntry) -> dict[str, Any]:
