@@ -210,6 +210,65 @@ def _object_name(source: Path, build_dir: Path, src_dir: Path) -> str:
     return rel.with_suffix(".o").as_posix()
 
 
+@dataclass(frozen=True)
+class _Objects:
+    """How each source is compiled: the build templates' object lists."""
+
+    objects: list[tuple[str, str, list[str]]]   # C: (object, source, flags added after cflags)
+    cxx: dict | None                            # C++ objects, flags and libraries (or None)
+    cold: list[str]
+    cold_sources: list[str]
+    lto: list[str]
+    lto_sources: list[str]
+
+
+def _objects(board: Board, opt: str, built: EngineBuild, sources: list[Path], foreign: list[Path],
+             build_dir: Path, src_dir: Path, cflags: list[str], cc: str) -> _Objects:
+    # Which sources are C++: the engine's; with a C++ harness also the C that
+    # calls into it (its ee_* functions have C++ linkage, as the official
+    # harness declares them), so both sides agree; th_* stay extern "C".
+    foreign_cxx = any(f.suffix != ".c" for f in foreign)
+    as_cxx = {s for s in sources if s.suffix in (".cc", ".cpp")}
+    if foreign_cxx:
+        as_cxx |= {s for s in sources if s.name in ("tg_main.c", "submitter_implemented.c")}
+    objects, cxx_objects, foreign_objects = [], [], []
+    cold = cold_flags(board, opt)
+    cold_dirs = [build_dir / part for part in COLD_PARTS]
+    cold_sources, lto_sources = [], []
+    lto = list(built.lto)
+    for source in sources:
+        entry = (_object_name(source, build_dir, src_dir), build_relative(source, build_dir))
+        if any(source == f for f in foreign):
+            foreign_objects.append(entry)
+        elif source in as_cxx:
+            cxx_objects.append(entry)
+        else:
+            is_cold = any(part in source.parents for part in cold_dirs)
+            is_engine = built.is_lto_source(source)
+            if is_cold and cold:
+                cold_sources.append(build_relative(source, build_dir))
+            if is_engine and lto:
+                lto_sources.append(build_relative(source, build_dir))
+            objects.append((*entry, cold if is_cold else lto if is_engine else []))
+    cxx = None
+    if cxx_objects or foreign_objects:
+        flags = (cxx_flags(cflags, board) if foreign_cxx or built.cxx else []) + list(built.cxx_flags)
+        cxx = {
+            "compiler": "c++" if board.is_host else "arm-none-eabi-g++",
+            "flags": flags,
+            "objects": cxx_objects,
+            # The harness is the user's code, built unchanged: warnings are
+            # theirs, not errors of the port.
+            "foreign_flags": [f for f in (flags if foreign_cxx else cflags) if f != "-Werror"],
+            "foreign_objects": foreign_objects,
+            "foreign_compiler": ("c++" if board.is_host else "arm-none-eabi-g++") if foreign_cxx
+            else cc,
+            "libs": list(built.libraries),
+        }
+    return _Objects(objects=objects, cxx=cxx, cold=cold, cold_sources=cold_sources, lto=lto,
+                    lto_sources=lto_sources)
+
+
 def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path | str | None = None,
                   mode: str = "performance", opt: str = "O2",
                   out_dir: Path | str | None = None, *, profile: bool = False,
@@ -292,52 +351,11 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     ] + plat_defines
     if profile:
         defines.append("-DTG_PROFILE=1")
-    # Which sources are C++: the engine's; with a C++ harness also the C that
-    # calls into it (its ee_* functions have C++ linkage, as the official
-    # harness declares them), so both sides agree; th_* stay extern "C".
-    foreign_cxx = any(f.suffix != ".c" for f in foreign)
-    as_cxx = {s for s in sources if s.suffix in (".cc", ".cpp")}
-    if foreign_cxx:
-        as_cxx |= {s for s in sources if s.name in ("tg_main.c", "submitter_implemented.c")}
-    objects, cxx_objects, foreign_objects = [], [], []
-    cold = cold_flags(board, opt)
-    cold_dirs = [build_dir / part for part in COLD_PARTS]
-    cold_sources, lto_sources = [], []
-    lto = list(built.lto)
-    if lto:
+    if built.lto:
         toolchain = dataclasses.replace(
             toolchain, ldflags=tuple(list(toolchain.ldflags) + list(built.lto_link)))
-    for source in sources:
-        entry = (_object_name(source, build_dir, src_dir), build_relative(source, build_dir))
-        if any(source == f for f in foreign):
-            foreign_objects.append(entry)
-        elif source in as_cxx:
-            cxx_objects.append(entry)
-        else:
-            is_cold = any(part in source.parents for part in cold_dirs)
-            is_engine = built.is_lto_source(source)
-            if is_cold and cold:
-                cold_sources.append(build_relative(source, build_dir))
-            if is_engine and lto:
-                lto_sources.append(build_relative(source, build_dir))
-            objects.append((*entry, cold if is_cold else lto if is_engine else []))
-    cxx = None
-    if cxx_objects or foreign_objects:
-        cflags = list(toolchain.cflags) + defines
-        flags = (cxx_flags(cflags, board) if foreign_cxx or built.cxx else []) + list(built.cxx_flags)
-        cxx = {
-            "compiler": "c++" if board.is_host else "arm-none-eabi-g++",
-            "flags": flags,
-            "objects": cxx_objects,
-            # The harness is the user's code, built unchanged: warnings are
-            # theirs, not errors of the port.
-            "foreign_flags": [f for f in (flags if foreign_cxx else cflags) if f != "-Werror"],
-            "foreign_objects": foreign_objects,
-            "foreign_compiler": ("c++" if board.is_host else "arm-none-eabi-g++") if foreign_cxx
-            else toolchain.cc,
-            "libs": list(built.libraries),
-        }
-
+    compiled = _objects(board, opt, built, sources, foreign, build_dir, src_dir,
+                        list(toolchain.cflags) + defines, toolchain.cc)
     outputs = {"executable": "firmware"} if board.is_host else {
         "elf": "firmware.elf", "bin": "firmware.bin", "hex": "firmware.hex", "map": "firmware.map"}
     if board.is_host:
@@ -347,7 +365,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         board=board, bench=bench, mode=mode, opt=opt, toolchain=toolchain,
         cflags=list(toolchain.cflags) + defines,
         includes=[build_relative(i, build_dir) for i in includes],
-        objects=objects, outputs=outputs, version=__version__, cxx=cxx,
+        objects=compiled.objects, outputs=outputs, version=__version__, cxx=compiled.cxx,
     )
     for template in sorted((templates_dir() / "port" / "build").glob("*.j2")):
         text = render(f"port/build/{template.name}", **build_context)
@@ -360,10 +378,10 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         tools=_tool_versions(toolchain),
         cflags=list(toolchain.cflags) + defines,
         # Added after cflags for the cold code (harness, platform).
-        cold_cflags=FlagSet(flags=cold, sources=cold_sources),
+        cold_cflags=FlagSet(flags=compiled.cold, sources=compiled.cold_sources),
         # Added after cflags for the engine (model and kernels), and to the
         # link (ldflags has them): link-time optimization.
-        lto_cflags=FlagSet(flags=lto, sources=lto_sources),
+        lto_cflags=FlagSet(flags=compiled.lto, sources=compiled.lto_sources),
         ldflags=list(toolchain.ldflags),
         sources=[build_relative(s, build_dir) for s in sources],
         includes=[build_relative(i, build_dir) for i in includes],

@@ -37,10 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen import __version__
-from tinygen.boards import Board
-from tinygen.codegen.tflm import TflmSources, TflmTree, generate_tflm_sources
+from tinygen.benches import INPUT_FLOAT32_QUANTIZE, Benchmark
+from tinygen.boards import Board, load_board
+from tinygen.codegen.tflm import (TflmSources, TflmTree, generate_tflm_sources, library_sources,
+                                  load_tree, model_operators, resolve_operators)
 from tinygen.errors import TinygenError
+from tinygen.ir.reader import read_tflite
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
+from tinygen.port.flags import Toolchain
+from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
 from tinygen.render import render
 from tinygen.toolchain import require_tool
 
@@ -264,7 +269,6 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     if where == "host (estimate)":
         log.warning("%s (%s) cannot run on QEMU mps2-an386: measuring TFLM's arena on a host "
                     "build, an estimate for this core", board.name, board.cpu)
-        from tinygen.boards import load_board
         board = load_board("host")
     tc = tflm_toolchain(board, port_cflags, opt)
     lib = build_library(tree, sources, tc, jobs)
@@ -408,8 +412,6 @@ def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
     """
     if board.is_host:
         return LAYOUT_SINGLE
-    from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
-
     try:
         plan_placement(board, arena["arena"], db_bytes, stack_bytes)
         return LAYOUT_SINGLE
@@ -431,7 +433,8 @@ def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
 
 
 def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
-                 port_toolchain, opt: str, jobs: int | None = None, *, bench=None,
+                 port_toolchain: Toolchain, opt: str, jobs: int | None = None, *,
+                 bench: Benchmark | None = None,
                  own_harness: bool = True, stack_bytes: int = 0) -> TflmPort:
     """Check the tree, build the library, measure the arena, write the glue into src_dir.
 
@@ -439,9 +442,6 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
     the db buffer is (see choose_layout), ``stack_bytes`` is the stack the
     placement leaves room for; without a bench the single layout is used.
     """
-    from tinygen.benches import INPUT_FLOAT32_QUANTIZE
-    from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
-
     tree = load_tree(tflm_dir)
     ops = resolve_operators(tree, model_operators(model_path))
     sources = library_sources(tree, ops)
@@ -453,8 +453,6 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
     library = build_library(tree, sources, tc, jobs)
     layout = LAYOUT_SINGLE
     if bench is not None:
-        from tinygen.ir.reader import read_tflite
-
         input_is_float = read_tflite(Path(model_path)).input_tensors[0].dtype == "float32"
         # As generate_port decides it: the db buffer is the input tensor (or
         # the float values) only with tinygen's own harness.
