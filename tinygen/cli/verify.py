@@ -141,6 +141,15 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
     return build_dir, Path(model) if model else (args.model or bench.model_path)
 
 
+def _foreign_harness(args, build_dir) -> bool:
+    """Built against a --harness folder (now, or as the build's manifest says)."""
+    if getattr(args, "harness", None):
+        return True
+    if build_dir is not None and (Path(build_dir) / "build.json").is_file():
+        return bool(read_manifest(build_dir).get("harness"))
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     bench = get_bench(args.bench)
@@ -153,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     oracle = Oracle(model, bench)
     cfg = VerifyConfig(golden=args.golden, seed=args.seed, quick=args.quick,
                        min_seconds=args.min_seconds or (1.0 if args.quick else 10.0),
-                       timeout=args.timeout)
+                       timeout=args.timeout, own_harness=not _foreign_harness(args, build_dir))
     if cfg.min_seconds <= 0:
         raise TinygenError("--min-seconds must be > 0")
     cfg.quick = cfg.quick or cfg.min_seconds < 10.0
