@@ -188,3 +188,39 @@ def test_energy_sessions_follow_the_same_rules():
     reasons = session_validity(data)["reasons"]
     assert any(r.startswith("simulated instruments") for r in reasons)
     assert any(r.startswith("wrong mode: the DUT runs performance-mode firmware") for r in reasons)
+
+
+def test_ad01_is_judged_over_the_official_248_files():
+    """ad01's official set is 248 files (140 normal, 108 anomaly), 196 windows
+    each: fewer files is "not checked", whatever the window count."""
+    from tinygen.benches import get_bench
+    from tinygen.runner.measure import quality_verdict
+
+    ad = get_bench("ad01")
+    assert (ad.accuracy_files, ad.accuracy_label_files, ad.accuracy_stimuli) == (248, (140, 108), 248 * 196)
+    scores = {f"f{i}": 0.0 for i in range(6)}
+    partial = {"measured": 66, "total": 66, "files": 6, "auc": 0.556, "file_scores": scores}
+    met, said = quality_verdict(ad, partial)
+    assert met is None and said.startswith("not checked: 6 of the official 248 files (AUC 0.556")
+    full_scores = {f"f{i}": 0.0 for i in range(248)}
+    full = {"measured": 248 * 196, "total": 248 * 196, "files": 248, "auc": 0.9,
+            "file_scores": full_scores}
+    assert quality_verdict(ad, full) == (True, "AUC 0.900 >= target 0.85 over the official 248 files")
+
+
+@pytest.mark.parametrize("bench_id", ["ad01", "kws01", "vww01", "ic01"])
+def test_a_partial_set_on_a_real_board_is_invalid_for_every_bench(bench_id):
+    from tinygen.benches import get_bench
+    from tinygen.runner.measure import new_accuracy
+    from tinygen.runner.dataset import Dataset
+
+    bench = get_bench(bench_id)
+    dataset = Dataset(bench, Path("."), files=(None,) * 2)  # two files given
+    acc = new_accuracy(bench, dataset, total=22 if bench_id == "ad01" else 2)
+    acc["measured"] = acc["total"]
+    data = {"mode": "accuracy", "status": "complete", "runs_as": "real", "accuracy": acc}
+    validity = session_validity(data)
+    unit = "files" if bench_id == "ad01" else "stimuli"
+    assert validity["valid"] is False
+    assert any(r.startswith(f"partial dataset: 2 of the official {bench.accuracy_files} {unit}")
+               for r in validity["reasons"]), validity

@@ -172,6 +172,7 @@ def new_accuracy(bench: Benchmark, dataset: Dataset, total: int) -> dict[str, An
     return {
         "metric": bench.metric, "target": bench.target, "total": total,
         "official_total": bench.accuracy_stimuli or None,
+        "official_files": bench.accuracy_files or None,
         "measured": 0, "files": len(dataset.files), "inferences": [],
     }
 
@@ -233,26 +234,35 @@ def quality_verdict(bench: Benchmark, acc: dict[str, Any]) -> tuple[bool | None,
     """(met, what to say): the quality target is judged only over the full set.
 
     The targets are defined over the official accuracy set (1000 stimuli for
-    kws01 and vww01, 200 for ic01): a score over fewer stimuli, or over part
-    of the given set, says "not checked: N of M stimuli" and met is None.
-    tinygen does not record the size of the official ad01 set, so for ad01
-    the files given are taken as the whole set, and the verdict says so.
+    kws01 and vww01, 200 for ic01, 248 files for ad01): a score over fewer
+    stimuli or files, or over part of the given set, says "not checked: N of
+    M ..." and met is None.
     """
     name = "AUC" if bench.metric == METRIC_AUC else "top-1"
     value = metric_value(bench, acc)
     measured, total = acc.get("measured", 0), acc.get("total", 0)
     official = bench.accuracy_stimuli or None
     whole = official or total
+    files, official_files = acc.get("files", 0), bench.accuracy_files or None
+    partial = measured < max(whole, total)
+    if bench.metric == METRIC_AUC and official_files:
+        # ad01 counts files: a file's score is the mean over its windows.
+        partial = partial or files < official_files
+        done = len(acc.get("file_scores") or {}) if measured else 0
+        count = f"{done} of the official {official_files} files"
+    else:
+        count = f"{measured} of {whole} stimuli"
     if value is None:
         note = acc.get("auc_note") or "no inferences"
-        return None, f"not checked: {name} undefined ({note}) over {measured} of {whole} stimuli"
+        return None, f"not checked: {name} undefined ({note}) over {count}"
     shown = f"{value:.3f}" if bench.metric == METRIC_AUC else f"{value * 100:.1f}%"
-    if measured < whole:
-        return None, (f"not checked: {measured} of {whole} stimuli ({name} {shown}; the "
+    if partial:
+        return None, (f"not checked: {count} ({name} {shown}; the "
                       f"target {bench.target:g} is defined over the full official set)")
     met = value >= bench.target
     word = ">=" if met else "below"
-    scope = (f"over the official {official} stimuli" if official
-             else f"over the {total} stimuli given (the official {bench.id} set size is not "
-                  "recorded in tinygen)")
+    if bench.metric == METRIC_AUC and official_files:
+        scope = f"over the official {official_files} files"
+    else:
+        scope = f"over the official {official} stimuli" if official else f"over the {total} stimuli given"
     return met, f"{name} {shown} {word} target {bench.target:g} {scope}"
