@@ -224,3 +224,24 @@ def test_a_partial_set_on_a_real_board_is_invalid_for_every_bench(bench_id):
     assert validity["valid"] is False
     assert any(r.startswith(f"partial dataset: 2 of the official {bench.accuracy_files} {unit}")
                for r in validity["reasons"]), validity
+
+
+def test_quick_windows_scale_to_a_slow_emulator():
+    """1 s windows on an emulator running 1 DUT second in 90 s would take
+    7.5 min: --quick shortens them to fit its wall-clock budget, and says so."""
+    from tinygen.runner.measure import PerformanceConfig, scale_to_wall_budget
+
+    cfg = PerformanceConfig(min_seconds=1.0, short=True, wall_budget_s=25.0)
+    # 3 ms per inference on the DUT, 0.27 s of wall clock each: 90 s per DUT second.
+    scaled, what = scale_to_wall_budget(cfg, us_per=3000.0, host_per=0.27, windows=5)
+    assert what["wall_seconds_per_dut_second"] == pytest.approx(90.0)
+    assert scaled.warmup == 1 and what["warmup_asked"] == 10
+    wall = 5 * (scaled.min_seconds * 90.0 + scaled.warmup * 0.27)
+    assert wall <= 25.0
+    assert scaled.min_seconds >= 3 * 0.003 and scaled.min_inferences == 3
+    # A fast DUT (the host) keeps the windows asked for.
+    same, none = scale_to_wall_budget(cfg, us_per=3000.0, host_per=0.003, windows=5)
+    assert none is None and same.min_seconds == 1.0 and same.warmup == 10
+    # Without a budget (not --quick, or a real board) nothing changes.
+    plain = PerformanceConfig(min_seconds=10.0)
+    assert scale_to_wall_budget(plain, 3000.0, 0.27, 5) == (plain, None)

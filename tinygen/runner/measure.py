@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 from typing import Any
 
@@ -36,6 +36,9 @@ class PerformanceConfig:
     calibrate_seconds: float = 0.2  # the short timing run lasts at least this
     max_inferences: int = 10_000_000
     short: bool = False             # windows shortened on purpose (--quick)
+    # --quick on an emulator: the five windows (and their warm-ups) should take
+    # about this much wall-clock time; shorter windows if the emulator is slow.
+    wall_budget_s: float | None = None
 
 
 class Progress:
@@ -99,10 +102,46 @@ def _calibrate(dut: DutSession, cfg: PerformanceConfig, base_timeout: float) -> 
             raise TinygenError("the DUT printed no timestamps: it runs energy-mode firmware; "
                                "build with --mode performance for latency runs")
         host_per = max(result.host_seconds / n, 1e-6)
-        if result.elapsed_us >= target_us or n >= cfg.max_inferences:
+        slow = cfg.wall_budget_s is not None and result.host_seconds >= cfg.wall_budget_s / 20
+        if result.elapsed_us >= target_us or n >= cfg.max_inferences or slow:
             return max(result.elapsed_us, 1) / n, host_per
         grow = target_us / max(result.elapsed_us, 1)
-        n = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
+        grown = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
+        if cfg.wall_budget_s is not None:
+            # A slow emulator: the timing run stays within a slice of the budget.
+            grown = min(grown, int(cfg.wall_budget_s / 20 / host_per))
+            if grown <= n:
+                return max(result.elapsed_us, 1) / n, host_per
+        n = grown
+
+
+def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
+                         windows: int) -> tuple[PerformanceConfig, dict[str, Any] | None]:
+    """Shorter windows (and warm-ups) when the DUT's time runs slower than the
+    wall clock (an emulator) and ``cfg.wall_budget_s`` would be exceeded;
+    (config, what was done or None)."""
+    if cfg.wall_budget_s is None:
+        return cfg, None
+    wall_per_dut_s = host_per / (us_per / 1e6)
+    per_window = cfg.wall_budget_s / max(windows, 1)
+    needed = cfg.min_seconds * wall_per_dut_s + cfg.warmup * host_per
+    if needed <= per_window:
+        return cfg, None
+    warmup = min(cfg.warmup, 1)
+    inferences = min(cfg.min_inferences, 3)
+    floor_s = inferences * us_per / 1e6
+    seconds = max(floor_s, (per_window - warmup * host_per) / wall_per_dut_s)
+    seconds = min(seconds, cfg.min_seconds)
+    scaled = replace(cfg, min_seconds=seconds, warmup=warmup, min_inferences=inferences)
+    what = {"wall_seconds_per_dut_second": wall_per_dut_s, "min_seconds_asked": cfg.min_seconds,
+            "min_seconds": seconds, "warmup_asked": cfg.warmup, "warmup": warmup,
+            "min_inferences": inferences, "wall_budget_s": cfg.wall_budget_s}
+    log.info("--quick: the emulator runs 1 s of DUT time in %.0f s, so %d windows of %g s "
+             "would take %.0f s; windows shortened to %.3g s of DUT time (at least %d "
+             "inferences), %d warm-up, to finish in about %.0f s",
+             wall_per_dut_s, windows, cfg.min_seconds, needed * windows, seconds,
+             inferences, warmup, cfg.wall_budget_s)
+    return scaled, what
 
 
 def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
@@ -129,6 +168,11 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
             us_per, host_per = _calibrate(dut, cfg, base_timeout)
             perf["calibration_us_per_inference"] = us_per
             log.info("timing run: %.3f ms per inference on the DUT", us_per / 1000)
+            cfg, scaled = scale_to_wall_budget(cfg, us_per, host_per, len(stimuli))
+            if scaled:
+                perf["scaled_for_emulator"] = scaled
+                perf.update(min_seconds=cfg.min_seconds, warmup=cfg.warmup,
+                            min_inferences=cfg.min_inferences)
         count = _window_count(cfg, us_per)
         for _attempt in range(3):
             result = dut.infer(count, cfg.warmup,

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 OVERSIZE_LOAD = 1 << 24
 
 
+# --quick on an emulated board: the latency windows take about this long in
+# wall-clock time (shorter windows when the emulator is slow), so that verify
+# --quick stays under a minute on every board.
+QUICK_EMULATED_BUDGET_S = 25.0
+
 # The golden check's repeated run: 'infer 2 1' (3 inferences on one load).
 REPEATED_INFERENCES = 2
 REPEATED_WARMUP = 1
@@ -195,16 +200,26 @@ class Verifier:
                 f"also after {runs} inferences on one load")
 
     def latency(self, stimuli) -> str:
+        emulated = self.record.data.get("emulation")
         cfg = PerformanceConfig(min_seconds=self.cfg.min_seconds,
                                 min_inferences=self.cfg.min_inferences,
-                                warmup=self.cfg.warmup, short=self.cfg.quick)
+                                warmup=self.cfg.warmup, short=self.cfg.quick,
+                                wall_budget_s=QUICK_EMULATED_BUDGET_S
+                                if self.cfg.quick and emulated else None)
         perf = run_performance(self.dut, self.bench, stimuli, self.record, cfg,
                                base_timeout=self.cfg.timeout)
         median = perf.get("median_throughput")
         if not median:
             raise TinygenError("no window measured")
-        note = f" (short windows of {cfg.min_seconds:g} s, not the official 10 s)" if self.cfg.quick else ""
-        emulated = self.record.data.get("emulation")
+        scaled = perf.get("scaled_for_emulator")
+        if scaled:
+            note = (f" (short windows of {scaled['min_seconds']:.3g} s, {scaled['warmup']} warm-up: "
+                    f"--quick scaled to the emulator's {scaled['wall_seconds_per_dut_second']:.0f} s "
+                    "per DUT second; not the official 10 s)")
+        elif self.cfg.quick:
+            note = f" (short windows of {cfg.min_seconds:g} s, not the official 10 s)"
+        else:
+            note = ""
         if emulated:
             note += "; " + instructions_text(perf["latency_ms"], emulated)
         clock = " of emulated virtual time" if emulated else ""
