@@ -174,6 +174,11 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
                 perf.update(min_seconds=cfg.min_seconds, warmup=cfg.warmup,
                             min_inferences=cfg.min_inferences)
         count = _window_count(cfg, us_per)
+        expected = host_per * (count + cfg.warmup)
+        if expected > 5.0:
+            # The DUT says nothing until the window ends: say how long that is.
+            log.info("performance window %d of %d: %d inferences + %d warm-up, about %s of "
+                     "wall-clock time", i, len(stimuli), count, cfg.warmup, _duration(expected))
         for _attempt in range(3):
             result = dut.infer(count, cfg.warmup,
                                timeout=_infer_timeout(host_per, count + cfg.warmup, base_timeout))
