@@ -122,3 +122,15 @@ def test_the_console_check_catches_a_network_load(tmp_path):
     bad.write_text(page.replace("</body>", '<img src="http://192.0.2.1/x.png"></body>'))
     done = _chromium(bad.as_uri(), tmp_path)
     assert any("192.0.2.1" in ln for ln in _console(done.stderr)), done.stderr[-2000:]
+
+
+def test_a_submission_tree_is_reported_per_system(sessions, tmp_path):
+    kws, out = sessions
+    assert main(["package", "--org", "Org", "--system", "host_tg", "--out", str(tmp_path / "tree"),
+                 "--force", "report test", str(out["kws-perf"]), str(out["kws-acc"])]) == 0
+    systems = collect([tmp_path / "tree"])
+    assert [s.name for s in systems] == ["host_tg"]
+    assert systems[0].description["Submitter"] == "Org"
+    html = render_report(systems)
+    assert "System host_tg" in html and f"{kws} accuracy on host" in html
+    assert "Processor(s) Name" in html
