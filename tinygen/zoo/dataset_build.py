@@ -37,7 +37,7 @@ import numpy as np
 
 from tinygen.benches import Benchmark
 from tinygen.errors import TinygenError
-from tinygen.zoo.datasets import LABELS_FILE, _Progress, label_rows
+from tinygen.zoo.datasets import LABELS_FILE, FileProgress, label_rows
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _build_cifar(bench, source, rows, folder) -> BuildReport:
     if missing:
         raise TinygenError(f"{len(missing)} official stimuli are not in the test batch "
                            f"(first {missing[0]}); give CIFAR-10's own test_batch")
-    progress = _Progress(bench.id, len(rows))
+    progress = FileProgress(bench.id, len(rows))
     for n, row in enumerate(rows, start=1):
         i = index[row[0]]
         if len(row) >= 3 and row[2].isdigit() and int(row[2]) != labels[i]:
@@ -171,7 +171,7 @@ def _build_vww(bench, source, rows, folder) -> BuildReport:
         raise TinygenError(f"{len(missing)} of the {len(rows)} official images are not under "
                            f"{source} (first COCO id {_coco_id(missing[0])}); give --source your "
                            "copy of the COCO 2014 / Visual Wake Words images")
-    progress = _Progress(bench.id, len(rows))
+    progress = FileProgress(bench.id, len(rows))
     for n, row in enumerate(rows, start=1):
         path = images[_coco_id(row[0])]
         (folder / row[0]).write_bytes(vww_bytes(path))
@@ -279,7 +279,7 @@ def _build_ad(bench, source, rows, folder) -> BuildReport:
         raise TinygenError(f"{len(missing)} of the {len(rows)} official clips are not under "
                            f"{source} (first {_wav_name(missing[0])}); give --source your copy "
                            "of ToyADMOS car (the ToyCar test clips)")
-    progress = _Progress(bench.id, len(rows))
+    progress = FileProgress(bench.id, len(rows))
     for n, row in enumerate(rows, start=1):
         (folder / row[0]).write_bytes(ad01_bytes(clips[_wav_name(row[0])]))
         progress.step(n)

@@ -148,7 +148,7 @@ class FetchReport:
     sums_file: Path | None
 
 
-class _Progress:
+class FileProgress:
     def __init__(self, what: str, total: int):
         self.what, self.total = what, total
         self.last = time.monotonic()
@@ -204,7 +204,7 @@ def fetch_dataset(bench: Benchmark, out_root: Path, base: str | None = None,
             raise TinygenError(f"{labels} lists {len(unknown)} files the sha256 list does not "
                                f"(first {unknown[0]}); the server has another version of the set")
     sums: dict[str, str] = {LABELS_FILE: hashlib.sha256(labels.read_bytes()).hexdigest()}
-    progress = _Progress(f"{bench.id}", len(names))
+    progress = FileProgress(f"{bench.id}", len(names))
     fetched = 0
     for i, name in enumerate(names, start=1):
         dest = folder / name
