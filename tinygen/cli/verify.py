@@ -93,9 +93,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="int8 .tflite model (default: the committed models/<bench>.tflite)")
     p.add_argument("--dataset", type=Path, metavar="DIR",
-                   help="dataset folder (EEMBC layout) for the accuracy check")
+                   help="dataset folder (EEMBC layout) for the accuracy check; the official "
+                        "sets: tinygen dataset fetch|build")
     p.add_argument("--quick", action="store_true",
-                   help="short latency windows (1 s, >= 10 inferences) instead of 10 s")
+                   help="short latency windows (1 s, >= 10 inferences) instead of 10 s; on "
+                        "a slow emulator shorter still, to about 25 s in all")
     p.add_argument("--min-seconds", type=float, default=None, metavar="S",
                    help="latency: each timed window lasts at least this, DUT time "
                         "(default 10, or 1 with --quick)")
