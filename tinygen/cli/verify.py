@@ -47,8 +47,9 @@ checks:
                         windows to 1 s (and says so)
   accuracy              with --dataset: top-1 or AUC and the quality target; the
                         target is judged only over the full official set (1000
-                        stimuli for kws/vww, 200 for ic), else the check says
-                        "not checked: N of M stimuli" (SKIP, not a failure)
+                        stimuli for kws/vww, 200 for ic, 248 files for ad),
+                        else the check says "not checked: N of M ..." (SKIP,
+                        not a failure)
 
 {duts}
 Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
