@@ -359,7 +359,11 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
         official = acc.get("official_total")
         if measured < total:
             reasons.append(f"partial dataset: {measured} of {total} stimuli measured")
-        if official and total < official:
+        # ad01 counts files (each cut into windows), the classifiers stimuli.
+        official_files, files = acc.get("official_files"), acc.get("files", 0)
+        if acc.get("metric") == "auc" and official_files and files < official_files:
+            reasons.append(f"partial dataset: {files} of the official {official_files} files")
+        elif official and total < official:
             reasons.append(f"partial dataset: {total} of the official {official} stimuli")
     return {"valid": not reasons, "reasons": reasons}
 
