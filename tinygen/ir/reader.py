@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import tflite
 
 from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
+from tinygen.text import printable
 
 _TENSOR_TYPES = {
     tflite.TensorType.FLOAT32: "float32",
@@ -107,7 +110,7 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
     dtype = _TENSOR_TYPES.get(code, f"type{code}")
     shape = tuple(_ints(t.Shape, t.ShapeLength()))
     signature = tuple(_ints(t.ShapeSignature, t.ShapeSignatureLength()))
-    name = t.Name().decode("utf-8", "replace") if t.Name() else f"t{index}"
+    name = printable(t.Name().decode("utf-8", "replace")) if t.Name() else f"t{index}"
     if any(d < 0 for d in shape) or any(d < 0 for d in signature[1:]):
         raise TinygenError(
             f"tensor '{name}' has a dynamic shape {signature or shape}: tinygen needs every "
@@ -121,13 +124,16 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
             zps = np.zeros(len(scales), dtype=np.int64)
         quant = ir.Quantization(scales, zps, int(q.QuantizedDimension()))
     data = None
-    buf = fb.Buffers(t.Buffer()) if t.Buffer() < fb.BuffersLength() else None
-    if buf is not None and buf.DataLength() > 0:
+    if not 0 <= t.Buffer() < fb.BuffersLength():
+        raise TinygenError(f"tensor '{name}' refers to buffer {t.Buffer()} of "
+                           f"{fb.BuffersLength()}: the .tflite file is corrupt; re-export it")
+    buf = fb.Buffers(t.Buffer())
+    if buf.DataLength() > 0:
         raw = buf.DataAsNumpy().tobytes()
         if dtype not in _TENSOR_TYPES.values():
             raise TinygenError(f"tensor '{name}' has unsupported type code {code}")
         arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        count = math.prod(shape)
         if arr.size != count:
             raise TinygenError(
                 f"tensor '{name}' holds {arr.size} values for shape {shape}: "
@@ -157,25 +163,36 @@ def read_tflite(path: Path) -> ir.Model:
         ops = []
         for i in range(sg.OperatorsLength()):
             op = sg.Operators(i)
+            if not 0 <= op.OpcodeIndex() < fb.OperatorCodesLength():
+                raise TinygenError(f"operator {i} has operator code {op.OpcodeIndex()} of "
+                                   f"{fb.OperatorCodesLength()}: the .tflite file is corrupt; "
+                                   "re-export it")
             oc = fb.OperatorCodes(op.OpcodeIndex())
             code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
             kind = names.get(code, f"BUILTIN_{code}")
             if kind == "CUSTOM":
                 custom = oc.CustomCode()
-                kind = "CUSTOM:" + (custom.decode() if custom else "?")
+                kind = "CUSTOM:" + (printable(custom.decode("utf-8", "replace"), 40)
+                                    if custom else "?")
             opts = _options(kind, op)
             ops.append(ir.Operator(i, kind, _ints(op.Inputs, op.InputsLength()),
                                    _ints(op.Outputs, op.OutputsLength()), opts))
         inputs = _ints(sg.Inputs, sg.InputsLength())
         outputs = _ints(sg.Outputs, sg.OutputsLength())
-        desc = fb.Description().decode("utf-8", "replace") if fb.Description() else ""
+        desc = printable(fb.Description().decode("utf-8", "replace"), 200) if fb.Description() else ""
     except TinygenError:
         raise
     except Exception as exc:  # flatbuffers raises assorted errors on bad offsets
         raise TinygenError(f"{path} is truncated or corrupt ({type(exc).__name__}): "
                            "re-export the .tflite file") from exc
-    for idx in [*inputs, *outputs, *(t for o in ops for t in o.inputs + o.outputs)]:
-        if idx >= len(tensors):
-            raise TinygenError(f"{path} refers to tensor {idx} of {len(tensors)}: "
-                               "the file is corrupt; re-export it")
+    for where, indices, lowest in (
+            ("graph inputs", inputs, 0), ("graph outputs", outputs, 0),
+            *((f"operator {o.index} ({o.kind}) inputs", o.inputs, -1) for o in ops),
+            *((f"operator {o.index} ({o.kind}) outputs", o.outputs, 0) for o in ops)):
+        for idx in indices:
+            if not lowest <= idx < len(tensors):
+                raise TinygenError(f"{path.name}: {where} refer to tensor {idx} of "
+                                   f"{len(tensors)}" + (" (-1 marks an omitted input)"
+                                                        if lowest < 0 else "")
+                                   + ": the file is corrupt; re-export it")
     return ir.Model(path.stem, tensors, ops, inputs, outputs, desc)
