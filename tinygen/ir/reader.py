@@ -46,30 +46,54 @@ def _activation(code: int) -> str:
     return _ACTIVATIONS[code]
 
 
+def _padding(code: int) -> str:
+    if code not in _PADDINGS:
+        raise TinygenError(f"unknown padding code {code}: the .tflite file is corrupt; "
+                           "re-export it")
+    return _PADDINGS[code]
+
+
 def _init(cls, table):
     opts = cls()
     opts.Init(table.Bytes, table.Pos)
     return opts
 
 
+# Operator kind -> the options table its builtin_options must hold.
+_OPTIONS_TYPES = {
+    "CONV_2D": tflite.BuiltinOptions.Conv2DOptions,
+    "DEPTHWISE_CONV_2D": tflite.BuiltinOptions.DepthwiseConv2DOptions,
+    "AVERAGE_POOL_2D": tflite.BuiltinOptions.Pool2DOptions,
+    "MAX_POOL_2D": tflite.BuiltinOptions.Pool2DOptions,
+    "FULLY_CONNECTED": tflite.BuiltinOptions.FullyConnectedOptions,
+    "ADD": tflite.BuiltinOptions.AddOptions, "MUL": tflite.BuiltinOptions.MulOptions,
+    "SOFTMAX": tflite.BuiltinOptions.SoftmaxOptions,
+    "STRIDED_SLICE": tflite.BuiltinOptions.StridedSliceOptions,
+    "PACK": tflite.BuiltinOptions.PackOptions,
+    "CONCATENATION": tflite.BuiltinOptions.ConcatenationOptions,
+}
+
+
 def _options(kind: str, op) -> ir.OperatorOptions:
     table = op.BuiltinOptions()
-    if table is None:
+    # Options of another kind are another table: reading them as this kind's
+    # would give garbage, so they count as missing (validate refuses them).
+    if table is None or op.BuiltinOptionsType() != _OPTIONS_TYPES.get(kind):
         return ir.NoOptions()
     if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         if kind == "CONV_2D":
             o = _init(tflite.Conv2DOptions, table)
-            return ir.Conv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+            return ir.Conv2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                     o.DilationHFactor(), o.DilationWFactor(),
                                     _activation(o.FusedActivationFunction()))
         o = _init(tflite.DepthwiseConv2DOptions, table)
-        return ir.DepthwiseConv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+        return ir.DepthwiseConv2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                          o.DilationHFactor(), o.DilationWFactor(),
                                          _activation(o.FusedActivationFunction()),
                                          o.DepthMultiplier())
     if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _init(tflite.Pool2DOptions, table)
-        return ir.Pool2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+        return ir.Pool2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                 o.FilterHeight(), o.FilterWidth(),
                                 _activation(o.FusedActivationFunction()))
     if kind == "FULLY_CONNECTED":
