@@ -355,8 +355,9 @@ class Mutator:
 
 # ---- evaluation ------------------------------------------------------------
 
-class Hang(Exception):
-    pass
+class Hang(BaseException):
+    """Raised by the alarm; a BaseException so that no `except Exception` in
+    tinygen (the reader turns flatbuffer errors into refusals) swallows it."""
 
 
 def _on_alarm(signum, frame):
@@ -499,14 +500,14 @@ class Campaign:
 
 def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
                  timeout: float = 20.0, build_every: int = 0, inputs: int = 3,
-                 seeds: Path = SEEDS, progress: float = 0.0) -> Campaign:
+                 seeds: Path = SEEDS, progress: float = 0.0, seconds: float = 0.0) -> Campaign:
+    """Mutants first .. first + mutants - 1; stops early after `seconds` (0: no
+    limit) or on Ctrl-C, with the counts so far."""
     ctx = multiprocessing.get_context("fork")
     camp = Campaign()
     start = time.monotonic()
     todo = iter(range(first, first + mutants))
-    accepted = 0
     slots: list = [None] * workers   # (process, conn, index, build, stage, started, info)
-    last_print = start
 
     def spawn(k: int):
         a, b = ctx.Pipe()
@@ -516,21 +517,39 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
         slots[k] = [p, a, None, False, "", 0.0, None]
 
     def give(k: int) -> bool:
-        nonlocal accepted
+        if seconds and time.monotonic() - start > seconds:
+            return False
         index = next(todo, None)
         if index is None:
             return False
         slot = slots[k]
         slot[2], slot[4], slot[5], slot[6] = index, "", time.monotonic(), None
-        slot[3] = False
-        if build_every:
-            slot[3] = True        # decided by the worker's front-end outcome below
-        slot[1].send((index, slot[3] and accepted % build_every == 0))
+        # Built if accepted: every build_every-th accepted mutant, roughly.
+        slot[3] = bool(build_every) and camp.outcomes["accepted"] % build_every == 0
+        slot[1].send((index, slot[3]))
         return True
 
     for k in range(workers):
         spawn(k)
     busy = [give(k) for k in range(workers)]
+    try:
+        _loop(camp, slots, busy, give, spawn, timeout, workers, progress, start)
+    except KeyboardInterrupt:
+        print("interrupted: the counts so far", flush=True)
+    for p, conn, *_ in slots:
+        try:
+            conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        p.join(5)
+        if p.is_alive():
+            p.kill()
+    camp.seconds = time.monotonic() - start
+    return camp
+
+
+def _loop(camp, slots, busy, give, spawn, timeout, workers, progress, start) -> None:
+    last_print = start
     while any(busy):
         for k in range(workers):
             if not busy[k]:
@@ -550,8 +569,6 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
                         slots[k][6] = (name, done)
                         camp.mutants += 1
                         camp.outcomes[outcome] += 1
-                        if outcome == "accepted":
-                            accepted += 1
                         if outcome in FINDINGS:
                             camp.note(outcome, detail, index, name, done)
                     elif msg[0] == "build":
@@ -584,16 +601,6 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
             last_print = now
             print(f"  {camp.mutants} mutants, {dict(camp.outcomes)}, builds {dict(camp.builds)}",
                   flush=True)
-    for p, conn, *_ in slots:
-        try:
-            conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        p.join(5)
-        if p.is_alive():
-            p.kill()
-    camp.seconds = time.monotonic() - start
-    return camp
 
 
 def report(camp: Campaign, seed: int) -> str:
@@ -625,6 +632,8 @@ def main(argv=None) -> int:
                     help="build every Nth accepted mutant for the host against TFLM (0: none)")
     ap.add_argument("--inputs", type=int, default=3, help="random inputs per built mutant")
     ap.add_argument("--progress", type=float, default=60.0, help="seconds between progress lines")
+    ap.add_argument("--seconds", type=float, default=0.0,
+                    help="stop after this long with the counts so far (0: no limit)")
     ap.add_argument("--only", type=int, help="run one mutant and print its outcome")
     ap.add_argument("--save", type=Path, help="with --only: write the mutant there")
     args = ap.parse_args(argv)
@@ -636,7 +645,8 @@ def main(argv=None) -> int:
         print(*classify(path, args.timeout))
         return 0
     camp = run_campaign(args.mutants, args.seed, args.workers, args.first, args.timeout,
-                        args.build_every, args.inputs, progress=args.progress)
+                        args.build_every, args.inputs, progress=args.progress,
+                        seconds=args.seconds)
     print(report(camp, args.seed))
     return 0 if camp.clean else 1
 

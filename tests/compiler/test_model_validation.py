@@ -291,3 +291,12 @@ def test_a_depthwise_quantized_dimension_other_than_3_is_refused(tmp_path, capsy
     m = _load("kws01")
     _tensors(m)[18].quantization.quantizedDimension = 0
     _refused(_save(m, tmp_path), capsys, "operator 1", "along dimension 0, expected 3")
+
+
+def test_a_depth_multiplier_disagreeing_with_the_filter_is_refused(tmp_path, capsys):
+    """Found by benchmarks/fuzz_models.py (seed 3, mutant 257): accepted, and the
+    output differed from TFLM, which loops over the option's multiplier."""
+    m = _load("kws01")
+    _ops(m)[5].builtinOptions.depthMultiplier = 4096
+    _refused(_save(m, tmp_path), capsys, "operator 5 (DEPTHWISE_CONV_2D)",
+             "depth multiplier 4096")

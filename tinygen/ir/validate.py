@@ -350,6 +350,9 @@ def _conv(m, op, refuse, ins, y) -> None:
         if one != 1 or oc % c:
             raise refuse(f"filter shape {w.shape} does not fit input depth {c} "
                          "(expected [1, h, w, a multiple of the input depth])", w)
+        if o.depth_multiplier != oc // c:
+            raise refuse(f"has depth multiplier {o.depth_multiplier}, but its filter gives "
+                         f"{oc // c} outputs per input channel")
         axis = 3
     else:
         oc, kh, kw, ic = w.shape
