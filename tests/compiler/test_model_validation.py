@@ -300,3 +300,20 @@ def test_a_depth_multiplier_disagreeing_with_the_filter_is_refused(tmp_path, cap
     _ops(m)[5].builtinOptions.depthMultiplier = 4096
     _refused(_save(m, tmp_path), capsys, "operator 5 (DEPTHWISE_CONV_2D)",
              "depth multiplier 4096")
+
+
+def test_a_constant_read_as_an_activation_is_refused(tmp_path, capsys):
+    """The kernels would read it from the arena, where its data never is."""
+    m = _load("ad01")
+    _ops(m)[1].inputs = np.array([19, 18, 17], dtype=np.int32)   # FC 0's bias as input
+    _refused(_save(m, tmp_path), capsys, "operator 1 (FULLY_CONNECTED)",
+             "reads a constant as its input activation")
+
+
+def test_a_constant_graph_input_is_refused(tmp_path, capsys):
+    m = _load("kws01")
+    buf = _schema().BufferT()
+    buf.data = np.zeros(49 * 10, dtype=np.uint8)
+    m.buffers.append(buf)
+    _tensors(m)[0].buffer = len(m.buffers) - 1
+    _refused(_save(m, tmp_path), capsys, "graph input", "holds constant data")

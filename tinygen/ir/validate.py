@@ -99,6 +99,10 @@ def check_graph(m: ir.Model) -> None:
             if not 0 <= i < n:
                 raise TinygenError(f"model {m.name}: graph {where} is tensor {i} of {n}; "
                                    f"{_CORRUPT}")
+    for i in m.inputs:
+        if m.tensors[i].is_const:
+            raise TinygenError(f"model {m.name}: graph input '{m.tensors[i].name}' holds "
+                               f"constant data; {_CORRUPT}")
     written = set(m.inputs)
     for op in m.operators:
         refuse = _Refuse(m, op)
@@ -159,6 +163,10 @@ def validate(m: ir.Model) -> None:
 def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
     ins = [m.tensors[i] if i >= 0 else None for i in op.inputs]
     y = m.tensors[op.outputs[0]]
+    if op.kind not in ("ADD", "MUL") and ins[0] is not None and ins[0].is_const:
+        # The kernels read their activation from the arena, where nothing
+        # puts a constant's data.
+        raise refuse("reads a constant as its input activation", ins[0])
     want = _OPTIONS.get(op.kind)
     if want is not None and not isinstance(op.options, want):
         raise refuse(f"has no {want.__name__} (options missing or of another kind)")
