@@ -317,3 +317,11 @@ def test_a_constant_graph_input_is_refused(tmp_path, capsys):
     m.buffers.append(buf)
     _tensors(m)[0].buffer = len(m.buffers) - 1
     _refused(_save(m, tmp_path), capsys, "graph input", "holds constant data")
+
+
+def test_a_corrupt_shape_of_many_dimensions_gives_a_short_message(tmp_path, capsys):
+    """Found by benchmarks/fuzz_models.py (seed 11, mutant 508): the refusal
+    printed all 40 dimensions of a flipped shape."""
+    m = _load("kws01")
+    _tensors(m)[22].shape = np.array([64, -15302] + [7] * 40, dtype=np.int32)
+    _refused(_save(m, tmp_path), capsys, "has rank 42, more than 8")

@@ -31,6 +31,9 @@ _ACTIVATIONS = {
     tflite.ActivationFunctionType.RELU6: ir.ACT_RELU6,
 }
 
+# No TFLite operator takes more dimensions; more is a corrupt file.
+MAX_RANK = 8
+
 _PADDINGS = {tflite.Padding.SAME: ir.PAD_SAME, tflite.Padding.VALID: ir.PAD_VALID}
 
 
@@ -135,6 +138,9 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
     shape = tuple(_ints(t.Shape, t.ShapeLength()))
     signature = tuple(_ints(t.ShapeSignature, t.ShapeSignatureLength()))
     name = printable(t.Name().decode("utf-8", "replace")) if t.Name() else f"t{index}"
+    if len(shape) > MAX_RANK or len(signature) > MAX_RANK:
+        raise TinygenError(f"tensor '{name}' has rank {max(len(shape), len(signature))}, more "
+                           f"than {MAX_RANK}: the .tflite file is corrupt; re-export it")
     if any(d < 0 for d in shape) or any(d < 0 for d in signature[1:]):
         raise TinygenError(
             f"tensor '{name}' has a dynamic shape {signature or shape}: tinygen needs every "
@@ -168,19 +174,20 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
 
 def read_tflite(path: Path) -> ir.Model:
     path = Path(path)
+    shown, name = printable(str(path), 200), printable(path.name)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise TinygenError(f"cannot read model {path}: {exc.strerror}; check the path") from exc
+        raise TinygenError(f"cannot read model {shown}: {exc.strerror}; check the path") from exc
     if len(raw) < 8 or raw[4:8] != b"TFL3":
-        raise TinygenError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier): "
+        raise TinygenError(f"{shown} is not a TFLite flatbuffer (no TFL3 identifier): "
                            "give an int8 .tflite file from TFLiteConverter")
     names = _builtin_names()
     try:
         fb = tflite.Model.GetRootAsModel(raw, 0)
         if fb.SubgraphsLength() != 1:
             raise TinygenError(
-                f"{path.name} has {fb.SubgraphsLength()} subgraphs: tinygen compiles "
+                f"{name} has {fb.SubgraphsLength()} subgraphs: tinygen compiles "
                 "single-subgraph models only; remove control flow (while/if) from the model")
         sg = fb.Subgraphs(0)
         tensors = [_tensor(fb, i, sg.Tensors(i)) for i in range(sg.TensorsLength())]
@@ -207,7 +214,7 @@ def read_tflite(path: Path) -> ir.Model:
     except TinygenError:
         raise
     except Exception as exc:  # flatbuffers raises assorted errors on bad offsets
-        raise TinygenError(f"{path} is truncated or corrupt ({type(exc).__name__}): "
+        raise TinygenError(f"{shown} is truncated or corrupt ({type(exc).__name__}): "
                            "re-export the .tflite file") from exc
     for where, indices, lowest in (
             ("graph inputs", inputs, 0), ("graph outputs", outputs, 0),
@@ -215,8 +222,8 @@ def read_tflite(path: Path) -> ir.Model:
             *((f"operator {o.index} ({o.kind}) outputs", o.outputs, 0) for o in ops)):
         for idx in indices:
             if not lowest <= idx < len(tensors):
-                raise TinygenError(f"{path.name}: {where} refer to tensor {idx} of "
+                raise TinygenError(f"{name}: {where} refer to tensor {idx} of "
                                    f"{len(tensors)}" + (" (-1 marks an omitted input)"
                                                         if lowest < 0 else "")
                                    + ": the file is corrupt; re-export it")
-    return ir.Model(path.stem, tensors, ops, inputs, outputs, desc)
+    return ir.Model(printable(path.stem), tensors, ops, inputs, outputs, desc)
