@@ -128,15 +128,23 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     return ir.NoOptions()
 
 
-def _ints(getter, length: int) -> list[int]:
-    return [int(getter(j)) for j in range(length)]
+def _vector(table, field: str, dtype) -> np.ndarray:
+    """A flatbuffer vector as numpy in one read (a corrupt length past the
+    end of the file raises ValueError instead of being walked)."""
+    if getattr(table, field + "Length")() == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.asarray(getattr(table, field + "AsNumpy")(), dtype=dtype)
+
+
+def _ints(table, field: str) -> list[int]:
+    return [int(v) for v in _vector(table, field, np.int64)]
 
 
 def _tensor(fb, index: int, t) -> ir.Tensor:
     code = t.Type()
     dtype = _TENSOR_TYPES.get(code, f"type{code}")
-    shape = tuple(_ints(t.Shape, t.ShapeLength()))
-    signature = tuple(_ints(t.ShapeSignature, t.ShapeSignatureLength()))
+    shape = tuple(_ints(t, "Shape"))
+    signature = tuple(_ints(t, "ShapeSignature"))
     name = printable(t.Name().decode("utf-8", "replace")) if t.Name() else f"t{index}"
     if len(shape) > MAX_RANK or len(signature) > MAX_RANK:
         raise TinygenError(f"tensor '{name}' has rank {max(len(shape), len(signature))}, more "
@@ -148,8 +156,8 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
     quant = None
     q = t.Quantization()
     if q is not None and q.ScaleLength() > 0:
-        scales = np.array([q.Scale(j) for j in range(q.ScaleLength())], dtype=np.float32)
-        zps = np.array([q.ZeroPoint(j) for j in range(q.ZeroPointLength())], dtype=np.int64)
+        scales = _vector(q, "Scale", np.float32)
+        zps = _vector(q, "ZeroPoint", np.int64)
         if len(zps) == 0:
             zps = np.zeros(len(scales), dtype=np.int64)
         quant = ir.Quantization(scales, zps, int(q.QuantizedDimension()))
@@ -206,10 +214,9 @@ def read_tflite(path: Path) -> ir.Model:
                 kind = "CUSTOM:" + (printable(custom.decode("utf-8", "replace"), 40)
                                     if custom else "?")
             opts = _options(kind, op)
-            ops.append(ir.Operator(i, kind, _ints(op.Inputs, op.InputsLength()),
-                                   _ints(op.Outputs, op.OutputsLength()), opts))
-        inputs = _ints(sg.Inputs, sg.InputsLength())
-        outputs = _ints(sg.Outputs, sg.OutputsLength())
+            ops.append(ir.Operator(i, kind, _ints(op, "Inputs"), _ints(op, "Outputs"), opts))
+        inputs = _ints(sg, "Inputs")
+        outputs = _ints(sg, "Outputs")
         desc = printable(fb.Description().decode("utf-8", "replace"), 200) if fb.Description() else ""
     except TinygenError:
         raise
