@@ -244,7 +244,7 @@ def _check_scales(refuse: _Refuse, t: ir.Tensor, channels: int | None = None,
 
 
 def _first_bad(values: np.ndarray, bad) -> str:
-    return next(f"{float(v):g}" for v in values if bad(float(v)))
+    return next((f"{float(v):g}" for v in values if bad(float(v))), "?")
 
 
 def _check_activation(refuse: _Refuse, t: ir.Tensor, rank=None) -> None:
