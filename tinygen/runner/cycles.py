@@ -716,6 +716,7 @@ class CycleEstimate:
     by_function: dict[str, tuple[int, int]]       # name -> (instructions, cycles)
     segments: list[tuple[int, int]]               # (instructions, cycles) per segment
     exceptions: int
+    loads: int = 0                                # words read by load instructions
 
     @property
     def cpi(self) -> float:
@@ -726,7 +727,8 @@ class CycleEstimate:
                 "instructions": self.instructions, "cycles": self.cycles,
                 "by_category": self.by_category,
                 "by_function": {k: list(v) for k, v in self.by_function.items()},
-                "segments": [list(s) for s in self.segments], "exceptions": self.exceptions}
+                "segments": [list(s) for s in self.segments], "exceptions": self.exceptions,
+                "loads": self.loads, "cpi": self.cpi}
 
 
 def price(transitions: Transitions, timing: CoreTiming) -> CycleEstimate:
@@ -735,8 +737,11 @@ def price(transitions: Transitions, timing: CoreTiming) -> CycleEstimate:
     by_function: dict[str, list[int]] = {}
     segments = [[0, 0] for _ in range(transitions.segments)]
     blocks = transitions.blocks
+    loads = 0
     for (segment, prev_key, key, taken), n in transitions.counts.items():
         block = blocks[key]
+        loads += n * sum(i.count for i in block.insns if i.kind in ("load", "ldrd", "ldm")
+                         or (i.kind in ("fpmem", "mvemem") and i.reg_offset))
         prev = blocks[prev_key].last if prev_key in blocks else None
         cost = timing.price(prev, list(block.insns), taken)
         cycles = sum(cost.values())
@@ -756,7 +761,7 @@ def price(transitions: Transitions, timing: CoreTiming) -> CycleEstimate:
         timing.core, timing.confidence, timing.basis, instructions,
         sum(by_category.values()), {k: v for k, v in by_category.items() if v},
         {k: (v[0], v[1]) for k, v in sorted(by_function.items(), key=lambda kv: -kv[1][1])},
-        [(s[0], s[1]) for s in segments], sum(transitions.exceptions.values()))
+        [(s[0], s[1]) for s in segments], sum(transitions.exceptions.values()), loads)
 
 
 # -- the firmware image --------------------------------------------------------
@@ -850,8 +855,8 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
             DutSession(dut.url, timeout=timeout) as session:
         session.wait_ready(timeout=120)
         session.load(stimulus)
-        session.infer(1, 0, timeout=timeout)
-        session.name()   # one more command: everything of the inference is logged by now
+        session.command("infer 1 0", timeout=timeout)
+        session.command("name", timeout=60)   # one more command: everything of the inference is logged by now
     return log_path
 
 
@@ -882,3 +887,100 @@ def estimate_inference(board, build_dir: Path, stimulus: bytes, *, log_path: Pat
     finally:
         if not keep_log:
             log_path.unlink(missing_ok=True)
+
+
+# -- real-board figures ----------------------------------------------------------
+
+def flash_wait_states(board) -> int:
+    """Flash wait states the board's platform code sets at its clock (the
+    same rule as templates/port/tg_board.h.j2); 0 for code in zero-wait
+    memory (the emulated MPS2/MPS3 images, the host)."""
+    hz = board.clock_hz
+    if board.family == "stm32l4":
+        step = 20_000_000 if hz > 80_000_000 else 16_000_000
+    elif board.family == "stm32h7":
+        step = 42_000_000
+    elif board.family == "stm32u5":
+        step = 32_000_000
+    else:
+        return 0
+    return (hz + step - 1) // step - 1
+
+
+def board_figures(board, estimate: CycleEstimate) -> dict:
+    """What a session records: the estimate per instruction, and the flash
+    wait-state range at the board's clock."""
+    wait = flash_wait_states(board)
+    return {"core": estimate.core, "confidence": estimate.confidence, "basis": estimate.basis,
+            "instructions": estimate.instructions, "cycles": estimate.cycles,
+            "cycles_per_instruction": estimate.cpi, "loads": estimate.loads,
+            "flash_wait_states": wait,
+            # upper end: every load word read from flash, none hidden by its cache
+            "flash_upper_cycles": estimate.cycles + wait * estimate.loads}
+
+
+def stimulus(bench, seed: int = 1) -> bytes:
+    """A random input of the benchmark's size and format."""
+    import numpy as np
+
+    from tinygen.benches import INPUT_FLOAT32_QUANTIZE
+
+    rng = np.random.default_rng(seed)
+    if bench.input_format == INPUT_FLOAT32_QUANTIZE:
+        return rng.uniform(-2.0, 2.0, bench.input_elements).astype("<f4").tobytes()
+    return rng.integers(0, 256, bench.input_bytes, dtype=np.uint8).tobytes()
+
+
+def estimate_build(board, build_dir: Path, bench, seed: int = 1) -> dict | None:
+    """``board_figures`` of one traced inference of the build, or None (with
+    a warning) when it cannot be had: an estimate never fails a session."""
+    try:
+        estimate = estimate_inference(board, Path(build_dir), stimulus(bench, seed))
+    except (TinygenError, OSError) as exc:
+        log.warning("no cycle estimate for %s: %s", build_dir, exc)
+        return None
+    return board_figures(board, estimate)
+
+
+def board_seconds(instructions: float, figures: dict, clock_hz: int) -> tuple[float, float]:
+    """Estimated real-board seconds for an instruction count: (zero flash
+    wait states, every load word read from flash uncached)."""
+    cpi = figures["cycles_per_instruction"]
+    upper = figures["flash_upper_cycles"] / figures["cycles"] if figures["cycles"] else 1.0
+    low = instructions * cpi / clock_hz
+    return low, low * upper
+
+
+def estimate_text(instructions: float, figures: dict, clock_hz: int) -> str:
+    """'N M estimated cycles ... = T ms at F MHz' for one inference."""
+    low, high = board_seconds(instructions, figures, clock_hz)
+    text = (f"real-board estimate {instructions * figures['cycles_per_instruction'] / 1e6:.3f} M "
+            f"cycles (estimated: {figures['core']} timings, {figures['confidence']} confidence, "
+            f"{figures['cycles_per_instruction']:.2f} cycles per instruction) = {low * 1e3:.3f} ms "
+            f"at {clock_hz / 1e6:g} MHz with zero-wait memory")
+    if figures["flash_wait_states"]:
+        text += (f"; the part's {figures['flash_wait_states']} flash wait states at this clock "
+                 f"make it {low * 1e3:.3f} to {high * 1e3:.3f} ms (up to every load word "
+                 "missing the flash cache)")
+    return text
+
+
+def attach_cycle_estimate(record, bench) -> dict | None:
+    """Adds ``board_figures`` of the session's firmware to the record's
+    emulation facts (``emulation["cycles"]``), once per session."""
+    from tinygen.boards import load_board
+
+    data = record.data
+    emulation = data.get("emulation")
+    build = data.get("build") or (data.get("firmware") or {}).get("build")
+    if not emulation or not build or not data.get("board"):
+        return None
+    if emulation.get("cycles") is None:
+        try:
+            board = load_board(data["board"])
+        except TinygenError as exc:
+            log.warning("no cycle estimate: %s", exc)
+            return None
+        emulation["cycles"] = estimate_build(board, Path(build), bench)
+        record.save()
+    return emulation["cycles"]
