@@ -984,3 +984,20 @@ def attach_cycle_estimate(record, bench) -> dict | None:
         emulation["cycles"] = estimate_build(board, Path(build), bench)
         record.save()
     return emulation["cycles"]
+
+
+def operator_cycles(board, build_dir: Path, stimulus_bytes: bytes, ops: int
+                    ) -> tuple[list[int], CycleEstimate]:
+    """Estimated cycles of each operator of a profiling build (-DTG_PROFILE=1),
+    whose per-operator timestamp calls split the trace; the timestamp
+    calls themselves are not priced. The few instructions before the first
+    and after the last timestamp go to the first and the last operator."""
+    estimate = estimate_inference(board, build_dir, stimulus_bytes, split_at_stamps=True)
+    segments = [c for _, c in estimate.segments]
+    if len(segments) != ops + 2:
+        raise TinygenError(f"the profiling trace has {len(segments) - 1} timestamps for {ops} "
+                           "operators; is it a profiling build of this model?")
+    per_op = segments[1:-1]
+    per_op[0] += segments[0]
+    per_op[-1] += segments[-1]
+    return per_op, estimate
