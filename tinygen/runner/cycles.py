@@ -632,6 +632,8 @@ class Transitions:
     exceptions: Counter = field(default_factory=Counter)  # segment -> n
     segments: int = 1
     closed: bool = False
+    entry: int | None = None
+    return_to: int | None = None
 
 
 def _key(block: Block) -> tuple[int, int]:
@@ -669,6 +671,7 @@ def collect(blocks: Iterable[Block], window: Window, handlers: frozenset[int] = 
                     return_to = returns_to
                 else:
                     return_to = window.end
+                out.entry, out.return_to = block.pc, return_to
             else:
                 prev = block
                 continue
@@ -860,10 +863,10 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
     return log_path
 
 
-def estimate_trace(log_path: Path, elf: Path, cpu: str, *, split_at_stamps: bool = False,
-                   window: Window | None = None) -> CycleEstimate:
-    """Estimated cycles of the first tg_model_invoke call (or ``window``)
-    in a trace; with ``split_at_stamps`` one segment per profiling stamp."""
+def collect_trace(log_path: Path, elf: Path, *, split_at_stamps: bool = False,
+                  window: Window | None = None) -> Transitions:
+    """The transitions of the first tg_model_invoke call (or ``window``) in
+    a trace; with ``split_at_stamps`` one segment per profiling stamp."""
     image = read_image(elf)
     if window is None:
         window = Window(image.address(INVOKE),
@@ -872,21 +875,174 @@ def estimate_trace(log_path: Path, elf: Path, cpu: str, *, split_at_stamps: bool
     if not transitions.closed:
         raise TinygenError(f"{log_path}: the trace ends before the priced window does; was "
                            "the run cut short?")
-    return price(transitions, core_timing(cpu))
+    return transitions
 
 
-def estimate_inference(board, build_dir: Path, stimulus: bytes, *, log_path: Path | None = None,
-                       split_at_stamps: bool = False, keep_log: bool = False) -> CycleEstimate:
-    """Estimated cycles of one inference of the firmware in build_dir."""
+def estimate_trace(log_path: Path, elf: Path, cpu: str, *, split_at_stamps: bool = False,
+                   window: Window | None = None) -> CycleEstimate:
+    """Estimated cycles of ``collect_trace``'s window."""
+    return price(collect_trace(log_path, elf, split_at_stamps=split_at_stamps, window=window),
+                 core_timing(cpu))
+
+
+def trace_build(board, build_dir: Path, stimulus_bytes: bytes, *, split_at_stamps: bool = False,
+                log_path: Path | None = None, keep_log: bool = False) -> Transitions:
+    """The priced window's transitions of one traced inference of a build."""
     build_dir = Path(build_dir)
     log_path = Path(log_path) if log_path else build_dir / "cycles-trace.log"
-    trace_inference(board, build_dir, stimulus, log_path)
+    trace_inference(board, build_dir, stimulus_bytes, log_path)
     try:
-        return estimate_trace(log_path, build_dir / "firmware.elf", board.cpu,
-                              split_at_stamps=split_at_stamps)
+        return collect_trace(log_path, build_dir / "firmware.elf", split_at_stamps=split_at_stamps)
     finally:
         if not keep_log:
             log_path.unlink(missing_ok=True)
+
+
+def estimate_inference(board, build_dir: Path, stimulus_bytes: bytes, *,
+                       log_path: Path | None = None, split_at_stamps: bool = False,
+                       keep_log: bool = False) -> CycleEstimate:
+    """Estimated cycles of one inference of the firmware in build_dir."""
+    transitions = trace_build(board, build_dir, stimulus_bytes, split_at_stamps=split_at_stamps,
+                              log_path=log_path, keep_log=keep_log)
+    return price(transitions, core_timing(board.cpu))
+
+
+# -- flash bytes read ------------------------------------------------------------
+
+@dataclass
+class FlashReads:
+    """Data read by the priced window's load instructions, by memory kind."""
+
+    flash_bytes: int = 0
+    flash_accesses: int = 0       # load instructions that read flash
+    ram_bytes: int = 0
+    unknown: int = 0              # loads whose address could not be worked out
+
+    def to_dict(self) -> dict:
+        return dict(flash_bytes=self.flash_bytes, flash_accesses=self.flash_accesses,
+                    ram_bytes=self.ram_bytes, unknown=self.unknown)
+
+
+_REGS_LINE = re.compile(r"R(\d\d)=([0-9a-f]{8})")
+_MEM_SIZE = {"b": 1, "h": 2, "w": 4, "d": 8}
+
+
+def load_bytes(insn: Insn) -> int:
+    """Bytes one execution of a load instruction reads."""
+    op = insn.op
+    if insn.kind == "ldm":
+        return 4 * insn.count
+    if insn.kind == "ldrd":
+        return 8
+    if insn.kind == "mvemem":
+        mem = _MEM_SIZE.get(op[4:5], 4) if op.startswith("vldr") else 4
+        m = re.search(r"\.[su](\d+)", insn.text)
+        lanes = 128 // int(m.group(1)) if m else 16 // mem
+        return mem * lanes
+    if insn.kind == "fpmem":
+        return 4 * insn.count
+    if op.startswith(("ldrb", "ldrsb", "ldab", "ldrexb")):
+        return 1
+    if op.startswith(("ldrh", "ldrsh", "ldah", "ldrexh")):
+        return 2
+    return 4
+
+
+def load_address(insn: Insn, regs: dict[int, int]) -> int | None:
+    """The first address a load reads, from the registers before it ran."""
+    if insn.kind == "ldm":
+        base = regs.get(next(iter(insn.addr_regs))) if insn.addr_regs else None
+        if base is None:
+            return None
+        return base - 4 * insn.count if insn.op in ("ldmdb", "ldmea") else base
+    m = re.search(r"\[([a-z0-9]+)(?:,\s*(#-?(?:0x)?[0-9a-f]+|-?[a-z0-9]+)(?:,\s*lsl #(\d+))?)?\](!?)",
+                  insn.text)
+    if not m:
+        return None
+    base_name, offset, shift, _ = m.groups()
+    if base_name not in _REG_NAMES:
+        return None
+    base_reg = _REG_NAMES[base_name]
+    base = (regs[15] + 4) & ~3 if base_reg == 15 else regs.get(base_reg)
+    if base is None:
+        return None
+    if offset is None:
+        return base
+    if offset.startswith("#"):
+        value = int(offset[1:], 0)
+    else:
+        negative = offset.startswith("-")
+        name = offset.lstrip("-")
+        if name not in _REG_NAMES or _REG_NAMES[name] not in regs:
+            return None
+        value = regs[_REG_NAMES[name]] << int(shift or 0)
+        value = -value if negative else value
+    return (base + value) & 0xFFFFFFFF
+
+
+def count_flash_reads(log_path: Path, loads: dict[int, Insn], entry: int, return_to: int,
+                      flash: list[tuple[int, int]]) -> FlashReads:
+    """Sums the bytes each logged load read, between the window's entry and
+    its return, from a one-instruction-per-block '-d cpu' log."""
+    out = FlashReads()
+    inside = False
+    pc: int | None = None
+    regs: dict[int, int] = {}
+    with open(log_path, errors="replace") as lines:
+        for line in lines:
+            if line.startswith("Trace"):
+                m = _EXEC.match(line)
+                pc = int(m.group(2), 16) if m else None
+                regs = {}
+                if pc == entry:
+                    inside = True
+                elif pc == return_to and inside:
+                    break
+            elif line.startswith("R") and pc is not None:
+                regs.update((int(r), int(v, 16)) for r, v in _REGS_LINE.findall(line))
+                if "R15=" in line and inside and pc in loads:
+                    insn = loads[pc]
+                    address = load_address(insn, regs)
+                    size = load_bytes(insn)
+                    if address is None:
+                        out.unknown += 1
+                    elif any(lo <= address < hi for lo, hi in flash):
+                        out.flash_bytes += size
+                        out.flash_accesses += 1
+                    else:
+                        out.ram_bytes += size
+    return out
+
+
+def flash_reads(board, build_dir: Path, stimulus_bytes: bytes, transitions: Transitions,
+                log_path: Path | None = None) -> FlashReads:
+    """Bytes the window's loads read from the board's flash regions: a second
+    run, one instruction per block, logging the registers before each load."""
+    build_dir = Path(build_dir)
+    loads = {i.addr: i for b in transitions.blocks.values() for i in b.insns
+             if i.kind in ("load", "ldrd", "ldm") or (i.kind in ("fpmem", "mvemem")
+                                                        and i.reg_offset)}
+    if transitions.entry is None or transitions.return_to is None:
+        raise TinygenError("no priced window to count flash reads in")
+    pcs = sorted(set(loads) | {transitions.entry, transitions.return_to})
+    log_path = Path(log_path) if log_path else build_dir / "flash-trace.log"
+    log_path.unlink(missing_ok=True)
+    args = ("-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain,cpu", "-D", str(log_path),
+            "-dfilter", ",".join(f"0x{pc:x}..0x{pc:x}" for pc in pcs))
+    from tinygen.device.launch import start_dut
+    from tinygen.device.session import DutSession
+
+    with start_dut(board, build_dir, extra_args=args) as dut, \
+            DutSession(dut.url, timeout=1800) as session:
+        session.wait_ready(timeout=300)
+        session.load(stimulus_bytes)
+        session.command("infer 1 0", timeout=1800)
+        session.command("name", timeout=60)
+    flash = [(r.base, r.base + r.size) for r in board.regions("flash")]
+    try:
+        return count_flash_reads(log_path, loads, transitions.entry, transitions.return_to, flash)
+    finally:
+        log_path.unlink(missing_ok=True)
 
 
 # -- real-board figures ----------------------------------------------------------
