@@ -856,7 +856,7 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
     log_path.unlink(missing_ok=True)
     with start_dut(board, build_dir, extra_args=trace_args(image, log_path)) as dut, \
             DutSession(dut.url, timeout=timeout) as session:
-        session.wait_ready(timeout=120)
+        session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
         session.load(stimulus)
         session.command("infer 1 0", timeout=timeout)
         session.command("name", timeout=60)   # one more command: everything of the inference is logged by now
@@ -1034,7 +1034,7 @@ def flash_reads(board, build_dir: Path, stimulus_bytes: bytes, transitions: Tran
 
     with start_dut(board, build_dir, extra_args=args) as dut, \
             DutSession(dut.url, timeout=1800) as session:
-        session.wait_ready(timeout=300)
+        session.wait_ready(timeout=600, quiet=300)
         session.load(stimulus_bytes)
         session.command("infer 1 0", timeout=1800)
         session.command("name", timeout=60)
