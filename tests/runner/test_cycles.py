@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tinygen.runner.cycles import (TRACE_FLAGS, Window, base_mnemonic, collect, core_timing,
-                                   decode, price, read_blocks, read_image)
+                                   decode, objdump_decoder, price, read_blocks, read_image)
 
 LOOP_S = """\
     .syntax unified
@@ -90,7 +90,8 @@ def test_a_hand_derived_loop_is_priced_exactly(tmp_path):
                         text=True).stdout
     labels = {name: int(addr, 16) for addr, _, name in (line.split() for line in nm.splitlines())}
     window = Window(labels["loop"], end=labels["done"])
-    transitions = collect(read_blocks(trace), window, read_image(elf).handlers)
+    blocks = read_blocks(trace, objdump_decoder(elf, "cortex-m4"))
+    transitions = collect(blocks, window, read_image(elf).handlers)
     assert transitions.closed
     estimate = price(transitions, core_timing("cortex-m4"))
     assert estimate.instructions == LOOP_INSTRUCTIONS

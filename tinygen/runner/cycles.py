@@ -11,7 +11,9 @@ in_asm,exec,nochain``. ``in_asm`` prints each translation block (a run of
 guest instructions QEMU translates at once, ending at a branch) when it is
 first translated, ``exec`` prints a line each time a block runs, and
 ``nochain`` makes every block run go through the logged path. So the log
-is the exact sequence of executed blocks, each block's instructions known.
+is the exact sequence of executed blocks. Each block's instructions are
+decoded from the toolchain's objdump of the ELF (QEMU's own disassembler
+prints Helium and loop instructions as raw bytes).
 ``-dfilter`` leaves out the boot-time clock-check loop, which would
 otherwise be most of the log.
 
@@ -201,6 +203,42 @@ class Insn:
 
 
 _TARGET = re.compile(r"#(0x[0-9a-f]+|\d+)$")
+_LABEL = re.compile(r"\b([0-9a-f]+) <[^>]*>$")      # objdump: '11002306 <th_load_tensor+0x2a>'
+# objdump's architecture per core: it decodes Helium only when told the core has it.
+OBJDUMP_ARCH = {"cortex-m4": "armv7e-m", "cortex-m7": "armv7e-m", "cortex-m33": "armv8-m.main",
+                "cortex-m55": "armv8.1-m.main"}
+
+
+def objdump_decoder(elf: Path, cpu: str, objdump: str = "arm-none-eabi-objdump"
+                    ) -> dict[int, Insn]:
+    """Every instruction of the image, decoded from the cross toolchain's
+    disassembly. QEMU's own disassembler (capstone) prints Helium and the
+    low-overhead loop instructions as raw bytes, so the blocks' contents
+    are taken from here, QEMU's log giving only where each block starts
+    and ends."""
+    import subprocess
+
+    try:
+        done = subprocess.run([objdump, "-d", "-m", OBJDUMP_ARCH.get(cpu, "armv7e-m"), str(elf)],
+                              capture_output=True, text=True, timeout=120, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise TinygenError(f"cannot disassemble {elf} with {objdump}: {exc}; install the "
+                           "GNU Arm toolchain (arm-none-eabi-binutils)") from exc
+    out: dict[int, Insn] = {}
+    for line in done.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[0].endswith(":"):
+            continue
+        try:
+            addr = int(parts[0].strip()[:-1], 16)
+        except ValueError:
+            continue
+        raw = parts[1].split()
+        if not raw or any(len(h) != 4 for h in raw) or parts[2].startswith("."):
+            continue
+        operands = parts[3].strip() if len(parts) > 3 else ""
+        out[addr] = decode(addr, 2 * len(raw), parts[2].strip(), operands)
+    return out
 
 
 def decode(addr: int, size: int, mnemonic: str, operands: str) -> Insn:
@@ -266,8 +304,9 @@ def decode(addr: int, size: int, mnemonic: str, operands: str) -> Insn:
                     dst=frozenset(dst), src=frozenset(addr_regs), addr_regs=frozenset(addr_regs),
                     count=words, writes_pc=False, reg_offset=is_load)
     if op in BRANCHES or op in LOOP_BRANCHES:
-        m = _TARGET.search(operands)
-        target = int(m.group(1), 0) if m and op not in ("bx", "blx", "tbb", "tbh") else None
+        m = _TARGET.search(operands) or _LABEL.search(operands)
+        target = int(m.group(1), 0 if m.re is _TARGET else 16) if m and op not in (
+            "bx", "blx", "tbb", "tbh") else None
         src = _regs(operands)
         dst = {14} if op in ("bl", "blx", "blxns") else set()
         if op in LOOP_BRANCHES:
@@ -460,17 +499,15 @@ class CortexM33(CoreTiming):
 
 class CortexM55(CortexM33):
     """M33-like scalar timing; Helium instructions 2 cycles (dual beat),
-    overlapping by 1 cycle a neighbour of the other kind (memory vs compute)."""
+    overlapping by 1 cycle a neighbour of the other kind (memory vs
+    compute); the loop end (LE) is 1 cycle, no refill (loop cache)."""
 
     def price(self, prev: Insn | None, insns: list[Insn], taken: bool) -> Counter:
         out = super().price(prev, insns, taken)
         before = prev
         for insn in insns:
-            if (before is not None and {before.kind, insn.kind} == {"mve", "mvemem"}):
+            if before is not None and {before.kind, insn.kind} == {"mve", "mvemem"}:
                 out["beat overlap"] -= 1
-            if insn.kind == "loop" and insn.op in ("le", "letp"):
-                # the loop end is handled by the loop cache after the first pass
-                out["branch refill"] -= self.refill if insn is insns[-1] and taken else 0
             before = insn
         return out
 
@@ -569,7 +606,7 @@ class Block:
         return self.insns[-1]
 
 
-def read_blocks(log_path: Path) -> Iterator[Block]:
+def read_blocks(log_path: Path, decoder: dict[int, Insn] | None = None) -> Iterator[Block]:
     """The executed blocks, in order, from a '-d in_asm,exec,nochain' log.
 
     A block's instructions are printed once, when QEMU translates it, just
@@ -588,7 +625,7 @@ def read_blocks(log_path: Path) -> Iterator[Block]:
                 host, pc = m.group(1), int(m.group(2), 16)
                 if pending:
                     if pending[0].addr == pc:
-                        by_host[host] = Block(pc, function, tuple(pending))
+                        by_host[host] = Block(pc, function, _redecode(pending, decoder))
                     pending = None
                 block = by_host.get(host)
                 if block is None or block.pc != pc:
@@ -604,6 +641,21 @@ def read_blocks(log_path: Path) -> Iterator[Block]:
                 m = _IN.match(line)
                 function = m.group(1) if m else ""
                 pending = []
+
+
+def _redecode(logged: list[Insn], decoder: dict[int, Insn] | None) -> tuple[Insn, ...]:
+    """The block's instructions from the decoder, walking from its first
+    address to its last logged one; the logged ones when the decoder lacks any."""
+    if not decoder:
+        return tuple(logged)
+    out, addr, last = [], logged[0].addr, logged[-1].addr
+    while addr <= last:
+        insn = decoder.get(addr)
+        if insn is None:
+            return tuple(logged)
+        out.append(insn)
+        addr += insn.size
+    return tuple(out)
 
 
 @dataclass
@@ -864,14 +916,15 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
 
 
 def collect_trace(log_path: Path, elf: Path, *, split_at_stamps: bool = False,
-                  window: Window | None = None) -> Transitions:
+                  window: Window | None = None, cpu: str = "cortex-m4") -> Transitions:
     """The transitions of the first tg_model_invoke call (or ``window``) in
     a trace; with ``split_at_stamps`` one segment per profiling stamp."""
     image = read_image(elf)
+    decoder = objdump_decoder(elf, cpu)
     if window is None:
         window = Window(image.address(INVOKE),
                         split_at=image.address(PROFILE_STAMP) if split_at_stamps else None)
-    transitions = collect(read_blocks(log_path), window, image.handlers)
+    transitions = collect(read_blocks(log_path, decoder), window, image.handlers)
     if not transitions.closed:
         raise TinygenError(f"{log_path}: the trace ends before the priced window does; was "
                            "the run cut short?")
@@ -881,8 +934,8 @@ def collect_trace(log_path: Path, elf: Path, *, split_at_stamps: bool = False,
 def estimate_trace(log_path: Path, elf: Path, cpu: str, *, split_at_stamps: bool = False,
                    window: Window | None = None) -> CycleEstimate:
     """Estimated cycles of ``collect_trace``'s window."""
-    return price(collect_trace(log_path, elf, split_at_stamps=split_at_stamps, window=window),
-                 core_timing(cpu))
+    return price(collect_trace(log_path, elf, split_at_stamps=split_at_stamps, window=window,
+                               cpu=cpu), core_timing(cpu))
 
 
 def trace_build(board, build_dir: Path, stimulus_bytes: bytes, *, split_at_stamps: bool = False,
@@ -892,7 +945,8 @@ def trace_build(board, build_dir: Path, stimulus_bytes: bytes, *, split_at_stamp
     log_path = Path(log_path) if log_path else build_dir / "cycles-trace.log"
     trace_inference(board, build_dir, stimulus_bytes, log_path)
     try:
-        return collect_trace(log_path, build_dir / "firmware.elf", split_at_stamps=split_at_stamps)
+        return collect_trace(log_path, build_dir / "firmware.elf", split_at_stamps=split_at_stamps,
+                             cpu=board.cpu)
     finally:
         if not keep_log:
             log_path.unlink(missing_ok=True)
