@@ -98,3 +98,17 @@ def test_a_hand_derived_loop_is_priced_exactly(tmp_path):
     assert estimate.cycles == LOOP_CYCLES
     assert estimate.by_category["address stall"] == 4
     assert estimate.by_category["branch refill"] == 3 * 2
+
+
+def test_load_addresses_and_sizes_come_from_the_registers_before_the_load():
+    from tinygen.runner.cycles import load_address, load_bytes
+    regs = {1: 0x1000, 2: 0x20, 13: 0x2000_0F00, 15: 0x102}
+    assert load_address(decode(0, 4, "ldr", "r0, [r1], #4"), regs) == 0x1000       # post-index
+    assert load_address(decode(0, 4, "ldr", "r0, [r1, #-8]"), regs) == 0xFF8
+    assert load_address(decode(0, 4, "ldrb", "r0, [r1, r2, lsl #2]"), regs) == 0x1080
+    assert load_address(decode(0, 2, "ldr", "r0, [pc, #8]"), regs) == 0x10C       # Align(pc+4, 4)
+    assert load_address(decode(0, 2, "pop", "{r4, pc}"), regs) == 0x2000_0F00
+    assert load_bytes(decode(0, 4, "ldrd", "r2, r3, [r1]")) == 8
+    assert load_bytes(decode(0, 2, "ldm", "r1!, {r2, r3, r4}")) == 12
+    assert load_bytes(decode(0, 4, "ldrsh.w", "r0, [r1]")) == 2
+    assert load_bytes(decode(0, 4, "vldrb.s16", "q0, [r1], #8")) == 8              # widening: 8 lanes
