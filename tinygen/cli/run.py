@@ -256,6 +256,7 @@ def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) ->
         record.save()
         run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)
 def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
+    from tinygen.runner.cycles import attach_cycle_estimate
     from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
                                        open_energy_bench, run_energy)
     if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
@@ -296,7 +297,9 @@ def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
                                     base_timeout=args.timeout)
                 if energy["windows"]:
                     w = energy["windows"][len(energy["windows"]) // 2]
-                    est = estimated_energy(board, w["seconds"] / w["count"], voltage)
+                    figures = attach_cycle_estimate(record, bench) if build_dir else None
+                    est = estimated_energy(board, w["seconds"] / w["count"], voltage,
+                                           cycles=figures, emulated=build_dir is not None)
                     if est:
                         energy["estimate"] = est
         except KeyboardInterrupt:
