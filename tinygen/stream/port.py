@@ -110,6 +110,10 @@ def audio_source(board: Board) -> Path:
 def _use_incremental(model_c: Path) -> bool:
     """Append the incremental plan to the compiled model if it fits; say which runs."""
     from tinygen.stream.incremental import plan, step_code
+    if not model_c.is_file():
+        log.warning("sww: full-window inference every hop: the engine wrote no model.c "
+                    "(the incremental plan needs tinygen's compiled model)")
+        return False
     text = model_c.read_text()
     if "tg_model_stream_step" in text:
         return True
