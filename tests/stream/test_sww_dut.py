@@ -12,8 +12,7 @@ import pytest
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
-from tinygen.port.generate import model_macros
-from tinygen.stream.port import build_stream_firmware
+from tinygen.stream.port import build_stream_firmware, input_scale
 from tinygen.stream.verify import default_clip, hops_for, verify_stream
 
 pytestmark = pytest.mark.skipif(
@@ -29,8 +28,7 @@ OFFICIAL = next((p / "shared" / "reference-models" / "sww01_str_ww_ref_model.tfl
 def _verify(board_name: str, model: Path, out: Path, clip, seconds: float = 2.0):
     board = load_board(board_name)
     result = build_stream_firmware(board, model, out_dir=out, log_hops=hops_for(seconds) + 1)
-    scale = float(model_macros(Path(result.build_dir) / "src" / "model.h")
-                  ["TG_MODEL_INPUT_SCALE"].rstrip("f"))
+    scale = input_scale(result.build_dir)
     checks = verify_stream(board, Path(result.build_dir), model, scale, clip, out / "run",
                            seconds, (0.5,))
     return {c.name: c for c in checks}
