@@ -28,14 +28,19 @@ QEMU with -icount shift=S one instruction is 2**S ns, so
 Each timestamp read costs about 30 instructions and has 1 us resolution
 (1000 instructions at shift 0), so small operators are only as exact as
 1000 / N instructions; raise --inferences for those. Times are virtual
-(instructions), not real-board cycles: the real-board column is an estimate
-at one instruction per cycle, wait states and stalls ignored. The session
-folder keeps the transcript (log.txt) and the rows (results.json "profile").
+(instructions), not real-board cycles. The est. cycles column prices one
+more inference, run with QEMU's instruction trace, with the core's
+published instruction timings (tinygen/runner/cycles.py; the Cortex-M4 from
+its TRM, other cores rougher); est. ms is those cycles at the board clock
+with zero flash wait states. The session folder keeps the transcript
+(log.txt) and the rows (results.json); the build folder keeps the rows too
+(profile.json, for tinygen report).
 
 examples:
   tinygen profile --board mps2_an386 --bench kws
   tinygen profile --board disco_l475vg_iot01a --bench vww --inferences 5
 """
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="instructions per operator on an emulated board",

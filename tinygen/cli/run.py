@@ -121,7 +121,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="firmware build folder: started for host/emulated boards; with --port, "
                         "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
-                   help="dataset folder (EEMBC layout); required for accuracy")
+                   help="dataset folder (EEMBC layout); required for accuracy. The official "
+                        "sets: tinygen dataset fetch|build (see tinygen dataset --help)")
     add_dut_options(p)
     p.add_argument("--min-seconds", type=float, default=10.0, metavar="S",
                    help="performance and energy: each timed window lasts at least this, DUT time "

@@ -74,7 +74,7 @@ def measured_anything(data: dict[str, Any]) -> bool:
     """Whether a session holds a figure (a window, an inference, a check)."""
     perf, acc, energy = data.get("performance"), data.get("accuracy"), data.get("energy")
     return bool((perf or {}).get("windows") or (acc or {}).get("measured")
-                or (energy or {}).get("windows") or data.get("checks") or data.get("profile"))
+                or (energy or {}).get("windows") or data.get("checks") or data.get("rows"))
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ rows; ``render`` is the table the CLI prints.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +32,12 @@ from tinygen.paths import make_folder
 from tinygen.plan import plan_model
 from tinygen.port.build import build_firmware
 from tinygen.port.generate import default_build_dir
+from tinygen.runner.cycles import flash_wait_states, operator_cycles
 from tinygen.runner.lifecycle import recorded_session, session_folder
 from tinygen.runner.record import firmware_identity, session_facts
 from tinygen.text import format_table
 
+PROFILE_FILE = "profile.json"    # in the build folder: the rows, for tinygen report
 _OP_LINE = re.compile(r"^m-profile-op-(\d+)-(\d+)$")
 _LAP = re.compile(r"^m-lap-us-(\d+)$")
 _STACK = re.compile(r"^m-profile-stack-(\d+)$")
@@ -84,18 +87,29 @@ def profile_rows(calls, op_us: list[int], inferences: int, shift: int) -> list[d
 
 
 def render(rows: list[dict], clock_hz: int, window_instr: float | None) -> str:
-    table = [["#", "operator", "what", "MACs", "instr/inf", "instr/MAC", "share", "est. ms"]]
+    table = [["#", "operator", "what", "MACs", "instr/inf", "instr/MAC", "est. cycles",
+              "cycles/MAC", "share", "est. ms"]]
+
+    def per_mac(value, macs):
+        return f"{value / macs:.2f}" if macs and value is not None else "-"
+
+    def ms(cycles, instructions):
+        return f"{(cycles if cycles is not None else instructions) / clock_hz * 1000:.3f}"
+
     for r in rows:
-        per_mac = f"{r['instructions'] / r['macs']:.2f}" if r["macs"] else "-"
+        cycles = r.get("cycles")
         table.append([str(r["op"]), r["kind"], r["summary"], f"{r['macs']:,}",
-                      f"{r['instructions']:,.0f}", per_mac, f"{100 * r['share']:.1f}%",
-                      f"{r['instructions'] / clock_hz * 1000:.3f}"])
+                      f"{r['instructions']:,.0f}", per_mac(r["instructions"], r["macs"]),
+                      f"{cycles:,}" if cycles is not None else "-", per_mac(cycles, r["macs"]),
+                      f"{100 * r['share']:.1f}%", ms(cycles, r["instructions"])])
     instr = sum(r["instructions"] for r in rows)
     macs = sum(r["macs"] for r in rows)
-    table.append(["", "total", "", f"{macs:,}", f"{instr:,.0f}",
-                  f"{instr / macs:.2f}" if macs else "-", "100.0%",
-                  f"{instr / clock_hz * 1000:.3f}"])
-    text = format_table(table, right={3, 4, 5, 6, 7})
+    cycles = (sum(r["cycles"] for r in rows)
+              if all(r.get("cycles") is not None for r in rows) else None)
+    table.append(["", "total", "", f"{macs:,}", f"{instr:,.0f}", per_mac(instr, macs),
+                  f"{cycles:,}" if cycles is not None else "-", per_mac(cycles, macs), "100.0%",
+                  ms(cycles, instr)])
+    text = format_table(table, right={3, 4, 5, 6, 7, 8, 9})
     if window_instr is not None:
         text += (f"\nwhole inference (m-lap-us window, includes the timing reads): "
                  f"{window_instr:,.0f} instructions")
@@ -120,7 +134,11 @@ class ProfileOutcome:
 
     def text(self) -> str:
         """What the CLI prints: the heading, the table, the stack line."""
-        return "\n".join(self.profile["lines"])
+        return "\n".join(self.profile["profile_lines"])
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.profile["rows"]
 
 
 def profile_session(req: ProfileRequest) -> ProfileOutcome:
@@ -148,18 +166,27 @@ def profile_session(req: ProfileRequest) -> ProfileOutcome:
             lines = session.command(f"infer {req.inferences} 0", timeout=3600)
         op_us, window = parse_profile(lines, len(plan.calls))
         rows = profile_rows(plan.calls, op_us, req.inferences, shift)
+        op_cycles, estimate = operator_cycles(board, built.build_dir, stimulus(bench, req.seed),
+                                              len(rows))
+        for row, cycles in zip(rows, op_cycles):
+            row["cycles"] = cycles
         window_instr = window * 1000 / (2 ** shift) / req.inferences if window else None
         stack = parse_stack(lines)
         planned = built.port.placement.stack_bytes if built.port.placement else 0
+        waits = flash_wait_states(board)
         text = [f"{bench.id} on {board.name}: virtual time under QEMU -icount shift={shift} "
-                f"(instructions), {req.inferences} inferences; est. ms = instructions at "
-                f"{board.clock_hz / 1e6:g} MHz, one per cycle",
+                f"(instructions), {req.inferences} inferences; est. cycles from one traced "
+                f"inference ({estimate.basis}; {estimate.confidence} confidence); est. ms = "
+                f"estimated cycles at {board.clock_hz / 1e6:g} MHz, zero flash wait states"
+                + (f" (the part has {waits} at this clock)" if waits else ""),
                 render(rows, board.clock_hz, window_instr)]
         if stack is not None:
             text.append(f"stack high-water mark (painted at reset): {stack} B of the "
                         f"{planned} B stack")
-        profile = {"inferences": req.inferences, "icount_shift": shift, "operators": rows,
-                   "window_instructions": window_instr, "stack_bytes": stack,
-                   "stack_planned_bytes": planned, "lines": text}
-        record.data["profile"] = profile
-    return ProfileOutcome(record.folder, profile)
+        # The same keys as the build folder's profile.json, which tinygen report reads.
+        profile = {"board": board.name, "bench": bench.id, "inferences": req.inferences,
+                   "icount_shift": shift, "clock_hz": board.clock_hz, "rows": rows,
+                   "window_instructions": window_instr, "stack_bytes": stack}
+        (Path(built.build_dir) / PROFILE_FILE).write_text(json.dumps(profile, indent=2) + "\n")
+        record.data.update(profile, stack_planned_bytes=planned, profile_lines=text)
+    return ProfileOutcome(record.folder, record.data)

@@ -18,8 +18,9 @@ from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
 from tinygen.device.emon import supply_voltage
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import (check_build, find_build_dir, manifest_bench, open_session,
-                                    read_manifest)
+from tinygen.port.manifest import locate_build, read_manifest
+from tinygen.runner.connect import check_build, open_session
+from tinygen.runner.cycles import attach_cycle_estimate
 from tinygen.runner.dataset import random_stimuli
 from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
                                    open_energy_bench, run_energy)
@@ -78,7 +79,7 @@ def _protocol_session(req: RunRequest) -> Path:
     board, bench, opts = req.board, req.bench, req.dut
     build_dir = None
     if opts.port is None and (board.is_host or board.is_emulated or opts.place):
-        build_dir = find_build_dir(board, bench, req.build)
+        build_dir = locate_build(board, bench, req.build)
         manifest = read_manifest(build_dir)
         built = check_build(build_dir, manifest, board, bench, "performance")
         bench = bench or built
@@ -143,7 +144,7 @@ def _energy_session(req: RunRequest) -> Path:
     build_dir = None
     if board.is_emulated and not eo.instruments_given:
         build_dir = find_energy_build(board, bench, req.build)
-        bench = bench or manifest_bench(read_manifest(build_dir))
+        bench = bench or read_manifest(build_dir).benchmark
     else:
         _check_given_build(req, bench, "energy")
     dataset = dataset_for(bench, req.dataset)
@@ -172,7 +173,10 @@ def _energy_session(req: RunRequest) -> Path:
                                 base_timeout=opts.timeout)
             if energy["windows"]:
                 w = energy["windows"][len(energy["windows"]) // 2]
-                est = estimated_energy(board, w["seconds"] / w["count"], voltage)
+                # Emulated: price a traced inference so the estimate is in board time.
+                figures = attach_cycle_estimate(record, bench) if build_dir else None
+                est = estimated_energy(board, w["seconds"] / w["count"], voltage,
+                                       cycles=figures, emulated=build_dir is not None)
                 if est:
                     energy["estimate"] = est
     return record.folder

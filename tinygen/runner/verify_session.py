@@ -21,7 +21,8 @@ from tinygen.device.emon import supply_voltage
 from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.build import build_firmware
-from tinygen.runner.connect import check_build, open_session, read_manifest
+from tinygen.port.manifest import read_manifest
+from tinygen.runner.connect import check_build, open_session
 from tinygen.runner.energy import open_energy_bench
 from tinygen.runner.lifecycle import (DutOptions, EnergyOptions, checked_dataset_path, dataset_for,
                                       jobs_for, reach_duts, recorded_session, session_folder)
@@ -82,7 +83,8 @@ def verify_session(req: VerifyRequest) -> VerifyOutcome:
         raise TinygenError(f"model {model} not found; pass --model PATH")
     oracle = Oracle(model, bench)
     cfg = VerifyConfig(golden=req.golden, seed=req.seed, quick=req.quick or min_seconds < 10.0,
-                       min_seconds=min_seconds, timeout=req.dut.timeout)
+                       min_seconds=min_seconds, timeout=req.dut.timeout,
+                       own_harness=not _foreign_harness(req, build_dir))
     if req.mode == "energy":
         return _energy_checks(req, build_dir, model, oracle, cfg)
     opts = req.dut
@@ -131,6 +133,15 @@ def _energy_checks(req: VerifyRequest, build_dir: Path | None, model: Path, orac
     return outcome
 
 
+def _foreign_harness(req: VerifyRequest, build_dir: Path | None) -> bool:
+    """Built against a --harness folder (now, or as the build's manifest says)."""
+    if req.build_options.get("harness"):
+        return True
+    if build_dir is not None and (Path(build_dir) / "build.json").is_file():
+        return bool(read_manifest(build_dir).harness)
+    return False
+
+
 def _firmware(req: VerifyRequest) -> tuple[Path | None, Path]:
     """(build folder, model path), after building unless told not to."""
     board, bench = req.board, req.bench
@@ -142,8 +153,7 @@ def _firmware(req: VerifyRequest) -> tuple[Path | None, Path]:
             manifest = read_manifest(build_dir)
             check_build(Path(build_dir), manifest, board, bench, req.mode)
             if model is None:
-                model_entry = manifest.get("model")
-                model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+                model = manifest.model.path
         model = Path(model) if model else bench.model_path
         return build_dir, model
     kwargs = {"model_path": req.model, "mode": req.mode, **req.build_options}
@@ -152,6 +162,5 @@ def _firmware(req: VerifyRequest) -> tuple[Path | None, Path]:
     log.info("building %s for %s ...", bench.id, board.name)
     result = build_firmware(board, bench, **kwargs)
     build_dir = Path(result.build_dir)
-    model_entry = read_manifest(build_dir).get("model")
-    model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+    model = read_manifest(build_dir).model.path
     return build_dir, Path(model) if model else (req.model or bench.model_path)
