@@ -399,33 +399,18 @@ static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, i
                      : "cc", "memory");
 }
 
-/* An output pixel's place (batch, row, column), stepped along as the pass
- * visits pixels in order rather than divided out of the pixel number each
- * time (two divisions per pixel were a few percent of a pointwise layer). */
-typedef struct {
-    int32_t b, oy, ox;
-} tg_pixel_at;
-
-static void next_pixel(const tg_conv_params *p, tg_pixel_at *at)
-{
-    if (++at->ox == p->out_w) {
-        at->ox = 0;
-        if (++at->oy == p->out_h) {
-            at->oy = 0;
-            ++at->b;
-        }
-    }
-}
-
-/* The input of the output pixel at `at` (in NHWC order): a pointer into
- * the image when pointwise, else gathered into patch. */
+/* The input of output pixel `pixel` (in NHWC order): a pointer into the
+ * image when pointwise, else gathered into patch. */
 static const int8_t *pixel_input_dsp(const tg_conv_params *p, const int8_t *input, int direct,
-                                     const tg_pixel_at *at, int8_t *patch)
+                                     int32_t pixel, int8_t *patch)
 {
-    const int32_t iy0 = at->oy * p->stride_h - p->pad_h;
-    const int32_t ix0 = at->ox * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)at->b * (size_t)p->in_h * (size_t)p->in_w
-                          * (size_t)p->in_c;
+    const int32_t per_image = p->out_h * p->out_w;
+    const int32_t b = pixel / per_image;
+    const int32_t oy = (pixel - b * per_image) / p->out_w;
+    const int32_t ox = pixel - b * per_image - oy * p->out_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     if (direct) {
         return image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
     }
@@ -441,7 +426,6 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 8 * chunks));
     tg_pairs_pass a;
-    tg_pixel_at at;
     int32_t i;
     a.x16 = x16;
     a.x16_end = x16 + 4 * chunks;
@@ -453,17 +437,11 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     a.hi4 = tg_splat_s8(p->act_max);
     a.odd = chunks & 1;
     a.unused = 0;
-    at.b = at.oy = at.ox = 0;
     for (i = 0; i < pixels; i += 2) {
         /* An odd last pixel pairs with itself. */
         const int32_t j = i + 1 < pixels ? i + 1 : i;
-        const int8_t *x0 = pixel_input_dsp(p, input, direct, &at, scratch);
-        const int8_t *x1;
-        if (j != i) {
-            next_pixel(p, &at);
-        }
-        x1 = pixel_input_dsp(p, input, direct, &at, scratch + 4 * chunks);
-        next_pixel(p, &at);
+        const int8_t *x0 = pixel_input_dsp(p, input, direct, i, scratch);
+        const int8_t *x1 = pixel_input_dsp(p, input, direct, j, scratch + 4 * chunks);
         widen_pair_dsp(x0, x1, chunks, x16);
         a.out = output + (size_t)i * (size_t)p->out_c;
         a.step = (j - i) * p->out_c;
