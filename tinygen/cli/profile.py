@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 from pathlib import Path
@@ -175,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
     window_instr = window * 1000 / (2 ** shift) / args.inferences if window else None
     print(render(rows, board.clock_hz, window_instr))
     stack = parse_stack(lines)
+    # For tinygen report (per-layer bars): the figures printed above.
+    (Path(built.build_dir) / "profile.json").write_text(json.dumps({
+        "board": board.name, "bench": bench.id, "inferences": args.inferences,
+        "icount_shift": shift, "clock_hz": board.clock_hz, "rows": rows,
+        "window_instructions": window_instr, "stack_bytes": stack}, indent=2) + "\n")
     if stack is not None:
         planned = built.port.placement.stack_bytes if built.port.placement else 0
         print(f"stack high-water mark (painted at reset): {stack} B of the {planned} B stack")

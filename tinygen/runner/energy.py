@@ -28,6 +28,7 @@ from tinygen.benches import Benchmark
 from tinygen.device.emon import EnergyCapture
 from tinygen.device.session import DutSession
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import locate_build, read_manifest
 from tinygen.runner.dataset import Stimulus
 from tinygen.runner.record import SessionRecord
 
@@ -310,28 +311,15 @@ def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
 
 def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Path:
     """--build, else build/<board>-<bench>-energy, else the only energy build."""
-    from tinygen.paths import project_root
-    from tinygen.runner.connect import default_build_dir, manifest_bench, read_manifest
-    if build is not None:
-        folder = Path(build)
-    elif bench is not None:
-        folder = default_build_dir(board, bench, "energy")
-    else:
-        found = sorted((project_root() / "build").glob(f"{board.name}-*-energy"))
-        if len(found) != 1:
-            raise TinygenError(
-                f"{'no' if not found else 'several'} energy builds of {board.name} under build/; "
-                f"run 'tinygen build --board {board.name} --bench B --mode energy' or pass "
-                "--bench or --build")
-        folder = found[0]
+    folder = locate_build(board, bench, build, "energy")
     manifest = read_manifest(folder)
-    mode = manifest.get("mode")
+    mode = manifest.mode
     if mode != "energy":
         raise TinygenError(
             f"{folder} holds {mode}-mode firmware, which prints its timestamps as text and "
             "keeps the timestamp pin still; build it with --mode energy "
             f"(tinygen build --board {board.name} --bench B --mode energy)")
-    built = manifest_bench(manifest)
+    built = manifest.benchmark
     if bench is not None and built is not None and built.id != bench.id:
         raise TinygenError(f"{folder} holds a {built.id} build, not {bench.id}; pass the "
                            "matching --build or --bench")
