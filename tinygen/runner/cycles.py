@@ -187,7 +187,8 @@ class Insn:
     size: int
     text: str              # mnemonic and operands as QEMU printed them
     op: str                # base mnemonic: 'ldr', 'smlad', 'b', 'vldrb', ...
-    kind: str              # alu mul div load store ldrd strd ldm stm branch loop it fp fpmem mve mvemem sys
+    # alu mul div load store ldrd strd ldm stm branch loop it fp fpmem mve mvemem sys
+    kind: str
     conditional: bool = False
     dst: frozenset = frozenset()        # core registers written
     src: frozenset = frozenset()        # core registers read
@@ -948,7 +949,8 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
         session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
         session.load(stimulus)
         session.command("infer 1 0", timeout=timeout)
-        session.command("name", timeout=60)   # one more command: everything of the inference is logged by now
+        # one more command: everything of the inference is in the log by now
+        session.command("name", timeout=60)
     return log_path
 
 
@@ -1014,6 +1016,8 @@ class FlashReads:
                     ram_bytes=self.ram_bytes, unknown=self.unknown)
 
 
+_ADDRESS = re.compile(r"\[([a-z0-9]+)(?:,\s*(#-?(?:0x)?[0-9a-f]+|-?[a-z0-9]+)"
+                      r"(?:,\s*lsl #(\d+))?)?\](!?)")
 _REGS_LINE = re.compile(r"R(\d\d)=([0-9a-f]{8})")
 _MEM_SIZE = {"b": 1, "h": 2, "w": 4, "d": 8}
 
@@ -1046,8 +1050,7 @@ def load_address(insn: Insn, regs: dict[int, int]) -> int | None:
         if base is None:
             return None
         return base - 4 * insn.count if insn.op in ("ldmdb", "ldmea") else base
-    m = re.search(r"\[([a-z0-9]+)(?:,\s*(#-?(?:0x)?[0-9a-f]+|-?[a-z0-9]+)(?:,\s*lsl #(\d+))?)?\](!?)",
-                  insn.text)
+    m = _ADDRESS.search(insn.text)
     if not m:
         return None
     base_name, offset, shift, _ = m.groups()
