@@ -14,7 +14,8 @@ from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.cli.run import add_dut_options, add_energy_options
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import open_session, read_manifest
+from tinygen.port.manifest import read_manifest
+from tinygen.runner.connect import open_session
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.oracle import Oracle
 from tinygen.runner.record import SessionRecord, check_word, default_session_dir, session_facts
@@ -127,8 +128,7 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         build_dir = args.build
         model = args.model
         if build_dir is not None and model is None:
-            model_entry = read_manifest(build_dir).get("model")
-            model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+            model = read_manifest(build_dir).model.path
         model = Path(model) if model else bench.model_path
         return build_dir, model
     from tinygen.port.build import build_firmware
@@ -139,8 +139,7 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)
     build_dir = Path(result.build_dir)
-    model_entry = read_manifest(build_dir).get("model")
-    model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+    model = read_manifest(build_dir).model.path
     return build_dir, Path(model) if model else (args.model or bench.model_path)
 
 

@@ -195,6 +195,10 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
         _summarise_performance(perf)
         record.save()
         progress.step(i, force=True)
+    # An emulated latency is instructions: price one traced inference of the
+    # same firmware so the summary's board time is in estimated cycles.
+    from tinygen.runner.cycles import attach_cycle_estimate
+    attach_cycle_estimate(record, bench)
     return perf
 
 

@@ -17,6 +17,7 @@ from tinygen.errors import TinygenError
 from tinygen.runner.dataset import Dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, run_accuracy, run_performance
 from tinygen.runner.oracle import Oracle, compare
+from tinygen.runner.cycles import attach_cycle_estimate
 from tinygen.runner.record import SessionRecord, check_word, instructions_text
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ class Verifier:
         else:
             note = ""
         if emulated:
+            attach_cycle_estimate(self.record, self.bench)
             note += "; " + instructions_text(perf["latency_ms"], emulated)
         clock = " of emulated virtual time" if emulated else ""
         return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms"
