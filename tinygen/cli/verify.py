@@ -52,6 +52,12 @@ checks:
                         else the check says "not checked: N of M ..." (SKIP,
                         not a failure)
 
+--bench sww (streaming wakeword, emulated boards): builds the streaming
+firmware with a hop log, streams the marvin clip (../shared) or a synthetic
+word through QEMU and checks handshake, features (bit-exact with the Python
+reference), outputs (bit-exact with the TFLM oracle), pins, hop budget and
+the stream's score; --quick streams 3 s instead of 10 s.
+
 {duts}
 Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
 and this command finds the port by USB id, or give --port.
@@ -91,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=DESCRIPTION.replace("{duts}", DUTS_HELP),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
-    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ic2, ad (or kws01, ...)")
+    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ic2, ad, sww (or kws01, ...)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="int8 .tflite model (default: the committed models/<bench>.tflite)")
     p.add_argument("--dataset", type=Path, metavar="DIR",
@@ -155,6 +161,9 @@ def _foreign_harness(args, build_dir) -> bool:
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     bench = get_bench(args.bench)
+    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.stream)
+        from tinygen.stream.verify import run_stream_verify
+        return _print_checks(*run_stream_verify(args, board, bench))
     if args.golden < 1:
         raise TinygenError("--golden must be at least 1")
     dataset = load_dataset(bench, args.dataset) if args.dataset else None
