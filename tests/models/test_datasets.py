@@ -285,3 +285,8 @@ def test_ic02_is_built_from_ic01s_published_labels(tmp_path):
                  "--url", str(published.parent), "-o", str(tmp_path / "sets")]) == 0
     ds = load_dataset(get_bench("ic02"), tmp_path / "sets")
     assert [f.name for f in ds.files] == [f"{names[4][:-4]}.bin"]
+
+
+def test_a_bench_without_a_stimulus_set_is_refused_by_name(tmp_path, capsys):
+    assert main(["dataset", "fetch", "--bench", "sww", "-o", str(tmp_path)]) == 1
+    assert "sww01 has no EEMBC stimulus set" in capsys.readouterr().err

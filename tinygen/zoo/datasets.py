@@ -76,7 +76,11 @@ OFFICIAL_SETS: dict[str, OfficialSet] = {
 
 
 def official_set(bench: Benchmark) -> OfficialSet:
-    return OFFICIAL_SETS[bench.id]
+    info = OFFICIAL_SETS.get(bench.id)
+    if info is None:
+        raise TinygenError(f"{bench.id} has no EEMBC stimulus set; tinygen dataset gets the sets "
+                           f"of {', '.join(OFFICIAL_SETS)}")
+    return info
 
 
 def default_datasets_url() -> str:
@@ -167,6 +171,7 @@ def fetch_labels(bench: Benchmark, folder: Path, base: str | None = None,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> Path:
     """The published y_labels.csv of a set into ``folder`` (a file path or URL
     of the labels themselves is also accepted as ``base``)."""
+    official_set(bench)
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / LABELS_FILE
     if base and (base.endswith(".csv") and ("://" in base or Path(base).is_file())):
