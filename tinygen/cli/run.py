@@ -127,7 +127,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="firmware build folder: started for host/emulated boards; with --port, "
                         "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
-                   help="dataset folder (EEMBC layout); required for accuracy")
+                   help="dataset folder (EEMBC layout); required for accuracy. The official "
+                        "sets: tinygen dataset fetch|build (see tinygen dataset --help)")
     add_dut_options(p)
     p.add_argument("--min-seconds", type=float, default=10.0, metavar="S",
                    help="performance and energy: each timed window lasts at least this, DUT time "
@@ -255,6 +256,7 @@ def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) ->
         record.save()
         run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)
 def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
+    from tinygen.runner.cycles import attach_cycle_estimate
     from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
                                        open_energy_bench, run_energy)
     if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
@@ -295,7 +297,9 @@ def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
                                     base_timeout=args.timeout)
                 if energy["windows"]:
                     w = energy["windows"][len(energy["windows"]) // 2]
-                    est = estimated_energy(board, w["seconds"] / w["count"], voltage)
+                    figures = attach_cycle_estimate(record, bench) if build_dir else None
+                    est = estimated_energy(board, w["seconds"] / w["count"], voltage,
+                                           cycles=figures, emulated=build_dir is not None)
                     if est:
                         energy["estimate"] = est
         except KeyboardInterrupt:

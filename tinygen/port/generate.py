@@ -323,6 +323,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + list(built.sources)
     includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
+    if bench.is_streaming:  # sww01: tinygen.stream's firmware replaces the harness
+        from tinygen.stream.port import streaming_sources
+        sources, includes = streaming_sources(board, src_dir, sources, includes)
 
     # An external harness replaces tinygen's, found first on the include path.
     foreign: list[Path] = []

@@ -31,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,6 +192,33 @@ def _locked(folder: Path, timeout: float = LOCK_TIMEOUT_S):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+PROGRESS_EVERY_S = 5.0
+
+
+def _run_with_progress(cmd: list[str], sources: int, timeout: float) -> tuple[int, str]:
+    """Run the library build, logging how many sources it compiled every few
+    seconds (a first build takes minutes); (exit code, output)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    start = time.monotonic()
+    while True:
+        try:
+            proc.wait(timeout=PROGRESS_EVERY_S)
+            break
+        except subprocess.TimeoutExpired:
+            elapsed = time.monotonic() - start
+            if elapsed > timeout:
+                proc.kill()
+                proc.wait()
+                raise
+            compiled = sum(1 for ln in list(lines) if ln.startswith(("CC ", "CXX ")))
+            log.info("TFLM library: %d of %d sources compiled, %.0f s", compiled, sources, elapsed)
+    reader.join(timeout=10)
+    return proc.returncode, "".join(lines)
+
+
 def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
                   jobs: int | None = None) -> TflmLibrary:
     """Compile (or reuse) the TFLM library holding these sources."""
@@ -218,14 +246,12 @@ def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
         log.info("TFLM library: %d sources from %s into %s (first build of a tree takes minutes)",
                  len(sources), tree.root, folder)
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=LIBRARY_TIMEOUT_S,
-                                  check=False)
+            returncode, output = _run_with_progress(cmd, len(sources), LIBRARY_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             raise TinygenError(f"the TFLM library build did not finish in {LIBRARY_TIMEOUT_S} s; "
                                f"see {folder}/build.log") from exc
-        output = done.stdout + done.stderr
         (folder / "build.log").write_text(output)
-        if done.returncode != 0:
+        if returncode != 0:
             errors = [ln for ln in output.splitlines() if "error" in ln.lower()]
             first = (errors or output.strip().splitlines() or ["no output"])[0].strip()
             raise TinygenError(f"compiling TFLM from {tree.root} failed: {first[:300]}; "
