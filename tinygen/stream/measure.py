@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import read_manifest
 from tinygen.stream.port import hop_budget_cycles
 
 MEASURE_SECONDS = 1.0
@@ -39,8 +40,11 @@ def inference_plan(build_dir: Path) -> str:
     m = re.search(r"/\* (incremental: .*?) \*/", model_c)
     if "TG_SWW_INCREMENTAL 1" in config and m:
         return m.group(1)
-    macs = re.search(r"#define TG_MODEL_MACS\s+(\d+)", (src / "model.h").read_text())
-    return f"full-window inference every hop ({int(macs.group(1)):,} MACs)" if macs else \
+    try:
+        macs = read_manifest(build_dir).model.macros.get("TG_MODEL_MACS")
+    except TinygenError:
+        macs = None
+    return f"full-window inference every hop ({int(macs):,} MACs)" if macs else \
         "full-window inference every hop"
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import jinja2
 import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.paths import firmware_dir, templates_dir
+from tinygen.paths import firmware_dir
+from tinygen.port.manifest import read_manifest
+from tinygen.render import render as render_template
 from tinygen.stream import features as F
 from tinygen.stream.pins import config_header
 
@@ -71,11 +72,8 @@ def hop_budget_cycles(board: Board) -> int:
 
 
 def render(template: str, **context) -> str:
-    """A templates/stream/ template, with the port's Jinja2 settings."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir() / "stream")),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(template).render(**context)
+    """A templates/stream/ template, rendered with the project's environment."""
+    return render_template(f"stream/{template}", **context)
 
 
 def _hex(values: np.ndarray) -> list[str]:
@@ -97,14 +95,13 @@ def feature_tables_c() -> str:
 
 
 def input_scale(build_dir: Path | str) -> float:
-    """The input scale the firmware quantizes features with (its model.h)."""
-    import re
-    model_h = Path(build_dir) / "src" / "model.h"
-    m = re.search(r"#define TG_MODEL_INPUT_SCALE\s+([-+0-9.eE]+)f?", model_h.read_text()) \
-        if model_h.is_file() else None
-    if m is None:
-        raise TinygenError(f"{model_h} has no TG_MODEL_INPUT_SCALE; rebuild the sww firmware")
-    return float(m.group(1))
+    """The input scale the firmware quantizes features with (model.h's, as the
+    build's manifest records it)."""
+    value = read_manifest(build_dir).model.macros.get("TG_MODEL_INPUT_SCALE")
+    if value is None:
+        raise TinygenError(f"{build_dir}'s build.json has no TG_MODEL_INPUT_SCALE; "
+                           "rebuild the sww firmware")
+    return float(value.rstrip("f"))
 
 
 def audio_source(board: Board) -> Path:
