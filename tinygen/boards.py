@@ -34,7 +34,8 @@ from tinygen.paths import boards_dir
 
 CPUS = (*CORES, "native")
 FPUS = (*ARM_FPUS, "native")
-CONSOLE_DRIVERS = ("stm32-usart", "stm32-lpuart", "cmsdk-uart", "host-stdio", "external")
+CONSOLE_DRIVERS = ("stm32-usart", "stm32-lpuart", "cmsdk-uart", "nrf-uart", "nrf-uarte", "host-stdio",
+                   "external")
 TIMESTAMP_SOURCES = ("systick", "dwt", "host-clock")
 MEMORY_KINDS = ("flash", "ram")
 # The smallest memories the harness, the smallest model (ad01) and the stack
