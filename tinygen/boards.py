@@ -320,6 +320,52 @@ def _size_text(n: int) -> str:
     return str(n)
 
 
+# -- stack: measured where an emulator ran it ----------------------------------
+
+# Stack high-water marks from stack painting (tinygen profile --inferences 1:
+# one inference and the results print, the deepest path), the largest over the
+# benchmarks that fit, measured under QEMU with the tinygen runtime at -O2.
+# A board that never ran borrows the figure of the closest emulated core and
+# says so; with none, the stack is an unmeasured default.
+MEASURED_STACK_BYTES = {
+    "mps2_an385": 552,             # Cortex-M3: all four benchmarks
+    "mps2_an386": 672,             # Cortex-M4: vww (kws, ic 568, ad 560)
+    "mps2_an500": 608,             # Cortex-M7: vww (kws, ic 568, ad 560)
+    "mps2_an505": 616,             # Cortex-M33: vww (kws, ic 568, ad 560)
+    "mps3_an547": 752,             # Cortex-M55 with Helium: vww (ic 728, kws 632, ad 560)
+    "microbit": 600,               # Cortex-M0: kws, the one benchmark that fits
+    "netduinoplus2": 672,          # Cortex-M4F, stm32f4: vww (kws, ic 568, ad 560)
+    "disco_l475vg_iot01a": 672,    # Cortex-M4F, stm32l4: vww (kws 568)
+}
+# Cores close enough to share a measured figure (same instruction set and
+# calling convention): the M85 runs the M55's code, the M0+ the M0's.
+_CLOSEST_CORE = {"cortex-m85": "cortex-m55", "cortex-m0plus": "cortex-m0"}
+
+
+def stack_measurement(board: "Board") -> tuple[int | None, str]:
+    """(high-water mark, where it was measured) for this board's build:
+    its own emulator, else the closest emulated core's board (named),
+    else (None, "unmeasured default")."""
+    if board.name in MEASURED_STACK_BYTES and board.is_emulated:
+        return MEASURED_STACK_BYTES[board.name], "measured on this board's emulator"
+    core = board.cpu
+    for cpu in (core, _CLOSEST_CORE.get(core)):
+        for name, figure in MEASURED_STACK_BYTES.items():
+            other = _measured_board_cpu(name)
+            if cpu is not None and other == cpu:
+                how = f"same core, {cpu}" if cpu == core else f"the closest emulated core, {cpu}"
+                return figure, f"measured on {name} ({how}; {board.name} never ran it)"
+    return None, "unmeasured default"
+
+
+def _measured_board_cpu(name: str) -> str | None:
+    path = boards_dir() / f"{name}.yaml"
+    try:
+        return load_board_file(path).cpu if path.is_file() else None
+    except TinygenError:
+        return None
+
+
 # -- reading a board file ------------------------------------------------------
 
 

@@ -155,3 +155,58 @@ def test_core_extensions_of_the_new_cores_give_gcc_flags(tmp_path):
     board = load_board_file(_board(tmp_path, str(part)))
     assert (board.cpu, board.fpu, board.dsp) == ("cortex-m0", "none", False)
     assert board.gcc_core_flags() == ["-mcpu=cortex-m0"]
+
+
+USER_PART = """\
+# A part tinygen does not ship: the Cortex-M3 of an FPGA image, written by
+# its user. Facts as QEMU's mps2-an385 builds them.
+part: acme-cm3
+vendor: ACME
+family: mps2
+core: {cpu: cortex-m3, fpu: none}
+max_clock_hz: 25000000
+fixed_clock_hz: 25000000
+memory:
+  - {name: CODE, kind: flash, base: 0x00000000, size: 4M}
+  - {name: DATA, kind: ram, base: 0x20000000, size: 4M}
+uarts:
+  - {instance: UART0, base: 0x40004000, driver: cmsdk-uart}
+qemu_machine: mps2-an385
+"""
+
+USER_BOARD = """\
+name: acme_cm3_board
+title: ACME Cortex-M3 board
+vendor: ACME
+family: mps2
+chip: acme-cm3
+console: {instance: UART0, baud: {performance: 115200, energy: 9600}}
+timestamp: systick
+emulator: {icount_shift: 0}
+"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("qemu-system-arm") is None
+                    or __import__("shutil").which("arm-none-eabi-gcc") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_a_part_and_board_from_outside_the_checkout_check_build_and_verify(tmp_path, monkeypatch,
+                                                                            capsys):
+    """Issue 21's first done-when: nothing under tinygen/ is edited."""
+    folder = tmp_path / "my_boards"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "parts" / "acme-cm3.yaml").write_text(USER_PART)
+    (folder / "acme_cm3_board.yaml").write_text(USER_BOARD)
+    monkeypatch.setenv("TINYGEN_BOARDS", str(folder))
+    assert main(["boards", "--check", str(folder / "acme_cm3_board.yaml")]) == 0
+    assert "acme_cm3_board" in capsys.readouterr().out
+    assert main(["boards"]) == 0
+    assert "acme_cm3_board" in capsys.readouterr().out
+    rc = main(["verify", "--board", "acme_cm3_board", "--bench", "kws", "--build",
+               str(tmp_path / "build"), "--out", str(tmp_path / "session"), "--quick",
+               "--min-seconds", "0.05", "--golden", "2", "--timeout", "120"])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed[-2000:]
+    for check in ("handshake", "protocol conformance", "golden outputs", "latency"):
+        assert f"PASS  {check}" in printed
+    header = next((tmp_path / "build").rglob("tg_board.h")).read_text()
+    assert str(folder / "acme_cm3_board.yaml") in header

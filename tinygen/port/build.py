@@ -139,8 +139,8 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
     else:
         image = d / "firmware.elf"
         objdump = require_tool("arm-none-eabi-objdump")
-        report = size_report(image, map_path, objdump,
-                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes)
+        report = size_report(image, map_path, objdump, flash_capacity=port.board.flash_bytes,
+                             ram_capacity=port.board.ram_bytes, board=port.board)
         elf, bin_path, hex_path, executable = image, d / "firmware.bin", d / "firmware.hex", None
     size_json = d / "size.json"
     size_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")

@@ -28,6 +28,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinygen.boards import Board, stack_measurement
 from tinygen.errors import TinygenError
 from tinygen.text import format_table
 
@@ -310,7 +311,8 @@ def parse_map_parts(map_text: str, sections: list[SectionSize],
 
 
 def size_report(image: Path, map_file: Path, objdump: str,
-                flash_capacity: int | None = None, ram_capacity: int | None = None) -> SizeReport:
+                flash_capacity: int | None = None, ram_capacity: int | None = None,
+                board: Board | None = None) -> SizeReport:
     from tinygen.port import generate as g
 
     sections = read_sections(objdump, image)
@@ -321,6 +323,12 @@ def size_report(image: Path, map_file: Path, objdump: str,
         note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
                 f"{g.TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
                 f"{g.TFLM_STACK_MARGIN_BYTES} B margin")
+    elif stack is not None and board is not None:
+        mark, where = stack_measurement(board)
+        note = (f"stack: {stack.size} B = high-water mark {mark} B {where} (stack painting, "
+                f"tinygen profile) + {stack.size - mark} B margin" if mark is not None else
+                f"stack: {stack.size} B, an unmeasured default (no emulated {board.cpu} has run "
+                "it; measure with tinygen profile on an emulated board of this core)")
     elif stack is not None:
         note = (f"stack: {g.STACK_BYTES} B = measured high-water mark {g.STACK_MEASURED_BYTES} B "
                 f"(stack painting, tinygen profile) + {g.STACK_MARGIN_BYTES} B margin")
