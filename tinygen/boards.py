@@ -428,8 +428,10 @@ def _chip(r: Reader, data: dict, family: str | None) -> Chip | None:
         return None
     chip = find_part(name, r.path.parent)
     if chip is None:
-        hint = same_family_suggestion(name, family if family != "external" else None,
-                                      known_parts(r.path.parent))
+        # Suggest only a part of the board's own (known) family: a near name
+        # of another family's part would build that family's code.
+        hint = (same_family_suggestion(name, family, known_parts(r.path.parent))
+                if family not in (None, "external") else "")
         where = ", ".join(str(d) for d in part_dirs(r.path.parent)[:-1]) or str(r.path.parent / "parts")
         raise r.fail("chip", f"unknown part {show(name)}: no {name.lower()}.yaml in {where} "
                      "or tinygen's parts",

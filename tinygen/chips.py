@@ -292,9 +292,9 @@ def find_part(name_or_path: str, board_folder: Path | None = None) -> Chip | Non
     return None
 
 
-def same_family_suggestion(name: str, family: str | None, parts: Mapping[str, Chip]) -> str:
+def same_family_suggestion(name: str, family: str, parts: Mapping[str, Chip]) -> str:
     """'did you mean X? ' for a part of the same family only, else ''."""
-    pool = [n for n, c in parts.items() if family is None or c.family == family]
+    pool = [n for n, c in parts.items() if c.family == family]
     near = difflib.get_close_matches(name.lower(), pool, n=1, cutoff=0.75)
     return f"did you mean '{near[0]}'? " if near else ""
 

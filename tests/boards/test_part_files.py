@@ -38,19 +38,25 @@ flash: {{pyocd_target: stm32f446retx}}
 """
 
 
-@pytest.mark.parametrize("family", ["stm32f4", "stm32l4"])
-def test_unknown_f446_is_named_unknown_with_no_wrong_family_suggestion(tmp_path, family):
+@pytest.mark.parametrize("family, chip, says, fix", [
+    # The issue's case, now that tinygen ships the F446: steered to its family.
+    ("stm32l4", "stm32f446re", "stm32f446re is a stm32f4 part, not stm32l4", "set family: stm32f4"),
+    # A part tinygen does not ship: named unknown, with how to add it.
+    ("stm32l4", "stm32f446rc", "unknown part 'stm32f446rc'", "parts/stm32f446rc.yaml"),
+    ("stm32g4", "stm32g474re", "unknown part 'stm32g474re'", "chip: as its path"),
+])
+def test_a_part_is_never_steered_to_another_familys_part(tmp_path, family, chip, says, fix):
     path = tmp_path / "nucleo_f446re.yaml"
-    path.write_text(F446_BOARD.format(family=family))
+    path.write_text(F446_BOARD.format(family=family).replace("stm32f446re", chip))
     with pytest.raises(TinygenError) as err:
         load_board_file(path)
     message = str(err.value)
     assert "did you mean" not in message, message
-    assert "stm32l476rg'?" not in message and "stm32l4'?" not in message
     chip_lines = [line for line in message.splitlines() if "key 'chip'" in line]
-    assert len(chip_lines) == 1
-    assert "unknown part 'stm32f446re'" in chip_lines[0]
-    assert "parts/stm32f446re.yaml" in chip_lines[0] and "chip: as its path" in chip_lines[0]
+    assert len(chip_lines) == 1, message
+    assert says in chip_lines[0] and fix in chip_lines[0], chip_lines[0]
+    if family == "stm32g4":
+        assert "no platform code for family 'stm32g4'" in message
 
 
 def test_a_typo_of_a_known_part_is_suggested_within_its_family(tmp_path):
