@@ -34,7 +34,8 @@ from tinygen.paths import boards_dir
 
 CPUS = (*CORES, "native")
 FPUS = (*ARM_FPUS, "native")
-CONSOLE_DRIVERS = ("stm32-usart", "stm32-lpuart", "cmsdk-uart", "nrf-uart", "nrf-uarte", "host-stdio",
+CONSOLE_DRIVERS = ("stm32-usart", "stm32-lpuart", "cmsdk-uart", "nrf-uart", "nrf-uarte", "stellaris-uart",
+                   "host-stdio",
                    "external")
 TIMESTAMP_SOURCES = ("systick", "dwt", "host-clock")
 MEMORY_KINDS = ("flash", "ram")
@@ -619,6 +620,10 @@ def _console(r: Reader, data: dict, family: str | None, chip: Chip | None,
                       required=uart is None)
     driver = driver or uart.driver
     base = r.address(console, "base", "console.base", required=False)
+    if uart is None and chip is not None and base is None and instance in chip.uarts:
+        # A vendor's own platform code (family: external) still gets the
+        # part's base address for the instance it names.
+        base = chip.uarts[instance].base
     if family == "host" and driver != "host-stdio":
         raise r.fail("console.driver", f"'{driver}' on the host board", "use driver: host-stdio")
     if family == "external" and driver != "external":

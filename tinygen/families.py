@@ -9,7 +9,8 @@ the build's tg_board.h. Adding a family is adding such a folder; nothing
 here names a family.
 
 Pin naming is per family because vendors write pins differently: STM32
-``PB6``, Nordic ``P1.08``, NXP LPC ``PIO0_13``, NXP i.MX RT ``GPIO1_IO03``.
+``PB6``, TI Stellaris ``PA0`` (8 pins a port), Nordic ``P1.08``, NXP LPC
+``PIO0_13``, NXP i.MX RT ``GPIO1_IO03``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class GpioStyle:
 
 GPIO_STYLES = {s.name: s for s in (
     GpioStyle("stm32", re.compile(r"P([A-K])([0-9]{1,2})"), "PB6", 11, 16),
+    GpioStyle("ti-stellaris", re.compile(r"P([A-H])([0-7])"), "PA0", 8, 8),
     GpioStyle("nordic", re.compile(r"P([0-9])\.([0-9]{2})"), "P1.08", 2, 32),
     GpioStyle("nxp-lpc", re.compile(r"PIO([0-9])_([0-9]{1,2})"), "PIO0_13", 8, 32),
     GpioStyle("nxp-imxrt", re.compile(r"GPIO([0-9])_IO([0-9]{2})"), "GPIO1_IO03", 10, 32),
