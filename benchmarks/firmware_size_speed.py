@@ -12,7 +12,9 @@ virtual time; with shift=S one instruction is 2**S ns, so
 under 0.01 %.) Instructions per MAC divides by TG_MODEL_MACS from the
 generated model.h. Real-board time is estimated as instructions / clock,
 i.e. one instruction per cycle, which ignores flash wait states and stalls.
-Boards without an emulator (nucleo_l4r5zi) get sizes only.
+Boards without an emulator (nucleo_l4r5zi) get sizes only; a benchmark
+that does not fit a board (microbit's 16 KB of RAM) gets a row saying by
+how many bytes.
 
 Official MLCommons models found in --official DIR (default
 ../shared/reference-models beside the checkout, when present; files named
@@ -38,10 +40,15 @@ from tinygen.benches import INPUT_FLOAT32_QUANTIZE, get_bench
 from tinygen.boards import load_board
 from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
+from tinygen.errors import TinygenError
 from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
 
-DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi")
+DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi",
+                  # Issue 21's families and cores: Cortex-M3 (Arm, TI), STM32F4 under
+                  # QEMU, Cortex-M0 (nRF51), and the real F446 and nRF52840 (sizes only).
+                  "mps2_an385", "lm3s6965evb", "netduinoplus2", "microbit", "nucleo_f446re",
+                  "nrf52840dk")
 # Helium bar (issue 11): the Cortex-M55 at least 2x fewer instructions than the M4.
 RATIO_BOARDS = ("mps2_an386", "mps3_an547")
 DEFAULT_OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference-models"
@@ -106,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
                                for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
                 for label, model in models:
                     out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
-                    row = measure_row(board, bench, label, model, out, args.inferences)
+                    try:
+                        row = measure_row(board, bench, label, model, out, args.inferences)
+                    except TinygenError as exc:   # does not fit: say by how much
+                        print(f"{board.name:22} {label:6} refused: {exc}", flush=True)
+                        continue
                     rows.append(row)
                     print_row(row, board.clock_hz, header=len(rows) == 1)
     print_ratios(rows)
