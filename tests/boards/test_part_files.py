@@ -216,3 +216,12 @@ def test_a_part_and_board_from_outside_the_checkout_check_build_and_verify(tmp_p
         assert f"PASS  {check}" in printed
     header = next((tmp_path / "build").rglob("tg_board.h")).read_text()
     assert str(folder / "acme_cm3_board.yaml") in header
+
+
+def test_tinygen_boards_lists_families_of_at_least_four_vendors(capsys):
+    assert main(["boards"]) == 0
+    out = capsys.readouterr().out
+    vendors = {"STMicroelectronics", "Arm", "Nordic Semiconductor", "Texas Instruments"}
+    assert all(f"({v})" in out for v in vendors), out
+    for family in ("stm32f4", "nrf51", "nrf52", "stellaris", "mps2"):
+        assert f"{family} (" in out
