@@ -58,3 +58,18 @@ def test_the_new_boards_are_the_cores_they_say():
                      "netduinoplus2": "cortex-m4", "microbit": "cortex-m0",
                      "nucleo_f446re": "cortex-m4", "nrf52840dk": "cortex-m4"}
     assert load_board("microbit").ram_bytes == 16 * 1024
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+@pytest.mark.parametrize("board", ["nucleo_f446re", "nrf52840dk"])
+def test_real_boards_of_the_new_families_build_in_both_modes_and_fit(board, tmp_path):
+    """Compiled and size-checked only: no emulator models them."""
+    real = load_board(board)
+    assert real.is_real and not real.is_emulated and "never run" in real.notes
+    for mode in ("performance", "energy"):
+        built = build_firmware(real, "kws", mode=mode, out_dir=tmp_path / "build", jobs=2)
+        assert built.size.flash_bytes <= real.flash_bytes
+        assert built.size.ram_bytes <= real.ram_bytes
+    header = (tmp_path / "build" / "src" / "tg_board.h").read_text()
+    assert "#define TG_HAS_ENERGY_GPIO 1" in header and "#define TG_ENERGY_MODE 1" in header
+    assert "never ran it" in built.size.stack_note
