@@ -320,9 +320,12 @@ def size_report(image: Path, map_file: Path, objdump: str,
     note = ""
     stack = next((s for s in sections if s.name == ".stack"), None)
     if stack is not None and stack.size == g.TFLM_STACK_BYTES != g.STACK_BYTES:
-        note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
-                f"{g.TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
-                f"{g.TFLM_STACK_MARGIN_BYTES} B margin")
+        # Measured on disco_l475vg_iot01a and mps2_an386 (generate.py).
+        where = ("" if board is None or board.name in ("disco_l475vg_iot01a", "mps2_an386")
+                 else f" on disco_l475vg_iot01a ({board.name} never ran it)")
+        note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = high-water mark "
+                f"{g.TFLM_STACK_MEASURED_BYTES} B measured{where} (stack painting, profiling "
+                f"build) + {g.TFLM_STACK_MARGIN_BYTES} B margin")
     elif stack is not None and board is not None:
         mark, where = stack_measurement(board)
         note = (f"stack: {stack.size} B = high-water mark {mark} B {where} (stack painting, "
