@@ -92,20 +92,23 @@ def load_yaml(path: Path, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise TinygenError(f"{path}: not UTF-8 text (byte {exc.start}); save the {what} "
                            "as UTF-8") from exc
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)     # PyYAML's reader checks the characters here
         return loader.get_single_data()
     except _Refused as exc:
         raise TinygenError(f"{path}: line {exc.line} {exc.problem}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
-        problem = show(str(getattr(exc, "problem", None) or "cannot parse"), 80).strip("'")
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "cannot parse"
+        problem = show(str(problem), 80).strip("'")
         raise TinygenError(f"{path}:{line} is not valid YAML ({problem}); fix the syntax") from exc
     except RecursionError as exc:     # cannot happen below MAX_DEPTH; kept as a guard
         raise TinygenError(f"{path}: nests too deep; flatten it") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class Reader:

@@ -129,3 +129,24 @@ def test_boards_check_of_a_bomb_ends_in_one_line_and_exit_1(tmp_path, capsys):
     assert main(["boards", "--check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and len(err) < 300 and "Traceback" not in err
+
+
+def test_a_control_character_is_a_named_yaml_error(tmp_path):
+    path = tmp_path / "ctrl.yaml"
+    path.write_text("name: a\x05b\n")
+    message = _refused(path, "is not valid YAML")
+    assert "\n" not in message
+
+
+def test_fuzzing_smoke_ends_in_boards_or_one_line_refusals():
+    """A fixed-seed slice of benchmarks/fuzz_board_files.py: no traceback,
+    no hang, no unbounded message."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_board_files", Path(__file__).parents[2] / "benchmarks" / "fuzz_board_files.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    counts = fuzz.campaign(mutants=120, seed=1)
+    assert set(counts) <= {"ok", "refused"}, counts
+    assert counts["refused"] > 60
