@@ -74,11 +74,6 @@ CORES: Mapping[str, Core] = MappingProxyType({c.name: c for c in (
          gcc_name="cortex-m55"),
     Core("cortex-m85", "armv8.1-m.main", ("none", "fpv5-d16"), "always", mve=True),
 )})
-# Compatibility views of the core table.
-CORE_FPUS = MappingProxyType({n: c.fpus for n, c in CORES.items()})
-CORE_DSP_FIXED = MappingProxyType({n: c.dsp == "always" for n, c in CORES.items()
-                                   if c.dsp != "optional"})
-CORE_HAS_MVE = tuple(n for n, c in CORES.items() if c.mve)
 FPUS = ("none", "fpv4-sp-d16", "fpv5-sp-d16", "fpv5-d16")
 
 
@@ -128,8 +123,6 @@ class Chip:
     gpio: GpioStyle | None = None
     path: Path | None = None
 
-
-Part = Chip
 
 KEYS = {
     "": ("part", "title", "vendor", "family", "core", "max_clock_hz", "fixed_clock_hz",
@@ -297,10 +290,6 @@ def same_family_suggestion(name: str, family: str, parts: Mapping[str, Chip]) ->
     pool = [n for n, c in parts.items() if c.family == family]
     near = difflib.get_close_matches(name.lower(), pool, n=1, cutoff=0.75)
     return f"did you mean '{near[0]}'? " if near else ""
-
-
-def family_chips(family: str) -> list[str]:
-    return sorted(n for n, c in known_parts().items() if c.family == family)
 
 
 def fpu_allowed(chip_fpu: str, core: str) -> tuple[str, ...]:
