@@ -359,6 +359,16 @@ def stack_measurement(board: "Board") -> tuple[int | None, str]:
     return None, "unmeasured default"
 
 
+def stack_note(board: "Board", stack_bytes: int) -> str:
+    """The size report's stack line: the figure and where it was measured."""
+    mark, where = stack_measurement(board)
+    if mark is None:
+        return (f"stack: {stack_bytes} B, an unmeasured default (no emulated {board.cpu} has "
+                "run it; measure with tinygen profile on an emulated board of this core)")
+    return (f"stack: {stack_bytes} B = high-water mark {mark} B {where} (stack painting, "
+            f"tinygen profile) + {stack_bytes - mark} B margin")
+
+
 def _measured_board_cpu(name: str) -> str | None:
     path = boards_dir() / f"{name}.yaml"
     try:

@@ -5,7 +5,7 @@ toward flash when it is loaded from the image, toward RAM when it is
 writable at run time; .data counts toward both). Parts come from the
 linker map: each input section is charged to the object it came from.
 Sections of a link-time optimized partition (the engine on MCU boards, see
-generate.lto_flags) come from a temporary object; each is charged to the
+tinygen.port.aot.lto_flags) come from a temporary object; each is charged to the
 source file the image's DWARF information gives for the function or
 variable at its address (the file the code was written in, through
 inlining), and anything without one to the kernels, the partition's code:
@@ -28,7 +28,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tinygen.boards import Board, stack_measurement
 from tinygen.errors import TinygenError
 from tinygen.text import format_table
 
@@ -312,28 +311,12 @@ def parse_map_parts(map_text: str, sections: list[SectionSize],
 
 def size_report(image: Path, map_file: Path, objdump: str,
                 flash_capacity: int | None = None, ram_capacity: int | None = None,
-                board: Board | None = None) -> SizeReport:
-    from tinygen.port import generate as g
-
+                stack_note: str = "") -> SizeReport:
+    """stack_note says how the stack was sized (the engine's figures); it is
+    reported for images that reserve a stack."""
     sections = read_sections(objdump, image)
     parts = parse_map_parts(map_file.read_text(errors="replace"), sections, image)
-    note = ""
     stack = next((s for s in sections if s.name == ".stack"), None)
-    if stack is not None and stack.size == g.TFLM_STACK_BYTES != g.STACK_BYTES:
-        # Measured on disco_l475vg_iot01a and mps2_an386 (generate.py).
-        where = ("" if board is None or board.name in ("disco_l475vg_iot01a", "mps2_an386")
-                 else f" on disco_l475vg_iot01a ({board.name} never ran it)")
-        note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = high-water mark "
-                f"{g.TFLM_STACK_MEASURED_BYTES} B measured{where} (stack painting, profiling "
-                f"build) + {g.TFLM_STACK_MARGIN_BYTES} B margin")
-    elif stack is not None and board is not None:
-        mark, where = stack_measurement(board)
-        note = (f"stack: {stack.size} B = high-water mark {mark} B {where} (stack painting, "
-                f"tinygen profile) + {stack.size - mark} B margin" if mark is not None else
-                f"stack: {stack.size} B, an unmeasured default (no emulated {board.cpu} has run "
-                "it; measure with tinygen profile on an emulated board of this core)")
-    elif stack is not None:
-        note = (f"stack: {g.STACK_BYTES} B = measured high-water mark {g.STACK_MEASURED_BYTES} B "
-                f"(stack painting, tinygen profile) + {g.STACK_MARGIN_BYTES} B margin")
+    note = stack_note if stack is not None else ""
     return SizeReport(sections=sections, parts=parts, flash_capacity=flash_capacity,
                       ram_capacity=ram_capacity, stack_note=note)

@@ -1,0 +1,60 @@
+"""The 32 ms hop budget of a streaming build, measured in QEMU on emulated boards."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.boards import Board
+from tinygen.errors import TinygenError
+from tinygen.stream.port import hop_budget_cycles
+
+MEASURE_SECONDS = 1.0
+
+
+def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, int]:
+    """(hops, mean, max) instructions per hop (processing pin high), over
+    MEASURE_SECONDS of a synthetic word streamed through the emulated source."""
+    from tinygen.stream.verify import _pulses, run_stream, test_stream
+    samples = test_stream(None, MEASURE_SECONDS, (0.1,))
+    with tempfile.TemporaryDirectory(prefix="tinygen-sww-") as work:
+        run = run_stream(board, Path(build_dir), samples, Path(work), hop_log=False)
+    on = [b.icount - a.icount for a, b in _pulses(run.edges, "processing", 1)]
+    if not on:
+        raise TinygenError("the streaming firmware showed no processing pulse; see dut.log")
+    return len(on), int(np.mean(on)), max(on)
+
+
+def inference_plan(build_dir: Path) -> str:
+    """Which inference a streaming build runs per hop, from its generated sources."""
+    import re
+    src = Path(build_dir) / "src"
+    try:
+        model_c = (src / "model.c").read_text()
+        config = (src / "tg_stream_config.h").read_text()
+    except OSError:
+        return "inference plan unknown (no generated sources)"
+    m = re.search(r"/\* (incremental: .*?) \*/", model_c)
+    if "TG_SWW_INCREMENTAL 1" in config and m:
+        return m.group(1)
+    macs = re.search(r"#define TG_MODEL_MACS\s+(\d+)", (src / "model.h").read_text())
+    return f"full-window inference every hop ({int(macs.group(1)):,} MACs)" if macs else \
+        "full-window inference every hop"
+
+
+def budget_text(board: Board, build_dir: Path) -> str:
+    budget = hop_budget_cycles(board)
+    head = (f"hop budget: {budget:,} cycles (32 ms at {board.clock_hz / 1e6:g} MHz) for "
+            f"features + inference of every hop; {inference_plan(build_dir)}")
+    if not board.is_emulated:
+        return head + "; measure it on the board (tinygen run --bench sww: duty cycle)"
+    try:
+        hops, mean, worst = measure_hop_instructions(board, build_dir)
+    except TinygenError as exc:
+        return head + f"; not measured ({exc})"
+    verdict = "fits" if worst <= budget else "DOES NOT FIT"
+    return (head + f"\nmeasured in QEMU over {hops} hops: {mean:,} instructions per hop mean, "
+            f"{worst:,} max = {worst / budget:.0%} of the budget: {verdict} "
+            "(estimated: 1 instruction ~ 1 cycle)")
