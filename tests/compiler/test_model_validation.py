@@ -325,3 +325,12 @@ def test_a_corrupt_shape_of_many_dimensions_gives_a_short_message(tmp_path, caps
     m = _load("kws01")
     _tensors(m)[22].shape = np.array([64, -15302] + [7] * 40, dtype=np.int32)
     _refused(_save(m, tmp_path), capsys, "has rank 42, more than 8")
+
+
+def test_an_output_scale_tflm_cannot_quantize_relu6_with_is_refused(tmp_path, capsys):
+    """Found by benchmarks/fuzz_models.py (seed 11): accepted, while TFLM's Prepare
+    refused it (no_integer_overflow_from_quantization)."""
+    m = _load("kws01")
+    _ops(m)[0].builtinOptions.fusedActivationFunction = 3          # RELU6
+    _tensors(m)[21].quantization.scale = np.array([1e-11], dtype=np.float32)
+    _refused(_save(m, tmp_path), capsys, "operator 0 (CONV_2D)", "RELU6 bounds beyond int32")
