@@ -8,6 +8,7 @@ board, and writes ``size.json`` next to the image.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,14 +19,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.firmware import _vendor_copy_dir, vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
+from tinygen.port.manifest import read_manifest, write_manifest
 from tinygen.port.size import SizeReport, size_report
-from tinygen.paths import templates_dir
+from tinygen.port.streaming import StreamOptions
+from tinygen.render import render
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,21 @@ class BuildResult:
         return {k: v for k, v in named.items() if v is not None}
 
 
+def vendor_paths_to_user(output: str, port: GeneratedPort) -> str:
+    """Compiler output with the build folder's copies of a vendor's own
+    platform files (platform/vendor/<hash>/) named by their real paths, so
+    an error points at the file the user edits."""
+    platform = port.board.platform
+    if platform is None:
+        return output
+    folders = {p.parent for p in platform.sources} | set(platform.include_dirs)
+    for folder in sorted(folders, key=lambda f: -len(str(f))):
+        copy = _vendor_copy_dir(folder.resolve())
+        for written in (str(Path(port.build_dir) / copy), str(copy)):
+            output = output.replace(written + "/", f"{folder}/")
+    return output
+
+
 def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
     overflows = _OVERFLOW.findall(output)
     if overflows:
@@ -68,7 +85,9 @@ def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
         section, region = no_fit[0]
         return TinygenError(f"section {section} does not fit in {region} on {port.board.name}; "
                             f"use a smaller model or a larger board (details in {log_path})")
-    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    # A compiler's own "file:line:col: error:" first (a folder name may hold "error").
+    errors = ([line for line in output.splitlines() if ": error:" in line]
+              or [line for line in output.splitlines() if "error" in line.lower()])
     first = errors[0].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
     return TinygenError(f"firmware build failed: {first[:300]}; see {log_path}")
 
@@ -87,7 +106,7 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
     except subprocess.TimeoutExpired as exc:
         raise TinygenError(f"the build did not finish within {timeout:g} s; see {log_path} "
                            "and rerun with -v") from exc
-    output = done.stdout + done.stderr
+    output = vendor_paths_to_user(done.stdout + done.stderr, port)
     log_path.write_text(output)
     if done.returncode != 0:
         if "No module named SCons" in output:
@@ -103,13 +122,16 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
                    mode: str = "performance", opt: str = "O2",
                    out_dir: Path | str | None = None, jobs: int | None = None, *,
                    profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
-                   harness: Path | str | None = None) -> BuildResult:
+                   harness: Path | str | None = None,
+                   stream: StreamOptions | None = None) -> BuildResult:
     """Generate, compile and link one firmware image, and measure it.
 
-    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    runtime/tflm/harness/stream: see generate_port (TFLM runtime, external
+    harness, a streaming benchmark's options).
     """
     port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
-                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs,
+                         stream=stream)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
@@ -123,13 +145,13 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
         image = d / "firmware.elf"
         objdump = require_tool("arm-none-eabi-objdump")
         report = size_report(image, map_path, objdump,
-                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes)
+                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes,
+                             stack_note=port.engine.stack_note)
         elf, bin_path, hex_path, executable = image, d / "firmware.bin", d / "firmware.hex", None
     size_json = d / "size.json"
     size_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    manifest = json.loads(port.manifest.read_text())
-    manifest["size"] = {"flash_bytes": report.flash_bytes, "ram_bytes": report.ram_bytes}
-    port.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_manifest(d, dataclasses.replace(
+        read_manifest(d), size={"flash_bytes": report.flash_bytes, "ram_bytes": report.ram_bytes}))
     return BuildResult(port=port, build_dir=d, image=image, elf=elf, bin=bin_path, hex=hex_path,
                        map=map_path, executable=executable, size=report, size_json=size_json,
                        log=log_path)
@@ -140,17 +162,6 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
 EXPORT_FILES = ("SConstruct", "Makefile")
 
 
-def export_manifest(manifest: dict) -> dict:
-    """build.json for an exported folder: what was built from what, no local paths."""
-    out = dict(manifest)
-    model = dict(out.get("model") or {})
-    if model.get("path"):
-        model["file"] = Path(model.pop("path")).name
-    out["model"] = model
-    out["exported"] = True
-    return out
-
-
 def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     """Copy the self-contained part of a build folder to dest.
 
@@ -159,12 +170,7 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     not exist or be empty.
     """
     build_dir, dest = Path(build_dir), Path(dest)
-    manifest_path = build_dir / "build.json"
-    if not manifest_path.is_file():
-        raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
-                           "(tinygen build --board B --bench B)")
-    from tinygen.port.generate import vendored_parts
-
+    manifest = read_manifest(build_dir)
     folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
     missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
     if missing:
@@ -172,10 +178,9 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                            "tinygen; run 'tinygen build' again, then export")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
-    manifest = json.loads(manifest_path.read_text())
     # Sources, include folders and linker inputs (e.g. a vendor's linker script).
-    named = manifest.get("sources", []) + manifest.get("includes", []) + [
-        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    named = manifest.sources + manifest.includes + [
+        f for f in manifest.ldflags if not f.startswith("-")]
     outside = [p for p in named if Path(p).is_absolute()]
     # Whatever else the build files name by absolute path (e.g. a library in a cache).
     makefile = build_dir / "Makefile"
@@ -192,12 +197,9 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
     for name in EXPORT_FILES:
         shutil.copyfile(build_dir / name, dest / name)
-    manifest = export_manifest(manifest)
-    (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
-        manifest=manifest, is_host=manifest.get("board") == "host"))
+    manifest = manifest.exported_copy()
+    write_manifest(dest, manifest)
+    (dest / "README.md").write_text(render("port/export/README.md.j2",
+                                           manifest=manifest, is_host=manifest.board == "host"))
     log.info("exported %s to %s", build_dir, dest)
     return dest
