@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "verify",
     "profile",
     "package",
+    "sww_stream",
 )
 
 DESCRIPTION = """\
