@@ -163,6 +163,9 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
+    from tinygen.cli.run_sww import is_sww, run_sww
+    if is_sww(args.bench):
+        return run_sww(args, board)
     bench = get_bench(args.bench) if args.bench else None
     if args.mode == "energy":
         return run_energy_mode(args, board, bench)
