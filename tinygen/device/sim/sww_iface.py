@@ -87,8 +87,12 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
             return self._edges[start:]
 
     def _origin(self, edges: list[SimEdge]) -> int:
-        origin = self._origin_ns if self._origin_ns is not None else 0
-        return min([origin] + [e.ns for e in edges]) if edges else origin
+        """``record_detections``'s virtual time, or the first edge if that was
+        earlier or the watcher gives no clock."""
+        if not edges:
+            return self._origin_ns or 0
+        first = min(e.ns for e in edges)
+        return first if self._origin_ns is None else min(self._origin_ns, first)
 
     def detections_ms(self) -> list[int]:
         edges = self._recorded()
