@@ -70,9 +70,9 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
     # -- wiring to the emulated DUT -------------------------------------------
 
     def attach(self, watcher) -> None:
-        """Take pin edges (and, if it has one, the clock) from a pin watcher
-        calling ``fn(name, level, icount, ns)``."""
-        watcher.on_edge(self.edge)
+        """Take pin edges (objects with name, level, icount, ns) and, if it has
+        one, the clock from a pin watcher (``tinygen.stream.pins.StreamPinWatcher``)."""
+        watcher.on_edge(lambda e: self.edge(e.name, e.level, e.icount, e.ns))
         self._now_ns = getattr(watcher, "now_ns", None)
 
     def edge(self, name: str, level: int, icount: int, ns: int) -> None:
