@@ -1,4 +1,4 @@
-"""The MLPerf Tiny closed-division benchmarks (v1.4: kws, vww, ic, ic2, ad), as data.
+"""The MLPerf Tiny closed-division benchmarks (v1.4: kws, vww, ic, ic2, ad, sww), as data.
 
 Facts come from the public benchmark (see shared docs): the byte format the
 host sends, the conversion the DUT applies in th_load_tensor, the output
@@ -26,6 +26,10 @@ OUTPUT_MSE = "reconstruction-mse"       # m-results-[mse] vs the float input
 
 METRIC_TOP1 = "top1"
 METRIC_AUC = "auc"
+METRIC_DETECTIONS = "detections"   # sww: true/false positives over a stream
+
+SCENARIO_SINGLE = "single-stream"
+SCENARIO_STREAMING = "streaming"
 
 OFFICIAL_REPO_COMMIT = "1afd2c9820f795965a6134facd0b4dfae41ef23f"
 OFFICIAL_RAW_BASE = "https://raw.githubusercontent.com/mlcommons/tiny"
@@ -52,6 +56,13 @@ class Benchmark:
     # ad01 only: the sliding window over a stimulus file.
     window_bytes: int | None = None
     stride_bytes: int | None = None
+    # sww01 only: a stream scored by detections (closed division: at most
+    # fn_max false negatives and fp_max false positives over the long test
+    # of long_test_words words).
+    scenario: str = SCENARIO_SINGLE
+    fn_max: int | None = None
+    fp_max: int | None = None
+    long_test_words: int | None = None
 
     @property
     def classes(self) -> int | None:
@@ -91,7 +102,15 @@ class Benchmark:
             "official_sha256": self.official_sha256,
             "window_bytes": self.window_bytes,
             "stride_bytes": self.stride_bytes,
+            "scenario": self.scenario,
+            **({"fn_max": self.fn_max, "fp_max": self.fp_max,
+                "long_test_words": self.long_test_words}
+               if self.scenario == SCENARIO_STREAMING else {}),
         }
+
+    @property
+    def is_streaming(self) -> bool:
+        return self.scenario == SCENARIO_STREAMING
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -154,15 +173,34 @@ BENCHMARKS: tuple[Benchmark, ...] = (
 )
 
 
+# The streaming benchmark (MLPerf Tiny v1.3+): audio in, features and an
+# inference every 32 ms hop on the DUT, detections scored on the host. Kept
+# apart from BENCHMARKS, whose members all answer the per-inference protocol
+# (db load / infer / results); get_bench finds both.
+SWW01 = Benchmark(
+    id="sww01", short="sww", title="Streaming wakeword (marvin)",
+    architecture="1D DS-CNN over time (depthwise 3/5/10/15 + pointwise 128)",
+    input_shape=(1, 30, 1, 40), input_format=INPUT_INT8, input_bytes=1_200,
+    output_shape=(1, 3), output_format=OUTPUT_PROBABILITIES,
+    metric=METRIC_DETECTIONS, target=0.0, accuracy_stimuli=50,
+    paper_macs=826_368, paper_params=46_883,  # counted from the official file
+    official_path="benchmark/training/streaming_wakeword/trained_models/str_ww_ref_model.tflite",
+    official_sha256="3af8550895ba7d5c584277102b5075c52dcfa63ba9d2b2240f37c4e6abd5dd2b",
+    scenario=SCENARIO_STREAMING, fn_max=8, fp_max=8, long_test_words=50,
+)
+STREAMING_BENCHMARKS: tuple[Benchmark, ...] = (SWW01,)
+ALL_BENCHMARKS: tuple[Benchmark, ...] = BENCHMARKS + STREAMING_BENCHMARKS
+
+
 def get_bench(name: str) -> Benchmark:
     """A benchmark by id (kws01) or short name (kws), case-insensitive."""
     key = name.strip().lower()
-    for bench in BENCHMARKS:
+    for bench in ALL_BENCHMARKS:
         if key in (bench.id, bench.short):
             return bench
-    known = ", ".join(f"{b.short} ({b.id})" for b in BENCHMARKS)
+    known = ", ".join(f"{b.short} ({b.id})" for b in ALL_BENCHMARKS)
     raise TinygenError(f"unknown benchmark '{name}'; known benchmarks: {known}")
 
 
 def bench_names() -> list[str]:
-    return [b.short for b in BENCHMARKS] + [b.id for b in BENCHMARKS]
+    return [b.short for b in ALL_BENCHMARKS] + [b.id for b in ALL_BENCHMARKS]

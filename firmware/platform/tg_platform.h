@@ -40,6 +40,34 @@ void tg_energy_timestamp(void);
 /* Nothing to do until the next interrupt (WFI on MCUs). */
 void tg_platform_wait(void);
 
+/* Audio source (streaming benchmarks, sww01): 16 kHz, 16-bit mono chunks
+ * of TG_AUDIO_CHUNK samples (32 ms), the left channel of the I2S stream.
+ * One contract, two kinds of implementation in platform/audio/: a real
+ * receiver (SAI as I2S slave with DMA ping-pong, tg_audio_sai_stm32l4.c)
+ * and the emulated one (tg_audio_semihost.c: a host file read in virtual
+ * time). Only streaming builds link one. */
+#define TG_AUDIO_CHUNK 512u
+
+/* Arms the source: the first chunk is the first TG_AUDIO_CHUNK samples
+ * that arrive from now on. 0 on success, else a negative error (no
+ * audio source). */
+int tg_audio_start(void);
+
+/* Stops receiving; chunks not taken are dropped. */
+void tg_audio_stop(void);
+
+/* The next complete chunk (valid until the next call), or NULL if none
+ * has arrived yet. *late is set to the number of chunks that arrived
+ * while the previous one was still being processed (overruns). */
+const int16_t *tg_audio_take(uint32_t *late);
+
+/* The streaming pins: wakeword detected (idles high, pulsed low) and
+ * processing (high while a chunk is processed). Implemented with the
+ * audio source (platform/audio/tg_stream_pins.c). */
+void tg_stream_pins_init(void);
+void tg_pin_detected(int level);
+void tg_pin_processing(int level);
+
 #ifdef __cplusplus
 }
 #endif

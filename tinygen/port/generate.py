@@ -547,6 +547,9 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
     if tflm_port is not None:
         sources += [src_dir / "tflm_model.cc"]
+    if bench.is_streaming:  # sww01: tinygen.stream's firmware replaces the harness
+        from tinygen.stream.port import streaming_sources
+        sources, includes = streaming_sources(board, src_dir, sources, includes)
 
     # An external harness replaces tinygen's: its files go to harness_api/api/
     # with the generated submitter_implemented.h beside them (the template one

@@ -188,12 +188,34 @@ def _fc_autoencoder(k: Any, L: _Layers, bench: Benchmark) -> Any:
     return k.Model(inputs, outputs, name="ad01_fc_autoencoder_untrained")
 
 
+def _str_ww(k: Any, L: _Layers, bench: Benchmark) -> Any:
+    """sww01's 1D DS-CNN over time: four blocks of a VALID depthwise
+    convolution along the 30 frames (kernels 3, 5, 10, 15) and a pointwise
+    convolution + BN + ReLU (128, 128, 128, 32 channels), then dense 3 and
+    softmax; the layer list of the official str_ww_ref_model.tflite."""
+    inputs = k.Input(shape=bench.input_shape[1:], batch_size=1, name="input")
+    x = inputs
+    for kernel, filters in ((3, 128), (5, 128), (10, 128), (15, 32)):
+        x = k.layers.DepthwiseConv2D(
+            (kernel, 1), padding="valid", depthwise_initializer=L.kernel_init(),
+            bias_initializer=L.bias_init(), name=L.name("dwconv"))(x)
+        x = k.layers.Conv2D(
+            filters, (1, 1), padding="valid", kernel_initializer=L.kernel_init(),
+            bias_initializer=L.bias_init(), name=L.name("conv"))(x)
+        x = L.relu()(L.batch_norm()(x))
+    x = k.layers.Reshape((x.shape[-1],), name=L.name("reshape"))(x)
+    x = L.dense(bench.output_shape[-1])(x)
+    outputs = k.layers.Softmax(name=L.name("softmax"))(x)
+    return k.Model(inputs, outputs, name="sww01_str_ww_untrained")
+
+
 _ARCHITECTURES: Mapping[str, Callable[[Any, _Layers, Benchmark], Any]] = MappingProxyType({
     "kws01": _ds_cnn,
     "vww01": _mobilenet_v1,
     "ic01": _resnet8,
     "ic02": _resnet8,
     "ad01": _fc_autoencoder,
+    "sww01": _str_ww,
 })
 
 
@@ -227,6 +249,13 @@ def representative_inputs(bench: Benchmark, count: int, seed: int) -> np.ndarray
         level = rng.normal(0.0, 6.0, size=(count, 1, 1))
         x = profile[None, None, :] + level + rng.normal(0.0, 5.0, size=(count, frames, bins))
         x = x.reshape(shape)
+    elif bench.id == "sww01":
+        # Log filter-bank energies as the DUT computes them: (10 log10(p) +
+        # 52) / 64 clipped to [0, 1]; the clip makes 0 and 1 appear, so the
+        # input scale is 1/255 (the official file's is 0.0037, max 0.944).
+        bins = np.linspace(0.75, 0.35, bench.input_shape[3])
+        level = rng.normal(0.0, 0.15, size=(count, 1, 1, 1))
+        x = np.clip(bins[None, None, None, :] + level + rng.normal(0.0, 0.12, size=shape), 0.0, 1.0)
     else:  # pragma: no cover - _ARCHITECTURES and BENCHMARKS agree
         raise TinygenError(f"no representative data for {bench.id}")
     return x.astype(np.float32)
