@@ -137,7 +137,8 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
             out.append(f"Quality target: {q['target_verdict']}")
     duty = sww.get("duty")
     if duty:
-        base = " (QEMU virtual time)" if sww.get("virtual_time") else ""
+        base = (" (emulated: frame times from the DUT's SysTick milliseconds, processing "
+                "from its instruction count)" if sww.get("virtual_time") else "")
         out.append(f"Processing: {duty['processing_s'] * 1e3:.3f} ms per frame every "
                    f"{duty['period_s'] * 1e3:.3f} ms{base} over {duty['frames']} frames; "
                    f"frame periods vary {duty['period_spread'] * 100:.2f} %"
@@ -200,7 +201,7 @@ def plot_timeline(path: Path, sww: dict[str, Any], samples=None, rate: int = 160
     for d in (scores.get("detections_ms") or [])[1:]:
         ts = (d - sync) / 1000
         is_fp = round(ts, 3) in fps
-        ax.axvline(ts, color="tab:red" if is_fp else "tab:green", lw=1.2,
+        ax.axvline(ts, color="tab:red" if is_fp else "tab:green", lw=0.6,
                    label=("false alarm" if first_fp else None) if is_fp else
                    ("detection" if first_tp else None))
         first_fp, first_tp = (False, first_tp) if is_fp else (first_fp, False)
@@ -212,7 +213,7 @@ def plot_timeline(path: Path, sww: dict[str, Any], samples=None, rate: int = 160
     ax.set_xlim(0, length + 2.0)
     ax.set_ylim(-1.3, 1.1)
     ax.set_xlabel("seconds from the sync pulse (start of the stream)"
-                  + (", QEMU virtual time" if sww.get("virtual_time") else ""))
+                  + (", the emulated DUT's own clock" if sww.get("virtual_time") else ""))
     ax.set_yticks([])
     tp, fn, fp = (scores.get("true_positives"), scores.get("false_negatives"),
                   scores.get("false_positives"))

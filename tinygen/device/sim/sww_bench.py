@@ -40,6 +40,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _image(build_dir: Path) -> Path:
+    import json
+    manifest = json.loads((Path(build_dir) / "build.json").read_text())
+    outputs = manifest.get("outputs") or {}
+    return Path(build_dir) / (outputs.get("elf") or "firmware.elf")
+
+
 @contextlib.contextmanager
 def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: Path,
                            log_path: Path | None = None, play_timeout_s: float = 3600.0
@@ -55,6 +62,7 @@ def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: P
                            "simulated sww bench needs tinygen.stream") from None
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
+    from tinygen.device.sim.guest_clock import GuestClock
     from tinygen.device.sim.sww_iface import StreamInterfaceSimulator
 
     image = write_audio_image(wav, Path(work_dir) / "audio.raw")
@@ -64,9 +72,11 @@ def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: P
         sim = watcher = None
         try:
             sim = StreamInterfaceSimulator(running.url, wav.name, image.hops,
-                                           play_timeout_s=play_timeout_s)
+                                           play_timeout_s=play_timeout_s,
+                                           icount_shift=board.emulator.icount_shift)
             watcher = StreamPinWatcher(gdb_port, qmp_port, stream_pins(board),
-                                       board.emulator.icount_shift)
+                                       board.emulator.icount_shift,
+                                       guest_clock=GuestClock.from_elf(_image(build_dir)))
             sim.attach(watcher)
             watcher.start()
             banner = sim.wait_for_boot()

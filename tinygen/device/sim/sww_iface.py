@@ -12,9 +12,12 @@ is the stream the DUT was started with, and answers when the DUT has
 processed all of its hops.
 
 Pin times are the emulated DUT's: edges of the detected and processing pins
-come from a pin watcher (GDB write watchpoints on the GPIO registers plus
-QEMU's instruction count, ``tinygen.device.qemu_pins``), in virtual
-nanoseconds. As the real board does, detections are kept in ms since
+come from a pin watcher (GDB write watchpoints on the GPIO registers,
+``tinygen.device.qemu_pins``' mechanism) with two clocks: the DUT's SysTick
+millisecond (``tinygen.device.sim.guest_clock``: when an edge happened) and
+QEMU's instruction count (how long a frame was processed: a falling edge of
+the processing pin is its rising edge plus the instructions in between,
+x 2**icount_shift ns). As the real board does, detections are kept in ms since
 ``record_detections`` with a 10 ms debounce, and the first 100 rising and
 falling edges of the processing pin in 10 us ticks. Because the emulated
 audio starts at the DUT's ``start``, frames the DUT processed before
@@ -38,6 +41,7 @@ DETECTION_DEBOUNCE_NS = 10_000_000      # the board ignores a second pulse withi
 DUTY_TICK_NS = 10_000                   # 10 us
 DUTY_EDGES_KEPT = 100
 FRAME_NS = 32_000_000                   # 512 samples at 16 kHz
+STALL_S = 30.0                          # no new frame for this long (wall time): play ends
 DETECTED, PROCESSING = "detected", "processing"
 SIM_NAME = "tinyML Enhanced Interface Board (tinygen SIMULATOR, sww)"
 
@@ -47,6 +51,7 @@ class SimEdge:
     pin: str
     level: int
     ns: int
+    icount: int = 0
 
 
 class StreamInterfaceSimulator(InterfaceBoardSimulator):
@@ -54,8 +59,10 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
     describe the stream the emulated DUT was started with."""
 
     def __init__(self, dut_url: str, wav_file: str, hops: int, kind: str = "h573",
-                 play_timeout_s: float = 3600.0, connect_timeout: float = 10.0):
+                 play_timeout_s: float = 3600.0, connect_timeout: float = 10.0,
+                 icount_shift: int = 0):
         self.wav_file = wav_file
+        self.shift = icount_shift
         self.hops = hops
         self.play_timeout_s = play_timeout_s
         self._lock = threading.Lock()
@@ -77,7 +84,7 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
 
     def edge(self, name: str, level: int, icount: int, ns: int) -> None:
         with self._lock:
-            self._edges.append(SimEdge(name, int(level), int(ns)))
+            self._edges.append(SimEdge(name, int(level), int(ns), int(icount)))
 
     # -- what the board recorded ------------------------------------------------
 
@@ -108,12 +115,23 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
         return out
 
     def duty_ticks(self) -> tuple[list[int], list[int]]:
+        """Rising edges at their time; each falling edge at its rising edge plus
+        the instructions the DUT executed in between."""
         edges = self._recorded()
         origin = self._origin(edges)
-        rising = [(e.ns - origin) // DUTY_TICK_NS for e in edges
-                  if e.pin == PROCESSING and e.level == 1]
-        falling = [(e.ns - origin) // DUTY_TICK_NS for e in edges
-                   if e.pin == PROCESSING and e.level == 0]
+        rising: list[int] = []
+        falling: list[int] = []
+        start = None
+        for e in edges:
+            if e.pin != PROCESSING:
+                continue
+            if e.level == 1:
+                start = e
+                rising.append((e.ns - origin) // DUTY_TICK_NS)
+            elif start is not None:
+                stop_ns = start.ns + ((e.icount - start.icount) << self.shift)
+                falling.append((stop_ns - origin) // DUTY_TICK_NS)
+                start = None
         return rising[:DUTY_EDGES_KEPT], falling[:DUTY_EDGES_KEPT]
 
     def frames_done(self) -> int:
@@ -138,7 +156,9 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
             super()._command(text)
         elif text == "record_detections":
             with self._lock:
-                self._origin_ns = self._now_ns() if self._now_ns else None
+                # The origin is the first edge recorded: the watcher's clock (the
+                # DUT's SysTick) cannot be read while the DUT runs.
+                self._origin_ns = None
                 if self._armed_at is None:
                     self._armed_at = len(self._edges)
             self._send("Now recording detections\r\nm-ready\r\n")
@@ -171,10 +191,16 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
             return
         self.playing = True
         deadline = time.monotonic() + self.play_timeout_s
+        done, moved = -1, time.monotonic()
         try:
             while time.monotonic() < deadline and not self._stop.is_set():
-                if self.frames_done() >= self.hops or self._audio_over():
+                frames = self.frames_done()
+                if frames >= self.hops or self._audio_over():
                     break
+                if frames != done:
+                    done, moved = frames, time.monotonic()
+                elif frames > 0 and time.monotonic() - moved > STALL_S:
+                    break      # the DUT stopped processing (frames dropped, or it hung)
                 time.sleep(0.05)
             else:
                 log.warning("simulated play: the DUT processed %d of %d frames",
