@@ -105,14 +105,11 @@ class StreamPinWatcher:
     the mechanism of tinygen.device.qemu_pins; QEMU started with gdb_qmp_args)."""
 
     def __init__(self, gdb_port: int, qmp_port: int, pins: StreamPins, icount_shift: int = 0,
-                 poll_s: float = 0.05, guest_clock: Callable | None = None):
+                 poll_s: float = 0.05):
         self.gdb_port, self.qmp_port = gdb_port, qmp_port
         self.pins = pins.all()
         self.shift = icount_shift
         self.poll_s = poll_s
-        # guest_clock(gdb, icount) -> ns: virtual time with the WFI idle time
-        # (QMP's icount leaves out the WFI time between frames).
-        self.guest_clock = guest_clock
         self.edges: list[StreamEdge] = []
         self.error: str | None = None
         self._listeners: list[Callable[[StreamEdge], None]] = []
@@ -167,7 +164,6 @@ class StreamPinWatcher:
                 gdb.request(f"Z2,{hit:x},4")
                 with self._lock:
                     icount = self._qmp.icount()
-                ns = self.guest_clock(gdb, icount) if self.guest_clock else icount << self.shift
                 values: dict[int, int] = {}
                 for pin in self.pins:
                     if hit not in pin.watch:
@@ -178,7 +174,7 @@ class StreamPinWatcher:
                     old = self._levels.get(pin.name)
                     self._levels[pin.name] = level
                     if old is not None and old != level:
-                        edge = StreamEdge(pin.name, level, icount, ns)
+                        edge = StreamEdge(pin.name, level, icount, icount << self.shift)
                         with self._lock:
                             self.edges.append(edge)
                         for fn in self._listeners:
