@@ -89,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=DESCRIPTION.replace("{duts}", DUTS_HELP),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
-    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ic2, ad (or kws01, ...)")
+    p.add_argument("--bench", required=True, help="benchmark: kws, vww, ic, ic2, ad, sww (or kws01, ...)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="int8 .tflite model (default: the committed models/<bench>.tflite)")
     p.add_argument("--dataset", type=Path, metavar="DIR",
@@ -144,6 +144,9 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     bench = get_bench(args.bench)
+    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.stream)
+        from tinygen.stream.verify import run_stream_verify
+        return _print_checks(*run_stream_verify(args, board, bench))
     if args.golden < 1:
         raise TinygenError("--golden must be at least 1")
     dataset = load_dataset(bench, args.dataset) if args.dataset else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from tinygen.boards import Board
@@ -96,8 +97,30 @@ def config_header(board: Board, log_hops: int = 0) -> str:
 class StreamEdge:
     name: str
     level: int
-    icount: int
-    ns: int
+    icount: int          # instructions executed so far (QMP query-replay)
+    ns: int              # icount << shift: instruction time (idle WFI periods not counted)
+    dut_us: float | None = None  # the DUT's own clock (SysTick), which paces the audio
+
+
+SYST_CVR = 0xE000E018
+SYST_RVR = 0xE000E014
+SCB_ICSR = 0xE000ED04
+ICSR_PENDSTSET = 1 << 26
+
+
+def dut_clock_address(elf: Path) -> int | None:
+    """Address of the SysTick millisecond count (tg_ms_count) in a firmware image."""
+    import subprocess
+    try:
+        out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "tg_ms_count":
+            return int(parts[0], 16)
+    return None
 
 
 class StreamPinWatcher:
@@ -105,7 +128,7 @@ class StreamPinWatcher:
     the mechanism of tinygen.device.qemu_pins; QEMU started with gdb_qmp_args)."""
 
     def __init__(self, gdb_port: int, qmp_port: int, pins: StreamPins, icount_shift: int = 0,
-                 poll_s: float = 0.05):
+                 poll_s: float = 0.05, ms_count_addr: int | None = None):
         self.gdb_port, self.qmp_port = gdb_port, qmp_port
         self.pins = pins.all()
         self.shift = icount_shift
@@ -119,6 +142,21 @@ class StreamPinWatcher:
         self._gdb = self._qmp = None
         self._levels: dict[str, int] = {}
         self._watch = sorted({a for p in self.pins for a in p.watch})
+        self.ms_count_addr = ms_count_addr
+
+    def _dut_us(self, gdb) -> float | None:
+        """The DUT's SysTick time at the stop, as tg_timestamp_us computes it."""
+        if self.ms_count_addr is None:
+            return None
+        lo = gdb.read_u32(self.ms_count_addr)
+        hi = gdb.read_u32(self.ms_count_addr + 4)
+        cvr = gdb.read_u32(SYST_CVR) & 0xFFFFFF
+        reload = (gdb.read_u32(SYST_RVR) & 0xFFFFFF) + 1
+        ms = (hi << 32) | lo
+        if gdb.read_u32(SCB_ICSR) & ICSR_PENDSTSET:
+            ms += 1
+        position = 0 if cvr == 0 else reload - cvr
+        return ms * 1000.0 + position * 1000.0 / reload
 
     def on_edge(self, fn: Callable[[StreamEdge], None]) -> None:
         self._listeners.append(fn)
@@ -164,6 +202,7 @@ class StreamPinWatcher:
                 gdb.request(f"Z2,{hit:x},4")
                 with self._lock:
                     icount = self._qmp.icount()
+                dut_us = self._dut_us(gdb)
                 values: dict[int, int] = {}
                 for pin in self.pins:
                     if hit not in pin.watch:
@@ -174,7 +213,7 @@ class StreamPinWatcher:
                     old = self._levels.get(pin.name)
                     self._levels[pin.name] = level
                     if old is not None and old != level:
-                        edge = StreamEdge(pin.name, level, icount, icount << self.shift)
+                        edge = StreamEdge(pin.name, level, icount, icount << self.shift, dut_us)
                         with self._lock:
                             self.edges.append(edge)
                         for fn in self._listeners:
