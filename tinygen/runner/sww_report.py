@@ -101,7 +101,7 @@ def validity_reasons(data: dict[str, Any]) -> list[str]:
         reasons.append("no duty cycle: the processing pin's edges were not recorded")
     if sww.get("simulated_interface"):
         reasons.append("simulated instruments: the interface board was a simulator "
-                       "(detections and edges timed in QEMU's virtual time)")
+                       "(detections and edges timed with the emulated DUT's clock)")
     power = sww.get("power") or {}
     if data.get("mode") == "energy" and power.get("estimated"):
         reasons.append("estimated power: no energy monitor measured it")

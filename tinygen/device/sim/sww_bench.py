@@ -56,13 +56,12 @@ def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: P
                            "--interface-port (the H573 interface board)")
     try:
         from tinygen.stream.audio import qemu_audio_args, write_audio_image
-        from tinygen.stream.pins import StreamPinWatcher, stream_pins
+        from tinygen.stream.pins import StreamPinWatcher, dut_clock_address, stream_pins
     except ImportError as exc:
         raise TinygenError(f"this tinygen has no streaming DUT support ({exc.name}); the "
                            "simulated sww bench needs tinygen.stream") from None
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
-    from tinygen.device.sim.guest_clock import GuestClock
     from tinygen.device.sim.sww_iface import StreamInterfaceSimulator
 
     image = write_audio_image(wav, Path(work_dir) / "audio.raw")
@@ -74,9 +73,13 @@ def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: P
             sim = StreamInterfaceSimulator(running.url, wav.name, image.hops,
                                            play_timeout_s=play_timeout_s,
                                            icount_shift=board.emulator.icount_shift)
+            clock = dut_clock_address(_image(build_dir))
+            if clock is None:
+                raise TinygenError(f"{_image(build_dir)} has no tg_ms_count (the DUT's SysTick "
+                                   "clock): its pin edges cannot be timed; rebuild it with "
+                                   "'tinygen build --bench sww'")
             watcher = StreamPinWatcher(gdb_port, qmp_port, stream_pins(board),
-                                       board.emulator.icount_shift,
-                                       guest_clock=GuestClock.from_elf(_image(build_dir)))
+                                       board.emulator.icount_shift, ms_count_addr=clock)
             sim.attach(watcher)
             watcher.start()
             banner = sim.wait_for_boot()

@@ -13,11 +13,16 @@ processed all of its hops.
 
 Pin times are the emulated DUT's: edges of the detected and processing pins
 come from a pin watcher (GDB write watchpoints on the GPIO registers,
-``tinygen.device.qemu_pins``' mechanism) with two clocks: the DUT's SysTick
-millisecond (``tinygen.device.sim.guest_clock``: when an edge happened) and
-QEMU's instruction count (how long a frame was processed: a falling edge of
-the processing pin is its rising edge plus the instructions in between,
-x 2**icount_shift ns). As the real board does, detections are kept in ms since
+``tinygen.device.qemu_pins``' mechanism) with two clocks. When an edge
+happened is the DUT's own SysTick time (``dut_us``), the clock its emulated
+audio source is paced by; QEMU's clocks cannot say it: QMP's instruction
+count leaves out the WFI idle between frames (periods would come out as the
+processing time alone), and each stop at a watchpoint lets QEMU warp its
+virtual clock to the next timer deadline (measured: three edges 50
+instructions apart in three successive milliseconds). How long a frame was
+processed is its instruction count (no sleep inside a frame): a falling
+edge of the processing pin is placed at its rising edge plus the
+instructions in between, x 2**icount_shift ns. As the real board does, detections are kept in ms since
 ``record_detections`` with a 10 ms debounce, and the first 100 rising and
 falling edges of the processing pin in 10 us ticks. Because the emulated
 audio starts at the DUT's ``start``, frames the DUT processed before
@@ -77,9 +82,11 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
     # -- wiring to the emulated DUT -------------------------------------------
 
     def attach(self, watcher) -> None:
-        """Take pin edges (objects with name, level, icount, ns) and, if it has
-        one, the clock from a pin watcher (``tinygen.stream.pins.StreamPinWatcher``)."""
-        watcher.on_edge(lambda e: self.edge(e.name, e.level, e.icount, e.ns))
+        """Take pin edges (objects with name, level, icount, ns and the DUT's clock
+        dut_us) from a pin watcher (``tinygen.stream.pins.StreamPinWatcher``)."""
+        watcher.on_edge(lambda e: self.edge(
+            e.name, e.level, e.icount,
+            int(round(e.dut_us * 1000)) if getattr(e, "dut_us", None) is not None else e.ns))
         self._now_ns = getattr(watcher, "now_ns", None)
 
     def edge(self, name: str, level: int, icount: int, ns: int) -> None:
