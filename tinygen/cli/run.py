@@ -156,6 +156,9 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--interface-port", metavar="PORT",
                    help="the interface board's serial port (115200 baud); on emulated boards, "
                         "leave out to use the simulator")
+    g.add_argument("--compare-build", type=Path, metavar="DIR",
+                   help="sww on an emulated board: play the stream again on this build too "
+                        "(e.g. full-window vs incremental inference) and print both duty cycles")
     g.add_argument("--voltage", type=float, default=None, metavar="V",
                    help="DUT supply from the monitor, volts (default: the board's power: "
                         "supply_v, else 3.3; LPM01A 1.8-3.3)")

@@ -69,7 +69,17 @@ def run_sww(args: argparse.Namespace, board: Board) -> int:
                 if model != SWW_ID:
                     raise TinygenError(f"the DUT runs {model}, not {SWW_ID}; flash the sww "
                                        "firmware ('tinygen build --bench sww')")
-                run_stream(bench, board, stream, record, args.mode, voltage, args.timeout)
+                sww = run_stream(bench, board, stream, record, args.mode, voltage, args.timeout)
+            compare = getattr(args, "compare_build", None)
+            if compare is not None:
+                if not simulated:
+                    raise TinygenError("--compare-build runs the stream again on an emulated "
+                                       "board; on a real bench flash the other build and run "
+                                       "again")
+                sww["compare"] = {_label(build_dir): _duty_summary(sww),
+                                  _label(compare): _compare_run(board, Path(compare), stream,
+                                                                record, args, voltage)}
+                record.save()
         except KeyboardInterrupt:
             record.finish("interrupted", "stopped by Ctrl-C")
             raise
@@ -81,3 +91,40 @@ def run_sww(args: argparse.Namespace, board: Board) -> int:
         print((record.folder / "results.txt").read_text(), end="")
         log.info("session folder: %s", record.folder)
     return 0
+
+
+def _label(build_dir: Path) -> str:
+    """A build's name in the comparison: its plan if build.json says, else its folder."""
+    import json
+    try:
+        manifest = json.loads((Path(build_dir) / "build.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    stream = manifest.get("stream") if isinstance(manifest.get("stream"), dict) else {}
+    plan = manifest.get("stream_plan") or stream.get("plan")
+    return f"{plan} ({Path(build_dir).name})" if plan else Path(build_dir).name
+
+
+def _duty_summary(sww: dict) -> dict:
+    board = sww.get("board_clock") or {}
+    return {"duty_cycle": sww["duty"]["duty_cycle"],
+            "processing_instructions": sww.get("processing_instructions"),
+            "board_clock_duty_cycle": board.get("duty_cycle")}
+
+
+def _compare_run(board: Board, build_dir: Path, stream, record: SessionRecord,
+                 args: argparse.Namespace, voltage: float) -> dict:
+    """The same stream on another build (e.g. full-window vs incremental inference):
+    its own session folder under compare/, its duty cycle back."""
+    from tinygen.runner.sww_run import open_stream_bench, run_stream
+    if not (build_dir / "build.json").is_file():
+        raise TinygenError(f"--compare-build {build_dir} holds no build.json")
+    log.info("the same stream on %s, for comparison", build_dir)
+    with SessionRecord(record.folder / "compare" / build_dir.name) as other:
+        other.data.update(session_facts(board, args.mode, None, None), bench=SWW_ID,
+                          build=str(build_dir), firmware=firmware_identity(build_dir))
+        with open_stream_bench(board, build_dir, stream, other, interface_port=None,
+                               mode=args.mode, voltage=voltage, timeout=args.timeout) as bench:
+            sww = run_stream(bench, board, stream, other, args.mode, voltage, args.timeout)
+        other.finish("complete")
+    return _duty_summary(sww)

@@ -150,7 +150,11 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
                    f"{board['processing_s'] * 1e3:.3f} ms per frame, duty cycle "
                    f"{board['duty_cycle']:.4f}, {board['estimated_throughput']:.1f} inf./sec.")
     for label, other in (sww.get("compare") or {}).items():
-        out.append(f"Duty cycle ({label}): {other:.4f}")
+        board_duty = other.get("board_clock_duty_cycle")
+        out.append(f"Compared build {label}: duty cycle {other['duty_cycle']:.4f}"
+                   + (f", {other['processing_instructions'] / 1e6:.3f} M instructions per "
+                      f"frame, {board_duty:.4f} at the board's clock (estimated)"
+                      if board_duty is not None else ""))
     power = sww.get("power") or {}
     if power.get("power_mw") is not None:
         how = power.get("basis") or ("measured by " + str(power.get("monitor")))
