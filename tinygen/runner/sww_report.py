@@ -148,7 +148,9 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
     if board:
         out.append(f"At the board's clock (estimated, one cycle per instruction): "
                    f"{board['processing_s'] * 1e3:.3f} ms per frame, duty cycle "
-                   f"{board['duty_cycle']:.4f}, {board['estimated_throughput']:.1f} inf./sec.")
+                   f"{board['duty_cycle']:.4f}, {board['estimated_throughput']:.1f} inf./sec."
+                   + (" OVER the 32 ms budget: the real board would drop audio frames"
+                      if board["duty_cycle"] > 1 else ""))
     for label, other in (sww.get("compare") or {}).items():
         board_duty = other.get("board_clock_duty_cycle")
         out.append(f"Compared build {label}: duty cycle {other['duty_cycle']:.4f}"
