@@ -95,6 +95,9 @@ def validity_reasons(data: dict[str, Any]) -> list[str]:
         reasons.append(f"short test: the stream has {words} words; the score is taken over the "
                        f"{OFFICIAL_WORDS}-word long test ({LONG_TEST}, 1200 s) and the checker "
                        f"requires TP + FN = {OFFICIAL_WORDS}")
+    played, length = sww.get("played_s"), stream.get("length_sec")
+    if played is not None and length and played < length - 1.0:
+        reasons.append(f"partial stream: {played:.1f} of {length:.1f} s were processed")
     if sww.get("scores") is None:
         reasons.append("no detections: the stream was not scored")
     if sww.get("duty") is None:
@@ -120,6 +123,11 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
         out.append(f"Played    : {sww['played_s']:.1f} of {stream.get('length_sec', 0):.1f} s"
                    + (" through a SIMULATED interface board" if sww.get("simulated_interface")
                       else ""))
+    act = sww.get("activations")
+    if isinstance(act, dict) and "hops" in act:
+        out.append(f"DUT       : {act['hops']} hops, {act.get('detections', '?')} detections, "
+                   f"{act.get('overruns', '?')} overruns (audio chunks that came while a hop was "
+                   f"still processed), longest hop {act.get('max_hop_us', '?')} us (its own clock)")
     scores = sww.get("scores")
     if scores:
         out.append(f"Detections: {len(scores.get('detections_ms', []))} pulses (the first is the "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +135,11 @@ def run_stream(bench: StreamBench, board: Board, stream: StreamEntry, record: Se
         stop_lines = iface.stop_detecting(timeout)
     finally:
         capture = bench.monitor.stop() if bench.monitor is not None else None
-    sww["played_s"] = stream.length_s
+    sww["played_s"] = (bench.simulated.interface.progress()[0] if bench.simulated is not None
+                       else stream.length_s)
     sww["wall_s"] = time.monotonic() - started
     sww["dut_start"] = start_lines
-    sww["activations"] = [ln for ln in stop_lines if ln.startswith("m-activations")]
+    sww["activations"] = activations(stop_lines)
     record.save()
 
     detections = parse_detections(iface.print_detections())
@@ -170,6 +172,26 @@ def run_stream(bench: StreamBench, board: Board, stream: StreamEntry, record: Se
         log.warning("no timeline picture: %s", exc)
     record.save()
     return sww
+
+
+_ACTIVATIONS = re.compile(r"^m-activations-\[(.*)\]$")
+
+
+def activations(lines: list[str]) -> dict[str, Any] | None:
+    """The DUT's summary of the stream from ``stop``:
+    ``m-activations-[hops=H,detections=D,overruns=O,max_hop_us=U]``."""
+    for line in lines:
+        m = _ACTIVATIONS.match(line)
+        if m:
+            out: dict[str, Any] = {"line": line}
+            for part in m.group(1).split(","):
+                key, _, value = part.partition("=")
+                try:
+                    out[key.strip()] = int(value)
+                except ValueError:
+                    out[key.strip()] = value.strip()
+            return out
+    return None
 
 
 def _power(board: Board, mode: str, capture, duty: float, voltage: float | None) -> dict:
