@@ -34,6 +34,13 @@
 #define CMD_MAX 80u
 
 void tg_delay_us(uint32_t us);
+#if TG_SWW_INCREMENTAL
+/* Appended to model.c by tinygen.stream.incremental: the newest row of each
+ * layer per hop, bit-exact with the full window. */
+void tg_model_stream_reset(void);
+void tg_model_stream_step(const int8_t *window, int8_t *out);
+static int8_t tg_out[TG_MODEL_OUTPUT_ELEMENTS];
+#endif
 
 static int16_t tg_window[TG_FEAT_WINDOW];
 static int16_t tg_state;                 /* pre-emphasis: never reset */
@@ -79,9 +86,18 @@ static void process_hop(const int16_t *chunk)
     for (uint32_t i = 0u; i < MELS; ++i) {
         tg_input[INPUT_BYTES - MELS + i] = tg_features_quantize(tg_feat[i], TG_MODEL_INPUT_SCALE);
     }
+#if TG_SWW_INCREMENTAL
+#if !TG_SWW_FEATURES_ONLY   /* measurement builds that time the features alone */
+    tg_model_stream_step(tg_input, tg_out);
+#endif
+    const int8_t *out = tg_out;
+#else
     memcpy(tg_model_input(), tg_input, INPUT_BYTES);
+#if !TG_SWW_FEATURES_ONLY
     tg_model_invoke();
+#endif
     const int8_t *out = (const int8_t *)tg_model_output();
+#endif
     int detected = out[0] > TG_SWW_THRESHOLD;
     if (detected || tg_first) {
         tg_pin_detected(0);
@@ -116,6 +132,9 @@ static void cmd_start(void)
     tg_hops = tg_detections = tg_overruns = 0u;
     tg_max_hop_us = tg_sum_hop_us = 0u;
     tg_first = 1;
+#if TG_SWW_INCREMENTAL
+    tg_model_stream_reset();   /* the rings as the full window of zeros gives them */
+#endif
     int err = tg_audio_start();
     if (err != 0) {
         say("e-[no audio source (error %d): start the emulator with an audio file "

@@ -137,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<10} {path}")
     print()
     print(result.size.table())
+    if port.bench.is_streaming:  # sww01: the 32 ms hop budget, measured when emulated
+        from tinygen.stream.measure import budget_text
+        print("\n" + budget_text(port.board, result.build_dir))
     if args.export is not None:
         from tinygen.port.build import export_build
 

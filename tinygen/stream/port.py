@@ -13,6 +13,7 @@ the stream options (a hop log for verify).
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
 from typing import Iterator
 
@@ -24,14 +25,23 @@ from tinygen.paths import firmware_dir
 from tinygen.stream import features as F
 from tinygen.stream.pins import config_header
 
+log = logging.getLogger(__name__)
+
 HOP_SECONDS = 0.032
-_OPTIONS = {"log_hops": 0}
+_OPTIONS = {"log_hops": 0, "features_only": False, "incremental": True}
 
 
 @contextlib.contextmanager
-def stream_options(log_hops: int = 0) -> Iterator[None]:
+def stream_options(log_hops: int = 0, features_only: bool = False,
+                   incremental: bool = True) -> Iterator[None]:
+    """log_hops: keep each hop's features and outputs for `log` (verify);
+    features_only: skip the model (measurement builds that time the features);
+    incremental: run only the newest row of each layer per hop when the model
+    fits the pattern (tinygen.stream.incremental), else the full window."""
     old = dict(_OPTIONS)
     _OPTIONS["log_hops"] = int(log_hops)
+    _OPTIONS["features_only"] = bool(features_only)
+    _OPTIONS["incremental"] = bool(incremental)
     try:
         yield
     finally:
@@ -84,6 +94,21 @@ def audio_source(board: Board) -> Path:
                        "boards and the STM32L4 family (SAI) have one")
 
 
+def _use_incremental(model_c: Path) -> bool:
+    """Append the incremental plan to the compiled model if it fits; say which runs."""
+    from tinygen.stream.incremental import plan, step_code
+    text = model_c.read_text()
+    if "tg_model_stream_step" in text:
+        return True
+    inc, why = plan(text)
+    if inc is None:
+        log.warning("sww: full-window inference every hop: %s", why)
+        return False
+    model_c.write_text(text + step_code(inc))
+    log.info("sww: %s", inc.describe())
+    return True
+
+
 def streaming_sources(board: Board, src_dir: Path, sources: list[Path],
                       includes: list[Path]) -> tuple[list[Path], list[Path]]:
     """The port's sources and includes with the streaming firmware in place of the harness."""
@@ -91,7 +116,9 @@ def streaming_sources(board: Board, src_dir: Path, sources: list[Path],
         raise TinygenError("sww runs on MCU boards (emulated or real), not on the host board; "
                            "use disco_l475vg_iot01a, mps2_an386 or mps3_an547")
     fw = firmware_dir()
-    (src_dir / "tg_stream_config.h").write_text(config_header(board, _OPTIONS["log_hops"]))
+    incremental = _OPTIONS["incremental"] and _use_incremental(src_dir / "model.c")
+    (src_dir / "tg_stream_config.h").write_text(
+        config_header(board, _OPTIONS["log_hops"], _OPTIONS["features_only"], incremental))
     tables = src_dir / "tg_feature_tables.c"
     tables.write_text(feature_tables_c())
     dropped = {fw / "harness" / "tg_main.c", fw / "harness" / "internally_implemented.c",
@@ -106,17 +133,19 @@ def streaming_sources(board: Board, src_dir: Path, sources: list[Path],
 
 def generate_stream_port(board: Board | str, model_path: Path | str | None = None,
                          mode: str = "performance", opt: str = "O2",
-                         out_dir: Path | str | None = None, log_hops: int = 0):
+                         out_dir: Path | str | None = None, log_hops: int = 0,
+                         incremental: bool = True):
     """generate_port for sww01 with the stream options; returns its GeneratedPort."""
     from tinygen.port.generate import generate_port
-    with stream_options(log_hops):
+    with stream_options(log_hops, incremental=incremental):
         return generate_port(board, "sww01", model_path, mode=mode, opt=opt, out_dir=out_dir)
 
 
 def build_stream_firmware(board: Board | str, model_path: Path | str | None = None,
                           mode: str = "performance", opt: str = "O2",
-                          out_dir: Path | str | None = None, log_hops: int = 0):
+                          out_dir: Path | str | None = None, log_hops: int = 0,
+                          features_only: bool = False, incremental: bool = True):
     """Generate and compile a streaming build (tinygen.port.build.build_firmware)."""
     from tinygen.port.build import build_firmware
-    with stream_options(log_hops):
+    with stream_options(log_hops, features_only, incremental):
         return build_firmware(board, "sww01", model_path, mode=mode, opt=opt, out_dir=out_dir)
