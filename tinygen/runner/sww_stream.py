@@ -220,53 +220,27 @@ class StreamEntry:
 
 
 def load_stream(path: Path | str, name: str | None = None) -> StreamEntry:
-    """A stream from a dataset: a JSON file, or a folder (``<dir>`` or ``<dir>/sww01``)
-    holding JSON files (``name`` picks one; else the only one, or sww_long_test.json)."""
+    """The stream to play from a dataset: a stream JSON, or a folder (``<dir>`` or
+    ``<dir>/sww01``) whose JSON files hold one (``name`` picks it; else the only
+    one, or sww_long_test.json). The whole folder is checked first
+    (``tinygen.stream.dataset.load_streams``: every JSON, every WAV)."""
+    from tinygen.stream.dataset import LONG_TEST, load_streams
+
     path = Path(path)
-    if path.is_dir():
-        folder = path / "sww01" if (path / "sww01").is_dir() else path
-        files = sorted(folder.glob("*.json"))
+    if path.is_file():
+        tests = [t for t in load_streams(path.parent) if t.json_path.name == path.name]
+        where = str(path)
+    else:
+        tests = load_streams(path)
+        where = str(path)
         if name:
-            files = [f for f in files if f.name in (name, name + ".json", f"{name}_test.json")]
-        elif len(files) > 1:
-            long = [f for f in files if f.name == "sww_long_test.json"]
-            if not long:
-                raise TinygenError(f"{folder} holds {len(files)} stream JSON files "
-                                   f"({', '.join(f.name for f in files)}); pick one with "
-                                   "--stream NAME")
-            files = long
-        if len(files) != 1:
-            raise TinygenError(f"no sww stream JSON{' ' + name if name else ''} in {folder}; "
-                               "build one with 'tinygen sww-stream' or copy the official "
-                               "sww_data_dir files there")
-        path = files[0]
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TinygenError(f"cannot read {path}: {exc}") from None
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise TinygenError(f"{path} must be a list of one stream "
-                           "{wav_file, sample_rate, length_sec, detection_windows}")
-    e = entries[0]
-    missing = [k for k in ("wav_file", "sample_rate", "length_sec", "detection_windows")
-               if k not in e]
-    if missing:
-        raise TinygenError(f"{path} lacks {', '.join(missing)}")
-    wav = path.parent / e["wav_file"]
-    if not wav.is_file():
-        raise TinygenError(f"{path} names {e['wav_file']}, which is not beside it in "
-                           f"{path.parent}")
-    if int(e["sample_rate"]) != SAMPLE_RATE:
-        raise TinygenError(f"{path}: sample_rate {e['sample_rate']}, sww01 streams are 16000 Hz")
-    windows = [[float(a), float(b)] for a, b in e["detection_windows"]]
-    if any(b < a for a, b in windows):
-        raise TinygenError(f"{path}: a detection window ends before it starts")
-    with wave.open(str(wav), "rb") as w:
-        wav_s = w.getnframes() / w.getframerate()
-        if w.getframerate() != SAMPLE_RATE or w.getsampwidth() != 2:
-            raise TinygenError(f"{wav} is not 16 kHz 16-bit PCM")
-    if wav_s + 0.5 < float(e["length_sec"]):
-        raise TinygenError(f"{wav} lasts {wav_s:.1f} s, {path} says {e['length_sec']} s")
-    return StreamEntry(path, wav, SAMPLE_RATE, float(e["length_sec"]), windows)
+            tests = [t for t in tests if t.json_path.name in (name, name + ".json")]
+        elif len(tests) > 1:
+            tests = [t for t in tests if t.json_path.name == LONG_TEST] or tests
+    if len(tests) != 1:
+        names = ", ".join(sorted({t.json_path.name for t in tests})) or "none"
+        raise TinygenError(f"{where}: {len(tests)} streams match ({names}); pass one stream "
+                           "JSON as --dataset (or keep one stream per folder)")
+    t = tests[0]
+    return StreamEntry(t.json_path, t.wav_path, t.sample_rate, t.length_sec,
+                       [[a, b] for a, b in t.windows])
