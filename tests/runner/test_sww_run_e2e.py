@@ -111,3 +111,26 @@ def test_fifty_word_stream_packages_for_the_checker(sww_build, tmp_path):
     assert tp + fn == 50
     assert len(_lines(THROUGHPUT, text)) == 1 and len(_lines(DUTY, text)) == 1
     assert sorted(p.name for p in results.iterdir()) == ["log.txt", "results.json", "results.txt"]
+
+
+@pytest.mark.slow
+def test_incremental_and_full_window_duty_cycles_side_by_side(sww_build, tmp_path):
+    """About 2 minutes: a 10-word stream on the incremental build (the default) and,
+    with --compare-build, on a full-window build; the same detections, a lower duty."""
+    from tinygen.stream.port import build_stream_firmware
+    model = OFFICIAL if OFFICIAL.is_file() else None
+    full = tmp_path / "full-window"
+    build_stream_firmware(BOARD, model, out_dir=full, incremental=False)
+    build_stream([MARVIN], tmp_path / "sww01", "ten", StreamSpec(words=10))
+    assert main(["run", "--board", BOARD, "--bench", "sww", "--mode", "performance",
+                 "--build", str(sww_build()), "--compare-build", str(full),
+                 "--dataset", str(tmp_path), "--out", str(tmp_path / "s")]) == 0
+    sww = json.loads((tmp_path / "s" / "results.json").read_text())["sww"]
+    incremental, full_window = (sww["compare"][k] for k in sorted(sww["compare"],
+                                                                  key=lambda k: k == "full-window"))
+    assert full_window["processing_instructions"] > 2 * incremental["processing_instructions"]
+    text = (tmp_path / "s" / "results.txt").read_text()
+    assert text.count("Compared build") == 2
+    other = json.loads((tmp_path / "s" / "compare" / "full-window" / "results.json").read_text())
+    assert other["sww"]["scores"]["detections_ms"] and \
+        other["sww"]["scores"]["true_positives"] == sww["scores"]["true_positives"]

@@ -231,7 +231,8 @@ def plot_timeline(path: Path, sww: dict[str, Any], samples=None, rate: int = 160
     ax.set_yticks([])
     tp, fn, fp = (scores.get("true_positives"), scores.get("false_negatives"),
                   scores.get("false_positives"))
-    ax.set_title((title + ": " if title else "") + f"{tp} TP, {fn} FN, {fp} FP"
+    ax.set_title((title + ": " if title else "")
+                 + (f"{tp} TP, {fn} FN, {fp} FP" if scores else "not scored (no detection)")
                  + (" (SIMULATED interface board)" if sww.get("simulated_interface") else ""),
                  fontsize=9)
     ax.legend(loc="upper right", fontsize=7, ncol=3)

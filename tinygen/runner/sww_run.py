@@ -142,14 +142,24 @@ def run_stream(bench: StreamBench, board: Board, stream: StreamEntry, record: Se
     sww["activations"] = activations(stop_lines)
     record.save()
 
+    # Read both back before scoring either: a stream with no detection still
+    # keeps its duty cycle, and the other way round.
     detections = parse_detections(iface.print_detections())
-    stats = detection_stats(detections, stream.windows)
-    sww["scores"] = stats.to_dict()
-    sww["quality"] = quality(sww["scores"])
-    record.note(f"detections: {stats.counts[0]} TP, {stats.counts[1]} FN, "
-                f"{stats.counts[2]} FP")
     starts, stops = parse_dutycycle(iface.print_dutycycle())
-    duty = duty_cycle(starts, stops)
+    errors: list[TinygenError] = []
+    try:
+        stats = detection_stats(detections, stream.windows)
+        sww["scores"] = stats.to_dict()
+        sww["quality"] = quality(sww["scores"])
+        record.note(f"detections: {stats.counts[0]} TP, {stats.counts[1]} FN, "
+                    f"{stats.counts[2]} FP")
+    except TinygenError as exc:
+        errors.append(exc)
+    try:
+        duty = duty_cycle(starts, stops)
+    except TinygenError as exc:
+        record.save()
+        raise (errors[0] if errors else exc)
     sww["duty"] = duty.to_dict()
     if duty.irregular:
         log.warning("frame periods vary %.1f %% (more than 2 %%): min %.3f ms, max %.3f ms",
@@ -171,6 +181,8 @@ def run_stream(bench: StreamBench, board: Board, stream: StreamEntry, record: Se
     except (OSError, ValueError, TinygenError) as exc:
         log.warning("no timeline picture: %s", exc)
     record.save()
+    if errors:
+        raise errors[0]
     return sww
 
 
