@@ -75,6 +75,7 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
         self._armed_at: int | None = None        # index into _edges where 'start' was forwarded
         self._origin_ns: int | None = None
         self._armed_ns: int | None = None        # virtual time of the DUT's 'start'
+        self._counted = [-1, 0, 0]               # frames_done: [armed_at, edges seen, falls]
         self._now_ns = None
         self.playing = False
         super().__init__(dut_url, kind=kind, connect_timeout=connect_timeout)
@@ -142,7 +143,16 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
         return rising[:DUTY_EDGES_KEPT], falling[:DUTY_EDGES_KEPT]
 
     def frames_done(self) -> int:
-        return sum(1 for e in self._recorded() if e.pin == PROCESSING and e.level == 0)
+        """Processing pulses since the DUT's start (polled while playing: counted
+        from where the last call stopped, not over the whole stream again)."""
+        with self._lock:
+            start = self._armed_at if self._armed_at is not None else len(self._edges)
+            if self._counted[0] != start:
+                self._counted = [start, start, 0]
+            _, upto, done = self._counted
+            done += sum(1 for e in self._edges[upto:] if e.pin == PROCESSING and e.level == 0)
+            self._counted = [start, len(self._edges), done]
+            return done
 
     def progress(self) -> tuple[float, int]:
         """(seconds of audio processed, detections so far without the sync pulse)."""
