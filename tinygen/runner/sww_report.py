@@ -152,6 +152,9 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
                    f"frame periods vary {duty['period_spread'] * 100:.2f} %"
                    + (" (more than 2 %: the official runner warns)" if duty["period_spread"] > 0.02
                       else ""))
+    if sww.get("processing_instructions"):
+        out.append(f"Instructions per frame: {sww['processing_instructions'] / 1e6:.4f} M mean, "
+                   f"{sww.get('processing_instructions_max', 0) / 1e6:.4f} M max (emulated DUT)")
     board = sww.get("board_clock")
     if board:
         out.append(f"At the board's clock (estimated, one cycle per instruction): "

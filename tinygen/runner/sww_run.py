@@ -167,8 +167,12 @@ def run_stream(bench: StreamBench, board: Board, stream: StreamEntry, record: Se
                     1e3 * max(b - a for a, b in zip(starts, starts[1:])))
     duty_for_power = duty.duty_cycle
     if bench.simulated is not None and board.emulator is not None:
-        instructions = duty.processing_s * 1e9 / (2 ** board.emulator.icount_shift)
+        # Every frame's exact instruction count, not the board's 10 us ticks.
+        counts = bench.simulated.interface.processing_instructions() or \
+            [duty.processing_s * 1e9 / (2 ** board.emulator.icount_shift)]
+        instructions = sum(counts) / len(counts)
         sww["processing_instructions"] = instructions
+        sww["processing_instructions_max"] = max(counts)
         sww["board_clock"] = board_clock_duty(instructions, board.clock_hz, duty.period_s)
         duty_for_power = sww["board_clock"]["duty_cycle"]
     sww["power"] = _power(board, mode, capture, duty_for_power, voltage)

@@ -142,6 +142,21 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
                 start = None
         return rising[:DUTY_EDGES_KEPT], falling[:DUTY_EDGES_KEPT]
 
+    def processing_instructions(self) -> list[int]:
+        """Instructions of every processed frame since the DUT's start (exact; the
+        board's print_dutycycle rounds to 10 us ticks and keeps 100 frames)."""
+        out: list[int] = []
+        start = None
+        for e in self._recorded():
+            if e.pin != PROCESSING:
+                continue
+            if e.level == 1:
+                start = e
+            elif start is not None:
+                out.append(e.icount - start.icount)
+                start = None
+        return out
+
     def frames_done(self) -> int:
         """Processing pulses since the DUT's start (polled while playing: counted
         from where the last call stopped, not over the whole stream again)."""
