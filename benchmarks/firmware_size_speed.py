@@ -10,8 +10,15 @@ virtual time; with shift=S one instruction is 2**S ns, so
 
 (The SysTick interrupt adds about 20 instructions per emulated millisecond,
 under 0.01 %.) Instructions per MAC divides by TG_MODEL_MACS from the
-generated model.h. Real-board time is estimated as instructions / clock,
-i.e. one instruction per cycle, which ignores flash wait states and stalls.
+generated model.h.
+
+Estimated cycles (tinygen/runner/cycles.py): one more inference runs with
+QEMU's block trace and every executed instruction is priced with the
+core's published timings (Cortex-M4: its TRM; the other cores are rougher
+sketches, labelled in the output), at zero wait states; ms@clock is those
+cycles at the board clock. Flash bytes read: a third run logs the
+registers before every load of the inference and sums the bytes whose
+address is in the board's flash regions (slow: --no-flash skips it).
 Boards without an emulator (nucleo_l4r5zi) get sizes only.
 
 Official MLCommons models found in --official DIR (default
@@ -40,6 +47,7 @@ from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
 from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
+from tinygen.runner.cycles import core_timing, flash_reads, price, trace_build
 
 DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi")
 # Helium bar (issue 11): the Cortex-M55 at least 2x fewer instructions than the M4.
@@ -66,7 +74,8 @@ def measure(board, build_dir: Path, bench, inferences: int) -> float:
     return ns / (2 ** board.emulator.icount_shift) / inferences
 
 
-def measure_row(board, bench, label: str, model: Path, out: Path, inferences: int) -> dict:
+def measure_row(board, bench, label: str, model: Path, out: Path, inferences: int,
+                flash: bool = True) -> dict:
     built = build_firmware(board, bench, model_path=model, out_dir=out)
     macs = int(str(built.port.model_macros.get("TG_MODEL_MACS", "0")).rstrip("uUlL") or 0)
     parts = built.size.parts
@@ -74,9 +83,16 @@ def measure_row(board, bench, label: str, model: Path, out: Path, inferences: in
     row = {"board": board.name, "bench": label, "model": str(model),
            "flash": built.size.flash_bytes, "ram": built.size.ram_bytes,
            "weights": parts.get("weights", {}).get("flash", 0), "code": code,
-           "arena": parts.get("arena", {}).get("ram", 0), "macs": macs, "instructions": None}
+           "arena": parts.get("arena", {}).get("ram", 0), "macs": macs, "instructions": None,
+           "cycles": None, "flash_read": None}
     if board.is_emulated:
         row["instructions"] = measure(board, out, bench, inferences)
+        transitions = trace_build(board, out, stimulus(bench, 1))
+        estimate = price(transitions, core_timing(board.cpu))
+        row.update(cycles=estimate.cycles, traced_instructions=estimate.instructions,
+                   confidence=estimate.confidence)
+        if flash:
+            row["flash_read"] = flash_reads(board, out, stimulus(bench, 1), transitions).to_dict()
     return row
 
 
@@ -88,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inferences", type=int, default=10, help="N in 'infer N 0'")
     parser.add_argument("--out", type=Path, help="build folders (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--no-flash", action="store_true",
+                        help="skip the (slow) count of flash bytes read per inference")
     parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL,
                         help="folder of official models <bench id>_*.tflite (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -106,10 +124,16 @@ def main(argv: list[str] | None = None) -> int:
                                for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
                 for label, model in models:
                     out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
-                    row = measure_row(board, bench, label, model, out, args.inferences)
+                    row = measure_row(board, bench, label, model, out, args.inferences,
+                                      flash=not args.no_flash)
                     rows.append(row)
                     print_row(row, board.clock_hz, header=len(rows) == 1)
     print_ratios(rows)
+    for board_name in args.boards.split(","):
+        board = load_board(board_name)
+        if board.is_emulated:
+            timing = core_timing(board.cpu)
+            print(f"{board.name}: est. cycles = {timing.basis}; {timing.confidence} confidence")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
@@ -129,16 +153,22 @@ def print_ratios(rows: list[dict]) -> None:
 def print_row(row: dict, clock_hz: int, header: bool) -> None:
     if header:
         print(f"{'board':22} {'bench':6} {'flash B':>9} {'ram B':>8} {'weights':>8} {'code':>7} "
-              f"{'arena':>7} {'MACs':>10} {'instr/inf':>12} {'instr/MAC':>9} {'ms@clock':>9}")
-    instr = row["instructions"]
+              f"{'arena':>7} {'MACs':>10} {'instr/inf':>12} {'instr/MAC':>9} {'est.cycles':>12} "
+              f"{'cyc/MAC':>7} {'ms@clock':>9} {'flash rd B':>11}")
+    instr, cycles = row["instructions"], row["cycles"]
     if instr is None:
-        speed = f"{'-':>12} {'-':>9} {'-':>9}"
+        speed = f"{'-':>12} {'-':>9} {'-':>12} {'-':>7} {'-':>9}"
     else:
-        per_mac = instr / row["macs"] if row["macs"] else float("nan")
-        speed = f"{instr:12,.0f} {per_mac:9.2f} {instr / clock_hz * 1000:9.2f}"
+        macs = row["macs"] or float("nan")
+        ms = (cycles or instr) / clock_hz * 1000
+        speed = (f"{instr:12,.0f} {instr / macs:9.2f} "
+                 + (f"{cycles:12,d} {cycles / macs:7.2f} " if cycles else f"{'-':>12} {'-':>7} ")
+                 + f"{ms:9.2f}")
+    flash = row.get("flash_read")
+    read = f"{flash['flash_bytes']:11,d}" if flash else f"{'-':>11}"
     print(f"{row['board']:22} {row['bench']:6} {row['flash']:9,d} {row['ram']:8,d} "
-          f"{row['weights']:8,d} {row['code']:7,d} {row['arena']:7,d} {row['macs']:10,d} {speed}",
-          flush=True)
+          f"{row['weights']:8,d} {row['code']:7,d} {row['arena']:7,d} {row['macs']:10,d} {speed} "
+          f"{read}", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 For every committed model (models/*.tflite: ad01, ic01, ic02, kws01, vww01)
 and every official reference model present in ../shared/reference-models,
 compiles the model with tinygen into a host shared library built with the
-flags of tinygen's host build (tinygen.port.generate.toolchain_for, the
+flags of tinygen's host build (tinygen.port.flags.toolchain_for, the
 flags `tinygen build --board host` uses), loads the TFLM oracle
 (tflite-micro's Python interpreter) on the same .tflite, checks both give
 the same output on a few random inputs, then times one inference on each
@@ -50,7 +50,8 @@ sys.path.insert(0, str(ROOT / "tests" / "compiler"))
 from hostlib import HostModel  # noqa: E402
 from tinygen.boards import load_board  # noqa: E402
 from tinygen.codegen import generate_model_sources  # noqa: E402
-from tinygen.port.generate import kernel_layout, toolchain_for  # noqa: E402
+from tinygen.port.aot import kernel_layout  # noqa: E402
+from tinygen.port.flags import toolchain_for  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference-models"
 BAR = 5.0           # issue 11: host build >= 5x faster than the TFLM oracle

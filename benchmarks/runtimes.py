@@ -22,7 +22,7 @@ reserved stack and the rest (.data/.bss of everything else). Both runtimes
 receive the download in the model's input tensor (TFLM's glue keeps it live
 through the inference), so the db buffer column is 0 with tinygen's
 harness; the stack is the reserved one, each runtime's measured
-high-water mark plus a margin (tinygen.port.generate).
+high-water mark plus a margin (tinygen.port.aot, tinygen.port.tflm).
 
 The TFLM trees default to the pinned ones in ../shared/third_party (unpacked
 into the system temp folder); pass --tflm-ref / --tflm-cmsisnn for your own.

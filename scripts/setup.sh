@@ -3,7 +3,7 @@
 #   - GCC-ARM and newlib, make (Debian), QEMU >= 9 (bookworm-backports)
 #   - tinygen and its Python dependencies in .venv beside this script's repo
 # Usage: bash scripts/setup.sh          # what the main job needs
-#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis, clang/libFuzzer
+#        bash scripts/setup.sh --dev    # plus TensorFlow, pytest, hypothesis, clang/libFuzzer, chromium
 # Re-running is fast: each step checks what is already there.
 set -euo pipefail
 
@@ -108,6 +108,13 @@ if [ -n "$extras" ]; then
     else
         say "installing clang and libFuzzer (fuzz target of the harness)"
         apt_install clang libclang-rt-dev
+    fi
+    # Headless Chromium: the test that opens tinygen report's HTML page.
+    if command -v chromium >/dev/null 2>&1; then
+        say "chromium present: $(chromium --version 2>/dev/null | head -n1)"
+    else
+        say "installing chromium (headless check of tinygen report pages)"
+        apt_install chromium
     fi
 fi
 

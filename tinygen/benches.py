@@ -48,7 +48,7 @@ class Benchmark:
     output_format: str
     metric: str
     target: float             # top-1 fraction or AUC
-    accuracy_stimuli: int     # size of the official accuracy set
+    accuracy_stimuli: int     # inferences over the official accuracy set
     paper_macs: int
     paper_params: int
     official_path: str        # path in mlcommons/tiny
@@ -63,6 +63,10 @@ class Benchmark:
     fn_max: int | None = None
     fp_max: int | None = None
     long_test_words: int | None = None
+    # Files in the official accuracy set (EEMBC energyrunner datasets/<id>/),
+    # and how many of them each label has (label order 0, 1, ...).
+    accuracy_files: int = 0
+    accuracy_label_files: tuple[int, ...] = ()
 
     @property
     def classes(self) -> int | None:
@@ -96,6 +100,8 @@ class Benchmark:
             "metric": self.metric,
             "target": self.target,
             "accuracy_stimuli": self.accuracy_stimuli,
+            "accuracy_files": self.accuracy_files,
+            "accuracy_label_files": list(self.accuracy_label_files),
             "paper_macs": self.paper_macs,
             "paper_params": self.paper_params,
             "official_url": self.official_url,
@@ -123,6 +129,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         paper_macs=2_660_000, paper_params=38_600,
         official_path="benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite",
         official_sha256="aeea436800704fce17b17292e4412630ad856e9d777c044c64ef748a880bd0ae",
+        accuracy_files=1000,
     ),
     Benchmark(
         id="vww01", short="vww", title="Visual wake words (person / no person)",
@@ -133,6 +140,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         paper_macs=7_490_000, paper_params=208_100,
         official_path="benchmark/training/visual_wake_words/trained_models/vww_96_int8.tflite",
         official_sha256="597a384c8c2c8a1276f04702f25013b7838f2f814f1ca7c174d295b73e3d6b7b",
+        accuracy_files=1000, accuracy_label_files=(500, 500),   # no person, person
     ),
     Benchmark(
         id="ic01", short="ic", title="Image classification (CIFAR-10)",
@@ -143,6 +151,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         paper_macs=12_500_000, paper_params=78_700,
         official_path="benchmark/training/image_classification/trained_models/pretrainedResnet_quant.tflite",
         official_sha256="3c002613d1b2475eb51dd78dfb85a546c8ae658dee71cf6ade43b022fe205415",
+        accuracy_files=200, accuracy_label_files=(20,) * 10,
     ),
     # MLPerf Tiny v1.4: the larger ResNet (stacks 40/80/160, same layout as
     # ResNet-8), same CIFAR-10 input bytes as ic01. The firmware reports
@@ -158,17 +167,21 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         paper_macs=76_500_000, paper_params=480_330,
         official_path="benchmark/training/image_classification/trained_models/pretrainedResnet_large_int8.tflite",
         official_sha256="dc27dcd823f5665533352f7da516b0c9bc6f089914b8283782e55961b3423fcf",
+        accuracy_files=200, accuracy_label_files=(20,) * 10,
     ),
     Benchmark(
         id="ad01", short="ad", title="Anomaly detection (ToyADMOS car)",
         architecture="FC auto-encoder 640-128x4-8-128x4-640",
         input_shape=(1, 640), input_format=INPUT_FLOAT32_QUANTIZE, input_bytes=2_560,
         output_shape=(1, 640), output_format=OUTPUT_MSE,
-        metric=METRIC_AUC, target=0.85, accuracy_stimuli=0,
+        # 248 files (140 normal, 108 anomaly), each the 200 central frames of
+        # a clip's log-mel spectrogram: 196 windows of 5 frames per file.
+        metric=METRIC_AUC, target=0.85, accuracy_stimuli=248 * 196,
         paper_macs=264_000, paper_params=270_000,
         official_path="benchmark/training/anomaly_detection/trained_models/ad01_int8.tflite",
         official_sha256="87cf24194ef93d1d9b11a591d805526b98008e351655d29883c825c9c106ba24",
         window_bytes=2_560, stride_bytes=512,
+        accuracy_files=248, accuracy_label_files=(140, 108),
     ),
 )
 

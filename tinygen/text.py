@@ -15,3 +15,11 @@ def format_table(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> 
                   for i, (c, w) in enumerate(zip(r, widths))).rstrip()
         for r in rows
     )
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """Text from a file the user gave (a tensor name, a CSV field) made safe
+    to put in a one-line message: control and other non-printing characters
+    become '?', and past `limit` characters it is cut with '...'."""
+    safe = "".join(c if c.isprintable() else "?" for c in text[:limit + 1])
+    return safe if len(safe) <= limit else safe[:limit] + "..."

@@ -4,7 +4,7 @@ A profiling build paints the stack at reset and reports the deepest point
 it reached (m-profile-stack-BYTES) after an inference and the results print
 (the deepest path: the same on all four benchmarks). Under QEMU the mark
 must not exceed the measured figure the stack size was derived from, which
-leaves tinygen.port.generate's stated margin free. The same build shows the
+leaves tinygen.port.aot's stated margin free. The same build shows the
 harness's db buffer living in the model's input tensor (no RAM of its own).
 """
 
@@ -20,7 +20,7 @@ from tinygen.cli.profile import parse_stack, stimulus
 from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
 from tinygen.port.build import build_firmware
-from tinygen.port.generate import STACK_BYTES, STACK_MARGIN_BYTES, STACK_MEASURED_BYTES
+from tinygen.port.aot import STACK_BYTES, STACK_MARGIN_BYTES, STACK_MEASURED_BYTES
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,

@@ -13,12 +13,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import jinja2
 import serial
 
 from tinygen.boards import Board
-from tinygen.paths import firmware_dir, templates_dir
+from tinygen.paths import firmware_dir
 from tinygen.port.memory import plan_placement
+from tinygen.render import render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "platform" / "platform_main.c"
 ARM_GCC = "arm-none-eabi-gcc"
@@ -34,15 +34,12 @@ def render_port_headers(board: Board, out: Path, *, mode: str = "performance",
                         arena_bytes: int = 64, buffer_bytes: int = 64,
                         stack_bytes: int = 4096) -> None:
     """tg_board.h and linker.ld, rendered as the port generator renders them."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
     baud = board.console.baud_energy if mode == "energy" else board.console.baud_performance
     placement = plan_placement(board, arena_bytes, buffer_bytes, stack_bytes)
     context = {"board": board, "mode": mode, "baud": baud, "placement": placement}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "tg_board.h").write_text(env.get_template("port/tg_board.h.j2").render(**context))
-    (out / "linker.ld").write_text(env.get_template("port/arm_linker.ld.j2").render(**context))
+    (out / "tg_board.h").write_text(render("port/tg_board.h.j2", **context))
+    (out / "linker.ld").write_text(render("port/arm_linker.ld.j2", **context))
 
 
 def build_fixture(board: Board, out: Path, *, mode: str = "performance",

@@ -26,3 +26,19 @@ def test_summary_adds_the_emulation_line_after_the_median():
     lines = summary_text(data).splitlines()
     i = lines.index("Median latency is 1.000 ms.")
     assert lines[i + 1].startswith("Emulated: 1.000 M instructions") and "40.000 ms at 25 MHz" in lines[i + 1]
+
+
+def test_with_a_cycle_estimate_the_board_time_is_in_estimated_cycles():
+    info = emulation_info(load_board("mps2_an386"))
+    info["cycles"] = {"core": "cortex-m4", "confidence": "high", "cycles_per_instruction": 1.5,
+                      "cycles": 1500, "flash_wait_states": 0, "flash_upper_cycles": 1500}
+    # 1 M instructions x 1.5 = 1.5 M cycles = 60 ms at 25 MHz.
+    text = instructions_text(1.0, info)
+    assert "1.500 M cycles (estimated: cortex-m4 timings" in text and "60.000 ms at 25 MHz" in text
+
+
+def test_flash_wait_states_follow_the_parts_clock_rules():
+    from tinygen.runner.cycles import flash_wait_states
+    assert flash_wait_states(load_board("nucleo_l4r5zi")) == 5      # 120 MHz boost: 20 MHz a state
+    assert flash_wait_states(load_board("disco_l475vg_iot01a")) == 4  # 80 MHz: 16 MHz a state
+    assert flash_wait_states(load_board("mps2_an386")) == 0

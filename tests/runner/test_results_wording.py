@@ -188,3 +188,65 @@ def test_energy_sessions_follow_the_same_rules():
     reasons = session_validity(data)["reasons"]
     assert any(r.startswith("simulated instruments") for r in reasons)
     assert any(r.startswith("wrong mode: the DUT runs performance-mode firmware") for r in reasons)
+
+
+def test_ad01_is_judged_over_the_official_248_files():
+    """ad01's official set is 248 files (140 normal, 108 anomaly), 196 windows
+    each: fewer files is "not checked", whatever the window count."""
+    from tinygen.benches import get_bench
+    from tinygen.runner.measure import quality_verdict
+
+    ad = get_bench("ad01")
+    assert (ad.accuracy_files, ad.accuracy_label_files, ad.accuracy_stimuli) == (248, (140, 108), 248 * 196)
+    scores = {f"f{i}": 0.0 for i in range(6)}
+    partial = {"measured": 66, "total": 66, "files": 6, "auc": 0.556, "file_scores": scores}
+    met, said = quality_verdict(ad, partial)
+    assert met is None and said.startswith("not checked: 6 of the official 248 files (AUC 0.556")
+    full_scores = {f"f{i}": 0.0 for i in range(248)}
+    full = {"measured": 248 * 196, "total": 248 * 196, "files": 248, "auc": 0.9,
+            "file_scores": full_scores}
+    assert quality_verdict(ad, full) == (True, "AUC 0.900 >= target 0.85 over the official 248 files")
+    # 248 files whose conversion gave other window counts: still the whole set.
+    other = dict(full, measured=248 * 11, total=248 * 11)
+    assert quality_verdict(ad, other)[0] is True
+    interrupted = dict(other, measured=248 * 11 - 1)
+    assert quality_verdict(ad, interrupted)[0] is None
+
+
+@pytest.mark.parametrize("bench_id", ["ad01", "kws01", "vww01", "ic01"])
+def test_a_partial_set_on_a_real_board_is_invalid_for_every_bench(bench_id):
+    from tinygen.benches import get_bench
+    from tinygen.runner.measure import new_accuracy
+    from tinygen.runner.dataset import Dataset
+
+    bench = get_bench(bench_id)
+    dataset = Dataset(bench, Path("."), files=(None,) * 2)  # two files given
+    acc = new_accuracy(bench, dataset, total=22 if bench_id == "ad01" else 2)
+    acc["measured"] = acc["total"]
+    data = {"mode": "accuracy", "status": "complete", "runs_as": "real", "accuracy": acc}
+    validity = session_validity(data)
+    unit = "files" if bench_id == "ad01" else "stimuli"
+    assert validity["valid"] is False
+    assert any(r.startswith(f"partial dataset: 2 of the official {bench.accuracy_files} {unit}")
+               for r in validity["reasons"]), validity
+
+
+def test_quick_windows_scale_to_a_slow_emulator():
+    """1 s windows on an emulator running 1 DUT second in 90 s would take
+    7.5 min: --quick shortens them to fit its wall-clock budget, and says so."""
+    from tinygen.runner.measure import PerformanceConfig, scale_to_wall_budget
+
+    cfg = PerformanceConfig(min_seconds=1.0, short=True, wall_budget_s=25.0)
+    # 3 ms per inference on the DUT, 0.27 s of wall clock each: 90 s per DUT second.
+    scaled, what = scale_to_wall_budget(cfg, us_per=3000.0, host_per=0.27, windows=5)
+    assert what["wall_seconds_per_dut_second"] == pytest.approx(90.0)
+    assert scaled.warmup == 1 and what["warmup_asked"] == 10
+    wall = 5 * (scaled.min_seconds * 90.0 + scaled.warmup * 0.27)
+    assert wall <= 25.0
+    assert scaled.min_seconds >= 3 * 0.003 and scaled.min_inferences == 3
+    # A fast DUT (the host) keeps the windows asked for.
+    same, none = scale_to_wall_budget(cfg, us_per=3000.0, host_per=0.003, windows=5)
+    assert none is None and same.min_seconds == 1.0 and same.warmup == 10
+    # Without a budget (not --quick, or a real board) nothing changes.
+    plain = PerformanceConfig(min_seconds=10.0)
+    assert scale_to_wall_budget(plain, 3000.0, 0.27, 5) == (plain, None)

@@ -151,3 +151,72 @@ def test_random_stimuli_are_seeded_and_in_format():
     assert len(a) == 5 and values.size == 640 and values.min() >= -2 and values.max() <= 1
     v = random_stimuli(get_bench("vww"), 2, seed=1)
     assert len(v[0].data) == 27648 and v[0].data != v[1].data
+
+
+# ---- hostile datasets (issue 25): refused up front, one line each --------------
+
+def _one_line_error(bench, folder) -> str:
+    with pytest.raises(TinygenError) as exc:
+        load_dataset(bench, folder)
+    msg = str(exc.value)
+    assert "\n" not in msg and len(msg) < 2000
+    return msg
+
+
+def test_a_200kb_csv_field_is_a_problem_of_its_line(tmp_path):
+    write_classifier(tmp_path, KWS, [("a.bin", 3)])
+    with open(tmp_path / "y_labels.csv", "a") as f:
+        f.write('"' + "x" * 200_000 + '",12,1\n')
+    msg = _one_line_error(KWS, tmp_path)
+    assert "line 2: not a CSV row" in msg
+
+
+@pytest.mark.parametrize("label", ["\u0663", "1_2", "\uff11", " 1e1", "0x3"])
+def test_labels_must_be_ascii_whole_numbers(tmp_path, label):
+    write_classifier(tmp_path, KWS, [("a.bin", label)])
+    assert "is not a whole number" in _one_line_error(KWS, tmp_path)
+
+
+def test_a_fifo_is_not_reported_as_missing_and_is_never_opened(tmp_path):
+    import os
+
+    write_classifier(tmp_path, KWS, [("a.bin", 3), ("b.bin", 4)])
+    (tmp_path / "b.bin").unlink()
+    os.mkfifo(tmp_path / "b.bin")
+    assert "b.bin is a FIFO, not a regular file" in _one_line_error(KWS, tmp_path)
+
+
+def test_a_fifo_as_the_labels_file_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "y_labels.csv")
+    assert "y_labels.csv is a FIFO" in _one_line_error(KWS, tmp_path)
+
+
+def test_symlinks_to_devices_and_symlink_loops_are_named(tmp_path):
+    write_classifier(tmp_path, KWS, [("a.bin", 3), ("dev.bin", 4), ("loop.bin", 5)])
+    for name in ("dev.bin", "loop.bin"):
+        (tmp_path / name).unlink()
+    (tmp_path / "dev.bin").symlink_to("/dev/zero")
+    (tmp_path / "loop.bin").symlink_to(tmp_path / "loop.bin")
+    msg = _one_line_error(KWS, tmp_path)
+    assert "dev.bin is a character device" in msg
+    assert "loop.bin is a symbolic link loop" in msg
+
+
+def test_a_nan_in_an_ad01_stimulus_is_refused_up_front(tmp_path):
+    write_ad(tmp_path, {"n.bin": (0, 2), "a.bin": (1, 1)})
+    floats = np.fromfile(tmp_path / "a.bin", dtype="<f4")
+    floats[100] = np.nan
+    floats[200] = np.inf
+    floats.tofile(tmp_path / "a.bin")
+    msg = _one_line_error(AD, tmp_path)
+    assert "a.bin holds 2 NaN or infinite values (first at float 100)" in msg
+
+
+def test_control_characters_in_names_are_printed_safely(tmp_path):
+    write_classifier(tmp_path, KWS, [("a.bin", 3)])
+    with open(tmp_path / "y_labels.csv", "a") as f:
+        f.write("evil\x1b[31m\x07name.bin,12,1\n")
+    msg = _one_line_error(KWS, tmp_path)
+    assert "\x1b" not in msg and "\x07" not in msg and "evil?[31m?name.bin does not exist" in msg

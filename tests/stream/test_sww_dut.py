@@ -72,3 +72,18 @@ def test_nucleo_l4r5zi_builds_with_the_sai_driver(tmp_path):
     symbols = subprocess.run(["arm-none-eabi-nm", str(result.elf)], capture_output=True,
                              text=True, check=True).stdout
     assert " tg_audio_take" in symbols and " tg_features_compute" in symbols
+
+
+def test_energy_mode_brackets_the_stream_with_timestamp_pulses(tmp_path):
+    """Energy mode: one timestamp pulse when `start` arms the audio and one at
+    `stop`, around every hop (the energy window of the stream)."""
+    from tinygen.stream.verify import _pulses, run_stream, test_stream
+    board = load_board("disco_l475vg_iot01a")
+    build_stream_firmware(board, get_bench("sww").model_path, mode="energy", out_dir=tmp_path)
+    run = run_stream(board, tmp_path, test_stream(None, 1.0, (0.2,)), tmp_path / "run",
+                     hop_log=False)
+    stamps = _pulses(run.edges, "timestamp", 0)
+    hops = _pulses(run.edges, "processing", 1)
+    assert len(stamps) == 2 and len(hops) == run.hops == 31
+    assert stamps[0][1].icount < hops[0][0].icount and hops[-1][1].icount < stamps[1][0].icount
+    assert run.activations["hops"] == 31

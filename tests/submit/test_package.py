@@ -184,8 +184,11 @@ def test_system_json_for_the_reference_board():
     from tinygen.boards import load_board
     from tinygen.submit.system import system_description, system_json_text
 
-    manifest = {"opt": "O2", "cflags": ["-mcpu=cortex-m4", "-O2"],
-                "tools": {"arm-none-eabi-gcc": "arm-none-eabi-gcc 12.2.1"}}
+    from tinygen.port.manifest import BuildManifest
+
+    manifest = BuildManifest(board="nucleo_l4r5zi", bench="kws01", mode="performance", opt="O2",
+                             cflags=["-mcpu=cortex-m4", "-O2"],
+                             tools={"arm-none-eabi-gcc": "arm-none-eabi-gcc 12.2.1"})
     js = load_strict(system_json_text(system_description(
         load_board("nucleo_l4r5zi"), "MyOrg", "closed", "rdi", [manifest],
         {"SoC Memory type": "SRAM", "Board storage type": "none"})))

@@ -9,7 +9,9 @@ submitter_implemented.h (an #error) that the generated one must replace.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,68 @@ def test_api_harness_links_with_the_tflm_runtime_and_passes_verify(tmp_path, ref
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert VERIFY_PASSED in done.stdout
     assert "int8 outputs bit-exact with the TFLM oracle" in done.stdout
+
+
+# Small edits of api_harness/ for the conformance check of a foreign harness:
+# (what to find, what to put instead) in internally_implemented.cpp.
+OFFICIAL_WORDING = [
+    # The official harness's refusal of an oversize load: no e- prefix.
+    ('th_printf("e-[db load needs 1 to %u bytes]\\r\\n", (unsigned)MAX_DB_INPUT_SIZE);',
+     'th_printf("Supplied buffer size %d exceeds maximum of %u\\n", n, '
+     '(unsigned)MAX_DB_INPUT_SIZE);'),
+    # Other refusals in words of its own.
+    ('th_printf("e-[db: not a hex digit]\\r\\n");', 'th_printf("bad hex digit\\r\\n");'),
+    ('th_printf("e-[infer needs N > 0 and W >= 0]\\r\\n");',
+     'th_printf("ERROR: infer N must be positive\\r\\n");'),
+]
+ACCEPTS_OVERSIZE = [
+    # Takes any positive count (it never writes past its buffer here: the
+    # check sends no bytes after the oversize load).
+    ("if (n <= 0 || (size_t)n > MAX_DB_INPUT_SIZE) {", "if (n <= 0) {"),
+]
+
+
+def _harness_variant(tmp_path, edits) -> Path:
+    folder = tmp_path / "harness"
+    shutil.copytree(HARNESS_DIR, folder)
+    source = folder / "internally_implemented.cpp"
+    text = source.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    source.write_text(text)
+    return folder
+
+
+def _verify_with(tmp_path, harness: Path) -> subprocess.CompletedProcess:
+    return tinygen("verify", "--board", "host", "--bench", "kws", "--quick", "--golden", "1",
+                   "--harness", str(harness), "--build", str(tmp_path / "build"),
+                   "--out", str(tmp_path / "session"))
+
+
+def _conformance(tmp_path) -> dict:
+    checks = json.loads((tmp_path / "session" / "results.json").read_text())["checks"]
+    return next(c for c in checks if c["name"] == "protocol conformance")
+
+
+def test_a_harness_refusing_in_its_own_words_passes_conformance(tmp_path):
+    """The official wording ('Supplied buffer size ... exceeds maximum of ...')
+    and other refusals without e-: judged by behaviour, they pass."""
+    need_host_cxx()
+    done = _verify_with(tmp_path, _harness_variant(tmp_path, OFFICIAL_WORDING))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    check = _conformance(tmp_path)
+    assert check["passed"] is True
+    assert "judged by behaviour" in check["detail"]
+    log = (tmp_path / "session" / "log.txt").read_text()
+    assert "Supplied buffer size 16777216 exceeds maximum of" in log
+
+
+def test_a_harness_accepting_an_oversize_load_fails_conformance(tmp_path):
+    need_host_cxx()
+    done = _verify_with(tmp_path, _harness_variant(tmp_path, ACCEPTS_OVERSIZE))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    check = _conformance(tmp_path)
+    assert check["passed"] is False
+    assert check["detail"].startswith("oversize db load: accepted, no refusal")
+    assert "m-[Expecting 16777216 bytes]" in check["detail"]

@@ -3,7 +3,7 @@
 A profiling build (profile=True) of a TFLM port reports the stack's
 high-water mark after the results (m-profile-stack-BYTES; reset paints the
 stack, tg_startup.c). The mark must stay within the figure the TFLM stack
-was sized from (tinygen.port.generate.TFLM_STACK_MEASURED_BYTES), which
+was sized from (tinygen.port.tflm.TFLM_STACK_MEASURED_BYTES), which
 leaves the stated margin free.
 
 The default run (CI) takes vww01 with CMSIS-NN kernels on the
@@ -31,7 +31,7 @@ from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession, find_results
 from tinygen.errors import TinygenError
 from tinygen.port.build import build_firmware
-from tinygen.port.generate import TFLM_STACK_BYTES, TFLM_STACK_MARGIN_BYTES, TFLM_STACK_MEASURED_BYTES
+from tinygen.port.tflm import TFLM_STACK_BYTES, TFLM_STACK_MARGIN_BYTES, TFLM_STACK_MEASURED_BYTES
 from tinygen.port.tflm import LAYOUT_SINGLE, LAYOUT_SPLIT, choose_layout
 from tinygen.runner.oracle import Oracle, compare
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "benches",
     "doctor",
     "model",
+    "dataset",
     "inspect",
     "build",
     "flash",
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     "verify",
     "profile",
     "package",
+    "report",
     "sww_stream",
 )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from tinygen.benches import get_bench
 from tinygen.boards import Board, load_board
 from tinygen.errors import TinygenError
-from tinygen.paths import project_root
+from tinygen.port.manifest import locate_build
 
 log = logging.getLogger(__name__)
 
@@ -100,23 +100,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def find_build(board: Board, build: Path | None, bench: str | None, mode: str) -> Path:
-    if build is not None:
-        return build
-    root = project_root() / "build"
-    if bench is not None:
-        return root / f"{board.name}-{get_bench(bench).id}-{mode}"
-    found = sorted(p for p in root.glob(f"{board.name}-*-{mode}") if p.is_dir())
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise TinygenError(f"no {mode} build of {board.name} under {root}; run 'tinygen build "
-                           f"--board {board.name} --bench B' or pass --build DIR")
-    names = ", ".join(p.name for p in found)
-    raise TinygenError(f"several builds of {board.name} under {root} ({names}); "
-                       "choose one with --bench or --build")
-
-
 def _run_until_interrupted(board: Board, build: Path, log_path: Path | None,
                            pty: bool = False) -> int:
     from tinygen.device.launch import serve_pty, start_dut, time_mapping
@@ -175,7 +158,7 @@ def _flash_place(board: Board, build: Path, name: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
-    build = find_build(board, args.build, args.bench, args.mode)
+    build = locate_build(board, get_bench(args.bench) if args.bench else None, args.build, args.mode)
     if args.place:
         return _flash_place(board, build, args.place)
     if board.is_host or (board.is_emulated and (args.emulate or args.pty or not board.is_real)):

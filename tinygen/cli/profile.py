@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 from pathlib import Path
@@ -32,8 +33,11 @@ QEMU with -icount shift=S one instruction is 2**S ns, so
 Each timestamp read costs about 30 instructions and has 1 us resolution
 (1000 instructions at shift 0), so small operators are only as exact as
 1000 / N instructions; raise --inferences for those. Times are virtual
-(instructions), not real-board cycles: the real-board column is an estimate
-at one instruction per cycle, wait states and stalls ignored.
+(instructions), not real-board cycles. The est. cycles column prices one
+more inference, run with QEMU's instruction trace, with the core's
+published instruction timings (tinygen/runner/cycles.py; the Cortex-M4 from
+its TRM, other cores rougher); est. ms is those cycles at the board clock
+with zero flash wait states.
 
 examples:
   tinygen profile --board mps2_an386 --bench kws
@@ -106,18 +110,26 @@ def profile_rows(calls, op_us: list[int], inferences: int, shift: int) -> list[d
 
 
 def render(rows: list[dict], clock_hz: int, window_instr: float | None) -> str:
-    table = [["#", "operator", "what", "MACs", "instr/inf", "instr/MAC", "share", "est. ms"]]
+    table = [["#", "operator", "what", "MACs", "instr/inf", "instr/MAC", "est. cycles",
+              "cycles/MAC", "share", "est. ms"]]
+
+    def per_mac(value, macs):
+        return f"{value / macs:.2f}" if macs and value is not None else "-"
+
     for r in rows:
-        per_mac = f"{r['instructions'] / r['macs']:.2f}" if r["macs"] else "-"
+        cycles = r.get("cycles")
         table.append([str(r["op"]), r["kind"], r["summary"], f"{r['macs']:,}",
-                      f"{r['instructions']:,.0f}", per_mac, f"{100 * r['share']:.1f}%",
-                      f"{r['instructions'] / clock_hz * 1000:.3f}"])
+                      f"{r['instructions']:,.0f}", per_mac(r["instructions"], r["macs"]),
+                      f"{cycles:,}" if cycles is not None else "-", per_mac(cycles, r["macs"]),
+                      f"{100 * r['share']:.1f}%",
+                      f"{(cycles if cycles is not None else r['instructions']) / clock_hz * 1000:.3f}"])
     instr = sum(r["instructions"] for r in rows)
     macs = sum(r["macs"] for r in rows)
-    table.append(["", "total", "", f"{macs:,}", f"{instr:,.0f}",
-                  f"{instr / macs:.2f}" if macs else "-", "100.0%",
-                  f"{instr / clock_hz * 1000:.3f}"])
-    text = format_table(table, right={3, 4, 5, 6, 7})
+    cycles = sum(r["cycles"] for r in rows) if all(r.get("cycles") is not None for r in rows) else None
+    table.append(["", "total", "", f"{macs:,}", f"{instr:,.0f}", per_mac(instr, macs),
+                  f"{cycles:,}" if cycles is not None else "-", per_mac(cycles, macs), "100.0%",
+                  f"{(cycles if cycles is not None else instr) / clock_hz * 1000:.3f}"])
+    text = format_table(table, right={3, 4, 5, 6, 7, 8, 9})
     if window_instr is not None:
         text += (f"\nwhole inference (m-lap-us window, includes the timing reads): "
                  f"{window_instr:,.0f} instructions")
@@ -150,12 +162,25 @@ def run(args: argparse.Namespace) -> int:
     op_us, window = parse_profile(lines, len(plan.calls))
     shift = board.emulator.icount_shift
     rows = profile_rows(plan.calls, op_us, args.inferences, shift)
+    from tinygen.runner.cycles import flash_wait_states, operator_cycles
+    op_cycles, estimate = operator_cycles(board, built.build_dir, stimulus(bench, args.seed),
+                                          len(rows))
+    for row, cycles in zip(rows, op_cycles):
+        row["cycles"] = cycles
     print(f"{bench.id} on {board.name}: virtual time under QEMU -icount shift={shift} "
-          f"(instructions), {args.inferences} inferences; est. ms = instructions at "
-          f"{board.clock_hz / 1e6:g} MHz, one per cycle")
+          f"(instructions), {args.inferences} inferences; est. cycles from one traced inference "
+          f"({estimate.basis}; {estimate.confidence} confidence); est. ms = estimated cycles at "
+          f"{board.clock_hz / 1e6:g} MHz, zero flash wait states"
+          + (f" (the part has {flash_wait_states(board)} at this clock)"
+             if flash_wait_states(board) else ""))
     window_instr = window * 1000 / (2 ** shift) / args.inferences if window else None
     print(render(rows, board.clock_hz, window_instr))
     stack = parse_stack(lines)
+    # For tinygen report (per-layer bars): the figures printed above.
+    (Path(built.build_dir) / "profile.json").write_text(json.dumps({
+        "board": board.name, "bench": bench.id, "inferences": args.inferences,
+        "icount_shift": shift, "clock_hz": board.clock_hz, "rows": rows,
+        "window_instructions": window_instr, "stack_bytes": stack}, indent=2) + "\n")
     if stack is not None:
         planned = built.port.placement.stack_bytes if built.port.placement else 0
         print(f"stack high-water mark (painted at reset): {stack} B of the {planned} B stack")

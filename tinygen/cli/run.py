@@ -12,7 +12,8 @@ from tinygen.boards import load_board
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import find_build_dir, manifest_bench, open_session, read_manifest
+from tinygen.port.manifest import locate_build, read_manifest
+from tinygen.runner.connect import open_session
 from tinygen.runner.dataset import load_dataset, random_stimuli
 from tinygen.runner.measure import PerformanceConfig, check_model, run_accuracy, run_performance
 from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
@@ -126,7 +127,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="firmware build folder: started for host/emulated boards; with --port, "
                         "recorded as the firmware the DUT runs (for 'tinygen package')")
     p.add_argument("--dataset", type=Path, metavar="DIR",
-                   help="dataset folder (EEMBC layout); required for accuracy")
+                   help="dataset folder (EEMBC layout); required for accuracy. The official "
+                        "sets: tinygen dataset fetch|build (see tinygen dataset --help)")
     add_dut_options(p)
     p.add_argument("--min-seconds", type=float, default=10.0, metavar="S",
                    help="performance and energy: each timed window lasts at least this, DUT time "
@@ -179,13 +181,13 @@ def run(args: argparse.Namespace) -> int:
         raise TinygenError("--min-seconds must be > 0, --min-inferences >= 1, --warmup >= 0")
     build_dir = None
     if args.port is None and (board.is_host or board.is_emulated or args.place):
-        build_dir = find_build_dir(board, bench, args.build)
+        build_dir = locate_build(board, bench, args.build)
         manifest = read_manifest(build_dir)
-        if manifest.get("mode") == "energy":
+        if manifest.mode == "energy":
             raise TinygenError(f"{build_dir} holds energy-mode firmware (GPIO timestamps, "
                                f"9600 baud); use --mode energy, or build with --mode performance "
                                f"for {args.mode} runs")
-        built = manifest_bench(manifest)
+        built = manifest.benchmark
         if bench is not None and built is not None and built.id != bench.id:
             raise TinygenError(f"{build_dir} holds a {built.id} build, not {bench.id}; "
                                "pass the matching --build or --bench")
@@ -260,6 +262,7 @@ def _run_sharded(args, board, bench, build_dir, ports, jobs, dataset, record) ->
         record.save()
         run_accuracy_sharded(duts, bench, dataset, record, timeout=args.timeout)
 def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
+    from tinygen.runner.cycles import attach_cycle_estimate
     from tinygen.runner.energy import (EnergyConfig, estimated_energy, find_energy_build,
                                        open_energy_bench, run_energy)
     if args.min_seconds <= 0 or args.min_inferences < 1 or args.warmup < 0:
@@ -268,7 +271,7 @@ def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
     build_dir = None
     if board.is_emulated and args.emon_port is None and args.interface_port is None:
         build_dir = find_energy_build(board, bench, args.build)
-        bench = bench or manifest_bench(read_manifest(build_dir))
+        bench = bench or read_manifest(build_dir).benchmark
     dataset = load_dataset(bench, args.dataset) if (bench and args.dataset) else None
     out = args.out or default_session_dir(board.name, bench.id if bench else "dut", "energy")
     with SessionRecord(out) as record:
@@ -300,7 +303,9 @@ def run_energy_mode(args: argparse.Namespace, board, bench) -> int:
                                     base_timeout=args.timeout)
                 if energy["windows"]:
                     w = energy["windows"][len(energy["windows"]) // 2]
-                    est = estimated_energy(board, w["seconds"] / w["count"], voltage)
+                    figures = attach_cycle_estimate(record, bench) if build_dir else None
+                    est = estimated_energy(board, w["seconds"] / w["count"], voltage,
+                                           cycles=figures, emulated=build_dir is not None)
                     if est:
                         energy["estimate"] = est
         except KeyboardInterrupt:

@@ -14,7 +14,8 @@ from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.cli.run import add_dut_options, add_energy_options
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import open_session, read_manifest
+from tinygen.port.manifest import read_manifest
+from tinygen.runner.connect import open_session
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.oracle import Oracle
 from tinygen.runner.record import SessionRecord, check_word, default_session_dir, session_facts
@@ -47,8 +48,15 @@ checks:
                         windows to 1 s (and says so)
   accuracy              with --dataset: top-1 or AUC and the quality target; the
                         target is judged only over the full official set (1000
-                        stimuli for kws/vww, 200 for ic), else the check says
-                        "not checked: N of M stimuli" (SKIP, not a failure)
+                        stimuli for kws/vww, 200 for ic, 248 files for ad),
+                        else the check says "not checked: N of M ..." (SKIP,
+                        not a failure)
+
+--bench sww (streaming wakeword, emulated boards): builds the streaming
+firmware with a hop log, streams the marvin clip (../shared) or a synthetic
+word through QEMU and checks handshake, features (bit-exact with the Python
+reference), outputs (bit-exact with the TFLM oracle), pins, hop budget and
+the stream's score; --quick streams 3 s instead of 10 s.
 
 {duts}
 Real boards are not built or flashed here (except through a labgrid --place): flash them first (tinygen flash)
@@ -93,9 +101,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="int8 .tflite model (default: the committed models/<bench>.tflite)")
     p.add_argument("--dataset", type=Path, metavar="DIR",
-                   help="dataset folder (EEMBC layout) for the accuracy check")
+                   help="dataset folder (EEMBC layout) for the accuracy check; the official "
+                        "sets: tinygen dataset fetch|build")
     p.add_argument("--quick", action="store_true",
-                   help="short latency windows (1 s, >= 10 inferences) instead of 10 s")
+                   help="short latency windows (1 s, >= 10 inferences) instead of 10 s; on "
+                        "a slow emulator shorter still, to about 25 s in all")
     p.add_argument("--min-seconds", type=float, default=None, metavar="S",
                    help="latency: each timed window lasts at least this, DUT time "
                         "(default 10, or 1 with --quick)")
@@ -124,8 +134,7 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         build_dir = args.build
         model = args.model
         if build_dir is not None and model is None:
-            model_entry = read_manifest(build_dir).get("model")
-            model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+            model = read_manifest(build_dir).model.path
         model = Path(model) if model else bench.model_path
         return build_dir, model
     from tinygen.port.build import build_firmware
@@ -136,9 +145,17 @@ def _build(board, bench, args) -> tuple[Path | None, Path]:
         kwargs["out_dir"] = args.build
     result = build_firmware(board, bench, **kwargs)
     build_dir = Path(result.build_dir)
-    model_entry = read_manifest(build_dir).get("model")
-    model = model_entry.get("path") if isinstance(model_entry, dict) else model_entry
+    model = read_manifest(build_dir).model.path
     return build_dir, Path(model) if model else (args.model or bench.model_path)
+
+
+def _foreign_harness(args, build_dir) -> bool:
+    """Built against a --harness folder (now, or as the build's manifest says)."""
+    if getattr(args, "harness", None):
+        return True
+    if build_dir is not None and (Path(build_dir) / "build.json").is_file():
+        return bool(read_manifest(build_dir).get("harness"))
+    return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     oracle = Oracle(model, bench)
     cfg = VerifyConfig(golden=args.golden, seed=args.seed, quick=args.quick,
                        min_seconds=args.min_seconds or (1.0 if args.quick else 10.0),
-                       timeout=args.timeout)
+                       timeout=args.timeout, own_harness=not _foreign_harness(args, build_dir))
     if cfg.min_seconds <= 0:
         raise TinygenError("--min-seconds must be > 0")
     cfg.quick = cfg.quick or cfg.min_seconds < 10.0

@@ -10,12 +10,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-import numpy as np
-
+from tinygen.codegen.facts import ModelFacts
 from tinygen.ir import load_model
-from tinygen.paths import firmware_dir, templates_dir
+from tinygen.paths import firmware_dir
 from tinygen.plan import ModelPlan, plan_model
+from tinygen.render import c_array, c_float, c_value, render
+
+__all__ = ["ModelFacts", "ModelSources", "c_array", "c_float", "c_value", "generate_model_sources",
+           "kernels_dir", "render_context", "write_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -36,49 +38,11 @@ class ModelSources:
     output_elements: int
     input_is_float: bool
     output_is_float: bool
+    facts: ModelFacts
 
 
 def kernels_dir() -> Path:
     return firmware_dir() / "kernels"
-
-
-def c_float(v: float) -> str:
-    text = repr(float(np.float32(v)))
-    if "e" not in text and "." not in text and "inf" not in text:
-        text += ".0"
-    return text + "f"
-
-
-def c_value(v) -> str:
-    if isinstance(v, dict):  # a struct member that is itself a struct
-        return "{" + ", ".join(f".{k} = {c_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(c_value(x) for x in v) + "}"
-    if isinstance(v, float):
-        return c_float(v)
-    return str(int(v))
-
-
-def c_array(values: np.ndarray, per_line: int = 24) -> str:
-    flat = np.asarray(values).reshape(-1)
-    if flat.dtype == np.int32:
-        # INT32_MIN cannot be written as a plain literal.
-        items = [f"(-{-int(x) - 1}-1)" if x == -(1 << 31) else str(int(x)) for x in flat]
-    elif flat.dtype.kind == "f":
-        items = [c_float(x) for x in flat]
-    else:
-        items = [str(x) for x in flat.tolist()]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-    return ",\n".join("    " + line for line in lines)
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir() / "model")),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
-    env.filters.update(c_array=c_array, c_value=c_value, c_float=c_float)
-    return env
 
 
 def render_context(plan: ModelPlan) -> dict:
@@ -120,11 +84,10 @@ def render_context(plan: ModelPlan) -> dict:
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = _environment()
     ctx = render_context(plan)
     model_c, model_h = out_dir / "model.c", out_dir / "model.h"
-    model_h.write_text(env.get_template("model.h.j2").render(ctx))
-    model_c.write_text(env.get_template("model.c.j2").render(ctx))
+    model_h.write_text(render("model/model.h.j2", **ctx))
+    model_c.write_text(render("model/model.c.j2", **ctx))
     log.debug("wrote %s and %s", model_c, model_h)
     kdir = kernels_dir()
     return ModelSources(
@@ -134,7 +97,17 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
         lower_bound_bytes=plan.memory.lower_bound_bytes, weight_bytes=plan.weight_bytes,
         macs=plan.macs, input_elements=plan.input.elements,
         output_elements=plan.output.elements, input_is_float=bool(ctx["input_is_float"]),
-        output_is_float=bool(ctx["output_is_float"]))
+        output_is_float=bool(ctx["output_is_float"]), facts=model_facts(ctx))
+
+
+def model_facts(ctx: dict) -> ModelFacts:
+    """The facts model.h states, from the context it is rendered with."""
+    return ModelFacts(
+        input_elements=ctx["input_elements"], input_is_float=bool(ctx["input_is_float"]),
+        input_scale=ctx["input_scale"], input_zero_point=ctx["input_zero_point"],
+        output_elements=ctx["output_elements"], output_is_float=bool(ctx["output_is_float"]),
+        output_scale=ctx["output_scale"], output_zero_point=ctx["output_zero_point"],
+        arena_bytes=ctx["arena_bytes"], macs=ctx["macs"], ops=len(ctx["ops"]))
 
 
 def generate_model_sources(model_path: Path, out_dir: Path, *,

@@ -27,11 +27,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
+from tinygen.codegen.facts import ModelFacts
 from tinygen.errors import TinygenError
+from tinygen.ir import load_model
 from tinygen.ir.reader import read_tflite
-from tinygen.paths import templates_dir
+from tinygen.plan import plan_model
+from tinygen.render import render
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,7 @@ class TflmSources:
     output_is_float: bool
     kernel_sources: tuple = ()       # tinygen kernels: none, TFLM brings its own
     persistent_bytes: int = 0        # > 0: split layout (see generate_tflm_sources)
+    facts: ModelFacts | None = None  # what model.h states
 
 
 def _io_description(tensor) -> dict:
@@ -258,8 +260,6 @@ def _io_description(tensor) -> dict:
 def _model_macs(model_path: Path) -> int:
     """MACs as tinygen's planner counts them (0 when tinygen cannot plan the model)."""
     try:
-        from tinygen.ir import load_model
-        from tinygen.plan import plan_model
         return plan_model(load_model(model_path)).macs
     except TinygenError:
         return 0
@@ -269,20 +269,6 @@ def _byte_rows(data: bytes, per_line: int = 20) -> str:
     rows = (", ".join(f"0x{b:02x}" for b in data[i:i + per_line])
             for i in range(0, len(data), per_line))
     return ",\n".join("    " + r for r in rows)
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir() / "tflm")),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
-    env.filters["c_float"] = _c_float
-    return env
-
-
-def _c_float(v: float) -> str:
-    from tinygen.codegen import c_float
-    return c_float(v)
 
 
 def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: TflmTree,
@@ -316,12 +302,11 @@ def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: Tfl
                arena_bytes=arena_bytes, tree=tree, input=inp, output=out, macs=macs,
                probe=probe, bare_metal=bare_metal, split=persistent_bytes > 0,
                persistent_bytes=persistent_bytes)
-    env = _environment()
     model_cc, model_h = out_dir / "tflm_model.cc", out_dir / "model.h"
-    model_h.write_text(env.get_template("model.h.j2").render(ctx))
-    model_cc.write_text(env.get_template("tflm_model.cc.j2").render(ctx))
+    model_h.write_text(render("tflm/model.h.j2", **ctx))
+    model_cc.write_text(render("tflm/tflm_model.cc.j2", **ctx))
     if probe:
-        (out_dir / "tflm_probe.cc").write_text(env.get_template("tflm_probe.cc.j2").render(ctx))
+        (out_dir / "tflm_probe.cc").write_text(render("tflm/tflm_probe.cc.j2", **ctx))
     log.debug("wrote %s (%d operator kinds, arena %d bytes)", model_cc, len(ops), arena_bytes)
     return TflmSources(
         model_cc=model_cc, model_h=model_h, tree=tree, operators=ops,
@@ -329,4 +314,12 @@ def generate_tflm_sources(model_path: Path | str, out_dir: Path | str, tree: Tfl
         persistent_bytes=persistent_bytes, model_bytes=len(data), macs=macs,
         input_elements=inp["elements"],
         output_elements=out["elements"], input_is_float=bool(inp["is_float"]),
-        output_is_float=bool(out["is_float"]))
+        output_is_float=bool(out["is_float"]),
+        facts=ModelFacts(
+            input_elements=inp["elements"], input_is_float=bool(inp["is_float"]),
+            input_scale=inp["scale"], input_zero_point=inp["zero_point"],
+            output_elements=out["elements"], output_is_float=bool(out["is_float"]),
+            output_scale=out["scale"], output_zero_point=out["zero_point"],
+            arena_bytes=arena_bytes, macs=macs, ops=0,
+            extra_before=(("RUNTIME_TFLM", "1"),),
+            extra_after=(("FLATBUFFER_BYTES", str(len(data))),)))

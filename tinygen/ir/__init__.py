@@ -14,7 +14,7 @@ from tinygen.ir.model import (
     ACT_RELU_N1_TO_1, PAD_SAME, PAD_VALID,
 )
 from tinygen.ir.reader import read_tflite
-from tinygen.ir.validate import SUPPORTED, validate
+from tinygen.ir.validate import SUPPORTED, check_graph, validate
 
 __all__ = [
     "load_model", "Model", "Operator", "Quantization", "Tensor", "SUPPORTED",
@@ -24,6 +24,8 @@ __all__ = [
 
 def load_model(path: Path) -> Model:
     """Parse, fold and validate; raises TinygenError on anything unsupported."""
-    model = fold_constants(read_tflite(Path(path)))
+    model = read_tflite(Path(path))
+    check_graph(model)            # folding relies on operands written before use
+    model = fold_constants(model)
     validate(model)
     return model

@@ -64,14 +64,16 @@ def fold_constants(m: ir.Model) -> ir.Model:
                 continue
             if op.kind == "RESHAPE" and not m.tensors[op.inputs[0]].is_const:
                 continue
+            out = m.tensors[op.outputs[0]]
             try:
                 value = _evaluate(m, op)
-            except (ValueError, IndexError, TypeError):
-                value = None
-            if value is None:
+                if value is None:
+                    continue
+                data = np.asarray(value).astype(out.dtype).reshape(out.shape)
+            except (ValueError, IndexError, TypeError, AttributeError, OverflowError):
+                # Left in place: validate refuses the operator by name.
                 continue
-            out = m.tensors[op.outputs[0]]
-            out.data = np.asarray(value).astype(out.dtype).reshape(out.shape)
+            out.data = data
             m.operators.remove(op)
             log.debug("folded %s into constant %s = %s", op.kind, out.name, out.data.tolist())
             changed = True

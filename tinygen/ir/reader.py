@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import tflite
 
 from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
+from tinygen.text import printable
 
 _TENSOR_TYPES = {
     tflite.TensorType.FLOAT32: "float32",
@@ -28,6 +31,9 @@ _ACTIVATIONS = {
     tflite.ActivationFunctionType.RELU6: ir.ACT_RELU6,
 }
 
+# No TFLite operator takes more dimensions; more is a corrupt file.
+MAX_RANK = 8
+
 _PADDINGS = {tflite.Padding.SAME: ir.PAD_SAME, tflite.Padding.VALID: ir.PAD_VALID}
 
 
@@ -43,30 +49,54 @@ def _activation(code: int) -> str:
     return _ACTIVATIONS[code]
 
 
+def _padding(code: int) -> str:
+    if code not in _PADDINGS:
+        raise TinygenError(f"unknown padding code {code}: the .tflite file is corrupt; "
+                           "re-export it")
+    return _PADDINGS[code]
+
+
 def _init(cls, table):
     opts = cls()
     opts.Init(table.Bytes, table.Pos)
     return opts
 
 
+# Operator kind -> the options table its builtin_options must hold.
+_OPTIONS_TYPES = {
+    "CONV_2D": tflite.BuiltinOptions.Conv2DOptions,
+    "DEPTHWISE_CONV_2D": tflite.BuiltinOptions.DepthwiseConv2DOptions,
+    "AVERAGE_POOL_2D": tflite.BuiltinOptions.Pool2DOptions,
+    "MAX_POOL_2D": tflite.BuiltinOptions.Pool2DOptions,
+    "FULLY_CONNECTED": tflite.BuiltinOptions.FullyConnectedOptions,
+    "ADD": tflite.BuiltinOptions.AddOptions, "MUL": tflite.BuiltinOptions.MulOptions,
+    "SOFTMAX": tflite.BuiltinOptions.SoftmaxOptions,
+    "STRIDED_SLICE": tflite.BuiltinOptions.StridedSliceOptions,
+    "PACK": tflite.BuiltinOptions.PackOptions,
+    "CONCATENATION": tflite.BuiltinOptions.ConcatenationOptions,
+}
+
+
 def _options(kind: str, op) -> ir.OperatorOptions:
     table = op.BuiltinOptions()
-    if table is None:
+    # Options of another kind are another table: reading them as this kind's
+    # would give garbage, so they count as missing (validate refuses them).
+    if table is None or op.BuiltinOptionsType() != _OPTIONS_TYPES.get(kind):
         return ir.NoOptions()
     if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         if kind == "CONV_2D":
             o = _init(tflite.Conv2DOptions, table)
-            return ir.Conv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+            return ir.Conv2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                     o.DilationHFactor(), o.DilationWFactor(),
                                     _activation(o.FusedActivationFunction()))
         o = _init(tflite.DepthwiseConv2DOptions, table)
-        return ir.DepthwiseConv2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+        return ir.DepthwiseConv2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                          o.DilationHFactor(), o.DilationWFactor(),
                                          _activation(o.FusedActivationFunction()),
                                          o.DepthMultiplier())
     if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _init(tflite.Pool2DOptions, table)
-        return ir.Pool2DOptions(_PADDINGS[o.Padding()], o.StrideH(), o.StrideW(),
+        return ir.Pool2DOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
                                 o.FilterHeight(), o.FilterWidth(),
                                 _activation(o.FusedActivationFunction()))
     if kind == "FULLY_CONNECTED":
@@ -98,16 +128,27 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     return ir.NoOptions()
 
 
-def _ints(getter, length: int) -> list[int]:
-    return [int(getter(j)) for j in range(length)]
+def _vector(table, field: str, dtype) -> np.ndarray:
+    """A flatbuffer vector as numpy in one read (a corrupt length past the
+    end of the file raises ValueError instead of being walked)."""
+    if getattr(table, field + "Length")() == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.asarray(getattr(table, field + "AsNumpy")(), dtype=dtype)
+
+
+def _ints(table, field: str) -> list[int]:
+    return [int(v) for v in _vector(table, field, np.int64)]
 
 
 def _tensor(fb, index: int, t) -> ir.Tensor:
     code = t.Type()
     dtype = _TENSOR_TYPES.get(code, f"type{code}")
-    shape = tuple(_ints(t.Shape, t.ShapeLength()))
-    signature = tuple(_ints(t.ShapeSignature, t.ShapeSignatureLength()))
-    name = t.Name().decode("utf-8", "replace") if t.Name() else f"t{index}"
+    shape = tuple(_ints(t, "Shape"))
+    signature = tuple(_ints(t, "ShapeSignature"))
+    name = printable(t.Name().decode("utf-8", "replace")) if t.Name() else f"t{index}"
+    if len(shape) > MAX_RANK or len(signature) > MAX_RANK:
+        raise TinygenError(f"tensor '{name}' has rank {max(len(shape), len(signature))}, more "
+                           f"than {MAX_RANK}: the .tflite file is corrupt; re-export it")
     if any(d < 0 for d in shape) or any(d < 0 for d in signature[1:]):
         raise TinygenError(
             f"tensor '{name}' has a dynamic shape {signature or shape}: tinygen needs every "
@@ -115,19 +156,22 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
     quant = None
     q = t.Quantization()
     if q is not None and q.ScaleLength() > 0:
-        scales = np.array([q.Scale(j) for j in range(q.ScaleLength())], dtype=np.float32)
-        zps = np.array([q.ZeroPoint(j) for j in range(q.ZeroPointLength())], dtype=np.int64)
+        scales = _vector(q, "Scale", np.float32)
+        zps = _vector(q, "ZeroPoint", np.int64)
         if len(zps) == 0:
             zps = np.zeros(len(scales), dtype=np.int64)
         quant = ir.Quantization(scales, zps, int(q.QuantizedDimension()))
     data = None
-    buf = fb.Buffers(t.Buffer()) if t.Buffer() < fb.BuffersLength() else None
-    if buf is not None and buf.DataLength() > 0:
+    if not 0 <= t.Buffer() < fb.BuffersLength():
+        raise TinygenError(f"tensor '{name}' refers to buffer {t.Buffer()} of "
+                           f"{fb.BuffersLength()}: the .tflite file is corrupt; re-export it")
+    buf = fb.Buffers(t.Buffer())
+    if buf.DataLength() > 0:
         raw = buf.DataAsNumpy().tobytes()
         if dtype not in _TENSOR_TYPES.values():
             raise TinygenError(f"tensor '{name}' has unsupported type code {code}")
         arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        count = math.prod(shape)
         if arr.size != count:
             raise TinygenError(
                 f"tensor '{name}' holds {arr.size} values for shape {shape}: "
@@ -138,44 +182,55 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
 
 def read_tflite(path: Path) -> ir.Model:
     path = Path(path)
+    shown, name = printable(str(path), 200), printable(path.name)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise TinygenError(f"cannot read model {path}: {exc.strerror}; check the path") from exc
+        raise TinygenError(f"cannot read model {shown}: {exc.strerror}; check the path") from exc
     if len(raw) < 8 or raw[4:8] != b"TFL3":
-        raise TinygenError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier): "
+        raise TinygenError(f"{shown} is not a TFLite flatbuffer (no TFL3 identifier): "
                            "give an int8 .tflite file from TFLiteConverter")
     names = _builtin_names()
     try:
         fb = tflite.Model.GetRootAsModel(raw, 0)
         if fb.SubgraphsLength() != 1:
             raise TinygenError(
-                f"{path.name} has {fb.SubgraphsLength()} subgraphs: tinygen compiles "
+                f"{name} has {fb.SubgraphsLength()} subgraphs: tinygen compiles "
                 "single-subgraph models only; remove control flow (while/if) from the model")
         sg = fb.Subgraphs(0)
         tensors = [_tensor(fb, i, sg.Tensors(i)) for i in range(sg.TensorsLength())]
         ops = []
         for i in range(sg.OperatorsLength()):
             op = sg.Operators(i)
+            if not 0 <= op.OpcodeIndex() < fb.OperatorCodesLength():
+                raise TinygenError(f"operator {i} has operator code {op.OpcodeIndex()} of "
+                                   f"{fb.OperatorCodesLength()}: the .tflite file is corrupt; "
+                                   "re-export it")
             oc = fb.OperatorCodes(op.OpcodeIndex())
             code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
             kind = names.get(code, f"BUILTIN_{code}")
             if kind == "CUSTOM":
                 custom = oc.CustomCode()
-                kind = "CUSTOM:" + (custom.decode() if custom else "?")
+                kind = "CUSTOM:" + (printable(custom.decode("utf-8", "replace"), 40)
+                                    if custom else "?")
             opts = _options(kind, op)
-            ops.append(ir.Operator(i, kind, _ints(op.Inputs, op.InputsLength()),
-                                   _ints(op.Outputs, op.OutputsLength()), opts))
-        inputs = _ints(sg.Inputs, sg.InputsLength())
-        outputs = _ints(sg.Outputs, sg.OutputsLength())
-        desc = fb.Description().decode("utf-8", "replace") if fb.Description() else ""
+            ops.append(ir.Operator(i, kind, _ints(op, "Inputs"), _ints(op, "Outputs"), opts))
+        inputs = _ints(sg, "Inputs")
+        outputs = _ints(sg, "Outputs")
+        desc = printable(fb.Description().decode("utf-8", "replace"), 200) if fb.Description() else ""
     except TinygenError:
         raise
     except Exception as exc:  # flatbuffers raises assorted errors on bad offsets
-        raise TinygenError(f"{path} is truncated or corrupt ({type(exc).__name__}): "
+        raise TinygenError(f"{shown} is truncated or corrupt ({type(exc).__name__}): "
                            "re-export the .tflite file") from exc
-    for idx in [*inputs, *outputs, *(t for o in ops for t in o.inputs + o.outputs)]:
-        if idx >= len(tensors):
-            raise TinygenError(f"{path} refers to tensor {idx} of {len(tensors)}: "
-                               "the file is corrupt; re-export it")
-    return ir.Model(path.stem, tensors, ops, inputs, outputs, desc)
+    for where, indices, lowest in (
+            ("graph inputs", inputs, 0), ("graph outputs", outputs, 0),
+            *((f"operator {o.index} ({o.kind}) inputs", o.inputs, -1) for o in ops),
+            *((f"operator {o.index} ({o.kind}) outputs", o.outputs, 0) for o in ops)):
+        for idx in indices:
+            if not lowest <= idx < len(tensors):
+                raise TinygenError(f"{name}: {where} refer to tensor {idx} of "
+                                   f"{len(tensors)}" + (" (-1 marks an omitted input)"
+                                                        if lowest < 0 else "")
+                                   + ": the file is corrupt; re-export it")
+    return ir.Model(printable(path.stem), tensors, ops, inputs, outputs, desc)

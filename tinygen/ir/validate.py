@@ -1,6 +1,21 @@
-"""What tinygen compiles, and one-line refusals for everything else."""
+"""What tinygen compiles, and one-line refusals for everything else.
+
+``check_graph`` proves the graph's structure (run before and after
+folding): every operand is a graph input, a constant or the output of an
+earlier operator, each tensor is written once, the graph output is
+written. ``validate`` then proves, per operator kind, everything the
+planner (tinygen/plan/ops.py) and the C kernels assume: operand counts,
+types, ranks, shapes as the operator computes them, the options' kind and
+ranges, and quantization parameters that are finite, in range and give
+requantization multipliers the 32-bit kernels can hold. A refusal names
+the operator (index, kind), the tensor and what is wrong, on one line.
+"""
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
@@ -14,6 +29,110 @@ SUPPORTED = (
 # The fix for every "not an int8 model" refusal.
 _FLOAT_HINT = ("convert it with full-integer quantization "
                "(Optimize.DEFAULT, a representative dataset, TFLITE_BUILTINS_INT8)")
+_CORRUPT = "the .tflite file is corrupt or was edited; re-export it"
+
+# Largest activation tensor: far beyond any microcontroller's RAM, small
+# enough that the planner's per-pixel arithmetic stays quick.
+MAX_TENSOR_BYTES = 1 << 26
+# Strides, dilations and window sizes: the kernels hold derived paddings
+# and offsets in int32.
+MAX_WINDOW = 1 << 12
+MAX_PAD = 1 << 12
+# Quantization scales outside this range are corrupt, never converter output.
+SCALE_MIN, SCALE_MAX = 1e-12, 1e12
+# Requantization multipliers (input scale x weight scale / output scale)
+# from 1 up shift the 32-bit accumulator left; _check_accumulators proves
+# that stays in int32 for the weights given.
+MAX_MULTIPLIER = 2.0 ** 16
+# Below this the multiplier quantizes to 0 (TFLM QuantizeMultiplier).
+MIN_MULTIPLIER = 2.0 ** -31
+
+# Operator kind -> (fewest inputs, most inputs); every kind has one output.
+_ARITY = {
+    "CONV_2D": (2, 3), "DEPTHWISE_CONV_2D": (2, 3), "FULLY_CONNECTED": (2, 3),
+    "AVERAGE_POOL_2D": (1, 1), "MAX_POOL_2D": (1, 1), "ADD": (2, 2), "MUL": (2, 2),
+    "RELU": (1, 1), "RELU6": (1, 1), "SOFTMAX": (1, 1), "MEAN": (2, 2),
+    "CONCATENATION": (1, 8), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2),
+    "QUANTIZE": (1, 1), "DEQUANTIZE": (1, 1),
+    # Shape arithmetic folded at build time (tinygen/ir/fold.py).
+    "SHAPE": (1, 1), "STRIDED_SLICE": (4, 4), "PACK": (1, 16), "CAST": (1, 1),
+    "SQUEEZE": (1, 1), "EXPAND_DIMS": (1, 2),
+}
+
+# Operator kind -> the options class the planner reads.
+_OPTIONS = {
+    "CONV_2D": ir.Conv2DOptions, "DEPTHWISE_CONV_2D": ir.DepthwiseConv2DOptions,
+    "FULLY_CONNECTED": ir.FullyConnectedOptions, "AVERAGE_POOL_2D": ir.Pool2DOptions,
+    "MAX_POOL_2D": ir.Pool2DOptions, "ADD": ir.AddOptions, "MUL": ir.AddOptions,
+    "SOFTMAX": ir.SoftmaxOptions, "CONCATENATION": ir.ConcatenationOptions,
+    "STRIDED_SLICE": ir.StridedSliceOptions, "PACK": ir.PackOptions,
+}
+
+
+class _Refuse:
+    """Builds the one-line refusals for one operator."""
+
+    def __init__(self, m: ir.Model, op: ir.Operator):
+        self.m, self.op = m, op
+
+    def __call__(self, what: str, tensor: ir.Tensor | None = None,
+                 fix: str = _CORRUPT) -> TinygenError:
+        where = f"model {self.m.name}: operator {self.op.index} ({self.op.kind})"
+        if tensor is not None:
+            where += f" tensor '{tensor.name}'"
+        return TinygenError(f"{where}: {what}; {fix}")
+
+
+_ITEMSIZE = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2, "int32": 4,
+             "float32": 4, "int64": 8}
+
+
+def _elements(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def check_graph(m: ir.Model) -> None:
+    """Execution order, single writers and the graph output's producer."""
+    n = len(m.tensors)
+    for where, indices in (("input", m.inputs), ("output", m.outputs)):
+        for i in indices:
+            if not 0 <= i < n:
+                raise TinygenError(f"model {m.name}: graph {where} is tensor {i} of {n}; "
+                                   f"{_CORRUPT}")
+    for i in m.inputs:
+        if m.tensors[i].is_const:
+            raise TinygenError(f"model {m.name}: graph input '{m.tensors[i].name}' holds "
+                               f"constant data; {_CORRUPT}")
+    written = set(m.inputs)
+    for op in m.operators:
+        refuse = _Refuse(m, op)
+        if op.kind in _ARITY:
+            lo, hi = _ARITY[op.kind]
+            if not lo <= len(op.inputs) <= hi:
+                raise refuse(f"has {len(op.inputs)} inputs, expected "
+                             + (f"{lo}" if lo == hi else f"{lo} to {hi}"))
+            if len(op.outputs) != 1:
+                raise refuse(f"has {len(op.outputs)} outputs, expected 1")
+            if any(i < 0 for i in op.inputs[:1]):
+                raise refuse("has its first input omitted (-1)")
+        for i in op.inputs:
+            if i < 0:
+                continue
+            t = m.tensors[i]
+            if i not in written and not t.is_const:
+                raise refuse("reads a tensor that is not a graph input, not a constant and "
+                             "not written by an earlier operator (operators missing or out of "
+                             "execution order)", t)
+        for i in op.outputs:
+            t = m.tensors[i]
+            if i in written or t.is_const:
+                raise refuse("writes a tensor that is a graph input, a constant or already "
+                             "written by an earlier operator", t)
+            written.add(i)
+    for i in m.outputs:
+        if i not in written - set(m.inputs):
+            raise TinygenError(f"model {m.name}: graph output '{m.tensors[i].name}' is not "
+                               f"written by any operator; {_CORRUPT}")
 
 
 def validate(m: ir.Model) -> None:
@@ -28,47 +147,409 @@ def validate(m: ir.Model) -> None:
         raise TinygenError(
             f"model {m.name} has {len(m.inputs)} inputs and {len(m.outputs)} outputs: "
             "tinygen compiles single-input single-output models")
+    check_graph(m)
+    for what, t in (("input", m.input_tensors[0]), ("output", m.output_tensors[0])):
+        if t.dtype not in ("int8", "float32"):
+            raise TinygenError(f"model {m.name}: graph {what} '{t.name}' is {t.dtype}; "
+                               f"tinygen compiles int8 (or float32) graph {what}s; {_FLOAT_HINT}")
+        if not t.shape or any(d < 1 for d in t.shape) or (
+                _elements(t.shape) * _ITEMSIZE[t.dtype] > MAX_TENSOR_BYTES):
+            raise TinygenError(f"model {m.name}: graph {what} '{t.name}' has shape {t.shape}; "
+                               f"{_CORRUPT}")
     for op in m.operators:
-        tensors = [m.tensors[i] for i in op.inputs + op.outputs if i >= 0]
-        if op.kind == "QUANTIZE":
-            src, dst = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
-            if src.dtype != "float32" or dst.dtype != "int8" or src.index not in m.inputs:
-                raise TinygenError(
-                    f"QUANTIZE {src.dtype}->{dst.dtype} inside model {m.name}: tinygen only "
-                    f"quantizes a float32 graph input; {_FLOAT_HINT}")
-            continue
-        if op.kind == "DEQUANTIZE":
-            src, dst = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
-            if src.dtype != "int8" or dst.dtype != "float32" or dst.index not in m.outputs:
-                raise TinygenError(
-                    f"DEQUANTIZE {src.dtype}->{dst.dtype} inside model {m.name}: tinygen only "
-                    f"dequantizes an int8 graph output; {_FLOAT_HINT}")
-            continue
-        for t in tensors:
-            if t.dtype == "int16":
-                raise TinygenError(
-                    f"model {m.name} is int16-quantized ({op.kind} tensor '{t.name}'): tinygen "
-                    f"compiles int8 models; {_FLOAT_HINT} and int8 activations")
-            if t.dtype in ("float32", "float16"):
-                raise TinygenError(
-                    f"model {m.name} is a float model ({op.kind} tensor '{t.name}' is {t.dtype}): "
-                    f"{_FLOAT_HINT}")
-            if t.dtype == "int8" and t.quant is None:
-                raise TinygenError(
-                    f"int8 tensor '{t.name}' of {op.kind} has no quantization parameters: "
-                    f"{_FLOAT_HINT}")
-        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            w = m.tensors[op.inputs[1]]
-            if not w.is_const:
-                raise TinygenError(f"{op.kind} '{w.name}' has non-constant weights: "
-                                   "tinygen needs weights known at build time")
-            if len(op.inputs) > 2 and op.inputs[2] >= 0:
-                b = m.tensors[op.inputs[2]]
-                if b.dtype != "int32" or not b.is_const:
-                    raise TinygenError(f"{op.kind} bias '{b.name}' must be a constant int32 "
-                                       f"tensor; {_FLOAT_HINT}")
-        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"):
-            if len(m.tensors[op.inputs[0]].shape) != 4:
-                raise TinygenError(f"{op.kind} input must be 4-D NHWC")
-        if op.kind in ("ADD", "MUL") and any(len(m.tensors[i].shape) > 4 for i in op.inputs):
-            raise TinygenError(f"{op.kind} with more than 4 dimensions is not supported")
+        _check_operator(m, op, _Refuse(m, op))
+
+
+def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
+    ins = [m.tensors[i] if i >= 0 else None for i in op.inputs]
+    y = m.tensors[op.outputs[0]]
+    if op.kind not in ("ADD", "MUL") and ins[0] is not None and ins[0].is_const:
+        # The kernels read their activation from the arena, where nothing
+        # puts a constant's data.
+        raise refuse("reads a constant as its input activation", ins[0])
+    want = _OPTIONS.get(op.kind)
+    if want is not None and not isinstance(op.options, want):
+        raise refuse(f"has no {want.__name__} (options missing or of another kind)")
+    if op.kind == "QUANTIZE":
+        src = ins[0]
+        if src.dtype != "float32" or y.dtype != "int8" or src.index not in m.inputs:
+            raise TinygenError(
+                f"QUANTIZE {src.dtype}->{y.dtype} inside model {m.name}: tinygen only "
+                f"quantizes a float32 graph input; {_FLOAT_HINT}")
+        _check_activation(refuse, y)
+        _check_shape(refuse, src)
+        if src.shape != y.shape:
+            raise refuse(f"maps shape {src.shape} to {y.shape}", y)
+        return
+    if op.kind == "DEQUANTIZE":
+        src = ins[0]
+        if src.dtype != "int8" or y.dtype != "float32" or y.index not in m.outputs:
+            raise TinygenError(
+                f"DEQUANTIZE {src.dtype}->{y.dtype} inside model {m.name}: tinygen only "
+                f"dequantizes an int8 graph output; {_FLOAT_HINT}")
+        _check_activation(refuse, src)
+        _check_shape(refuse, y)
+        if src.shape != y.shape:
+            raise refuse(f"maps shape {src.shape} to {y.shape}", y)
+        return
+    for t in [t for t in ins if t is not None] + [y]:
+        if t.dtype == "int16":
+            raise TinygenError(
+                f"model {m.name} is int16-quantized ({op.kind} tensor '{t.name}'): tinygen "
+                f"compiles int8 models; {_FLOAT_HINT} and int8 activations")
+        if t.dtype in ("float32", "float16"):
+            raise TinygenError(
+                f"model {m.name} is a float model ({op.kind} tensor '{t.name}' is {t.dtype}): "
+                f"{_FLOAT_HINT}")
+        if t.dtype == "int8" and t.quant is None:
+            raise TinygenError(
+                f"int8 tensor '{t.name}' of {op.kind} has no quantization parameters: "
+                f"{_FLOAT_HINT}")
+    _CHECKS[op.kind](m, op, refuse, ins, y)
+
+
+# ---- tensors -------------------------------------------------------------
+
+def _check_shape(refuse: _Refuse, t: ir.Tensor, rank: int | tuple[int, int] | None = None
+                 ) -> None:
+    lo, hi = (rank, rank) if isinstance(rank, int) else (rank or (0, 8))
+    if not lo <= len(t.shape) <= hi:
+        expected = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        raise refuse(f"has rank {len(t.shape)} (shape {t.shape}), expected {expected}", t)
+    if any(d < 1 for d in t.shape):
+        raise refuse(f"has an empty dimension in shape {t.shape}", t)
+    if _elements(t.shape) * _ITEMSIZE.get(t.dtype, 8) > MAX_TENSOR_BYTES:
+        raise refuse(f"shape {t.shape} needs more than {MAX_TENSOR_BYTES >> 20} MiB", t,
+                     "no microcontroller holds it; use a smaller model")
+
+
+def _check_scales(refuse: _Refuse, t: ir.Tensor, channels: int | None = None,
+                  axis: int | None = None) -> None:
+    q = t.quant
+    scales = np.asarray(q.scales, dtype=np.float64)
+    if len(q.zero_points) != len(scales):
+        raise refuse(f"has {len(scales)} scales and {len(q.zero_points)} zero points", t)
+    if channels is None and len(scales) != 1:
+        raise refuse(f"has {len(scales)} scales; activations are quantized per tensor", t)
+    if channels is not None and len(scales) not in (1, channels):
+        raise refuse(f"has {len(scales)} scales for {channels} channels", t)
+    if len(scales) > 1 and axis is not None and q.axis != axis:
+        raise refuse(f"is quantized per channel along dimension {q.axis}, expected {axis}", t)
+    if not np.all(np.isfinite(scales)) or not np.all(scales > 0):
+        raise refuse(f"has a scale that is zero, negative or not finite "
+                     f"({_first_bad(scales, lambda s: not (math.isfinite(s) and s > 0))})", t)
+    if not np.all((scales >= SCALE_MIN) & (scales <= SCALE_MAX)):
+        raise refuse(f"has a scale outside [{SCALE_MIN:g}, {SCALE_MAX:g}] "
+                     f"({_first_bad(scales, lambda s: not SCALE_MIN <= s <= SCALE_MAX)})", t)
+
+
+def _first_bad(values: np.ndarray, bad) -> str:
+    return next((f"{float(v):g}" for v in values if bad(float(v))), "?")
+
+
+def _check_activation(refuse: _Refuse, t: ir.Tensor, rank=None) -> None:
+    """An int8 activation (or a constant used as one): per-tensor quantization."""
+    if t.dtype != "int8":
+        raise refuse(f"is {t.dtype}, expected int8", t, _FLOAT_HINT)
+    _check_shape(refuse, t, rank)
+    _check_scales(refuse, t)
+    zp = int(t.quant.zero_points[0])
+    if not -128 <= zp <= 127:
+        raise refuse(f"has zero point {zp} outside the int8 range -128..127", t)
+
+
+def _check_weights(refuse: _Refuse, w: ir.Tensor, rank: int, channels: int, axis: int) -> None:
+    if w.dtype != "int8":
+        raise refuse(f"weights are {w.dtype}, expected int8", w, _FLOAT_HINT)
+    if not w.is_const:
+        raise refuse("has non-constant weights", w, "tinygen needs weights known at build time")
+    if w.quant is None:
+        raise refuse("weights have no quantization parameters", w, _FLOAT_HINT)
+    _check_scales(refuse, w, channels, axis)
+    if np.any(np.asarray(w.quant.zero_points) != 0):
+        raise refuse("weights have a non-zero zero point (int8 weights are symmetric)", w)
+
+
+def _check_bias(refuse: _Refuse, m: ir.Model, op: ir.Operator, channels: int) -> None:
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return
+    b = m.tensors[op.inputs[2]]
+    if b.dtype != "int32" or not b.is_const:
+        raise TinygenError(f"{op.kind} bias '{b.name}' must be a constant int32 "
+                           f"tensor; {_FLOAT_HINT}")
+    if _elements(b.shape) != channels:
+        raise refuse(f"bias has {_elements(b.shape)} values for {channels} output channels", b)
+
+
+def _check_multipliers(refuse: _Refuse, reals, t: ir.Tensor, what: str,
+                       lowest: float = MIN_MULTIPLIER, highest: float = MAX_MULTIPLIER) -> None:
+    for r in reals:
+        if not lowest <= r < highest:
+            raise refuse(f"gives the {what} requantization multiplier {r:.3g}, outside "
+                         f"[{lowest:.3g}, {highest:g})", t,
+                         "the quantization scales are corrupt or not from the TFLite "
+                         "converter; re-export the model")
+
+
+def _check_accumulators(refuse: _Refuse, m: ir.Model, op: ir.Operator, x: ir.Tensor,
+                        w: ir.Tensor, y: ir.Tensor, reduce_axes: tuple[int, ...],
+                        channels: int) -> None:
+    """The kernels' int32 accumulator, the folded bias (bias - zp * sum w)
+    plus sum(x * w), bounded by |bias| + 256 * sum|w|, cannot overflow, nor
+    can its requantization: a multiplier of 1 or more shifts the accumulator
+    left before the fixed-point multiply."""
+    scales = w.quant.scales if len(w.quant.scales) > 1 else [w.quant.scales[0]] * channels
+    reals = [float(x.quant.scale) * float(s) / float(y.quant.scale) for s in scales]
+    _check_multipliers(refuse, reals, w, "per-channel", highest=MAX_MULTIPLIER)
+    bound = 256 * np.abs(w.data.astype(np.int64)).sum(axis=reduce_axes)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        bound = bound + np.abs(m.tensors[op.inputs[2]].data.astype(np.int64).reshape(-1))
+    for c, (b, r) in enumerate(zip(bound.tolist(), reals)):
+        if b >= 1 << 31 or (r >= 1.0 and b * r >= 1 << 30):
+            raise refuse(f"channel {c} can reach the accumulator bound {b} (times multiplier "
+                         f"{r:.3g}), beyond int32", w,
+                         "the weights, bias or scales are corrupt; re-export the model")
+
+
+def _activation_ok(refuse: _Refuse, act: str) -> None:
+    if act not in (ir.ACT_NONE, ir.ACT_RELU, ir.ACT_RELU6, ir.ACT_RELU_N1_TO_1):
+        raise refuse(f"has fused activation {act}", None, "use RELU, RELU6 or none")
+
+
+def _window_dim(padding: str, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(output size, leading padding) as TFLM computes them."""
+    eff = (k - 1) * dilation + 1
+    out = (size + stride - 1) // stride if padding == ir.PAD_SAME else (size + stride - eff) // stride
+    return out, max(((out - 1) * stride + eff - size) // 2, 0)
+
+
+def _check_window(refuse: _Refuse, padding: str, sizes, kernel, strides, dilations
+                  ) -> tuple[int, int]:
+    if padding not in (ir.PAD_SAME, ir.PAD_VALID):
+        raise refuse(f"has padding {padding!r}")
+    for name, values in (("stride", strides), ("dilation", dilations), ("window size", kernel)):
+        for v in values:
+            if not 1 <= v <= MAX_WINDOW:
+                raise refuse(f"has {name} {v}, expected 1 to {MAX_WINDOW}")
+    dims = [_window_dim(padding, s, k, st, d)
+            for s, k, st, d in zip(sizes, kernel, strides, dilations)]
+    for out, pad in dims:
+        if out < 1:
+            raise refuse("has a window larger than its (unpadded) input")
+        if pad > MAX_PAD:
+            raise refuse(f"needs padding {pad}, more than {MAX_PAD}")
+    return dims[0][0], dims[1][0]
+
+
+# ---- operators -----------------------------------------------------------
+
+def _conv(m, op, refuse, ins, y) -> None:
+    x, w = ins[0], ins[1]
+    o = op.options
+    depthwise = op.kind == "DEPTHWISE_CONV_2D"
+    if w is None:
+        raise refuse("has no weights (input 1 omitted)")
+    _check_activation(refuse, x, 4)
+    _check_activation(refuse, y, 4)
+    _check_shape(refuse, w, 4)
+    n, h, wd, c = x.shape
+    if depthwise:
+        one, kh, kw, oc = w.shape
+        if one != 1 or oc % c:
+            raise refuse(f"filter shape {w.shape} does not fit input depth {c} "
+                         "(expected [1, h, w, a multiple of the input depth])", w)
+        if o.depth_multiplier != oc // c:
+            raise refuse(f"has depth multiplier {o.depth_multiplier}, but its filter gives "
+                         f"{oc // c} outputs per input channel")
+        axis = 3
+    else:
+        oc, kh, kw, ic = w.shape
+        if ic != c:
+            raise refuse(f"filter depth {ic} differs from input depth {c} (grouped "
+                         "convolution is not supported)", w, "use groups=1")
+        axis = 0
+    _check_weights(refuse, w, 4, oc, axis)
+    _check_bias(refuse, m, op, oc)
+    _activation_ok(refuse, o.activation)
+    oh, ow = _check_window(refuse, o.padding, (h, wd), (kh, kw), (o.stride_h, o.stride_w),
+                           (o.dilation_h, o.dilation_w))
+    if (n, oh, ow, oc) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
+    _check_accumulators(refuse, m, op, x, w, y, (0, 1, 2) if depthwise else (1, 2, 3), oc)
+
+
+def _fully_connected(m, op, refuse, ins, y) -> None:
+    x, w = ins[0], ins[1]
+    if w is None:
+        raise refuse("has no weights (input 1 omitted)")
+    _check_activation(refuse, x, (1, 4))
+    _check_activation(refuse, y, (1, 4))
+    _check_shape(refuse, w, 2)
+    out_d, in_d = w.shape
+    _check_weights(refuse, w, 2, out_d, 0)
+    _check_bias(refuse, m, op, out_d)
+    _activation_ok(refuse, op.options.activation)
+    if x.elements % in_d:
+        raise refuse(f"input of {x.elements} values does not split into rows of {in_d}", x)
+    batches = x.elements // in_d
+    if y.elements != batches * out_d or y.shape[-1] != out_d:
+        raise refuse(f"output shape {y.shape} differs from the computed {batches} rows of "
+                     f"{out_d}", y)
+    _check_accumulators(refuse, m, op, x, w, y, (1,), out_d)
+
+
+def _pool(m, op, refuse, ins, y) -> None:
+    x = ins[0]
+    o = op.options
+    _check_activation(refuse, x, 4)
+    _check_activation(refuse, y, 4)
+    _activation_ok(refuse, o.activation)
+    n, h, w, c = x.shape
+    oh, ow = _check_window(refuse, o.padding, (h, w), (o.filter_h, o.filter_w),
+                           (o.stride_h, o.stride_w), (1, 1))
+    if (n, oh, ow, c) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, c)}", y)
+    if op.kind == "MAX_POOL_2D" and not _same_quant(x, y):
+        raise refuse("has different input and output quantization", y,
+                     "TFLM requires them equal; re-export the model")
+
+
+def _binary(m, op, refuse, ins, y) -> None:
+    a, b = ins
+    if a is None or b is None:
+        raise refuse("has an omitted operand")
+    _check_activation(refuse, y, (0, 4))
+    for t in (a, b):
+        _check_activation(refuse, t, (0, 4))
+    if a.is_const and b.is_const:
+        raise refuse("has two constant operands", None,
+                     "the converter folds those; re-export the model")
+    out = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+    for t in (a, b):
+        s4 = (1,) * (4 - len(t.shape)) + tuple(t.shape)
+        if any(d not in (1, o) for d, o in zip(s4, out)):
+            raise refuse(f"operand shape {t.shape} does not broadcast to the output shape "
+                         f"{y.shape}", t)
+    a4 = (1,) * (4 - len(a.shape)) + tuple(a.shape)
+    b4 = (1,) * (4 - len(b.shape)) + tuple(b.shape)
+    if tuple(max(p, q) for p, q in zip(a4, b4)) != out:
+        raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
+                     f"{b.shape}", y)
+    _activation_ok(refuse, op.options.activation)
+    sa, sb, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
+    if op.kind == "ADD":
+        twice_max = 2.0 * max(sa, sb)
+        _check_multipliers(refuse, [twice_max / ((1 << 20) * so)], y, "output",
+                           highest=4.0)
+    else:
+        # |(a - zp) * (b - zp)| <= 2^16.
+        _check_multipliers(refuse, [sa * sb / so], y, "output", highest=2.0 ** 12)
+
+
+def _relu(m, op, refuse, ins, y) -> None:
+    x = ins[0]
+    _check_activation(refuse, x)
+    _check_activation(refuse, y)
+    if x.shape != y.shape:
+        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    if op.kind == "RELU":
+        _check_multipliers(refuse, [float(x.quant.scale) / float(y.quant.scale)], y, "output",
+                           highest=2.0 ** 16)
+
+
+def _softmax(m, op, refuse, ins, y) -> None:
+    x = ins[0]
+    _check_activation(refuse, x, (1, 4))
+    _check_activation(refuse, y, (1, 4))
+    if x.shape != y.shape:
+        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    beta = float(op.options.beta)
+    # TFLM scales the input differences by beta * scale * 2^26 and needs a
+    # non-negative left shift for it (a smaller product aborts its Prepare).
+    real = beta * float(x.quant.scale) * (1 << 26) if math.isfinite(beta) else math.nan
+    if not (math.isfinite(beta) and beta > 0 and real >= 0.5):
+        raise refuse(f"has beta {beta:g}; beta x input scale must be at least 2^-27", x)
+
+
+def _mean(m, op, refuse, ins, y) -> None:
+    x, axes = ins
+    if axes is None or not axes.is_const or axes.dtype not in ("int32", "int64"):
+        raise refuse("needs constant int32 axes", axes)
+    _check_activation(refuse, x, 4)
+    _check_activation(refuse, y, (1, 4))
+    got = sorted({int(a) % 4 for a in np.asarray(axes.data).reshape(-1)
+                  if -4 <= int(a) < 4})
+    if got != [1, 2] or axes.elements != 2:
+        raise refuse(f"averages over axes {np.asarray(axes.data).reshape(-1).tolist()[:8]} "
+                     "of a 4-D tensor", axes,
+                     "tinygen averages over height and width of NHWC tensors "
+                     "(GlobalAveragePooling2D)")
+    n, h, w, c = x.shape
+    if y.elements != n * c or y.shape[-1] != c:
+        raise refuse(f"output shape {y.shape} differs from the computed {n} x {c}", y)
+    _check_multipliers(refuse, [float(x.quant.scale) / float(y.quant.scale)], y, "output",
+                       highest=2.0 ** 16)
+
+
+def _concatenation(m, op, refuse, ins, y) -> None:
+    if any(t is None for t in ins):
+        raise refuse("has an omitted input")
+    _check_activation(refuse, y, (1, 4))
+    rank = len(y.shape)
+    axis = op.options.axis
+    if not -rank <= axis < rank:
+        raise refuse(f"has axis {axis} for rank {rank}")
+    axis %= rank
+    total = 0
+    for t in ins:
+        _check_activation(refuse, t, rank)
+        if any(d != e for i, (d, e) in enumerate(zip(t.shape, y.shape)) if i != axis):
+            raise refuse(f"input shape {t.shape} does not fit output shape {y.shape} along "
+                         f"axis {axis}", t)
+        total += t.shape[axis]
+    if total != y.shape[axis]:
+        raise refuse(f"output shape {y.shape} differs from the concatenation's "
+                     f"{total} along axis {axis}", y)
+
+
+def _pad(m, op, refuse, ins, y) -> None:
+    x, pads = ins[0], ins[1]
+    _check_activation(refuse, x, (1, 4))
+    _check_activation(refuse, y, (1, 4))
+    rank = len(x.shape)
+    if pads is None or not pads.is_const or pads.dtype not in ("int32", "int64"):
+        raise refuse("needs constant int32 paddings", pads,
+                     "tinygen needs paddings known at build time")
+    values = np.asarray(pads.data).reshape(-1)
+    if values.size != 2 * rank:
+        raise refuse(f"has {values.size} padding values for rank {rank}", pads)
+    if np.any(values < 0) or np.any(values > MAX_PAD):
+        raise refuse(f"has paddings outside 0..{MAX_PAD}", pads)
+    want = tuple(int(d + p[0] + p[1]) for d, p in zip(x.shape, values.reshape(rank, 2)))
+    if tuple(y.shape) != want:
+        raise refuse(f"output shape {y.shape} differs from the computed {want}", y)
+    if len(ins) > 2 and ins[2] is not None:
+        v = ins[2]
+        if not v.is_const or v.dtype != "int8" or v.elements < 1:
+            raise refuse("needs a constant int8 padding value", v)
+
+
+def _reshape(m, op, refuse, ins, y) -> None:
+    x = ins[0]
+    _check_activation(refuse, x)
+    _check_activation(refuse, y)
+    if x.elements != y.elements:
+        raise refuse(f"changes the element count from {x.shape} to {y.shape}", y)
+
+
+_CHECKS = {
+    "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _conv, "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _binary, "MUL": _binary,
+    "RELU": _relu, "RELU6": _relu, "SOFTMAX": _softmax, "MEAN": _mean,
+    "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "RESHAPE": _reshape,
+}
+
+
+def _same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
+    return (a.quant is not None and b.quant is not None and a.quant.scale == b.quant.scale
+            and a.quant.zero_point == b.quant.zero_point)

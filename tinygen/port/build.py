@@ -8,6 +8,7 @@ board, and writes ``size.json`` next to the image.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,14 +19,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.firmware import vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
+from tinygen.port.manifest import read_manifest, write_manifest
 from tinygen.port.size import SizeReport, size_report
-from tinygen.paths import templates_dir
+from tinygen.render import render
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -123,13 +124,13 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
         image = d / "firmware.elf"
         objdump = require_tool("arm-none-eabi-objdump")
         report = size_report(image, map_path, objdump,
-                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes)
+                             flash_capacity=port.board.flash_bytes, ram_capacity=port.board.ram_bytes,
+                             stack_note=port.engine.stack_note)
         elf, bin_path, hex_path, executable = image, d / "firmware.bin", d / "firmware.hex", None
     size_json = d / "size.json"
     size_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    manifest = json.loads(port.manifest.read_text())
-    manifest["size"] = {"flash_bytes": report.flash_bytes, "ram_bytes": report.ram_bytes}
-    port.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_manifest(d, dataclasses.replace(
+        read_manifest(d), size={"flash_bytes": report.flash_bytes, "ram_bytes": report.ram_bytes}))
     return BuildResult(port=port, build_dir=d, image=image, elf=elf, bin=bin_path, hex=hex_path,
                        map=map_path, executable=executable, size=report, size_json=size_json,
                        log=log_path)
@@ -140,17 +141,6 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
 EXPORT_FILES = ("SConstruct", "Makefile")
 
 
-def export_manifest(manifest: dict) -> dict:
-    """build.json for an exported folder: what was built from what, no local paths."""
-    out = dict(manifest)
-    model = dict(out.get("model") or {})
-    if model.get("path"):
-        model["file"] = Path(model.pop("path")).name
-    out["model"] = model
-    out["exported"] = True
-    return out
-
-
 def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     """Copy the self-contained part of a build folder to dest.
 
@@ -159,12 +149,7 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     not exist or be empty.
     """
     build_dir, dest = Path(build_dir), Path(dest)
-    manifest_path = build_dir / "build.json"
-    if not manifest_path.is_file():
-        raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
-                           "(tinygen build --board B --bench B)")
-    from tinygen.port.generate import vendored_parts
-
+    manifest = read_manifest(build_dir)
     folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
     missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
     if missing:
@@ -172,10 +157,9 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                            "tinygen; run 'tinygen build' again, then export")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
-    manifest = json.loads(manifest_path.read_text())
     # Sources, include folders and linker inputs (e.g. a vendor's linker script).
-    named = manifest.get("sources", []) + manifest.get("includes", []) + [
-        f for f in manifest.get("ldflags", []) if not f.startswith("-")]
+    named = manifest.sources + manifest.includes + [
+        f for f in manifest.ldflags if not f.startswith("-")]
     outside = [p for p in named if Path(p).is_absolute()]
     # Whatever else the build files name by absolute path (e.g. a library in a cache).
     makefile = build_dir / "Makefile"
@@ -192,12 +176,9 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.o", ".*"))
     for name in EXPORT_FILES:
         shutil.copyfile(build_dir / name, dest / name)
-    manifest = export_manifest(manifest)
-    (dest / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    (dest / "README.md").write_text(env.get_template("port/export/README.md.j2").render(
-        manifest=manifest, is_host=manifest.get("board") == "host"))
+    manifest = manifest.exported_copy()
+    write_manifest(dest, manifest)
+    (dest / "README.md").write_text(render("port/export/README.md.j2",
+                                           manifest=manifest, is_host=manifest.board == "host"))
     log.info("exported %s to %s", build_dir, dest)
     return dest

@@ -5,7 +5,7 @@ toward flash when it is loaded from the image, toward RAM when it is
 writable at run time; .data counts toward both). Parts come from the
 linker map: each input section is charged to the object it came from.
 Sections of a link-time optimized partition (the engine on MCU boards, see
-generate.lto_flags) come from a temporary object; each is charged to the
+tinygen.port.aot.lto_flags) come from a temporary object; each is charged to the
 source file the image's DWARF information gives for the function or
 variable at its address (the file the code was written in, through
 inlining), and anything without one to the kernels, the partition's code:
@@ -310,19 +310,13 @@ def parse_map_parts(map_text: str, sections: list[SectionSize],
 
 
 def size_report(image: Path, map_file: Path, objdump: str,
-                flash_capacity: int | None = None, ram_capacity: int | None = None) -> SizeReport:
-    from tinygen.port import generate as g
-
+                flash_capacity: int | None = None, ram_capacity: int | None = None,
+                stack_note: str = "") -> SizeReport:
+    """stack_note says how the stack was sized (the engine's figures); it is
+    reported for images that reserve a stack."""
     sections = read_sections(objdump, image)
     parts = parse_map_parts(map_file.read_text(errors="replace"), sections, image)
-    note = ""
     stack = next((s for s in sections if s.name == ".stack"), None)
-    if stack is not None and stack.size == g.TFLM_STACK_BYTES != g.STACK_BYTES:
-        note = (f"stack: {g.TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
-                f"{g.TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
-                f"{g.TFLM_STACK_MARGIN_BYTES} B margin")
-    elif stack is not None:
-        note = (f"stack: {g.STACK_BYTES} B = measured high-water mark {g.STACK_MEASURED_BYTES} B "
-                f"(stack painting, tinygen profile) + {g.STACK_MARGIN_BYTES} B margin")
+    note = stack_note if stack is not None else ""
     return SizeReport(sections=sections, parts=parts, flash_capacity=flash_capacity,
                       ram_capacity=ram_capacity, stack_note=note)

@@ -31,15 +31,23 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen import __version__
-from tinygen.boards import Board
-from tinygen.codegen.tflm import TflmTree, generate_tflm_sources
+from tinygen.benches import INPUT_FLOAT32_QUANTIZE, Benchmark
+from tinygen.boards import Board, load_board
+from tinygen.codegen.tflm import (TflmSources, TflmTree, generate_tflm_sources, library_sources,
+                                  load_tree, model_operators, resolve_operators)
 from tinygen.errors import TinygenError
+from tinygen.ir.reader import read_tflite
+from tinygen.port.engine import Engine, EngineBuild, EngineJob
+from tinygen.port.flags import Toolchain
+from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
+from tinygen.render import render
 from tinygen.toolchain import require_tool
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,19 @@ _SPLIT_LINE = re.compile(r"tflm-split persistent (\d+) planned-used (\d+) needed
 _ERROR_LINE = re.compile(r"tflm-error (.*)")
 LAYOUT_SINGLE = "single"   # TFLM's one arena (its default)
 LAYOUT_SPLIT = "split"     # persistent data in .bss, planned tensors in the arena
+# TFLM's interpreter and kernels (C++, deeper calls) get their own stack
+# figure, measured like the AOT engine's (tinygen.port.aot.STACK_BYTES;
+# tests/tflm/test_stack_and_layout.py, profiling builds on
+# disco_l475vg_iot01a, 1 warm-up + 2 inferences + results): reference
+# kernels 964 B (kws, vww, ic) and 612 B (ad); CMSIS-NN 1540 B (kws, vww,
+# ic) and 1028 B (ad); mps2_an386 the same (kws reference 964 B). Since the
+# harness and platform are compiled -Os (cold code), vww with CMSIS-NN on
+# disco measures 1552 B, the figure used here. Margin
+# TFLM_STACK_MARGIN_BYTES (two thirds of the mark: more than tinygen's 936 B
+# for nested exception frames, plus room for other compilers and -O levels).
+TFLM_STACK_MEASURED_BYTES = 1552
+TFLM_STACK_MARGIN_BYTES = 1008
+TFLM_STACK_BYTES = TFLM_STACK_MEASURED_BYTES + TFLM_STACK_MARGIN_BYTES
 
 
 @dataclass(frozen=True)
@@ -171,11 +192,36 @@ def _locked(folder: Path, timeout: float = LOCK_TIMEOUT_S):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+PROGRESS_EVERY_S = 5.0
+
+
+def _run_with_progress(cmd: list[str], sources: int, timeout: float) -> tuple[int, str]:
+    """Run the library build, logging how many sources it compiled every few
+    seconds (a first build takes minutes); (exit code, output)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    start = time.monotonic()
+    while True:
+        try:
+            proc.wait(timeout=PROGRESS_EVERY_S)
+            break
+        except subprocess.TimeoutExpired:
+            elapsed = time.monotonic() - start
+            if elapsed > timeout:
+                proc.kill()
+                proc.wait()
+                raise
+            compiled = sum(1 for ln in list(lines) if ln.startswith(("CC ", "CXX ")))
+            log.info("TFLM library: %d of %d sources compiled, %.0f s", compiled, sources, elapsed)
+    reader.join(timeout=10)
+    return proc.returncode, "".join(lines)
+
+
 def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
                   jobs: int | None = None) -> TflmLibrary:
     """Compile (or reuse) the TFLM library holding these sources."""
-    from tinygen.port.generate import _environment
-
     _check_cxx(tc)
     folder, key = library_folder(tree, tc)
     set_key = hashlib.sha256("\n".join(sorted(sources)).encode()).hexdigest()[:12]
@@ -189,7 +235,7 @@ def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
         if not link.is_symlink() or Path(os.readlink(link)) != tree.root:
             link.unlink(missing_ok=True)
             link.symlink_to(tree.root, target_is_directory=True)
-        (folder / script).write_text(_environment().get_template("tflm/SConstruct.lib.j2").render(
+        (folder / script).write_text(render("tflm/SConstruct.lib.j2",
             version=__version__, tree=tree, cc=tc.cc, cxx=tc.cxx, ar=tc.ar, ranlib=tc.ranlib,
             includes=[("tree/" + i.relative_to(tree.root).as_posix()).rstrip("/.") or "tree"
                       for i in includes], defines=tree.defines(), ccflags=tc.ccflags,
@@ -200,14 +246,12 @@ def build_library(tree: TflmTree, sources: list[str], tc: TflmToolchain,
         log.info("TFLM library: %d sources from %s into %s (first build of a tree takes minutes)",
                  len(sources), tree.root, folder)
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=LIBRARY_TIMEOUT_S,
-                                  check=False)
+            returncode, output = _run_with_progress(cmd, len(sources), LIBRARY_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             raise TinygenError(f"the TFLM library build did not finish in {LIBRARY_TIMEOUT_S} s; "
                                f"see {folder}/build.log") from exc
-        output = done.stdout + done.stderr
         (folder / "build.log").write_text(output)
-        if done.returncode != 0:
+        if returncode != 0:
             errors = [ln for ln in output.splitlines() if "error" in ln.lower()]
             first = (errors or output.strip().splitlines() or ["no output"])[0].strip()
             raise TinygenError(f"compiling TFLM from {tree.root} failed: {first[:300]}; "
@@ -251,7 +295,6 @@ def measure_arena(model_path: Path, tree: TflmTree, sources: list[str], board: B
     if where == "host (estimate)":
         log.warning("%s (%s) cannot run on QEMU mps2-an386: measuring TFLM's arena on a host "
                     "build, an estimate for this core", board.name, board.cpu)
-        from tinygen.boards import load_board
         board = load_board("host")
     tc = tflm_toolchain(board, port_cflags, opt)
     lib = build_library(tree, sources, tc, jobs)
@@ -282,8 +325,7 @@ def _run_probe(model_path: Path, tree: TflmTree, lib: TflmLibrary, tc: TflmToolc
         objs.append(str(obj))
     exe = work / ("probe" if not tc.bare_metal else "probe.elf")
     if tc.bare_metal:
-        from tinygen.port.generate import _environment
-        (work / "probe.ld").write_text(_environment().get_template("tflm/probe_mps2.ld.j2").render())
+        (work / "probe.ld").write_text(render("tflm/probe_mps2.ld.j2"))
         link = [tc.cxx, *tc.arch, "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
                 "-Wl,--gc-sections", "-T", str(work / "probe.ld"), *objs, str(lib.library),
                 "-lm", "-o", str(exe)]
@@ -339,7 +381,7 @@ def _with_margin(measured: int) -> int:
 class TflmPort:
     """What generate_port needs to build a port on the TFLM runtime."""
 
-    sources: object                   # tinygen.codegen.tflm.TflmSources
+    sources: TflmSources
     library: TflmLibrary
     arena: dict                       # measure_arena's result
     layout: str = LAYOUT_SINGLE       # LAYOUT_SINGLE or LAYOUT_SPLIT (see choose_layout)
@@ -396,8 +438,6 @@ def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
     """
     if board.is_host:
         return LAYOUT_SINGLE
-    from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
-
     try:
         plan_placement(board, arena["arena"], db_bytes, stack_bytes)
         return LAYOUT_SINGLE
@@ -419,7 +459,8 @@ def choose_layout(board: Board, model_name: str, arena: dict, *, db_bytes: int,
 
 
 def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path | str | None,
-                 port_toolchain, opt: str, jobs: int | None = None, *, bench=None,
+                 port_toolchain: Toolchain, opt: str, jobs: int | None = None, *,
+                 bench: Benchmark | None = None,
                  own_harness: bool = True, stack_bytes: int = 0) -> TflmPort:
     """Check the tree, build the library, measure the arena, write the glue into src_dir.
 
@@ -427,9 +468,6 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
     the db buffer is (see choose_layout), ``stack_bytes`` is the stack the
     placement leaves room for; without a bench the single layout is used.
     """
-    from tinygen.benches import INPUT_FLOAT32_QUANTIZE
-    from tinygen.codegen.tflm import library_sources, load_tree, model_operators, resolve_operators
-
     tree = load_tree(tflm_dir)
     ops = resolve_operators(tree, model_operators(model_path))
     sources = library_sources(tree, ops)
@@ -441,8 +479,6 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
     library = build_library(tree, sources, tc, jobs)
     layout = LAYOUT_SINGLE
     if bench is not None:
-        from tinygen.ir.reader import read_tflite
-
         input_is_float = read_tflite(Path(model_path)).input_tensors[0].dtype == "float32"
         # As generate_port decides it: the db buffer is the input tensor (or
         # the float values) only with tinygen's own harness.
@@ -459,3 +495,37 @@ def prepare_tflm(board: Board, model_path: Path, src_dir: Path, tflm_dir: Path |
         glue = generate_tflm_sources(model_path, src_dir, tree, arena["arena"],
                                      bare_metal=tc.bare_metal)
     return TflmPort(sources=glue, library=library, arena=arena, layout=layout)
+
+
+class TflmEngine(Engine):
+    """--runtime tflm --tflm DIR: the model as data, run by TFLM built from DIR."""
+
+    name = "tflm"
+    usage = "tflm (with --tflm DIR)"
+    options = ("tflm",)
+    build_suffix = "-tflm"
+
+    def __init__(self, tree: Path | str | None = None):
+        self.tree = tree
+
+    @classmethod
+    def from_options(cls, **options) -> TflmEngine:
+        return cls(options.get("tflm"))
+
+    def prepare(self, job: EngineJob) -> EngineBuild:
+        port = prepare_tflm(job.board, job.model_path, job.src_dir, self.tree, job.toolchain,
+                            job.opt, job.jobs, bench=job.bench, own_harness=job.own_harness,
+                            stack_bytes=TFLM_STACK_BYTES)
+        glue = port.sources
+        return EngineBuild(
+            model=glue, facts=glue.facts, sources=(job.src_dir / "tflm_model.cc",),
+            stack_bytes=TFLM_STACK_BYTES, keeps_input=port.keeps_input,
+            # TFLM's split layout keeps its persistent arena in .bss.
+            persistent_bytes=port.persistent_bytes,
+            cxx=True, cxx_flags=tuple(port.cxx_flags()),
+            libraries=(str(port.library.library),), details=port.describe(),
+            stack_note=(f"stack: {TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
+                        f"{TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
+                        f"{TFLM_STACK_MARGIN_BYTES} B margin"),
+            arena_name="TFLM's arena", arena_note=(f"TFLM measured {port.arena['needed']} B needed + "
+                        f"{port.arena['margin']} B margin, {port.layout} layout"))

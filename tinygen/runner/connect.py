@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 from pathlib import Path
 from typing import Iterator
 
-from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
 from tinygen.device.ports import find_board_port
 from tinygen.device.session import DutDisconnected, DutSession, DutTimeout
@@ -17,51 +15,6 @@ from tinygen.errors import TinygenError
 from tinygen.runner.record import SessionRecord
 
 log = logging.getLogger(__name__)
-
-
-def default_build_dir(board: Board, bench: Benchmark, mode: str = "performance") -> Path:
-    """Where ``tinygen build`` puts a port by default (the firmware contract)."""
-    from tinygen.port.generate import default_build_dir as port_default
-    return port_default(board, bench, mode)
-
-
-def _build_root() -> Path:
-    from tinygen.paths import project_root
-    return project_root() / "build"
-
-
-def read_manifest(build_dir: Path) -> dict:
-    path = Path(build_dir) / "build.json"
-    if not path.is_file():
-        raise TinygenError(f"{build_dir} holds no build.json; build the firmware first "
-                           "(tinygen build --board ... --bench ...) or pass --build")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TinygenError(f"cannot read {path}: {exc}; rebuild the firmware") from exc
-
-
-def manifest_bench(manifest: dict) -> Benchmark | None:
-    bench = manifest.get("bench")
-    if isinstance(bench, dict):
-        bench = bench.get("id")
-    return get_bench(bench) if isinstance(bench, str) else None
-
-
-def find_build_dir(board: Board, bench: Benchmark | None, build: Path | None) -> Path:
-    """--build, else the default folder for the bench, else the only one there is."""
-    if build is not None:
-        return Path(build)
-    if bench is not None:
-        return default_build_dir(board, bench)
-    found = sorted(_build_root().glob(f"{board.name}-*-performance"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise TinygenError(f"no performance build of {board.name} under {_build_root()}; run "
-                           f"'tinygen build --board {board.name} --bench B' or pass --build")
-    raise TinygenError(f"several builds of {board.name} under {_build_root()} "
-                       f"({', '.join(p.name for p in found)}); choose one with --bench or --build")
 
 
 # Printed at boot by firmware/platform/common/tg_clock_check.c when the

@@ -13,7 +13,11 @@ may be the parent of that folder or the folder itself. Rows are
 from __future__ import annotations
 
 import csv
+import errno
 import logging
+import os
+import re
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +26,15 @@ import numpy as np
 
 from tinygen.benches import INPUT_FLOAT32_QUANTIZE, METRIC_AUC, Benchmark
 from tinygen.errors import TinygenError
+from tinygen.text import printable
 
 log = logging.getLogger(__name__)
 
 LABELS_FILE = "y_labels.csv"
 MAX_REPORTED_PROBLEMS = 5
+# The official sets have a few thousand rows; far more is not a labels file.
+MAX_LABELS_BYTES = 16 << 20
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ def dataset_folder(bench: Benchmark, folder: Path) -> Path:
     for candidate in (folder / bench.id, folder):
         if (candidate / LABELS_FILE).is_file():
             return candidate
+        if os.path.lexists(candidate / LABELS_FILE):
+            raise TinygenError(f"{candidate / LABELS_FILE} {_not_a_file(candidate / LABELS_FILE)}; "
+                               "write the labels as a regular UTF-8 text file")
     raise TinygenError(
         f"no {LABELS_FILE} in {folder} or {folder / bench.id}; a dataset folder holds the "
         f"stimulus .bin files and {LABELS_FILE} (EEMBC runner layout)")
@@ -100,10 +111,19 @@ def load_dataset(bench: Benchmark, folder: Path) -> Dataset:
     files: list[DatasetFile] = []
     seen: set[str] = set()
     try:
+        if labels.stat().st_size > MAX_LABELS_BYTES:
+            raise TinygenError(f"{labels} is larger than {MAX_LABELS_BYTES >> 20} MiB: not a "
+                               f"labels file; give the dataset's {LABELS_FILE}")
         text = labels.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TinygenError(f"cannot read {labels}: {exc}; write it as UTF-8 text") from exc
-    for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
+        raise TinygenError(f"cannot read {labels}: {printable(str(exc))}; write it as UTF-8 "
+                           "text") from exc
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error as exc:      # a field past the csv module's limit, a NUL byte
+            problems.append(f"line {lineno}: not a CSV row ({printable(str(exc))})")
+            continue
         if not row or all(not c.strip() for c in row):
             continue
         row = [c.strip() for c in row]
@@ -131,10 +151,28 @@ def load_dataset(bench: Benchmark, folder: Path) -> Dataset:
 
 
 def _int(text: str, what: str) -> int:
+    # ASCII digits only: int() also takes other scripts' digits and "1_2".
+    if not _WHOLE_NUMBER.fullmatch(text) or len(text) > 12:
+        raise ValueError(f"{what} {printable(text, 20)!r} is not a whole number")
+    return int(text)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a path that is listed is not a stimulus file, in a few words."""
     try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{what} {text!r} is not a whole number") from None
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if os.path.islink(path):
+            return "is a symbolic link to nothing"
+        return "does not exist" if exc.errno == errno.ENOENT else f"cannot be read ({exc.strerror})"
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return f"is {what}, not a regular file"
+    return "is not a regular file"
 
 
 def _parse_row(bench: Benchmark, folder: Path, row: list[str]) -> DatasetFile:
@@ -163,22 +201,38 @@ def _parse_row(bench: Benchmark, folder: Path, row: list[str]) -> DatasetFile:
         if not 0 <= label < bench.classes:
             raise ValueError(f"true class {label} is outside 0..{bench.classes - 1}")
         window = stride = bench.input_bytes
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise ValueError(f"file name {name!r} must be a plain file name in the dataset folder")
+    shown = printable(name, 60)
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\0" in name:
+        raise ValueError(f"file name {shown!r} must be a plain file name in the dataset folder")
     path = folder / name
     if not path.is_file():
-        raise ValueError(f"{name} does not exist in {folder}")
+        raise ValueError(f"{shown} {_not_a_file(path)} in {folder}")
     size = path.stat().st_size
     if bench.metric == METRIC_AUC:
         if size < window or size % 4:
             raise ValueError(f"{name} has {size} bytes; an {bench.id} stimulus holds whole "
                              f"float32 values and at least one {window}-byte window")
         windows = 1 + (size - window) // stride
+        if bench.input_format == INPUT_FLOAT32_QUANTIZE:
+            _check_finite(path, shown)
     else:
         if size != bench.input_bytes:
             raise ValueError(f"{name} has {size} bytes, {bench.id} stimuli have {bench.input_bytes}")
         windows = 1
     return DatasetFile(name, path, label, windows, window, stride)
+
+
+def _check_finite(path: Path, shown: str) -> None:
+    """A NaN or infinity in a float stimulus would stop the run part-way."""
+    try:
+        values = np.fromfile(path, dtype="<f4")
+    except OSError as exc:
+        raise ValueError(f"{shown} cannot be read ({exc.strerror})") from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ValueError(f"{shown} holds {bad.size} NaN or infinite value"
+                         f"{'s' if bad.size > 1 else ''} (first at float {int(bad[0])}); "
+                         "stimuli must be finite float32")
 
 
 def random_stimuli(bench: Benchmark, count: int = 5, seed: int = 0,

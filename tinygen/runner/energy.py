@@ -28,6 +28,7 @@ from tinygen.benches import Benchmark
 from tinygen.device.emon import EnergyCapture
 from tinygen.device.session import DutSession
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import locate_build, read_manifest
 from tinygen.runner.dataset import Stimulus
 from tinygen.runner.record import SessionRecord
 
@@ -246,19 +247,35 @@ def plot_window(path: Path, capture: EnergyCapture, window: dict[str, Any],
     fig.savefig(path)
 
 
-def estimated_energy(board, s_per_inference: float, voltage: float | None = None) -> dict | None:
-    """An *estimate* from the board's power: block (datasheet run current)."""
+def estimated_energy(board, s_per_inference: float, voltage: float | None = None,
+                     cycles: dict | None = None, emulated: bool = False) -> dict | None:
+    """An *estimate* from the board's power: block (datasheet run current).
+
+    In an ``emulated`` run ``s_per_inference`` is virtual time (instructions);
+    ``cycles`` (tinygen.runner.cycles.board_figures of the same firmware)
+    turns it into the real board's estimated time first. Without it an
+    emulated run gets no estimate: virtual seconds are not board seconds.
+    """
     power = board.power
-    if power is None or not s_per_inference:
+    if power is None or not s_per_inference or (emulated and not cycles):
         return None
+    seconds, how = s_per_inference, ""
+    if emulated:
+        from tinygen.runner.cycles import board_seconds
+
+        instructions = s_per_inference * 1e9 / 2 ** board.emulator.icount_shift
+        seconds = board_seconds(instructions, cycles, board.clock_hz)[0]
+        how = (f" (estimated cycles: {instructions / 1e6:.3f} M emulated instructions x "
+               f"{cycles['cycles_per_instruction']:.2f} cycles per instruction, "
+               f"{cycles['core']} timings, zero flash wait states)")
     volts = voltage or power.supply_v
     watts = power.run_ua_per_mhz * 1e-6 * board.clock_hz / 1e6 * volts
     return {
-        "estimated_uj_per_inference": watts * s_per_inference * 1e6,
-        "estimated_power_w": watts, "seconds_per_inference": s_per_inference,
+        "estimated_uj_per_inference": watts * seconds * 1e6,
+        "estimated_power_w": watts, "seconds_per_inference": seconds,
         "basis": (f"estimated: {power.run_ua_per_mhz:g} uA/MHz x {board.clock_hz / 1e6:g} MHz x "
-                  f"{volts:g} V (board power: block) x {s_per_inference * 1e3:.3f} ms per "
-                  "inference"),
+                  f"{volts:g} V (board power: block) x {seconds * 1e3:.3f} ms per "
+                  f"inference{how}"),
     }
 
 
@@ -294,28 +311,15 @@ def energy_summary_lines(energy: dict[str, Any]) -> list[str]:
 
 def find_energy_build(board, bench: Benchmark | None, build: Path | None) -> Path:
     """--build, else build/<board>-<bench>-energy, else the only energy build."""
-    from tinygen.paths import project_root
-    from tinygen.runner.connect import default_build_dir, manifest_bench, read_manifest
-    if build is not None:
-        folder = Path(build)
-    elif bench is not None:
-        folder = default_build_dir(board, bench, "energy")
-    else:
-        found = sorted((project_root() / "build").glob(f"{board.name}-*-energy"))
-        if len(found) != 1:
-            raise TinygenError(
-                f"{'no' if not found else 'several'} energy builds of {board.name} under build/; "
-                f"run 'tinygen build --board {board.name} --bench B --mode energy' or pass "
-                "--bench or --build")
-        folder = found[0]
+    folder = locate_build(board, bench, build, "energy")
     manifest = read_manifest(folder)
-    mode = manifest.get("mode")
+    mode = manifest.mode
     if mode != "energy":
         raise TinygenError(
             f"{folder} holds {mode}-mode firmware, which prints its timestamps as text and "
             "keeps the timestamp pin still; build it with --mode energy "
             f"(tinygen build --board {board.name} --bench B --mode energy)")
-    built = manifest_bench(manifest)
+    built = manifest.benchmark
     if bench is not None and built is not None and built.id != bench.id:
         raise TinygenError(f"{folder} holds a {built.id} build, not {bench.id}; pass the "
                            "matching --build or --bench")

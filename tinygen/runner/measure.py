@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 from typing import Any
 
@@ -36,6 +36,9 @@ class PerformanceConfig:
     calibrate_seconds: float = 0.2  # the short timing run lasts at least this
     max_inferences: int = 10_000_000
     short: bool = False             # windows shortened on purpose (--quick)
+    # --quick on an emulator: the five windows (and their warm-ups) should take
+    # about this much wall-clock time; shorter windows if the emulator is slow.
+    wall_budget_s: float | None = None
 
 
 class Progress:
@@ -99,10 +102,46 @@ def _calibrate(dut: DutSession, cfg: PerformanceConfig, base_timeout: float) -> 
             raise TinygenError("the DUT printed no timestamps: it runs energy-mode firmware; "
                                "build with --mode performance for latency runs")
         host_per = max(result.host_seconds / n, 1e-6)
-        if result.elapsed_us >= target_us or n >= cfg.max_inferences:
+        slow = cfg.wall_budget_s is not None and result.host_seconds >= cfg.wall_budget_s / 20
+        if result.elapsed_us >= target_us or n >= cfg.max_inferences or slow:
             return max(result.elapsed_us, 1) / n, host_per
         grow = target_us / max(result.elapsed_us, 1)
-        n = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
+        grown = min(cfg.max_inferences, max(n * 2, math.ceil(n * min(grow * 1.2, 100))))
+        if cfg.wall_budget_s is not None:
+            # A slow emulator: the timing run stays within a slice of the budget.
+            grown = min(grown, int(cfg.wall_budget_s / 20 / host_per))
+            if grown <= n:
+                return max(result.elapsed_us, 1) / n, host_per
+        n = grown
+
+
+def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
+                         windows: int) -> tuple[PerformanceConfig, dict[str, Any] | None]:
+    """Shorter windows (and warm-ups) when the DUT's time runs slower than the
+    wall clock (an emulator) and ``cfg.wall_budget_s`` would be exceeded;
+    (config, what was done or None)."""
+    if cfg.wall_budget_s is None:
+        return cfg, None
+    wall_per_dut_s = host_per / (us_per / 1e6)
+    per_window = cfg.wall_budget_s / max(windows, 1)
+    needed = cfg.min_seconds * wall_per_dut_s + cfg.warmup * host_per
+    if needed <= per_window:
+        return cfg, None
+    warmup = min(cfg.warmup, 1)
+    inferences = min(cfg.min_inferences, 3)
+    floor_s = inferences * us_per / 1e6
+    seconds = max(floor_s, (per_window - warmup * host_per) / wall_per_dut_s)
+    seconds = min(seconds, cfg.min_seconds)
+    scaled = replace(cfg, min_seconds=seconds, warmup=warmup, min_inferences=inferences)
+    what = {"wall_seconds_per_dut_second": wall_per_dut_s, "min_seconds_asked": cfg.min_seconds,
+            "min_seconds": seconds, "warmup_asked": cfg.warmup, "warmup": warmup,
+            "min_inferences": inferences, "wall_budget_s": cfg.wall_budget_s}
+    log.info("--quick: the emulator runs 1 s of DUT time in %.0f s, so %d windows of %g s "
+             "would take %.0f s; windows shortened to %.3g s of DUT time (at least %d "
+             "inferences), %d warm-up, to finish in about %.0f s",
+             wall_per_dut_s, windows, cfg.min_seconds, needed * windows, seconds,
+             inferences, warmup, cfg.wall_budget_s)
+    return scaled, what
 
 
 def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
@@ -129,7 +168,17 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
             us_per, host_per = _calibrate(dut, cfg, base_timeout)
             perf["calibration_us_per_inference"] = us_per
             log.info("timing run: %.3f ms per inference on the DUT", us_per / 1000)
+            cfg, scaled = scale_to_wall_budget(cfg, us_per, host_per, len(stimuli))
+            if scaled:
+                perf["scaled_for_emulator"] = scaled
+                perf.update(min_seconds=cfg.min_seconds, warmup=cfg.warmup,
+                            min_inferences=cfg.min_inferences)
         count = _window_count(cfg, us_per)
+        expected = host_per * (count + cfg.warmup)
+        if expected > 5.0:
+            # The DUT says nothing until the window ends: say how long that is.
+            log.info("performance window %d of %d: %d inferences + %d warm-up, about %s of "
+                     "wall-clock time", i, len(stimuli), count, cfg.warmup, _duration(expected))
         for _attempt in range(3):
             result = dut.infer(count, cfg.warmup,
                                timeout=_infer_timeout(host_per, count + cfg.warmup, base_timeout))
@@ -146,6 +195,10 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
         _summarise_performance(perf)
         record.save()
         progress.step(i, force=True)
+    # An emulated latency is instructions: price one traced inference of the
+    # same firmware so the summary's board time is in estimated cycles.
+    from tinygen.runner.cycles import attach_cycle_estimate
+    attach_cycle_estimate(record, bench)
     return perf
 
 
@@ -172,6 +225,7 @@ def new_accuracy(bench: Benchmark, dataset: Dataset, total: int) -> dict[str, An
     return {
         "metric": bench.metric, "target": bench.target, "total": total,
         "official_total": bench.accuracy_stimuli or None,
+        "official_files": bench.accuracy_files or None,
         "measured": 0, "files": len(dataset.files), "inferences": [],
     }
 
@@ -233,26 +287,36 @@ def quality_verdict(bench: Benchmark, acc: dict[str, Any]) -> tuple[bool | None,
     """(met, what to say): the quality target is judged only over the full set.
 
     The targets are defined over the official accuracy set (1000 stimuli for
-    kws01 and vww01, 200 for ic01): a score over fewer stimuli, or over part
-    of the given set, says "not checked: N of M stimuli" and met is None.
-    tinygen does not record the size of the official ad01 set, so for ad01
-    the files given are taken as the whole set, and the verdict says so.
+    kws01 and vww01, 200 for ic01, 248 files for ad01): a score over fewer
+    stimuli or files, or over part of the given set, says "not checked: N of
+    M ..." and met is None.
     """
     name = "AUC" if bench.metric == METRIC_AUC else "top-1"
     value = metric_value(bench, acc)
     measured, total = acc.get("measured", 0), acc.get("total", 0)
     official = bench.accuracy_stimuli or None
     whole = official or total
+    files, official_files = acc.get("files", 0), bench.accuracy_files or None
+    partial = measured < max(whole, total)
+    if bench.metric == METRIC_AUC and official_files:
+        # ad01 counts files (a file's score is the mean over its windows,
+        # however many the conversion gave it).
+        partial = measured < total or files < official_files
+        done = len(acc.get("file_scores") or {}) if measured else 0
+        count = f"{done} of the official {official_files} files"
+    else:
+        count = f"{measured} of {whole} stimuli"
     if value is None:
         note = acc.get("auc_note") or "no inferences"
-        return None, f"not checked: {name} undefined ({note}) over {measured} of {whole} stimuli"
+        return None, f"not checked: {name} undefined ({note}) over {count}"
     shown = f"{value:.3f}" if bench.metric == METRIC_AUC else f"{value * 100:.1f}%"
-    if measured < whole:
-        return None, (f"not checked: {measured} of {whole} stimuli ({name} {shown}; the "
+    if partial:
+        return None, (f"not checked: {count} ({name} {shown}; the "
                       f"target {bench.target:g} is defined over the full official set)")
     met = value >= bench.target
     word = ">=" if met else "below"
-    scope = (f"over the official {official} stimuli" if official
-             else f"over the {total} stimuli given (the official {bench.id} set size is not "
-                  "recorded in tinygen)")
+    if bench.metric == METRIC_AUC and official_files:
+        scope = f"over the official {official_files} files"
+    else:
+        scope = f"over the official {official} stimuli" if official else f"over the {total} stimuli given"
     return met, f"{name} {shown} {word} target {bench.target:g} {scope}"

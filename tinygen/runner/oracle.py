@@ -6,12 +6,22 @@ does in ``th_load_tensor`` (facts section 2). From its output we derive the
 values ``th_results`` prints (facts section 3): the dequantized
 probabilities, or for ad01 the MSE between the dequantized output and the
 float input.
+
+The interpreter runs in a worker process (tinygen/runner/tflm_worker.py),
+one per oracle: a model TFLM crashes on (SIGSEGV, SIGABRT) gives a named
+error instead of ending verify with no message.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +43,83 @@ class Quant:
 
 
 def _quant(details: dict) -> Quant:
-    q = details.get("quantization_parameters", {})
-    scales = q.get("scales", [])
-    zps = q.get("zero_points", [])
+    scales, zps = details["scales"], details["zero_points"]
     return Quant(details["dtype"], float(scales[0]) if len(scales) else 0.0,
                  int(zps[0]) if len(zps) else 0)
+
+
+# One inference of the largest benchmark model takes well under a second.
+ORACLE_TIMEOUT_S = 120.0
+
+
+class _Tflm:
+    """The TFLM interpreter in a worker process (tinygen/runner/tflm_worker.py):
+    one per oracle, started once, so a native crash inside TFLM ends the
+    worker, not tinygen, and comes back as a TinygenError naming it."""
+
+    def __init__(self, model_path: Path):
+        self.model_path = model_path
+        self._log = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("tflm_worker.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+        self.input, self.output = self._call(str(model_path), "loading")
+
+    def invoke(self, tensor: np.ndarray) -> np.ndarray:
+        return self._call(("invoke", tensor), "running")
+
+    def _call(self, request, doing: str):
+        if self._proc.poll() is not None:
+            raise self._died(doing)
+        try:
+            pickle.dump(request, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.flush()
+            ready, _, _ = select.select([self._proc.stdout], [], [], ORACLE_TIMEOUT_S)
+            if not ready:
+                self.close()
+                raise TinygenError(f"the TFLM oracle hung {doing} {self.model_path.name} "
+                                   f"(no answer in {ORACLE_TIMEOUT_S:.0f} s); check the model "
+                                   "with 'tinygen inspect'")
+            status, value = pickle.load(self._proc.stdout)
+        except (EOFError, BrokenPipeError, pickle.UnpicklingError, ValueError) as exc:
+            raise self._died(doing) from exc
+        if status != "ok":
+            raise TinygenError(f"the TFLM oracle cannot {'load' if doing == 'loading' else 'run'} "
+                               f"{self.model_path}: {value.splitlines()[0] if value else '?'}; "
+                               "check that it is an int8 .tflite model")
+        return value
+
+    def _died(self, doing: str) -> TinygenError:
+        try:
+            code = self._proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            code = self._proc.wait()
+        if code == 0:
+            return TinygenError(f"the TFLM oracle for {self.model_path.name} was closed; "
+                                "make a new Oracle")
+        how = (signal.Signals(-code).name if code < 0 and -code in signal.valid_signals()
+               else f"exit status {code}")
+        self._log.seek(0)
+        tail = [line for line in self._log.read()[-4000:].decode("utf-8", "replace")
+                .splitlines() if line.strip()]
+        last = f" (last words: {tail[-1][:160]})" if tail else ""
+        return TinygenError(f"the TFLM oracle crashed with {how} {doing} {self.model_path.name}"
+                            f"{last}: TFLM cannot run this model; check it with "
+                            "'tinygen inspect'")
+
+    def close(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                proc.stdin.close()
+                proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+
+    def __del__(self):
+        self.close()
 
 
 def quantize_half_away(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
@@ -56,15 +138,16 @@ class Oracle:
         except ImportError as exc:
             raise TinygenError("the TFLM oracle is missing; install it with "
                                "'.venv/bin/pip install tflite-micro'") from exc
+        del runtime                  # it runs in the worker process
         self.model_path = Path(model_path)
         self.bench = bench
-        try:
-            self._it = runtime.Interpreter.from_file(str(self.model_path))
-        except Exception as exc:  # the binding raises bare RuntimeError/ValueError
-            raise TinygenError(f"the TFLM oracle cannot load {self.model_path}: {exc}; "
-                               "check that it is an int8 .tflite model") from exc
-        self.input = _quant(self._it.get_input_details(0))
-        self.output = _quant(self._it.get_output_details(0))
+        self._tflm = _Tflm(self.model_path)
+        self.input = _quant(self._tflm.input)
+        self.output = _quant(self._tflm.output)
+
+    def close(self) -> None:
+        """Ends the worker process (it also ends when tinygen does)."""
+        self._tflm.close()
 
     @property
     def input_float_range(self) -> tuple[float, float]:
@@ -98,9 +181,7 @@ class Oracle:
         return tensor.reshape(self.bench.input_shape)
 
     def raw_output(self, data: bytes) -> np.ndarray:
-        self._it.set_input(self.input_tensor(data), 0)
-        self._it.invoke()
-        return np.array(self._it.get_output(0)).reshape(-1)
+        return np.asarray(self._tflm.invoke(self.input_tensor(data))).reshape(-1)
 
     def dequantized(self, out: np.ndarray) -> np.ndarray:
         if self.output.dtype == np.float32:

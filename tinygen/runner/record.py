@@ -29,6 +29,7 @@ from typing import Any
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -199,31 +200,39 @@ def firmware_identity(build_dir: Path | None) -> dict[str, Any] | None:
         return None
     build_dir = Path(build_dir)
     try:
-        manifest = json.loads((build_dir / "build.json").read_text())
-    except (OSError, ValueError):
+        manifest = read_manifest(build_dir)
+    except TinygenError:
         return None
-    outputs = manifest.get("outputs") or {}
-    image = build_dir / (outputs.get("elf") or outputs.get("executable") or "firmware.elf")
-    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    image = build_dir / manifest.image_name
     return {
         "build": str(build_dir.resolve()),
         "image": image.name,
         "image_sha256": hashlib.sha256(image.read_bytes()).hexdigest() if image.is_file() else None,
-        "board": manifest.get("board"), "bench": manifest.get("bench"),
-        "mode": manifest.get("mode"), "opt": manifest.get("opt"),
-        "model_sha256": model.get("sha256"),
+        "board": manifest.board or None, "bench": manifest.bench or None,
+        "mode": manifest.mode, "opt": manifest.opt or None,
+        "model_sha256": manifest.model.sha256,
     }
 
 
 def instructions_text(latency_ms: float, emulation: dict[str, Any]) -> str:
-    """A latency in virtual time, said as instructions and as board time."""
+    """A latency in virtual time, said as instructions and as estimated board time.
+
+    With ``emulation["cycles"]`` (tinygen.runner.cycles.board_figures of a
+    traced inference) the board time is in estimated cycles; without, the
+    old one-cycle-per-instruction floor, said as such.
+    """
+    from tinygen.runner.cycles import estimate_text
+
     instructions = latency_ms * 1e6 / emulation["ns_per_instruction"]
+    head = (f"{instructions / 1e6:.3f} M instructions per inference (the latency is emulated "
+            f"virtual time: QEMU, {emulation['ns_per_instruction']} ns per instruction); ")
+    if emulation.get("cycles"):
+        return head + estimate_text(instructions, emulation["cycles"],
+                                    emulation["board_clock_hz"])
     board_ms = instructions / emulation["board_clock_hz"] * 1e3
-    return (f"{instructions / 1e6:.3f} M instructions per inference (the latency is emulated "
-            f"virtual time: QEMU, {emulation['ns_per_instruction']} ns per instruction); "
-            f"real-board estimate at one cycle per instruction: {board_ms:.3f} ms at "
-            f"{emulation['board_clock_hz'] / 1e6:g} MHz (estimated; flash wait states and "
-            "stalls add to it)")
+    return head + (f"real-board estimate at one cycle per instruction: {board_ms:.3f} ms at "
+                   f"{emulation['board_clock_hz'] / 1e6:g} MHz (a floor: no cycle estimate was "
+                   "made; stalls and flash wait states add to it)")
 
 
 # -- the official results.txt lines ------------------------------------------
@@ -363,7 +372,11 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
         official = acc.get("official_total")
         if measured < total:
             reasons.append(f"partial dataset: {measured} of {total} stimuli measured")
-        if official and total < official:
+        # ad01 counts files (each cut into windows), the classifiers stimuli.
+        official_files, files = acc.get("official_files"), acc.get("files", 0)
+        if acc.get("metric") == "auc" and official_files and files < official_files:
+            reasons.append(f"partial dataset: {files} of the official {official_files} files")
+        elif official and total < official:
             reasons.append(f"partial dataset: {total} of the official {official} stimuli")
     return {"valid": not reasons, "reasons": reasons}
 

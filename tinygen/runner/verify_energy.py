@@ -30,6 +30,7 @@ from tinygen.benches import Benchmark
 from tinygen.device.qemu_pins import PinEdge
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import random_stimuli
+from tinygen.runner.cycles import attach_cycle_estimate
 from tinygen.runner.energy import EnergyConfig, estimated_energy, run_energy
 from tinygen.runner.oracle import Oracle
 from tinygen.runner.record import SessionRecord
@@ -168,7 +169,9 @@ class EnergyVerifier(Verifier):
         energy = run_energy(self.dut, self.eb.monitor, self.bench, stimuli, self.record, cfg,
                             base_timeout=self.cfg.timeout)
         w = energy["windows"][len(energy["windows"]) // 2]
-        est = estimated_energy(self.board, w["seconds"] / w["count"], self.cfg.voltage)
+        figures = attach_cycle_estimate(self.record, self.bench) if self.watcher is not None else None
+        est = estimated_energy(self.board, w["seconds"] / w["count"], self.cfg.voltage,
+                               cycles=figures, emulated=self.watcher is not None)
         if est:
             energy["estimate"] = est
             self.record.save()

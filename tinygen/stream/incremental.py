@@ -50,7 +50,7 @@ class Plan:
 
     def describe(self) -> str:
         return (f"incremental: {self.step_macs:,} MACs per hop instead of {self.full_macs:,} "
-                f"(rings of {', '.join(str(l.fields['k_h']) for l in self.layers if l.kind == 'DW')}"
+                f"(depthwise windows of {', '.join(str(l.fields['k_h']) for l in self.layers if l.kind == 'DW')}"
                 " rows)")
 
 
@@ -144,47 +144,28 @@ def _rewrite(call: str, index: int, src: str, dst: str, own_params: bool = True)
 
 
 def step_code(p: Plan) -> str:
-    """C appended to model.c: tg_model_stream_reset / tg_model_stream_step."""
-    out = ["", "/* ---- incremental streaming plan (tinygen.stream.incremental) ---- */",
-           f"/* {p.describe()} */"]
-    decls, resets, steps, zero_steps = [], [], [], []
-    blocks = [(p.layers[i], p.layers[i + 1]) for i in range(0, len(p.layers) - 2, 2)]
+    """C appended to model.c (templates/stream/incremental.c.j2):
+    tg_model_stream_reset and tg_model_stream_step."""
+    from tinygen.stream.port import render
+    pairs = [(p.layers[i], p.layers[i + 1]) for i in range(0, len(p.layers) - 2, 2)]
     fc, sm = p.layers[-2], p.layers[-1]
-    k0 = blocks[0][0].fields["k_h"]
-    decls.append(f"static const int8_t tg_zero_rows[{k0 * p.input_channels}];")
-    for n, (dw, pw) in enumerate(blocks):
-        c_in, c_mid, c_out = dw.fields["in_c"], dw.fields["out_c"], pw.fields["out_c"]
-        decls += [f"static tg_conv_params tg_sp{dw.index};", f"static tg_conv_params tg_sp{pw.index};",
-                  f"static int8_t tg_dw{n}[{c_mid}] __attribute__((aligned(4)));"]
-        resets += [f"    tg_sp{dw.index} = tg_op{dw.index}_params;",
-                   f"    tg_sp{dw.index}.in_h = {dw.fields['k_h']};",
-                   f"    tg_sp{dw.index}.out_h = 1;",
-                   f"    tg_sp{pw.index} = tg_op{pw.index}_params;",
-                   f"    tg_sp{pw.index}.in_h = 1;", f"    tg_sp{pw.index}.out_h = 1;"]
-        if n + 1 < len(blocks):
-            k_next = blocks[n + 1][0].fields["k_h"]
-            decls.append(f"static int8_t tg_ring{n}[{k_next * c_out}] __attribute__((aligned(4)));")
-            dst_new = f"(tg_ring{n} + {(k_next - 1) * c_out})"
-            shift = [f"    memmove(tg_ring{n}, tg_ring{n} + {c_out}, {(k_next - 1) * c_out});"]
-        else:
-            decls.append(f"static int8_t tg_last[{c_out}] __attribute__((aligned(4)));")
-            dst_new, shift, k_next = "tg_last", [], 0
-        src = ("(window + " + str((p.input_rows - k0) * c_in) + ")") if n == 0 else f"tg_ring{n - 1}"
-        zsrc = "tg_zero_rows" if n == 0 else f"tg_ring{n - 1}"
-        for target, s in ((steps, src), (zero_steps, zsrc)):
-            target += shift if target is steps else []
-            target.append("    " + _rewrite(dw.call, dw.index, f"(int8_t *){s}", f"tg_dw{n}"))
-            target.append("    " + _rewrite(pw.call, pw.index, f"tg_dw{n}", f"(int8_t *){dst_new}"))
-        if k_next:
-            zero_steps.append(f"    for (int r = 0; r < {k_next - 1}; ++r) {{\n"
-                              f"        memcpy(tg_ring{n} + r * {c_out}, tg_ring{n} + {(k_next - 1) * c_out}, {c_out});\n"
-                              "    }")
-    decls.append(f"static int8_t tg_logits[{fc.fields['out_depth']}] __attribute__((aligned(4)));")
-    steps.append("    " + _rewrite(fc.call, fc.index, "tg_last", "tg_logits", own_params=False))
-    steps.append("    " + _rewrite(sm.call, sm.index, "tg_logits", "out", own_params=False))
-    out += ["#include <string.h>", *decls, "",
-            "void tg_model_stream_reset(void)", "{", *resets,
-            "    /* Every row of the window is int8 0 after start: each layer's rows are all the"
-            "\n     * row computed from zeros. */", *zero_steps, "}", "",
-            "void tg_model_stream_step(const int8_t *window, int8_t *out)", "{", *steps, "}", ""]
-    return "\n".join(out)
+    k0 = pairs[0][0].fields["k_h"]
+    blocks = []
+    for n, (dw, pw) in enumerate(pairs):
+        c_out = pw.fields["out_c"]
+        k_next = pairs[n + 1][0].fields["k_h"] if n + 1 < len(pairs) else 0
+        dst = f"(int8_t *)(tg_ring{n} + {(k_next - 1) * c_out})" if k_next else "tg_last"
+        src = (f"(int8_t *)(window + {(p.input_rows - k0) * dw.fields['in_c']})" if n == 0
+               else f"tg_ring{n - 1}")
+        zero_src = "(int8_t *)tg_zero_rows" if n == 0 else f"tg_ring{n - 1}"
+        blocks.append({
+            "n": n, "dw": dw, "pw": pw, "c_out": c_out, "k_next": k_next,
+            "dw_call": _rewrite(dw.call, dw.index, src, f"tg_dw{n}"),
+            "pw_call": _rewrite(pw.call, pw.index, f"tg_dw{n}", dst),
+            "dw_zero_call": _rewrite(dw.call, dw.index, zero_src, f"tg_dw{n}"),
+            "pw_zero_call": _rewrite(pw.call, pw.index, f"tg_dw{n}", dst),
+        })
+    return render("incremental.c.j2", plan=p, blocks=blocks, k0_bytes=k0 * p.input_channels,
+                  logits=fc.fields["out_depth"],
+                  fc_call=_rewrite(fc.call, fc.index, "tg_last", "tg_logits", own_params=False),
+                  softmax_call=_rewrite(sm.call, sm.index, "tg_logits", "out", own_params=False))

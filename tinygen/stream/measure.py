@@ -27,10 +27,27 @@ def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, i
     return len(on), int(np.mean(on)), max(on)
 
 
+def inference_plan(build_dir: Path) -> str:
+    """Which inference a streaming build runs per hop, from its generated sources."""
+    import re
+    src = Path(build_dir) / "src"
+    try:
+        model_c = (src / "model.c").read_text()
+        config = (src / "tg_stream_config.h").read_text()
+    except OSError:
+        return "inference plan unknown (no generated sources)"
+    m = re.search(r"/\* (incremental: .*?) \*/", model_c)
+    if "TG_SWW_INCREMENTAL 1" in config and m:
+        return m.group(1)
+    macs = re.search(r"#define TG_MODEL_MACS\s+(\d+)", (src / "model.h").read_text())
+    return f"full-window inference every hop ({int(macs.group(1)):,} MACs)" if macs else \
+        "full-window inference every hop"
+
+
 def budget_text(board: Board, build_dir: Path) -> str:
     budget = hop_budget_cycles(board)
     head = (f"hop budget: {budget:,} cycles (32 ms at {board.clock_hz / 1e6:g} MHz) for "
-            "features + inference of every hop")
+            f"features + inference of every hop; {inference_plan(build_dir)}")
     if not board.is_emulated:
         return head + "; measure it on the board (tinygen run --bench sww: duty cycle)"
     try:

@@ -22,7 +22,12 @@ Checks:
                    per hop whose out[0] > 115, each inside its hop's
                    processing pulse and >= 1 us low
   budget           the longest hop's instructions against the 32 ms budget
-                   at the board's clock (estimated: 1 instruction ~ 1 cycle)
+                   at the board's clock (estimated: 1 instruction ~ 1 cycle);
+                   over it is said loudly and left undecided (emulated boards
+                   keep up in virtual time)
+  scored           the stream scored with the official rules (the host
+                   side's tinygen.runner.sww_score); judged for the official
+                   model on the marvin clip: every word found, no false positive
 """
 
 from __future__ import annotations
@@ -88,8 +93,9 @@ def _free_port() -> int:
 
 
 def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
-               timeout_s: float = 300.0, hop_log: bool = True) -> StreamRun:
-    """Play samples into the emulated DUT once; read its log and its pins."""
+               timeout_s: float = 300.0, hop_log: bool = True, transcript=None) -> StreamRun:
+    """Play samples into the emulated DUT once; read its log and its pins.
+    ``transcript``: a DutSession transcript callback (SessionRecord.transcript)."""
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
     from tinygen.device.session import DutSession
@@ -103,7 +109,7 @@ def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
                                    ms_count_addr=dut_clock_address(build_dir / "firmware.elf"))
         try:
             # QEMU starts its GDB stub once the serial client is there (wait=on).
-            with DutSession(dut.url, timeout=30.0) as s:
+            with DutSession(dut.url, timeout=30.0, transcript=transcript) as s:
                 watcher.start()
                 s.wait_ready(timeout=15.0)
                 hand = s.command("name") + s.command("profile") + s.command("stop")
@@ -248,6 +254,27 @@ def check_pins(run: StreamRun, board: Board) -> tuple[Check, Check]:
     return pins, Check("budget", True, text)
 
 
+def check_scored(run: StreamRun, windows: list[tuple[float, float]], official: bool) -> Check:
+    """The stream scored as the official runner scores it (sync pulse as the
+    origin, [t0, t1 + 2 s], 1 s debounce), from the detected pin's edges on
+    the DUT's clock. Decided only for the official model on the marvin clip:
+    every word found, no false positive."""
+    try:
+        from tinygen.runner.sww_score import detection_stats
+    except ImportError:
+        return Check("scored", None, "not checked: the sww scorer (tinygen.runner.sww_score) is "
+                                     "not in this checkout")
+    falls = [e for e in run.edges if e.name == "detected" and e.level == 0 and e.dut_us is not None]
+    if not falls:
+        return Check("scored", False, "no detected pulse (not even the sync pulse) was seen")
+    stats = detection_stats([int(e.dut_us // 1000) for e in falls], windows)
+    tp, fn, fp = stats.counts
+    text = f"{tp} true positives, {fn} false negatives, {fp} false positives over {len(windows)} words"
+    if not official:
+        return Check("scored", None, text + " (not judged: not the official model on the marvin clip)")
+    return Check("scored", tp == len(windows) and fp == 0, text)
+
+
 def check_handshake(run: StreamRun) -> Check:
     text = " | ".join(run.handshake)
     ok = (any(ln.startswith("m-name-dut-[") for ln in run.handshake)
@@ -261,15 +288,24 @@ def check_handshake(run: StreamRun) -> Check:
 
 def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: float,
                   clip: Path | None, work: Path, seconds: float = 3.0,
-                  at: tuple[float, ...] = (1.0,)) -> list[Check]:
+                  at: tuple[float, ...] = (1.0,), transcript=None) -> list[Check]:
+    import hashlib
+    from tinygen.benches import get_bench
     samples = test_stream(clip, seconds, at)
-    run = run_stream(board, build_dir, samples, work)
+    word_s = (read_wav_left(clip).size if clip is not None else synthetic_word().size) / F.SAMPLE_RATE
+    windows = [(t, t + word_s) for t in at]
+    official = (clip is not None and hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+                == get_bench("sww01").official_sha256)
+    run = run_stream(board, build_dir, samples, work, transcript=transcript)
     run.handshake.append(f"stream: {seconds:g} s, "
                          + (f"marvin clip {clip.name}" if clip else "synthetic word (no official clip)")
                          + f" at {', '.join(f'{t:g}' for t in at)} s")
     pins, budget = check_pins(run, board)
-    return [check_handshake(run), check_features(run, input_scale), check_outputs(run, model_path),
-            pins, budget]
+    from tinygen.stream.measure import inference_plan
+    outputs = check_outputs(run, model_path)
+    outputs.detail += f"; {inference_plan(build_dir)}"
+    return [check_handshake(run), check_features(run, input_scale), outputs, pins, budget,
+            check_scored(run, windows, official)]
 
 
 QUICK_SECONDS = 3.0
@@ -327,12 +363,26 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
     at = (1.0,) if args.quick else (1.0, 4.5, 7.5)
     from tinygen.paths import project_root
     out_dir = args.build or project_root() / "build" / f"{board.name}-sww01-verify"
-    result = build_stream_firmware(board, args.model, opt=args.opt, out_dir=out_dir,
-                                   log_hops=hops_for(seconds) + 1)
-    build_dir = Path(result.build_dir)
+    if args.no_build:
+        build_dir = Path(out_dir)
+        config = build_dir / "src" / "tg_stream_config.h"
+        logged = re.search(r"TG_SWW_LOG_HOPS (\d+)", config.read_text()) if config.is_file() else None
+        if logged is None or int(logged.group(1)) < hops_for(seconds):
+            raise TinygenError(f"{build_dir} is not a verify build of sww with a hop log of "
+                               f">= {hops_for(seconds)} hops; drop --no-build (verify builds it)")
+    else:
+        result = build_stream_firmware(board, args.model, opt=args.opt, out_dir=out_dir,
+                                       log_hops=hops_for(seconds) + 1)
+        build_dir = Path(result.build_dir)
     macros = model_macros(build_dir / "src" / "model.h")
     scale = float(macros["TG_MODEL_INPUT_SCALE"].rstrip("f"))
-    model = Path(args.model) if args.model else bench.model_path
+    # The model the firmware was built from (build.json), so --no-build checks the right one.
+    import json
+    built = json.loads((build_dir / "build.json").read_text()).get("model", {})
+    model = Path(built["path"]) if isinstance(built, dict) and built.get("path") else (
+        Path(args.model) if args.model else bench.model_path)
+    if args.model and Path(args.model).resolve() != model.resolve():
+        raise TinygenError(f"{build_dir} was built from {model}, not {args.model}; drop --no-build")
     out = args.out or default_session_dir(board.name, bench.id, "verify")
     record = SessionRecord(out)
     with record:
@@ -342,7 +392,7 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
         try:
             checks = [_as_dict(c) for c in verify_stream(board, build_dir, model, scale,
                                                          default_clip(), build_dir / "verify",
-                                                         seconds, at)]
+                                                         seconds, at, record.transcript)]
         except TinygenError as exc:
             record.finish("failed", str(exc))
             raise

@@ -19,6 +19,7 @@ from typing import Any
 from tinygen import __version__
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import BuildManifest
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def _key(text: str) -> str:
 
 
 def system_description(board: Board, org: str, division: str, status: str,
-                       manifests: list[dict[str, Any]],
+                       manifests: list[BuildManifest],
                        fields: dict[str, str] | None = None,
                        notes: list[str] | None = None) -> dict[str, str]:
     """The system JSON as a dict in the official key order, no duplicate keys.
@@ -108,13 +109,13 @@ def system_description(board: Board, org: str, division: str, status: str,
         raise TinygenError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
     if division not in DIVISIONS:
         raise TinygenError(f"unknown division '{division}'; use closed or open")
-    compilers = sorted({v for m in manifests for k, v in (m.get("tools") or {}).items()
+    compilers = sorted({v for m in manifests for k, v in m.tools.items()
                         if k.endswith("gcc") or k == "cc"})
-    flags = sorted({" ".join(m.get("cflags") or []) for m in manifests})
+    flags = sorted({" ".join(m.cflags) for m in manifests})
     # The optimisation level the compiler was given: the cflags' own -O flag
     # (a host build turns the requested -O2 into -O3), else the requested one.
-    opts = sorted({next((f[1:] for f in (m.get("cflags") or []) if re.fullmatch(r"-O\w*", f)),
-                        m.get("opt")) for m in manifests if m.get("opt")})
+    opts = sorted({next((f[1:] for f in m.cflags if re.fullmatch(r"-O\w*", f)), m.opt)
+                   for m in manifests if m.opt})
     ram, flash = board.ram_bytes, board.flash_bytes
     clock = f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else ""
     board_name, soc = _board_and_soc(board)

@@ -34,6 +34,7 @@ from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board, load_board
 from tinygen.errors import TinygenError
 from tinygen.port.build import export_build
+from tinygen.port.manifest import MANIFEST_NAME, read_manifest
 from tinygen.runner.record import SUBMISSION_MODES, firmware_identity, session_validity
 from tinygen.submit.system import DIVISIONS, system_description, system_json_text
 
@@ -176,7 +177,7 @@ def _builds_by_bench(sessions: list[Session], extra: tuple[Path, ...]) -> dict[t
     for folder in extra:
         ident = firmware_identity(folder)
         if ident is None or not ident.get("bench"):
-            raise TinygenError(f"--build {folder} holds no build.json; pass a folder written by "
+            raise TinygenError(f"--build {folder} holds no {MANIFEST_NAME}; pass a folder written by "
                                "'tinygen build'")
         given[(get_bench(ident["bench"]).id, ident.get("mode") or "performance")] = Path(folder)
     found: dict[tuple[str, str], Path] = {}
@@ -313,7 +314,7 @@ def package(sessions: list[Session], opts: PackageOptions, board: Board | None =
             rel = org_rel / "code" / opts.system / _code_folder(key)
             export_build(folder, stage / rel)
             code[_code_folder(key)] = opts.out / rel
-        manifests = [json.loads((builds[k] / "build.json").read_text()) for k in sorted(builds)]
+        manifests = [read_manifest(builds[k]) for k in sorted(builds)]
         notes = []
         if problems or missing:
             notes.append(f"accepted by {note}: " + "; ".join(

@@ -139,3 +139,69 @@ def fetch_model(bench: Benchmark, dest: Path, base: str | None = None,
         tmp.unlink(missing_ok=True)
     log.info("wrote %s (sha256 %s)", dest, got)
     return got
+
+
+def source_url(source: str) -> str:
+    """An address for urllib: http(s):// and file:// as given, a local path as file://."""
+    if "://" in source:
+        return source
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise TinygenError(f"{source} is neither an http(s):// or file:// address nor an "
+                           "existing file or folder; check the path")
+    return path.resolve().as_uri()
+
+
+def fetch_file(url: str, dest: Path, sha256: str | None = None,
+               timeout_s: float = DEFAULT_TIMEOUT_S,
+               total_timeout_s: float = DEFAULT_TOTAL_TIMEOUT_S) -> str:
+    """Download ``url`` to ``dest``, resumably; return the file's sha256.
+
+    The bytes go to ``dest.part`` first; an interrupted download is resumed
+    from there (HTTP Range; a server or file:// that ignores Range starts
+    again from the beginning). ``dest`` appears only once complete and, when
+    ``sha256`` is given, only if it matches (a mismatch deletes the part).
+    """
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    offset = part.stat().st_size if part.is_file() else 0
+    request = urllib.request.Request(url)
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            if offset and getattr(response, "status", None) != 206:
+                offset = 0   # Range ignored: the whole file comes again
+            with open(part, "ab" if offset else "wb") as out:
+                while True:
+                    chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    if time.monotonic() - started > total_timeout_s:
+                        raise TinygenError(
+                            f"download of {url} took longer than {total_timeout_s:g} s; "
+                            "run the command again to resume, or use a mirror")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and offset:   # the part is already whole
+            pass
+        else:
+            raise TinygenError(f"download of {url} failed: HTTP {exc.code} {exc.reason}; "
+                               "check the address (--url)") from None
+    except ValueError as exc:
+        raise TinygenError(f"cannot download {url}: {exc}; give --url as http(s)://, "
+                           "file:// or a local folder") from None
+    except http.client.HTTPException as exc:
+        raise TinygenError(f"download of {url} broke off ({type(exc).__name__}); "
+                           "run the command again to resume") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise TinygenError(f"cannot download {url}: {_describe_url_error(exc)}; check the "
+                           "network connection or point --url at a reachable mirror") from None
+    digest = hashlib.sha256(part.read_bytes()).hexdigest()
+    if sha256 is not None and digest != sha256:
+        part.unlink(missing_ok=True)
+        raise TinygenError(f"checksum mismatch for {url}: expected sha256 {sha256}, got "
+                           f"{digest}; the server sent a different file, nothing was kept")
+    os.replace(part, dest)
+    return digest

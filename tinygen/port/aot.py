@@ -1,0 +1,102 @@
+"""The ahead-of-time engine: the model compiled into C (tinygen.codegen)
+and run by tinygen's own kernels (firmware/kernels).
+
+Its compile decisions live here: which kernel variants a board gets
+(TG_USE_DSP, TG_USE_MVE) and the constant layout the planner writes for
+them, link-time optimization of the model and kernels, and the stack the
+placement reserves.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tinygen.boards import Board
+from tinygen.codegen import generate_model_sources
+from tinygen.paths import firmware_dir
+from tinygen.port.engine import Engine, EngineBuild, EngineJob
+
+log = logging.getLogger(__name__)
+
+# Main stack, from the measured high-water mark plus a stated margin. Stack
+# painting (tg_startup.c, reported by profiling builds: tinygen profile)
+# measured 600 B for all four benchmarks on mps2_an386 and
+# disco_l475vg_iot01a (deepest: the harness printing results). Margin
+# STACK_MARGIN_BYTES (> 1.5x the mark) for nested exception frames with FPU
+# state (104 B each) and other compilers; tests/compiler/test_stack_high_water.py
+# fails if the mark ever eats into the margin. Kernels keep their scratch
+# in the arena, not on the stack.
+STACK_MEASURED_BYTES = 600
+STACK_MARGIN_BYTES = 936
+STACK_BYTES = STACK_MEASURED_BYTES + STACK_MARGIN_BYTES
+
+# The inference engine (the model's code and the kernels) is compiled with
+# link-time optimization on MCU boards. At link time GCC sees every kernel
+# called with the model's constant parameter records and specialises it:
+# on kws01 the fully connected, pooling and softmax kernels fold into
+# tg_model_invoke and its code shrinks by 2.9 KB (measured on
+# disco_l475vg_iot01a). The harness and platform stay outside it: they are
+# not in the timed window, keep their -Os, and keep the size report's parts
+# exact. One partition: the build does not depend on the number of jobs.
+LTO_FLAGS = ("-flto", "-flto-partition=one")
+ENGINE_PARTS = ("kernels",)        # folders of the build folder compiled with LTO, with src/model.c
+
+
+def kernel_defines(board: Board) -> list[str]:
+    """Kernel variant flags from the board file: dsp: true selects the
+    DSP-extension kernels (firmware/kernels, TG_USE_DSP), mve: true the
+    Helium ones (TG_USE_MVE, which also changes the constant layout, see
+    kernel_layout); others and the host get the portable C."""
+    if board.is_host:
+        return []
+    return ((["-DTG_USE_DSP=1"] if board.dsp else [])
+            + (["-DTG_USE_MVE=1"] if board.mve else []))
+
+
+def kernel_layout(board: Board) -> str:
+    """The planner's constant layout for the kernels kernel_defines selects."""
+    if board.is_host or not (board.dsp or board.mve):
+        return "portable"
+    return "mve" if board.mve else "default"
+
+
+def lto_flags(board: Board, opt: str) -> list[str]:
+    """Flags for the engine's objects and the link: MCU boards, optimizing
+    builds (-O0/-O1 are debugging builds and stay as asked)."""
+    if board.is_host or opt not in ("O2", "O3", "Os"):
+        return []
+    return list(LTO_FLAGS)
+
+
+def lto_link_flags(lto: list[str], opt: str) -> list[str]:
+    """What the link needs to generate the engine's code: the optimization
+    level, debug information for the size report's attribution
+    (tinygen/port/size.py) and one section per function and object so that
+    unused ones are dropped."""
+    return [*lto, f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections"] if lto else []
+
+
+class AotEngine(Engine):
+    """--runtime tinygen: the model as C, tinygen's kernels."""
+
+    name = "tinygen"
+    usage = "tinygen"
+
+    def defines(self, board: Board) -> list[str]:
+        return kernel_defines(board)
+
+    def prepare(self, job: EngineJob) -> EngineBuild:
+        log.info("compiling %s into C", job.model_path)
+        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board))
+        kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
+                   for k in model.kernel_sources]
+        lto = lto_flags(job.board, job.opt)
+        return EngineBuild(
+            model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=STACK_BYTES,
+            stack_note=(f"stack: {STACK_BYTES} B = measured high-water mark {STACK_MEASURED_BYTES} B "
+                        f"(stack painting, tinygen profile) + {STACK_MARGIN_BYTES} B margin"),
+            # The planner keeps the input alive for the whole inference.
+            keeps_input=True,
+            lto=tuple(lto), lto_link=tuple(lto_link_flags(lto, job.opt)),
+            lto_parts=(job.src_dir / "model.c", *(job.build_dir / p for p in ENGINE_PARTS)))
