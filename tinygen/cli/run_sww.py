@@ -16,7 +16,6 @@ from pathlib import Path
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.runner.connect import _build_root
 from tinygen.runner.record import (SessionRecord, default_session_dir, firmware_identity,
                                    session_facts)
 
@@ -31,7 +30,9 @@ def is_sww(bench_name: str | None) -> bool:
 
 
 def sww_build_dir(board: Board, mode: str, build: Path | None) -> Path:
-    path = Path(build) if build is not None else _build_root() / f"{board.name}-{SWW_ID}-{mode}"
+    from tinygen.benches import get_bench
+    from tinygen.port.manifest import default_build_dir
+    path = Path(build) if build is not None else default_build_dir(board, get_bench(SWW_ID), mode)
     if not (path / "build.json").is_file():
         raise TinygenError(f"no sww build in {path}; run 'tinygen build --board {board.name} "
                            f"--bench sww --mode {mode}' or pass --build DIR")
