@@ -11,9 +11,11 @@ from tinygen.runner.sww_run import _power, activations
 
 
 def test_activation_summary_is_read_from_stop():
-    lines = ["m-stop-[streaming]", "m-activations-[hops=531,detections=75,overruns=0,max_hop_us=1500]"]
+    lines = ["m-stop-[streaming]",
+             "m-activations-[hops=531,detections=75,overruns=0,max_hop_us=1500]"]
     act = activations(lines)
-    assert (act["hops"], act["detections"], act["overruns"], act["max_hop_us"]) == (531, 75, 0, 1500)
+    assert (act["hops"], act["detections"], act["overruns"], act["max_hop_us"]) == \
+        (531, 75, 0, 1500)
     assert activations(["m-stop-[idle]"]) is None
 
 

@@ -127,4 +127,5 @@ def test_estimated_power_is_run_power_times_duty():
 def test_board_clock_duty_counts_one_cycle_per_instruction():
     # 800,000 instructions at 80 MHz = 10 ms of a 32 ms frame: duty 0.3125, 100 inf./s.
     d = board_clock_duty(800_000, 80e6)
-    assert d["duty_cycle"] == pytest.approx(0.3125) and d["estimated_throughput"] == pytest.approx(100)
+    assert d["duty_cycle"] == pytest.approx(0.3125)
+    assert d["estimated_throughput"] == pytest.approx(100)

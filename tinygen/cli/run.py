@@ -36,6 +36,11 @@ performance: for each of 5 stimuli, download it, time a short run, then run
 accuracy: one inference per stimulus (per 2560-byte window for ad01, the
   file's score being the mean of its windows); top-1 for kws/vww/ic, AUC for
   ad, and whether the benchmark's quality target is met.
+sww (streaming wakeword): one run plays a stream (--dataset: sww01/*.json
+  beside their WAVs, or one stream JSON; 'tinygen sww-stream' builds them)
+  through the interface board and gives TP/FN/FP, duty cycle, estimated
+  throughput and, with --mode energy, power; on emulated boards the interface
+  board is SIMULATED and the power estimated (docs/sww.md).
 
 Where the DUT is:
   host and emulated boards are started for the run (the host firmware as a
@@ -121,7 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--mode", required=True, choices=("performance", "accuracy", "energy"))
-    p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad); default: from the build's "
+    p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad, sww); default: from the "
+                                   "build's "
                                    "build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
                    help="firmware build folder: started for host/emulated boards; with --port, "

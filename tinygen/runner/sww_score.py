@@ -74,7 +74,8 @@ class DetectionStats:
 
 
 def detection_stats(detections_ms: Sequence[int], windows: Iterable[Sequence[float]],
-                    tp_delay_s: float = TP_DELAY_S, debounce_s: float = DEBOUNCE_S) -> DetectionStats:
+                    tp_delay_s: float = TP_DELAY_S,
+                    debounce_s: float = DEBOUNCE_S) -> DetectionStats:
     """TP / FN / FP of one stream (see the module's docstring)."""
     detections_ms = [int(d) for d in detections_ms]
     if not detections_ms:

@@ -22,9 +22,10 @@ virtual clock to the next timer deadline (measured: three edges 50
 instructions apart in three successive milliseconds). How long a frame was
 processed is its instruction count (no sleep inside a frame): a falling
 edge of the processing pin is placed at its rising edge plus the
-instructions in between, x 2**icount_shift ns. As the real board does, detections are kept in ms since
-``record_detections`` with a 10 ms debounce, and the first 100 rising and
-falling edges of the processing pin in 10 us ticks. Because the emulated
+instructions in between, x 2**icount_shift ns. As the real board does,
+detections are kept in ms since ``record_detections`` with a 10 ms debounce,
+and the first 100 rising and falling edges of the processing pin in 10 us
+ticks. Because the emulated
 audio starts at the DUT's ``start``, frames the DUT processed before
 ``record_detections`` reached the simulator are kept, and the time origin
 moved back to the first of them (scores are relative to the sync pulse, so
