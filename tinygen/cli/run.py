@@ -127,8 +127,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--mode", required=True, choices=("performance", "accuracy", "energy"))
     p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad, sww); default: from the "
-                                   "build's "
-                                   "build.json or the DUT's model id")
+                                   "build's build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
                    help="firmware build folder: started for host/emulated boards; with --port, "
                         "recorded as the firmware the DUT runs (for 'tinygen package')")
