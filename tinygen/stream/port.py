@@ -96,6 +96,17 @@ def feature_tables_c() -> str:
     return render("tg_feature_tables.c.j2", tables=tables, indices=indices)
 
 
+def input_scale(build_dir: Path | str) -> float:
+    """The input scale the firmware quantizes features with (its model.h)."""
+    import re
+    model_h = Path(build_dir) / "src" / "model.h"
+    m = re.search(r"#define TG_MODEL_INPUT_SCALE\s+([-+0-9.eE]+)f?", model_h.read_text()) \
+        if model_h.is_file() else None
+    if m is None:
+        raise TinygenError(f"{model_h} has no TG_MODEL_INPUT_SCALE; rebuild the sww firmware")
+    return float(m.group(1))
+
+
 def audio_source(board: Board) -> Path:
     """The board's audio-source implementation in firmware/platform/audio/."""
     audio = firmware_dir() / "platform" / "audio"

@@ -348,9 +348,8 @@ def _as_dict(c: Check) -> dict:
 
 def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
     """tinygen verify --bench sww: build a logging streaming firmware, stream, check."""
-    from tinygen.port.generate import model_macros
     from tinygen.runner.record import SessionRecord, default_session_dir, session_facts
-    from tinygen.stream.port import build_stream_firmware
+    from tinygen.stream.port import build_stream_firmware, input_scale
 
     if not board.is_emulated:
         raise TinygenError(f"verify --bench sww needs an emulated board (QEMU feeds the audio "
@@ -374,8 +373,7 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
         result = build_stream_firmware(board, args.model, opt=args.opt, out_dir=out_dir,
                                        log_hops=hops_for(seconds) + 1)
         build_dir = Path(result.build_dir)
-    macros = model_macros(build_dir / "src" / "model.h")
-    scale = float(macros["TG_MODEL_INPUT_SCALE"].rstrip("f"))
+    scale = input_scale(build_dir)
     # The model the firmware was built from (build.json), so --no-build checks the right one.
     import json
     built = json.loads((build_dir / "build.json").read_text()).get("model", {})
