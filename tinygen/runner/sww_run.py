@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,11 @@ def open_stream_bench(board: Board, build_dir: Path | None, stream: StreamEntry,
             if build_dir is None:
                 raise TinygenError(f"{board.name} needs its sww build folder; pass --build")
             from tinygen.device.sim.sww_bench import simulated_stream_bench
+            # The raw audio image QEMU reads (38 MB for the long test) is not
+            # part of the session: a temporary folder, removed at the end.
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="tinygen-sww-"))
             sim = stack.enter_context(simulated_stream_bench(
-                board, build_dir, stream.wav, record.folder, log_path=record.folder / "dut.log",
+                board, build_dir, stream.wav, Path(scratch), log_path=record.folder / "dut.log",
                 play_timeout_s=stream.length_s * SIM_PLAY_FACTOR + 60.0))
             url = sim.interface_url
             record.note("SIMULATED interface board: plays the stream the emulated DUT was "
