@@ -88,7 +88,8 @@ class AotEngine(Engine):
 
     def prepare(self, job: EngineJob) -> EngineBuild:
         log.info("compiling %s into C", job.model_path)
-        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board))
+        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board),
+                                       streaming=job.stream_step)
         kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
                    for k in model.kernel_sources]
         lto = lto_flags(job.board, job.opt)
@@ -99,4 +100,5 @@ class AotEngine(Engine):
             # The planner keeps the input alive for the whole inference.
             keeps_input=True,
             lto=tuple(lto), lto_link=tuple(lto_link_flags(lto, job.opt)),
-            lto_parts=(job.src_dir / "model.c", *(job.build_dir / p for p in ENGINE_PARTS)))
+            lto_parts=(job.src_dir / "model.c", *(job.build_dir / p for p in ENGINE_PARTS)),
+            stream=model.stream, stream_note=model.stream_note)

@@ -26,6 +26,7 @@ from tinygen.port.firmware import vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.manifest import read_manifest, write_manifest
 from tinygen.port.size import SizeReport, size_report
+from tinygen.port.streaming import StreamOptions
 from tinygen.render import render
 from tinygen.toolchain import require_tool
 
@@ -104,13 +105,16 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
                    mode: str = "performance", opt: str = "O2",
                    out_dir: Path | str | None = None, jobs: int | None = None, *,
                    profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
-                   harness: Path | str | None = None) -> BuildResult:
+                   harness: Path | str | None = None,
+                   stream: StreamOptions | None = None) -> BuildResult:
     """Generate, compile and link one firmware image, and measure it.
 
-    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    runtime/tflm/harness/stream: see generate_port (TFLM runtime, external
+    harness, a streaming benchmark's options).
     """
     port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
-                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs,
+                         stream=stream)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"
