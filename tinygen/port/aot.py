@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tinygen.boards import Board
+from tinygen.boards import Board, stack_note
 from tinygen.codegen import generate_model_sources
 from tinygen.paths import firmware_dir
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
@@ -95,8 +95,8 @@ class AotEngine(Engine):
         lto = lto_flags(job.board, job.opt)
         return EngineBuild(
             model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=STACK_BYTES,
-            stack_note=(f"stack: {STACK_BYTES} B = measured high-water mark {STACK_MEASURED_BYTES} B "
-                        f"(stack painting, tinygen profile) + {STACK_MARGIN_BYTES} B margin"),
+            # Measured on the board's emulator, or on the closest emulated core's.
+            stack_note=stack_note(job.board, STACK_BYTES),
             # The planner keeps the input alive for the whole inference.
             keeps_input=True,
             lto=tuple(lto), lto_link=tuple(lto_link_flags(lto, job.opt)),

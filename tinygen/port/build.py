@@ -22,7 +22,7 @@ from pathlib import Path
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.port.firmware import vendored_parts
+from tinygen.port.firmware import _vendor_copy_dir, vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.manifest import read_manifest, write_manifest
 from tinygen.port.size import SizeReport, size_report
@@ -57,6 +57,21 @@ class BuildResult:
         return {k: v for k, v in named.items() if v is not None}
 
 
+def vendor_paths_to_user(output: str, port: GeneratedPort) -> str:
+    """Compiler output with the build folder's copies of a vendor's own
+    platform files (platform/vendor/<hash>/) named by their real paths, so
+    an error points at the file the user edits."""
+    platform = port.board.platform
+    if platform is None:
+        return output
+    folders = {p.parent for p in platform.sources} | set(platform.include_dirs)
+    for folder in sorted(folders, key=lambda f: -len(str(f))):
+        copy = _vendor_copy_dir(folder.resolve())
+        for written in (str(Path(port.build_dir) / copy), str(copy)):
+            output = output.replace(written + "/", f"{folder}/")
+    return output
+
+
 def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
     overflows = _OVERFLOW.findall(output)
     if overflows:
@@ -70,7 +85,9 @@ def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
         section, region = no_fit[0]
         return TinygenError(f"section {section} does not fit in {region} on {port.board.name}; "
                             f"use a smaller model or a larger board (details in {log_path})")
-    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    # A compiler's own "file:line:col: error:" first (a folder name may hold "error").
+    errors = ([line for line in output.splitlines() if ": error:" in line]
+              or [line for line in output.splitlines() if "error" in line.lower()])
     first = errors[0].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
     return TinygenError(f"firmware build failed: {first[:300]}; see {log_path}")
 
@@ -89,7 +106,7 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
     except subprocess.TimeoutExpired as exc:
         raise TinygenError(f"the build did not finish within {timeout:g} s; see {log_path} "
                            "and rerun with -v") from exc
-    output = done.stdout + done.stderr
+    output = vendor_paths_to_user(done.stdout + done.stderr, port)
     log_path.write_text(output)
     if done.returncode != 0:
         if "No module named SCons" in output:

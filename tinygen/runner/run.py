@@ -18,7 +18,7 @@ from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
 from tinygen.device.emon import supply_voltage
 from tinygen.errors import TinygenError
-from tinygen.port.manifest import locate_build, read_manifest
+from tinygen.port.manifest import has_manifest, locate_build, read_manifest
 from tinygen.runner.connect import check_build, open_session
 from tinygen.runner.cycles import attach_cycle_estimate
 from tinygen.runner.dataset import random_stimuli
@@ -71,7 +71,7 @@ def run_session(req: RunRequest) -> Path:
 
 def _check_given_build(req: RunRequest, bench: Benchmark | None, mode: str) -> None:
     """A --build recorded for a DUT tinygen does not start: still its board and mode."""
-    if req.build is not None and (Path(req.build) / "build.json").is_file():
+    if req.build is not None and has_manifest(req.build):
         check_build(Path(req.build), read_manifest(req.build), req.board, bench, mode)
 
 

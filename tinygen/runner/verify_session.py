@@ -21,7 +21,7 @@ from tinygen.device.emon import supply_voltage
 from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.build import build_firmware
-from tinygen.port.manifest import read_manifest
+from tinygen.port.manifest import has_manifest, read_manifest
 from tinygen.runner.connect import check_build, open_session
 from tinygen.runner.energy import open_energy_bench
 from tinygen.runner.lifecycle import (DutOptions, EnergyOptions, checked_dataset_path, dataset_for,
@@ -137,7 +137,7 @@ def _foreign_harness(req: VerifyRequest, build_dir: Path | None) -> bool:
     """Built against a --harness folder (now, or as the build's manifest says)."""
     if req.build_options.get("harness"):
         return True
-    if build_dir is not None and (Path(build_dir) / "build.json").is_file():
+    if build_dir is not None and has_manifest(build_dir):
         return bool(read_manifest(build_dir).harness)
     return False
 
@@ -149,7 +149,7 @@ def _firmware(req: VerifyRequest) -> tuple[Path | None, Path]:
                         and not req.dut.place):
         build_dir = req.build
         model = req.model
-        if build_dir is not None and (model is None or (Path(build_dir) / "build.json").is_file()):
+        if build_dir is not None and (model is None or has_manifest(build_dir)):
             manifest = read_manifest(build_dir)
             check_build(Path(build_dir), manifest, board, bench, req.mode)
             if model is None:
