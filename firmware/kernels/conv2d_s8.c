@@ -282,12 +282,15 @@ typedef struct {
     int32_t unused;            /* 44 */
 } tg_pairs_pass;
 
-/* Two rows' weight words come in one LDRD (3 cycles on the Cortex-M4,
- * where two single loads here cost 2 each: nothing before them is a load
- * they could pipeline with); each is sign-extended in place after the
- * other row's word has been read. */
-#define TG_PAIRS_ROWS(OFF, ROR, A0, B0, A1, B1)                   \
-    "ldrd   r12, lr, [r1, #" OFF "]\n\t"                          \
+/* One chunk is two halves, each of which needs both pixels' input words
+ * and four rows' weight words: the first two rows' words are loaded with
+ * the inputs as four single LDRs, which the Cortex-M4 pipelines (5 cycles
+ * for 4 words, where two LDRD cost 6), the other two with one LDRD (3
+ * cycles, as two LDRs would be after a MAC). The second half takes the
+ * rows in the other order so that its last load advances the weight
+ * pointer, and every input load advances the input pointer. Each weight
+ * word is sign-extended in place after the other row's word was read. */
+#define TG_PAIRS_ROWS(ROR, A0, B0, A1, B1)                        \
     "sxtb16 r12, r12" ROR "\n\t"                                  \
     "smlad  " A0 ", r12, r10, " A0 "\n\t"                         \
     "smlad  " B0 ", r12, r11, " B0 "\n\t"                         \
@@ -295,13 +298,20 @@ typedef struct {
     "smlad  " A1 ", r12, r10, " A1 "\n\t"                         \
     "smlad  " B1 ", r12, r11, " B1 "\n\t"
 #define TG_PAIRS_CHUNK                                            \
-    "ldrd   r10, r11, [r0], #8\n\t"                               \
-    TG_PAIRS_ROWS("0", "", "r2", "r6", "r3", "r7")                \
-    TG_PAIRS_ROWS("8", "", "r4", "r8", "r5", "r9")                \
-    "ldrd   r10, r11, [r0], #8\n\t"                               \
-    TG_PAIRS_ROWS("0", ", ror #8", "r2", "r6", "r3", "r7")        \
-    TG_PAIRS_ROWS("8", ", ror #8", "r4", "r8", "r5", "r9")        \
-    "adds   r1, r1, #16\n\t"
+    "ldr    r11, [r0, #4]\n\t"                                    \
+    "ldr    r10, [r0], #8\n\t"                                    \
+    "ldr    r12, [r1]\n\t"                                        \
+    "ldr    lr, [r1, #4]\n\t"                                     \
+    TG_PAIRS_ROWS("", "r2", "r6", "r3", "r7")                     \
+    "ldrd   r12, lr, [r1, #8]\n\t"                                \
+    TG_PAIRS_ROWS("", "r4", "r8", "r5", "r9")                     \
+    "ldr    r11, [r0, #4]\n\t"                                    \
+    "ldr    r10, [r0], #8\n\t"                                    \
+    "ldr    r12, [r1, #8]\n\t"                                    \
+    "ldr    lr, [r1, #12]\n\t"                                    \
+    TG_PAIRS_ROWS(", ror #8", "r4", "r8", "r5", "r9")             \
+    "ldrd   r12, lr, [r1], #16\n\t"                               \
+    TG_PAIRS_ROWS(", ror #8", "r2", "r6", "r3", "r7")
 #define TG_PAIRS_OUT(A, FIX)                                      \
     "add    lr, " A ", " A "\n\t"                                 \
     "smmlar lr, lr, r10, r12\n\t"                                 \
@@ -399,23 +409,36 @@ static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, i
                      : "cc", "memory");
 }
 
-/* The input of output pixel `pixel` (in NHWC order): a pointer into the
- * image when pointwise, else gathered into patch. */
-static const int8_t *pixel_input_dsp(const tg_conv_params *p, const int8_t *input, int direct,
-                                     int32_t pixel, int8_t *patch)
+/* Output pixels in NHWC order, walked without divisions: the image
+ * and output row and column of the next pixel. */
+typedef struct {
+    const int8_t *image;
+    int32_t oy;
+    int32_t ox;
+} tg_pixel_walk;
+
+/* The input of the walk's pixel (a pointer into the image when pointwise,
+ * else gathered into patch); then the walk moves to the next pixel. */
+static const int8_t *next_input_dsp(const tg_conv_params *p, int direct, tg_pixel_walk *w,
+                                    int8_t *patch)
 {
-    const int32_t per_image = p->out_h * p->out_w;
-    const int32_t b = pixel / per_image;
-    const int32_t oy = (pixel - b * per_image) / p->out_w;
-    const int32_t ox = pixel - b * per_image - oy * p->out_w;
-    const int32_t iy0 = oy * p->stride_h - p->pad_h;
-    const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const int32_t iy0 = w->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = w->ox * p->stride_w - p->pad_w;
+    const int8_t *x;
     if (direct) {
-        return image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+        x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    } else {
+        gather_patch_dsp(p, w->image, iy0, ix0, patch);
+        x = patch;
     }
-    gather_patch_dsp(p, image, iy0, ix0, patch);
-    return patch;
+    if (++w->ox == p->out_w) {
+        w->ox = 0;
+        if (++w->oy == p->out_h) {
+            w->oy = 0;
+            w->image += (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        }
+    }
+    return x;
 }
 
 void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
@@ -425,8 +448,12 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 8 * chunks));
+    tg_pixel_walk walk;
     tg_pairs_pass a;
     int32_t i;
+    walk.image = input;
+    walk.oy = 0;
+    walk.ox = 0;
     a.x16 = x16;
     a.x16_end = x16 + 4 * chunks;
     a.stream = stream;
@@ -437,15 +464,19 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     a.hi4 = tg_splat_s8(p->act_max);
     a.odd = chunks & 1;
     a.unused = 0;
+    a.out = output;
     for (i = 0; i < pixels; i += 2) {
+        const int8_t *x0 = next_input_dsp(p, direct, &walk, scratch);
         /* An odd last pixel pairs with itself. */
-        const int32_t j = i + 1 < pixels ? i + 1 : i;
-        const int8_t *x0 = pixel_input_dsp(p, input, direct, i, scratch);
-        const int8_t *x1 = pixel_input_dsp(p, input, direct, j, scratch + 4 * chunks);
+        const int8_t *x1 = x0;
+        a.step = 0;
+        if (i + 1 < pixels) {
+            x1 = next_input_dsp(p, direct, &walk, scratch + 4 * chunks);
+            a.step = p->out_c;
+        }
         widen_pair_dsp(x0, x1, chunks, x16);
-        a.out = output + (size_t)i * (size_t)p->out_c;
-        a.step = (j - i) * p->out_c;
         tg_pairs_pass_dsp(&a);
+        a.out += 2 * p->out_c;
     }
 }
 #endif
