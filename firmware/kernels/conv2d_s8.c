@@ -409,6 +409,35 @@ static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, i
                      : "cc", "memory");
 }
 
+/* The patch of a pixel whose window lies inside the image (rows of
+ * row_bytes, `stride` apart in the image): each row copied as whole
+ * unaligned words, the last word's spare bytes overwritten by the next
+ * row. Those of the last row land past the patch's k_len bytes, where the
+ * weights are zero, or (up to 3 bytes) in the scratch that follows, which
+ * is written later: the second pixel's patch, then the int16 inputs. The
+ * reads may run up to 3 bytes past the row, into RAM that exists. */
+static void gather_inside_dsp(int8_t *patch, const int8_t *src, size_t row_bytes, size_t stride,
+                              int32_t rows)
+{
+    const int32_t words = (int32_t)((row_bytes + 3u) / 4u);
+    while (rows-- > 0) {
+        const int8_t *s = src;
+        int8_t *d = patch;
+        int32_t k = words;
+        uint32_t t;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[t], [%[s]], #4\n\t"
+                         "str    %[t], [%[d]], #4\n\t"
+                         "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(k)
+                         :
+                         : "cc", "memory");
+        patch += row_bytes;
+        src += stride;
+    }
+}
+
 /* Output pixels in NHWC order, walked without divisions: the image
  * and output row and column of the next pixel. */
 typedef struct {
@@ -427,6 +456,13 @@ static const int8_t *next_input_dsp(const tg_conv_params *p, int direct, tg_pixe
     const int8_t *x;
     if (direct) {
         x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    } else if (p->dil_w == 1 && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h
+               && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+        const size_t pixel_bytes = (size_t)p->in_c;
+        gather_inside_dsp(patch, w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0)
+                          * pixel_bytes, pixel_bytes * (size_t)p->k_w,
+                          (size_t)p->dil_h * (size_t)p->in_w * pixel_bytes, p->k_h);
+        x = patch;
     } else {
         gather_patch_dsp(p, w->image, iy0, ix0, patch);
         x = patch;
