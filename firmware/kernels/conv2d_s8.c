@@ -330,19 +330,22 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pass *a)
 {
+    /* The per-block bookkeeping is grouped into runs of single loads,
+     * which pipeline; the rarer variants (negative-value fix, clamp) are
+     * out of line so that the common path runs straight through. */
     __asm__("push   {r4-r11, lr}\n\t"
             "sub    sp, sp, #48\n\t"
             "ldm    r0, {r1-r12}\n\t"
             "stm    sp, {r1-r12}\n\t"
             "ldr    r1, [sp, #8]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
             "1:\n\t"
             "ldm    r1!, {r2-r5}\n\t"
             "mov    r6, r2\n\t"
             "mov    r7, r3\n\t"
             "mov    r8, r4\n\t"
             "mov    r9, r5\n\t"
-            "ldr    r0, [sp, #0]\n\t"
-            "ldr    r10, [sp, #40]\n\t"
             "cmp    r10, #0\n\t"
             "bne    5f\n\t"
             "4:\n\t"
@@ -352,17 +355,11 @@ __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pa
             "ldr    r10, [sp, #4]\n\t"
             "cmp    r0, r10\n\t"
             "bne    4b\n\t"
-            "ldr    r10, [sp, #28]\n\t"
-            "cmp    r10, #0\n\t"
+            "ldr    r0, [sp, #28]\n\t"
+            "cmp    r0, #0\n\t"
             "bne    6f\n\t"
             TG_PAIRS_REQ("r2", "r6", "", "") TG_PAIRS_REQ("r3", "r7", "", "")
             TG_PAIRS_REQ("r4", "r8", "", "") TG_PAIRS_REQ("r5", "r9", "", "")
-            "b      7f\n\t"
-            "6:\n\t"
-            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
-            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
-            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
-            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
             "7:\n\t"
             "bfi    r2, r3, #8, #8\n\t"
             "bfi    r2, r4, #16, #8\n\t"
@@ -370,21 +367,31 @@ __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pa
             "bfi    r6, r7, #8, #8\n\t"
             "bfi    r6, r8, #16, #8\n\t"
             "bfi    r6, r9, #24, #8\n\t"
-            "ldr    r10, [sp, #24]\n\t"
-            "cmp    r10, #0\n\t"
-            "beq    3f\n\t"
-            "ldrd   r10, r11, [sp, #32]\n\t"
-            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "ldr    r0, [sp, #24]\n\t"
+            "cbnz   r0, 8f\n\t"
             "3:\n\t"
-            "ldrd   r10, r11, [sp, #16]\n\t"
-            "str    r6, [r10, r11]\n\t"
-            "str    r2, [r10], #4\n\t"
-            "str    r10, [sp, #16]\n\t"
-            "ldr    r10, [sp, #12]\n\t"
-            "cmp    r1, r10\n\t"
+            "ldr    r12, [sp, #16]\n\t"
+            "ldr    r11, [sp, #20]\n\t"
+            "ldr    lr, [sp, #12]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "str    r6, [r12, r11]\n\t"
+            "str    r2, [r12], #4\n\t"
+            "str    r12, [sp, #16]\n\t"
+            "cmp    r1, lr\n\t"
             "bne    1b\n\t"
             "add    sp, sp, #48\n\t"
-            "pop    {r4-r11, pc}\n\t");
+            "pop    {r4-r11, pc}\n\t"
+            "8:\n\t"
+            "ldrd   r10, r11, [sp, #32]\n\t"
+            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "b      3b\n\t"
+            "6:\n\t"
+            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
+            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
+            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
+            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
+            "b      7b\n\t");
     (void)a;
 }
 
