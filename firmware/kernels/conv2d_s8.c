@@ -111,7 +111,7 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
  * handle unaligned addresses on every core with the DSP extension), then
  * bytes. Assembly, so the compiler does not turn the loop back into a
  * library call, which costs several times more for these short rows. */
-static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
+__attribute__((noinline)) static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
 {
     uint32_t t;
     size_t words = n / 4u;
@@ -140,7 +140,7 @@ static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
     }
 }
 
-static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
+__attribute__((noinline)) static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
 {
     const uint32_t v = tg_splat_s8(value);
     size_t k;
@@ -150,6 +150,26 @@ static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
     for (; k < n; ++k) {
         __asm__ volatile("strb   %[v], [%[d]], #1" : [d] "+r"(d) : [v] "r"(v) : "memory");
     }
+}
+
+/* A kernel row that lies inside the image, as whole unaligned words: the
+ * last word's spare bytes (up to 3) are overwritten by the next row, or,
+ * after the patch's last row, land past its k_len bytes, where the weights
+ * are zero, or in the scratch that follows, which is written later (the
+ * second pixel's patch, then the int16 inputs; tinygen/plan/ops.py sizes
+ * the scratch). The reads may run up to 3 bytes past the row, in RAM. */
+static void copy_row_dsp(int8_t *d, const int8_t *s, size_t n)
+{
+    uint32_t t;
+    size_t words = (n + 3u) / 4u;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[t], [%[s]], #4\n\t"
+                     "str    %[t], [%[d]], #4\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(words)
+                     :
+                     : "cc", "memory");
 }
 
 /* gather_patch with the short copies above. The patch's last chunk may
@@ -167,7 +187,7 @@ static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
         if (iy < 0 || iy >= p->in_h) {
             fill_short_dsp(patch, p->input_zero_point, row_bytes);
         } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            copy_short_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
+            copy_row_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
         } else {
             for (kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = ix0 + kx * p->dil_w;
@@ -416,35 +436,6 @@ static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, i
                      : "cc", "memory");
 }
 
-/* The patch of a pixel whose window lies inside the image (rows of
- * row_bytes, `stride` apart in the image): each row copied as whole
- * unaligned words, the last word's spare bytes overwritten by the next
- * row. Those of the last row land past the patch's k_len bytes, where the
- * weights are zero, or (up to 3 bytes) in the scratch that follows, which
- * is written later: the second pixel's patch, then the int16 inputs. The
- * reads may run up to 3 bytes past the row, into RAM that exists. */
-static void gather_inside_dsp(int8_t *patch, const int8_t *src, size_t row_bytes, size_t stride,
-                              int32_t rows)
-{
-    const int32_t words = (int32_t)((row_bytes + 3u) / 4u);
-    while (rows-- > 0) {
-        const int8_t *s = src;
-        int8_t *d = patch;
-        int32_t k = words;
-        uint32_t t;
-        __asm__ volatile("1:\n\t"
-                         "ldr    %[t], [%[s]], #4\n\t"
-                         "str    %[t], [%[d]], #4\n\t"
-                         "subs   %[k], %[k], #1\n\t"
-                         "bne    1b\n\t"
-                         : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(k)
-                         :
-                         : "cc", "memory");
-        patch += row_bytes;
-        src += stride;
-    }
-}
-
 /* Output pixels in NHWC order, walked without divisions: the image
  * and output row and column of the next pixel. */
 typedef struct {
@@ -463,13 +454,6 @@ static const int8_t *next_input_dsp(const tg_conv_params *p, int direct, tg_pixe
     const int8_t *x;
     if (direct) {
         x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
-    } else if (p->dil_w == 1 && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h
-               && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-        const size_t pixel_bytes = (size_t)p->in_c;
-        gather_inside_dsp(patch, w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0)
-                          * pixel_bytes, pixel_bytes * (size_t)p->k_w,
-                          (size_t)p->dil_h * (size_t)p->in_w * pixel_bytes, p->k_h);
-        x = patch;
     } else {
         gather_patch_dsp(p, w->image, iy0, ix0, patch);
         x = patch;
