@@ -107,39 +107,6 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
 }
 
 #if TG_DSP && !TG_MVE
-/* n bytes from s to d, either unaligned: words while they last (LDR/STR
- * handle unaligned addresses on every core with the DSP extension), then
- * bytes. Assembly, so the compiler does not turn the loop back into a
- * library call, which costs several times more for these short rows. */
-__attribute__((noinline)) static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
-{
-    uint32_t t;
-    size_t words = n / 4u;
-    if (words) {
-        __asm__ volatile("1:\n\t"
-                         "ldr    %[t], [%[s]], #4\n\t"
-                         "str    %[t], [%[d]], #4\n\t"
-                         "subs   %[k], %[k], #1\n\t"
-                         "bne    1b\n\t"
-                         : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(words)
-                         :
-                         : "cc", "memory");
-    }
-    switch (n & 3u) {
-    case 3:
-        d[2] = s[2];
-        /* fall through */
-    case 2:
-        d[1] = s[1];
-        /* fall through */
-    case 1:
-        d[0] = s[0];
-        break;
-    default:
-        break;
-    }
-}
-
 __attribute__((noinline)) static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
 {
     const uint32_t v = tg_splat_s8(value);
@@ -152,12 +119,16 @@ __attribute__((noinline)) static void fill_short_dsp(int8_t *d, int32_t value, s
     }
 }
 
-/* A kernel row that lies inside the image, as whole unaligned words: the
- * last word's spare bytes (up to 3) are overwritten by the next row, or,
- * after the patch's last row, land past its k_len bytes, where the weights
- * are zero, or in the scratch that follows, which is written later (the
- * second pixel's patch, then the int16 inputs; tinygen/plan/ops.py sizes
- * the scratch). The reads may run up to 3 bytes past the row, in RAM. */
+/* n bytes from s to d, either unaligned (LDR/STR handle unaligned
+ * addresses on every core with the DSP extension), as whole words in
+ * assembly, so the compiler does not turn the loop into a library call,
+ * which costs several times more for these short rows. The last word's
+ * spare bytes (up to 3) are overwritten by the next copy (the next pixel
+ * of the row, or the next row), or, after the patch's last row, land past
+ * its k_len bytes, where the weights are zero, or in the scratch that
+ * follows, which is written later (the second pixel's patch, then the
+ * int16 inputs; tinygen/plan/ops.py sizes the scratch). The reads may run
+ * up to 3 bytes past the row, in RAM. */
 static void copy_row_dsp(int8_t *d, const int8_t *s, size_t n)
 {
     uint32_t t;
@@ -195,8 +166,8 @@ static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
                     fill_short_dsp(patch + (size_t)kx * pixel_bytes, p->input_zero_point,
                                    pixel_bytes);
                 } else {
-                    copy_short_dsp(patch + (size_t)kx * pixel_bytes,
-                                   line + (size_t)ix * pixel_bytes, pixel_bytes);
+                    copy_row_dsp(patch + (size_t)kx * pixel_bytes,
+                                 line + (size_t)ix * pixel_bytes, pixel_bytes);
                 }
             }
         }
