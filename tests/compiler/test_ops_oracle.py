@@ -137,6 +137,38 @@ def relu_specs(draw):
                 seed=draw(seeds))
 
 
+@st.composite
+def unary_specs(draw, kind: str):
+    """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU: wide input ranges reach the saturated ends."""
+    lo = draw(st.floats(-12.0, 0.0))
+    hi = draw(st.floats(0.05, 12.0))
+    spec = dict(op=kind, shape=(draw(st.integers(1, 6)), draw(st.integers(1, 6)),
+                                draw(st.integers(1, 6))),
+                conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+    if kind == "leaky_relu":
+        spec["alpha"] = draw(st.sampled_from([0.01, 0.1, 0.2, 0.3, 0.5, 0.9]))
+    return spec
+
+
+@st.composite
+def sub_specs(draw):
+    spec = draw(add_specs())
+    # No fused RELU: a difference that is mostly negative gets so small an
+    # output scale that TFLM's Prepare aborts (output multiplier >= 1).
+    spec.update(op="sub", swap=draw(st.booleans()), act=None)
+    return spec
+
+
+@st.composite
+def reduce_max_specs(draw):
+    lo, hi = draw(input_range())
+    axes = draw(st.sampled_from([[1, 2], [3], [1], [2, 3], [1, 2, 3]]))
+    return dict(op="reduce_max", shape=(draw(st.integers(1, 7)), draw(st.integers(1, 7)),
+                                        draw(st.integers(1, 6))),
+                axes=axes, keepdims=draw(st.booleans()), conv=draw(st.booleans()),
+                lo=lo, hi=hi, seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -217,4 +249,40 @@ def test_add_and_mul_with_a_constant_operand_match_tflm(model_cache, compiler, s
 @settings(max_examples=10, **SETTINGS)
 @given(spec=relu_specs())
 def test_standalone_relu_and_relu6_match_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=unary_specs("sigmoid"))
+def test_logistic_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=unary_specs("tanh"))
+def test_tanh_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=unary_specs("hard_swish"))
+def test_hard_swish_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=unary_specs("leaky_relu"))
+def test_leaky_relu_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(spec=sub_specs())
+def test_sub_with_broadcasting_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(spec=reduce_max_specs())
+def test_reduce_max_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

@@ -122,6 +122,22 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     elif kind == "pad":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = L.ZeroPadding2D(padding=spec["padding"])(x)
+    elif kind in ("sigmoid", "tanh", "hard_swish"):
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.Activation(kind)(x)
+    elif kind == "leaky_relu":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.LeakyReLU(negative_slope=spec["alpha"])(x)
+    elif kind == "sub":
+        other = L.Conv2D(spec["shape"][-1], 1)(inp)
+        if spec.get("broadcast"):
+            other = L.AveragePooling2D(tuple(spec["shape"][:2]))(other)
+        out = keras.ops.subtract(other, inp) if spec.get("swap") else keras.ops.subtract(inp, other)
+        if act:
+            out = L.Activation(act)(out)
+    elif kind == "reduce_max":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = keras.ops.max(x, axis=spec["axes"], keepdims=spec["keepdims"])
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:
