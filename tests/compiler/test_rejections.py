@@ -77,14 +77,14 @@ def test_dynamic_shape_is_refused(tmp_path):
 
 def test_unsupported_operator_is_refused_by_name(tmp_path):
     keras = _keras()
-    inp = keras.Input(shape=(8,), batch_size=1)
-    x = keras.layers.Dense(8)(inp)
-    out = keras.layers.Multiply()([keras.layers.Activation("tanh")(x), x])
-    path = _save(tmp_path, "tanh.tflite", convert(keras.Model(inp, out), -1, 1, 0))
+    inp = keras.Input(shape=(4, 4, 2), batch_size=1)
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(inp)
+    out = keras.layers.Multiply()([x, x])
+    path = _save(tmp_path, "tconv.tflite", convert(keras.Model(inp, out), -1, 1, 0))
     with pytest.raises(TinygenError) as exc:
         load_model(path)
     msg = _one_line(exc)
-    assert "TANH" in msg and "MUL" in msg
+    assert "TRANSPOSE_CONV" in msg and "MUL" in msg
     assert all(op in msg for op in SUPPORTED)
 
 
