@@ -169,6 +169,17 @@ def reduce_max_specs(draw):
                 lo=lo, hi=hi, seed=draw(seeds))
 
 
+@st.composite
+def elementwise_chain_specs(draw):
+    """conv -> HARD_SWISH -> LEAKY_RELU -> TANH, LOGISTIC, SUB, REDUCE_MAX in one model."""
+    lo, hi = draw(input_range())
+    return dict(op="elementwise_chain", shape=(draw(st.integers(2, 7)), draw(st.integers(2, 7)),
+                                               draw(st.integers(2, 6))),
+                axes=draw(st.sampled_from([[1, 2], [3], [1], [2]])),
+                keepdims=draw(st.booleans()), alpha=draw(st.sampled_from([0.05, 0.2, 0.6])),
+                broadcast=draw(st.booleans()), lo=lo * 3, hi=hi * 3, seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -252,37 +263,37 @@ def test_standalone_relu_and_relu6_match_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=6, **SETTINGS)
+@settings(max_examples=4, **SETTINGS)
 @given(spec=unary_specs("sigmoid"))
 def test_logistic_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=6, **SETTINGS)
+@settings(max_examples=4, **SETTINGS)
 @given(spec=unary_specs("tanh"))
 def test_tanh_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=6, **SETTINGS)
+@settings(max_examples=4, **SETTINGS)
 @given(spec=unary_specs("hard_swish"))
 def test_hard_swish_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=6, **SETTINGS)
+@settings(max_examples=4, **SETTINGS)
 @given(spec=unary_specs("leaky_relu"))
 def test_leaky_relu_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=5, **SETTINGS)
 @given(spec=sub_specs())
 def test_sub_with_broadcasting_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=5, **SETTINGS)
 @given(spec=reduce_max_specs())
 def test_reduce_max_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)

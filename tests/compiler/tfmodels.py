@@ -138,6 +138,16 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     elif kind == "reduce_max":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = keras.ops.max(x, axis=spec["axes"], keepdims=spec["keepdims"])
+    elif kind == "elementwise_chain":
+        # Every table and elementwise kernel in one model (one cross build per core).
+        x = L.Conv2D(spec["shape"][-1], 1)(inp)
+        g = L.Activation("sigmoid")(x)
+        t = L.Activation("tanh")(L.LeakyReLU(negative_slope=spec["alpha"])(
+            L.Activation("hard_swish")(x)))
+        if spec.get("broadcast"):
+            t = L.AveragePooling2D(tuple(spec["shape"][:2]))(t)
+        out = keras.ops.max(keras.ops.subtract(g, t), axis=spec["axes"],
+                            keepdims=spec["keepdims"])
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:
