@@ -138,7 +138,96 @@ def check_graph(m: ir.Model) -> None:
                                f"written by any operator; {_CORRUPT}")
 
 
+# The converter setting and model change that remove a float island.
+ISLAND_FIX = ("convert with converter.target_spec.supported_ops = "
+              "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8] (the converter then quantizes the layer or "
+              "names the one it cannot), and put BatchNormalization directly after a Conv2D, "
+              "DepthwiseConv2D or Dense layer so it folds into their weights")
+
+# What to change for operators tinygen does not compile (one line each).
+UNSUPPORTED_FIX = {
+    "TRANSPOSE_CONV": "Conv2DTranspose is not compiled yet; up-sample with a Dense layer and "
+                      "Reshape instead",
+    "RESIZE_NEAREST_NEIGHBOR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense "
+                               "layer and Reshape instead",
+    "RESIZE_BILINEAR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense layer "
+                       "and Reshape instead",
+    "TILE": "tiling is not compiled yet; rely on broadcasting in ADD/SUB/MUL instead",
+    "STRIDED_SLICE": "a slice of a run-time tensor (Cropping, x[:, a:b]) is not compiled; crop "
+                     "the input in pre-processing or give the model batch size 1",
+    "SLICE": "a slice of a run-time tensor is not compiled; crop the input in pre-processing",
+    "SPLIT": "splitting a tensor is not compiled; use separate layers on the full tensor",
+    "SPLIT_V": "splitting a tensor is not compiled; use separate layers on the full tensor",
+    "TRANSPOSE": "transposes are not compiled; keep tensors NHWC (remove Permute layers)",
+    "BATCH_MATMUL": "use Dense on a 2-D input instead of a matrix product of activations",
+    "SQUARED_DIFFERENCE": "LayerNormalization is not compiled; use BatchNormalization after a "
+                          "convolution (it folds into the weights)",
+    "RSQRT": "LayerNormalization is not compiled; use BatchNormalization after a convolution",
+    "MINIMUM": "a clip is not compiled; use ReLU6 or ReLU(max_value=6)",
+    "MAXIMUM": "a clip is not compiled; use ReLU or ReLU6",
+    "ARG_MAX": "take the arg max of the scores outside the model (drop it before converting)",
+    "REDUCE_MIN": "use REDUCE_MAX, or MEAN over height and width",
+    "SUM": "use MEAN over height and width (GlobalAveragePooling2D)",
+    "ELU": "use LeakyReLU, ReLU or hard_swish",
+    "PRELU": "use LeakyReLU (one slope for every channel)",
+    "GELU": "use ReLU or hard_swish",
+    "EXP": "exponentials outside SOFTMAX are not compiled; use Softmax or LOGISTIC",
+    "DIV": "divide by a constant by multiplying with its inverse (MUL)",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "recurrent layers are not compiled; use Conv1D or "
+                                    "DepthwiseConv2D over time",
+    "DEPTH_TO_SPACE": "depth-to-space is not compiled; up-sample with Dense and Reshape",
+    "SPACE_TO_DEPTH": "space-to-depth is not compiled; use a strided Conv2D",
+    "GATHER": "table lookups (Embedding) are not compiled; do the lookup in pre-processing",
+}
+_GENERIC_FIX = "tinygen does not compile it; replace the layer with supported operators"
+
+
+def float_islands(m: ir.Model) -> list[ir.Operator]:
+    """Operators that run in float between a DEQUANTIZE of an int8 activation
+    and the QUANTIZE back (a layer the converter left in float)."""
+    float_tensors: set[int] = set()
+    island = []
+    for op in m.operators:
+        ins = [m.tensors[i] for i in op.inputs if i >= 0]
+        if (op.kind == "DEQUANTIZE" and ins and not ins[0].is_const
+                and ins[0].dtype in ("int8", "int16") and op.outputs[0] not in m.outputs):
+            float_tensors.add(op.outputs[0])
+            island.append(op)
+        elif any(i in float_tensors for i in op.inputs):
+            island.append(op)
+            if op.kind != "QUANTIZE":
+                float_tensors.update(op.outputs)
+    return island
+
+
+def operator_support(m: ir.Model) -> list[tuple[ir.Operator, str | None]]:
+    """Each operator with None when tinygen compiles it, else what to change (one line)."""
+    island = [op.index for op in float_islands(m)]
+    out = []
+    for op in m.operators:
+        if op.index in island[1:]:
+            out.append((op, f"runs in float (the float island of operator {island[0]})"))
+        elif op.index in island:
+            out.append((op, f"runs in float between int8 operators (a float island, e.g. a "
+                            f"batch normalization left in float); {ISLAND_FIX}"))
+        elif op.kind not in SUPPORTED:
+            out.append((op, UNSUPPORTED_FIX.get(op.kind, _GENERIC_FIX)))
+        else:
+            try:
+                _check_operator(m, op, _Refuse(m, op))
+                out.append((op, None))
+            except (TinygenError, AttributeError, IndexError, TypeError, ValueError) as e:
+                out.append((op, str(e)))
+    return out
+
+
 def validate(m: ir.Model) -> None:
+    island = float_islands(m)
+    if island:
+        raise TinygenError(
+            f"model {m.name}: operators {', '.join(str(op.index) for op in island)} "
+            f"({', '.join(sorted({op.kind for op in island}))}) run in float between int8 "
+            f"operators (a float island, e.g. a batch normalization left in float); {ISLAND_FIX}")
     bad = sorted({op.kind for op in m.operators if op.kind not in SUPPORTED})
     if bad:
         raise TinygenError(
