@@ -224,7 +224,29 @@ def open_batch_flatten():
     return keras.Model(inp, L.Softmax()(L.Dense(6)(x))), -1.0, 1.0
 
 
+def mobilenet_v3_block():
+    """A MobileNetV3-small-like stem and block: hard-swish, a depthwise layer,
+    squeeze-excite (global mean, 1x1 convolutions, logistic gate, broadcast
+    multiply), a projection with a residual ADD, then the classifier."""
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(32, 32, 3), batch_size=1)   # ic01's input: verify --bench ic
+    x = L.Activation("hard_swish")(L.Conv2D(16, 3, strides=2, padding="same")(inp))
+    y = L.Activation("hard_swish")(L.DepthwiseConv2D(3, padding="same")(x))
+    se = L.GlobalAveragePooling2D(keepdims=True)(y)
+    se = L.Conv2D(8, 1, activation="relu")(se)
+    se = L.Activation("sigmoid")(L.Conv2D(16, 1)(se))
+    y = L.Multiply()([y, se])
+    y = L.Conv2D(16, 1)(y)
+    x = L.Add()([x, y])
+    x = L.Activation("hard_swish")(L.Conv2D(24, 1)(x))
+    x = L.GlobalAveragePooling2D()(x)
+    out = L.Softmax()(L.Dense(10)(x))
+    return keras.Model(inp, out), -1.0, 1.0
+
+
 WHOLE_MODELS: dict[str, Callable] = {
+    "mobilenet_v3_block": mobilenet_v3_block,
     "ds_cnn_like": ds_cnn_like,
     "mobilenet_like": mobilenet_like,
     "resnet_like": resnet_like,
@@ -261,3 +283,14 @@ class ModelCache:
             randomize_weights(model, np.random.default_rng(seed), 0.25)
             return convert(model, lo, hi, seed, int8_io=not float_io)
         return self.get(f"whole:{name}:{seed}:{float_io}", build)
+
+
+if __name__ == "__main__":
+    # Regenerates the committed fixtures (needs TensorFlow; the tests do not):
+    # python tests/compiler/tfmodels.py
+    fixtures = Path(__file__).parent / "fixtures"
+    for name in ("mobilenet_v3_block",):
+        _keras().utils.set_random_seed(1)
+        model, lo, hi = WHOLE_MODELS[name]()
+        randomize_weights(model, np.random.default_rng(1), 0.25)
+        (fixtures / f"{name}.tflite").write_bytes(convert(model, lo, hi, 1))
