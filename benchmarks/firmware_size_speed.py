@@ -19,7 +19,9 @@ sketches, labelled in the output), at zero wait states; ms@clock is those
 cycles at the board clock. Flash bytes read: a third run logs the
 registers before every load of the inference and sums the bytes whose
 address is in the board's flash regions (slow: --no-flash skips it).
-Boards without an emulator (nucleo_l4r5zi) get sizes only.
+Boards without an emulator (nucleo_l4r5zi) get sizes only; a benchmark
+that does not fit a board (microbit's 16 KB of RAM) gets a row saying by
+how many bytes.
 
 Official MLCommons models found in --official DIR (default
 ../shared/reference-models beside the checkout, when present; files named
@@ -45,11 +47,16 @@ from tinygen.benches import INPUT_FLOAT32_QUANTIZE, get_bench
 from tinygen.boards import load_board
 from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
+from tinygen.errors import TinygenError
 from tinygen.paths import models_dir
 from tinygen.port.build import build_firmware
-from tinygen.runner.cycles import core_timing, flash_reads, price, trace_build
+from tinygen.runner.cycles import CORE_TIMINGS, core_timing, flash_reads, price, trace_build
 
-DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi")
+DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r5zi",
+                  # Issue 21's families and cores: Cortex-M3 (Arm, TI), STM32F4 under
+                  # QEMU, Cortex-M0 (nRF51), and the real F446 and nRF52840 (sizes only).
+                  "mps2_an385", "lm3s6965evb", "netduinoplus2", "microbit", "nucleo_f446re",
+                  "nrf52840dk")
 # Helium bar (issue 11): the Cortex-M55 at least 2x fewer instructions than the M4.
 RATIO_BOARDS = ("mps2_an386", "mps3_an547")
 DEFAULT_OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference-models"
@@ -87,6 +94,8 @@ def measure_row(board, bench, label: str, model: Path, out: Path, inferences: in
            "cycles": None, "flash_read": None}
     if board.is_emulated:
         row["instructions"] = measure(board, out, bench, inferences)
+        if board.cpu not in CORE_TIMINGS:      # no cycle model (Cortex-M0, M3): instructions only
+            return row
         transitions = trace_build(board, out, stimulus(bench, 1))
         estimate = price(transitions, core_timing(board.cpu))
         row.update(cycles=estimate.cycles, traced_instructions=estimate.instructions,
@@ -124,14 +133,18 @@ def main(argv: list[str] | None = None) -> int:
                                for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
                 for label, model in models:
                     out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
-                    row = measure_row(board, bench, label, model, out, args.inferences,
-                                      flash=not args.no_flash)
+                    try:
+                        row = measure_row(board, bench, label, model, out, args.inferences,
+                                          flash=not args.no_flash)
+                    except TinygenError as exc:   # does not fit: say by how much
+                        print(f"{board.name:22} {label:6} refused: {exc}", flush=True)
+                        continue
                     rows.append(row)
                     print_row(row, board.clock_hz, header=len(rows) == 1)
     print_ratios(rows)
     for board_name in args.boards.split(","):
         board = load_board(board_name)
-        if board.is_emulated:
+        if board.is_emulated and board.cpu in CORE_TIMINGS:
             timing = core_timing(board.cpu)
             print(f"{board.name}: est. cycles = {timing.basis}; {timing.confidence} confidence")
     if args.json:

@@ -13,7 +13,7 @@ cycle: the idle current between hops is not modelled (WFI in run mode
 would add to it), so this is a lower bound, labelled estimated.
 
 Both inference plans are measured: the full window every hop, and the
-incremental plan (tinygen.stream.incremental: the newest row of each layer,
+incremental plan (tinygen.plan.streaming: the newest row of each layer,
 46 k instead of 826 k MACs per hop for sww01).
 
     .venv/bin/python benchmarks/sww_hop_budget.py

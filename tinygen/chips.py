@@ -1,42 +1,80 @@
-"""Chips and cores: the facts a board file is checked against.
+"""Cores and parts: the facts a board file is checked against.
 
-A board names its part with ``chip:``; this table says what that part is
-(core, FPU, DSP, Helium, maximum clock), where its memories are, which
-console UARTs it has at which base address, and, for the emulated parts,
-which QEMU machine models it and at what fixed clock. Figures come from
-the parts' datasheets and reference manuals (STM32L4: RM0351, STM32L4+:
-RM0432, STM32H7A3/B3: RM0455, STM32U575/585: RM0456) and, for the Arm
-MPS2/MPS3 FPGA images, from the machines QEMU 10 builds (measured: see
-firmware/platform/README.md).
-
-Adding a part of a known family means adding one ``Chip`` here; a part of
-a new family needs platform code too (firmware/platform/<family>/), or a
-vendor's own platform code named from the board file (``family: external``).
+The cores are the Arm architecture's facts (which FPUs, whether DSP and
+Helium exist, how GCC names them) and live here. The parts are data: one
+YAML file per part (``part:``, core, maximum clock, memory windows, console
+UARTs with their bases, GPIO naming, QEMU machine), shipped in
+boards/parts/, and a user's own beside their board file
+(``<board folder>/parts/<part>.yaml``), in a folder of ``TINYGEN_BOARDS``
+(``<dir>/parts/``), or named by path in ``chip:``. A part file is validated
+as strictly as a board file. Figures of the shipped parts come from their
+reference manuals and datasheets (cited in each file) and, for the Arm
+MPS2/MPS3 machines, from QEMU 10 (measured: firmware/platform/README.md).
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-CORES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+from tinygen.datafile import Reader, load_yaml, show
+from tinygen.errors import TinygenError
+from tinygen.families import GPIO_STYLES, GpioStyle, shipped_families
+from tinygen.paths import boards_dir
 
-# FPUs each core can have, in the order a smaller one is a subset of a
-# larger one (a board may use less FPU than its chip has, never more).
-CORE_FPUS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "cortex-m4": ("none", "fpv4-sp-d16"),
-    "cortex-m7": ("none", "fpv5-sp-d16", "fpv5-d16"),
-    "cortex-m33": ("none", "fpv5-sp-d16"),
-    "cortex-m55": ("none", "fpv5-d16"),
-})
-# The DSP extension: always there on M4, M7 and M55 (MVE needs it),
-# optional on M33 (the chip says).
-CORE_DSP_FIXED: Mapping[str, bool] = MappingProxyType({
-    "cortex-m4": True, "cortex-m7": True, "cortex-m55": True,
-})
-# Helium (M-profile vector extension): only the M55 of these.
-CORE_HAS_MVE = ("cortex-m55",)
+
+@dataclass(frozen=True)
+class Core:
+    """An Arm M-profile core as GCC compiles for it."""
+
+    name: str
+    arch: str                 # armv6-m, armv7-m, armv7e-m, armv8-m.base/.main, armv8.1-m.main
+    fpus: tuple[str, ...]     # in the order a smaller one is a subset of a larger one
+    dsp: str                  # "always", "never" or "optional" (the part says)
+    mve: bool = False         # Helium possible (the part says)
+    gcc_name: str | None = None   # -mcpu name; None: GCC 12 lacks it, use -march
+
+    def gcc_flags(self, dsp: bool, mve: bool, fpu: str) -> list[str]:
+        """-mcpu (or -march) with the optional extensions a board leaves
+        out switched off."""
+        if self.gcc_name is None:
+            # Cortex-M85 (Armv8.1-M with Helium, PACBTI): GCC 12 has no
+            # -mcpu=cortex-m85; the architecture with its extensions is the
+            # same instruction set (tuning aside).
+            ext = "+dsp" if dsp else ""
+            if mve:
+                ext += "+mve.fp+fp.dp" if fpu != "none" else "+mve"
+            elif fpu != "none":
+                ext += "+fp.dp"
+            return [f"-march={self.arch}{ext}"]
+        flag = self.gcc_name
+        if self.dsp == "optional" and not dsp:
+            flag += "+nodsp"
+        if self.mve and not mve:
+            flag += "+nomve"
+        return [f"-mcpu={flag}"]
+
+
+CORES: Mapping[str, Core] = MappingProxyType({c.name: c for c in (
+    Core("cortex-m0", "armv6-m", ("none",), "never", gcc_name="cortex-m0"),
+    Core("cortex-m0plus", "armv6-m", ("none",), "never", gcc_name="cortex-m0plus"),
+    Core("cortex-m3", "armv7-m", ("none",), "never", gcc_name="cortex-m3"),
+    Core("cortex-m4", "armv7e-m", ("none", "fpv4-sp-d16"), "always", gcc_name="cortex-m4"),
+    Core("cortex-m7", "armv7e-m", ("none", "fpv5-sp-d16", "fpv5-d16"), "always",
+         gcc_name="cortex-m7"),
+    Core("cortex-m23", "armv8-m.base", ("none",), "never", gcc_name="cortex-m23"),
+    Core("cortex-m33", "armv8-m.main", ("none", "fpv5-sp-d16"), "optional",
+         gcc_name="cortex-m33"),
+    Core("cortex-m55", "armv8.1-m.main", ("none", "fpv5-d16"), "always", mve=True,
+         gcc_name="cortex-m55"),
+    Core("cortex-m85", "armv8.1-m.main", ("none", "fpv5-d16"), "always", mve=True),
+)})
+FPUS = ("none", "fpv4-sp-d16", "fpv5-sp-d16", "fpv5-d16")
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Chip:
+    """A part (the word boards use is ``chip:``)."""
+
     name: str
     family: str
     cpu: str
@@ -79,151 +119,180 @@ class Chip:
     qemu_machine: str | None = None
     fixed_hz: int | None = None   # the clock is the machine's, not the firmware's
     pyocd_target: str | None = None
+    vendor: str = ""
+    gpio: GpioStyle | None = None
+    path: Path | None = None
 
 
-def _uarts(*items: Uart) -> Mapping[str, Uart]:
-    return MappingProxyType({u.instance: u for u in items})
+KEYS = {
+    "": ("part", "title", "vendor", "family", "core", "max_clock_hz", "fixed_clock_hz",
+         "memory", "uarts", "gpio", "qemu_machine", "pyocd_target", "notes"),
+    "core": ("cpu", "fpu", "dsp", "mve"),
+    "memory[]": ("name", "kind", "base", "size"),
+    "uarts[]": ("instance", "base", "driver", "irq", "rcc_enr", "rcc_bit", "clock_sel"),
+}
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
+_INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+PART_HINT = ("write a part file (template: boards/parts/stm32l476rg.yaml) as "
+             "<board folder>/parts/{name}.yaml, or give chip: as its path")
 
 
-K = 1024
-M = 1024 * 1024
-
-# STM32L4 / L4+ (RM0351, RM0432): base, IRQ, RCC enable register and bit,
-# CCIPR clock-select shift.
-_STM32L4_UARTS = _uarts(
-    Uart("USART1", 0x40013800, "stm32-usart", irq=37, enr=0x60, bit=14, sel=0),
-    Uart("USART2", 0x40004400, "stm32-usart", irq=38, enr=0x58, bit=17, sel=2),
-    Uart("USART3", 0x40004800, "stm32-usart", irq=39, enr=0x58, bit=18, sel=4),
-    Uart("UART4", 0x40004C00, "stm32-usart", irq=52, enr=0x58, bit=19, sel=6),
-    Uart("UART5", 0x40005000, "stm32-usart", irq=53, enr=0x58, bit=20, sel=8),
-    Uart("LPUART1", 0x40008000, "stm32-lpuart", irq=70, enr=0x5C, bit=0, sel=10),
-)
-
-# STM32H7A3/B3 (RM0455): APB1L U(S)ARTs, APB2 USART1/6, LPUART1 in SRD.
-# enr is the RCC enable register offset, sel the shift of the kernel-clock
-# selector in RCC_CDCCIP2R (USART2..8: bits 2:0, USART1/6: bits 5:3).
-_STM32H7_UARTS = _uarts(
-    Uart("USART1", 0x40011000, "stm32-usart", irq=37, enr=0x0F0, bit=4, sel=3),
-    Uart("USART2", 0x40004400, "stm32-usart", irq=38, enr=0x0E8, bit=17, sel=0),
-    Uart("USART3", 0x40004800, "stm32-usart", irq=39, enr=0x0E8, bit=18, sel=0),
-    Uart("UART4", 0x40004C00, "stm32-usart", irq=52, enr=0x0E8, bit=19, sel=0),
-    Uart("UART5", 0x40005000, "stm32-usart", irq=53, enr=0x0E8, bit=20, sel=0),
-    Uart("USART6", 0x40011400, "stm32-usart", irq=71, enr=0x0F0, bit=5, sel=3),
-    Uart("UART7", 0x40007800, "stm32-usart", irq=82, enr=0x0E8, bit=30, sel=0),
-    Uart("UART8", 0x40007C00, "stm32-usart", irq=83, enr=0x0E8, bit=31, sel=0),
-)
-
-# STM32U575/585 (RM0456), non-secure aliases (the firmware runs with
-# TrustZone disabled, TZEN = 0, where the non-secure addresses apply).
-# enr: RCC enable register offset; sel: RCC_CCIPR1 clock-select shift.
-_STM32U5_UARTS = _uarts(
-    Uart("USART1", 0x40013800, "stm32-usart", irq=61, enr=0x0A4, bit=14, sel=0),
-    Uart("USART2", 0x40004400, "stm32-usart", irq=62, enr=0x09C, bit=17, sel=2),
-    Uart("USART3", 0x40004800, "stm32-usart", irq=63, enr=0x09C, bit=18, sel=4),
-    Uart("UART4", 0x40004C00, "stm32-usart", irq=64, enr=0x09C, bit=19, sel=6),
-    Uart("UART5", 0x40005000, "stm32-usart", irq=65, enr=0x09C, bit=20, sel=8),
-)
-
-# Arm CMSDK APB UARTs of the MPS2 images AN385/AN386/AN500.
-_MPS2_UARTS = _uarts(
-    Uart("UART0", 0x40004000, "cmsdk-uart"),
-    Uart("UART1", 0x40005000, "cmsdk-uart"),
-    Uart("UART2", 0x40006000, "cmsdk-uart"),
-)
-# AN505 (IoT Kit): the guest boots in Secure state; UARTs at their
-# secure aliases (0x5xxxxxxx).
-_AN505_UARTS = _uarts(
-    Uart("UART0", 0x50200000, "cmsdk-uart"),
-    Uart("UART1", 0x50201000, "cmsdk-uart"),
-    Uart("UART2", 0x50202000, "cmsdk-uart"),
-)
-# AN547 (SSE-300): secure aliases.
-_AN547_UARTS = _uarts(
-    Uart("UART0", 0x59303000, "cmsdk-uart"),
-    Uart("UART1", 0x59304000, "cmsdk-uart"),
-    Uart("UART2", 0x59305000, "cmsdk-uart"),
-)
-
-
-def _stm32l4(name: str, flash: int, sram1: int, sram2: int, max_hz: int, *,
-             contiguous: int | None = None, qemu: str | None = None,
-             pyocd: str | None = None) -> Chip:
-    """An STM32L4/L4+ part: SRAM2 at 0x10000000 and, on the chip, also
-    aliased right after SRAM1 (contiguous RAM of ``contiguous`` bytes)."""
-    windows = (
-        Window("flash", 0x08000000, flash, "FLASH"),
-        Window("ram", 0x20000000, contiguous or sram1 + sram2, "SRAM"),
-        Window("ram", 0x10000000, sram2, "SRAM2"),
-    )
-    return Chip(name, "stm32l4", "cortex-m4", "fpv4-sp-d16", True, max_hz, windows,
-                _STM32L4_UARTS, qemu_machine=qemu, pyocd_target=pyocd)
-
-
-def _mps(name: str, cpu: str, fpu: str, hz: int, windows: tuple[Window, ...],
-         uarts: Mapping[str, Uart], *, mve: bool = False, dsp: bool = True) -> Chip:
-    return Chip(name, "mps2", cpu, fpu, dsp, hz, windows, uarts, mve=mve,
-                qemu_machine=name, fixed_hz=hz)
-
-
-CHIPS: Mapping[str, Chip] = MappingProxyType({c.name: c for c in (
-    _stm32l4("stm32l475vg", 1 * M, 96 * K, 32 * K, 80_000_000,
-             qemu="b-l475e-iot01a", pyocd="stm32l475xg"),
-    _stm32l4("stm32l476rg", 1 * M, 96 * K, 32 * K, 80_000_000, pyocd="stm32l476rgtx"),
-    _stm32l4("stm32l476zg", 1 * M, 96 * K, 32 * K, 80_000_000, pyocd="stm32l476zgtx"),
-    _stm32l4("stm32l496zg", 1 * M, 256 * K, 64 * K, 80_000_000, pyocd="stm32l496zgtx"),
-    _stm32l4("stm32l4r5zi", 2 * M, 192 * K, 64 * K, 120_000_000, contiguous=640 * K,
-             pyocd="stm32l4r5zitx"),
-    # STM32H7A3ZI (RM0455, DS13195): Cortex-M7 with double-precision FPU,
-    # 280 MHz, 2 MB flash, 1 MB of system SRAM (AXI SRAM 1 MB at
-    # 0x24000000 incl. its shared banks), DTCM 128 KB at 0x20000000.
-    Chip("stm32h7a3zi", "stm32h7", "cortex-m7", "fpv5-d16", True, 280_000_000, (
-        Window("flash", 0x08000000, 2 * M, "FLASH"),
-        Window("ram", 0x20000000, 128 * K, "DTCM"),
-        Window("ram", 0x24000000, 1024 * K, "AXI SRAM"),
-        Window("ram", 0x30000000, 128 * K, "AHB SRAM"),
-    ), _STM32H7_UARTS, pyocd_target="stm32h7a3zitxq"),
-    # STM32U575ZI (RM0456, DS13737): Cortex-M33 with FPU and DSP, 160 MHz,
-    # 2 MB flash, SRAM1+2+3 768 KB contiguous at 0x20000000 (SRAM4 16 KB
-    # at 0x28000000).
-    Chip("stm32u575zi", "stm32u5", "cortex-m33", "fpv5-sp-d16", True, 160_000_000, (
-        Window("flash", 0x08000000, 2 * M, "FLASH"),
-        Window("ram", 0x20000000, 768 * K, "SRAM1-3"),
-        Window("ram", 0x28000000, 16 * K, "SRAM4"),
-    ), _STM32U5_UARTS, pyocd_target="stm32u575zitxq"),
-    # QEMU's MPS2/MPS3 machines. The clock is the machine's: QEMU gives the
-    # CPU (and SysTick with CLKSOURCE = processor) a fixed rate.
-    _mps("mps2-an386", "cortex-m4", "fpv4-sp-d16", 25_000_000, (
-        Window("flash", 0x00000000, 4 * M, "SSRAM1"),
-        Window("ram", 0x20000000, 4 * M, "SSRAM2/3"),
-    ), _MPS2_UARTS),
-    _mps("mps2-an500", "cortex-m7", "fpv5-d16", 25_000_000, (
-        Window("flash", 0x00000000, 4 * M, "SSRAM1"),
-        Window("ram", 0x20000000, 4 * M, "SSRAM2/3"),
-    ), _MPS2_UARTS),
-    # AN505: ZBT SSRAM1 (code) at its secure alias 0x10000000, SSRAM2/3
-    # (data) at 0x38000000; the guest starts Secure, VTOR_S = 0x10000000.
-    _mps("mps2-an505", "cortex-m33", "fpv5-sp-d16", 20_000_000, (
-        Window("flash", 0x10000000, 4 * M, "SSRAM1 (secure)"),
-        Window("ram", 0x38000000, 4 * M, "SSRAM2/3 (secure)"),
-    ), _AN505_UARTS),
-    # AN547: ITCM 512 KB at 0x00000000 (VTOR_S resets to 0 here) and its
-    # secure alias 0x10000000, SRAM 2 MB at 0x11000000 (secure) for code; DTCM 512 KB at 0x30000000, ISRAM 4 MB at
-    # 0x31000000 (secure aliases) for data.
-    _mps("mps3-an547", "cortex-m55", "fpv5-d16", 32_000_000, (
-        Window("flash", 0x00000000, 512 * K, "ITCM"),
-        Window("flash", 0x10000000, 512 * K, "ITCM (secure)"),
-        Window("flash", 0x11000000, 2 * M, "SRAM (secure)"),
-        Window("ram", 0x30000000, 512 * K, "DTCM (secure)"),
-        Window("ram", 0x31000000, 4 * M, "ISRAM0/1 (secure)"),
-    ), _AN547_UARTS, mve=True),
-)})
+def parse_part(path: Path, data) -> Chip:
+    r = Reader(path, KEYS)
+    data = r.mapping(data, "<top level>", "")
+    name = r.attempt(r.string, data, "part", "part")
+    if name is not None and not _NAME.match(name):
+        r.errors.append(str(r.fail("part", f"{show(name)} is not a part name",
+                                   "use lower-case letters, digits, '-', '_' or '.'")))
+    elif name is not None and name != path.stem:
+        r.errors.append(str(r.fail("part", f"{show(name)} differs from the file name "
+                                   f"{show(path.stem)}", f"rename the file to {name}.yaml")))
+    family = r.attempt(r.string, data, "family", "family")
+    if family is not None and not _NAME.match(family):
+        r.errors.append(str(r.fail("family", f"{show(family)} is not a family name",
+                                   "use lower-case letters and digits, e.g. stm32f4")))
+        family = None
+    shipped = shipped_families().get(family) if family else None
+    core = None
+    with r.section():
+        core_map = r.mapping(r.get(data, "core", "core"), "core", "core")
+        cpu = r.string(core_map, "cpu", "core.cpu", tuple(CORES))
+        spec = CORES[cpu]
+        fpu = r.string(core_map, "fpu", "core.fpu", spec.fpus)
+        dsp = r.boolean(core_map, "dsp", "core.dsp", required=False, default=spec.dsp == "always")
+        mve = r.boolean(core_map, "mve", "core.mve", required=False)
+        if spec.dsp != "optional" and dsp != (spec.dsp == "always"):
+            raise r.fail("core.dsp", f"a {cpu} {'always has' if spec.dsp == 'always' else 'has no'} "
+                         "the DSP extension", f"set dsp: {str(spec.dsp == 'always').lower()}")
+        if mve and not spec.mve:
+            raise r.fail("core.mve", f"a {cpu} has no Helium (MVE)", "set mve: false")
+        core = (cpu, fpu, dsp, mve)
+    max_hz = r.attempt(r.integer, data, "max_clock_hz", "max_clock_hz", 1, 2_000_000_000)
+    fixed_hz = r.attempt(r.integer, data, "fixed_clock_hz", "fixed_clock_hz", 1, 2_000_000_000,
+                         required=False)
+    windows: list[Window] = []
+    with r.section():
+        items = r.items(data, "memory", "memory",
+                        "'- {name: FLASH, kind: flash, base: 0x08000000, size: 1M}'")
+        for i, item in enumerate(items):
+            key = f"memory[{i}]"
+            with r.section():
+                item = r.mapping(item, key, "memory[]")
+                w = Window(kind=r.string(item, "kind", f"{key}.kind", ("flash", "ram")),
+                           base=r.address(item, "base", f"{key}.base"),
+                           size=r.size(item, "size", f"{key}.size"),
+                           name=r.string(item, "name", f"{key}.name"))
+                if w.base + w.size > 1 << 32:
+                    raise r.fail(key, "ends beyond the 4 GB address space", "correct base or size")
+                windows.append(w)
+        for kind in ("flash", "ram"):
+            if not any(w.kind == kind for w in windows):
+                raise r.fail("memory", f"no {kind} window", f"add the part's {kind} with kind: {kind}")
+    uarts: dict[str, Uart] = {}
+    with r.section():
+        items = r.items(data, "uarts", "uarts",
+                        "'- {instance: USART1, base: 0x40013800, driver: stm32-usart}'")
+        for i, item in enumerate(items):
+            key = f"uarts[{i}]"
+            with r.section():
+                item = r.mapping(item, key, "uarts[]")
+                instance = r.string(item, "instance", f"{key}.instance")
+                if not _INSTANCE.match(instance):
+                    raise r.fail(f"{key}.instance", f"{show(instance)} is not an instance name",
+                                 "write it as in the reference manual, e.g. USART1")
+                driver = r.string(item, "driver", f"{key}.driver")
+                if shipped is not None and driver not in shipped.console_drivers:
+                    raise r.fail(f"{key}.driver", f"the {family} platform code has no "
+                                 f"{show(driver)} driver",
+                                 "use one of " + ", ".join(shipped.console_drivers))
+                uarts[instance] = Uart(
+                    instance=instance, base=r.address(item, "base", f"{key}.base"), driver=driver,
+                    irq=r.integer(item, "irq", f"{key}.irq", 0, 495, required=False) or 0,
+                    enr=r.integer(item, "rcc_enr", f"{key}.rcc_enr", 0, 0xFFF, required=False) or 0,
+                    bit=r.integer(item, "rcc_bit", f"{key}.rcc_bit", 0, 31, required=False) or 0,
+                    sel=r.integer(item, "clock_sel", f"{key}.clock_sel", 0, 31,
+                                  required=False) or 0)
+    gpio = None
+    with r.section():
+        style = r.string(data, "gpio", "gpio", tuple(GPIO_STYLES), required=False)
+        gpio = GPIO_STYLES[style] if style else (shipped.gpio if shipped else None)
+    qemu = r.attempt(r.string, data, "qemu_machine", "qemu_machine", required=False)
+    pyocd = r.attempt(r.string, data, "pyocd_target", "pyocd_target", required=False)
+    vendor = r.attempt(r.string, data, "vendor", "vendor")
+    r.attempt(r.string, data, "title", "title", required=False)
+    with r.section():
+        if fixed_hz is not None and qemu is None:
+            raise r.fail("fixed_clock_hz", "a fixed clock is an emulated machine's",
+                         "add qemu_machine:, or remove fixed_clock_hz:")
+        if fixed_hz is not None and max_hz is not None and fixed_hz != max_hz:
+            raise r.fail("max_clock_hz", f"differs from fixed_clock_hz {fixed_hz}",
+                         f"set max_clock_hz: {fixed_hz}")
+    r.finish()
+    cpu, fpu, dsp, mve = core
+    return Chip(name=name, family=family, cpu=cpu, fpu=fpu, dsp=dsp, max_hz=max_hz,
+                windows=tuple(windows), uarts=MappingProxyType(uarts), mve=mve,
+                qemu_machine=qemu, fixed_hz=fixed_hz, pyocd_target=pyocd, vendor=vendor,
+                gpio=gpio, path=path)
 
 
-def family_chips(family: str) -> list[str]:
-    return sorted(n for n, c in CHIPS.items() if c.family == family)
+def load_part_file(path: Path) -> Chip:
+    path = Path(path)
+    return parse_part(path, load_yaml(path, "part file"))
+
+
+def user_dirs() -> list[Path]:
+    """The board folders of ``TINYGEN_BOARDS`` (os.pathsep-separated)."""
+    return [Path(p).expanduser() for p in os.environ.get("TINYGEN_BOARDS", "").split(os.pathsep)
+            if p.strip()]
+
+
+def part_dirs(board_folder: Path | None = None) -> list[Path]:
+    """Where parts are looked for, first match wins: beside the board,
+    the TINYGEN_BOARDS folders, then tinygen's own."""
+    folders = ([board_folder] if board_folder else []) + user_dirs() + [boards_dir()]
+    out: list[Path] = []
+    for folder in folders:
+        d = folder / "parts"
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def known_parts(board_folder: Path | None = None) -> dict[str, Chip]:
+    """Every part file on the search path, by name (the first one wins)."""
+    found: dict[str, Chip] = {}
+    for d in part_dirs(board_folder):
+        for p in sorted(d.glob("*.yaml")) if d.is_dir() else ():
+            if p.stem not in found:
+                found[p.stem] = load_part_file(p)
+    return found
+
+
+def find_part(name_or_path: str, board_folder: Path | None = None) -> Chip | None:
+    """A part by name on the search path or by path; None when unknown."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        path = Path(name_or_path).expanduser()
+        if not path.is_absolute() and board_folder is not None:
+            path = board_folder / path
+        if not path.is_file():
+            raise TinygenError(f"part file {path} does not exist; give chip: as the path of a "
+                               "part file (relative to the board file) or a part name")
+        return load_part_file(path)
+    for d in part_dirs(board_folder):
+        path = d / f"{name_or_path.lower()}.yaml"
+        if path.is_file():
+            return load_part_file(path)
+    return None
+
+
+def same_family_suggestion(name: str, family: str, parts: Mapping[str, Chip]) -> str:
+    """'did you mean X? ' for a part of the same family only, else ''."""
+    pool = [n for n, c in parts.items() if c.family == family]
+    near = difflib.get_close_matches(name.lower(), pool, n=1, cutoff=0.75)
+    return f"did you mean '{near[0]}'? " if near else ""
 
 
 def fpu_allowed(chip_fpu: str, core: str) -> tuple[str, ...]:
     """The FPU settings a board of this chip may use: its own or less."""
-    order = CORE_FPUS[core]
+    order = CORES[core].fpus
     return order[: order.index(chip_fpu) + 1]

@@ -35,8 +35,9 @@
 
 void tg_delay_us(uint32_t us);
 #if TG_SWW_INCREMENTAL
-/* Appended to model.c by tinygen.stream.incremental: the newest row of each
- * layer per hop, bit-exact with the full window. */
+/* Compiled into model.c from the plan (tinygen.plan.streaming,
+ * templates/model/stream.c.j2): the newest row of each layer per hop,
+ * bit-exact with the full window. */
 void tg_model_stream_reset(void);
 void tg_model_stream_step(const int8_t *window, int8_t *out);
 static int8_t tg_out[TG_MODEL_OUTPUT_ELEMENTS];

@@ -45,7 +45,12 @@ def test_official_urls_are_pinned_to_a_commit_with_sha256():
 def test_cli_benches_json(capsys):
     assert main(["benches", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [d["id"] for d in data] == ["kws01", "vww01", "ic01", "ic02", "ad01"]
+    assert [d["id"] for d in data] == ["kws01", "vww01", "ic01", "ic02", "ad01", "sww01"]
+    assert {d["scenario"] for d in data[:5]} == {"single-stream"}
+    sww = data[5]
+    assert sww["short"] == "sww" and sww["scenario"] == "streaming"
+    assert (sww["fn_max"], sww["fp_max"], sww["long_test_words"]) == (8, 8, 50)
+    assert "fn_max" not in data[0]
     ic2 = next(d for d in data if d["id"] == "ic02")
     assert ic2["short"] == "ic2" and ic2["input_shape"] == [1, 32, 32, 3]
     assert ic2["paper_macs"] == 76_500_000 and ic2["target"] == 0.91
@@ -58,3 +63,15 @@ def test_cli_benches_json(capsys):
 def test_cli_benches_table_says_the_models_are_untrained(capsys):
     assert main(["benches"]) == 0
     assert "untrained" in capsys.readouterr().out
+
+
+def test_cli_benches_table_lists_the_streaming_bench_beside_the_five(capsys):
+    assert main(["benches"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line for line in lines if line.split()}
+    assert {"kws", "vww", "ic", "ic2", "ad", "sww"} <= set(rows)
+    assert "single-stream" in rows["kws"] and "top-1 >= 90% (1000 stimuli)" in rows["kws"]
+    assert "AUC >= 0.85" in rows["ad"]
+    assert "streaming" in rows["sww"] and "sww01" in rows["sww"]
+    assert "FN <= 8, FP <= 8 over the 50-word long test" in rows["sww"]
+    assert "16 kHz audio (interface board)" in rows["sww"]

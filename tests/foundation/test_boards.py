@@ -60,7 +60,7 @@ def _broken_copy(tmp_path: Path, edit) -> Path:
 
 
 @pytest.mark.parametrize("edit, key, fix", [
-    (lambda d: d["core"].update(cpu="cortex-a53"), "core.cpu", "use one of cortex-m4"),
+    (lambda d: d.setdefault("core", {}).update(cpu="cortex-a53"), "core.cpu", "use one of cortex-m0, cortex-m0plus, cortex-m3, cortex-m4"),
     (lambda d: d.pop("clock_hz"), "clock_hz", "add 'clock_hz:'"),
     (lambda d: d["memory"][1].update(size="lots"), r"memory\[1\].size", "96K"),
     (lambda d: d["console"]["tx"].update(pin="B6"), "console.tx.pin", "PB6"),
@@ -102,7 +102,7 @@ def test_cli_boards_table_shows_how_each_board_runs(capsys):
 
 
 def test_cli_check_of_a_malformed_board_is_one_line_and_exit_1(tmp_path, capsys):
-    path = _broken_copy(tmp_path, lambda d: d["core"].update(dsp="yes"))
+    path = _broken_copy(tmp_path, lambda d: d.setdefault("core", {}).update(dsp="yes"))
     assert main(["boards", "--check", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "core.dsp" in err and "true or false" in err

@@ -10,7 +10,7 @@ from tinygen.benches import get_bench
 from tinygen.boards import load_board
 from tinygen.errors import TinygenError
 from tinygen.port.manifest import (MANIFEST_VERSION, BuildManifest, FlagSet, ModelEntry,
-                                   default_build_dir, locate_build, read_manifest, write_manifest)
+                                   StreamEntry, default_build_dir, locate_build, read_manifest, write_manifest)
 
 
 def _manifest(**changes) -> BuildManifest:
@@ -28,6 +28,17 @@ def test_a_written_manifest_reads_back_equal(tmp_path):
     data = json.loads((tmp_path / "build.json").read_text())
     assert data["manifest_version"] == MANIFEST_VERSION and data["tflm"] == {"kernels": "reference"}
     assert read_manifest(tmp_path) == manifest
+
+
+def test_a_streaming_builds_entry_reads_back_and_others_have_none(tmp_path):
+    entry = StreamEntry(log_hops=94, incremental=False,
+                        plan="full-window inference every hop (826,368 MACs)",
+                        note="op 0: only pointwise (1x1) convolutions run per row")
+    write_manifest(tmp_path, _manifest(bench="sww01", stream=entry))
+    assert read_manifest(tmp_path).stream == entry
+    write_manifest(tmp_path, _manifest())
+    assert "stream" not in json.loads((tmp_path / "build.json").read_text())
+    assert read_manifest(tmp_path).stream is None
 
 
 def test_a_manifest_without_a_version_is_version_1_and_reads(tmp_path):

@@ -272,3 +272,21 @@ def test_ad01_clip_too_short_for_the_official_frames_is_refused(tmp_path):
     official.write_text("normal_id_01_00000000_hist_librosa.bin,2,0,2560,512\n")
     with pytest.raises(TinygenError, match="frames 50..249"):
         db.build_dataset(get_bench("ad01"), tmp_path, official, tmp_path / "sets")
+
+
+def test_ic02_is_built_from_ic01s_published_labels(tmp_path):
+    batches = tmp_path / "cifar-10-batches-py"
+    batches.mkdir()
+    _, names, labels = _cifar_batch(batches / "test_batch")
+    published = tmp_path / "energyrunner" / "datasets" / "ic01"
+    published.mkdir(parents=True)
+    (published / "y_labels.csv").write_text(f"{names[4][:-4]}.bin,10,{labels[4]}\n")
+    assert main(["dataset", "build", "--bench", "ic2", "--source", str(batches),
+                 "--url", str(published.parent), "-o", str(tmp_path / "sets")]) == 0
+    ds = load_dataset(get_bench("ic02"), tmp_path / "sets")
+    assert [f.name for f in ds.files] == [f"{names[4][:-4]}.bin"]
+
+
+def test_a_bench_without_a_stimulus_set_is_refused_by_name(tmp_path, capsys):
+    assert main(["dataset", "fetch", "--bench", "sww", "-o", str(tmp_path)]) == 1
+    assert "sww01 has no EEMBC stimulus set" in capsys.readouterr().err

@@ -112,3 +112,64 @@ def test_load_addresses_and_sizes_come_from_the_registers_before_the_load():
     assert load_bytes(decode(0, 2, "ldm", "r1!, {r2, r3, r4}")) == 12
     assert load_bytes(decode(0, 4, "ldrsh.w", "r0, [r1]")) == 2
     assert load_bytes(decode(0, 4, "vldrb.s16", "q0, [r1], #8")) == 8              # widening: 8 lanes
+
+
+SPLIT_S = """\
+    .syntax unified
+    .cpu cortex-m4
+    .thumb
+    .section .vectors, "a"
+    .word 0x20010000
+    .word reset
+    .text
+    .thumb_func
+reset:
+    bl invoke
+done:
+    movs r0, #0x18
+    ldr r1, =0x20026
+    bkpt 0xab
+    .thumb_func
+invoke:
+    push {r4, lr}           @ 3  (1 + N)
+    bl stamp                @ 3  taken (1 + P), then a segment per stamp
+    movs r0, #1             @ 1  op 0
+    adds r0, r0, #2         @ 1
+    bl stamp                @ 3
+    mul r0, r0, r0          @ 1  op 1
+    bl stamp                @ 3
+    pop {r4, pc}            @ 5  (1 + N + P)
+    .thumb_func
+stamp:
+    nop                     @    not priced: the timestamp itself
+    nop
+    bx lr
+    .pool
+"""
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_profiling_stamps_split_the_window_and_are_not_priced(tmp_path):
+    (tmp_path / "split.S").write_text(SPLIT_S)
+    (tmp_path / "split.ld").write_text(LINKER)
+    elf = tmp_path / "split.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib",
+                    "-T", str(tmp_path / "split.ld"), str(tmp_path / "split.S"), "-o", str(elf)],
+                   check=True, capture_output=True, text=True, timeout=60)
+    trace = tmp_path / "trace.log"
+    subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                    "-serial", "none", "-semihosting-config", "enable=on,target=native",
+                    "-icount", "shift=0", "-d", TRACE_FLAGS, "-D", str(trace),
+                    "-kernel", str(elf)], check=True, capture_output=True, timeout=60)
+    nm = subprocess.run(["arm-none-eabi-nm", str(elf)], check=True, capture_output=True,
+                        text=True).stdout
+    labels = {name: int(addr, 16) for addr, _, name in (line.split() for line in nm.splitlines())}
+    window = Window(labels["invoke"], split_at=labels["stamp"])
+    blocks = read_blocks(trace, objdump_decoder(elf, "cortex-m4"))
+    transitions = collect(blocks, window, read_image(elf).handlers)
+    assert transitions.closed and transitions.return_to == labels["done"]
+    estimate = price(transitions, core_timing("cortex-m4"))
+    # (instructions, cycles): entry, op 0, op 1, exit; the stamps' own
+    # instructions are left out, the BLs that call them are not.
+    assert estimate.segments == [(2, 6), (3, 5), (2, 4), (1, 5)]

@@ -1,7 +1,8 @@
 """tinygen report renders real sessions into one self-contained page.
 
 The sessions are real host-board runs (kws01 performance and accuracy, ad01
-accuracy) and a real profile on an emulated board; the page is checked for
+accuracy), a real energy run on an emulated board (simulated instruments)
+and a real profile on an emulated board; the page is checked for
 its content here and, when Chromium is installed (scripts/setup.sh --dev),
 opened in headless Chromium, which must log no console message (the page's
 Content-Security-Policy forbids any network load, so one would be logged).
@@ -41,6 +42,11 @@ def sessions(firmware, tmp_path_factory):
                  "--dataset", str(root / "data"), "--out", str(out["kws-acc"])]) == 0
     assert main(["run", "--board", "host", "--build", str(ad_build), "--mode", "accuracy",
                  "--dataset", str(root / "data"), "--out", str(out["ad-acc"])]) == 0
+    energy_build = firmware("disco_l475vg_iot01a", "ad01", "energy")
+    out["energy"] = root / "energy"
+    assert main(["run", "--board", "disco_l475vg_iot01a", "--build", str(energy_build),
+                 "--mode", "energy", "--min-seconds", "0.05", "--warmup", "1",
+                 "--out", str(out["energy"])]) == 0
     profile = root / "profile-ad"
     assert main(["profile", "--board", "mps2_an386", "--bench", "ad", "--out", str(profile)]) == 0
     out["profile"] = profile
@@ -61,7 +67,8 @@ def test_sessions_of_a_board_are_one_system_with_every_bench(sessions):
     host = next(s for s in systems if s.name == "host")
     assert host.benches == sorted([kws, "ad01"])
     assert {e.kind for e in host.entries} == {"performance", "accuracy"}
-    assert [s.name for s in systems] == ["host", "mps2_an386"]   # the profile's board
+    # The energy run's and the profile's boards are systems of their own.
+    assert [s.name for s in systems] == ["disco_l475vg_iot01a", "host", "mps2_an386"]
 
 
 def test_page_holds_every_section(page, sessions):
@@ -69,6 +76,8 @@ def test_page_holds_every_section(page, sessions):
     kws, _ = sessions
     for text in ("System host", f"{kws} performance on host", f"{kws} accuracy on host",
                  "ad01 accuracy on host", "ad01 profile on mps2_an386",
+                 "ad01 energy on disco_l475vg_iot01a", "SIMULATED instruments",
+                 "data:image/png;base64,", "energy window 5",
                  "Build: flash and RAM by part", "Latency windows", "true \\ predicted",
                  "ROC curve", "Per-layer profile", "FULLY_CONNECTED",
                  "not valid for submission",

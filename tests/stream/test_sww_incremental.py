@@ -10,30 +10,75 @@ import pytest
 
 from tinygen.benches import get_bench
 from tinygen.codegen import generate_model_sources
-from tinygen.stream.incremental import plan, step_code
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
+from tinygen.plan.streaming import plan_streaming
 
 
-def _model_c(bench: str, tmp_path: Path) -> str:
-    generate_model_sources(get_bench(bench).model_path, tmp_path, layout="default")
-    return (tmp_path / "model.c").read_text()
+def _calls(bench: str):
+    return plan_model(load_model(get_bench(bench).model_path), layout="default").calls
 
 
-def test_sww01_fits_and_drops_to_46k_macs_per_hop(tmp_path):
-    inc, why = plan(_model_c("sww", tmp_path))
+def test_sww01_fits_and_drops_to_46k_macs_per_hop():
+    inc, why = plan_streaming(_calls("sww"))
     assert inc is not None, why
     assert inc.full_macs == 826_368 and inc.step_macs == 46_040
-    assert [l.fields["k_h"] for l in inc.layers if l.kind == "DW"] == [3, 5, 10, 15]
-    code = step_code(inc)
+    assert inc.window_rows == (3, 5, 10, 15)
+    # Each block keeps as many rows of its output as the next block reads.
+    assert [b.ring_rows for b in inc.blocks] == [5, 10, 15, 0]
+
+
+def test_the_step_is_rendered_into_model_c_from_the_plan(tmp_path):
+    sources = generate_model_sources(get_bench("sww").model_path, tmp_path, layout="default",
+                                     streaming=True)
+    assert sources.stream is not None and sources.stream.step_macs == 46_040
+    code = (tmp_path / "model.c").read_text()
     assert "void tg_model_stream_step(const int8_t *window, int8_t *out)" in code
     # The model's own kernels and weights, on one output row.
     assert "tg_op3_filter" in code and "tg_sp6.in_h = 15;" in code and "tg_sp7.out_h = 1;" in code
+    # A build that is not streaming gets no step.
+    plain = generate_model_sources(get_bench("sww").model_path, tmp_path / "plain", layout="default")
+    assert plain.stream is None and "tg_model_stream_step" not in plain.model_c.read_text()
 
 
-def test_a_model_off_the_pattern_runs_the_full_window_and_says_why(tmp_path):
-    inc, why = plan(_model_c("kws", tmp_path))
+def test_a_model_off_the_pattern_runs_the_full_window_and_says_why():
+    inc, why = plan_streaming(_calls("kws"))
     assert inc is None
     # kws01's first layer is a 10x4 convolution: no per-row form.
     assert why == "op 0: only pointwise (1x1) convolutions run per row"
+
+
+def test_the_port_records_which_inference_runs_and_why(tmp_path):
+    from tinygen.port.manifest import read_manifest
+    from tinygen.stream.measure import inference_plan
+    from tinygen.stream.port import generate_stream_port
+    port = generate_stream_port("mps2_an386", get_bench("sww").model_path, out_dir=tmp_path / "inc",
+                                log_hops=7)
+    assert port.stream.incremental and read_manifest(port.build_dir).stream.log_hops == 7
+    assert inference_plan(port.build_dir).startswith("incremental: 46,040 MACs per hop")
+    assert "#define TG_SWW_INCREMENTAL 1" in (port.src_dir / "tg_stream_config.h").read_text()
+    full = generate_stream_port("mps2_an386", get_bench("sww").model_path, out_dir=tmp_path / "full",
+                                incremental=False)
+    assert inference_plan(full.build_dir) == "full-window inference every hop (826,368 MACs)"
+    assert "tg_model_stream_step" not in (full.src_dir / "model.c").read_text()
+    assert "#define TG_SWW_INCREMENTAL 0" in (full.src_dir / "tg_stream_config.h").read_text()
+
+
+def test_a_model_without_a_step_runs_the_full_window_and_the_build_says_why(caplog):
+    from tinygen.port.streaming import StreamOptions, stream_entry
+    _, why = plan_streaming(_calls("kws"))
+    entry = stream_entry(StreamOptions(), None, why, 826_368)
+    assert not entry.incremental and entry.note == why
+    assert entry.plan == "full-window inference every hop (826,368 MACs)"
+    assert f"sww: full-window inference every hop: {why}" in caplog.text
+
+
+def test_stream_options_are_for_streaming_benchmarks_only(tmp_path):
+    from tinygen.errors import TinygenError
+    from tinygen.port.generate import generate_port
+    from tinygen.port.streaming import StreamOptions
+    with pytest.raises(TinygenError, match="not a streaming benchmark"):
+        generate_port("mps2_an386", "kws01", out_dir=tmp_path, stream=StreamOptions(log_hops=3))
 
 
 @pytest.mark.slow

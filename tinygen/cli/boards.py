@@ -36,13 +36,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([b.to_dict() for b in boards], indent=2))
         return 0
-    rows = [("board", "core", "clock", "flash", "ram", "runs as")]
+    rows = [("board", "family (vendor)", "core", "clock", "flash", "ram", "runs as")]
     for b in boards:
+        family = (f"{b.family} ({b.family_info.vendor})" if b.family_info and not b.is_host
+                  else b.family)
         if b.is_host:
-            rows.append((b.name, "native", "-", "-", "-", b.kinds))
+            rows.append((b.name, family, "native", "-", "-", "-", b.kinds))
             continue
         rows.append((
             b.name,
+            family,
             b.cpu + ("F" if b.fpu != "none" else "") + ("+MVE" if b.mve else ""),
             f"{b.clock_hz / 1e6:g} MHz",
             _kib(b.flash_bytes),

@@ -154,7 +154,7 @@ def _foreign_harness(args, build_dir) -> bool:
     if getattr(args, "harness", None):
         return True
     if build_dir is not None and (Path(build_dir) / "build.json").is_file():
-        return bool(read_manifest(build_dir).get("harness"))
+        return bool(read_manifest(build_dir).harness)
     return False
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tinygen.codegen.facts import ModelFacts
 from tinygen.ir import load_model
 from tinygen.paths import firmware_dir
-from tinygen.plan import ModelPlan, plan_model
+from tinygen.plan import ModelPlan, StreamingPlan, plan_model
 from tinygen.render import c_array, c_float, c_value, render
 
 __all__ = ["ModelFacts", "ModelSources", "c_array", "c_float", "c_value", "generate_model_sources",
@@ -39,6 +39,9 @@ class ModelSources:
     input_is_float: bool
     output_is_float: bool
     facts: ModelFacts
+    # The streaming step model.c holds (tg_model_stream_step), or None and why not.
+    stream: StreamingPlan | None = None
+    stream_note: str = "not a streaming build"
 
 
 def kernels_dir() -> Path:
@@ -78,7 +81,8 @@ def render_context(plan: ModelPlan) -> dict:
         input_is_float=int(plan.input.dtype == "float32"),
         output_is_float=int(plan.output.dtype == "float32"),
         input_scale=plan.input_quant_scale, input_zero_point=plan.input_quant_zero_point,
-        output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point)
+        output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point,
+        stream=plan.stream, op_at={op["index"]: op for op in ops})
 
 
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
@@ -97,7 +101,8 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
         lower_bound_bytes=plan.memory.lower_bound_bytes, weight_bytes=plan.weight_bytes,
         macs=plan.macs, input_elements=plan.input.elements,
         output_elements=plan.output.elements, input_is_float=bool(ctx["input_is_float"]),
-        output_is_float=bool(ctx["output_is_float"]), facts=model_facts(ctx))
+        output_is_float=bool(ctx["output_is_float"]), facts=model_facts(ctx),
+        stream=plan.stream, stream_note=plan.stream_note)
 
 
 def model_facts(ctx: dict) -> ModelFacts:
@@ -114,9 +119,14 @@ def generate_model_sources(model_path: Path, out_dir: Path, *,
                            keep_inputs_alive: bool = True,
                            fast_requant: bool = True,
                            layout: str = "default",
-                           fit_scratch: bool = True) -> ModelSources:
+                           fit_scratch: bool = True,
+                           streaming: bool = False) -> ModelSources:
     """Compile a .tflite model into model.c/model.h in out_dir; layout picks
-    the kernels' constant layout (tinygen.plan.LAYOUTS)."""
+    the kernels' constant layout (tinygen.plan.LAYOUTS). streaming=True adds
+    the per-hop step of a streaming benchmark (tg_model_stream_reset and
+    tg_model_stream_step) when the model fits it (ModelSources.stream_note
+    says why not)."""
     plan = plan_model(load_model(Path(model_path)), keep_inputs_alive=keep_inputs_alive,
-                      fast_requant=fast_requant, layout=layout, fit_scratch=fit_scratch)
+                      fast_requant=fast_requant, layout=layout, fit_scratch=fit_scratch,
+                      streaming=streaming)
     return write_sources(plan, out_dir)

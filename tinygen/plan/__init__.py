@@ -13,8 +13,10 @@ from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
 from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
                               prepare)
+from tinygen.plan.streaming import StreamingPlan, plan_streaming
 
-__all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS"]
+__all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS",
+           "StreamingPlan", "plan_streaming"]
 LAYOUTS = ("default", "mve", "portable")
 
 
@@ -29,6 +31,10 @@ class ModelPlan:
     input_quant_zero_point: int
     output_quant_scale: float
     output_quant_zero_point: int
+    # A streaming build's per-hop step (tinygen.plan.streaming), when asked
+    # for and the model fits; else None and stream_note says why.
+    stream: StreamingPlan | None = None
+    stream_note: str = "not a streaming build"
 
     @property
     def macs(self) -> int:
@@ -58,13 +64,16 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
 
 
 def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True,
-               layout: str = "default", fit_scratch: bool = True) -> ModelPlan:
+               layout: str = "default", fit_scratch: bool = True,
+               streaming: bool = False) -> ModelPlan:
     """layout: "default" (portable and DSP kernels), "mve" (Helium kernels,
     tinygen/plan/layout_mve.py) or "portable" (the portable C only: the host
     and cores without the DSP extension, whose arena then holds no scratch
     that only the DSP kernels use).
     fit_scratch=False keeps every DSP kernel's scratch even where it grows
-    the arena (tests of those kernels on one-layer models, where any scratch does)."""
+    the arena (tests of those kernels on one-layer models, where any scratch does).
+    streaming=True also plans the per-hop step of a streaming benchmark
+    (tinygen.plan.streaming) when the model fits it."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown constant layout {layout!r}; use one of {LAYOUTS}")
     calls = prepare(m, fast_requant)
@@ -84,4 +93,5 @@ def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = Tr
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")
     out_s, out_zp = _quant_of(m, out, "DEQUANTIZE")
-    return ModelPlan(m, calls, memory, inp, out, in_s, in_zp, out_s, out_zp)
+    stream, note = plan_streaming(calls) if streaming else (None, "not a streaming build")
+    return ModelPlan(m, calls, memory, inp, out, in_s, in_zp, out_s, out_zp, stream, note)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tinygen.boards import Board
+from tinygen.boards import Board, stack_note
 from tinygen.codegen import generate_model_sources
 from tinygen.paths import firmware_dir
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
@@ -88,15 +88,17 @@ class AotEngine(Engine):
 
     def prepare(self, job: EngineJob) -> EngineBuild:
         log.info("compiling %s into C", job.model_path)
-        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board))
+        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board),
+                                       streaming=job.stream_step)
         kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
                    for k in model.kernel_sources]
         lto = lto_flags(job.board, job.opt)
         return EngineBuild(
             model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=STACK_BYTES,
-            stack_note=(f"stack: {STACK_BYTES} B = measured high-water mark {STACK_MEASURED_BYTES} B "
-                        f"(stack painting, tinygen profile) + {STACK_MARGIN_BYTES} B margin"),
+            # Measured on the board's emulator, or on the closest emulated core's.
+            stack_note=stack_note(job.board, STACK_BYTES),
             # The planner keeps the input alive for the whole inference.
             keeps_input=True,
             lto=tuple(lto), lto_link=tuple(lto_link_flags(lto, job.opt)),
-            lto_parts=(job.src_dir / "model.c", *(job.build_dir / p for p in ENGINE_PARTS)))
+            lto_parts=(job.src_dir / "model.c", *(job.build_dir / p for p in ENGINE_PARTS)),
+            stream=model.stream, stream_note=model.stream_note)

@@ -22,10 +22,11 @@ from pathlib import Path
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.port.firmware import vendored_parts
+from tinygen.port.firmware import _vendor_copy_dir, vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
 from tinygen.port.manifest import read_manifest, write_manifest
 from tinygen.port.size import SizeReport, size_report
+from tinygen.port.streaming import StreamOptions
 from tinygen.render import render
 from tinygen.toolchain import require_tool
 
@@ -56,6 +57,21 @@ class BuildResult:
         return {k: v for k, v in named.items() if v is not None}
 
 
+def vendor_paths_to_user(output: str, port: GeneratedPort) -> str:
+    """Compiler output with the build folder's copies of a vendor's own
+    platform files (platform/vendor/<hash>/) named by their real paths, so
+    an error points at the file the user edits."""
+    platform = port.board.platform
+    if platform is None:
+        return output
+    folders = {p.parent for p in platform.sources} | set(platform.include_dirs)
+    for folder in sorted(folders, key=lambda f: -len(str(f))):
+        copy = _vendor_copy_dir(folder.resolve())
+        for written in (str(Path(port.build_dir) / copy), str(copy)):
+            output = output.replace(written + "/", f"{folder}/")
+    return output
+
+
 def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
     overflows = _OVERFLOW.findall(output)
     if overflows:
@@ -69,7 +85,9 @@ def _failure(output: str, port: GeneratedPort, log_path: Path) -> TinygenError:
         section, region = no_fit[0]
         return TinygenError(f"section {section} does not fit in {region} on {port.board.name}; "
                             f"use a smaller model or a larger board (details in {log_path})")
-    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    # A compiler's own "file:line:col: error:" first (a folder name may hold "error").
+    errors = ([line for line in output.splitlines() if ": error:" in line]
+              or [line for line in output.splitlines() if "error" in line.lower()])
     first = errors[0].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
     return TinygenError(f"firmware build failed: {first[:300]}; see {log_path}")
 
@@ -88,7 +106,7 @@ def run_scons(port: GeneratedPort, jobs: int | None = None, timeout: float = BUI
     except subprocess.TimeoutExpired as exc:
         raise TinygenError(f"the build did not finish within {timeout:g} s; see {log_path} "
                            "and rerun with -v") from exc
-    output = done.stdout + done.stderr
+    output = vendor_paths_to_user(done.stdout + done.stderr, port)
     log_path.write_text(output)
     if done.returncode != 0:
         if "No module named SCons" in output:
@@ -104,13 +122,16 @@ def build_firmware(board: Board | str, bench: Benchmark | str, model_path: Path 
                    mode: str = "performance", opt: str = "O2",
                    out_dir: Path | str | None = None, jobs: int | None = None, *,
                    profile: bool = False, runtime: str = "tinygen", tflm: Path | str | None = None,
-                   harness: Path | str | None = None) -> BuildResult:
+                   harness: Path | str | None = None,
+                   stream: StreamOptions | None = None) -> BuildResult:
     """Generate, compile and link one firmware image, and measure it.
 
-    runtime/tflm/harness: see generate_port (TFLM runtime, external harness).
+    runtime/tflm/harness/stream: see generate_port (TFLM runtime, external
+    harness, a streaming benchmark's options).
     """
     port = generate_port(board, bench, model_path=model_path, mode=mode, opt=opt, out_dir=out_dir,
-                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs)
+                         profile=profile, runtime=runtime, tflm=tflm, harness=harness, jobs=jobs,
+                         stream=stream)
     log_path = run_scons(port, jobs=jobs)
     d = port.build_dir
     map_path = d / "firmware.map"

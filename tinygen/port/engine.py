@@ -12,7 +12,9 @@ The port (tinygen.port.generate) knows neither; it asks the chosen engine:
                             EngineBuild: the model's facts, the sources to
                             compile, the stack and .bss figures, the objects
                             compiled with link-time optimization, C++ flags,
-                            libraries, and what build.json records
+                            libraries, what build.json records, and (asked by
+                            a streaming build: job.stream_step) the per-hop
+                            step it compiled or why not
 
 Adding an engine: a module with an Engine subclass, and an entry in
 tinygen.port.engines.ENGINES (docs/architecture.md has the steps).
@@ -30,6 +32,7 @@ from tinygen.boards import Board
 from tinygen.codegen import ModelSources
 from tinygen.codegen.facts import ModelFacts
 from tinygen.codegen.tflm import TflmSources
+from tinygen.plan import StreamingPlan
 from tinygen.port.flags import Toolchain
 
 
@@ -46,6 +49,8 @@ class EngineJob:
     toolchain: Toolchain           # the port's compiler and flags (with Engine.defines)
     jobs: int | None
     own_harness: bool              # tinygen's harness (not an external one)
+    stream_step: bool = False      # a streaming build asks for the per-hop step
+                                   # (tinygen.plan.streaming) beside the full window
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,9 @@ class EngineBuild:
     stack_note: str = ""                # how stack_bytes was sized (the size report says it)
     arena_name: str = "the arena"       # how errors name the engine's arena
     arena_note: str | None = None       # said when the arena does not fit the board
+    stream: StreamingPlan | None = None  # the per-hop step the engine compiled (stream_step)
+    stream_note: str = ("the engine compiled no per-hop step "
+                        "(the incremental plan needs tinygen's compiled model)")
 
     def is_lto_source(self, source: Path) -> bool:
         return any(source == part or part in source.parents for part in self.lto_parts)

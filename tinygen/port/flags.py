@@ -39,14 +39,10 @@ class Toolchain:
 
 
 def arm_mcpu(board: Board) -> str:
-    """-mcpu with the board's optional extensions switched off when it says
-    so: no DSP on a Cortex-M33 (+nodsp), no Helium on a Cortex-M55 (+nomve)."""
-    mcpu = board.cpu
-    if board.cpu == "cortex-m33" and not board.dsp:
-        mcpu += "+nodsp"
-    if board.cpu == "cortex-m55" and not board.mve:
-        mcpu += "+nomve"
-    return mcpu
+    """The -mcpu/-march value of the board's core (tinygen/chips.py's core
+    table: +nodsp on a Cortex-M33 without DSP, +nomve on an M55 without
+    Helium, -march for cores GCC 12 cannot name)."""
+    return board.gcc_core_flags()[0].split("=", 1)[1]
 
 
 def toolchain_for(board: Board, opt: str, defines: Sequence[str] = ()) -> Toolchain:
@@ -63,7 +59,7 @@ def toolchain_for(board: Board, opt: str, defines: Sequence[str] = ()) -> Toolch
     if board.fpu not in ARM_FPU_FLAGS:
         raise TinygenError(f"board {board.name}: fpu '{board.fpu}' has no ARM compiler flags; "
                            f"use one of {', '.join(ARM_FPU_FLAGS)}")
-    arch = [f"-mcpu={arm_mcpu(board)}", "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
+    arch = [*board.gcc_core_flags(), "-mthumb", *ARM_FPU_FLAGS[board.fpu]]
     linker_script = (str(board.platform.linker_script)
                      if board.platform and board.platform.linker_script else "src/linker.ld")
     return Toolchain(

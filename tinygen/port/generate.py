@@ -44,10 +44,13 @@ from tinygen.port.engine import EngineBuild, EngineJob
 from tinygen.port.engines import ENGINES, make_engine
 from tinygen.port.firmware import build_relative, platform_sources, vendor_firmware, vendored_parts
 from tinygen.port.flags import COLD_PARTS, Toolchain, cold_flags, cxx_flags, toolchain_for
-from tinygen.port.manifest import BuildManifest, FlagSet, ModelEntry, default_build_dir, write_manifest
+from tinygen.port.manifest import (BuildManifest, FlagSet, ModelEntry, StreamEntry, default_build_dir,
+                                   write_manifest)
 from tinygen.port.harness import (HARNESS_API_DIR, HARNESS_HEADER, external_harness,
                                   install_harness, tinygen_harness_source)
 from tinygen.port.memory import DEFAULT_DATA_BYTES, Placement, plan_placement
+from tinygen.port.streaming import (StreamOptions, check_streaming_board, stream_entry,
+                                    streaming_sources)
 from tinygen.render import render
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ class GeneratedPort:
     placement: Placement | None        # RAM placement on MCU boards
     sconstruct: Path
     manifest: Path
+    stream: StreamEntry | None = None  # a streaming build's choices and per-hop inference
 
     @property
     def is_host(self) -> bool:
@@ -273,7 +277,8 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
                   mode: str = "performance", opt: str = "O2",
                   out_dir: Path | str | None = None, *, profile: bool = False,
                   runtime: str = "tinygen", tflm: Path | str | None = None,
-                  harness: Path | str | None = None, jobs: int | None = None) -> GeneratedPort:
+                  harness: Path | str | None = None, jobs: int | None = None,
+                  stream: StreamOptions | None = None) -> GeneratedPort:
     """Write the build directory for one board, benchmark and mode.
 
     profile=True makes a profiling build (tinygen profile): the model times
@@ -283,10 +288,17 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     the tree ``tflm`` (tinygen.port.tflm builds and caches the library and
     measures the arena, so this step compiles). ``harness`` replaces
     tinygen's harness with one laid out like the official api/ folder.
+    ``stream`` holds a streaming benchmark's choices (sww01: hop log,
+    features only, the incremental plan); None gives the defaults.
     """
     board = load_board(board) if isinstance(board, str) else board
     bench = get_bench(bench) if isinstance(bench, str) else bench
     opt = _validate(mode, opt)
+    if stream is not None and not bench.is_streaming:
+        raise TinygenError(f"{bench.id} is not a streaming benchmark: stream options are for sww01")
+    stream = (stream or StreamOptions()) if bench.is_streaming else None
+    if stream is not None:
+        check_streaming_board(board)
     engine = make_engine(runtime, tflm=tflm)
     harness_files = external_harness(harness) if harness is not None else None
     model_path = _model_file(model_path, bench)
@@ -301,7 +313,8 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     built = engine.prepare(EngineJob(board=board, bench=bench, model_path=model_path,
                                      build_dir=build_dir, src_dir=src_dir, opt=opt,
                                      toolchain=toolchain, jobs=jobs,
-                                     own_harness=harness_files is None))
+                                     own_harness=harness_files is None,
+                                     stream_step=stream is not None and stream.incremental))
     check_model_fits_bench(bench, built.facts)
 
     # The harness's db buffer is storage the port already has: the model's
@@ -323,9 +336,10 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + list(built.sources)
     includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
-    if bench.is_streaming:  # sww01: tinygen.stream's firmware replaces the harness
-        from tinygen.stream.port import streaming_sources
-        sources, includes = streaming_sources(board, src_dir, sources, includes)
+    entry = None
+    if stream is not None:  # sww01: the streaming firmware replaces the harness
+        entry = stream_entry(stream, built.stream, built.stream_note, built.facts.macs)
+        sources, includes = streaming_sources(board, src_dir, sources, includes, entry)
 
     # An external harness replaces tinygen's, found first on the include path.
     foreign: list[Path] = []
@@ -389,10 +403,11 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
         sources=[build_relative(s, build_dir) for s in sources],
         includes=[build_relative(i, build_dir) for i in includes],
         outputs=outputs, runtime=engine.name, engine_details=built.details,
-        harness=str(harness_files[1].parent) if harness_files is not None else None))
+        harness=str(harness_files[1].parent) if harness_files is not None else None,
+        stream=entry))
     return GeneratedPort(
         board=board, bench=bench, mode=mode, opt=opt, model_path=model_path,
         build_dir=build_dir, src_dir=src_dir, sources=tuple(sources),
         include_dirs=tuple(includes), toolchain=toolchain, engine=built,
-        placement=placement, sconstruct=sconstruct, manifest=manifest,
+        placement=placement, sconstruct=sconstruct, manifest=manifest, stream=entry,
     )

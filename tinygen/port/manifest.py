@@ -51,6 +51,18 @@ class FlagSet:
 
 
 @dataclass(frozen=True)
+class StreamEntry:
+    """A streaming build's choices (tinygen.port.streaming.StreamOptions) and
+    the inference it runs per hop."""
+
+    log_hops: int = 0                # hops the firmware logs for `log` (verify builds)
+    features_only: bool = False
+    incremental: bool = False        # the per-hop step runs (tinygen.plan.streaming)
+    plan: str = ""                   # which inference runs per hop, as the build said it
+    note: str | None = None          # why the full window runs, when it does
+
+
+@dataclass(frozen=True)
 class BuildManifest:
     board: str
     bench: str                       # benchmark id, e.g. kws01
@@ -74,6 +86,7 @@ class BuildManifest:
     engine_details: dict[str, Any] | None = None
     harness: str | None = None       # an external harness's folder
     size: dict[str, int] | None = None     # flash_bytes, ram_bytes once linked
+    stream: StreamEntry | None = None      # streaming benchmarks (sww01) only
     exported: bool = False           # written by an export (tinygen build --export)
     version: int = MANIFEST_VERSION
 
@@ -100,6 +113,8 @@ class BuildManifest:
         if self.engine_details is not None:
             out[self.runtime] = dict(self.engine_details)
         out["harness"] = self.harness
+        if self.stream is not None:
+            out["stream"] = dataclasses.asdict(self.stream)
         if self.size is not None:
             out["size"] = dict(self.size)
         if self.exported:
@@ -117,6 +132,7 @@ class BuildManifest:
             bench = bench.get("id")
         runtime = str(data.get("runtime") or "tinygen")
         details = data.get(runtime) if runtime not in _FIELDS else None
+        stream = data.get("stream")
         model = data.get("model")
         if not isinstance(model, dict):      # very early manifests held only the path
             model = {"path": model} if isinstance(model, str) else {}
@@ -135,6 +151,7 @@ class BuildManifest:
                 includes=list(data.get("includes") or []), outputs=dict(data.get("outputs") or {}),
                 runtime=runtime, engine_details=details if isinstance(details, dict) else None,
                 harness=data.get("harness"), size=data.get("size"),
+                stream=StreamEntry(**stream) if isinstance(stream, dict) else None,
                 exported=bool(data.get("exported", False)), version=MANIFEST_VERSION)
         except (TypeError, ValueError) as exc:
             raise TinygenError(f"cannot read {where}: {exc}; rebuild the firmware") from exc
@@ -150,7 +167,8 @@ class BuildManifest:
 # build.json keys that are the manifest's own (an engine's details go under its name).
 _FIELDS = frozenset({"manifest_version", "tinygen", "board", "bench", "mode", "opt", "baud", "model",
                      "placement", "tools", "cflags", "cold_cflags", "lto_cflags", "ldflags",
-                     "sources", "includes", "outputs", "runtime", "harness", "size", "exported"})
+                     "sources", "includes", "outputs", "runtime", "harness", "size", "exported",
+                     "stream"})
 
 
 def _model_dict(model: ModelEntry) -> dict[str, Any]:

@@ -187,7 +187,8 @@ class Insn:
     size: int
     text: str              # mnemonic and operands as QEMU printed them
     op: str                # base mnemonic: 'ldr', 'smlad', 'b', 'vldrb', ...
-    kind: str              # alu mul div load store ldrd strd ldm stm branch loop it fp fpmem mve mvemem sys
+    # alu mul div load store ldrd strd ldm stm branch loop it fp fpmem mve mvemem sys
+    kind: str
     conditional: bool = False
     dst: frozenset = frozenset()        # core registers written
     src: frozenset = frozenset()        # core registers read
@@ -242,107 +243,144 @@ def objdump_decoder(elf: Path, cpu: str, objdump: str = "arm-none-eabi-objdump"
 
 
 def decode(addr: int, size: int, mnemonic: str, operands: str) -> Insn:
-    """An Insn from one line of QEMU's in_asm (capstone) disassembly."""
+    """An Insn from one disassembled instruction (objdump's or QEMU's syntax)."""
     op, conditional = base_mnemonic(mnemonic)
     ops = _split_operands(operands)
-    text = f"{mnemonic} {operands}".strip()
-    common = dict(addr=addr, size=size, text=text, op=op, conditional=conditional)
+    common = dict(addr=addr, size=size, text=f"{mnemonic} {operands}".strip(), op=op,
+                  conditional=conditional)
     if op in LOADS or op in STORES or op in DOUBLES:
-        mem = next((i for i, o in enumerate(ops) if o.startswith("[")), len(ops))
-        regs_part = ops[:mem]
-        address = ops[mem] if mem < len(ops) else ""
-        after = ops[mem + 1:]
-        addr_regs = _regs(address) | set().union(*[_regs(a) for a in after]) if after else _regs(address)
-        data = set().union(*[_regs(r) for r in regs_part]) if regs_part else set()
-        writeback = address.endswith("!") or bool(after)
-        base = _regs(address.split(",")[0])
-        is_load = op in LOADS or DOUBLES.get(op) == "load"
-        kind = ("ldrd" if op == "ldrd" else "strd" if op == "strd"
-                else "load" if is_load else "store")
-        dst = (data if is_load else set()) | (base if writeback else set())
-        if op in ("pld", "pli"):
-            dst = set()
-        return Insn(**common, kind=kind, dst=frozenset(dst),
-                    src=frozenset(addr_regs | (set() if is_load else data)),
-                    addr_regs=frozenset(addr_regs), count=2 if op in DOUBLES else 1,
-                    reg_offset=len(_regs(address)) > 1 or any(_regs(a) for a in after),
-                    writes_pc=is_load and 15 in data)
+        return _decode_single(op, ops, common)
     if op in MULTIPLES:
-        if op in ("push", "pop"):
-            base, lst = {13}, ops[0] if ops else ""
-        else:
-            base, lst = _regs(ops[0]) if ops else set(), ops[1] if len(ops) > 1 else ""
-        regs = {_REG_NAMES[r] for r in _reg_list(lst) if r in _REG_NAMES}
-        is_load = MULTIPLES[op] == "load"
-        writeback = op in ("push", "pop") or (bool(ops) and ops[0].endswith("!"))
-        dst = (regs if is_load else set()) | (base if writeback else set())
-        return Insn(**common, kind="ldm" if is_load else "stm", dst=frozenset(dst),
-                    src=frozenset(base | (set() if is_load else regs)),
-                    addr_regs=frozenset(base), count=max(1, len(regs)),
-                    writes_pc=is_load and 15 in regs)
+        return _decode_multiple(op, ops, common)
     if op in FP_MEMORY or op in MVE_MEMORY:
-        mem = next((i for i, o in enumerate(ops) if o.startswith("[")), None)
-        if mem is not None:
-            address = ops[mem]
-            addr_regs = _regs(address)
-            words = 1
-            if op in MVE_MEMORY:
-                words = 4
-            elif re.search(r"\bd\d+\b", ops[0] if ops else ""):
-                words = 2
-        else:  # vpush/vpop/vldm r0!, {list}
-            lst = next((o for o in ops if o.startswith("{")), "")
-            addr_regs = {13} if op in ("vpush", "vpop") else (_regs(ops[0]) if ops else set())
-            names = _reg_list(lst)
-            words = sum(2 if n.startswith("d") else 1 for n in names) or 1
-            address = ops[0] if ops else ""
-        writeback = address.endswith("!") or op in ("vpush", "vpop") or (
-            mem is not None and mem + 1 < len(ops))
-        dst = set(addr_regs) if writeback else set()
-        is_load = op.startswith("vld") or op == "vpop"
-        return Insn(**common, kind="mvemem" if op in MVE_MEMORY else "fpmem",
-                    dst=frozenset(dst), src=frozenset(addr_regs), addr_regs=frozenset(addr_regs),
-                    count=words, writes_pc=False, reg_offset=is_load)
+        return _decode_vector_memory(op, ops, common)
     if op in BRANCHES or op in LOOP_BRANCHES:
-        m = _TARGET.search(operands) or _LABEL.search(operands)
-        target = int(m.group(1), 0 if m.re is _TARGET else 16) if m and op not in (
-            "bx", "blx", "tbb", "tbh") else None
-        src = _regs(operands)
-        dst = {14} if op in ("bl", "blx", "blxns") else set()
-        if op in LOOP_BRANCHES:
-            dst |= {14}
-        common["conditional"] = conditional or op in ("cbz", "cbnz") or op in LOOP_BRANCHES
-        return Insn(**common, kind="loop" if op in LOOP_BRANCHES else "branch",
-                    dst=frozenset(dst), src=frozenset(src),
-                    writes_pc=op not in ("dls", "dlstp", "lctp"), target=target)
+        return _decode_branch(op, operands, common)
     if _IT.match(op):
         return Insn(**common, kind="it")
+    return _decode_data(op, ops, operands, common)
+
+
+def _union(parts: Iterable[set[int]]) -> set[int]:
+    return set().union(*parts)
+
+
+def _decode_single(op: str, ops: list[str], common: dict) -> Insn:
+    """LDR/STR and their byte, halfword, exclusive and doubleword forms."""
+    mem = next((i for i, o in enumerate(ops) if o.startswith("[")), len(ops))
+    address = ops[mem] if mem < len(ops) else ""
+    after = ops[mem + 1:]                  # post-index offset
+    addr_regs = _regs(address) | _union(_regs(a) for a in after)
+    data = _union(_regs(r) for r in ops[:mem])
+    writeback = address.endswith("!") or bool(after)
+    base = _regs(address.split(",")[0])
+    is_load = op in LOADS or DOUBLES.get(op) == "load"
+    kind = op if op in DOUBLES else "load" if is_load else "store"
+    dst = set() if op in ("pld", "pli") else (data if is_load else set())
+    if writeback:
+        dst |= base
+    return Insn(**common, kind=kind, dst=frozenset(dst),
+                src=frozenset(addr_regs | (set() if is_load else data)),
+                addr_regs=frozenset(addr_regs), count=2 if op in DOUBLES else 1,
+                reg_offset=len(_regs(address)) > 1 or any(_regs(a) for a in after),
+                writes_pc=is_load and 15 in data)
+
+
+def _decode_multiple(op: str, ops: list[str], common: dict) -> Insn:
+    """LDM/STM/PUSH/POP."""
+    if op in ("push", "pop"):
+        base, lst = {13}, ops[0] if ops else ""
+    else:
+        base, lst = (_regs(ops[0]) if ops else set()), (ops[1] if len(ops) > 1 else "")
+    regs = {_REG_NAMES[r] for r in _reg_list(lst) if r in _REG_NAMES}
+    is_load = MULTIPLES[op] == "load"
+    writeback = op in ("push", "pop") or (bool(ops) and ops[0].endswith("!"))
+    dst = (regs if is_load else set()) | (base if writeback else set())
+    return Insn(**common, kind="ldm" if is_load else "stm", dst=frozenset(dst),
+                src=frozenset(base | (set() if is_load else regs)), addr_regs=frozenset(base),
+                count=max(1, len(regs)), writes_pc=is_load and 15 in regs)
+
+
+def _decode_vector_memory(op: str, ops: list[str], common: dict) -> Insn:
+    """FP (VLDR/VSTR/VLDM/VPUSH...) and Helium (VLDRB/VSTRW/VLD4x...) memory
+    instructions; ``count`` is 32-bit words (4 for a Helium vector);
+    ``reg_offset`` marks the loads (they have no core destination)."""
+    mem = next((i for i, o in enumerate(ops) if o.startswith("[")), None)
+    if mem is not None:
+        address = ops[mem]
+        addr_regs = _regs(address)
+        words = 4 if op in MVE_MEMORY else (
+            2 if re.search(r"\bd\d+\b", ops[0] if ops else "") else 1)
+    else:  # vpush/vpop/vldm r0!, {list}
+        names = _reg_list(next((o for o in ops if o.startswith("{")), ""))
+        addr_regs = {13} if op in ("vpush", "vpop") else (_regs(ops[0]) if ops else set())
+        words = sum(2 if n.startswith("d") else 1 for n in names) or 1
+        address = ops[0] if ops else ""
+    writeback = (address.endswith("!") or op in ("vpush", "vpop")
+                 or (mem is not None and mem + 1 < len(ops)))
+    return Insn(**common, kind="mvemem" if op in MVE_MEMORY else "fpmem",
+                dst=frozenset(addr_regs if writeback else set()), src=frozenset(addr_regs),
+                addr_regs=frozenset(addr_regs), count=words,
+                reg_offset=op.startswith("vld") or op == "vpop")
+
+
+def _decode_branch(op: str, operands: str, common: dict) -> Insn:
+    """Branches and the low-overhead loop instructions (DLS/WLS/LE)."""
+    target = None
+    if op not in ("bx", "blx", "tbb", "tbh"):
+        m = _TARGET.search(operands)
+        if m:
+            target = int(m.group(1), 0)
+        else:
+            m = _LABEL.search(operands)
+            target = int(m.group(1), 16) if m else None
+    dst = {14} if op in ("bl", "blx", "blxns") or op in LOOP_BRANCHES else set()
+    common["conditional"] = common["conditional"] or op in ("cbz", "cbnz") or op in LOOP_BRANCHES
+    return Insn(**common, kind="loop" if op in LOOP_BRANCHES else "branch",
+                dst=frozenset(dst), src=frozenset(_regs(operands)),
+                writes_pc=op not in ("dls", "dlstp", "lctp"), target=target)
+
+
+# Helium and FP instructions whose first operand is a core register they write.
+_V_CORE_DST = {"vmov", "vmrs", "vaddv", "vaddva", "vmladav", "vmladava", "vmladavx",
+               "vmladavax", "vmlav", "vmlava", "vmaxv", "vminv", "vmaxav", "vminav", "vabav",
+               "vcvt", "vmlsdav", "vmlsdava"}
+# ... and those writing a core register pair (the 64-bit accumulations).
+_V_CORE_PAIR = ("vmlaldav", "vmlsldav", "vrmlaldavh", "vrmlsldavh", "vaddlv")
+
+
+def _decode_data(op: str, ops: list[str], operands: str, common: dict) -> Insn:
+    """Data processing, multiply, divide, system, FP and Helium arithmetic."""
     regs = [_regs(o) for o in ops]
     if op.startswith("v"):
-        vector = bool(re.search(r"\bq\d+\b", operands))
-        core_dst = regs[0] if regs and op in ("vmov", "vmrs", "vaddv", "vaddva", "vmladav",
-                                                "vmladava", "vmlav", "vmlava", "vctp",
-                                                "vmaxv", "vminv", "vabav", "vcvt") else set()
-        if op.startswith(("vmladav", "vmlaldav", "vrmlaldavh", "vaddlv", "vmlsdav")):
-            core_dst = regs[0] | (regs[1] if len(regs) > 2 and op.startswith(("vmlal", "vrml", "vaddl")) else set())
-        return Insn(**common, kind="mve" if vector else "fp", dst=frozenset(core_dst),
-                    src=frozenset(set().union(*regs) if regs else set()))
-    kind = "div" if op in DIVIDES else "mul" if op in MULS else "sys" if op in NO_DEST and op not in (
-        "cmp", "cmn", "tst", "teq") else "alu"
-    if op not in KNOWN:
-        kind = "alu"
-    if op in NO_DEST or not regs:
         dst: set[int] = set()
+        if regs and op.startswith(_V_CORE_PAIR):
+            dst = regs[0] | (regs[1] if len(regs) > 2 else set())
+        elif regs and op in _V_CORE_DST:
+            dst = regs[0]
+        return Insn(**common, kind="mve" if re.search(r"\bq\d+\b", operands) else "fp",
+                    dst=frozenset(dst), src=frozenset(_union(regs)))
+    if op in DIVIDES:
+        kind = "div"
+    elif op in MULS:
+        kind = "mul"
+    elif op in NO_DEST and op not in ("cmp", "cmn", "tst", "teq"):
+        kind = "sys"
+    else:
+        kind = "alu"          # unknown mnemonics too: one cycle is the common case
+    if op in NO_DEST or not regs:
+        dst = set()
     elif op in LONG_MULS and len(regs) >= 2:
         dst = regs[0] | regs[1]
     else:
         dst = regs[0]
-    src = set().union(*regs[1:]) if len(regs) > 1 else set()
-    if op in LONG_MULS or op in ("mla", "mls") or op.startswith(("smla", "smmla", "smmls",
-                                                                   "usada", "bfi", "movt")):
-        src |= dst
     if op in NO_DEST:
-        src = set().union(*regs) if regs else set()
+        src = _union(regs)
+    else:
+        src = _union(regs[1:])
+        if op in LONG_MULS or op in ("mla", "mls", "bfi", "movt") or op.startswith(
+                ("smla", "smmla", "smmls", "usada")):
+            src |= dst        # accumulators and inserts read what they write
     return Insn(**common, kind=kind, dst=frozenset(dst), src=frozenset(src),
                 writes_pc=15 in dst)
 
@@ -911,7 +949,8 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
         session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
         session.load(stimulus)
         session.command("infer 1 0", timeout=timeout)
-        session.command("name", timeout=60)   # one more command: everything of the inference is logged by now
+        # one more command: everything of the inference is in the log by now
+        session.command("name", timeout=60)
     return log_path
 
 
@@ -977,6 +1016,8 @@ class FlashReads:
                     ram_bytes=self.ram_bytes, unknown=self.unknown)
 
 
+_ADDRESS = re.compile(r"\[([a-z0-9]+)(?:,\s*(#-?(?:0x)?[0-9a-f]+|-?[a-z0-9]+)"
+                      r"(?:,\s*lsl #(\d+))?)?\](!?)")
 _REGS_LINE = re.compile(r"R(\d\d)=([0-9a-f]{8})")
 _MEM_SIZE = {"b": 1, "h": 2, "w": 4, "d": 8}
 
@@ -1009,8 +1050,7 @@ def load_address(insn: Insn, regs: dict[int, int]) -> int | None:
         if base is None:
             return None
         return base - 4 * insn.count if insn.op in ("ldmdb", "ldmea") else base
-    m = re.search(r"\[([a-z0-9]+)(?:,\s*(#-?(?:0x)?[0-9a-f]+|-?[a-z0-9]+)(?:,\s*lsl #(\d+))?)?\](!?)",
-                  insn.text)
+    m = _ADDRESS.search(insn.text)
     if not m:
         return None
     base_name, offset, shift, _ = m.groups()

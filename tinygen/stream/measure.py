@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import has_manifest, read_manifest
 from tinygen.stream.port import hop_budget_cycles
 
 MEASURE_SECONDS = 1.0
@@ -28,20 +29,11 @@ def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, i
 
 
 def inference_plan(build_dir: Path) -> str:
-    """Which inference a streaming build runs per hop, from its generated sources."""
-    import re
-    src = Path(build_dir) / "src"
-    try:
-        model_c = (src / "model.c").read_text()
-        config = (src / "tg_stream_config.h").read_text()
-    except OSError:
-        return "inference plan unknown (no generated sources)"
-    m = re.search(r"/\* (incremental: .*?) \*/", model_c)
-    if "TG_SWW_INCREMENTAL 1" in config and m:
-        return m.group(1)
-    macs = re.search(r"#define TG_MODEL_MACS\s+(\d+)", (src / "model.h").read_text())
-    return f"full-window inference every hop ({int(macs.group(1)):,} MACs)" if macs else \
-        "full-window inference every hop"
+    """Which inference a streaming build runs per hop, as its build.json records it."""
+    if not has_manifest(build_dir):
+        return "inference plan unknown (no build.json)"
+    stream = read_manifest(build_dir).stream
+    return stream.plan if stream is not None else "inference plan unknown (not a streaming build)"
 
 
 def budget_text(board: Board, build_dir: Path) -> str:

@@ -18,6 +18,7 @@ from typing import Callable
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.render import render
 
 GPIO_BASES = {"stm32l4": 0x48000000}
 FPGAIO_LED = {"mps2-an386": 0x40028000, "mps3-an547": 0x59302000}
@@ -70,7 +71,6 @@ def stream_pins(board: Board) -> StreamPins:
 def config_header(board: Board, log_hops: int = 0, features_only: bool = False,
                   incremental: bool = False) -> str:
     """tg_stream_config.h for the build (templates/stream/tg_stream_config.h.j2)."""
-    from tinygen.stream.port import render
     stm32 = pins = None
     if board.family in GPIO_BASES and not board.is_host:
         stm32 = {"detected_port": PORTS.index(STM32_DETECTED[0]), "detected_pin": STM32_DETECTED[1],
@@ -80,7 +80,7 @@ def config_header(board: Board, log_hops: int = 0, features_only: bool = False,
                  "processing_name": f"P{STM32_PROCESSING[0]}{STM32_PROCESSING[1]}"}
     elif not board.is_host:
         pins = stream_pins(board)
-    return render("tg_stream_config.h.j2", board=board, pins=pins, stm32=stm32,
+    return render("stream/tg_stream_config.h.j2", board=board, pins=pins, stm32=stm32,
                   log_hops=int(log_hops), features_only=features_only, incremental=incremental,
                   threshold=DETECTION_THRESHOLD)
 

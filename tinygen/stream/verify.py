@@ -42,6 +42,7 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import has_manifest, read_manifest
 from tinygen.stream import features as F
 from tinygen.stream.audio import qemu_audio_args, read_wav_left, write_audio_image
 from tinygen.stream.pins import (DETECTION_THRESHOLD, StreamPinWatcher, dut_clock_address,
@@ -364,9 +365,8 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
     out_dir = args.build or project_root() / "build" / f"{board.name}-sww01-verify"
     if args.no_build:
         build_dir = Path(out_dir)
-        config = build_dir / "src" / "tg_stream_config.h"
-        logged = re.search(r"TG_SWW_LOG_HOPS (\d+)", config.read_text()) if config.is_file() else None
-        if logged is None or int(logged.group(1)) < hops_for(seconds):
+        stream = read_manifest(build_dir).stream if has_manifest(build_dir) else None
+        if stream is None or stream.log_hops < hops_for(seconds):
             raise TinygenError(f"{build_dir} is not a verify build of sww with a hop log of "
                                f">= {hops_for(seconds)} hops; drop --no-build (verify builds it)")
     else:
@@ -375,10 +375,8 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
         build_dir = Path(result.build_dir)
     scale = input_scale(build_dir)
     # The model the firmware was built from (build.json), so --no-build checks the right one.
-    import json
-    built = json.loads((build_dir / "build.json").read_text()).get("model", {})
-    model = Path(built["path"]) if isinstance(built, dict) and built.get("path") else (
-        Path(args.model) if args.model else bench.model_path)
+    built = read_manifest(build_dir).model.path
+    model = Path(built) if built else (Path(args.model) if args.model else bench.model_path)
     if args.model and Path(args.model).resolve() != model.resolve():
         raise TinygenError(f"{build_dir} was built from {model}, not {args.model}; drop --no-build")
     out = args.out or default_session_dir(board.name, bench.id, "verify")

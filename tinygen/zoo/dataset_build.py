@@ -37,7 +37,7 @@ import numpy as np
 
 from tinygen.benches import Benchmark
 from tinygen.errors import TinygenError
-from tinygen.zoo.datasets import LABELS_FILE, FileProgress, label_rows
+from tinygen.zoo.datasets import LABELS_FILE, FileProgress, label_rows, official_set
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class BuildReport:
 def build_dataset(bench: Benchmark, source: Path, labels: Path, out_root: Path) -> BuildReport:
     """Convert the stimuli ``labels`` (the official y_labels.csv) names from ``source``."""
     builders = {"ic01": _build_cifar, "ic02": _build_cifar, "vww01": _build_vww, "ad01": _build_ad}
+    official_set(bench)   # a bench without an EEMBC set is refused by name
     if bench.id not in builders:
         raise TinygenError(f"{bench.id}'s stimuli are published: get them with "
                            f"'tinygen dataset fetch --bench {bench.short}'")

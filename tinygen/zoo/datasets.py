@@ -26,6 +26,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from tinygen.benches import Benchmark
 from tinygen.errors import TinygenError
@@ -48,6 +49,7 @@ class OfficialSet:
     source: str            # the source set, for --help and the README
     convert: str           # how the official conversion makes a stimulus
     label_names: tuple[str, ...] = ()   # of a two-label set, label 0 first
+    labels_of: str | None = None        # the published folder holding its labels, if another's
 
 
 OFFICIAL_SETS: dict[str, OfficialSet] = {
@@ -59,7 +61,8 @@ OFFICIAL_SETS: dict[str, OfficialSet] = {
         "the 200 images y_labels.csv names (20 per class), 32x32 RGB uint8 in HWC order"),
     "ic02": OfficialSet(
         "ic02", False, "CIFAR-10 python test batch (cifar-10-batches-py/test_batch)",
-        "as ic01: the same 200 images"),
+        "as ic01: energyrunner publishes no ic02 folder; tinygen takes ic01's 200 images "
+        "(same CIFAR-10 input bytes)", labels_of="ic01"),
     "vww01": OfficialSet(
         "vww01", False, "COCO 2014 person / no-person images (the Visual Wake Words set, "
         "e.g. vw_coco2014_96)",
@@ -73,7 +76,11 @@ OFFICIAL_SETS: dict[str, OfficialSet] = {
 
 
 def official_set(bench: Benchmark) -> OfficialSet:
-    return OFFICIAL_SETS[bench.id]
+    info = OFFICIAL_SETS.get(bench.id)
+    if info is None:
+        raise TinygenError(f"{bench.id} has no EEMBC stimulus set; tinygen dataset gets the sets "
+                           f"of {', '.join(OFFICIAL_SETS)}")
+    return info
 
 
 def default_datasets_url() -> str:
@@ -83,19 +90,19 @@ def default_datasets_url() -> str:
 def set_url(bench: Benchmark, base: str | None) -> str:
     """The folder address of a bench's published set (``base`` may be a local folder,
     either the datasets/ folder or the set's own)."""
+    info = OFFICIAL_SETS.get(bench.id)
+    folder_id = (info.labels_of if info else None) or bench.id
     base = source_url(base) if base else default_datasets_url()
     base = base.rstrip("/")
     if base.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
         folder = Path(unquote(urlparse(base).path))
-        if (folder / bench.id / LABELS_FILE).is_file():
-            return f"{base}/{bench.id}"
+        if (folder / folder_id / LABELS_FILE).is_file():
+            return f"{base}/{folder_id}"
         if (folder / LABELS_FILE).is_file():
             return base
-        raise TinygenError(f"no {LABELS_FILE} in {folder} or {folder / bench.id}; point --url "
-                           f"at a copy of energyrunner's datasets/ (or datasets/{bench.id}/)")
-    return f"{base}/{bench.id}"
+        raise TinygenError(f"no {LABELS_FILE} in {folder} or {folder / folder_id}; point --url "
+                           f"at a copy of energyrunner's datasets/ (or datasets/{folder_id}/)")
+    return f"{base}/{folder_id}"
 
 
 def pinned_sums(bench: Benchmark) -> dict[str, str] | None:
@@ -164,6 +171,7 @@ def fetch_labels(bench: Benchmark, folder: Path, base: str | None = None,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> Path:
     """The published y_labels.csv of a set into ``folder`` (a file path or URL
     of the labels themselves is also accepted as ``base``)."""
+    official_set(bench)
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / LABELS_FILE
     if base and (base.endswith(".csv") and ("://" in base or Path(base).is_file())):

@@ -30,9 +30,15 @@
 
 static void tg_spin_exact(uint32_t iterations)
 {
+    /* Armv6-M inline asm is in GCC's divided syntax, where the flag-setting
+     * Thumb-1 subtract is written "sub". */
     __asm__ volatile(
         "1:\n\t"
+#if defined(__ARM_ARCH_6M__)
+        "sub %0, #1\n\t"
+#else
         "subs %0, %0, #1\n\t"
+#endif
         "bne 1b\n"
         : "+r"(iterations)
         :

@@ -73,8 +73,11 @@ void tg_reset_handler(void)
             *w++ = TG_STACK_PAINT;
         }
     }
-    /* A bootloader may have moved VTOR; the table is ours from here on. */
+#if !defined(__ARM_ARCH_6M__)
+    /* A bootloader may have moved VTOR; the table is ours from here on.
+     * (Armv6-M has no VTOR, or only optionally: its table stays at 0.) */
     TG_SCB_VTOR = (uint32_t)(uintptr_t)&tg_vectors;
+#endif
 #if defined(__ARM_FP)
     /* Full access to coprocessors 10 and 11 (the FPU) first: the compiler
      * may turn the loops below into library calls. */

@@ -8,7 +8,7 @@
 #include "tg_board.h"
 
 #if defined(TG_BOARD_FAMILY_STM32L4) || defined(TG_BOARD_FAMILY_STM32H7) || \
-    defined(TG_BOARD_FAMILY_STM32U5)
+    defined(TG_BOARD_FAMILY_STM32U5) || defined(TG_BOARD_FAMILY_STM32F4)
 
 #include <stdint.h>
 

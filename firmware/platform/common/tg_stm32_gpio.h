@@ -1,6 +1,6 @@
 /*
- * GPIO of the STM32 families (L4/L4+, H7, U5): the same register block on
- * all three (RM0351/RM0432, RM0455, RM0456), each at its family's address
+ * GPIO of the STM32 families (L4/L4+, H7, U5, F4): the same register block
+ * on all four (RM0351/RM0432, RM0455, RM0456, RM0090/RM0390), each at its family's address
  * with its port clocks in one of its family's RCC registers. On top of it
  * the parts of a family file that do not differ: the console pins, the
  * energy timestamp pin, bounded register polls. Implemented in
@@ -24,6 +24,9 @@
 #elif defined(TG_BOARD_FAMILY_STM32U5)
 #define TG_GPIO_BASE 0x42020000u
 #define TG_GPIO_CLOCK_ENR TG_REG32(0x46020C00u + 0x08Cu) /* RCC_AHB2ENR1 */
+#elif defined(TG_BOARD_FAMILY_STM32F4)
+#define TG_GPIO_BASE 0x40020000u
+#define TG_GPIO_CLOCK_ENR TG_REG32(0x40023800u + 0x30u) /* RCC_AHB1ENR */
 #endif
 
 /* Ports A.. 0x400 apart. */

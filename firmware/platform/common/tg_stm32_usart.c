@@ -18,7 +18,7 @@
 #include "tg_board.h"
 
 #if defined(TG_BOARD_FAMILY_STM32L4) || defined(TG_BOARD_FAMILY_STM32H7) || \
-    defined(TG_BOARD_FAMILY_STM32U5)
+    defined(TG_BOARD_FAMILY_STM32U5) || defined(TG_BOARD_FAMILY_STM32F4)
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,14 +27,12 @@
 #include "tg_platform.h"
 #include "tg_stm32_usart.h"
 
-#define TG_UART_CR1_UE (1u << 0)
 #define TG_UART_CR1_RE (1u << 2)
 #define TG_UART_CR1_TE (1u << 3)
 #define TG_UART_CR1_RXNEIE (1u << 5)
 #define TG_UART_ISR_RXNE (1u << 5)
 #define TG_UART_ISR_TXE (1u << 7)
 #define TG_UART_ISR_ERRORS 0xFu    /* parity, framing, noise, overrun */
-#define TG_UART_ICR_ERRORS 0x1Fu   /* the same and idle */
 
 #define TG_RX_RING_BYTES 256u
 static volatile uint8_t tg_rx_ring[TG_RX_RING_BYTES];
@@ -64,7 +62,7 @@ void tg_usart_start(uint32_t brr)
     TG_UART_BRR = brr;
     tg_rx_head = 0u;
     tg_rx_tail = 0u;
-    TG_UART_ICR = TG_UART_ICR_ERRORS;
+    tg_uart_clear_errors();
     TG_UART_CR1 = TG_UART_CR1_UE | TG_UART_CR1_RE | TG_UART_CR1_TE | TG_UART_CR1_RXNEIE;
     TG_NVIC_IPR_BYTE(TG_CONSOLE_IRQ) = 0x80u;
     tg_nvic_enable(TG_CONSOLE_IRQ);
@@ -89,7 +87,7 @@ void tg_usart_irq(void)
     }
     /* Overrun or line errors keep the interrupt asserted until cleared. */
     if (isr & TG_UART_ISR_ERRORS) {
-        TG_UART_ICR = TG_UART_ICR_ERRORS;
+        tg_uart_clear_errors();
     }
 }
 
