@@ -9,6 +9,8 @@ both compared with the TFLM oracle on the same inputs.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import example, given, settings
 
@@ -32,3 +34,13 @@ def test_elementwise_kernels_on_cortex_m4_and_m55_match_tflm(model_cache, tmp_pa
     assert_bit_exact(got, expected, f"{spec} on mps2-an386")
     got = run_on_m55(tflite, inputs, tmp_path / "m55", True)
     assert_bit_exact(got, expected, f"{spec} on mps3-an547")
+
+
+def test_mobilenet_v3_block_on_cortex_m4_and_m55_matches_tflm(tmp_path):
+    """The committed MobileNetV3-style block (fixtures/, built by tfmodels.py)."""
+    tflite = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
+    inputs, expected = oracle_cases(tflite, 11)
+    assert_bit_exact(run_on_qemu(tflite, inputs, tmp_path / "m4", True), expected,
+                     "mobilenet_v3_block on mps2-an386")
+    assert_bit_exact(run_on_m55(tflite, inputs, tmp_path / "m55", True), expected,
+                     "mobilenet_v3_block on mps3-an547")

@@ -297,3 +297,12 @@ def test_sub_with_broadcasting_matches_tflm(model_cache, compiler, spec):
 @given(spec=reduce_max_specs())
 def test_reduce_max_matches_tflm(model_cache, compiler, spec):
     _check(model_cache, compiler, spec)
+
+
+def test_mobilenet_v3_block_matches_tflm(compiler):
+    """The committed MobileNetV3-style block (hard-swish, squeeze-excite with a
+    logistic gate and broadcast MUL, residual ADD): no TensorFlow needed."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
+    assert compiler.compare(path, 6, seed=7) == 6
