@@ -306,3 +306,12 @@ def test_mobilenet_v3_block_matches_tflm(compiler):
 
     path = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
     assert compiler.compare(path, 6, seed=7) == 6
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=const_operand_specs())
+def test_sub_of_a_constant_matches_tflm(model_cache, compiler, spec):
+    """SUB with a constant first operand, per channel or full (x - constant
+    after a convolution folds into its bias, so only constant - x stays SUB)."""
+    spec.update(binary="sub", const_first=True)
+    _check(model_cache, compiler, spec)

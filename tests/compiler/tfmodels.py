@@ -105,7 +105,8 @@ def single_op(spec: dict) -> tuple[object, float, float]:
         rng = np.random.default_rng(spec["seed"])
         shape = spec["shape"][-1:] if spec.get("broadcast") else spec["shape"]
         const = rng.uniform(-2, 2, size=shape).astype(np.float32)
-        fn = keras.ops.multiply if spec["binary"] == "mul" else keras.ops.add
+        fn = {"mul": keras.ops.multiply, "add": keras.ops.add,
+              "sub": keras.ops.subtract}[spec["binary"]]
         out = fn(const, x) if spec.get("const_first") else fn(x, const)
     elif kind == "relu":
         # After a concatenation the converter cannot fuse the activation.
