@@ -325,3 +325,15 @@ def test_a_corrupt_shape_of_many_dimensions_gives_a_short_message(tmp_path, caps
     m = _load("kws01")
     _tensors(m)[22].shape = np.array([64, -15302] + [7] * 40, dtype=np.int32)
     _refused(_save(m, tmp_path), capsys, "has rank 42, more than 8")
+
+
+def test_a_logistic_output_quantization_tflm_does_not_assume_is_refused(tmp_path, capsys):
+    """TFLM's int8 LOGISTIC writes scale 1/256, zero point -128 whatever the
+    tensor says; another output quantization would silently disagree."""
+    fixture = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
+    model = _schema().ModelT.InitFromPackedBuf(fixture.read_bytes(), 0)
+    codes = [c.builtinCode for c in model.operatorCodes]
+    logistic = next(op for op in _ops(model)
+                    if codes[op.opcodeIndex] == _schema().BuiltinOperator.LOGISTIC)
+    _tensors(model)[logistic.outputs[0]].quantization.zeroPoint = [0]
+    _refused(_save(model, tmp_path), capsys, "LOGISTIC", "needs 0.00390625 and -128")

@@ -97,8 +97,8 @@ def support(path: Path) -> dict:
 def _print_support(path: Path, as_json: bool, error: TinygenError) -> None:
     try:
         info = support(path)
-    except TinygenError:
-        return                       # unreadable: the refusal alone says why
+    except Exception:                # noqa: BLE001 - the table is extra; the refusal says why
+        return
     if as_json:
         info["error"] = str(error)
         print(json.dumps(info, indent=2))
