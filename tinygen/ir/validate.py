@@ -572,7 +572,10 @@ def _elementwise(m, op, refuse, ins, y) -> None:
                          f"{y.quant.zero_point}, TFLM's int8 {op.kind} needs {scale:g} and {zp}",
                          y, "let the TFLite converter choose the output quantization")
         real = float(np.float32(x.quant.scale)) * (1 << 27)
-        if not 1.0 <= real < 2.0 ** 30:
+        # TFLM rounds the mantissa to 31 bits without carrying into the
+        # exponent: one that rounds up to 2^31 overflows its int32.
+        rounds_over = math.floor(math.frexp(real)[0] * (1 << 31) + 0.5) >= 1 << 31
+        if not 1.0 <= real < 2.0 ** 30 or rounds_over:
             raise refuse(f"input scale {float(x.quant.scale):g} is outside what TFLM's int8 "
                          f"{op.kind} rescales (2^-27 to 2^3)", x)
     elif op.kind == "HARD_SWISH":

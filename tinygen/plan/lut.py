@@ -94,16 +94,9 @@ def _q4_input(input_scale: float) -> tuple[int, int, int]:
     real = float(_f32(input_scale)) * float(1 << (31 - _INPUT_INTEGER_BITS))
     q, shift = math.frexp(real)
     mult = int(math.floor(q * (1 << 31) + 0.5))
-    # TFLM CalculateInputRadius (defined for shift >= 0, see sigmoid_like_supported).
+    # TFLM CalculateInputRadius (validate keeps the shift >= 0).
     radius = ((1 << _INPUT_INTEGER_BITS) - 1) * (1 << (31 - _INPUT_INTEGER_BITS)) >> max(shift, 0)
     return mult, shift, radius
-
-
-def sigmoid_like_supported(input_scale: float) -> bool:
-    """The Q4.27 rescale has a multiplier TFLM can hold (not rounded up to 2^31)
-    and a non-negative left shift (an input scale of at least 2^-28)."""
-    mult, shift, _ = _q4_input(input_scale)
-    return mult < (1 << 31) and 0 <= shift <= 30
 
 
 def _sigmoid_like(input_scale: float, input_zero_point: int, fn, out_bits: int,
