@@ -17,6 +17,7 @@ used for both builds because the images' debug information names it.
 
     .venv/bin/python benchmarks/image_identity.py --against 4ab7aab
     .venv/bin/python benchmarks/image_identity.py --against main --boards host --benches kws01
+    .venv/bin/python benchmarks/image_identity.py --against main --tflm /path/to/tflm-tree
     .venv/bin/python benchmarks/image_identity.py --record digests.json      # this checkout only
     .venv/bin/python benchmarks/image_identity.py --tree /tmp/base --record before.json --work /tmp/w
     .venv/bin/python benchmarks/image_identity.py --compare before.json --work /tmp/w
@@ -68,8 +69,9 @@ def digests(build_dir: Path, parts: tuple[str, ...] = SOURCE_PARTS) -> dict[str,
 
 
 def run_worker(boards: list[str], benches: list[str], work: Path, sources_only: bool,
-               jobs: int) -> dict[str, dict]:
-    """Build every (board, bench) with the tinygen this interpreter imports."""
+               jobs: int, tflm: str | None = None) -> dict[str, dict]:
+    """Build every (board, bench) with the tinygen this interpreter imports
+    (on TFLM built from the tree tflm when given)."""
     from tinygen.port.build import build_firmware
     from tinygen.port.generate import generate_port
 
@@ -78,10 +80,11 @@ def run_worker(boards: list[str], benches: list[str], work: Path, sources_only: 
         for bench in benches:
             folder = work / f"{board}-{bench}"
             shutil.rmtree(folder, ignore_errors=True)
+            runtime = {"runtime": "tflm", "tflm": tflm} if tflm else {}
             if sources_only:
-                generate_port(board, bench, out_dir=folder)
+                generate_port(board, bench, out_dir=folder, **runtime)
             else:
-                build_firmware(board, bench, out_dir=folder, jobs=jobs)
+                build_firmware(board, bench, out_dir=folder, jobs=jobs, **runtime)
             out[f"{board}-{bench}"] = digests(folder, GENERATED_PARTS if sources_only else SOURCE_PARTS)
             print(f"  {board}-{bench}", file=sys.stderr, flush=True)
     return out
@@ -95,6 +98,8 @@ def record(tree: Path, args, work: Path) -> dict[str, dict]:
                "--work", str(work), "--jobs", str(args.jobs)]
         if args.sources_only:
             cmd.append("--sources-only")
+        if args.tflm:
+            cmd += ["--tflm", str(args.tflm)]
         env = dict(os.environ, PYTHONPATH=str(tree))
         print(f"building with {tree}", file=sys.stderr)
         subprocess.run(cmd, env=env, check=True)
@@ -130,6 +135,8 @@ def main() -> int:
     parser.add_argument("--sources-only", action="store_true",
                         help="generate the ports without compiling them")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tflm", type=Path, metavar="DIR",
+                        help="build on the TFLM runtime from this exported tree instead")
     parser.add_argument("--work", type=Path, help="build folder root (default: a temporary one)")
     parser.add_argument("--tree", type=Path, default=CHECKOUT,
                         help="the tinygen checkout to build with (default: this one)")
@@ -140,7 +147,8 @@ def main() -> int:
 
     if args.worker:
         Path(args.worker).write_text(json.dumps(
-            run_worker(args.boards, args.benches, args.work, args.sources_only, args.jobs), indent=1))
+            run_worker(args.boards, args.benches, args.work, args.sources_only, args.jobs,
+                       str(args.tflm) if args.tflm else None), indent=1))
         return 0
     if not (args.against or args.record or args.compare):
         parser.error("give --against COMMIT, --record FILE or --compare FILE")

@@ -327,6 +327,23 @@ def test_a_corrupt_shape_of_many_dimensions_gives_a_short_message(tmp_path, caps
     _refused(_save(m, tmp_path), capsys, "has rank 42, more than 8")
 
 
+def test_an_output_scale_tflm_cannot_quantize_relu6_with_is_refused(tmp_path, capsys):
+    """Found by benchmarks/fuzz_models.py (seed 11): accepted, while TFLM's Prepare
+    refused it (no_integer_overflow_from_quantization)."""
+    m = _load("kws01")
+    _ops(m)[0].builtinOptions.fusedActivationFunction = 3          # RELU6
+    _tensors(m)[21].quantization.scale = np.array([1e-11], dtype=np.float32)
+    _refused(_save(m, tmp_path), capsys, "operator 0 (CONV_2D)", "RELU6 bounds beyond int32")
+
+
+def test_scales_without_zero_points_are_refused(tmp_path, capsys):
+    """Found by benchmarks/fuzz_models.py (seed 11, mutant 19736): zero points
+    were taken as 0 while TFLM read past its empty vector and refused the model."""
+    m = _load("kws01")
+    _tensors(m)[23].quantization.zeroPoint = np.array([], dtype=np.int64)
+    _refused(_save(m, tmp_path), capsys, "has 1 scales and no zero points")
+
+
 def test_a_logistic_output_quantization_tflm_does_not_assume_is_refused(tmp_path, capsys):
     """TFLM's int8 LOGISTIC writes scale 1/256, zero point -128 whatever the
     tensor says; another output quantization would silently disagree."""

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "profile",
     "package",
     "report",
+    "sww_stream",
 )
 
 DESCRIPTION = """\

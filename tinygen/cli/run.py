@@ -36,6 +36,11 @@ performance: for each of 5 stimuli, download it, time a short run, then run
 accuracy: one inference per stimulus (per 2560-byte window for ad01, the
   file's score being the mean of its windows); top-1 for kws/vww/ic, AUC for
   ad, and whether the benchmark's quality target is met.
+sww (streaming wakeword): one run plays a stream (--dataset: sww01/*.json
+  beside their WAVs, or one stream JSON; 'tinygen sww-stream' builds them)
+  through the interface board and gives TP/FN/FP, duty cycle, estimated
+  throughput and, with --mode energy, power; on emulated boards the interface
+  board is SIMULATED and the power estimated (docs/sww.md).
 
 Where the DUT is:
   host and emulated boards are started for the run (the host firmware as a
@@ -121,8 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--board", required=True, help="board name (tinygen boards) or YAML path")
     p.add_argument("--mode", required=True, choices=("performance", "accuracy", "energy"))
-    p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad); default: from the build's "
-                                   "build.json or the DUT's model id")
+    p.add_argument("--bench", help="benchmark (kws, vww, ic, ic2, ad, sww); default: from the "
+                                   "build's build.json or the DUT's model id")
     p.add_argument("--build", type=Path, metavar="DIR",
                    help="firmware build folder: started for host/emulated boards; with --port, "
                         "recorded as the firmware the DUT runs (for 'tinygen package')")
@@ -158,6 +163,9 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--interface-port", metavar="PORT",
                    help="the interface board's serial port (115200 baud); on emulated boards, "
                         "leave out to use the simulator")
+    g.add_argument("--compare-build", type=Path, metavar="DIR",
+                   help="sww on an emulated board: play the stream again on this build too "
+                        "(e.g. full-window vs incremental inference) and print both duty cycles")
     g.add_argument("--voltage", type=float, default=None, metavar="V",
                    help="DUT supply from the monitor, volts (default: the board's power: "
                         "supply_v, else 3.3; LPM01A 1.8-3.3)")
@@ -165,6 +173,9 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
+    from tinygen.cli.run_sww import is_sww, run_sww
+    if is_sww(args.bench):
+        return run_sww(args, board)
     bench = get_bench(args.bench) if args.bench else None
     if args.mode == "energy":
         return run_energy_mode(args, board, bench)

@@ -14,7 +14,7 @@ from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_ports, jobs_for
 from tinygen.cli.run import add_dut_options, add_energy_options
 from tinygen.errors import TinygenError
-from tinygen.port.manifest import read_manifest
+from tinygen.port.manifest import has_manifest, read_manifest
 from tinygen.runner.connect import open_session
 from tinygen.runner.dataset import load_dataset
 from tinygen.runner.oracle import Oracle
@@ -153,7 +153,7 @@ def _foreign_harness(args, build_dir) -> bool:
     """Built against a --harness folder (now, or as the build's manifest says)."""
     if getattr(args, "harness", None):
         return True
-    if build_dir is not None and (Path(build_dir) / "build.json").is_file():
+    if build_dir is not None and has_manifest(build_dir):
         return bool(read_manifest(build_dir).harness)
     return False
 

@@ -166,8 +166,9 @@ def _tensor(fb, index: int, t) -> ir.Tensor:
     if q is not None and q.ScaleLength() > 0:
         scales = _vector(q, "Scale", np.float32)
         zps = _vector(q, "ZeroPoint", np.int64)
-        if len(zps) == 0:
-            zps = np.zeros(len(scales), dtype=np.int64)
+        if len(zps) == 0:        # TFLM reads the first one anyway
+            raise TinygenError(f"tensor '{name}' has {len(scales)} scales and no zero points: "
+                               "the .tflite file is corrupt; re-export it")
         quant = ir.Quantization(scales, zps, int(q.QuantizedDimension()))
     data = None
     if not 0 <= t.Buffer() < fb.BuffersLength():

@@ -403,9 +403,16 @@ def _check_accumulators(refuse: _Refuse, m: ir.Model, op: ir.Operator, x: ir.Ten
                          "the weights, bias or scales are corrupt; re-export the model")
 
 
-def _activation_ok(refuse: _Refuse, act: str) -> None:
+def _activation_ok(refuse: _Refuse, act: str, y: ir.Tensor) -> None:
     if act not in (ir.ACT_NONE, ir.ACT_RELU, ir.ACT_RELU6, ir.ACT_RELU_N1_TO_1):
         raise refuse(f"has fused activation {act}", None, "use RELU, RELU6 or none")
+    # TFLM quantizes the activation's bounds (0, 6, -1, 1) in int32 and
+    # refuses the model when one overflows (kernel_util.cc).
+    bounds = {ir.ACT_RELU: (0.0,), ir.ACT_RELU6: (0.0, 6.0),
+              ir.ACT_RELU_N1_TO_1: (-1.0, 1.0)}.get(act, ())
+    scale = float(np.float32(y.quant.scale))
+    if any(abs(y.quant.zero_point + round(f / scale)) >= 1 << 31 for f in bounds):
+        raise refuse(f"quantizes its {act} bounds beyond int32 (output scale {scale:g})", y)
 
 
 def _window_dim(padding: str, size: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -462,7 +469,7 @@ def _conv(m, op, refuse, ins, y) -> None:
         axis = 0
     _check_weights(refuse, w, 4, oc, axis)
     _check_bias(refuse, m, op, oc)
-    _activation_ok(refuse, o.activation)
+    _activation_ok(refuse, o.activation, y)
     oh, ow = _check_window(refuse, o.padding, (h, wd), (kh, kw), (o.stride_h, o.stride_w),
                            (o.dilation_h, o.dilation_w))
     if (n, oh, ow, oc) != tuple(y.shape):
@@ -480,7 +487,7 @@ def _fully_connected(m, op, refuse, ins, y) -> None:
     out_d, in_d = w.shape
     _check_weights(refuse, w, 2, out_d, 0)
     _check_bias(refuse, m, op, out_d)
-    _activation_ok(refuse, op.options.activation)
+    _activation_ok(refuse, op.options.activation, y)
     if x.elements % in_d:
         raise refuse(f"input of {x.elements} values does not split into rows of {in_d}", x)
     batches = x.elements // in_d
@@ -495,7 +502,7 @@ def _pool(m, op, refuse, ins, y) -> None:
     o = op.options
     _check_activation(refuse, x, 4)
     _check_activation(refuse, y, 4)
-    _activation_ok(refuse, o.activation)
+    _activation_ok(refuse, o.activation, y)
     n, h, w, c = x.shape
     oh, ow = _check_window(refuse, o.padding, (h, w), (o.filter_h, o.filter_w),
                            (o.stride_h, o.stride_w), (1, 1))
@@ -527,7 +534,7 @@ def _binary(m, op, refuse, ins, y) -> None:
     if tuple(max(p, q) for p, q in zip(a4, b4)) != out:
         raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
                      f"{b.shape}", y)
-    _activation_ok(refuse, getattr(op.options, "activation", ir.ACT_NONE))
+    _activation_ok(refuse, getattr(op.options, "activation", ir.ACT_NONE), y)
     sa, sb, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
     if op.kind == "ADD":
         twice_max = 2.0 * max(sa, sb)

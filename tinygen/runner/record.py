@@ -363,6 +363,9 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
         if checks.get("real_instruments") is False:
             reasons.append("simulated instruments: the energy monitor or interface board was "
                            "a simulator")
+    if data.get("sww") is not None:
+        from tinygen.runner.sww_report import validity_reasons
+        reasons += validity_reasons(data)
     acc = data.get("accuracy")
     if acc is not None and mode in ("accuracy", "verify"):
         measured, total = acc.get("measured", 0), acc.get("total", 0)
@@ -410,6 +413,9 @@ def official_lines(data: dict[str, Any]) -> list[str]:
     energy = data.get("energy")
     if isinstance(energy, dict) and energy.get("median_uj_per_inference") is not None:
         out += energy_lines(energy["median_uj_per_inference"], when, invalid)
+    if data.get("sww") is not None:
+        from tinygen.runner.sww_report import official_lines as sww_lines
+        out += sww_lines(data, invalid)
     return out
 
 
@@ -463,6 +469,10 @@ def summary_text(data: dict[str, Any]) -> str:
         verdict = acc.get("target_verdict")
         if verdict:
             out.append(f"Quality target: {verdict}")
+    if data.get("sww") is not None:
+        from tinygen.runner.sww_report import summary_lines as sww_summary
+        out.append("")
+        out.extend(sww_summary(data))
     energy = data.get("energy")
     if energy:
         from tinygen.runner.energy import energy_summary_lines  # energy imports this module
