@@ -107,40 +107,7 @@ void tg_conv2d_s8(const tg_conv_params *p, const int8_t *input, const int8_t *fi
 }
 
 #if TG_DSP && !TG_MVE
-/* n bytes from s to d, either unaligned: words while they last (LDR/STR
- * handle unaligned addresses on every core with the DSP extension), then
- * bytes. Assembly, so the compiler does not turn the loop back into a
- * library call, which costs several times more for these short rows. */
-static void copy_short_dsp(int8_t *d, const int8_t *s, size_t n)
-{
-    uint32_t t;
-    size_t words = n / 4u;
-    if (words) {
-        __asm__ volatile("1:\n\t"
-                         "ldr    %[t], [%[s]], #4\n\t"
-                         "str    %[t], [%[d]], #4\n\t"
-                         "subs   %[k], %[k], #1\n\t"
-                         "bne    1b\n\t"
-                         : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(words)
-                         :
-                         : "cc", "memory");
-    }
-    switch (n & 3u) {
-    case 3:
-        d[2] = s[2];
-        /* fall through */
-    case 2:
-        d[1] = s[1];
-        /* fall through */
-    case 1:
-        d[0] = s[0];
-        break;
-    default:
-        break;
-    }
-}
-
-static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
+__attribute__((noinline)) static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
 {
     const uint32_t v = tg_splat_s8(value);
     size_t k;
@@ -150,6 +117,30 @@ static void fill_short_dsp(int8_t *d, int32_t value, size_t n)
     for (; k < n; ++k) {
         __asm__ volatile("strb   %[v], [%[d]], #1" : [d] "+r"(d) : [v] "r"(v) : "memory");
     }
+}
+
+/* n bytes from s to d, either unaligned (LDR/STR handle unaligned
+ * addresses on every core with the DSP extension), as whole words in
+ * assembly, so the compiler does not turn the loop into a library call,
+ * which costs several times more for these short rows. The last word's
+ * spare bytes (up to 3) are overwritten by the next copy (the next pixel
+ * of the row, or the next row), or, after the patch's last row, land past
+ * its k_len bytes, where the weights are zero, or in the scratch that
+ * follows, which is written later (the second pixel's patch, then the
+ * int16 inputs; tinygen/plan/ops.py sizes the scratch). The reads may run
+ * up to 3 bytes past the row, in RAM. */
+static void copy_row_dsp(int8_t *d, const int8_t *s, size_t n)
+{
+    uint32_t t;
+    size_t words = (n + 3u) / 4u;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[t], [%[s]], #4\n\t"
+                     "str    %[t], [%[d]], #4\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [t] "=&r"(t), [s] "+r"(s), [d] "+r"(d), [k] "+r"(words)
+                     :
+                     : "cc", "memory");
 }
 
 /* gather_patch with the short copies above. The patch's last chunk may
@@ -167,7 +158,7 @@ static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
         if (iy < 0 || iy >= p->in_h) {
             fill_short_dsp(patch, p->input_zero_point, row_bytes);
         } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            copy_short_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
+            copy_row_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
         } else {
             for (kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = ix0 + kx * p->dil_w;
@@ -175,8 +166,8 @@ static void gather_patch_dsp(const tg_conv_params *p, const int8_t *image,
                     fill_short_dsp(patch + (size_t)kx * pixel_bytes, p->input_zero_point,
                                    pixel_bytes);
                 } else {
-                    copy_short_dsp(patch + (size_t)kx * pixel_bytes,
-                                   line + (size_t)ix * pixel_bytes, pixel_bytes);
+                    copy_row_dsp(patch + (size_t)kx * pixel_bytes,
+                                 line + (size_t)ix * pixel_bytes, pixel_bytes);
                 }
             }
         }
@@ -282,12 +273,15 @@ typedef struct {
     int32_t unused;            /* 44 */
 } tg_pairs_pass;
 
-/* Two rows' weight words come in one LDRD (3 cycles on the Cortex-M4,
- * where two single loads here cost 2 each: nothing before them is a load
- * they could pipeline with); each is sign-extended in place after the
- * other row's word has been read. */
-#define TG_PAIRS_ROWS(OFF, ROR, A0, B0, A1, B1)                   \
-    "ldrd   r12, lr, [r1, #" OFF "]\n\t"                          \
+/* One chunk is two halves, each of which needs both pixels' input words
+ * and four rows' weight words: the first two rows' words are loaded with
+ * the inputs as four single LDRs, which the Cortex-M4 pipelines (5 cycles
+ * for 4 words, where two LDRD cost 6), the other two with one LDRD (3
+ * cycles, as two LDRs would be after a MAC). The second half takes the
+ * rows in the other order so that its last load advances the weight
+ * pointer, and every input load advances the input pointer. Each weight
+ * word is sign-extended in place after the other row's word was read. */
+#define TG_PAIRS_ROWS(ROR, A0, B0, A1, B1)                        \
     "sxtb16 r12, r12" ROR "\n\t"                                  \
     "smlad  " A0 ", r12, r10, " A0 "\n\t"                         \
     "smlad  " B0 ", r12, r11, " B0 "\n\t"                         \
@@ -295,13 +289,20 @@ typedef struct {
     "smlad  " A1 ", r12, r10, " A1 "\n\t"                         \
     "smlad  " B1 ", r12, r11, " B1 "\n\t"
 #define TG_PAIRS_CHUNK                                            \
-    "ldrd   r10, r11, [r0], #8\n\t"                               \
-    TG_PAIRS_ROWS("0", "", "r2", "r6", "r3", "r7")                \
-    TG_PAIRS_ROWS("8", "", "r4", "r8", "r5", "r9")                \
-    "ldrd   r10, r11, [r0], #8\n\t"                               \
-    TG_PAIRS_ROWS("0", ", ror #8", "r2", "r6", "r3", "r7")        \
-    TG_PAIRS_ROWS("8", ", ror #8", "r4", "r8", "r5", "r9")        \
-    "adds   r1, r1, #16\n\t"
+    "ldr    r11, [r0, #4]\n\t"                                    \
+    "ldr    r10, [r0], #8\n\t"                                    \
+    "ldr    r12, [r1]\n\t"                                        \
+    "ldr    lr, [r1, #4]\n\t"                                     \
+    TG_PAIRS_ROWS("", "r2", "r6", "r3", "r7")                     \
+    "ldrd   r12, lr, [r1, #8]\n\t"                                \
+    TG_PAIRS_ROWS("", "r4", "r8", "r5", "r9")                     \
+    "ldr    r11, [r0, #4]\n\t"                                    \
+    "ldr    r10, [r0], #8\n\t"                                    \
+    "ldr    r12, [r1, #8]\n\t"                                    \
+    "ldr    lr, [r1, #12]\n\t"                                    \
+    TG_PAIRS_ROWS(", ror #8", "r4", "r8", "r5", "r9")             \
+    "ldrd   r12, lr, [r1], #16\n\t"                               \
+    TG_PAIRS_ROWS(", ror #8", "r2", "r6", "r3", "r7")
 #define TG_PAIRS_OUT(A, FIX)                                      \
     "add    lr, " A ", " A "\n\t"                                 \
     "smmlar lr, lr, r10, r12\n\t"                                 \
@@ -320,19 +321,22 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pass *a)
 {
+    /* The per-block bookkeeping is grouped into runs of single loads,
+     * which pipeline; the rarer variants (negative-value fix, clamp) are
+     * out of line so that the common path runs straight through. */
     __asm__("push   {r4-r11, lr}\n\t"
             "sub    sp, sp, #48\n\t"
             "ldm    r0, {r1-r12}\n\t"
             "stm    sp, {r1-r12}\n\t"
             "ldr    r1, [sp, #8]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
             "1:\n\t"
             "ldm    r1!, {r2-r5}\n\t"
             "mov    r6, r2\n\t"
             "mov    r7, r3\n\t"
             "mov    r8, r4\n\t"
             "mov    r9, r5\n\t"
-            "ldr    r0, [sp, #0]\n\t"
-            "ldr    r10, [sp, #40]\n\t"
             "cmp    r10, #0\n\t"
             "bne    5f\n\t"
             "4:\n\t"
@@ -342,17 +346,11 @@ __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pa
             "ldr    r10, [sp, #4]\n\t"
             "cmp    r0, r10\n\t"
             "bne    4b\n\t"
-            "ldr    r10, [sp, #28]\n\t"
-            "cmp    r10, #0\n\t"
+            "ldr    r0, [sp, #28]\n\t"
+            "cmp    r0, #0\n\t"
             "bne    6f\n\t"
             TG_PAIRS_REQ("r2", "r6", "", "") TG_PAIRS_REQ("r3", "r7", "", "")
             TG_PAIRS_REQ("r4", "r8", "", "") TG_PAIRS_REQ("r5", "r9", "", "")
-            "b      7f\n\t"
-            "6:\n\t"
-            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
-            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
-            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
-            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
             "7:\n\t"
             "bfi    r2, r3, #8, #8\n\t"
             "bfi    r2, r4, #16, #8\n\t"
@@ -360,21 +358,31 @@ __attribute__((naked, noinline)) static void tg_pairs_pass_dsp(const tg_pairs_pa
             "bfi    r6, r7, #8, #8\n\t"
             "bfi    r6, r8, #16, #8\n\t"
             "bfi    r6, r9, #24, #8\n\t"
-            "ldr    r10, [sp, #24]\n\t"
-            "cmp    r10, #0\n\t"
-            "beq    3f\n\t"
-            "ldrd   r10, r11, [sp, #32]\n\t"
-            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "ldr    r0, [sp, #24]\n\t"
+            "cbnz   r0, 8f\n\t"
             "3:\n\t"
-            "ldrd   r10, r11, [sp, #16]\n\t"
-            "str    r6, [r10, r11]\n\t"
-            "str    r2, [r10], #4\n\t"
-            "str    r10, [sp, #16]\n\t"
-            "ldr    r10, [sp, #12]\n\t"
-            "cmp    r1, r10\n\t"
+            "ldr    r12, [sp, #16]\n\t"
+            "ldr    r11, [sp, #20]\n\t"
+            "ldr    lr, [sp, #12]\n\t"
+            "ldr    r10, [sp, #40]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "str    r6, [r12, r11]\n\t"
+            "str    r2, [r12], #4\n\t"
+            "str    r12, [sp, #16]\n\t"
+            "cmp    r1, lr\n\t"
             "bne    1b\n\t"
             "add    sp, sp, #48\n\t"
-            "pop    {r4-r11, pc}\n\t");
+            "pop    {r4-r11, pc}\n\t"
+            "8:\n\t"
+            "ldrd   r10, r11, [sp, #32]\n\t"
+            TG_PAIRS_CLAMP("r2") TG_PAIRS_CLAMP("r6")
+            "b      3b\n\t"
+            "6:\n\t"
+            TG_PAIRS_REQ("r2", "r6", TG_PAIRS_FIX("r2"), TG_PAIRS_FIX("r6"))
+            TG_PAIRS_REQ("r3", "r7", TG_PAIRS_FIX("r3"), TG_PAIRS_FIX("r7"))
+            TG_PAIRS_REQ("r4", "r8", TG_PAIRS_FIX("r4"), TG_PAIRS_FIX("r8"))
+            TG_PAIRS_REQ("r5", "r9", TG_PAIRS_FIX("r5"), TG_PAIRS_FIX("r9"))
+            "b      7b\n\t");
     (void)a;
 }
 
@@ -399,23 +407,36 @@ static void widen_pair_dsp(const int8_t *x0, const int8_t *x1, int32_t chunks, i
                      : "cc", "memory");
 }
 
-/* The input of output pixel `pixel` (in NHWC order): a pointer into the
- * image when pointwise, else gathered into patch. */
-static const int8_t *pixel_input_dsp(const tg_conv_params *p, const int8_t *input, int direct,
-                                     int32_t pixel, int8_t *patch)
+/* Output pixels in NHWC order, walked without divisions: the image
+ * and output row and column of the next pixel. */
+typedef struct {
+    const int8_t *image;
+    int32_t oy;
+    int32_t ox;
+} tg_pixel_walk;
+
+/* The input of the walk's pixel (a pointer into the image when pointwise,
+ * else gathered into patch); then the walk moves to the next pixel. */
+static const int8_t *next_input_dsp(const tg_conv_params *p, int direct, tg_pixel_walk *w,
+                                    int8_t *patch)
 {
-    const int32_t per_image = p->out_h * p->out_w;
-    const int32_t b = pixel / per_image;
-    const int32_t oy = (pixel - b * per_image) / p->out_w;
-    const int32_t ox = pixel - b * per_image - oy * p->out_w;
-    const int32_t iy0 = oy * p->stride_h - p->pad_h;
-    const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const int32_t iy0 = w->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = w->ox * p->stride_w - p->pad_w;
+    const int8_t *x;
     if (direct) {
-        return image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+        x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    } else {
+        gather_patch_dsp(p, w->image, iy0, ix0, patch);
+        x = patch;
     }
-    gather_patch_dsp(p, image, iy0, ix0, patch);
-    return patch;
+    if (++w->ox == p->out_w) {
+        w->ox = 0;
+        if (++w->oy == p->out_h) {
+            w->oy = 0;
+            w->image += (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        }
+    }
+    return x;
 }
 
 void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
@@ -425,8 +446,12 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0 : 8 * chunks));
+    tg_pixel_walk walk;
     tg_pairs_pass a;
     int32_t i;
+    walk.image = input;
+    walk.oy = 0;
+    walk.ox = 0;
     a.x16 = x16;
     a.x16_end = x16 + 4 * chunks;
     a.stream = stream;
@@ -437,15 +462,19 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
     a.hi4 = tg_splat_s8(p->act_max);
     a.odd = chunks & 1;
     a.unused = 0;
+    a.out = output;
     for (i = 0; i < pixels; i += 2) {
+        const int8_t *x0 = next_input_dsp(p, direct, &walk, scratch);
         /* An odd last pixel pairs with itself. */
-        const int32_t j = i + 1 < pixels ? i + 1 : i;
-        const int8_t *x0 = pixel_input_dsp(p, input, direct, i, scratch);
-        const int8_t *x1 = pixel_input_dsp(p, input, direct, j, scratch + 4 * chunks);
+        const int8_t *x1 = x0;
+        a.step = 0;
+        if (i + 1 < pixels) {
+            x1 = next_input_dsp(p, direct, &walk, scratch + 4 * chunks);
+            a.step = p->out_c;
+        }
         widen_pair_dsp(x0, x1, chunks, x16);
-        a.out = output + (size_t)i * (size_t)p->out_c;
-        a.step = (j - i) * p->out_c;
         tg_pairs_pass_dsp(&a);
+        a.out += 2 * p->out_c;
     }
 }
 #endif

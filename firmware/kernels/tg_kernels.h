@@ -178,6 +178,26 @@ void tg_pad_s8(const tg_pad_params *p, const int8_t *input, int8_t *output);
 /* Mean over H and W of an NHWC tensor (global average pooling). */
 void tg_mean_hw_s8(const tg_mean_params *p, const int8_t *input, int8_t *output);
 
+/* Elementwise function by a 256-entry table built by the planner. */
+typedef struct {
+    int32_t size;
+} tg_lut_params;
+
+void tg_lut_s8(const tg_lut_params *p, const int8_t *input, const int8_t *table,
+               int8_t *output);
+
+/* SUB shares ADD's parameters (in2 is subtracted). */
+void tg_sub_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2, int8_t *output);
+
+typedef struct {
+    int32_t in_shape[4];
+    int32_t out_strides[4];    /* 0 on reduced dimensions */
+    int32_t out_size;
+} tg_reduce_params;
+
+/* Maximum over the dimensions whose out_strides are 0. */
+void tg_reduce_max_s8(const tg_reduce_params *p, const int8_t *input, int8_t *output);
+
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);
 

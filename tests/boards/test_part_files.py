@@ -10,6 +10,7 @@ the board, in TINYGEN_BOARDS or by path, validated as strictly as boards.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,20 @@ def test_tinygen_boards_folders_hold_boards_and_parts(tmp_path, monkeypatch):
     _board(tmp_path, "acme-m4", name="acme_board")
     monkeypatch.setenv("TINYGEN_BOARDS", str(tmp_path))
     assert load_board("acme_board").chip == "acme-m4"
+
+
+def test_boards_option_finds_a_users_board_and_part(tmp_path, monkeypatch, capsys):
+    """tinygen --boards DIR ...: the same search path as TINYGEN_BOARDS, from the command line."""
+    _part(tmp_path / "parts", "acme-m4")
+    _board(tmp_path, "acme-m4", name="acme_board")
+    monkeypatch.delenv("TINYGEN_BOARDS", raising=False)
+    assert main(["--boards", str(tmp_path), "boards"]) == 0
+    assert str(tmp_path) in os.environ["TINYGEN_BOARDS"]
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "acme_board" in listed
+    assert main(["--boards", str(tmp_path / "nowhere"), "boards"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--boards" in err and "not a folder" in err
 
 
 @pytest.mark.parametrize("changes, key, fix", [

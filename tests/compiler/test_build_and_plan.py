@@ -128,6 +128,7 @@ def test_inspect_reports_layers_macs_and_memory(model_cache, capsys):
     from tinygen.cli import main
 
     path = model_cache.whole("resnet_like")
+    capsys.readouterr()              # the converter's own printing, when it ran here
     assert main(["inspect", str(path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     plan = plan_model(load_model(path))

@@ -103,6 +103,13 @@ PAIRS = [
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
          act=None, lo=-1.0, hi=1.5, seed=22, wscale=1.0, per_tensor=True, filters=12),
+    # The pixel walk: a pair that spans two images (15 pixels each), and a
+    # strided pointwise layer with an odd pixel count.
+    dict(op="conv", shape=(3, 5, 4), kernel=(3, 3), stride=1, dilation=1, padding="same",
+         act="relu6", lo=-1.0, hi=1.5, seed=27, wscale=0.5, per_tensor=False, filters=8,
+         batch=2),
+    dict(op="conv", shape=(5, 5, 8), kernel=(1, 1), stride=2, dilation=1, padding="valid",
+         act="relu", lo=-1.0, hi=1.5, seed=28, wscale=0.5, per_tensor=False, filters=16),
 ]
 
 

@@ -342,3 +342,15 @@ def test_scales_without_zero_points_are_refused(tmp_path, capsys):
     m = _load("kws01")
     _tensors(m)[23].quantization.zeroPoint = np.array([], dtype=np.int64)
     _refused(_save(m, tmp_path), capsys, "has 1 scales and no zero points")
+
+
+def test_a_logistic_output_quantization_tflm_does_not_assume_is_refused(tmp_path, capsys):
+    """TFLM's int8 LOGISTIC writes scale 1/256, zero point -128 whatever the
+    tensor says; another output quantization would silently disagree."""
+    fixture = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
+    model = _schema().ModelT.InitFromPackedBuf(fixture.read_bytes(), 0)
+    codes = [c.builtinCode for c in model.operatorCodes]
+    logistic = next(op for op in _ops(model)
+                    if codes[op.opcodeIndex] == _schema().BuiltinOperator.LOGISTIC)
+    _tensors(model)[logistic.outputs[0]].quantization.zeroPoint = [0]
+    _refused(_save(model, tmp_path), capsys, "LOGISTIC", "needs 0.00390625 and -128")

@@ -137,6 +137,49 @@ def relu_specs(draw):
                 seed=draw(seeds))
 
 
+@st.composite
+def unary_specs(draw, kind: str):
+    """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU: wide input ranges reach the saturated ends."""
+    lo = draw(st.floats(-12.0, 0.0))
+    hi = draw(st.floats(0.05, 12.0))
+    spec = dict(op=kind, shape=(draw(st.integers(1, 6)), draw(st.integers(1, 6)),
+                                draw(st.integers(1, 6))),
+                conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+    if kind == "leaky_relu":
+        spec["alpha"] = draw(st.sampled_from([0.01, 0.1, 0.2, 0.3, 0.5, 0.9]))
+    return spec
+
+
+@st.composite
+def sub_specs(draw):
+    spec = draw(add_specs())
+    # No fused RELU: a difference that is mostly negative gets so small an
+    # output scale that TFLM's Prepare aborts (output multiplier >= 1).
+    spec.update(op="sub", swap=draw(st.booleans()), act=None)
+    return spec
+
+
+@st.composite
+def reduce_max_specs(draw):
+    lo, hi = draw(input_range())
+    axes = draw(st.sampled_from([[1, 2], [3], [1], [2, 3], [1, 2, 3]]))
+    return dict(op="reduce_max", shape=(draw(st.integers(1, 7)), draw(st.integers(1, 7)),
+                                        draw(st.integers(1, 6))),
+                axes=axes, keepdims=draw(st.booleans()), conv=draw(st.booleans()),
+                lo=lo, hi=hi, seed=draw(seeds))
+
+
+@st.composite
+def elementwise_chain_specs(draw):
+    """conv -> HARD_SWISH -> LEAKY_RELU -> TANH, LOGISTIC, SUB, REDUCE_MAX in one model."""
+    lo, hi = draw(input_range())
+    return dict(op="elementwise_chain", shape=(draw(st.integers(2, 7)), draw(st.integers(2, 7)),
+                                               draw(st.integers(2, 6))),
+                axes=draw(st.sampled_from([[1, 2], [3], [1], [2]])),
+                keepdims=draw(st.booleans()), alpha=draw(st.sampled_from([0.05, 0.2, 0.6])),
+                broadcast=draw(st.booleans()), lo=lo * 3, hi=hi * 3, seed=draw(seeds))
+
+
 def _check(model_cache, compiler, spec):
     path = model_cache.single_op(spec)
     assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"]) == INPUTS_PER_MODEL
@@ -217,4 +260,58 @@ def test_add_and_mul_with_a_constant_operand_match_tflm(model_cache, compiler, s
 @settings(max_examples=10, **SETTINGS)
 @given(spec=relu_specs())
 def test_standalone_relu_and_relu6_match_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=unary_specs("sigmoid"))
+def test_logistic_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=unary_specs("tanh"))
+def test_tanh_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=unary_specs("hard_swish"))
+def test_hard_swish_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=unary_specs("leaky_relu"))
+def test_leaky_relu_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=5, **SETTINGS)
+@given(spec=sub_specs())
+def test_sub_with_broadcasting_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=5, **SETTINGS)
+@given(spec=reduce_max_specs())
+def test_reduce_max_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+def test_mobilenet_v3_block_matches_tflm(compiler):
+    """The committed MobileNetV3-style block (hard-swish, squeeze-excite with a
+    logistic gate and broadcast MUL, residual ADD): no TensorFlow needed."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "mobilenet_v3_block.tflite"
+    assert compiler.compare(path, 6, seed=7) == 6
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(spec=const_operand_specs())
+def test_sub_of_a_constant_matches_tflm(model_cache, compiler, spec):
+    """SUB with a constant first operand, per channel or full (x - constant
+    after a convolution folds into its bias, so only constant - x stays SUB)."""
+    spec.update(binary="sub", const_first=True)
     _check(model_cache, compiler, spec)

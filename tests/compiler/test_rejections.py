@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -77,14 +78,14 @@ def test_dynamic_shape_is_refused(tmp_path):
 
 def test_unsupported_operator_is_refused_by_name(tmp_path):
     keras = _keras()
-    inp = keras.Input(shape=(8,), batch_size=1)
-    x = keras.layers.Dense(8)(inp)
-    out = keras.layers.Multiply()([keras.layers.Activation("tanh")(x), x])
-    path = _save(tmp_path, "tanh.tflite", convert(keras.Model(inp, out), -1, 1, 0))
+    inp = keras.Input(shape=(4, 4, 2), batch_size=1)
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(inp)
+    out = keras.layers.Multiply()([x, x])
+    path = _save(tmp_path, "tconv.tflite", convert(keras.Model(inp, out), -1, 1, 0))
     with pytest.raises(TinygenError) as exc:
         load_model(path)
     msg = _one_line(exc)
-    assert "TANH" in msg and "MUL" in msg
+    assert "TRANSPOSE_CONV" in msg and "MUL" in msg
     assert all(op in msg for op in SUPPORTED)
 
 
@@ -139,3 +140,44 @@ def test_two_input_model_is_refused(tmp_path):
     with pytest.raises(TinygenError) as exc:
         load_model(path)
     assert "single-input single-output" in _one_line(exc)
+
+
+def _float_island_model(tmp_path):
+    """SIN has no int8 kernel: without TFLITE_BUILTINS_INT8 the converter keeps it in
+    float between DEQUANTIZE and QUANTIZE; a TRANSPOSE_CONV follows."""
+    keras, tf = _keras(), _tf()
+    L = keras.layers
+    inp = keras.Input(shape=(6, 6, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(keras.ops.sin(L.Conv2D(4, 3, padding="same")(inp)))
+    model = keras.Model(inp, L.Conv2DTranspose(2, 3, strides=2, padding="same")(x))
+    rng = np.random.default_rng(0)
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 6, 6, 3)).astype(np.float32)]
+                                           for _ in range(8))
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return _save(tmp_path, "island.tflite", conv.convert())
+
+
+def test_float_island_is_refused_with_the_converter_setting_that_removes_it(tmp_path, capsys):
+    from tinygen.cli import main
+
+    path = _float_island_model(tmp_path)
+    with pytest.raises(TinygenError) as exc:
+        load_model(path)
+    msg = _one_line(exc)
+    assert "float island" in msg and "SIN" in msg and "TFLITE_BUILTINS_INT8" in msg
+    # inspect: one row per operator, whether it compiles, and what to change.
+    capsys.readouterr()              # the converter's own printing
+    assert main(["inspect", str(path), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["operators"]
+    assert [(r["op"], r["supported"]) for r in rows] == [
+        ("CONV_2D", True), ("DEQUANTIZE", False), ("SIN", False), ("QUANTIZE", False),
+        ("CONV_2D", True), ("TRANSPOSE_CONV", False)]
+    assert "TFLITE_BUILTINS_INT8" in rows[1]["fix"] and "Dense" in rows[5]["fix"]
+    assert all("\n" not in r["fix"] for r in rows)
+    assert main(["inspect", str(path)]) == 1
+    text = capsys.readouterr().out
+    assert "no: Conv2DTranspose is not compiled yet" in text and "yes" in text

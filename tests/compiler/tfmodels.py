@@ -105,7 +105,8 @@ def single_op(spec: dict) -> tuple[object, float, float]:
         rng = np.random.default_rng(spec["seed"])
         shape = spec["shape"][-1:] if spec.get("broadcast") else spec["shape"]
         const = rng.uniform(-2, 2, size=shape).astype(np.float32)
-        fn = keras.ops.multiply if spec["binary"] == "mul" else keras.ops.add
+        fn = {"mul": keras.ops.multiply, "add": keras.ops.add,
+              "sub": keras.ops.subtract}[spec["binary"]]
         out = fn(const, x) if spec.get("const_first") else fn(x, const)
     elif kind == "relu":
         # After a concatenation the converter cannot fuse the activation.
@@ -122,6 +123,32 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     elif kind == "pad":
         x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
         out = L.ZeroPadding2D(padding=spec["padding"])(x)
+    elif kind in ("sigmoid", "tanh", "hard_swish"):
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.Activation(kind)(x)
+    elif kind == "leaky_relu":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = L.LeakyReLU(negative_slope=spec["alpha"])(x)
+    elif kind == "sub":
+        other = L.Conv2D(spec["shape"][-1], 1)(inp)
+        if spec.get("broadcast"):
+            other = L.AveragePooling2D(tuple(spec["shape"][:2]))(other)
+        out = keras.ops.subtract(other, inp) if spec.get("swap") else keras.ops.subtract(inp, other)
+        if act:
+            out = L.Activation(act)(out)
+    elif kind == "reduce_max":
+        x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+        out = keras.ops.max(x, axis=spec["axes"], keepdims=spec["keepdims"])
+    elif kind == "elementwise_chain":
+        # Every table and elementwise kernel in one model (one cross build per core).
+        x = L.Conv2D(spec["shape"][-1], 1)(inp)
+        g = L.Activation("sigmoid")(x)
+        t = L.Activation("tanh")(L.LeakyReLU(negative_slope=spec["alpha"])(
+            L.Activation("hard_swish")(x)))
+        if spec.get("broadcast"):
+            t = L.AveragePooling2D(tuple(spec["shape"][:2]))(t)
+        out = keras.ops.max(keras.ops.subtract(g, t), axis=spec["axes"],
+                            keepdims=spec["keepdims"])
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:
@@ -198,7 +225,29 @@ def open_batch_flatten():
     return keras.Model(inp, L.Softmax()(L.Dense(6)(x))), -1.0, 1.0
 
 
+def mobilenet_v3_block():
+    """A MobileNetV3-small-like stem and block: hard-swish, a depthwise layer,
+    squeeze-excite (global mean, 1x1 convolutions, logistic gate, broadcast
+    multiply), a projection with a residual ADD, then the classifier."""
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input(shape=(32, 32, 3), batch_size=1)   # ic01's input: verify --bench ic
+    x = L.Activation("hard_swish")(L.Conv2D(16, 3, strides=2, padding="same")(inp))
+    y = L.Activation("hard_swish")(L.DepthwiseConv2D(3, padding="same")(x))
+    se = L.GlobalAveragePooling2D(keepdims=True)(y)
+    se = L.Conv2D(8, 1, activation="relu")(se)
+    se = L.Activation("sigmoid")(L.Conv2D(16, 1)(se))
+    y = L.Multiply()([y, se])
+    y = L.Conv2D(16, 1)(y)
+    x = L.Add()([x, y])
+    x = L.Activation("hard_swish")(L.Conv2D(24, 1)(x))
+    x = L.GlobalAveragePooling2D()(x)
+    out = L.Softmax()(L.Dense(10)(x))
+    return keras.Model(inp, out), -1.0, 1.0
+
+
 WHOLE_MODELS: dict[str, Callable] = {
+    "mobilenet_v3_block": mobilenet_v3_block,
     "ds_cnn_like": ds_cnn_like,
     "mobilenet_like": mobilenet_like,
     "resnet_like": resnet_like,
@@ -235,3 +284,14 @@ class ModelCache:
             randomize_weights(model, np.random.default_rng(seed), 0.25)
             return convert(model, lo, hi, seed, int8_io=not float_io)
         return self.get(f"whole:{name}:{seed}:{float_io}", build)
+
+
+if __name__ == "__main__":
+    # Regenerates the committed fixtures (needs TensorFlow; the tests do not):
+    # python tests/compiler/tfmodels.py
+    fixtures = Path(__file__).parent / "fixtures"
+    for name in ("mobilenet_v3_block",):
+        _keras().utils.set_random_seed(1)
+        model, lo, hi = WHOLE_MODELS[name]()
+        randomize_weights(model, np.random.default_rng(1), 0.25)
+        (fixtures / f"{name}.tflite").write_bytes(convert(model, lo, hi, 1))

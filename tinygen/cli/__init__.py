@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0,
         help="more detail on stderr (-vv for debug)",
     )
+    parser.add_argument(
+        "--boards", metavar="DIR", action="append", default=[],
+        help="a folder of your own board files (and their parts/ folder), searched before "
+             "tinygen's own; repeat for more (the same as adding it to TINYGEN_BOARDS)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -84,6 +89,17 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
 
 
+def _add_board_folders(folders: list[str]) -> None:
+    """--boards DIR: the folders go in front of TINYGEN_BOARDS, where boards
+    and parts are looked up by name (tinygen.chips.user_dirs)."""
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise TinygenError(f"--boards {folder}: not a folder; give the folder that holds "
+                               "your board .yaml files")
+    current = os.environ.get("TINYGEN_BOARDS", "")
+    os.environ["TINYGEN_BOARDS"] = os.pathsep.join([*folders, *([current] if current else [])])
+
+
 def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -96,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    if args.boards:
+        try:
+            _add_board_folders(args.boards)
+        except TinygenError as exc:
+            print(f"tinygen: error: {exc}", file=sys.stderr)
+            return 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

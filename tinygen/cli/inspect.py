@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tinygen.ir import SUPPORTED, load_model
+from tinygen.errors import TinygenError
+from tinygen.ir import SUPPORTED, load_model, operator_support, read_folded
 from tinygen.plan import plan_model
 from tinygen.text import format_table
 
@@ -28,6 +29,10 @@ what you see:
 
 supported operators (int8, per-tensor or per-channel weights):
   {', '.join(SUPPORTED)}
+
+a model tinygen cannot compile gets one row per operator instead, saying
+whether tinygen compiles it and, for each one it does not, what to change in
+the model or the converter; then the refusal, and a non-zero exit.
 
 examples:
   tinygen inspect models/kws01.tflite
@@ -77,12 +82,46 @@ def describe(path: Path, keep_input: bool = True) -> dict:
         keep_input_alive=keep_input)
 
 
+def support(path: Path) -> dict:
+    """Per operator: compiled or not, and what to change (for models load_model refuses)."""
+    model = read_folded(path)
+    rows = []
+    for op, fix in operator_support(model):
+        rows.append(dict(index=op.index, op=op.kind,
+                         inputs=[list(model.tensors[t].shape) for t in op.inputs if t >= 0],
+                         output=list(model.tensors[op.outputs[0]].shape),
+                         supported=fix is None, fix=fix or ""))
+    return dict(model=str(path), operators=rows)
+
+
+def _print_support(path: Path, as_json: bool, error: TinygenError) -> None:
+    try:
+        info = support(path)
+    except Exception:                # noqa: BLE001 - the table is extra; the refusal says why
+        return
+    if as_json:
+        info["error"] = str(error)
+        print(json.dumps(info, indent=2))
+        return
+    rows = [("#", "operator", "output", "supported")]
+    for r in info["operators"]:
+        rows.append((str(r["index"]), r["op"], _shape(r["output"]),
+                     "yes" if r["supported"] else f"no: {r['fix']}"))
+    print(f"model {info['model']}")
+    print(format_table(rows))
+
+
 def _shape(s: list[int]) -> str:
     return "x".join(str(d) for d in s) or "scalar"
 
 
 def run(args: argparse.Namespace) -> int:
-    info = describe(args.model, keep_input=not args.no_keep_input)
+    try:
+        info = describe(args.model, keep_input=not args.no_keep_input)
+    except TinygenError as e:
+        if Path(args.model).is_file():
+            _print_support(args.model, args.json, e)
+        raise
     if args.json:
         print(json.dumps(info, indent=2))
         return 0

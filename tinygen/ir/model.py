@@ -126,6 +126,11 @@ class ConcatenationOptions:
 
 
 @dataclass
+class LeakyReluOptions:
+    alpha: float
+
+
+@dataclass
 class NoOptions:
     pass
 
@@ -133,7 +138,7 @@ class NoOptions:
 OperatorOptions = Union[
     Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions, FullyConnectedOptions,
     AddOptions, SoftmaxOptions, StridedSliceOptions, PackOptions,
-    ConcatenationOptions, NoOptions,
+    ConcatenationOptions, LeakyReluOptions, NoOptions,
 ]
 
 

@@ -74,6 +74,8 @@ _OPTIONS_TYPES = {
     "STRIDED_SLICE": tflite.BuiltinOptions.StridedSliceOptions,
     "PACK": tflite.BuiltinOptions.PackOptions,
     "CONCATENATION": tflite.BuiltinOptions.ConcatenationOptions,
+    "SUB": tflite.BuiltinOptions.SubOptions,
+    "LEAKY_RELU": tflite.BuiltinOptions.LeakyReluOptions,
 }
 
 
@@ -125,6 +127,12 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     if kind == "CONCATENATION":
         o = _init(tflite.ConcatenationOptions, table)
         return ir.ConcatenationOptions(o.Axis(), _activation(o.FusedActivationFunction()))
+    if kind == "SUB":
+        o = _init(tflite.SubOptions, table)
+        return ir.AddOptions(_activation(o.FusedActivationFunction()))
+    if kind == "LEAKY_RELU":
+        o = _init(tflite.LeakyReluOptions, table)
+        return ir.LeakyReluOptions(float(o.Alpha()))
     return ir.NoOptions()
 
 

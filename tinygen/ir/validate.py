@@ -23,7 +23,8 @@ from tinygen.ir import model as ir
 SUPPORTED = (
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
     "MAX_POOL_2D", "ADD", "MUL", "RELU", "RELU6", "SOFTMAX", "MEAN", "CONCATENATION", "PAD", "PADV2", "RESHAPE",
-    "QUANTIZE", "DEQUANTIZE",
+    "QUANTIZE", "DEQUANTIZE", "SUB", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU",
+    "REDUCE_MAX",
 )
 
 # The fix for every "not an int8 model" refusal.
@@ -53,7 +54,8 @@ _ARITY = {
     "AVERAGE_POOL_2D": (1, 1), "MAX_POOL_2D": (1, 1), "ADD": (2, 2), "MUL": (2, 2),
     "RELU": (1, 1), "RELU6": (1, 1), "SOFTMAX": (1, 1), "MEAN": (2, 2),
     "CONCATENATION": (1, 8), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2),
-    "QUANTIZE": (1, 1), "DEQUANTIZE": (1, 1),
+    "QUANTIZE": (1, 1), "DEQUANTIZE": (1, 1), "SUB": (2, 2), "LOGISTIC": (1, 1),
+    "TANH": (1, 1), "HARD_SWISH": (1, 1), "LEAKY_RELU": (1, 1), "REDUCE_MAX": (2, 2),
     # Shape arithmetic folded at build time (tinygen/ir/fold.py).
     "SHAPE": (1, 1), "STRIDED_SLICE": (4, 4), "PACK": (1, 16), "CAST": (1, 1),
     "SQUEEZE": (1, 1), "EXPAND_DIMS": (1, 2),
@@ -66,6 +68,7 @@ _OPTIONS = {
     "MAX_POOL_2D": ir.Pool2DOptions, "ADD": ir.AddOptions, "MUL": ir.AddOptions,
     "SOFTMAX": ir.SoftmaxOptions, "CONCATENATION": ir.ConcatenationOptions,
     "STRIDED_SLICE": ir.StridedSliceOptions, "PACK": ir.PackOptions,
+    "LEAKY_RELU": ir.LeakyReluOptions,
 }
 
 
@@ -135,7 +138,96 @@ def check_graph(m: ir.Model) -> None:
                                f"written by any operator; {_CORRUPT}")
 
 
+# The converter setting and model change that remove a float island.
+ISLAND_FIX = ("convert with converter.target_spec.supported_ops = "
+              "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8] (the converter then quantizes the layer or "
+              "names the one it cannot), and put BatchNormalization directly after a Conv2D, "
+              "DepthwiseConv2D or Dense layer so it folds into their weights")
+
+# What to change for operators tinygen does not compile (one line each).
+UNSUPPORTED_FIX = {
+    "TRANSPOSE_CONV": "Conv2DTranspose is not compiled yet; up-sample with a Dense layer and "
+                      "Reshape instead",
+    "RESIZE_NEAREST_NEIGHBOR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense "
+                               "layer and Reshape instead",
+    "RESIZE_BILINEAR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense layer "
+                       "and Reshape instead",
+    "TILE": "tiling is not compiled yet; rely on broadcasting in ADD/SUB/MUL instead",
+    "STRIDED_SLICE": "a slice of a run-time tensor (Cropping, x[:, a:b]) is not compiled; crop "
+                     "the input in pre-processing or give the model batch size 1",
+    "SLICE": "a slice of a run-time tensor is not compiled; crop the input in pre-processing",
+    "SPLIT": "splitting a tensor is not compiled; use separate layers on the full tensor",
+    "SPLIT_V": "splitting a tensor is not compiled; use separate layers on the full tensor",
+    "TRANSPOSE": "transposes are not compiled; keep tensors NHWC (remove Permute layers)",
+    "BATCH_MATMUL": "use Dense on a 2-D input instead of a matrix product of activations",
+    "SQUARED_DIFFERENCE": "LayerNormalization is not compiled; use BatchNormalization after a "
+                          "convolution (it folds into the weights)",
+    "RSQRT": "LayerNormalization is not compiled; use BatchNormalization after a convolution",
+    "MINIMUM": "a clip is not compiled; use ReLU6 or ReLU(max_value=6)",
+    "MAXIMUM": "a clip is not compiled; use ReLU or ReLU6",
+    "ARG_MAX": "take the arg max of the scores outside the model (drop it before converting)",
+    "REDUCE_MIN": "use REDUCE_MAX, or MEAN over height and width",
+    "SUM": "use MEAN over height and width (GlobalAveragePooling2D)",
+    "ELU": "use LeakyReLU, ReLU or hard_swish",
+    "PRELU": "use LeakyReLU (one slope for every channel)",
+    "GELU": "use ReLU or hard_swish",
+    "EXP": "exponentials outside SOFTMAX are not compiled; use Softmax or LOGISTIC",
+    "DIV": "divide by a constant by multiplying with its inverse (MUL)",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "recurrent layers are not compiled; use Conv1D or "
+                                    "DepthwiseConv2D over time",
+    "DEPTH_TO_SPACE": "depth-to-space is not compiled; up-sample with Dense and Reshape",
+    "SPACE_TO_DEPTH": "space-to-depth is not compiled; use a strided Conv2D",
+    "GATHER": "table lookups (Embedding) are not compiled; do the lookup in pre-processing",
+}
+_GENERIC_FIX = "tinygen does not compile it; replace the layer with supported operators"
+
+
+def float_islands(m: ir.Model) -> list[ir.Operator]:
+    """Operators that run in float between a DEQUANTIZE of an int8 activation
+    and the QUANTIZE back (a layer the converter left in float)."""
+    float_tensors: set[int] = set()
+    island = []
+    for op in m.operators:
+        ins = [m.tensors[i] for i in op.inputs if i >= 0]
+        if (op.kind == "DEQUANTIZE" and ins and not ins[0].is_const
+                and ins[0].dtype in ("int8", "int16") and op.outputs[0] not in m.outputs):
+            float_tensors.add(op.outputs[0])
+            island.append(op)
+        elif any(i in float_tensors for i in op.inputs):
+            island.append(op)
+            if op.kind != "QUANTIZE":
+                float_tensors.update(op.outputs)
+    return island
+
+
+def operator_support(m: ir.Model) -> list[tuple[ir.Operator, str | None]]:
+    """Each operator with None when tinygen compiles it, else what to change (one line)."""
+    island = [op.index for op in float_islands(m)]
+    out = []
+    for op in m.operators:
+        if op.index in island[1:]:
+            out.append((op, f"runs in float (the float island of operator {island[0]})"))
+        elif op.index in island:
+            out.append((op, f"runs in float between int8 operators (a float island, e.g. a "
+                            f"batch normalization left in float); {ISLAND_FIX}"))
+        elif op.kind not in SUPPORTED:
+            out.append((op, UNSUPPORTED_FIX.get(op.kind, _GENERIC_FIX)))
+        else:
+            try:
+                _check_operator(m, op, _Refuse(m, op))
+                out.append((op, None))
+            except Exception as e:   # noqa: BLE001 - a model validate refuses elsewhere
+                out.append((op, str(e) or type(e).__name__))
+    return out
+
+
 def validate(m: ir.Model) -> None:
+    island = float_islands(m)
+    if island:
+        raise TinygenError(
+            f"model {m.name}: operators {', '.join(str(op.index) for op in island)} "
+            f"({', '.join(sorted({op.kind for op in island}))}) run in float between int8 "
+            f"operators (a float island, e.g. a batch normalization left in float); {ISLAND_FIX}")
     bad = sorted({op.kind for op in m.operators if op.kind not in SUPPORTED})
     if bad:
         raise TinygenError(
@@ -163,7 +255,7 @@ def validate(m: ir.Model) -> None:
 def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
     ins = [m.tensors[i] if i >= 0 else None for i in op.inputs]
     y = m.tensors[op.outputs[0]]
-    if op.kind not in ("ADD", "MUL") and ins[0] is not None and ins[0].is_const:
+    if op.kind not in ("ADD", "MUL", "SUB") and ins[0] is not None and ins[0].is_const:
         # The kernels read their activation from the arena, where nothing
         # puts a constant's data.
         raise refuse("reads a constant as its input activation", ins[0])
@@ -442,12 +534,17 @@ def _binary(m, op, refuse, ins, y) -> None:
     if tuple(max(p, q) for p, q in zip(a4, b4)) != out:
         raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
                      f"{b.shape}", y)
-    _activation_ok(refuse, op.options.activation, y)
+    _activation_ok(refuse, getattr(op.options, "activation", ir.ACT_NONE), y)
     sa, sb, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
     if op.kind == "ADD":
         twice_max = 2.0 * max(sa, sb)
         _check_multipliers(refuse, [twice_max / ((1 << 20) * so)], y, "output",
                            highest=4.0)
+    elif op.kind == "SUB":
+        # TFLM's SUB Prepare aborts on an output multiplier of 1 or more.
+        twice_max = 2.0 * max(sa, sb)
+        _check_multipliers(refuse, [twice_max / ((1 << 20) * so)], y, "output",
+                           highest=1.0)
     else:
         # |(a - zp) * (b - zp)| <= 2^16.
         _check_multipliers(refuse, [sa * sb / so], y, "output", highest=2.0 ** 12)
@@ -462,6 +559,65 @@ def _relu(m, op, refuse, ins, y) -> None:
     if op.kind == "RELU":
         _check_multipliers(refuse, [float(x.quant.scale) / float(y.quant.scale)], y, "output",
                            highest=2.0 ** 16)
+
+
+# Output quantization TFLM's int8 kernels assume (and the converter gives).
+_FIXED_OUTPUT = {"LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
+
+
+def _elementwise(m, op, refuse, ins, y) -> None:
+    """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU: one int8 tensor mapped element by element."""
+    x = ins[0]
+    _check_activation(refuse, x)
+    _check_activation(refuse, y)
+    if x.shape != y.shape:
+        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    if op.kind in _FIXED_OUTPUT:
+        scale, zp = _FIXED_OUTPUT[op.kind]
+        if y.quant.zero_point != zp or abs(float(y.quant.scale) - scale) > 1e-3 * scale:
+            raise refuse(f"output has scale {float(y.quant.scale):g} and zero point "
+                         f"{y.quant.zero_point}, TFLM's int8 {op.kind} needs {scale:g} and {zp}",
+                         y, "let the TFLite converter choose the output quantization")
+        real = float(np.float32(x.quant.scale)) * (1 << 27)
+        # TFLM rounds the mantissa to 31 bits without carrying into the
+        # exponent: one that rounds up to 2^31 overflows its int32.
+        rounds_over = math.floor(math.frexp(real)[0] * (1 << 31) + 0.5) >= 1 << 31
+        if not 1.0 <= real < 2.0 ** 30 or rounds_over:
+            raise refuse(f"input scale {float(x.quant.scale):g} is outside what TFLM's int8 "
+                         f"{op.kind} rescales (2^-27 to 2^3)", x)
+    elif op.kind == "HARD_SWISH":
+        # TFLM's Prepare needs (input scale / 128) / output scale below 1.
+        ratio = float(x.quant.scale) / 128.0 / float(y.quant.scale)
+        _check_multipliers(refuse, [ratio], y, "output", highest=1.0)
+        _check_multipliers(refuse, [float(x.quant.scale) / 128.0 / (3.0 / 32768.0)], x,
+                           "reluish", highest=2.0 ** 15)
+    else:
+        alpha = float(op.options.alpha)
+        if not math.isfinite(alpha) or abs(alpha) > 2.0 ** 8:
+            raise refuse(f"has alpha {alpha:g}", None, "use a slope between -256 and 256")
+        ratio = float(x.quant.scale) / float(y.quant.scale)
+        _check_multipliers(refuse, [ratio], y, "output", highest=2.0 ** 16)
+        if alpha:
+            _check_multipliers(refuse, [abs(alpha) * ratio], y, "alpha", highest=2.0 ** 16)
+
+
+def _reduce_max(m, op, refuse, ins, y) -> None:
+    x, axes = ins
+    if axes is None or not axes.is_const or axes.dtype not in ("int32", "int64"):
+        raise refuse("needs constant int32 axes", axes,
+                     "tinygen needs the reduced axes known at build time")
+    _check_activation(refuse, x, (1, 4))
+    _check_activation(refuse, y, (0, 4))
+    rank = len(x.shape)
+    values = [int(a) for a in np.asarray(axes.data).reshape(-1)]
+    if any(not -rank <= a < rank for a in values):
+        raise refuse(f"reduces axes {values[:8]} of a rank-{rank} tensor", axes)
+    kept = [d for i, d in enumerate(x.shape) if i not in {a % rank for a in values}]
+    if y.elements != _elements(tuple(kept)):
+        raise refuse(f"output shape {y.shape} differs from the reduced shape {tuple(kept)}", y)
+    if not _same_quant(x, y):
+        raise refuse("has different input and output quantization", y,
+                     "TFLM requires them equal; re-export the model")
 
 
 def _softmax(m, op, refuse, ins, y) -> None:
@@ -554,6 +710,8 @@ _CHECKS = {
     "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _binary, "MUL": _binary,
     "RELU": _relu, "RELU6": _relu, "SOFTMAX": _softmax, "MEAN": _mean,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad, "RESHAPE": _reshape,
+    "SUB": _binary, "LOGISTIC": _elementwise, "TANH": _elementwise, "HARD_SWISH": _elementwise,
+    "LEAKY_RELU": _elementwise, "REDUCE_MAX": _reduce_max,
 }
 
 

@@ -133,9 +133,9 @@ def input_gaps(call: KernelCall) -> dict[int, int]:
     if call.kernel in ("tg_avg_pool2d_s8", "tg_max_pool2d_s8"):
         q = dict(p, in_c=p["channels"])
         return {call.inputs[0]: _window_gap(q, p["channels"], strict=True)}
-    if call.kernel == "tg_relu_s8":
+    if call.kernel in ("tg_relu_s8", "tg_lut_s8"):
         return {call.inputs[0]: 0}
-    if call.kernel in ("tg_add_s8", "tg_mul_s8") and not p["shape"]["broadcast"]:
+    if call.kernel in ("tg_add_s8", "tg_mul_s8", "tg_sub_s8") and not p["shape"]["broadcast"]:
         return {t: 0 for t in call.inputs}
     return {}
 

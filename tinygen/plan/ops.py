@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
+from tinygen.plan import lut
 from tinygen.plan.fixedpoint import quantize_multiplier, softmax_exp_table, wrap32
 
 # Tap pointers are reserved 8 bytes each so one plan serves 32- and 64-bit targets.
@@ -36,6 +37,9 @@ KERNEL_SOURCES = {
     "tg_mean_hw_s8": "mean_s8.c",
     "tg_concat_s8": "copy_s8.c",
     "tg_pad_s8": "copy_s8.c",
+    "tg_lut_s8": "lut_s8.c",
+    "tg_sub_s8": "sub_s8.c",
+    "tg_reduce_max_s8": "reduce_max_s8.c",
 }
 CONCAT_MAX_INPUTS = 8
 
@@ -428,6 +432,61 @@ def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
                       summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
 
 
+def _sub(m: ir.Model, op: ir.Operator) -> KernelCall:
+    """TFLM's int8 SUB: ADD's rescaling, computed in float32 as its Prepare does."""
+    a, b, y = (m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]])
+    operands, inputs, arrays = _binary_operands(m, op)
+    f32 = np.float32
+    s1, s2, so = f32(a.quant.scale), f32(b.quant.scale), f32(y.quant.scale)
+    twice_max = f32(2) * max(s1, s2)
+    m1, sh1 = quantize_multiplier(float(s1 / twice_max))
+    m2, sh2 = quantize_multiplier(float(s2 / twice_max))
+    mo, sho = quantize_multiplier(float(twice_max / (f32(1 << ADD_LEFT_SHIFT) * so)))
+    act = getattr(op.options, "activation", ir.ACT_NONE)
+    lo, hi = activation_range(act, y.quant)
+    params = _broadcast_params(a, b, y)
+    params.update(in1_offset=-a.quant.zero_point, in2_offset=-b.quant.zero_point,
+                  in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
+                  out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
+                  out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
+    return KernelCall(op.index, op.kind, "tg_sub_s8", "tg_add_params", params, inputs, y.index,
+                      arrays, operands=operands,
+                      summary=f"{act}" + (" broadcast" if params["shape"]["broadcast"] else ""))
+
+
+def _lut(m: ir.Model, op: ir.Operator) -> KernelCall:
+    """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU: a table of TFLM's outputs for every input byte."""
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    s_in, zp_in = float(x.quant.scale), x.quant.zero_point
+    s_out, zp_out = float(y.quant.scale), y.quant.zero_point
+    if op.kind == "LOGISTIC":
+        table = lut.logistic_table(s_in, zp_in)
+    elif op.kind == "TANH":
+        table = lut.tanh_table(s_in, zp_in)
+    elif op.kind == "HARD_SWISH":
+        table = lut.hard_swish_table(s_in, zp_in, s_out, zp_out)
+    else:
+        table = lut.leaky_relu_table(s_in, zp_in, s_out, zp_out, op.options.alpha)
+    return KernelCall(op.index, op.kind, "tg_lut_s8", "tg_lut_params", dict(size=x.elements),
+                      [x.index], y.index, {"table": table}, summary="256-entry table")
+
+
+def _reduce_max(m: ir.Model, op: ir.Operator) -> KernelCall:
+    x, y = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    rank = len(x.shape)
+    axes = {int(a) % rank for a in np.asarray(m.tensors[op.inputs[1]].data).reshape(-1)}
+    shape4 = [1] * (4 - rank) + list(x.shape)
+    reduced = [False] * (4 - rank) + [d in axes for d in range(rank)]
+    strides, acc = [0, 0, 0, 0], 1
+    for d in range(3, -1, -1):
+        if not reduced[d]:
+            strides[d] = acc
+            acc *= shape4[d]
+    params = dict(in_shape=shape4, out_strides=strides, out_size=y.elements)
+    return KernelCall(op.index, op.kind, "tg_reduce_max_s8", "tg_reduce_params", params,
+                      [x.index], y.index, summary=f"max over axes {sorted(axes)}")
+
+
 def _mul(m: ir.Model, op: ir.Operator) -> KernelCall:
     a, b, y = (m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]])
     operands, inputs, arrays = _binary_operands(m, op)
@@ -566,6 +625,8 @@ _PREPARE = {
     "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "ADD": _add, "MUL": _mul, "RELU": _relu, "RELU6": _relu, "SOFTMAX": _softmax,
     "QUANTIZE": _affine, "DEQUANTIZE": _affine, "RESHAPE": _reshape, "MEAN": _mean,
     "CONCATENATION": _concatenation, "PAD": _pad, "PADV2": _pad,
+    "SUB": _sub, "LOGISTIC": _lut, "TANH": _lut, "HARD_SWISH": _lut, "LEAKY_RELU": _lut,
+    "REDUCE_MAX": _reduce_max,
 }
 
 

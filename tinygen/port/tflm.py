@@ -83,6 +83,21 @@ LAYOUT_SPLIT = "split"     # persistent data in .bss, planned tensors in the are
 # for nested exception frames, plus room for other compilers and -O levels).
 TFLM_STACK_MEASURED_BYTES = 1552
 TFLM_STACK_MARGIN_BYTES = 1008
+# The cores the mark above was painted on (disco_l475vg_iot01a, mps2_an386).
+TFLM_STACK_MEASURED_CORES = ("cortex-m4",)
+
+
+def tflm_stack_note(board: Board) -> str:
+    """The size report's TFLM stack line, saying whether this board's core is
+    one the mark was measured on (never "measured" for a core that never ran it)."""
+    if board.cpu in TFLM_STACK_MEASURED_CORES:
+        where = "measured on this core (disco_l475vg_iot01a, mps2_an386)"
+    else:
+        where = (f"measured on a Cortex-M4 (disco_l475vg_iot01a), not on this board's "
+                 f"{board.cpu}")
+    return (f"stack: {TFLM_STACK_BYTES} B (TFLM runtime) = high-water mark "
+            f"{TFLM_STACK_MEASURED_BYTES} B {where} (stack painting, profiling build) + "
+            f"{TFLM_STACK_MARGIN_BYTES} B margin")
 TFLM_STACK_BYTES = TFLM_STACK_MEASURED_BYTES + TFLM_STACK_MARGIN_BYTES
 
 
@@ -524,8 +539,6 @@ class TflmEngine(Engine):
             persistent_bytes=port.persistent_bytes,
             cxx=True, cxx_flags=tuple(port.cxx_flags()),
             libraries=(str(port.library.library),), details=port.describe(),
-            stack_note=(f"stack: {TFLM_STACK_BYTES} B (TFLM runtime) = measured high-water mark "
-                        f"{TFLM_STACK_MEASURED_BYTES} B (stack painting, profiling build) + "
-                        f"{TFLM_STACK_MARGIN_BYTES} B margin"),
+            stack_note=tflm_stack_note(job.board),
             arena_name="TFLM's arena", arena_note=(f"TFLM measured {port.arena['needed']} B needed + "
                         f"{port.arena['margin']} B margin, {port.layout} layout"))
