@@ -56,10 +56,7 @@ def test_no_import_cycles_in_the_later_stages(stage):
         assert cycle is None, " -> ".join(cycle)
 
 
-# The streaming run (sww) came with its session flow in cli/run_sww.py; it uses
-# the runner's lifecycle (recorded_session) but still lives in the CLI until it
-# moves to runner/ like run.py. Named here so that no other module joins it.
-NOT_YET_MOVED = {"run_sww.py"}
+
 
 
 def test_no_cli_module_owns_a_session():
@@ -68,8 +65,6 @@ def test_no_cli_module_owns_a_session():
     owned = ("SessionRecord", "recorded_session", "open_session", "open_energy_bench",
              "default_session_dir", "session_facts")
     for path in sorted((PACKAGE / "cli").glob("*.py")):
-        if path.name in NOT_YET_MOVED:
-            continue
         source = ast.parse(path.read_text())
         names = {n.id for n in ast.walk(source) if isinstance(n, ast.Name)}
         names |= {a.asname or a.name for n in ast.walk(source)

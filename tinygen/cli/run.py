@@ -10,9 +10,9 @@ from tinygen.benches import get_bench
 from tinygen.cli.common import board_arg
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_options, energy_options
-from tinygen.cli.run_sww import is_sww, run_sww
 from tinygen.device.emon import DEFAULT_SUPPLY_V
 from tinygen.runner.run import RunRequest, run_session
+from tinygen.runner.sww_session import SwwRequest, is_sww, run_sww_session
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +168,13 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board = board_arg(args.board)
-    if is_sww(args.bench):                 # the streaming benchmark (tinygen.cli.run_sww)
-        return run_sww(args, board)
+    if is_sww(args.bench):                 # the streaming benchmark (tinygen.runner.sww_session)
+        folder = run_sww_session(SwwRequest(
+            board=board, mode=args.mode, dataset=args.dataset, build=args.build, out=args.out,
+            energy=energy_options(args), timeout=args.timeout, compare_build=args.compare_build))
+        print((folder / "results.txt").read_text(), end="")
+        log.info("session folder: %s", folder)
+        return 0
     req = RunRequest(board=board, mode=args.mode,
                      bench=get_bench(args.bench) if args.bench else None, build=args.build,
                      dataset=args.dataset, out=args.out, dut=dut_options(args),
