@@ -126,8 +126,10 @@ def test_incremental_and_full_window_duty_cycles_side_by_side(sww_build, tmp_pat
                  "--build", str(sww_build()), "--compare-build", str(full),
                  "--dataset", str(tmp_path), "--out", str(tmp_path / "s")]) == 0
     sww = json.loads((tmp_path / "s" / "results.json").read_text())["sww"]
-    incremental, full_window = (sww["compare"][k] for k in sorted(sww["compare"],
-                                                                  key=lambda k: k == "full-window"))
+    # Each build is labelled with its per-hop plan (build.json) and its folder.
+    incremental, full_window = (sww["compare"][k] for k in sorted(
+        sww["compare"], key=lambda k: k.endswith("(full-window)")))
+    assert "full-window inference" in next(k for k in sww["compare"] if k.endswith("(full-window)"))
     assert full_window["processing_instructions"] > 2 * incremental["processing_instructions"]
     text = (tmp_path / "s" / "results.txt").read_text()
     assert text.count("Compared build") == 2

@@ -33,3 +33,12 @@ def test_without_a_monitor_the_power_is_an_estimate():
     # disco_l475: 26.4 mW run power x duty 0.5 = 13.2 mW, estimated.
     power = _power(load_board("disco_l475vg_iot01a"), "energy", None, 0.5, None)
     assert power["estimated"] is True and power["power_mw"] == pytest.approx(13.2, rel=1e-12)
+
+
+def test_full_window_is_a_streaming_build_option_only(capsys):
+    """build --full-window (the build --compare-build sets beside the incremental one)
+    is refused by name for a benchmark that runs one inference per stimulus."""
+    from tinygen.cli import main
+    assert main(["build", "--board", "host", "--bench", "kws", "--full-window"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--full-window is for the streaming benchmark" in err

@@ -11,6 +11,7 @@ from tinygen.cli.common import board_arg
 from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.build import build_firmware, export_build
+from tinygen.port.streaming import StreamOptions
 from tinygen.port.generate import MODES, RUNTIMES
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "to DIR (new or empty), to rebuild without tinygen")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="parallel compile jobs (default: the number of CPUs)")
+    p.add_argument("--full-window", action="store_true",
+                   help="sww: run the model on the whole 30-frame window every hop instead of "
+                        "the incremental plan (compare the two with 'tinygen run --bench sww "
+                        "--compare-build DIR')")
     add_runtime_options(p)
     p.set_defaults(handler=run)
 
@@ -130,9 +135,13 @@ def run(args: argparse.Namespace) -> int:
     out = make_folder(args.out, "build folder", "pass another --out DIR") if args.out else None
     if args.export is not None:
         make_folder(args.export, "export folder", "pass another --export DIR")
+    if args.full_window and not bench.is_streaming:
+        raise TinygenError(f"--full-window is for the streaming benchmark (sww); {bench.id} runs "
+                           "one inference per stimulus anyway")
+    stream = StreamOptions(incremental=False) if args.full_window else None
     log.info("building %s for %s (%s mode, -%s)", bench.short, board.name, args.mode, args.opt)
     result = build_firmware(board, bench, model_path=args.model, mode=args.mode,
-                            opt=args.opt, out_dir=out, jobs=args.jobs, **runtime)
+                            opt=args.opt, out_dir=out, jobs=args.jobs, stream=stream, **runtime)
     port = result.port
     print(f"built {port.bench.id} for {port.board.name} ({port.mode} mode, -{port.opt}) "
           f"from {port.model_path}")
