@@ -20,6 +20,7 @@ tests/boards/test_board_file_attacks.py runs a fixed-seed smoke of it.
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import signal
 import sys
@@ -89,14 +90,16 @@ def mutate(text: str, rng: random.Random) -> bytes:
     for _ in range(rng.randint(1, 3)):
         path = rng.choice(paths)
         try:
+            # A copy: the extremes are shared, and an edit must never
+            # reach into one (it could come to hold itself).
             if kind in (3, 4, 5):
-                _set(data, path, rng.choice(EXTREMES))
+                _set(data, path, copy.deepcopy(rng.choice(EXTREMES)))
             elif kind == 6 and isinstance(data, dict) and path[0] in data:
                 value = data.pop(path[0])
                 if rng.random() < 0.5:
                     data[rng.choice(["x", path[0] + "s", path[0][:-1], "évil\nkey"])] = value
             else:
-                _set(data, path, {"deep": rng.choice(EXTREMES)})
+                _set(data, path, {"deep": copy.deepcopy(rng.choice(EXTREMES))})
         except (KeyError, IndexError, TypeError):
             pass
         paths = [p for p, _ in _paths(data) if p] or paths
@@ -127,13 +130,17 @@ def check(path: Path, loader) -> str:
         signal.alarm(0)
 
 
-def campaign(mutants: int, seed: int, out: Path | None = None) -> Counter:
-    rng = random.Random(seed)
+def campaign(mutants: int, seed: int, out: Path | None = None, progress: float = 0.0,
+             first: int = 0) -> Counter:
+    """Mutants first .. first + mutants - 1 of seed; mutant i is the same on
+    every run (its own random stream)."""
     seeds = [(p, load_board_file) for p in sorted(boards_dir().glob("*.yaml"))]
     seeds += [(p, load_part_file) for p in sorted((boards_dir() / "parts").glob("*.yaml"))]
     counts: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-boards-") as tmp:
-        for i in range(mutants):
+        last = time.monotonic()
+        for i in range(first, first + mutants):
+            rng = random.Random(f"{seed}:{i}")
             source, loader = rng.choice(seeds)
             path = Path(tmp) / source.name
             path.write_bytes(mutate(source.read_text(), rng))
@@ -144,6 +151,10 @@ def campaign(mutants: int, seed: int, out: Path | None = None) -> Counter:
                 keep = out / f"{result.replace(' ', '_')}-{i}-{source.name}"
                 if not any(out.glob(f"{result.replace(' ', '_')}-*")):
                     keep.write_bytes(path.read_bytes())
+            if progress and time.monotonic() - last > progress:
+                last = time.monotonic()
+                print(f"  {i + 1 - first} mutants: " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
     return counts
 
 
@@ -152,10 +163,13 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mutants", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--first", type=int, default=0, help="index of the first mutant")
     parser.add_argument("--out", type=Path, help="keep the first example of each failure here")
+    parser.add_argument("--progress", type=float, default=0.0,
+                        help="seconds between progress lines (0: none)")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    counts = campaign(args.mutants, args.seed, args.out)
+    counts = campaign(args.mutants, args.seed, args.out, args.progress, args.first)
     took = time.monotonic() - start
     print(f"{args.mutants} mutants in {took:.1f} s: " +
           ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

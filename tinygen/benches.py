@@ -12,6 +12,7 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
+from tinygen.datafile import show
 from tinygen.errors import TinygenError
 from tinygen.paths import models_dir
 
@@ -212,7 +213,7 @@ def get_bench(name: str) -> Benchmark:
         if key in (bench.id, bench.short):
             return bench
     known = ", ".join(f"{b.short} ({b.id})" for b in ALL_BENCHMARKS)
-    raise TinygenError(f"unknown benchmark '{name}'; known benchmarks: {known}")
+    raise TinygenError(f"unknown benchmark {show(name)}; known benchmarks: {known}")
 
 
 def bench_names() -> list[str]:

@@ -1,4 +1,5 @@
-"""Reading the YAML data files a user writes (boards, parts, families).
+"""Reading the data files a user writes or hands over: the YAML of boards,
+parts and families, and the JSON records of sessions and builds.
 
 The files are small and hand-written, but they may come from anywhere, so
 reading them is bounded: at most ``MAX_BYTES`` of UTF-8 text, mappings and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -109,6 +111,131 @@ def load_yaml(path: Path, what: str) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+MAX_JSON_BYTES = 64 * 1024 * 1024     # an ad01 accuracy session holds every window's values
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(path: Path, what: str, fix: str, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """The JSON object of one record file (a session's results.json, a
+    build.json), or a one-line TinygenError ending in ``fix``: at most
+    ``max_bytes`` of UTF-8, nested at most ``MAX_JSON_DEPTH`` deep, no
+    NaN or Infinity (tinygen writes them as null), an object at the top."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            raw = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise TinygenError(f"cannot read {what} {path}: {exc.strerror or exc}; {fix}") from exc
+    if len(raw) > max_bytes:
+        raise TinygenError(f"{path}: larger than {max_bytes // (1024 * 1024)} MB, which no {what} "
+                           f"is; {fix}")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise TinygenError(f"{path}: not UTF-8 text (byte {exc.start}); {fix}") from exc
+    except RecursionError as exc:
+        raise TinygenError(f"{path}: nests deeper than {MAX_JSON_DEPTH} levels; {fix}") from exc
+    except ValueError as exc:
+        raise TinygenError(f"{path}: not valid JSON ({show(str(exc), 80).strip(chr(39))}); "
+                           f"{fix}") from exc
+    if not isinstance(data, dict):
+        raise TinygenError(f"{path}: {json_kind(data)} where a JSON object belongs; {fix}")
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise TinygenError(f"{path}: nests deeper than {MAX_JSON_DEPTH} levels; {fix}")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest (iteratively: no recursion on hostile input)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                todo.extend((v, level + 1) for v in item if isinstance(v, (dict, list)))
+    return deepest
+
+
+# Types of a JSON record's fields, for ``check_fields``. Every field may be
+# null or absent (records grow over versions); a present one has its type.
+TEXT, PATH, INT, NUMBER, FLAG, OBJECT = ("text", "a path", "a whole number", "a number",
+                                        "true or false", "an object")
+MAX_PATH = 4096
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, for a one-line message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the flag {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {show(value)}"
+    if isinstance(value, str):
+        return f"the text {show(value)}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} keys"
+    return type(value).__name__
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == TEXT:
+        return isinstance(value, str)
+    if kind == PATH:
+        return isinstance(value, str) and "\0" not in value and 0 < len(value) <= MAX_PATH
+    if kind == INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == FLAG:
+        return isinstance(value, bool)
+    if kind == OBJECT:
+        return isinstance(value, dict)
+    raise ValueError(f"unknown field kind {kind}")
+
+
+def check_fields(data: dict[str, Any], schema: dict[str, Any], where: str, fix: str) -> None:
+    """Raise a one-line TinygenError for the first field of ``data`` whose
+    type is not the schema's. A schema maps keys to a kind (TEXT, INT, ...),
+    to a nested schema (an object), or to ``[kind or schema]`` (a list of
+    them); keys the schema does not name are not checked."""
+    todo: list[tuple[Any, Any, str, bool]] = [(data, schema, "", False)]
+    while todo:
+        value, want, dotted, listed = todo.pop()
+        if value is None and not listed:      # a field may be null, a list's item not
+            continue
+        if isinstance(want, dict):
+            if not isinstance(value, dict):
+                raise _field_error(where, dotted, value, OBJECT, fix)
+            todo.extend((value.get(k), w, f"{dotted}.{k}" if dotted else k, False)
+                        for k, w in reversed(want.items()))
+        elif isinstance(want, list):
+            if not isinstance(value, list):
+                raise _field_error(where, dotted, value, "a list", fix)
+            todo.extend((v, want[0], f"{dotted}[{i}]", True)
+                        for i, v in reversed(list(enumerate(value))))
+        elif not _fits(value, want):
+            raise _field_error(where, dotted, value, want, fix)
+
+
+def _field_error(where: str, dotted: str, value: Any, want: str, fix: str) -> TinygenError:
+    return TinygenError(f"{where}: '{dotted}' is {json_kind(value)} where {want} belongs; {fix}")
+
+
+def one_line(text: Any, limit: int = 300) -> str:
+    """Text from a file, for a message: control characters escaped, cut to ``limit``."""
+    return show(str(text), limit).strip("'") if text is not None else ""
 
 
 class Reader:

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from tinygen.benches import Benchmark
 from tinygen.boards import Board
+from tinygen.datafile import one_line
 from tinygen.errors import TinygenError
 from tinygen.port.firmware import _vendor_copy_dir, vendored_parts
 from tinygen.port.generate import GeneratedPort, generate_port
@@ -172,7 +174,8 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     build_dir, dest = Path(build_dir), Path(dest)
     manifest = read_manifest(build_dir)
     folders = ["src"] + [p for p in vendored_parts() if (build_dir / p).is_dir()]
-    missing = [n for n in ("src", "harness") + EXPORT_FILES if not (build_dir / n).exists()]
+    missing = ([n for n in ("src", "harness") if not (build_dir / n).is_dir()]
+               + [n for n in EXPORT_FILES if not (build_dir / n).is_file()])
     if missing:
         raise TinygenError(f"{build_dir} lacks {', '.join(missing)}: it was built by an older "
                            "tinygen; run 'tinygen build' again, then export")
@@ -183,14 +186,15 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
         f for f in manifest.ldflags if not f.startswith("-")]
     outside = [p for p in named if Path(p).is_absolute()]
     # Whatever else the build files name by absolute path (e.g. a library in a cache).
-    makefile = build_dir / "Makefile"
-    for line in makefile.read_text().splitlines() if makefile.is_file() else []:
+    for line in _text_lines(build_dir / "Makefile"):
         if not line.lstrip().startswith("#"):
             outside += [t for t in re.findall(r"(?:^|[\s=])(/[^\s'\"]+)", line) if t not in outside]
     if outside:
-        raise TinygenError(f"{build_dir} compiles files outside its folder ({', '.join(outside[:3])}"
+        shown = ", ".join(one_line(p, 100) for p in outside[:3])
+        raise TinygenError(f"{build_dir} compiles files outside its folder ({shown}"
                            f"{', ...' if len(outside) > 3 else ''}), so an export would not "
                            "rebuild on its own; copy them into the build folder in the generator")
+    _check_export_files(build_dir, folders)
     dest.mkdir(parents=True, exist_ok=True)
     for name in folders:
         shutil.copytree(build_dir / name, dest / name,
@@ -202,3 +206,47 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     (dest / "README.md").write_text(render("port/export/README.md.j2",
                                            manifest=manifest, is_host=manifest.board == "host"))
     return dest
+
+
+MAX_EXPORT_BYTES = 256 * 1024 * 1024    # sources of a firmware; far above any real one
+
+
+def _text_lines(path: Path) -> list[str]:
+    """The lines of a build file, or none when it is not a readable file."""
+    try:
+        if not path.is_file():
+            return []
+        with path.open("rb") as f:
+            raw = f.read(MAX_EXPORT_BYTES)
+    except (OSError, ValueError):
+        return []
+    return raw.decode("utf-8", errors="replace").splitlines()
+
+
+def _check_export_files(build_dir: Path, folders: list[str]) -> None:
+    """What an export copies must be plain files and folders of a bounded
+    size: a symbolic link (possibly a loop), a FIFO or a device in a build
+    folder was not put there by tinygen, and the submission checker refuses
+    links."""
+    total = 0
+    for name in folders + list(EXPORT_FILES):
+        todo = [build_dir / name]
+        for root, dirs, files in os.walk(build_dir / name, followlinks=False):
+            todo += [Path(root) / entry for entry in dirs + files]
+        for path in todo:
+            try:
+                info = path.lstat()
+            except OSError as exc:
+                raise TinygenError(f"cannot read {one_line(path, 200)} in the build folder: "
+                                   f"{exc.strerror or exc}; rebuild with 'tinygen build'") from exc
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                raise TinygenError(f"{one_line(path, 200)} in the build folder is {what}, which "
+                                   "tinygen never writes there; rebuild with 'tinygen build'")
+            total += info.st_size
+            if total > MAX_EXPORT_BYTES:
+                raise TinygenError(f"the sources in {one_line(build_dir, 200)} pass "
+                                   f"{MAX_EXPORT_BYTES >> 20} MB, which no firmware's do; "
+                                   "rebuild with 'tinygen build'")

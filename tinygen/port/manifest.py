@@ -24,12 +24,14 @@ from typing import Any
 
 from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
+from tinygen.datafile import FLAG, INT, OBJECT, PATH, TEXT, check_fields, load_json, one_line, show
 from tinygen.errors import TinygenError
 from tinygen.paths import project_root
 
 MANIFEST_NAME = "build.json"
 MANIFEST_VERSION = 2
 BUILD_FOLDER = "build"           # under the checkout: where builds go by default
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,37 +126,41 @@ class BuildManifest:
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: Path | str = MANIFEST_NAME) -> BuildManifest:
         version = data.get("manifest_version", 1)
-        if not isinstance(version, int) or version > MANIFEST_VERSION:
-            raise TinygenError(f"{where} is manifest version {version}, newer than this tinygen "
-                               f"reads ({MANIFEST_VERSION}); rebuild the firmware or update tinygen")
-        bench = data.get("bench")
-        if isinstance(bench, dict):          # very early manifests held the benchmark's record
-            bench = bench.get("id")
-        runtime = str(data.get("runtime") or "tinygen")
+        if not isinstance(version, int) or isinstance(version, bool) or version > MANIFEST_VERSION:
+            raise TinygenError(f"{where} is manifest version {show(version)}, newer than this "
+                               f"tinygen reads ({MANIFEST_VERSION}); rebuild the firmware or "
+                               "update tinygen")
+        data = dict(data)
+        if isinstance(data.get("bench"), dict):     # very early manifests held the benchmark's record
+            data["bench"] = data["bench"].get("id")
+        if isinstance(data.get("model"), str):      # very early manifests held only the path
+            data["model"] = {"path": data["model"]}
+        check_fields(data, MANIFEST_FIELDS, str(where), "rebuild the firmware")
+        _check_maps(data, str(where))
+        runtime = data.get("runtime") or "tinygen"
         details = data.get(runtime) if runtime not in _FIELDS else None
         stream = data.get("stream")
-        model = data.get("model")
-        if not isinstance(model, dict):      # very early manifests held only the path
-            model = {"path": model} if isinstance(model, str) else {}
+        model = data.get("model") or {}
         try:
             return cls(
-                board=str(data.get("board") or ""), bench=str(bench or ""),
-                mode=str(data.get("mode") or "performance"), opt=str(data.get("opt") or ""),
-                tinygen=str(data.get("tinygen") or ""), baud=data.get("baud"),
+                board=data.get("board") or "", bench=data.get("bench") or "",
+                mode=data.get("mode") or "performance", opt=data.get("opt") or "",
+                tinygen=data.get("tinygen") or "", baud=data.get("baud"),
                 model=ModelEntry(sha256=model.get("sha256"), path=model.get("path"),
                                  file=model.get("file"), macros=dict(model.get("macros") or {})),
                 placement=data.get("placement"), tools=dict(data.get("tools") or {}),
                 cflags=list(data.get("cflags") or []),
-                cold_cflags=FlagSet(**(data.get("cold_cflags") or {})),
-                lto_cflags=FlagSet(**(data.get("lto_cflags") or {})),
+                cold_cflags=FlagSet(**_flag_set(data.get("cold_cflags"))),
+                lto_cflags=FlagSet(**_flag_set(data.get("lto_cflags"))),
                 ldflags=list(data.get("ldflags") or []), sources=list(data.get("sources") or []),
                 includes=list(data.get("includes") or []), outputs=dict(data.get("outputs") or {}),
                 runtime=runtime, engine_details=details if isinstance(details, dict) else None,
                 harness=data.get("harness"), size=data.get("size"),
-                stream=StreamEntry(**stream) if isinstance(stream, dict) else None,
+                stream=StreamEntry(**_known(stream, StreamEntry)) if stream is not None else None,
                 exported=bool(data.get("exported", False)), version=MANIFEST_VERSION)
         except (TypeError, ValueError) as exc:
-            raise TinygenError(f"cannot read {where}: {exc}; rebuild the firmware") from exc
+            raise TinygenError(f"cannot read {where}: {one_line(exc, 200)}; rebuild the "
+                               "firmware") from exc
 
     def exported_copy(self) -> BuildManifest:
         """The manifest of an exported folder: what was built from what, no local paths."""
@@ -169,6 +175,44 @@ _FIELDS = frozenset({"manifest_version", "tinygen", "board", "bench", "mode", "o
                      "placement", "tools", "cflags", "cold_cflags", "lto_cflags", "ldflags",
                      "sources", "includes", "outputs", "runtime", "harness", "size", "exported",
                      "stream"})
+
+
+# The manifest's fields by type (tinygen.datafile.check_fields): a damaged
+# build.json is refused in one line, not taken apart by whoever reads it.
+MANIFEST_FIELDS: dict[str, Any] = {
+    "tinygen": TEXT, "board": TEXT, "bench": TEXT, "mode": TEXT, "opt": TEXT, "baud": INT,
+    "model": {"sha256": TEXT, "path": PATH, "file": PATH, "macros": OBJECT},
+    "placement": TEXT, "tools": OBJECT, "cflags": [TEXT],
+    "cold_cflags": {"flags": [TEXT], "sources": [PATH]},
+    "lto_cflags": {"flags": [TEXT], "sources": [PATH]},
+    "ldflags": [TEXT], "sources": [PATH], "includes": [PATH], "outputs": OBJECT,
+    "runtime": TEXT, "harness": PATH, "size": {"flash_bytes": INT, "ram_bytes": INT},
+    "stream": {"log_hops": INT, "features_only": FLAG, "incremental": FLAG, "plan": TEXT,
+               "note": TEXT},
+    "exported": FLAG,
+}
+# Mappings whose values are all text (or paths: the outputs are file names).
+_TEXT_MAPS = {"tools": TEXT, "outputs": PATH, "model.macros": TEXT}
+
+
+def _check_maps(data: dict[str, Any], where: str) -> None:
+    for dotted, kind in _TEXT_MAPS.items():
+        outer, _, inner = dotted.rpartition(".")
+        holder = data.get(outer) if outer else data
+        value = holder.get(inner) if isinstance(holder, dict) else None
+        if isinstance(value, dict):
+            check_fields(value, {k: kind for k in value}, f"{where}: '{dotted}'",
+                         "rebuild the firmware")
+
+
+def _flag_set(value: Any) -> dict[str, Any]:
+    return {k: list(value.get(k) or []) for k in ("flags", "sources")} if value else {}
+
+
+def _known(value: dict[str, Any], cls) -> dict[str, Any]:
+    """The keys of a record the dataclass has (later versions may add some)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in value.items() if k in names and v is not None}
 
 
 def _model_dict(model: ModelEntry) -> dict[str, Any]:
@@ -196,12 +240,7 @@ def read_manifest(build_dir: Path | str) -> BuildManifest:
     if not path.is_file():
         raise TinygenError(f"{build_dir} holds no {MANIFEST_NAME}; build the firmware first "
                            "(tinygen build --board ... --bench ...) or pass --build")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TinygenError(f"cannot read {path}: {exc}; rebuild the firmware") from exc
-    if not isinstance(data, dict):
-        raise TinygenError(f"cannot read {path}: not a JSON object; rebuild the firmware")
+    data = load_json(path, "build manifest", "rebuild the firmware", max_bytes=MAX_MANIFEST_BYTES)
     return BuildManifest.from_dict(data, path)
 
 

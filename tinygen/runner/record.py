@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygen.boards import Board
+from tinygen.datafile import FLAG, INT, NUMBER, OBJECT, PATH, TEXT, check_fields, load_json, one_line
 from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.manifest import read_manifest
@@ -147,6 +148,57 @@ def _clean(value: Any) -> Any:
     return value
 
 
+# -- reading a session back ----------------------------------------------------
+#
+# results.json as the readers of a finished session (package, the validity
+# checks) use it: each field they read has its type, so a damaged or
+# hand-edited file is refused in one line instead of failing inside them.
+
+RESULTS_NAME = "results.json"
+_WINDOW = {"stimulus": TEXT, "count": INT, "seconds": NUMBER, "throughput": NUMBER,
+           "latency_ms": NUMBER}
+SESSION_FIELDS: dict[str, Any] = {
+    "started": TEXT, "updated": TEXT, "finished": TEXT, "status": TEXT, "error": TEXT,
+    "board": TEXT, "mode": TEXT, "bench": TEXT, "runs_as": TEXT, "timestamp_mode": TEXT,
+    "baud": INT, "expected_baud": INT, "build": PATH, "dataset": PATH, "url": TEXT,
+    "firmware": {"build": PATH, "image": TEXT, "image_sha256": TEXT, "board": TEXT,
+                 "bench": TEXT, "mode": TEXT, "opt": TEXT, "model_sha256": TEXT},
+    "emulation": {"qemu_machine": TEXT, "icount_shift": INT, "ns_per_instruction": NUMBER,
+                  "board_clock_hz": NUMBER, "cycles": OBJECT},
+    "dut": {"name": TEXT, "profile": TEXT, "model": TEXT},
+    "validity": {"valid": FLAG, "reasons": [TEXT]},
+    "performance": {"windows": [_WINDOW], "min_seconds": NUMBER, "median_throughput": NUMBER,
+                    "latency_ms": NUMBER, "short_windows": FLAG},
+    "accuracy": {"metric": TEXT, "total": INT, "measured": INT, "official_total": INT,
+                 "official_files": INT, "files": INT, "top1": NUMBER, "auc": NUMBER,
+                 "auc_note": TEXT, "target_met": FLAG, "target_verdict": TEXT, "jobs": INT,
+                 "shards": [{"served": INT}], "reruns": {"lost_duts": [INT], "count": INT}},
+    "energy": {"windows": [{**_WINDOW, "window": INT, "energy_j": NUMBER, "power_w": NUMBER,
+                            "uj_per_inference": NUMBER}],
+               "min_seconds": NUMBER, "median_uj_per_inference": NUMBER, "monitor": TEXT,
+               "voltage": NUMBER, "simulated": FLAG,
+               "validity": {"valid": FLAG, "consecutive_events": FLAG, "real_instruments": FLAG,
+                            "five_windows": FLAG, "ten_seconds": FLAG, "ten_inferences": FLAG,
+                            "windows": INT},
+               "estimate": {"estimated_uj_per_inference": NUMBER, "basis": TEXT}},
+    "sww": {"stream": {"words": INT, "length_sec": NUMBER, "wav_file": TEXT, "json": TEXT},
+            "played_s": NUMBER, "simulated_interface": FLAG, "power": {"estimated": FLAG},
+            "quality": {"target_met": FLAG, "target_verdict": TEXT}},
+    "checks": [{"name": TEXT, "detail": TEXT, "passed": FLAG}],
+    "profile_lines": [TEXT],
+}
+
+
+def read_session(folder: Path | str) -> dict[str, Any]:
+    """A session folder's results.json, its fields of the types written;
+    a one-line TinygenError naming the session otherwise."""
+    folder = Path(folder)
+    fix = "the file is damaged: run the session again"
+    data = load_json(folder / RESULTS_NAME, "session record", fix)
+    check_fields(data, SESSION_FIELDS, f"session {one_line(folder.name, 80)}: {RESULTS_NAME}", fix)
+    return data
+
+
 def emulation_info(board: Board) -> dict[str, Any] | None:
     """How to read a DUT's timestamps when the board is emulated.
 
@@ -205,13 +257,34 @@ def firmware_identity(build_dir: Path | None) -> dict[str, Any] | None:
         return None
     image = build_dir / manifest.image_name
     return {
-        "build": str(build_dir.resolve()),
+        "build": os.path.realpath(build_dir),     # no error on a symlink loop
         "image": image.name,
-        "image_sha256": hashlib.sha256(image.read_bytes()).hexdigest() if image.is_file() else None,
+        "image_sha256": image_sha256(image),
         "board": manifest.board or None, "bench": manifest.bench or None,
         "mode": manifest.mode, "opt": manifest.opt or None,
         "model_sha256": manifest.model.sha256,
     }
+
+
+MAX_IMAGE_BYTES = 1 << 30      # no firmware image, host executable included, is larger
+
+
+def image_sha256(image: Path) -> str | None:
+    """The sha256 of a firmware image, read in pieces; None when there is no
+    such regular file (or it cannot be read)."""
+    try:
+        if not image.is_file():
+            return None
+        if image.stat().st_size > MAX_IMAGE_BYTES:
+            raise TinygenError(f"{image} is larger than {MAX_IMAGE_BYTES >> 20} MB, which no "
+                               "firmware image is; rebuild it with 'tinygen build'")
+        digest = hashlib.sha256()
+        with image.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
 
 
 def instructions_text(latency_ms: float, emulation: dict[str, Any]) -> str:
@@ -329,18 +402,19 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
     mode = data.get("mode")
     status = data.get("status")
     if mode not in SUBMISSION_MODES:
-        reasons.append(f"wrong mode: a {mode or 'unknown'} session, not a performance, "
+        reasons.append(f"wrong mode: a {one_line(mode, 40) or 'unknown'} session, not a performance, "
                        "accuracy or energy run")
+    error = one_line(data.get("error"))
     if status == "interrupted":
-        reasons.append("interrupted: " + (data.get("error") or "stopped before the end"))
+        reasons.append("interrupted: " + (error or "stopped before the end"))
     elif status == "failed":
-        reasons.append("failed: " + (data.get("error") or "the run stopped with an error"))
+        reasons.append("failed: " + (error or "the run stopped with an error"))
     elif status not in ("complete", "passed"):
         reasons.append("interrupted: the run has not finished")
     dut_mode = data.get("timestamp_mode")
     want_mode = "energy" if mode == "energy" else "performance"
     if dut_mode and mode in SUBMISSION_MODES and dut_mode != want_mode:
-        reasons.append(f"wrong mode: the DUT runs {dut_mode}-mode firmware, a {mode} run "
+        reasons.append(f"wrong mode: the DUT runs {one_line(dut_mode, 40)}-mode firmware, a {mode} run "
                        f"needs {want_mode} mode")
     baud, want_baud = data.get("baud"), data.get("expected_baud")
     if baud and want_baud and baud != want_baud:
@@ -353,10 +427,10 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
                        "not from the physical board")
     perf = data.get("performance")
     if perf is not None and mode in ("performance", "verify"):
-        reasons += _window_reasons(perf.get("windows", []), "performance", perf.get("min_seconds"))
+        reasons += _window_reasons(perf.get("windows") or [], "performance", perf.get("min_seconds"))
     energy = data.get("energy")
     if isinstance(energy, dict) and mode == "energy":
-        reasons += _window_reasons(energy.get("windows", []), "energy", energy.get("min_seconds"))
+        reasons += _window_reasons(energy.get("windows") or [], "energy", energy.get("min_seconds"))
         checks = energy.get("validity") or {}
         if checks.get("consecutive_events") is False:
             reasons.append("energy events: a window did not have exactly its two timestamp events")
@@ -368,12 +442,12 @@ def session_validity(data: dict[str, Any]) -> dict[str, Any]:
         reasons += validity_reasons(data)
     acc = data.get("accuracy")
     if acc is not None and mode in ("accuracy", "verify"):
-        measured, total = acc.get("measured", 0), acc.get("total", 0)
+        measured, total = acc.get("measured") or 0, acc.get("total") or 0
         official = acc.get("official_total")
         if measured < total:
             reasons.append(f"partial dataset: {measured} of {total} stimuli measured")
         # ad01 counts files (each cut into windows), the classifiers stimuli.
-        official_files, files = acc.get("official_files"), acc.get("files", 0)
+        official_files, files = acc.get("official_files"), acc.get("files") or 0
         if acc.get("metric") == "auc" and official_files and files < official_files:
             reasons.append(f"partial dataset: {files} of the official {official_files} files")
         elif official and total < official:

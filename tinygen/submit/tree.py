@@ -21,6 +21,7 @@ session's name and with its reasons:
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -36,7 +37,9 @@ from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.build import export_build
 from tinygen.port.manifest import MANIFEST_NAME, read_manifest
-from tinygen.runner.record import SUBMISSION_MODES, firmware_identity, session_validity
+from tinygen.datafile import one_line
+from tinygen.runner.record import (RESULTS_NAME, SUBMISSION_MODES, firmware_identity, read_session,
+                                   session_validity)
 from tinygen.submit.system import DIVISIONS, system_description, system_json_text
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 REQUIRED_MODES = ("performance", "accuracy")
 RESULT_FILES = ("log.txt", "results.txt", "results.json")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_BOARD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")     # a board's name, never a path
 
 
 @dataclass
@@ -87,32 +91,53 @@ class PackageResult:
 
 def load_session(folder: Path | str) -> Session:
     folder = Path(folder)
-    path = folder / "results.json"
-    if not path.is_file():
-        raise TinygenError(f"{folder} is not a session folder (no results.json); pass folders "
-                           "written by 'tinygen run --out DIR'")
-    missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
+    name = one_line(folder.name, 80)
+    if not _is_file(folder / RESULTS_NAME):
+        raise TinygenError(f"{one_line(folder, 200)} is not a session folder (no results.json); "
+                           "pass folders written by 'tinygen run --out DIR'")
+    missing = [n for n in RESULT_FILES if not _is_file(folder / n)]
     if missing:
-        raise TinygenError(f"session {folder.name} lacks {', '.join(missing)}; run it again")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TinygenError(f"cannot read {path}: {exc}; run the session again") from exc
+        raise TinygenError(f"session {name} lacks {', '.join(missing)}; run it again")
+    data = read_session(folder)
     mode = data.get("mode")
     if mode not in SUBMISSION_MODES:
-        raise TinygenError(f"session {folder.name} is a {mode or 'unknown'} session, not a "
+        raise TinygenError(f"session {name} is a {one_line(mode, 40) or 'unknown'} session, not a "
                            "performance, accuracy or energy run; measure with 'tinygen run "
                            "--mode performance|accuracy'")
     if not data.get("bench"):
-        raise TinygenError(f"session {folder.name} names no benchmark; run it again")
-    session = Session(folder, data, get_bench(data["bench"]), mode)
+        raise TinygenError(f"session {name} names no benchmark; run it again")
+    try:
+        bench = get_bench(data["bench"])
+    except TinygenError as exc:
+        raise TinygenError(f"session {name}: {exc}; the file is damaged: run the session "
+                           "again") from exc
+    if not _BOARD.match(str(data.get("board") or "")):
+        raise TinygenError(f"session {name} names no board (board: "
+                           f"{one_line(data.get('board'), 60) or 'none'}); the file is damaged: "
+                           "run the session again")
+    session = Session(folder, data, bench, mode)
     session.reasons = list(session_validity(data)["reasons"])
     return session
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False also for names the system refuses (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def latest_sessions(root: Path, board: str) -> list[Session]:
     """The latest session per bench and mode of a board, valid ones first."""
-    if not root.is_dir():
+    if not _is_dir(root):
         raise TinygenError(f"no session folder {root}; name the sessions to package, or "
                            "pass --sessions-root DIR")
     best: dict[tuple[str, str], Session] = {}
@@ -143,11 +168,12 @@ def _other_sessions(root: Path, board: str) -> list[str]:
     found = []
     for results in sorted(root.glob("*/results.json")):
         try:
-            data = json.loads(results.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = read_session(results.parent)
+        except TinygenError:
             continue
-        if isinstance(data, dict) and data.get("board") == board:
-            found.append(f"{results.parent.name} ({data.get('mode') or 'unknown mode'})")
+        if data.get("board") == board:
+            found.append(f"{one_line(results.parent.name, 80)} "
+                         f"({one_line(data.get('mode'), 40) or 'unknown mode'})")
     return found
 
 
@@ -158,14 +184,14 @@ def _quality_reasons(s: Session) -> list[str]:
         if q.get("target_met") is True:
             return []
         return [f"quality target {'not met' if q.get('target_met') is False else 'not checked'}"
-                f": {q.get('target_verdict') or 'the stream was not scored'}"]
+                f": {one_line(q.get('target_verdict')) or 'the stream was not scored'}"]
     if s.mode != "accuracy":
         return []
     acc = s.data.get("accuracy") or {}
     met = acc.get("target_met")
     if met is True:
         return []
-    verdict = acc.get("target_verdict") or "no quality verdict recorded"
+    verdict = one_line(acc.get("target_verdict")) or "no quality verdict recorded"
     word = "not met" if met is False else "not checked"
     # The verdict may start with the same words ("not checked: 20 of 1000 stimuli").
     return [f"quality target {word}: {verdict.removeprefix(word + ': ')}"]
@@ -197,6 +223,8 @@ def _builds_by_bench(sessions: list[Session], extra: tuple[Path, ...]) -> dict[t
     given: dict[tuple[str, str], Path] = {}
     for folder in extra:
         ident = firmware_identity(folder)
+        if ident is None and _is_file(Path(folder) / MANIFEST_NAME):
+            read_manifest(folder)       # raises what is wrong with build.json
         if ident is None or not ident.get("bench"):
             raise TinygenError(f"--build {folder} holds no {MANIFEST_NAME}; pass a folder written by "
                                "'tinygen build'")
@@ -208,7 +236,7 @@ def _builds_by_bench(sessions: list[Session], extra: tuple[Path, ...]) -> dict[t
             found[key] = given[key]
             continue
         recorded = (s.data.get("firmware") or {}).get("build") or s.data.get("build")
-        if recorded and Path(recorded).is_dir():
+        if recorded and _is_dir(Path(recorded)):
             found.setdefault(key, Path(recorded))
     missing = sorted({f"{b} ({m} build)" for b, m in map(_firmware_key, sessions)
                       if (b, m) not in found})
@@ -223,6 +251,8 @@ def _check_code(sessions: list[Session], builds: dict[tuple[str, str], Path]) ->
     idents: dict[tuple[str, str], dict] = {}
     for key, folder in builds.items():
         ident = firmware_identity(folder)
+        if ident is None:
+            read_manifest(folder)       # raises what is wrong with build.json
         if ident is None or not ident.get("image_sha256"):
             raise TinygenError(f"build folder {folder} has no firmware image; rebuild it with "
                                "'tinygen build' (and measure again)")
@@ -256,7 +286,7 @@ def _copy_results(s: Session, dest: Path, accepted: list[str], note: str | None,
     for name in ("log.txt", "results.txt"):
         # copyfile writes a regular file even when the source is a symlink.
         shutil.copyfile(s.folder / name, dest / name)
-    data = json.loads((s.folder / "results.json").read_text(encoding="utf-8"))
+    data = copy.deepcopy(s.data)      # as read and checked by load_session
     # Local paths mean nothing in a submission (and tell a machine's layout).
     if data.get("build"):
         data["build"] = code
