@@ -374,7 +374,14 @@ def campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: flo
     found: dict[str, tuple[int, list[str]]] = {}
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None     # tmpfs: less time in the kernel
     with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-sessions-", dir=shm) as tmp:
-        maker = Mutant(seeds, Path(tmp) / "m")
+        local = Path(tmp) / "seeds"      # beside the mutants: hard links need one file system
+        for name in SESSIONS:
+            shutil.copytree(Path(seeds) / name, local / name)
+        (local / "build").mkdir()
+        for part in BUILD_PARTS:
+            src = Path(seeds) / "build" / part
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, local / "build" / part)
+        maker = Mutant(local, Path(tmp) / "m")
         last = time.monotonic()
         for i in range(first, first + mutants):
             folders, force, done = maker.make(seed, i)
