@@ -15,6 +15,8 @@ one of
   accepted    planned and ready for C
   traceback   any other exception: a bug, listed by exception and place
   bad-message a refusal spanning lines or longer than 500 characters
+  c-overflow  accepted, but a constant of its C does not fit its C type
+              (a parameter beyond int32, a float that is no float32)
   hang        over --timeout seconds
   signal      the worker process died
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import math
 import multiprocessing
 import random
@@ -58,8 +61,8 @@ SEEDS = ROOT / "models"
 # Small models are quicker to plan; every seed still gets a share.
 SEED_WEIGHTS = {"kws01": 4, "ad01": 3, "ic01": 3, "vww01": 1, "ic02": 1}
 MAX_MESSAGE = 500
-FINDINGS = ("traceback", "bad-message", "hang", "signal", "mismatch", "host-signal",
-            "cc-failed")
+FINDINGS = ("traceback", "bad-message", "hang", "signal", "c-overflow", "mismatch",
+            "host-signal", "cc-failed")
 
 
 def _schema():
@@ -281,7 +284,6 @@ def mut_operators(m, rng):
         j = rng.randrange(len(ops))
         ops[i], ops[j] = ops[j], ops[i]
         return f"operators {i} and {j} swapped"
-    import copy
     ops.insert(rng.randrange(len(ops) + 1), copy.deepcopy(ops[i]))
     return f"operator {i} duplicated"
 
@@ -328,6 +330,14 @@ class Mutator:
         self.seeds = {p.stem: p.read_bytes() for p in sorted(Path(seeds).glob("*.tflite"))}
         self.names = sorted(self.seeds)
         self.weights = [SEED_WEIGHTS.get(n, 1) for n in self.names]
+        self._models: dict = {}
+
+    def _unpacked(self, name: str):
+        """The seed model in the flatbuffer object API, unpacked once (a
+        deep copy of it is half the time of unpacking again)."""
+        if name not in self._models:
+            self._models[name] = _schema().ModelT.InitFromPackedBuf(self.seeds[name], 0)
+        return self._models[name]
 
     def mutant(self, seed: int, index: int) -> tuple[bytes, str, list[str]]:
         """(model bytes, seed model, mutations made)."""
@@ -345,7 +355,7 @@ class Mutator:
                 data[k] = rng.randrange(256) if rng.random() < 0.5 else data[k] ^ (1 << rng.randrange(8))
                 done.append(f"byte {k}")
             return bytes(data), name, ["flipped " + ", ".join(done)]
-        model = _schema().ModelT.InitFromPackedBuf(raw, 0)
+        model = copy.deepcopy(self._unpacked(name))
         done = [rng.choice(STRUCTURE)(model, rng) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
         try:
             return _pack(model), name, done
@@ -381,8 +391,48 @@ def front_end(path: Path):
     from tinygen.plan import plan_model
 
     plan = plan_model(load_model(path))
-    render_context(plan)
+    overflow = c_overflow(render_context(plan))
+    if overflow:
+        raise COverflow(overflow)
     return plan
+
+
+class COverflow(Exception):
+    """A value the generated C would hold in a type too small for it (the
+    C compiler fails on it, -Werror=overflow, or it wraps)."""
+
+
+INT32 = (-(1 << 31), (1 << 31) - 1)
+FLOAT_MAX = 3.4028234663852886e38
+
+
+def c_overflow(ctx: dict) -> str:
+    """The first constant of the model's C that does not fit its type, or ''.
+    Every parameter struct field is int32_t or float; the arrays are numpy
+    arrays of their C type already; the macros and offsets are int32."""
+    for op in ctx["ops"]:
+        todo = [(k, v) for k, v in op["params"].items()]
+        while todo:
+            name, value = todo.pop()
+            if isinstance(value, dict):
+                todo += [(f"{name}.{k}", v) for k, v in value.items()]
+            elif isinstance(value, (list, tuple)):
+                todo += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+            elif isinstance(value, float) or isinstance(value, np.floating):
+                if not math.isfinite(value) or abs(value) > FLOAT_MAX:
+                    return f"op {op['index']} {op['kind']} {name} = {value!r} is no float"
+            elif not INT32[0] <= int(value) <= INT32[1]:
+                return f"op {op['index']} {op['kind']} {name} = {int(value)} beyond int32"
+        for key in ("out", "in0", "in1", "scratch"):
+            if not 0 <= op[key] <= INT32[1]:
+                return f"op {op['index']} {op['kind']} offset {key} = {op[key]} beyond int32"
+    for key in ("arena_bytes", "input_offset", "output_offset", "input_elements",
+                "output_elements", "input_zero_point", "output_zero_point"):
+        if not INT32[0] <= int(ctx[key]) <= INT32[1]:
+            return f"{key} = {ctx[key]} beyond int32"
+    if not 0 <= ctx["macs"] < 1 << 63:
+        return f"macs = {ctx['macs']} beyond int64"
+    return ""
 
 
 def classify(path: Path, timeout: float) -> tuple[str, str]:
@@ -401,6 +451,8 @@ def classify(path: Path, timeout: float) -> tuple[str, str]:
         return "refused", text
     except Hang:
         return "hang", ""
+    except COverflow as exc:
+        return "c-overflow", str(exc)
     except RecursionError as exc:
         return "traceback", f"RecursionError at {_where(exc)}"
     except Exception as exc:

@@ -146,3 +146,31 @@ def test_an_output_overlaps_its_input_only_at_the_gap_or_more():
         buffers[0].offset + 80 <= buffers[1].offset or buffers[1].offset + 80 <= buffers[0].offset)
     assert arena == 80 + 24 + 40
     assert_valid(buffers, {(0, 1): 24}, arena)
+
+
+def test_a_remembered_placement_is_the_search_result_and_is_looked_up():
+    """place_buffers remembers the search on the buffers' sizes, lifetimes and
+    the rules: the offsets are those the search gives, and planning the same
+    graph again finds them instead of searching."""
+    from tinygen.plan.memory import _placement, search_placement
+
+    for path in _committed():
+        model = load_model(path)
+        plan = plan_model(model)
+        buffers = _lifetimes(model, plan.calls, True)
+        rules = _overlap_rules(plan.calls, buffers)
+        searched = [Buffer(b.name, b.size, b.first, b.last) for b in buffers]
+        arena = search_placement(searched, rules)
+        assert place_buffers(buffers, rules) == arena
+        assert [b.offset for b in buffers] == [b.offset for b in searched]
+        hits = _placement.cache_info().hits
+        again = [Buffer(b.name, b.size, b.first, b.last) for b in buffers]
+        assert place_buffers(again, rules) == arena
+        assert _placement.cache_info().hits == hits + 1
+        assert [b.offset for b in again] == [b.offset for b in searched]
+        # Another size is another placement, searched afresh.
+        bigger = [Buffer(b.name, b.size + 8 * (i == 0), b.first, b.last) for i, b in enumerate(buffers)]
+        misses = _placement.cache_info().misses
+        place_buffers(bigger, rules)
+        assert _placement.cache_info().misses == misses + 1
+        assert_valid(bigger, rules, max(b.offset + b.size for b in bigger))

@@ -23,6 +23,7 @@ and pooling write channel by channel, so there pixel p itself counts as
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 
@@ -299,6 +300,38 @@ def place_buffers(buffers: list[Buffer], rules: dict[tuple[int, int], int],
                   seed: int = 0) -> int:
     """Sets every buffer's offset under the overlap rules; returns the arena
     size (the end of the highest buffer).
+
+    The placement is a function of the buffers' sizes and lifetimes, the
+    rules and the search settings only, so it is remembered on exactly
+    those (``_placement``): planning the same graph again (the DSP scratch
+    fitting re-plans it, a build then a verify, a fuzzed model whose
+    mutation left the buffers as they were) costs a look-up.
+    """
+    if not buffers:
+        return 0
+    layout = tuple((b.size, b.first, b.last) for b in buffers)
+    offsets = _placement(layout, tuple(sorted(rules.items())), iterations, patience, budget, seed)
+    for b, offset in zip(buffers, offsets):
+        b.offset = offset
+    return max(b.offset + b.size for b in buffers)
+
+
+PLACEMENTS_REMEMBERED = 512
+
+
+@functools.lru_cache(maxsize=PLACEMENTS_REMEMBERED)
+def _placement(layout: tuple[tuple[int, int, int], ...], rules: tuple[tuple[tuple[int, int], int], ...],
+               iterations: int, patience: int, budget: int, seed: int) -> tuple[int, ...]:
+    """The offsets search_placement finds for these (size, first, last) buffers."""
+    buffers = [Buffer(f"b{i}", size, first, last) for i, (size, first, last) in enumerate(layout)]
+    search_placement(buffers, dict(rules), iterations, patience, budget, seed)
+    return tuple(b.offset for b in buffers)
+
+
+def search_placement(buffers: list[Buffer], rules: dict[tuple[int, int], int],
+                     iterations: int = 1000, patience: int = 400, budget: int = 20000,
+                     seed: int = 0) -> int:
+    """place_buffers without remembering: the search itself.
 
     Greedy placement (_Placer) decodes an order. The orders tried are a few
     heuristic ones (largest first, last use first, first use first; each
