@@ -354,3 +354,31 @@ def test_a_logistic_output_quantization_tflm_does_not_assume_is_refused(tmp_path
                     if codes[op.opcodeIndex] == _schema().BuiltinOperator.LOGISTIC)
     _tensors(model)[logistic.outputs[0]].quantization.zeroPoint = [0]
     _refused(_save(model, tmp_path), capsys, "LOGISTIC", "needs 0.00390625 and -128")
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("params", 1 << 31, "parameter .* = 2147483648 is beyond int32"),
+    ("params", -(1 << 31) - 1, "is beyond int32"),
+    ("params", math.inf, "is no float32"),
+    ("arena", 1 << 32, "arena bytes 4294967296 is beyond int32"),
+])
+def test_a_constant_the_c_cannot_hold_is_refused_before_the_compiler(tmp_path, field, value,
+                                                                     words):
+    """The last check before the C compiler (issue 25: a model failed in the
+    compiler on an overflowing generated constant instead of being refused):
+    whatever reaches C fits its C type, or write_sources refuses in one line."""
+    from tinygen.codegen import write_sources
+    from tinygen.ir import load_model
+    from tinygen.plan import plan_model
+
+    plan = plan_model(load_model(Path(__file__).parents[2] / "models" / "kws01.tflite"))
+    if field == "params":
+        call = plan.calls[0]
+        key = next(k for k, v in call.params.items() if isinstance(v, int))
+        call.params[key] = value
+    else:
+        plan.memory.arena_bytes = value
+    with pytest.raises(TinygenError, match=words) as err:
+        write_sources(plan, tmp_path)
+    assert "\n" not in str(err.value) and "re-export it" in str(err.value)
+    assert not (tmp_path / "model.c").exists()

@@ -7,10 +7,14 @@ firmware build uses.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tinygen.codegen.facts import ModelFacts
+from tinygen.errors import TinygenError
 from tinygen.ir import load_model
 from tinygen.paths import firmware_dir
 from tinygen.plan import ModelPlan, StreamingPlan, plan_model
@@ -85,10 +89,50 @@ def render_context(plan: ModelPlan) -> dict:
         stream=plan.stream, op_at={op["index"]: op for op in ops})
 
 
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def c_constant_problem(ctx: dict) -> str:
+    """The first constant of the model's C that does not fit its C type, or
+    ''. Every parameter struct field is int32_t or float, offsets and the
+    model macros are int32 (the constant arrays are numpy arrays of their C
+    type already). The validator and planner keep every value in range; this
+    is the last check before the C compiler, which would fail on it."""
+    for op in ctx["ops"]:
+        todo = list(op["params"].items())
+        while todo:
+            name, value = todo.pop()
+            if isinstance(value, dict):
+                todo += [(f"{name}.{k}", v) for k, v in value.items()]
+            elif isinstance(value, (list, tuple)):
+                todo += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+            elif isinstance(value, (float, np.floating)):
+                if not math.isfinite(value) or abs(value) > _FLOAT32_MAX:
+                    return f"op {op['index']} {op['kind']} parameter {name} = {value!r} is no float32"
+            elif not _INT32[0] <= int(value) <= _INT32[1]:
+                return f"op {op['index']} {op['kind']} parameter {name} = {int(value)} is beyond int32"
+        for key in ("out", "in0", "in1", "scratch"):
+            if not 0 <= op[key] <= _INT32[1]:
+                return f"op {op['index']} {op['kind']} arena offset {op[key]} is beyond int32"
+    for key in ("arena_bytes", "input_offset", "output_offset", "input_elements",
+                "output_elements", "input_zero_point", "output_zero_point"):
+        if not _INT32[0] <= int(ctx[key]) <= _INT32[1]:
+            return f"{key.replace('_', ' ')} {ctx[key]} is beyond int32"
+    for key in ("input_scale", "output_scale"):
+        if ctx[key] is not None and not (math.isfinite(ctx[key]) and abs(ctx[key]) <= _FLOAT32_MAX):
+            return f"{key.replace('_', ' ')} {ctx[key]!r} is no float32"
+    return ""
+
+
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = render_context(plan)
+    problem = c_constant_problem(ctx)
+    if problem:
+        raise TinygenError(f"model {plan.model.name}: {problem}, which its C cannot hold; the "
+                           "model's values are out of range: re-export it")
     model_c, model_h = out_dir / "model.c", out_dir / "model.h"
     model_h.write_text(render("model/model.h.j2", **ctx))
     model_c.write_text(render("model/model.c.j2", **ctx))
