@@ -131,15 +131,17 @@ def check(path: Path, loader) -> str:
 
 
 def campaign(mutants: int, seed: int, out: Path | None = None, progress: float = 0.0,
-             first: int = 0) -> Counter:
+             first: int = 0, seconds: float = 0.0) -> Counter:
     """Mutants first .. first + mutants - 1 of seed; mutant i is the same on
     every run (its own random stream)."""
     seeds = [(p, load_board_file) for p in sorted(boards_dir().glob("*.yaml"))]
     seeds += [(p, load_part_file) for p in sorted((boards_dir() / "parts").glob("*.yaml"))]
     counts: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-boards-") as tmp:
-        last = time.monotonic()
+        last = start = time.monotonic()
         for i in range(first, first + mutants):
+            if seconds and time.monotonic() - start > seconds:
+                break
             rng = random.Random(f"{seed}:{i}")
             source, loader = rng.choice(seeds)
             path = Path(tmp) / source.name
@@ -164,14 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, default=0, help="index of the first mutant")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="stop after this long with the counts so far (0: no limit)")
     parser.add_argument("--out", type=Path, help="keep the first example of each failure here")
     parser.add_argument("--progress", type=float, default=0.0,
                         help="seconds between progress lines (0: none)")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    counts = campaign(args.mutants, args.seed, args.out, args.progress, args.first)
+    counts = campaign(args.mutants, args.seed, args.out, args.progress, args.first, args.seconds)
     took = time.monotonic() - start
-    print(f"{args.mutants} mutants in {took:.1f} s: " +
+    done = sum(counts.values())
+    print(f"{done} board/part mutants (seed {args.seed}, mutants {args.first}..{args.first + done - 1}) "
+          f"in {took:.1f} s ({done / max(took, 1e-9):.1f}/s): " +
           ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     bad = sum(v for k, v in counts.items() if k not in ("ok", "refused"))
     return 1 if bad else 0

@@ -303,15 +303,19 @@ def one(seeds: dict[str, Path], work: Path, seed: int, index: int):
     return bench_id, folder, done
 
 
-def campaign(mutants: int, seed: int, first: int = 0, progress: float = 0.0):
+def campaign(mutants: int, seed: int, first: int = 0, progress: float = 0.0, seconds: float = 0.0):
+    """Counts per outcome and, per finding, its first mutant; stops after
+    ``seconds`` (0: no limit) with the counts so far."""
     logging.disable(logging.CRITICAL)
     counts: Counter = Counter()
     found: dict[str, tuple[int, str, list[str]]] = {}
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None     # tmpfs: less time in the kernel
     with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-datasets-", dir=shm) as tmp:
         seeds = make_seeds(Path(tmp) / "seeds")
-        last = time.monotonic()
+        last = start = time.monotonic()
         for i in range(first, first + mutants):
+            if seconds and time.monotonic() - start > seconds:
+                break
             bench_id, folder, done = one(seeds, Path(tmp) / "m", seed, i)
             outcome, detail = check(bench_id, folder)
             counts[outcome] += 1
@@ -329,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mutants", type=int, default=2000)
     parser.add_argument("--first", type=int, default=0, help="index of the first mutant")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="stop after this long with the counts so far (0: no limit)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--progress", type=float, default=60.0,
                         help="seconds between progress lines (0: none)")
@@ -341,10 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         print(*check(bench_id, folder))
         return 0
     start = time.monotonic()
-    counts, found = campaign(args.mutants, args.seed, args.first, args.progress)
+    counts, found = campaign(args.mutants, args.seed, args.first, args.progress, args.seconds)
     took = time.monotonic() - start
-    print(f"{args.mutants} dataset mutants (seed {args.seed}) in {took:.1f} s "
-          f"({args.mutants / max(took, 1e-9):.1f}/s): "
+    done = sum(counts.values())
+    print(f"{done} dataset mutants (seed {args.seed}) in {took:.1f} s "
+          f"({done / max(took, 1e-9):.1f}/s), mutants {args.first}..{args.first + done - 1}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for key, (index, bench_id, done) in found.items():
         print(f"  {key[:200]} -> first mutant {index} ({bench_id}): {'; '.join(done)[:300]}")

@@ -367,8 +367,10 @@ def check(folders: list[Path], force: bool, out: Path) -> tuple[str, str]:
 
 
 def campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: float = 0.0,
-             keep: Path | None = None) -> tuple[Counter, dict[str, tuple[int, list[str]]]]:
-    """Counts per outcome and, per finding, its first mutant."""
+             keep: Path | None = None, seconds: float = 0.0
+             ) -> tuple[Counter, dict[str, tuple[int, list[str]]]]:
+    """Counts per outcome and, per finding, its first mutant; stops after
+    ``seconds`` (0: no limit) with the counts so far."""
     logging.disable(logging.CRITICAL)
     counts: Counter = Counter()
     found: dict[str, tuple[int, list[str]]] = {}
@@ -382,8 +384,10 @@ def campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: flo
             src = Path(seeds) / "build" / part
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, local / "build" / part)
         maker = Mutant(local, Path(tmp) / "m")
-        last = time.monotonic()
+        last = start = time.monotonic()
         for i in range(first, first + mutants):
+            if seconds and time.monotonic() - start > seconds:
+                break
             folders, force, done = maker.make(seed, i)
             out = Path(tmp) / "out"
             outcome, detail = check(folders, force, out)
@@ -410,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mutants", type=int, default=1000)
     parser.add_argument("--first", type=int, default=0, help="index of the first mutant")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="stop after this long with the counts so far (0: no limit)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seeds", type=Path, help="the seed build and sessions (made once there)")
     parser.add_argument("--progress", type=float, default=60.0,
@@ -426,10 +432,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"folders in {work / 'm'}")
         return 0
     start = time.monotonic()
-    counts, found = campaign(args.mutants, args.seed, seeds, args.first, args.progress, args.keep)
+    counts, found = campaign(args.mutants, args.seed, seeds, args.first, args.progress, args.keep,
+                             args.seconds)
     took = time.monotonic() - start
-    print(f"{args.mutants} session mutants (seed {args.seed}) in {took:.1f} s "
-          f"({args.mutants / max(took, 1e-9):.1f}/s): "
+    done = sum(counts.values())
+    print(f"{done} session mutants (seed {args.seed}) in {took:.1f} s "
+          f"({done / max(took, 1e-9):.1f}/s), mutants {args.first}..{args.first + done - 1}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for key, (index, done) in found.items():
         print(f"  {key[:200]} -> first mutant {index}: {'; '.join(done)[:300]}")
