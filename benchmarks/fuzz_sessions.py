@@ -400,8 +400,10 @@ def campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: flo
                     found[key] = (i, done)
                     if keep is not None:
                         keep.mkdir(parents=True, exist_ok=True)
-                        shutil.copytree(maker.work, keep / f"mutant-{i}", symlinks=True,
-                                        ignore_dangling_symlinks=True)
+                        try:        # FIFOs are not copied (--only remakes the mutant)
+                            shutil.copytree(maker.work, keep / f"mutant-{i}", symlinks=True)
+                        except (shutil.Error, OSError):
+                            pass
             if progress and time.monotonic() - last > progress:
                 last = time.monotonic()
                 print(f"  {i + 1 - first} mutants: " + ", ".join(
