@@ -229,6 +229,14 @@ def check_fields(data: dict[str, Any], schema: dict[str, Any], where: str, fix: 
             raise _field_error(where, dotted, value, want, fix)
 
 
+def check_map(data: dict[str, Any], kind: str, where: str, fix: str) -> None:
+    """Every value of a mapping of names (tools, outputs, macros) of ``kind``;
+    null is no value here."""
+    for key, value in data.items():
+        if value is None or not _fits(value, kind):
+            raise _field_error(where, str(key), value, kind, fix)
+
+
 def _field_error(where: str, dotted: str, value: Any, want: str, fix: str) -> TinygenError:
     return TinygenError(f"{where}: '{dotted}' is {json_kind(value)} where {want} belongs; {fix}")
 

@@ -179,6 +179,9 @@ def export_build(build_dir: Path | str, dest: Path | str) -> Path:
     if missing:
         raise TinygenError(f"{build_dir} lacks {', '.join(missing)}: it was built by an older "
                            "tinygen; run 'tinygen build' again, then export")
+    if not manifest.tools:
+        raise TinygenError(f"{build_dir}/build.json names no compiler ('tools' is empty), so the "
+                           "export could not say what rebuilds it; run 'tinygen build' again")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise TinygenError(f"{dest} exists and is not empty; export into a new or empty folder")
     # Sources, include folders and linker inputs (e.g. a vendor's linker script).

@@ -24,7 +24,8 @@ from typing import Any
 
 from tinygen.benches import Benchmark, get_bench
 from tinygen.boards import Board
-from tinygen.datafile import FLAG, INT, OBJECT, PATH, TEXT, check_fields, load_json, one_line, show
+from tinygen.datafile import (FLAG, INT, OBJECT, PATH, TEXT, check_fields, check_map, load_json,
+                              one_line, show)
 from tinygen.errors import TinygenError
 from tinygen.paths import project_root
 
@@ -201,8 +202,7 @@ def _check_maps(data: dict[str, Any], where: str) -> None:
         holder = data.get(outer) if outer else data
         value = holder.get(inner) if isinstance(holder, dict) else None
         if isinstance(value, dict):
-            check_fields(value, {k: kind for k in value}, f"{where}: '{dotted}'",
-                         "rebuild the firmware")
+            check_map(value, kind, f"{where}: '{dotted}'", "rebuild the firmware")
 
 
 def _flag_set(value: Any) -> dict[str, Any]:
