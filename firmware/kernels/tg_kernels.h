@@ -198,6 +198,16 @@ typedef struct {
 /* Maximum over the dimensions whose out_strides are 0. */
 void tg_reduce_max_s8(const tg_reduce_params *p, const int8_t *input, int8_t *output);
 
+/* Helium variants (firmware/kernels/mve/, built for mve layouts only): the
+ * parameters and constants of the portable kernels above. */
+void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output);
+void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output);
+void tg_mean_hw_s8_mve(const tg_mean_params *p, const int8_t *input, int8_t *output);
+void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
+                       const int32_t *exp_table, int8_t *output);
+void tg_add_bcast_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                         int8_t *output);
+
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);
 

@@ -62,6 +62,7 @@ def render_context(plan: ModelPlan) -> dict:
                                  count=int(values.size), data=values))
         ops.append(dict(
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
+            function=call.function,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
             dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,
             sym=sym, out=mem.tensor_offsets[call.output],

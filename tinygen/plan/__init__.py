@@ -46,7 +46,7 @@ class ModelPlan:
 
     @property
     def kernel_sources(self) -> list[str]:
-        return sorted({KERNEL_SOURCES[c.kernel] for c in self.calls if c.kernel})
+        return sorted({KERNEL_SOURCES[c.function] for c in self.calls if c.kernel})
 
 
 def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:

@@ -21,6 +21,23 @@ from tinygen.ir import model as ir
 from tinygen.plan.ops import KernelCall
 
 ROW_KERNELS = {"tg_conv2d_s8", "tg_fully_connected_s8"}
+# Kernels whose Helium variant is a function of its own (firmware/kernels/mve/),
+# taking the portable kernel's parameters and constants unchanged.
+MVE_VARIANTS = {
+    "tg_avg_pool2d_s8": "tg_avg_pool2d_s8_mve",
+    "tg_max_pool2d_s8": "tg_max_pool2d_s8_mve",
+    "tg_mean_hw_s8": "tg_mean_hw_s8_mve",
+    "tg_softmax_s8": "tg_softmax_s8_mve",
+}
+
+
+def mve_kernel(call: KernelCall) -> str | None:
+    """The C function an mve build runs for a call: its Helium variant when
+    there is one for the call's shapes, else the call's own kernel (which
+    may still take a Helium path inside, as tg_conv2d_s8 does)."""
+    if call.kernel == "tg_add_s8" and call.params["shape"]["broadcast"]:
+        return "tg_add_bcast_s8_mve"
+    return MVE_VARIANTS.get(call.kernel, call.kernel)
 
 
 def blocked_rows_mve(rows: np.ndarray) -> np.ndarray:
@@ -57,7 +74,8 @@ def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
 
 
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
-    """The calls with their constants rearranged for the Helium kernels."""
+    """The calls with their constants rearranged for the Helium kernels, and
+    their kernels replaced by the Helium variants (``mve_kernel``)."""
     out = []
     for call in calls:
         filt = mve_filter(m, call)
@@ -66,5 +84,7 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
                 arrays["quant"] = depthwise_quant_mve(call.arrays["quant"], call.params["out_c"])
             call = dataclasses.replace(call, arrays=arrays)
+        if call.kernel and mve_kernel(call) != call.kernel:
+            call = dataclasses.replace(call, variant=mve_kernel(call))
         out.append(call)
     return out

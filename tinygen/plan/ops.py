@@ -40,6 +40,12 @@ KERNEL_SOURCES = {
     "tg_lut_s8": "lut_s8.c",
     "tg_sub_s8": "sub_s8.c",
     "tg_reduce_max_s8": "reduce_max_s8.c",
+    # Helium variants (firmware/kernels/mve/), chosen per call by tinygen/plan/layout_mve.py.
+    "tg_avg_pool2d_s8_mve": "mve/pool2d_s8.c",
+    "tg_max_pool2d_s8_mve": "mve/pool2d_s8.c",
+    "tg_mean_hw_s8_mve": "mve/mean_s8.c",
+    "tg_softmax_s8_mve": "mve/softmax_s8.c",
+    "tg_add_bcast_s8_mve": "mve/add_broadcast_s8.c",
 }
 CONCAT_MAX_INPUTS = 8
 
@@ -67,6 +73,14 @@ class KernelCall:
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # The C function this build calls instead of ``kernel``, with the same
+    # parameters and constants: a Helium variant (tinygen/plan/layout_mve.py).
+    variant: str | None = None
+
+    @property
+    def function(self) -> str | None:
+        """The C function model.c calls for this layer."""
+        return self.variant or self.kernel
 
     @property
     def const_bytes(self) -> int:

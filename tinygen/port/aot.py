@@ -90,7 +90,7 @@ class AotEngine(Engine):
         log.info("compiling %s into C", job.model_path)
         model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board),
                                        streaming=job.stream_step)
-        kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
+        kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / k
                    for k in model.kernel_sources]
         lto = lto_flags(job.board, job.opt)
         return EngineBuild(

@@ -1,0 +1,82 @@
+"""The Helium variants of firmware/kernels/mve/ on the Cortex-M55, bit-exact with TFLM.
+
+Average and max pooling, mean, softmax and broadcast addition: random
+one-operator models planned with the MVE layout, which gives their calls
+the Helium variant (tinygen/plan/layout_mve.py ``mve_kernel``), built for
+the Cortex-M55 and run under QEMU mps3-an547 against the TFLM oracle (the
+runner of test_kernels_mve.py). Each test first checks that the generated
+model.c calls the variant, so a plan that fell back to the portable kernel
+fails. The random shapes are small (QEMU's M55 is slow); the explicit
+examples reach whole vector groups plus a predicated tail, windows clipped
+by padding, and the average's lane-by-lane division for windows of more
+than 509 values.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+
+from kernel_oracle import assert_bit_exact, oracle_cases
+from test_kernels_emulated import SETTINGS
+from test_kernels_mve import needs_m55, run_on_m55
+from test_ops_oracle import add_specs, mean_specs, pool_specs, softmax_specs
+from tinygen.codegen import generate_model_sources
+from tinygen.plan.layout_mve import MVE_VARIANTS
+
+pytestmark = needs_m55
+
+
+def _check(model_cache, tmp_path, spec, function: str):
+    tflite = model_cache.single_op(spec)
+    src = generate_model_sources(tflite, tmp_path / "plan", layout="mve")
+    assert f"{function}(" in src.model_c.read_text(), f"{spec}: model.c does not call {function}"
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_on_m55(tflite, inputs, tmp_path / "m55", True)
+    assert_bit_exact(got, expected, f"{spec} on mps3-an547")
+
+
+# 21 channels: 5 whole groups of 4 and a tail of 1 (average), a group of 16
+# and a tail of 5 (max); 3x3 windows with SAME padding clip at the borders.
+WIDE_POOL = dict(op="avgpool", shape=(7, 6, 21), pool=(3, 3), stride=2, padding="same",
+                 lo=-3.0, hi=2.0, seed=51)
+
+
+@settings(max_examples=2, **SETTINGS)
+@given(spec=pool_specs("avgpool"))
+@example(spec=WIDE_POOL)
+# One 24x24 window (576 values): the lane-by-lane division.
+@example(spec=dict(WIDE_POOL, shape=(24, 24, 5), pool=(24, 24), stride=1, padding="valid"))
+def test_mve_average_pool_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_avg_pool2d_s8"])
+
+
+@settings(max_examples=2, **SETTINGS)
+@given(spec=pool_specs("maxpool"))
+@example(spec=dict(WIDE_POOL, op="maxpool", seed=52))
+def test_mve_max_pool_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_max_pool2d_s8"])
+
+
+@settings(max_examples=2, **SETTINGS)
+@given(spec=mean_specs())
+# 19 channels: one group of 16 in registers, then 3 under predicates.
+@example(spec=dict(op="mean", shape=(5, 4, 19), keepdims=True, conv=False, lo=-2.0, hi=3.0,
+                   seed=53))
+def test_mve_mean_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_mean_hw_s8"])
+
+
+@settings(max_examples=2, **SETTINGS)
+@given(spec=softmax_specs())
+@example(spec=dict(op="softmax", shape=(37,), dense=False, units=4, lo=-20.0, hi=12.0, seed=54))
+def test_mve_softmax_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_softmax_s8"])
+
+
+@settings(max_examples=2, **SETTINGS)
+@given(spec=add_specs().filter(lambda s: s["broadcast"]))
+@example(spec=dict(op="add", shape=(3, 5, 7), broadcast=True, act="relu", lo=-2.0, hi=3.0,
+                   seed=55, wscale=0.5))
+def test_mve_broadcast_add_matches_tflm(model_cache, tmp_path, spec):
+    _check(model_cache, tmp_path, spec, "tg_add_bcast_s8_mve")
