@@ -207,6 +207,8 @@ void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
                        const int32_t *exp_table, int8_t *output);
 void tg_add_bcast_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                          int8_t *output);
+void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                           const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);

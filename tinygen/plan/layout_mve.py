@@ -35,8 +35,11 @@ def mve_kernel(call: KernelCall) -> str | None:
     """The C function an mve build runs for a call: its Helium variant when
     there is one for the call's shapes, else the call's own kernel (which
     may still take a Helium path inside, as tg_conv2d_s8 does)."""
-    if call.kernel == "tg_add_s8" and call.params["shape"]["broadcast"]:
+    p = call.params
+    if call.kernel == "tg_add_s8" and p["shape"]["broadcast"]:
         return "tg_add_bcast_s8_mve"
+    if call.kernel == "tg_conv2d_s8":
+        return "tg_conv2d_s8_mve_rows"
     return MVE_VARIANTS.get(call.kernel, call.kernel)
 
 
@@ -73,6 +76,15 @@ def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
     return recs.reshape(-1)
 
 
+def conv_rows_scratch(p: dict) -> int:
+    """Scratch of tg_conv2d_s8_mve_rows (firmware/kernels/mve/conv2d_rows_s8.c):
+    the int32 sums of one pixel, then its receptive field unless the layer
+    is 1x1 without padding (read in place)."""
+    direct = p["k_h"] == 1 and p["k_w"] == 1 and p["pad_h"] == 0 and p["pad_w"] == 0
+    sums = 4 * (-(-int(p["out_c"]) // 4) * 4)
+    return sums + (0 if direct else int(p["k_h"] * p["k_w"] * p["in_c"]))
+
+
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
     """The calls with their constants rearranged for the Helium kernels, and
     their kernels replaced by the Helium variants (``mve_kernel``)."""
@@ -86,5 +98,7 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             call = dataclasses.replace(call, arrays=arrays)
         if call.kernel and mve_kernel(call) != call.kernel:
             call = dataclasses.replace(call, variant=mve_kernel(call))
+        if call.variant == "tg_conv2d_s8_mve_rows":
+            call = dataclasses.replace(call, scratch_bytes=conv_rows_scratch(call.params))
         out.append(call)
     return out
