@@ -136,6 +136,9 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
 
 void tg_fully_connected_s8(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                            const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input,
+                                     const int16_t *filter, const tg_chan_quant *quant,
+                                     int8_t *output, int8_t *scratch);
 
 void tg_avg_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
 void tg_max_pool2d_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);

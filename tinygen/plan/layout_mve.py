@@ -40,6 +40,8 @@ def mve_kernel(call: KernelCall) -> str | None:
         return "tg_add_bcast_s8_mve"
     if call.kernel == "tg_conv2d_s8":
         return "tg_conv2d_s8_mve_rows"
+    if call.kernel == "tg_depthwise_conv2d_s8" and p["depth_multiplier"] == 1:
+        return "tg_depthwise_conv2d_s8_mve_rows"
     return MVE_VARIANTS.get(call.kernel, call.kernel)
 
 
@@ -85,6 +87,26 @@ def conv_rows_scratch(p: dict) -> int:
     return sums + (0 if direct else int(p["k_h"] * p["k_w"] * p["in_c"]))
 
 
+def depthwise_rows_quant(quant: np.ndarray) -> np.ndarray:
+    """tg_chan_quant records (flat int32, in depthwise_quant_mve's order) as
+    tg_depthwise_conv2d_s8_mve_rows reads them in fast mode: per group of 4
+    channels, the 4 biases, the 4 multipliers, the 4 negated shifts (VSHL by
+    -e shifts right), then the 4 rounding terms."""
+    groups = quant.reshape(-1, 4, 4).transpose(0, 2, 1).copy()   # [group][field][lane]
+    groups[:, 2, :] = -groups[:, 2, :]
+    return groups.reshape(-1)
+
+
+def depthwise_rows_scratch(p: dict) -> int:
+    """Scratch of tg_depthwise_conv2d_s8_mve_rows (mve/depthwise_rows_s8.c):
+    the int32 sums of one pixel, the tap words and offsets, the zero-point row."""
+    return 4 * (-(-int(p["out_c"]) // 4) * 4) + 8 * int(p["k_h"] * p["k_w"]) + int(p["in_c"])
+
+
+ROWS_SCRATCH = {"tg_conv2d_s8_mve_rows": conv_rows_scratch,
+                "tg_depthwise_conv2d_s8_mve_rows": depthwise_rows_scratch}
+
+
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
     """The calls with their constants rearranged for the Helium kernels, and
     their kernels replaced by the Helium variants (``mve_kernel``)."""
@@ -98,7 +120,10 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             call = dataclasses.replace(call, arrays=arrays)
         if call.kernel and mve_kernel(call) != call.kernel:
             call = dataclasses.replace(call, variant=mve_kernel(call))
-        if call.variant == "tg_conv2d_s8_mve_rows":
-            call = dataclasses.replace(call, scratch_bytes=conv_rows_scratch(call.params))
+        if call.variant in ROWS_SCRATCH:
+            call = dataclasses.replace(call, scratch_bytes=ROWS_SCRATCH[call.variant](call.params))
+        if call.variant == "tg_depthwise_conv2d_s8_mve_rows" and call.params["fast"]:
+            arrays = {**call.arrays, "quant": depthwise_rows_quant(call.arrays["quant"])}
+            call = dataclasses.replace(call, arrays=arrays)
         out.append(call)
     return out

@@ -47,6 +47,7 @@ KERNEL_SOURCES = {
     "tg_softmax_s8_mve": "mve/softmax_s8.c",
     "tg_add_bcast_s8_mve": "mve/add_broadcast_s8.c",
     "tg_conv2d_s8_mve_rows": "mve/conv2d_rows_s8.c",
+    "tg_depthwise_conv2d_s8_mve_rows": "mve/depthwise_rows_s8.c",
 }
 CONCAT_MAX_INPUTS = 8
 
