@@ -78,13 +78,21 @@ def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
     return recs.reshape(-1)
 
 
+GATHER_CHUNKS = 4      # TG_CONV_ROWS_GATHER of mve/conv2d_rows_s8.c
+
+
 def conv_rows_scratch(p: dict) -> int:
     """Scratch of tg_conv2d_s8_mve_rows (firmware/kernels/mve/conv2d_rows_s8.c):
-    the int32 sums of one pixel, then its receptive field unless the layer
-    is 1x1 without padding (read in place)."""
+    the int32 sums of one pixel, then unless the layer is 1x1 without
+    padding (read in place) its receptive field and, up to GATHER_CHUNKS
+    chunks of 16 depth positions, the gather plan (48 bytes per 8)."""
     direct = p["k_h"] == 1 and p["k_w"] == 1 and p["pad_h"] == 0 and p["pad_w"] == 0
     sums = 4 * (-(-int(p["out_c"]) // 4) * 4)
-    return sums + (0 if direct else int(p["k_h"] * p["k_w"] * p["in_c"]))
+    if direct:
+        return sums
+    chunks = -(-int(p["k_h"] * p["k_w"] * p["in_c"]) // 16)
+    # the patch in whole chunks; the gather plan of small ones (GATHER_CHUNKS)
+    return sums + 16 * chunks + (96 * chunks if chunks <= GATHER_CHUNKS else 0)
 
 
 def depthwise_rows_quant(quant: np.ndarray) -> np.ndarray:

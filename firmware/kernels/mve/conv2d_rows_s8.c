@@ -21,7 +21,9 @@
  * layers read the input in place, without a copy.
  *
  * scratch (layout_mve.py conv_rows_scratch): the int32 sums (out_c rounded
- * up to 4), then the receptive field (unless 1x1 without padding).
+ * up to 4), then unless the layer is 1x1 without padding the receptive
+ * field (whole chunks) and, for small ones, the gather plan (48 bytes per
+ * 8 depth positions).
  */
 #include "tg_conv_mve.h"
 #include "tg_kernels.h"
@@ -102,6 +104,75 @@ static inline void conv_rows_requant(const int32_t *acc, int32_t n, const tg_cha
     }
 }
 
+/* The receptive field of small convolutions (k_len <= 16 * TG_CONV_ROWS_GATHER
+ * chunks) by gathered loads: for each 8 depth positions (a half chunk),
+ * their byte offsets from the window's corner and their kernel row and
+ * column (times the dilation), as int16 lanes, worked out once per layer.
+ * A pixel's patch is then 2 instructions per 8 bytes inside the image
+ * (VLDRB.S16 gather, narrowing store), and at the borders 4 predicated
+ * compares build the lanes inside the image, the others taking the input
+ * zero point (VPSEL). Lanes past k_len gather offset 0; their weights are 0. */
+#define TG_CONV_ROWS_GATHER 4
+
+typedef struct {
+    uint16_t offset[8];
+    int16_t row[8];
+    int16_t col[8];
+} conv_rows_half;
+
+static int conv_rows_gather_plan(const tg_conv_params *p, int32_t k_len, conv_rows_half *plan)
+{
+    const int32_t halves = 2 * ((k_len + 15) >> 4);
+    const int32_t reach = (((p->k_h - 1) * p->dil_h * p->in_w) + (p->k_w - 1) * p->dil_w + 1)
+                          * p->in_c;
+    int32_t i;
+    if (k_len > 16 * TG_CONV_ROWS_GATHER || reach > 65535) {
+        return 0;
+    }
+    for (i = 0; i < 8 * halves; ++i) {
+        const int32_t k = i < k_len ? i : 0;
+        const int32_t ky = k / (p->k_w * p->in_c);
+        const int32_t kx = (k / p->in_c) % p->k_w;
+        conv_rows_half *h = plan + (i >> 3);
+        h->offset[i & 7] = (uint16_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c
+                                      + k % p->in_c);
+        h->row[i & 7] = (int16_t)(ky * p->dil_h);
+        h->col[i & 7] = (int16_t)(kx * p->dil_w);
+    }
+    return halves;
+}
+
+static inline void conv_rows_gather(const tg_conv_params *p, const conv_rows_half *plan,
+                                    int32_t halves, const int8_t *image, int32_t iy0,
+                                    int32_t ix0, int8_t *patch)
+{
+    /* the window's corner; outside the image at the borders, where only the
+     * lanes inside are loaded */
+    const int8_t *corner = (const int8_t *)((uintptr_t)image
+        + (uintptr_t)(((intptr_t)iy0 * p->in_w + ix0) * p->in_c));
+    int32_t h;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h
+            && ix0 + (p->k_w - 1) * p->dil_w < p->in_w) {
+        for (h = 0; h < halves; ++h, patch += 8) {
+            vstrbq_s16(patch, vldrbq_gather_offset_s16(corner, vld1q_u16(plan[h].offset)));
+        }
+        return;
+    }
+    {
+        const int16x8_t zp = vdupq_n_s16((int16_t)p->input_zero_point);
+        for (h = 0; h < halves; ++h, patch += 8) {
+            const int16x8_t row = vld1q_s16(plan[h].row);
+            const int16x8_t col = vld1q_s16(plan[h].col);
+            mve_pred16_t in = vcmpgeq_n_s16(row, (int16_t)-iy0);
+            in = vcmpltq_m_n_s16(row, (int16_t)(p->in_h - iy0), in);
+            in = vcmpgeq_m_n_s16(col, (int16_t)-ix0, in);
+            in = vcmpltq_m_n_s16(col, (int16_t)(p->in_w - ix0), in);
+            vstrbq_s16(patch, vpselq_s16(
+                vldrbq_gather_offset_z_s16(corner, vld1q_u16(plan[h].offset), in), zp, in));
+        }
+    }
+}
+
 void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                            const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
@@ -115,6 +186,8 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
     const tg_mve_out o_generic = {0, p->output_zero_point, p->act_min, p->act_max};
     int32_t *acc = (int32_t *)(void *)scratch;
     int8_t *patch = scratch + 4 * (size_t)((n + 3) & ~3);
+    conv_rows_half *plan = (conv_rows_half *)(void *)(patch + ((k_len + 15) & ~15));
+    const int32_t halves = direct ? 0 : conv_rows_gather_plan(p, k_len, plan);
     int32_t b;
     int32_t oy;
     int32_t ox;
@@ -127,6 +200,8 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
                 const int8_t *x = patch;
                 if (direct) {
                     x = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+                } else if (halves > 0) {
+                    conv_rows_gather(p, plan, halves, image, iy0, ix0, patch);
                 } else {
                     tg_mve_gather_patch(p, image, iy0, ix0, patch);
                 }
