@@ -1,6 +1,8 @@
 """The Helium variants of firmware/kernels/mve/ on the Cortex-M55, bit-exact with TFLM.
 
-Average and max pooling, mean, softmax and broadcast addition: random
+Average and max pooling, mean, softmax and broadcast addition, and the
+convolution and depthwise variants' paths that test_kernels_mve.py's
+examples do not reach (gathered receptive fields, planar records): random
 one-operator models planned with the MVE layout, which gives their calls
 the Helium variant (tinygen/plan/layout_mve.py ``mve_kernel``), built for
 the Cortex-M55 and run under QEMU mps3-an547 against the TFLM oracle (the
@@ -20,9 +22,11 @@ from hypothesis import example, given, settings
 from kernel_oracle import assert_bit_exact, oracle_cases
 from test_kernels_emulated import SETTINGS
 from test_kernels_mve import needs_m55, run_on_m55
+from test_kernels_mve import _check as check_both_forms
 from test_ops_oracle import add_specs, mean_specs, pool_specs, softmax_specs
 from tinygen.codegen import generate_model_sources
-from tinygen.plan.layout_mve import MVE_VARIANTS
+from tinygen.plan.layout_mve import MVE_VARIANTS, mve_kernel
+from tinygen.plan.ops import KernelCall
 
 pytestmark = needs_m55
 
@@ -80,3 +84,42 @@ def test_mve_softmax_matches_tflm(model_cache, tmp_path, spec):
                    seed=55, wscale=0.5))
 def test_mve_broadcast_add_matches_tflm(model_cache, tmp_path, spec):
     _check(model_cache, tmp_path, spec, "tg_add_bcast_s8_mve")
+
+
+# Receptive fields of up to 64 depth positions come by gathered loads, the
+# border lanes by predicated compares: 3x3 over 3 channels with stride 2
+# (27 positions, vww01's first layer), 10x4 over 1 channel (kws01's), and
+# 2x3 over 5 channels with dilation 2 (30).
+SMALL_CONV = dict(op="conv", shape=(9, 8, 3), kernel=(3, 3), stride=2, dilation=1,
+                  padding="same", act="relu", lo=-1.0, hi=2.0, seed=61, wscale=0.3,
+                  per_tensor=False, filters=10)
+
+
+@pytest.mark.parametrize("spec", [
+    SMALL_CONV,
+    dict(SMALL_CONV, shape=(13, 6, 1), kernel=(10, 4), filters=7, seed=62),
+    dict(SMALL_CONV, shape=(9, 9, 5), kernel=(2, 3), stride=1, dilation=2, act=None, seed=63),
+], ids=["3x3x3-s2", "10x4x1", "2x3x5-d2"])
+def test_mve_conv_gathered_fields_match_tflm(model_cache, tmp_path, spec):
+    check_both_forms(model_cache, tmp_path, spec)
+
+
+# 8 channels (one group of 8, no group of 16) and 28 (16, 8, then 4):
+# the planar records of fast mode and the generic records.
+@pytest.mark.parametrize("channels", [8, 28])
+def test_mve_depthwise_groups_match_tflm(model_cache, tmp_path, channels):
+    spec = dict(op="dwconv", shape=(6, 5, channels), kernel=(3, 3), stride=1, dilation=1,
+                padding="same", act="relu6", lo=-1.0, hi=1.5, seed=64 + channels, wscale=0.3,
+                per_tensor=False, dm=1)
+    check_both_forms(model_cache, tmp_path, spec)
+
+
+def test_mve_layout_picks_the_helium_convolution_variants():
+    conv = dict(k_h=1, k_w=1, pad_h=0, pad_w=0, depth_multiplier=1)
+    call = KernelCall(0, "CONV_2D", "tg_conv2d_s8", "tg_conv_params", conv, [0], 1)
+    assert mve_kernel(call) == "tg_conv2d_s8_mve_rows"
+    call = KernelCall(0, "DEPTHWISE_CONV_2D", "tg_depthwise_conv2d_s8", "tg_conv_params",
+                      conv, [0], 1)
+    assert mve_kernel(call) == "tg_depthwise_conv2d_s8_mve_rows"
+    call.params = dict(conv, depth_multiplier=2)   # only multiplier 1 has the variant
+    assert mve_kernel(call) == "tg_depthwise_conv2d_s8"
