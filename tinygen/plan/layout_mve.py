@@ -95,11 +95,11 @@ def conv_rows_scratch(p: dict) -> int:
     return sums + 16 * chunks + (96 * chunks if chunks <= GATHER_CHUNKS else 0)
 
 
-def depthwise_rows_quant(quant: np.ndarray) -> np.ndarray:
-    """tg_chan_quant records (flat int32, in depthwise_quant_mve's order) as
-    tg_depthwise_conv2d_s8_mve_rows reads them in fast mode: per group of 4
-    channels, the 4 biases, the 4 multipliers, the 4 negated shifts (VSHL by
-    -e shifts right), then the 4 rounding terms."""
+def planar_records(quant: np.ndarray) -> np.ndarray:
+    """tg_chan_quant records (flat int32) as the mve rows variants read them
+    in fast mode: per group of 4 channels, the 4 biases, the 4 multipliers,
+    the 4 negated shifts (VSHL by -e shifts right), then the 4 rounding terms
+    (for depthwise in depthwise_quant_mve's order)."""
     groups = quant.reshape(-1, 4, 4).transpose(0, 2, 1).copy()   # [group][field][lane]
     groups[:, 2, :] = -groups[:, 2, :]
     return groups.reshape(-1)
@@ -130,8 +130,8 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             call = dataclasses.replace(call, variant=mve_kernel(call))
         if call.variant in ROWS_SCRATCH:
             call = dataclasses.replace(call, scratch_bytes=ROWS_SCRATCH[call.variant](call.params))
-        if call.variant == "tg_depthwise_conv2d_s8_mve_rows" and call.params["fast"]:
-            arrays = {**call.arrays, "quant": depthwise_rows_quant(call.arrays["quant"])}
+        if call.variant in ROWS_SCRATCH and call.params["fast"]:
+            arrays = {**call.arrays, "quant": planar_records(call.arrays["quant"])}
             call = dataclasses.replace(call, arrays=arrays)
         out.append(call)
     return out

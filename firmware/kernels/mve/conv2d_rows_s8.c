@@ -10,9 +10,12 @@
  *    stored to an int32 array in scratch (11 more per block); the last
  *    partial chunk runs under a tail predicate, so nothing past the input
  *    is read;
- * 2. the requantization of the whole array, 4 channels per step (VLD4 of
- *    the records, tg_mve_requant_records), with the requantization form
- *    fixed outside the loop.
+ * 2. the requantization of the whole array, 4 channels per step, with the
+ *    form fixed outside the loop: in fast mode in assembly on planar
+ *    records (per 4 channels bias, mult, -e, rz: layout_mve.py
+ *    planar_records), else tg_mve_requant_records on the VLD4 split.
+ *
+ * Inputs of up to 16 depth positions are loaded once for all rows.
  *
  * The pixel (1x1 kernels without padding) or its gathered receptive field
  * (tg_mve_gather_patch, tg_conv_mve.h) is read completely in phase 1
@@ -87,6 +90,75 @@ static inline void conv_rows_dot(const int8_t *x, const int8_t *w, int32_t n, in
               [xv] "=&w"(xv), [w0] "=&w"(w0), [w1] "=&w"(w1)
             : [x] "r"(x), [body] "r"(body), [tail] "r"(tail_len)
             : "lr", "memory", "cc");
+}
+
+/* conv_rows_dot for k_len <= 16: the input is loaded once (predicated),
+ * each block is 4 weight loads, 4 VMLADAV and 2 stores. */
+static inline void conv_rows_dot1(const int8_t *x, const int8_t *w, int32_t n, int32_t k_len,
+                                  int32_t *acc)
+{
+    int32_t a0, a1, a2, a3;
+    int8x16_t w0, w1;
+    const int8x16_t xv = vldrbq_z_s8(x, vctp8q((uint32_t)k_len));
+    __asm__ volatile(
+        "wls    lr, %[blocks], 2f\n\t"
+        "1:\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladav.s8   %[a0], %q[xv], %q[w0]\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vmladav.s8   %[a1], %q[xv], %q[w1]\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladav.s8   %[a2], %q[xv], %q[w0]\n\t"
+        "vmladav.s8   %[a3], %q[xv], %q[w1]\n\t"
+        "strd   %[a0], %[a1], [%[acc]], #8\n\t"
+        "strd   %[a2], %[a3], [%[acc]], #8\n\t"
+        "le     lr, 1b\n\t"
+        "2:\n\t"
+        : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [w] "+r"(w),
+          [acc] "+r"(acc), [w0] "=&w"(w0), [w1] "=&w"(w1)
+        : [xv] "w"(xv), [blocks] "r"((n + 3) >> 2)
+        : "lr", "memory");
+}
+
+/* One group of 4 channels in fast mode (tg_mve_requant_records' fast form
+ * on planar records, layout_mve.py planar_records: bias, mult, -e, rz). */
+static inline void conv_rows_requant_fast(const int32_t *acc, int32_t n, const int32_t *g,
+                                          const tg_conv_params *p, int8_t *out)
+{
+    const int32x4_t lo = vdupq_n_s32(p->act_min);
+    const int32x4_t hi = vdupq_n_s32(p->act_max);
+    const int32_t whole = n >> 2;
+    int32x4_t a, t;
+    /* assembly: GCC's schedule of the C form spills the records */
+    __asm__ volatile(
+        "wls        lr, %[whole], 2f\n\t"
+        "1:\n\t"
+        "vldrw.u32  %q[a], [%[acc]], #16\n\t"
+        "vldrw.u32  %q[t], [%[g]], #16\n\t"
+        "vadd.i32   %q[a], %q[a], %q[t]\n\t"
+        "vldrw.u32  %q[t], [%[g]], #16\n\t"
+        "vqrdmulh.s32 %q[a], %q[a], %q[t]\n\t"
+        "vshr.s32   %q[t], %q[a], #31\n\t"
+        "vadd.i32   %q[a], %q[a], %q[t]\n\t"
+        "vldrw.u32  %q[t], [%[g], #16]\n\t"
+        "vadd.i32   %q[a], %q[a], %q[t]\n\t"
+        "vldrw.u32  %q[t], [%[g]], #32\n\t"
+        "vshl.s32   %q[a], %q[a], %q[t]\n\t"
+        "vmax.s32   %q[a], %q[a], %q[lo]\n\t"
+        "vmin.s32   %q[a], %q[a], %q[hi]\n\t"
+        "vstrb.32   %q[a], [%[out]], #4\n\t"
+        "le         lr, 1b\n\t"
+        "2:\n\t"
+        : [a] "=&w"(a), [t] "=&w"(t), [acc] "+r"(acc), [g] "+r"(g), [out] "+r"(out)
+        : [whole] "r"(whole), [lo] "w"(lo), [hi] "w"(hi)
+        : "lr", "memory");
+    if (n & 3) {
+        int32x4_t h = vqrdmulhq_s32(vaddq_s32(vldrwq_s32(acc), vldrwq_s32(g)), vldrwq_s32(g + 4));
+        h = vaddq_s32(h, vshrq_n_s32(h, 31));
+        h = vshlq_s32(vaddq_s32(h, vldrwq_s32(g + 12)), vldrwq_s32(g + 8));
+        tg_mve_store(out, vminq_s32(vmaxq_s32(h, lo), hi), n & 3);
+    }
 }
 
 /* out[o] for o < n from the sums acc[o]; o->fast fixed by the caller. */
@@ -182,7 +254,6 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int32_t n = p->out_c;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    const tg_mve_out o_fast = {1, p->output_zero_point, p->act_min, p->act_max};
     const tg_mve_out o_generic = {0, p->output_zero_point, p->act_min, p->act_max};
     int32_t *acc = (int32_t *)(void *)scratch;
     int8_t *patch = scratch + 4 * (size_t)((n + 3) & ~3);
@@ -205,9 +276,14 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
                 } else {
                     tg_mve_gather_patch(p, image, iy0, ix0, patch);
                 }
-                conv_rows_dot(x, filter, n, body, tail_len, acc);
+                if (k_len <= 16) {
+                    conv_rows_dot1(x, filter, n, k_len, acc);
+                } else {
+                    conv_rows_dot(x, filter, n, body, tail_len, acc);
+                }
                 if (p->fast) {
-                    conv_rows_requant(acc, n, quant, &o_fast, output);
+                    conv_rows_requant_fast(acc, n, (const int32_t *)(const void *)quant, p,
+                                           output);
                 } else {
                     conv_rows_requant(acc, n, quant, &o_generic, output);
                 }

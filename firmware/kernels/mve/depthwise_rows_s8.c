@@ -10,13 +10,14 @@
  *    low-overhead loop over the taps (VLDRB.S16 / VLDRH.S16 of 8 channels'
  *    inputs and weights, VMULLB / VMULLT into even and odd int32
  *    accumulators), the 4 accumulators stored to an int32 array in scratch
- *    in the records' order; then a group of 8 the same way, and the last
- *    channels 4 at a time under a predicate;
+ *    in the records' order; then a group of 8 the same way (assembly too:
+ *    narrow early layers are all such groups), and the last channels 4 at
+ *    a time under a predicate;
  * 2. the requantization of the array with the form fixed outside the loop,
  *    VMOVNB / VMOVNT interleaving each group of 8 back into channel order
  *    for one narrowing store. In fast mode the records come planar, per
  *    group of 4 channels bias, mult, -e, rz (layout_mve.py
- *    depthwise_rows_quant), so 4 plain loads fetch them and no negation is
+ *    planar_records), so 4 plain loads fetch them and no negation is
  *    needed; the generic form reads tg_chan_quant records.
  *
  * Every tap of the pixel is read before its outputs are written, which the
@@ -83,6 +84,33 @@ static inline void dwr_sums16(const uint32_t *words, uint32_t base, const int16_
           [at] "+r"(base), [filter] "+r"(filter), [groups] "+r"(groups16), [acc] "+r"(acc)
         : [words] "r"(words), [taps] "r"(taps_n), [stride] "r"(stride)
         : "lr", "memory", "cc");
+}
+
+/* Sums of the 8 channels from channel c0 (base already offset by c0,
+ * filter by c0), to acc. */
+static inline void dwr_sums8(const uint32_t *words, uint32_t base, const int16_t *filter,
+                             int32_t taps_n, int32_t stride, int32_t *acc)
+{
+    int32x4_t e0, o0, pr;
+    int16x8_t xv, wv;
+    const uint32_t *tp = words;
+    uint32_t x;
+    __asm__ volatile(
+        "vmov.i32   %q[e0], #0\n\t"
+        "vmov.i32   %q[o0], #0\n\t"
+        "dls        lr, %[taps]\n\t"
+        "1:\n\t"
+        "ldr        %[x], [%[tp]], #4\n\t"
+        "add        %[x], %[x], %[at]\n\t"
+        TG_DWR_HALF("e0", "o0", "0", "0")
+        "add        %[w], %[w], %[stride]\n\t"
+        "le         lr, 1b\n\t"
+        "vstrw.32   %q[e0], [%[acc]]\n\t"
+        "vstrw.32   %q[o0], [%[acc], #16]\n\t"
+        : [e0] "=&w"(e0), [o0] "=&w"(o0), [pr] "=&w"(pr), [xv] "=&w"(xv), [wv] "=&w"(wv),
+          [tp] "+r"(tp), [w] "+r"(filter), [x] "=&l"(x)
+        : [at] "r"(base), [taps] "r"(taps_n), [stride] "r"(stride), [acc] "r"(acc)
+        : "lr", "memory");
 }
 
 /* One channel group of 4 in fast mode, inside dwr_requant_fast's loop: the
@@ -220,18 +248,7 @@ void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *inpu
                     dwr_sums16(words, base, filter, taps_n, stride, groups16, acc);
                 }
                 if (c + 8 <= oc) {
-                    int32x4_t e0 = vdupq_n_s32(0);
-                    int32x4_t o0 = e0;
-                    const int16_t *w = filter + c;
-                    for (t = 0; t < taps_n; ++t, w += oc) {
-                        const int16x8_t xv = vldrbq_s16(
-                            (const int8_t *)(uintptr_t)(words[t] + base + (uint32_t)c));
-                        const int16x8_t wv = vldrhq_s16(w);
-                        e0 = vaddq_s32(e0, vmullbq_int_s16(xv, wv));
-                        o0 = vaddq_s32(o0, vmulltq_int_s16(xv, wv));
-                    }
-                    vstrwq_s32(acc + c, e0);
-                    vstrwq_s32(acc + c + 4, o0);
+                    dwr_sums8(words, base + (uint32_t)c, filter + c, taps_n, stride, acc + c);
                     c += 8;
                 }
                 for (; c < oc; c += 4) {
