@@ -107,8 +107,8 @@ def planar_records(quant: np.ndarray) -> np.ndarray:
 
 def depthwise_rows_scratch(p: dict) -> int:
     """Scratch of tg_depthwise_conv2d_s8_mve_rows (mve/depthwise_rows_s8.c):
-    the int32 sums of one pixel, the tap words and offsets, the zero-point row."""
-    return 4 * (-(-int(p["out_c"]) // 4) * 4) + 8 * int(p["k_h"] * p["k_w"]) + int(p["in_c"])
+    the int32 sums of two pixels, the tap words and offsets, the zero-point row."""
+    return 8 * (-(-int(p["out_c"]) // 4) * 4) + 8 * int(p["k_h"] * p["k_w"]) + int(p["in_c"])
 
 
 ROWS_SCRATCH = {"tg_conv2d_s8_mve_rows": conv_rows_scratch,

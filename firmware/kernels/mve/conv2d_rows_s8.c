@@ -15,7 +15,7 @@
  *    records (per 4 channels bias, mult, -e, rz: layout_mve.py
  *    planar_records), else tg_mve_requant_records on the VLD4 split.
  *
- * Inputs of up to 16 depth positions are loaded once for all rows.
+ * Inputs of up to 32 depth positions are loaded once for all rows.
  *
  * The pixel (1x1 kernels without padding) or its gathered receptive field
  * (tg_mve_gather_patch, tg_conv_mve.h) is read completely in phase 1
@@ -121,13 +121,51 @@ static inline void conv_rows_dot1(const int8_t *x, const int8_t *w, int32_t n, i
         : "lr", "memory");
 }
 
+/* conv_rows_dot for 16 < k_len <= 32: both chunks of the input loaded once
+ * (the second predicated), each block 8 weight loads and 8 VMLADAV(A). */
+static inline void conv_rows_dot2(const int8_t *x, const int8_t *w, int32_t n, int32_t k_len,
+                                  int32_t *acc)
+{
+    int32_t a0, a1, a2, a3;
+    int8x16_t w0, w1;
+    const int8x16_t x0 = vldrbq_s8(x);
+    const int8x16_t x1 = vldrbq_z_s8(x + 16, vctp8q((uint32_t)(k_len - 16)));
+    __asm__ volatile(
+        "wls    lr, %[blocks], 2f\n\t"
+        "1:\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladav.s8   %[a0], %q[x0], %q[w0]\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vmladav.s8   %[a1], %q[x0], %q[w1]\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladav.s8   %[a2], %q[x0], %q[w0]\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vmladav.s8   %[a3], %q[x0], %q[w1]\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladava.s8  %[a0], %q[x1], %q[w0]\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vmladava.s8  %[a1], %q[x1], %q[w1]\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladava.s8  %[a2], %q[x1], %q[w0]\n\t"
+        "vmladava.s8  %[a3], %q[x1], %q[w1]\n\t"
+        "strd   %[a0], %[a1], [%[acc]], #8\n\t"
+        "strd   %[a2], %[a3], [%[acc]], #8\n\t"
+        "le     lr, 1b\n\t"
+        "2:\n\t"
+        : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [w] "+r"(w),
+          [acc] "+r"(acc), [w0] "=&w"(w0), [w1] "=&w"(w1)
+        : [x0] "w"(x0), [x1] "w"(x1), [blocks] "r"((n + 3) >> 2)
+        : "lr", "memory");
+}
+
 /* One group of 4 channels in fast mode (tg_mve_requant_records' fast form
  * on planar records, layout_mve.py planar_records: bias, mult, -e, rz). */
 static inline void conv_rows_requant_fast(const int32_t *acc, int32_t n, const int32_t *g,
-                                          const tg_conv_params *p, int8_t *out)
+                                          int32_t act_min, int32_t act_max, int8_t *out)
 {
-    const int32x4_t lo = vdupq_n_s32(p->act_min);
-    const int32x4_t hi = vdupq_n_s32(p->act_max);
+    const int32x4_t lo = vdupq_n_s32(act_min);
+    const int32x4_t hi = vdupq_n_s32(act_max);
     const int32_t whole = n >> 2;
     int32x4_t a, t;
     /* assembly: GCC's schedule of the C form spills the records */
@@ -245,16 +283,37 @@ static inline void conv_rows_gather(const tg_conv_params *p, const conv_rows_hal
     }
 }
 
+/* The sums of one pixel's input x (see conv_rows_dot*). */
+static inline void conv_rows_sums(const int8_t *x, const int8_t *filter, int32_t n,
+                                  int32_t k_len, int32_t *acc)
+{
+    if (k_len <= 16) {
+        conv_rows_dot1(x, filter, n, k_len, acc);
+    } else if (k_len <= 32) {
+        conv_rows_dot2(x, filter, n, k_len, acc);
+    } else {
+        conv_rows_dot(x, filter, n, k_len >> 4, k_len & 15, acc);
+    }
+}
+
 void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                            const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
+    /* Locals, not p->: the assembly's memory clobber would reload those per pixel. */
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
-    const int32_t body = k_len >> 4;
-    const int32_t tail_len = k_len & 15;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int fast = p->fast;
     const int32_t n = p->out_c;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    const tg_mve_out o_generic = {0, p->output_zero_point, p->act_min, p->act_max};
+    const int32_t out_h = p->out_h;
+    const int32_t out_w = p->out_w;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    const size_t row_bytes = (size_t)p->in_w * (size_t)p->in_c;
+    const size_t step_x = (size_t)p->stride_w * (size_t)p->in_c;
+    const size_t step_y = (size_t)p->stride_h * row_bytes;
+    const size_t image_bytes = (size_t)p->in_h * row_bytes;
+    const int32_t *planar = (const int32_t *)(const void *)quant;
+    const tg_mve_out o_generic = {0, p->output_zero_point, lo, hi};
     int32_t *acc = (int32_t *)(void *)scratch;
     int8_t *patch = scratch + 4 * (size_t)((n + 3) & ~3);
     conv_rows_half *plan = (conv_rows_half *)(void *)(patch + ((k_len + 15) & ~15));
@@ -264,30 +323,27 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
     int32_t ox;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
-        for (oy = 0; oy < p->out_h; ++oy) {
+        const int8_t *line = image;    /* 1x1: the input pixel of (oy, 0) */
+        for (oy = 0; oy < out_h; ++oy, line += step_y) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int8_t *x = patch;
+            const int8_t *x = line;
+            for (ox = 0; ox < out_w; ++ox, x += step_x, output += n) {
                 if (direct) {
-                    x = image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
-                } else if (halves > 0) {
-                    conv_rows_gather(p, plan, halves, image, iy0, ix0, patch);
+                    conv_rows_sums(x, filter, n, k_len, acc);
                 } else {
-                    tg_mve_gather_patch(p, image, iy0, ix0, patch);
+                    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                    if (halves > 0) {
+                        conv_rows_gather(p, plan, halves, image, iy0, ix0, patch);
+                    } else {
+                        tg_mve_gather_patch(p, image, iy0, ix0, patch);
+                    }
+                    conv_rows_sums(patch, filter, n, k_len, acc);
                 }
-                if (k_len <= 16) {
-                    conv_rows_dot1(x, filter, n, k_len, acc);
-                } else {
-                    conv_rows_dot(x, filter, n, body, tail_len, acc);
-                }
-                if (p->fast) {
-                    conv_rows_requant_fast(acc, n, (const int32_t *)(const void *)quant, p,
-                                           output);
+                if (fast) {
+                    conv_rows_requant_fast(acc, n, planar, lo, hi, output);
                 } else {
                     conv_rows_requant(acc, n, quant, &o_generic, output);
                 }
-                output += n;
             }
         }
     }

@@ -23,8 +23,11 @@
  * Every tap of the pixel is read before its outputs are written, which the
  * planner's overlap of output and input allows (tinygen/plan/memory.py).
  *
+ * Layers of 8 channels (narrow early ones) take interior pixels two at a
+ * time, one weight load serving both.
+ *
  * scratch (layout_mve.py depthwise_rows_scratch): the int32 sums (out_c
- * rounded up to 4), k_h*k_w tap words, k_h*k_w tap offsets, then one row of
+ * rounded up to 4, twice: two pixels' for 8 channels), k_h*k_w tap words, k_h*k_w tap offsets, then one row of
  * in_c bytes holding the input zero point, read by taps outside the image.
  * Every tap's input address is word[t] + base + c: pointers (base 0) at the
  * borders, offsets from the window's corner (base the corner) inside.
@@ -113,6 +116,52 @@ static inline void dwr_sums8(const uint32_t *words, uint32_t base, const int16_t
         : "lr", "memory");
 }
 
+/* Sums of 8 channels for two interior pixels, the second's taps step
+ * bytes after the first's (offsets from the corner base), to acc and
+ * acc + 8: one weight load serves both pixels. */
+static inline void dwr_sums8_pair(const uint32_t *offsets, uint32_t base, uint32_t step,
+                                  const int16_t *filter, int32_t taps_n, int32_t stride,
+                                  int32_t *acc)
+{
+    int32x4_t e0, o0, e1, o1, pr;
+    int16x8_t xv, wv;
+    const uint32_t *tp = offsets;
+    uint32_t x, y;
+    __asm__ volatile(
+        "vmov.i32   %q[e0], #0\n\t"
+        "vmov.i32   %q[o0], #0\n\t"
+        "vmov.i32   %q[e1], #0\n\t"
+        "vmov.i32   %q[o1], #0\n\t"
+        "dls        lr, %[taps]\n\t"
+        "1:\n\t"
+        "ldr        %[x], [%[tp]], #4\n\t"
+        "add        %[x], %[x], %[at]\n\t"
+        "add        %[y], %[x], %[step]\n\t"
+        "vldrh.u16  %q[wv], [%[w]]\n\t"
+        "vldrb.s16  %q[xv], [%[x]]\n\t"
+        "vmullb.s16 %q[pr], %q[xv], %q[wv]\n\t"
+        "vadd.i32   %q[e0], %q[e0], %q[pr]\n\t"
+        "vmullt.s16 %q[pr], %q[xv], %q[wv]\n\t"
+        "vadd.i32   %q[o0], %q[o0], %q[pr]\n\t"
+        "vldrb.s16  %q[xv], [%[y]]\n\t"
+        "vmullb.s16 %q[pr], %q[xv], %q[wv]\n\t"
+        "vadd.i32   %q[e1], %q[e1], %q[pr]\n\t"
+        "vmullt.s16 %q[pr], %q[xv], %q[wv]\n\t"
+        "vadd.i32   %q[o1], %q[o1], %q[pr]\n\t"
+        "add        %[w], %[w], %[stride]\n\t"
+        "le         lr, 1b\n\t"
+        "vstrw.32   %q[e0], [%[acc]]\n\t"
+        "vstrw.32   %q[o0], [%[acc], #16]\n\t"
+        "vstrw.32   %q[e1], [%[acc], #32]\n\t"
+        "vstrw.32   %q[o1], [%[acc], #48]\n\t"
+        : [e0] "=&w"(e0), [o0] "=&w"(o0), [e1] "=&w"(e1), [o1] "=&w"(o1), [pr] "=&w"(pr),
+          [xv] "=&w"(xv), [wv] "=&w"(wv), [tp] "+r"(tp), [w] "+r"(filter), [x] "=&l"(x),
+          [y] "=&l"(y)
+        : [at] "r"(base), [step] "r"(step), [taps] "r"(taps_n), [stride] "r"(stride),
+          [acc] "r"(acc)
+        : "lr", "memory");
+}
+
 /* One channel group of 4 in fast mode, inside dwr_requant_fast's loop: the
  * sums from [acc], the planar records from [g] (bias, mult, -e, rz). */
 #define TG_DWR_FAST4(A)                                          \
@@ -195,7 +244,7 @@ void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *inpu
     const int32_t taps_n = p->k_h * p->k_w;
     const int32_t oc = p->out_c;
     int32_t *acc = (int32_t *)(void *)scratch;
-    uint32_t *pointers = (uint32_t *)(void *)(scratch + 4 * (size_t)((oc + 3) & ~3));
+    uint32_t *pointers = (uint32_t *)(void *)(scratch + 8 * (size_t)((oc + 3) & ~3));
     uint32_t *offsets = pointers + taps_n;
     int8_t *pad_row = (int8_t *)(offsets + taps_n);
     const int32_t reach_h = (p->k_h - 1) * p->dil_h;
@@ -223,6 +272,25 @@ void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *inpu
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 const uint32_t *words = offsets;
+                if (oc == 8 && ox + 1 < p->out_w && iy0 >= 0 && ix0 >= 0
+                        && iy0 + reach_h < p->in_h && ix0 + p->stride_w + reach_w < p->in_w) {
+                    /* 8 channels (narrow early layers): two interior pixels at once */
+                    const uint32_t corner = (uint32_t)(uintptr_t)(
+                        image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c);
+                    dwr_sums8_pair(offsets, corner, (uint32_t)(p->stride_w * p->in_c), filter,
+                                   taps_n, stride, acc);
+                    if (p->fast) {
+                        dwr_requant_fast(acc, 8, (const int32_t *)(const void *)quant, p, output);
+                        dwr_requant_fast(acc + 8, 8, (const int32_t *)(const void *)quant, p,
+                                         output + 8);
+                    } else {
+                        dwr_requant_generic(acc, 8, quant, &o_generic, output);
+                        dwr_requant_generic(acc + 8, 8, quant, &o_generic, output + 8);
+                    }
+                    output += 16;
+                    ++ox;
+                    continue;
+                }
                 uint32_t base;
                 int32_t c = 16 * groups16;
                 int32_t t = 0;
