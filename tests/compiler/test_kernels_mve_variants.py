@@ -3,8 +3,8 @@
 Average and max pooling, mean, softmax and broadcast addition, and the
 convolution and depthwise variants' paths that test_kernels_mve.py's
 examples do not reach (gathered receptive fields, planar records): random
-one-operator models planned with the MVE layout, which gives their calls
-the Helium variant (tinygen/plan/layout_mve.py ``mve_kernel``), built for
+one-operator models planned for the mve target, which gives their calls
+the Helium variant (tinygen/plan/variants.py), built for
 the Cortex-M55 and run under QEMU mps3-an547 against the TFLM oracle (the
 runner of test_kernels_mve.py). Each test first checks that the generated
 model.c calls the variant, so a plan that fell back to the portable kernel
@@ -25,16 +25,19 @@ from test_kernels_mve import needs_m55, run_on_m55
 from test_kernels_mve import _check as check_both_forms
 from test_ops_oracle import add_specs, mean_specs, pool_specs, softmax_specs
 from tinygen.codegen import generate_model_sources
-from tinygen.plan.layout_mve import MVE_VARIANTS, mve_kernel
-from tinygen.plan.ops import KernelCall
 
 pytestmark = needs_m55
 
 
-def _check(model_cache, tmp_path, spec, function: str):
+def _calls(model_cache, tmp_path, spec, function: str):
     tflite = model_cache.single_op(spec)
     src = generate_model_sources(tflite, tmp_path / "plan", layout="mve")
     assert f"{function}(" in src.model_c.read_text(), f"{spec}: model.c does not call {function}"
+
+
+def _check(model_cache, tmp_path, spec, function: str):
+    _calls(model_cache, tmp_path, spec, function)
+    tflite = model_cache.single_op(spec)
     inputs, expected = oracle_cases(tflite, spec["seed"])
     got = run_on_m55(tflite, inputs, tmp_path / "m55", True)
     assert_bit_exact(got, expected, f"{spec} on mps3-an547")
@@ -52,14 +55,14 @@ WIDE_POOL = dict(op="avgpool", shape=(7, 6, 21), pool=(3, 3), stride=2, padding=
 # One 24x24 window (576 values): the lane-by-lane division.
 @example(spec=dict(WIDE_POOL, shape=(24, 24, 5), pool=(24, 24), stride=1, padding="valid"))
 def test_mve_average_pool_matches_tflm(model_cache, tmp_path, spec):
-    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_avg_pool2d_s8"])
+    _check(model_cache, tmp_path, spec, "tg_avg_pool2d_s8_mve")
 
 
 @settings(max_examples=2, **SETTINGS)
 @given(spec=pool_specs("maxpool"))
 @example(spec=dict(WIDE_POOL, op="maxpool", seed=52))
 def test_mve_max_pool_matches_tflm(model_cache, tmp_path, spec):
-    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_max_pool2d_s8"])
+    _check(model_cache, tmp_path, spec, "tg_max_pool2d_s8_mve")
 
 
 @settings(max_examples=2, **SETTINGS)
@@ -68,14 +71,14 @@ def test_mve_max_pool_matches_tflm(model_cache, tmp_path, spec):
 @example(spec=dict(op="mean", shape=(5, 4, 19), keepdims=True, conv=False, lo=-2.0, hi=3.0,
                    seed=53))
 def test_mve_mean_matches_tflm(model_cache, tmp_path, spec):
-    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_mean_hw_s8"])
+    _check(model_cache, tmp_path, spec, "tg_mean_hw_s8_mve")
 
 
 @settings(max_examples=2, **SETTINGS)
 @given(spec=softmax_specs())
 @example(spec=dict(op="softmax", shape=(37,), dense=False, units=4, lo=-20.0, hi=12.0, seed=54))
 def test_mve_softmax_matches_tflm(model_cache, tmp_path, spec):
-    _check(model_cache, tmp_path, spec, MVE_VARIANTS["tg_softmax_s8"])
+    _check(model_cache, tmp_path, spec, "tg_softmax_s8_mve")
 
 
 @settings(max_examples=2, **SETTINGS)
@@ -83,7 +86,7 @@ def test_mve_softmax_matches_tflm(model_cache, tmp_path, spec):
 @example(spec=dict(op="add", shape=(3, 5, 7), broadcast=True, act="relu", lo=-2.0, hi=3.0,
                    seed=55, wscale=0.5))
 def test_mve_broadcast_add_matches_tflm(model_cache, tmp_path, spec):
-    _check(model_cache, tmp_path, spec, "tg_add_bcast_s8_mve")
+    _check(model_cache, tmp_path, spec, "tg_add_s8_mve")
 
 
 # Receptive fields of up to 64 depth positions come by gathered loads, the
@@ -101,6 +104,7 @@ SMALL_CONV = dict(op="conv", shape=(9, 8, 3), kernel=(3, 3), stride=2, dilation=
     dict(SMALL_CONV, shape=(9, 9, 5), kernel=(2, 3), stride=1, dilation=2, act=None, seed=63),
 ], ids=["3x3x3-s2", "10x4x1", "2x3x5-d2"])
 def test_mve_conv_gathered_fields_match_tflm(model_cache, tmp_path, spec):
+    _calls(model_cache, tmp_path, spec, "tg_conv2d_s8_mve")
     check_both_forms(model_cache, tmp_path, spec)
 
 
@@ -111,15 +115,5 @@ def test_mve_depthwise_groups_match_tflm(model_cache, tmp_path, channels):
     spec = dict(op="dwconv", shape=(6, 5, channels), kernel=(3, 3), stride=1, dilation=1,
                 padding="same", act="relu6", lo=-1.0, hi=1.5, seed=64 + channels, wscale=0.3,
                 per_tensor=False, dm=1)
+    _calls(model_cache, tmp_path, spec, "tg_depthwise_conv2d_s8_mve")
     check_both_forms(model_cache, tmp_path, spec)
-
-
-def test_mve_layout_picks_the_helium_convolution_variants():
-    conv = dict(k_h=1, k_w=1, pad_h=0, pad_w=0, depth_multiplier=1)
-    call = KernelCall(0, "CONV_2D", "tg_conv2d_s8", "tg_conv_params", conv, [0], 1)
-    assert mve_kernel(call) == "tg_conv2d_s8_mve_rows"
-    call = KernelCall(0, "DEPTHWISE_CONV_2D", "tg_depthwise_conv2d_s8", "tg_conv_params",
-                      conv, [0], 1)
-    assert mve_kernel(call) == "tg_depthwise_conv2d_s8_mve_rows"
-    call.params = dict(conv, depth_multiplier=2)   # only multiplier 1 has the variant
-    assert mve_kernel(call) == "tg_depthwise_conv2d_s8"

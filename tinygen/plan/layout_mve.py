@@ -1,4 +1,4 @@
-"""Constant layouts of the Helium (MVE) kernels, firmware/kernels/tg_mve.h.
+"""Constant layouts of the Helium (MVE) kernels, firmware/kernels/mve/.
 
 The planner's default layouts suit the portable and DSP-extension kernels
 (4x4 blocked rows, depthwise taps in SXTB16 order). Helium wants 16
@@ -21,30 +21,6 @@ from tinygen.ir import model as ir
 from tinygen.plan.ops import KernelCall
 
 ROW_KERNELS = {"tg_conv2d_s8", "tg_fully_connected_s8"}
-# Kernels whose Helium variant is a function of its own (firmware/kernels/mve/),
-# taking the portable kernel's parameters and constants unchanged.
-MVE_VARIANTS = {
-    "tg_avg_pool2d_s8": "tg_avg_pool2d_s8_mve",
-    "tg_max_pool2d_s8": "tg_max_pool2d_s8_mve",
-    "tg_mean_hw_s8": "tg_mean_hw_s8_mve",
-    "tg_softmax_s8": "tg_softmax_s8_mve",
-}
-
-
-def mve_kernel(call: KernelCall) -> str | None:
-    """The C function an mve build runs for a call: its Helium variant when
-    there is one for the call's shapes, else the call's own kernel (which
-    may still take a Helium path inside, as tg_conv2d_s8 does)."""
-    p = call.params
-    if call.kernel == "tg_add_s8" and p["shape"]["broadcast"]:
-        return "tg_add_bcast_s8_mve"
-    if call.kernel == "tg_conv2d_s8":
-        return "tg_conv2d_s8_mve_rows"
-    if call.kernel == "tg_depthwise_conv2d_s8" and p["depth_multiplier"] == 1:
-        return "tg_depthwise_conv2d_s8_mve_rows"
-    return MVE_VARIANTS.get(call.kernel, call.kernel)
-
-
 def blocked_rows_mve(rows: np.ndarray) -> np.ndarray:
     """[n][len] int8 -> blocks of 4 rows x chunks of 16 bytes, each chunk row 0's
     16 bytes then rows 1, 2, 3; zero-padded to whole blocks and chunks."""
@@ -78,11 +54,11 @@ def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
     return recs.reshape(-1)
 
 
-GATHER_CHUNKS = 4      # TG_CONV_ROWS_GATHER of mve/conv2d_rows_s8.c
+GATHER_CHUNKS = 4      # TG_CONV_ROWS_GATHER of mve/conv2d_s8.c
 
 
 def conv_rows_scratch(p: dict) -> int:
-    """Scratch of tg_conv2d_s8_mve_rows (firmware/kernels/mve/conv2d_rows_s8.c):
+    """Scratch of tg_conv2d_s8_mve (firmware/kernels/mve/conv2d_s8.c):
     the int32 sums of one pixel, then unless the layer is 1x1 without
     padding (read in place) its receptive field and, up to GATHER_CHUNKS
     chunks of 16 depth positions, the gather plan (48 bytes per 8)."""
@@ -96,7 +72,8 @@ def conv_rows_scratch(p: dict) -> int:
 
 
 def planar_records(quant: np.ndarray) -> np.ndarray:
-    """tg_chan_quant records (flat int32) as the mve rows variants read them
+    """tg_chan_quant records (flat int32) as the Helium convolution and
+    depthwise (multiplier 1) kernels read them
     in fast mode: per group of 4 channels, the 4 biases, the 4 multipliers,
     the 4 negated shifts (VSHL by -e shifts right), then the 4 rounding terms
     (for depthwise in depthwise_quant_mve's order)."""
@@ -106,18 +83,25 @@ def planar_records(quant: np.ndarray) -> np.ndarray:
 
 
 def depthwise_rows_scratch(p: dict) -> int:
-    """Scratch of tg_depthwise_conv2d_s8_mve_rows (mve/depthwise_rows_s8.c):
+    """Scratch of tg_depthwise_conv2d_s8_mve with multiplier 1 (mve/depthwise_conv2d_s8.c):
     the int32 sums of two pixels, the tap words and offsets, the zero-point row."""
     return 8 * (-(-int(p["out_c"]) // 4) * 4) + 8 * int(p["k_h"] * p["k_w"]) + int(p["in_c"])
 
 
-ROWS_SCRATCH = {"tg_conv2d_s8_mve_rows": conv_rows_scratch,
-                "tg_depthwise_conv2d_s8_mve_rows": depthwise_rows_scratch}
+def rows_scratch(call: KernelCall):
+    """The scratch rule of the call's Helium kernel when it works in two
+    phases on planar records (mve/conv2d_s8.c; mve/depthwise_conv2d_s8.c
+    with multiplier 1), else None."""
+    if call.kernel == "tg_conv2d_s8":
+        return conv_rows_scratch
+    if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
+        return depthwise_rows_scratch
+    return None
 
 
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
-    """The calls with their constants rearranged for the Helium kernels, and
-    their kernels replaced by the Helium variants (``mve_kernel``)."""
+    """The calls with their constants rearranged, and their scratch sized,
+    for the Helium kernels."""
     out = []
     for call in calls:
         filt = mve_filter(m, call)
@@ -126,12 +110,11 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
                 arrays["quant"] = depthwise_quant_mve(call.arrays["quant"], call.params["out_c"])
             call = dataclasses.replace(call, arrays=arrays)
-        if call.kernel and mve_kernel(call) != call.kernel:
-            call = dataclasses.replace(call, variant=mve_kernel(call))
-        if call.variant in ROWS_SCRATCH:
-            call = dataclasses.replace(call, scratch_bytes=ROWS_SCRATCH[call.variant](call.params))
-        if call.variant in ROWS_SCRATCH and call.params["fast"]:
-            arrays = {**call.arrays, "quant": planar_records(call.arrays["quant"])}
-            call = dataclasses.replace(call, arrays=arrays)
+        scratch = rows_scratch(call)
+        if scratch is not None:
+            call = dataclasses.replace(call, scratch_bytes=scratch(call.params))
+            if call.params["fast"]:
+                arrays = {**call.arrays, "quant": planar_records(call.arrays["quant"])}
+                call = dataclasses.replace(call, arrays=arrays)
         out.append(call)
     return out

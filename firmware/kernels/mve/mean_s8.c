@@ -1,17 +1,15 @@
 /*
- * Helium mean over the spatial axes (the planner picks it for mve layouts),
- * bit-exact with mean_s8.c: each channel's int32 sum minus the input zero
- * point times the count, requantized (tg_requantize, lane by lane as in
- * tg_add_mve.h) and offset to the output zero point. Channels run 4 at a
+ * int8 mean over the spatial axes on the Cortex-M55 (Helium, see tg_mve.h),
+ * the variant of mean_s8.c with the same arguments, bit-exact with it: each channel's int32 sum minus the input zero
+ * point times the count, requantized (tg_requantize, lane by lane: tg_mve_requant_n of
+ * tg_mve.h) and offset to the output zero point. Channels run 4 at a
  * time in int32 lanes, the last group predicated; the sums of up to 16
  * channels are kept in registers, so each pixel's bytes are read once per
  * 16 channels.
  */
-#include "tg_add_mve.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
-
-#if TG_MVE
+#include "tg_mve.h"
 
 static inline void mean_store4(const tg_mean_params *p, int32x4_t sum, int32x4_t right,
                                int32_t left, int8_t *out, mve_pred16_t pr)
@@ -56,5 +54,3 @@ void tg_mean_hw_s8_mve(const tg_mean_params *p, const int8_t *input, int8_t *out
         output += ch;
     }
 }
-
-#endif

@@ -1,8 +1,9 @@
 /*
- * Helium average and max pooling (the planner picks these for mve layouts,
- * tinygen/plan/layout_mve.py), bit-exact with pool2d_s8.c: the window is
- * clipped to the image the same way, the average divides the sum of the
- * values inside it by their count and rounds half away from zero.
+ * int8 average and max pooling on the Cortex-M55 (Helium, see tg_mve.h), the
+ * variants of pool2d_s8.c with the same arguments, bit-exact with it: the
+ * window is clipped to the image the same way (tg_pool.h), the average
+ * divides the sum of the values inside it by their count and rounds half
+ * away from zero.
  *
  * Channels run 16 at a time for the maximum (VMAX.S8) and 4 at a time in
  * int32 lanes for the average; the last group is predicated, so any channel
@@ -18,43 +19,9 @@
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 #include "tg_mve.h"
-
-#if TG_MVE
+#include "tg_pool.h"
 
 #define TG_POOL_MVE_EXACT_COUNT 509
-
-typedef struct {
-    const int8_t *first;
-    size_t row_step;
-    int32_t rows;
-    int32_t cols;
-} tg_pool_mve_window;
-
-static inline int32_t pool_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
-static inline int32_t pool_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
-
-static inline tg_pool_mve_window pool_window_at(const tg_pool_params *p, const int8_t *image,
-                                                int32_t oy, int32_t ox)
-{
-    const int32_t iy0 = oy * p->stride_h - p->pad_h;
-    const int32_t ix0 = ox * p->stride_w - p->pad_w;
-    const int32_t fy0 = pool_max_i32(0, -iy0);
-    const int32_t fx0 = pool_max_i32(0, -ix0);
-    tg_pool_mve_window w;
-    w.row_step = (size_t)p->in_w * (size_t)p->channels;
-    w.rows = pool_min_i32(p->k_h, p->in_h - iy0) - fy0;
-    w.cols = pool_min_i32(p->k_w, p->in_w - ix0) - fx0;
-    if (w.rows < 0) {
-        w.rows = 0;
-    }
-    if (w.cols < 0) {
-        w.cols = 0;
-    }
-    w.first = w.rows > 0 && w.cols > 0
-        ? image + (size_t)(iy0 + fy0) * w.row_step + (size_t)(ix0 + fx0) * (size_t)p->channels
-        : image;
-    return w;
-}
 
 /* (|s| + c/2) / c with the sign of s, lane by lane; m = ceil(2^32 / c). */
 static inline int32x4_t pool_average4(int32x4_t s, int32_t count, uint32_t m)
@@ -76,8 +43,8 @@ void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
-                const tg_pool_mve_window w = pool_window_at(p, image, oy, ox);
-                const int32_t count = w.rows * w.cols;
+                const pool_window w = window_at(p, image, oy, ox);
+                const int32_t count = w.count;
                 /* ceil(2^32 / count); count 1 needs no division (m unused). */
                 const uint32_t m = count > 1 ? (uint32_t)(0xFFFFFFFFu / (uint32_t)count) + 1u : 0u;
                 int32_t c;
@@ -99,8 +66,7 @@ void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *
                         int32_t k;
                         vstrwq_s32(lanes, sum);
                         for (k = 0; k < 4; ++k) {
-                            lanes[k] = lanes[k] > 0 ? (lanes[k] + count / 2) / count
-                                                    : (lanes[k] - count / 2) / count;
+                            lanes[k] = window_average(lanes[k], count);
                         }
                         sum = vldrwq_s32(lanes);
                     }
@@ -127,7 +93,7 @@ void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
-                const tg_pool_mve_window w = pool_window_at(p, image, oy, ox);
+                const pool_window w = window_at(p, image, oy, ox);
                 int32_t c;
                 for (c = 0; c < ch; c += 16) {
                     const mve_pred16_t pr = vctp8q((uint32_t)(ch - c));
@@ -147,5 +113,3 @@ void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *
         }
     }
 }
-
-#endif

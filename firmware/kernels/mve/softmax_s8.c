@@ -1,6 +1,6 @@
 /*
- * Helium int8 softmax (the planner picks it for mve layouts), bit-exact with
- * softmax_s8.c: the row maximum by VMAXV, exp() of each difference by a
+ * int8 softmax on the Cortex-M55 (Helium, see tg_mve.h), the variant of
+ * softmax_s8.c with the same arguments, bit-exact with it: the row maximum by VMAXV, exp() of each difference by a
  * gathered load from the planner's table (VLDRW gather, 4 lanes), the sum of
  * the table values rounded down to 12 integer bits, the reciprocal of the
  * sum in scalar code (the Newton-Raphson steps of softmax_s8.c, once per
@@ -12,8 +12,6 @@
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 #include "tg_mve.h"
-
-#if TG_MVE
 
 #define TG_SOFTMAX_MVE_INTEGER_BITS 12
 
@@ -83,5 +81,3 @@ void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
         output += depth;
     }
 }
-
-#endif

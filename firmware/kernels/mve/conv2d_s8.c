@@ -1,7 +1,7 @@
 /*
- * Helium convolution (the planner picks it for mve layouts,
- * tinygen/plan/layout_mve.py), bit-exact with conv2d_s8.c, in two phases
- * per output pixel:
+ * int8 2-D convolution on the Cortex-M55 (Helium, see tg_mve.h), the
+ * variant of conv2d_s8.c with the same arguments, bit-exact with it, in two
+ * phases per output pixel:
  *
  * 1. the dot products: for each block of 4 rows of the MVE blocked layout
  *    (tg_mve.h: per chunk of 16 depth positions, the 4 rows' 16 bytes), a
@@ -18,7 +18,7 @@
  * Inputs of up to 32 depth positions are loaded once for all rows.
  *
  * The pixel (1x1 kernels without padding) or its gathered receptive field
- * (tg_mve_gather_patch, tg_conv_mve.h) is read completely in phase 1
+ * (tg_mve_gather_patch, below) is read completely in phase 1
  * before phase 2 writes the pixel's outputs, which is what the planner's
  * overlap of output and input allows (tinygen/plan/memory.py), so 1x1
  * layers read the input in place, without a copy.
@@ -28,11 +28,35 @@
  * field (whole chunks) and, for small ones, the gather plan (48 bytes per
  * 8 depth positions).
  */
-#include "tg_conv_mve.h"
 #include "tg_kernels.h"
 #include "tg_mve.h"
 
-#if TG_MVE
+static inline void tg_mve_gather_patch(const tg_conv_params *p, const int8_t *image,
+                                       int32_t iy0, int32_t ix0, int8_t *patch)
+{
+    const int32_t row = p->in_c;
+    const int32_t span = row * p->k_w;
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky, patch += span) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int8_t *line = image + (size_t)iy * (size_t)p->in_w * (size_t)row;
+        if (iy < 0 || iy >= p->in_h) {
+            tg_mve_fill(patch, p->input_zero_point, span);
+        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+            tg_mve_copy(patch, line + (size_t)ix0 * (size_t)row, span);
+        } else {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                if (ix < 0 || ix >= p->in_w) {
+                    tg_mve_fill(patch + kx * row, p->input_zero_point, row);
+                } else {
+                    tg_mve_copy(patch + kx * row, line + (size_t)ix * (size_t)row, row);
+                }
+            }
+        }
+    }
+}
 
 /* acc[4 * i + j] = row j of block i's dot product with x, for the blocks
  * of n rows (n > 0): body whole chunks, then a predicated tail of tail_len
@@ -296,7 +320,7 @@ static inline void conv_rows_sums(const int8_t *x, const int8_t *filter, int32_t
     }
 }
 
-void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
                            const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
     /* Locals, not p->: the assembly's memory clobber would reload those per pixel. */
@@ -349,4 +373,3 @@ void tg_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input, const i
     }
 }
 
-#endif

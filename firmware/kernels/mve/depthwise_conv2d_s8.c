@@ -1,10 +1,10 @@
 /*
- * Helium depthwise convolution with depth multiplier 1 (the planner picks
- * it for mve layouts, tinygen/plan/layout_mve.py), bit-exact with
- * depthwise_conv2d_s8.c, on the constants of the MVE depthwise layout
- * (tg_depthwise_mve.h: int16 taps [tap][out_c], doubled in fast mode; each
- * whole group of 8 channels' records in the order 0, 2, 4, 6, 1, 3, 5, 7).
- * Two phases per output pixel:
+ * int8 depthwise 2-D convolution on the Cortex-M55 (Helium, see tg_mve.h),
+ * the variant of depthwise_conv2d_s8.c with the same arguments, bit-exact
+ * with it, on the constants of the MVE layout (tinygen/plan/layout_mve.py:
+ * int16 taps [tap][out_c], doubled in fast mode; with depth multiplier 1
+ * each whole group of 8 channels' records in the order 0, 2, 4, 6, 1, 3, 5,
+ * 7). Depth multiplier 1, in two phases per output pixel:
  *
  * 1. the sums: one assembly loop over the groups of 16 channels, each a
  *    low-overhead loop over the taps (VLDRB.S16 / VLDRH.S16 of 8 channels'
@@ -22,11 +22,13 @@
  *
  * Every tap of the pixel is read before its outputs are written, which the
  * planner's overlap of output and input allows (tinygen/plan/memory.py).
+ * Depth multipliers above 1 take a plain 4-channel loop (depthwise_multiplier,
+ * scratch as the portable kernel's: tap words and offsets, zero-point row).
  *
  * Layers of 8 channels (narrow early ones) take interior pixels two at a
  * time, one weight load serving both.
  *
- * scratch (layout_mve.py depthwise_rows_scratch): the int32 sums (out_c
+ * scratch with multiplier 1 (layout_mve.py depthwise_rows_scratch): the int32 sums (out_c
  * rounded up to 4, twice: two pixels' for 8 channels), k_h*k_w tap words, k_h*k_w tap offsets, then one row of
  * in_c bytes holding the input zero point, read by taps outside the image.
  * Every tap's input address is word[t] + base + c: pointers (base 0) at the
@@ -34,8 +36,6 @@
  */
 #include "tg_kernels.h"
 #include "tg_mve.h"
-
-#if TG_MVE
 
 /* 8 channels of one tap: VLDRB.S16 / VLDRH.S16 of inputs and weights,
  * VMULLB / VMULLT into the even and odd accumulators. */
@@ -237,9 +237,9 @@ static inline void dwr_requant_generic(const int32_t *acc, int32_t oc, const tg_
     }
 }
 
-void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *input,
-                                     const int16_t *filter, const tg_chan_quant *quant,
-                                     int8_t *output, int8_t *scratch)
+static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
+                           const int16_t *filter, const tg_chan_quant *quant,
+                           int8_t *output, int8_t *scratch)
 {
     const int32_t taps_n = p->k_h * p->k_w;
     const int32_t oc = p->out_c;
@@ -341,4 +341,88 @@ void tg_depthwise_conv2d_s8_mve_rows(const tg_conv_params *p, const int8_t *inpu
 }
 
 #undef TG_DWR_HALF
-#endif
+
+static void depthwise_multiplier(const tg_conv_params *p, const int8_t *input,
+                                 const int16_t *filter, const tg_chan_quant *quant,
+                                 int8_t *output, int8_t *scratch)
+{
+    const int32_t taps_n = p->k_h * p->k_w;
+    uint32_t *pointers = (uint32_t *)(void *)scratch;
+    uint32_t *offsets = pointers + taps_n;
+    int8_t *pad_row = scratch + (size_t)taps_n * 8u;
+    const int32_t oc = p->out_c;
+    const int32_t dm = p->depth_multiplier;
+    const int32_t reach_h = (p->k_h - 1) * p->dil_h;
+    const int32_t reach_w = (p->k_w - 1) * p->dil_w;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const tg_mve_out o = {p->fast, p->output_zero_point, p->act_min, p->act_max};
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+            offsets[ky * p->k_w + kx] =
+                (uint32_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c);
+        }
+    }
+    tg_mve_fill(pad_row, p->input_zero_point, p->in_c);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                const uint32_t *words = offsets;
+                uint32_t base;
+                int32_t t = 0;
+                int32_t c;
+                if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
+                    base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
+                                                          + (size_t)ix0) * (size_t)p->in_c);
+                } else {
+                    words = pointers;
+                    base = 0;
+                    for (ky = 0; ky < p->k_h; ++ky) {
+                        const int32_t iy = iy0 + ky * p->dil_h;
+                        for (kx = 0; kx < p->k_w; ++kx, ++t) {
+                            const int32_t ix = ix0 + kx * p->dil_w;
+                            pointers[t] = (uint32_t)(uintptr_t)(
+                                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+                                    ? pad_row
+                                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
+                                                  * (size_t)p->in_c);
+                        }
+                    }
+                }
+                /* Depth multiplier > 1: channel c reads input channel c / dm. */
+                for (c = 0; c < oc; c += 4) {
+                    int32_t a[4] = {0, 0, 0, 0};
+                    int32_t j;
+                    for (j = 0; j < 4 && c + j < oc; ++j) {
+                        const int32_t ic = (c + j) / dm;
+                        for (t = 0; t < taps_n; ++t) {
+                            const int8_t *x = (const int8_t *)(uintptr_t)(words[t] + base);
+                            a[j] += x[ic] * filter[t * oc + c + j];
+                        }
+                    }
+                    tg_mve_store(output + c, tg_mve_requant(vldrwq_s32(a), quant + c, &o, 1),
+                                 oc - c);
+                }
+                output += oc;
+            }
+        }
+    }
+}
+
+void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
+                                const int16_t *filter, const tg_chan_quant *quant,
+                                int8_t *output, int8_t *scratch)
+{
+    if (p->depth_multiplier == 1) {
+        depthwise_rows(p, input, filter, quant, output, scratch);
+    } else {
+        depthwise_multiplier(p, input, filter, quant, output, scratch);
+    }
+}
