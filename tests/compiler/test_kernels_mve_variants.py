@@ -92,7 +92,7 @@ def test_mve_broadcast_add_matches_tflm(model_cache, tmp_path, spec):
 # Receptive fields of up to 64 depth positions come by gathered loads, the
 # border lanes by predicated compares: 3x3 over 3 channels with stride 2
 # (27 positions, vww01's first layer), 10x4 over 1 channel (kws01's), and
-# 2x3 over 5 channels with dilation 2 (30).
+# 2x3 over 5 channels with dilation 2 (30); narrow 1x1 layers run pixel pairs.
 SMALL_CONV = dict(op="conv", shape=(9, 8, 3), kernel=(3, 3), stride=2, dilation=1,
                   padding="same", act="relu", lo=-1.0, hi=2.0, seed=61, wscale=0.3,
                   per_tensor=False, filters=10)
@@ -102,7 +102,10 @@ SMALL_CONV = dict(op="conv", shape=(9, 8, 3), kernel=(3, 3), stride=2, dilation=
     SMALL_CONV,
     dict(SMALL_CONV, shape=(13, 6, 1), kernel=(10, 4), filters=7, seed=62),
     dict(SMALL_CONV, shape=(9, 9, 5), kernel=(2, 3), stride=1, dilation=2, act=None, seed=63),
-], ids=["3x3x3-s2", "10x4x1", "2x3x5-d2"])
+    # 1x1 over 8 channels, rows of 5 pixels: pairs sharing the weight loads, then an odd one
+    dict(SMALL_CONV, shape=(4, 5, 8), kernel=(1, 1), stride=1, padding="valid", filters=6,
+         seed=64),
+], ids=["3x3x3-s2", "10x4x1", "2x3x5-d2", "1x1x8-pairs"])
 def test_mve_conv_gathered_fields_match_tflm(model_cache, tmp_path, spec):
     _calls(model_cache, tmp_path, spec, "tg_conv2d_s8_mve")
     check_both_forms(model_cache, tmp_path, spec)

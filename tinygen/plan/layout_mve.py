@@ -65,7 +65,8 @@ def conv_rows_scratch(p: dict) -> int:
     direct = p["k_h"] == 1 and p["k_w"] == 1 and p["pad_h"] == 0 and p["pad_w"] == 0
     sums = 4 * (-(-int(p["out_c"]) // 4) * 4)
     if direct:
-        return sums
+        # two pixels at a time when their inputs fit one chunk
+        return sums * (2 if int(p["in_c"]) <= 16 else 1)
     chunks = -(-int(p["k_h"] * p["k_w"] * p["in_c"]) // 16)
     # the patch in whole chunks; the gather plan of small ones (GATHER_CHUNKS)
     return sums + 16 * chunks + (96 * chunks if chunks <= GATHER_CHUNKS else 0)

@@ -15,7 +15,8 @@
  *    records (per 4 channels bias, mult, -e, rz: layout_mve.py
  *    planar_records), else tg_mve_requant_records on the VLD4 split.
  *
- * Inputs of up to 32 depth positions are loaded once for all rows.
+ * Inputs of up to 32 depth positions are loaded once for all rows; 1x1
+ * layers of up to 16 take two pixels at a time, sharing the weight loads.
  *
  * The pixel (1x1 kernels without padding) or its gathered receptive field
  * (tg_mve_gather_patch, below) is read completely in phase 1
@@ -24,7 +25,7 @@
  * layers read the input in place, without a copy.
  *
  * scratch (layout_mve.py conv_rows_scratch): the int32 sums (out_c rounded
- * up to 4), then unless the layer is 1x1 without padding the receptive
+ * up to 4; twice, for two pixels, in 1x1 layers of up to 16), then unless the layer is 1x1 without padding the receptive
  * field (whole chunks) and, for small ones, the gather plan (48 bytes per
  * 8 depth positions).
  */
@@ -142,6 +143,44 @@ static inline void conv_rows_dot1(const int8_t *x, const int8_t *w, int32_t n, i
         : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [w] "+r"(w),
           [acc] "+r"(acc), [w0] "=&w"(w0), [w1] "=&w"(w1)
         : [xv] "w"(xv), [blocks] "r"((n + 3) >> 2)
+        : "lr", "memory");
+}
+
+/* conv_rows_dot1 for two pixels: each block's 4 weight vectors are loaded
+ * once for both (the sums of xa to acc, of xb to acc_b). */
+static inline void conv_rows_dot1_pair(const int8_t *xa, const int8_t *xb, const int8_t *w,
+                                       int32_t n, int32_t k_len, int32_t *acc, int32_t *acc_b)
+{
+    int32_t a0, a1, a2, a3;
+    int8x16_t w0, w1, w2, w3;
+    const mve_pred16_t tail = vctp8q((uint32_t)k_len);
+    const int8x16_t va = vldrbq_z_s8(xa, tail);
+    const int8x16_t vb = vldrbq_z_s8(xb, tail);
+    __asm__ volatile(
+        "wls    lr, %[blocks], 2f\n\t"
+        "1:\n\t"
+        "vldrb.u8     %q[w0], [%[w]], #16\n\t"
+        "vldrb.u8     %q[w1], [%[w]], #16\n\t"
+        "vmladav.s8   %[a0], %q[va], %q[w0]\n\t"
+        "vldrb.u8     %q[w2], [%[w]], #16\n\t"
+        "vmladav.s8   %[a1], %q[va], %q[w1]\n\t"
+        "vldrb.u8     %q[w3], [%[w]], #16\n\t"
+        "vmladav.s8   %[a2], %q[va], %q[w2]\n\t"
+        "vmladav.s8   %[a3], %q[va], %q[w3]\n\t"
+        "strd   %[a0], %[a1], [%[acc]], #8\n\t"
+        "strd   %[a2], %[a3], [%[acc]], #8\n\t"
+        "vmladav.s8   %[a0], %q[vb], %q[w0]\n\t"
+        "vmladav.s8   %[a1], %q[vb], %q[w1]\n\t"
+        "vmladav.s8   %[a2], %q[vb], %q[w2]\n\t"
+        "vmladav.s8   %[a3], %q[vb], %q[w3]\n\t"
+        "strd   %[a0], %[a1], [%[accb]], #8\n\t"
+        "strd   %[a2], %[a3], [%[accb]], #8\n\t"
+        "le     lr, 1b\n\t"
+        "2:\n\t"
+        : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [w] "+r"(w),
+          [acc] "+r"(acc), [accb] "+r"(acc_b), [w0] "=&w"(w0), [w1] "=&w"(w1), [w2] "=&w"(w2),
+          [w3] "=&w"(w3)
+        : [va] "w"(va), [vb] "w"(vb), [blocks] "r"((n + 3) >> 2)
         : "lr", "memory");
 }
 
@@ -338,8 +377,9 @@ void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input, const int8_t
     const size_t image_bytes = (size_t)p->in_h * row_bytes;
     const int32_t *planar = (const int32_t *)(const void *)quant;
     const tg_mve_out o_generic = {0, p->output_zero_point, lo, hi};
+    const int32_t n4 = (n + 3) & ~3;
     int32_t *acc = (int32_t *)(void *)scratch;
-    int8_t *patch = scratch + 4 * (size_t)((n + 3) & ~3);
+    int8_t *patch = scratch + 4 * (size_t)n4 * (size_t)(direct && k_len <= 16 ? 2 : 1);
     conv_rows_half *plan = (conv_rows_half *)(void *)(patch + ((k_len + 15) & ~15));
     const int32_t halves = direct ? 0 : conv_rows_gather_plan(p, k_len, plan);
     int32_t b;
@@ -352,6 +392,21 @@ void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input, const int8_t
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             const int8_t *x = line;
             for (ox = 0; ox < out_w; ++ox, x += step_x, output += n) {
+                if (direct && k_len <= 16 && ox + 1 < out_w) {
+                    /* narrow 1x1 layers: two pixels share the weight loads */
+                    conv_rows_dot1_pair(x, x + step_x, filter, n, k_len, acc, acc + n4);
+                    if (fast) {
+                        conv_rows_requant_fast(acc, n, planar, lo, hi, output);
+                        conv_rows_requant_fast(acc + n4, n, planar, lo, hi, output + n);
+                    } else {
+                        conv_rows_requant(acc, n, quant, &o_generic, output);
+                        conv_rows_requant(acc + n4, n, quant, &o_generic, output + n);
+                    }
+                    ++ox;
+                    x += step_x;
+                    output += n;
+                    continue;
+                }
                 if (direct) {
                     conv_rows_sums(x, filter, n, k_len, acc);
                 } else {
