@@ -21,7 +21,8 @@ __all__ = ["ModelFacts", "ModelSources", "c_array", "c_float", "c_value", "gener
 
 log = logging.getLogger(__name__)
 
-_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
+           "uint16": "uint16_t", "float32": "float"}
 
 
 @dataclass
@@ -48,6 +49,23 @@ def kernels_dir() -> Path:
     return firmware_dir() / "kernels"
 
 
+def _c_args(call, sym: dict, offsets: dict) -> list[str] | None:
+    """The C arguments after the parameter record of a call that lists them
+    (the int16x8 kernels, tinygen/plan/ops_s16.py), else None."""
+    spec = getattr(call, "c_args", None)
+    if not spec:
+        return None
+    out = []
+    for kind, what in spec:
+        if kind == "const":
+            out.append(sym[what])
+        else:
+            ctype = call.c_in if kind == "in" else call.c_out
+            const = "const " if kind == "in" else ""
+            out.append(f"({const}{ctype} *)({const}void *)(tg_arena + {offsets[what]})")
+    return out
+
+
 def render_context(plan: ModelPlan) -> dict:
     mem = plan.memory
     ops = []
@@ -61,6 +79,7 @@ def render_context(plan: ModelPlan) -> dict:
                 dest.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
                                  count=int(values.size), data=values))
         ops.append(dict(
+            args=_c_args(call, sym, mem.tensor_offsets),
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
             dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,
@@ -82,7 +101,8 @@ def render_context(plan: ModelPlan) -> dict:
         output_is_float=int(plan.output.dtype == "float32"),
         input_scale=plan.input_quant_scale, input_zero_point=plan.input_quant_zero_point,
         output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point,
-        stream=plan.stream, op_at={op["index"]: op for op in ops})
+        stream=plan.stream, op_at={op["index"]: op for op in ops},
+        uses_s16=any(op["args"] for op in ops))
 
 
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
-                              prepare)
+from tinygen.plan.ops import KERNEL_SOURCES as KERNEL_SOURCES_S8
+from tinygen.plan.ops import KernelCall, fit_dsp_scratch
+from tinygen.plan.ops_s16 import KERNEL_SOURCES_S16, prepare
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS",
            "StreamingPlan", "plan_streaming"]
 LAYOUTS = ("default", "mve", "portable")
+# Kernel function -> its firmware/kernels/ source: the int8 and int16x8 kernels.
+KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_S16}
 
 
 @dataclass
