@@ -86,6 +86,10 @@ def _conv(m, op, refuse, ins, y) -> None:
         if one != 1 or oc % c or o.depth_multiplier != oc // c:
             raise refuse(f"filter shape {w.shape} does not fit input depth {c} and depth "
                          f"multiplier {o.depth_multiplier}", w)
+        if kw > 256:
+            # The kernel sums a window row in int32: up to 256 products of < 2^22.
+            raise refuse(f"has a {kw}-wide window; tinygen's 16-bit depthwise kernel takes "
+                         "up to 256", w, "use a narrower kernel or int8")
         axis = 3
     else:
         oc, kh, kw, ic = w.shape
