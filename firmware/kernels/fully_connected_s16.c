@@ -30,7 +30,7 @@ void tg_fully_connected_s16(const tg_fc_s16_params *p, const int16_t *input,
                 done = end;
             }
             acc_out = p->acc32 ? tg_requantize((int32_t)acc, mult[o], shift[o])
-                               : tg_requantize64(acc, mult[o], shift[o]);
+                               : tg_rescale64(acc, mult[o], shift[o]);
             *output++ = tg_clamp_s16(acc_out, p->act_min, p->act_max);
         }
     }

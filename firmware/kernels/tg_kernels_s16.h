@@ -40,13 +40,18 @@ typedef struct {
     int32_t input_left_shift;
 } tg_sigmoid_s16_params;
 
-/* Per output channel: bias (int64; int32 biases widened), TFLM multiplier and shift. */
+/* Per output channel: bias (int64; int32 biases widened) and requantization:
+ * with acc32, TFLM's 32-bit multiplier and shift (tg_requantize); else the
+ * reduced 16-bit multiplier and total right shift of tg_rescale64.
+ * Scratch: convolution, one output pixel's int16 input patch
+ * (k_h x k_w x in_c, unused by pointwise layers); depthwise, an int32
+ * accumulator per output channel. */
 void tg_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input, const int8_t *filter,
                    const int64_t *bias, const int32_t *mult, const int32_t *shift,
-                   int16_t *output);
+                   int16_t *output, void *scratch);
 void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
                              const int8_t *filter, const int64_t *bias, const int32_t *mult,
-                             const int32_t *shift, int16_t *output);
+                             const int32_t *shift, int16_t *output, void *scratch);
 void tg_fully_connected_s16(const tg_fc_s16_params *p, const int16_t *input,
                             const int8_t *filter, const int64_t *bias, const int32_t *mult,
                             const int32_t *shift, int16_t *output);
@@ -73,13 +78,17 @@ void tg_tanh_s16(const tg_sigmoid_s16_params *p, const int16_t *input,
 void tg_quantize_f32_s16(const tg_affine_params *p, const float *input, int16_t *output);
 void tg_dequantize_s16_f32(const tg_affine_params *p, const int16_t *input, float *output);
 
-/* TFLM's MultiplyByQuantizedMultiplier for a 64-bit accumulator: the
- * multiplier rounded to 16 bits, one rounding shift. */
-static inline int32_t tg_requantize64(int64_t acc, int32_t mult, int32_t shift)
+/* TFLM's MultiplyByQuantizedMultiplier for a 64-bit accumulator, with the
+ * multiplier already rounded to 16 bits and the shift already 15 - shift
+ * (the planner's reduced form, tinygen/plan/ops_s16.py): one product and
+ * one rounding shift. An accumulator that fits 32 bits (the usual case)
+ * takes a single 32 x 32 -> 64 multiply. */
+static inline int32_t tg_rescale64(int64_t acc, int32_t reduced, int32_t total_shift)
 {
-    const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : 0x7FFF;
-    const int32_t total = 15 - shift;
-    return (int32_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
+    const int64_t product = acc == (int64_t)(int32_t)acc
+        ? (int64_t)(int32_t)acc * (int64_t)reduced
+        : acc * (int64_t)reduced;
+    return (int32_t)((product + ((int64_t)1 << (total_shift - 1))) >> total_shift);
 }
 
 static inline int16_t tg_clamp_s16(int32_t v, int32_t lo, int32_t hi)

@@ -49,7 +49,7 @@ def kernels_dir() -> Path:
     return firmware_dir() / "kernels"
 
 
-def _c_args(call, sym: dict, offsets: dict) -> list[str] | None:
+def _c_args(call, sym: dict, offsets: dict, scratch: int) -> list[str] | None:
     """The C arguments after the parameter record of a call that lists them
     (the int16x8 kernels, tinygen/plan/ops_s16.py), else None."""
     spec = getattr(call, "c_args", None)
@@ -59,6 +59,8 @@ def _c_args(call, sym: dict, offsets: dict) -> list[str] | None:
     for kind, what in spec:
         if kind == "const":
             out.append(sym[what])
+        elif kind == "scratch":
+            out.append(f"(void *)(tg_arena + {scratch})")
         else:
             ctype = call.c_in if kind == "in" else call.c_out
             const = "const " if kind == "in" else ""
@@ -79,7 +81,7 @@ def render_context(plan: ModelPlan) -> dict:
                 dest.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
                                  count=int(values.size), data=values))
         ops.append(dict(
-            args=_c_args(call, sym, mem.tensor_offsets),
+            args=_c_args(call, sym, mem.tensor_offsets, mem.scratch_offsets.get(call.op_index, 0)),
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
             struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
             dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,

@@ -86,10 +86,10 @@ def _conv(m, op, refuse, ins, y) -> None:
         if one != 1 or oc % c or o.depth_multiplier != oc // c:
             raise refuse(f"filter shape {w.shape} does not fit input depth {c} and depth "
                          f"multiplier {o.depth_multiplier}", w)
-        if kw > 256:
-            # The kernel sums a window row in int32: up to 256 products of < 2^22.
-            raise refuse(f"has a {kw}-wide window; tinygen's 16-bit depthwise kernel takes "
-                         "up to 256", w, "use a narrower kernel or int8")
+        if kh * kw > 256:
+            # The kernel sums a window in int32: up to 256 products of < 2^22.
+            raise refuse(f"has a {kh}x{kw} window; tinygen's 16-bit depthwise kernel takes "
+                         "up to 256 taps", w, "use a smaller kernel or int8")
         axis = 3
     else:
         oc, kh, kw, ic = w.shape
@@ -103,6 +103,10 @@ def _conv(m, op, refuse, ins, y) -> None:
                              (o.dilation_h, o.dilation_w))
     if (n, oh, ow, oc) != tuple(y.shape):
         raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
+    if depthwise and len(op.inputs) > 2 and op.inputs[2] >= 0 and \
+            m.tensors[op.inputs[2]].dtype != "int64":
+        raise refuse("has an int32 bias; TFLM's 16-bit depthwise convolution reads int64 "
+                     "biases", m.tensors[op.inputs[2]], HINT_S16)
     _accumulators(refuse, m, op, x, w, y, (0, 1, 2) if depthwise else (1, 2, 3), oc)
 
 

@@ -83,8 +83,19 @@ def _bias(m: ir.Model, op: ir.Operator, channels: int) -> tuple[np.ndarray, int]
     return np.zeros(channels, dtype=np.int64), 0
 
 
-def _requant_arrays(reals: list[float]) -> dict[str, np.ndarray]:
+def reduced_multiplier(mult: int, shift: int) -> tuple[int, int]:
+    """TFLM's 64-bit MultiplyByQuantizedMultiplier rounds the multiplier to
+    16 bits and shifts right by 15 - shift: both done here, once."""
+    reduced = (mult + (1 << 15)) >> 16 if mult < 0x7FFF0000 else 0x7FFF
+    return reduced, 15 - shift
+
+
+def _requant_arrays(reals: list[float], acc32: int) -> dict[str, np.ndarray]:
+    """Per channel (mult, shift): TFLM's for a 32-bit accumulator, else the
+    reduced form of tg_rescale64 (firmware/kernels/tg_kernels_s16.h)."""
     pairs = [quantize_multiplier(r) for r in reals]
+    if not acc32:
+        pairs = [reduced_multiplier(m, s) for m, s in pairs]
     return {"mult": np.array([p[0] for p in pairs], dtype=np.int32),
             "shift": np.array([p[1] for p in pairs], dtype=np.int32)}
 
@@ -110,7 +121,8 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
     arrays = {"filter": w.data.astype(np.int8).reshape(-1)}
     bias, acc32 = _bias(m, op, oc)
     arrays["bias"] = bias
-    arrays.update(_requant_arrays([in_s * fs / out_s for fs in ops._channel_scales(w, oc)]))
+    arrays.update(_requant_arrays([in_s * fs / out_s for fs in ops._channel_scales(w, oc)],
+                                  acc32))
     lo, hi = activation_range_s16(o.activation, y.quant)
     conv = dict(
         batches=n, in_h=h, in_w=wd, in_c=c, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
@@ -119,13 +131,17 @@ def _conv(m: ir.Model, op: ir.Operator) -> KernelCall:
         output_zero_point=0, act_min=lo, act_max=hi, fast=0)
     macs = n * oh * ow * oc * kh * kw * (1 if depthwise else c)
     kernel = "tg_depthwise_conv2d_s16" if depthwise else "tg_conv2d_s16"
+    # Depthwise: an int32 accumulator per output channel; convolution: the
+    # gathered int16 input patch of one output pixel (none for pointwise).
+    pointwise = kh == kw == 1 and pad_h == pad_w == 0
+    scratch = 4 * oc if depthwise else (0 if pointwise else 2 * kh * kw * c)
     summary = (f"16x8 {kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
                f"{o.padding} {o.activation}" + (f" dm{dm}" if depthwise else ""))
     return KernelCallS16(op.index, op.kind, kernel, "tg_conv_s16_params",
-                         dict(conv=conv, acc32=acc32), [x.index], y.index, arrays, 0, macs,
+                         dict(conv=conv, acc32=acc32), [x.index], y.index, arrays, scratch, macs,
                          summary, c_args=[("in", x.index), ("const", "filter"), ("const", "bias"),
                                           ("const", "mult"), ("const", "shift"),
-                                          ("out", y.index)])
+                                          ("out", y.index), ("scratch", None)])
 
 
 def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -140,7 +156,7 @@ def _fully_connected(m: ir.Model, op: ir.Operator) -> KernelCall:
         reals = [float(np.float32(in_s) * np.float32(w.quant.scale)) / float(out_s)] * out_d
     bias, acc32 = _bias(m, op, out_d)
     arrays = {"filter": w.data.astype(np.int8).reshape(-1), "bias": bias,
-              **_requant_arrays(reals)}
+              **_requant_arrays(reals, acc32)}
     lo, hi = activation_range_s16(op.options.activation, y.quant)
     params = dict(batches=batches, in_depth=in_d, out_depth=out_d, act_min=lo, act_max=hi,
                   acc32=acc32)
