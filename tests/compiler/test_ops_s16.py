@@ -240,3 +240,52 @@ def test_s16_kws_model_on_cortex_m4_and_m55_matches_tflm(tmp_path):
                      "kws01_s16 on mps2-an386")
     assert_bit_exact(run_emulated(KWS_S16, inputs, tmp_path, "m55"), expected,
                      "kws01_s16 on mps3-an547")
+
+
+# ---- validation and inspect ------------------------------------------------------
+
+def _edited_kws(edit):
+    from tinygen.ir import read_folded
+    from tinygen.ir.validate import validate
+
+    model = read_folded(KWS_S16)
+    edit(model)
+    with pytest.raises(TinygenError) as exc:
+        validate(model)
+    message = str(exc.value)
+    assert "\n" not in message
+    return message
+
+
+def test_s16_activation_with_a_zero_point_is_refused():
+    def edit(m):
+        t = next(t for t in m.tensors if t.dtype == "int16" and not t.is_const
+                 and t.index not in m.inputs)
+        t.quant.zero_points = np.array([3])
+    assert "zero point 3" in _edited_kws(edit)
+
+
+def test_s16_softmax_output_scale_other_than_1_over_32768_is_refused():
+    def edit(m):
+        op = next(o for o in m.operators if o.kind == "SOFTMAX")
+        m.tensors[op.outputs[0]].quant.scales = np.array([1.0 / 256], dtype=np.float32)
+    assert "1/32768" in _edited_kws(edit)
+
+
+def test_s16_operator_without_an_int16_form_is_refused_with_the_fix():
+    def edit(m):
+        op = next(o for o in m.operators if o.kind == "AVERAGE_POOL_2D")
+        op.kind = "RELU6"       # one input, one output: only its int16 form is missing
+    message = _edited_kws(edit)
+    assert "int16" in message and "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16" in message
+
+
+def test_s16_inspect_lists_int16_kernels_and_every_operator_supported():
+    from tinygen.cli.inspect import describe, support
+
+    info = describe(KWS_S16)
+    assert info["activations"] == "int16"
+    assert {layer["kernel"] for layer in info["operators"]} >= {
+        "tg_conv2d_s16", "tg_depthwise_conv2d_s16", "tg_fully_connected_s16",
+        "tg_avg_pool2d_s16", "tg_softmax_s16", "tg_quantize_f32_s16", "tg_dequantize_s16_f32"}
+    assert all(row["supported"] for row in support(KWS_S16)["operators"])
