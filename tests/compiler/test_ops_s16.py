@@ -25,7 +25,7 @@ from test_kernels_emulated import ARM_FLAGS
 from test_kernels_mve import ARM_FLAGS as M55_FLAGS
 from test_ops_oracle import (SETTINGS, add_specs, conv_specs, fc_specs, mul_specs, pool_specs,
                              seeds, softmax_specs, unary_specs)
-from tinygen.codegen import generate_model_sources, write_sources
+from tinygen.codegen import write_sources
 from tinygen.errors import TinygenError
 from tinygen.ir import load_model
 from tinygen.ir.reader import read_tflite
@@ -159,13 +159,22 @@ def float_cases(tflite: Path, seed: int, count: int = 3):
 
 
 def run_emulated(tflite: Path, inputs, out: Path, core: str):
+    """The model planned for the core's kernel target (dsp, mve), whose
+    int16 layers all settle on the portable C (no variants yet), built with
+    the core's flags and run under QEMU."""
+    target = "dsp" if core == "m4" else "mve"
+    plan = plan_model(load_model(tflite), layout=target)
+    assert {c.variant for c in plan.calls if c.kernel and c.kernel.endswith(("_s16", "_s16_f32"))} \
+        == {"portable"}
+    plan.target = "portable"      # what run_bare_metal checks the kernel files against
+    src = write_sources(plan, out / core)
     if core == "m4":
-        src = write_sources(plan_model(load_model(tflite)), out / "m4")
-        return run_bare_metal(src, inputs, out / "m4", flags=ARM_FLAGS, machine="mps2-an386",
-                              linker_script="qemu_model.ld", variant="dsp", dtype=np.float32)
-    src = generate_model_sources(tflite, out / "m55", layout="mve")
-    return run_bare_metal(src, inputs, out / "m55", flags=M55_FLAGS, machine="mps3-an547",
-                          linker_script="qemu_model_an547.ld", variant="mve", dtype=np.float32)
+        return run_bare_metal(src, inputs, out / core, flags=ARM_FLAGS, machine="mps2-an386",
+                              linker_script="qemu_model.ld", variant="portable",
+                              dtype=np.float32)
+    return run_bare_metal(src, inputs, out / core, flags=M55_FLAGS, machine="mps3-an547",
+                          linker_script="qemu_model_an547.ld", variant="portable",
+                          dtype=np.float32)
 
 
 def _chain(spec: dict):
