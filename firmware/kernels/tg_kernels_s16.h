@@ -49,6 +49,10 @@ typedef struct {
 void tg_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input, const int8_t *filter,
                    const int64_t *bias, const int32_t *mult, const int32_t *shift,
                    int16_t *output, void *scratch);
+/* Variant (firmware/kernels/dsp/conv2d_s16.c): SMLAD on int16 pairs. */
+void tg_conv2d_s16_dsp(const tg_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                       const int64_t *bias, const int32_t *mult, const int32_t *shift,
+                       int16_t *output, void *scratch);
 void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
                              const int8_t *filter, const int64_t *bias, const int32_t *mult,
                              const int32_t *shift, int16_t *output, void *scratch);

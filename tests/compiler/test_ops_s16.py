@@ -159,22 +159,22 @@ def float_cases(tflite: Path, seed: int, count: int = 3):
 
 
 def run_emulated(tflite: Path, inputs, out: Path, core: str):
-    """The model planned for the core's kernel target (dsp, mve), whose
-    int16 layers all settle on the portable C (no variants yet), built with
-    the core's flags and run under QEMU."""
+    """The model planned for the core's kernel target (dsp, mve), built with
+    the core's flags and run under QEMU. The int16 convolutions take their
+    DSP variant on both cores (Helium cores have the DSP extension too); the
+    other int16 layers the portable C."""
     target = "dsp" if core == "m4" else "mve"
     plan = plan_model(load_model(tflite), layout=target)
-    assert {c.variant for c in plan.calls if c.kernel and c.kernel.endswith(("_s16", "_s16_f32"))} \
-        == {"portable"}
-    plan.target = "portable"      # what run_bare_metal checks the kernel files against
+    s16 = [c for c in plan.calls if c.kernel and "_s16" in c.kernel]
+    assert {c.variant for c in s16 if c.kernel == "tg_conv2d_s16"} == {"dsp"}
+    assert {c.variant for c in s16 if c.kernel != "tg_conv2d_s16"} == {"portable"}
+    plan.target = "dsp"   # the variant folder run_bare_metal checks the kernel files against
     src = write_sources(plan, out / core)
     if core == "m4":
         return run_bare_metal(src, inputs, out / core, flags=ARM_FLAGS, machine="mps2-an386",
-                              linker_script="qemu_model.ld", variant="portable",
-                              dtype=np.float32)
+                              linker_script="qemu_model.ld", variant="dsp", dtype=np.float32)
     return run_bare_metal(src, inputs, out / core, flags=M55_FLAGS, machine="mps3-an547",
-                          linker_script="qemu_model_an547.ld", variant="portable",
-                          dtype=np.float32)
+                          linker_script="qemu_model_an547.ld", variant="dsp", dtype=np.float32)
 
 
 def _chain(spec: dict):
@@ -298,3 +298,18 @@ def test_s16_inspect_lists_int16_kernels_and_every_operator_supported():
         "tg_conv2d_s16", "tg_depthwise_conv2d_s16", "tg_fully_connected_s16",
         "tg_avg_pool2d_s16", "tg_softmax_s16", "tg_quantize_f32_s16", "tg_dequantize_s16_f32"}
     assert all(row["supported"] for row in support(KWS_S16)["operators"])
+
+
+@emulated
+@settings(max_examples=3, **SETTINGS)
+@given(spec=conv_specs(depthwise=False))
+@example(spec=dict(op="conv", shape=(6, 5, 7), kernel=(3, 2), stride=1, dilation=1,
+                   padding="same", act="relu", lo=-1.5, hi=2.0, seed=9, wscale=0.3,
+                   per_tensor=False, filters=6))
+def test_s16_dsp_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path_factory, spec):
+    """tg_conv2d_s16_dsp (SMLAD on repacked int16 pairs) over random shapes:
+    patch lengths with every remainder mod 4, filters beyond whole groups of 4."""
+    path = model_cache.single_op(_s16(spec))
+    inputs, expected = float_cases(path, spec["seed"])
+    assert_bit_exact(run_emulated(path, inputs, tmp_path_factory.mktemp("s16conv"), "m4"),
+                     expected, f"{spec} on mps2-an386")
