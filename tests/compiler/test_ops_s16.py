@@ -313,3 +313,26 @@ def test_s16_dsp_conv2d_on_cortex_m4_matches_tflm(model_cache, tmp_path_factory,
     inputs, expected = float_cases(path, spec["seed"])
     assert_bit_exact(run_emulated(path, inputs, tmp_path_factory.mktemp("s16conv"), "m4"),
                      expected, f"{spec} on mps2-an386")
+
+
+# ---- the whole port ---------------------------------------------------------------
+
+@pytest.mark.parametrize("board", ["host", pytest.param("disco_l475vg_iot01a",
+                                                        marks=[emulated, pytest.mark.slow])])
+def test_s16_kws_model_passes_verify_quick(board, tmp_path, capsys):
+    """`tinygen verify --model` with the 16x8 KWS model: the harness feeds its
+    float input, golden outputs agree with the TFLM oracle to the printed
+    precision (far finer than one int16 step), on the host and the emulated M4."""
+    import json
+
+    from tinygen.cli import main
+
+    out = tmp_path / "session"
+    rc = main(["verify", "--board", board, "--bench", "kws", "--model", str(KWS_S16),
+               "--build", str(tmp_path / "build"), "--out", str(out), "--quick",
+               "--golden", "3"])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert "PASS  golden outputs" in printed and "float outputs equal to print precision" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["status"] == "passed" and all(g["match"] for g in results["golden"])
