@@ -201,4 +201,7 @@ void tg_reduce_max_s8(const tg_reduce_params *p, const int8_t *input, int8_t *ou
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);
 
+/* Transposed and grouped convolution, resize, tile, strided slice. */
+#include "tg_spatial.h"
+
 #endif
