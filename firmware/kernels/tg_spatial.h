@@ -29,13 +29,21 @@ typedef struct {
 } tg_generic_conv_params;
 
 /* Output pixels gather the input pixels that the filter scatters onto them
- * (TFLM scatters into an int32 buffer of the whole output: same sums, no
- * scratch here). */
+ * (TFLM scatters into an int32 buffer of the whole output). The planner
+ * splits the filter by output phase (y + pad_h) mod stride_h, (x + pad_w)
+ * mod stride_w: phases[3 * phase] = (offset into filter, tap rows, tap
+ * columns), filter rows [out_c][rows][columns][in_c] per phase, quant per
+ * phase and output channel (folded bias, multiplier, shift); scratch holds
+ * one phase's taps, the most rows x columns x in_c. */
 void tg_transpose_conv_s8(const tg_generic_conv_params *p, const int8_t *input,
-                          const int8_t *filter, const int32_t *quant, int8_t *output);
-/* Each output channel reads the in_c / groups input channels of its group. */
+                          const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                          int8_t *output, int8_t *scratch);
+/* Each output channel reads the in_c / groups input channels of its group;
+ * quant's biases are folded (bias + input_offset * sum(filter)); scratch
+ * holds one group's window, k_h * k_w * in_c / groups bytes. */
 void tg_conv2d_grouped_s8(const tg_generic_conv_params *p, const int8_t *input,
-                          const int8_t *filter, const int32_t *quant, int8_t *output);
+                          const int8_t *filter, const int32_t *quant, int8_t *output,
+                          int8_t *scratch);
 
 typedef struct {
     int32_t batches;

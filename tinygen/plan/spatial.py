@@ -19,6 +19,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
 from tinygen.ir.fold import strided_slice
 from tinygen.plan import ops
+from tinygen.plan.fixedpoint import wrap32
 
 KERNEL_SOURCES = {
     "tg_transpose_conv_s8": "transpose_conv_s8.c",
@@ -63,19 +64,50 @@ def _generic_conv(op: ir.Operator, kernel: str, x: ir.Tensor, w: ir.Tensor, y: i
                           macs=macs, summary=summary)
 
 
+def transpose_phases(w: np.ndarray, stride_h: int, stride_w: int
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
+    """The filter [out_c][k_h][k_w][in_c] split by output phase (ry, rx): the
+    taps ky = ry + ty * stride_h, kx = rx + tx * stride_w an output pixel of
+    that phase reads. Returns the phases' filters one after another, each
+    [out_c][rows][columns][in_c] (flat int8), their sums per phase and output
+    channel, and per phase (offset, rows, columns, taps in bytes)."""
+    oc, kh, kw, ic = w.shape
+    parts, sums, phases, offset = [], [], [], 0
+    for ry in range(stride_h):
+        for rx in range(stride_w):
+            part = w[:, ry::stride_h, rx::stride_w, :]
+            # Tap ty reads input row iy0 - ty (tg_transpose_conv_s8): rows in
+            # increasing ky, the order slicing gives.
+            parts.append(part.reshape(-1))
+            sums.append(part.astype(np.int64).reshape(oc, -1).sum(axis=1))
+            phases.append((offset, part.shape[1], part.shape[2], part.shape[1] * part.shape[2] * ic))
+            offset += part.size
+    return np.concatenate(parts).astype(np.int8), np.array(sums), phases
+
+
 def transpose_conv(m: ir.Model, op: ir.Operator) -> ops.KernelCall:
     """Inputs: output shape, filter [out_c][k_h][k_w][in_c], input, optional bias."""
     w, x, y = m.tensors[op.inputs[1]], m.tensors[op.inputs[2]], m.tensors[op.outputs[0]]
     o: ir.TransposeConvOptions = op.options
-    _, kh, kw, _ = w.shape
+    oc, kh, kw, _ = w.shape
     # TFLM pads as a convolution from the output's size to the input's would.
     _, pad_h = ops._padding(o.padding, y.shape[1], kh, o.stride_h, 1)
     _, pad_w = ops._padding(o.padding, y.shape[2], kw, o.stride_w, 1)
     geometry = dict(stride_h=o.stride_h, stride_w=o.stride_w, dil_h=1, dil_w=1, pad_h=pad_h,
                     pad_w=pad_w, groups=1)
-    return _generic_conv(op, "tg_transpose_conv_s8", x, w, y, _quant_records(m, op, x, w, y, 3),
+    filt, sums, phases = transpose_phases(w.data.astype(np.int8), o.stride_h, o.stride_w)
+    base = _quant_records(m, op, x, w, y, 3).reshape(oc, 3)
+    quant = np.concatenate([base] * len(phases)).astype(np.int64)
+    # Taps outside the input read the zero point and must add nothing.
+    quant[:, 0] = [wrap32(int(b) - x.quant.zero_point * int(s))
+                   for b, s in zip(quant[:, 0], sums.reshape(-1))]
+    call = _generic_conv(op, "tg_transpose_conv_s8", x, w, y, quant.astype(np.int32).reshape(-1),
                          geometry, o.activation, x.elements * w.elements // x.shape[3],
                          f"{kh}x{kw} up {o.stride_h}x{o.stride_w} {o.padding} {o.activation}")
+    call.arrays["filter"] = filt
+    call.arrays["phases"] = np.array([p[:3] for p in phases], dtype=np.int32).reshape(-1)
+    call.scratch_bytes = call.portable_scratch = max(p[3] for p in phases)
+    return call
 
 
 def grouped_conv(m: ir.Model, op: ir.Operator) -> ops.KernelCall:
@@ -94,10 +126,19 @@ def grouped_conv(m: ir.Model, op: ir.Operator) -> ops.KernelCall:
                            f"{(x.shape[0], oh, ow, oc)}: the model is inconsistent")
     geometry = dict(stride_h=o.stride_h, stride_w=o.stride_w, dil_h=o.dilation_h,
                     dil_w=o.dilation_w, pad_h=pad_h, pad_w=pad_w, groups=groups)
-    return _generic_conv(op, "tg_conv2d_grouped_s8", x, w, y, _quant_records(m, op, x, w, y, 2),
-                         geometry, o.activation, y.elements * kh * kw * depth,
+    # The kernel reads taps outside the input as the zero point (a whole
+    # gathered window): the bias takes input_offset * sum(filter) so those
+    # taps add nothing, as TFLM's skipped ones.
+    quant = _quant_records(m, op, x, w, y, 2).reshape(oc, 3)
+    sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
+    quant[:, 0] = [wrap32(int(b) - x.quant.zero_point * int(s))
+                   for b, s in zip(quant[:, 0], sums)]
+    call = _generic_conv(op, "tg_conv2d_grouped_s8", x, w, y, quant.reshape(-1), geometry,
+                         o.activation, y.elements * kh * kw * depth,
                          f"{kh}x{kw} s{o.stride_h}x{o.stride_w} d{o.dilation_h}x{o.dilation_w} "
                          f"{o.padding} {o.activation} {groups} groups")
+    call.scratch_bytes = call.portable_scratch = kh * kw * depth
+    return call
 
 
 def _c_div(a: int, b: int) -> int:
