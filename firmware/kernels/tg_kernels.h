@@ -251,5 +251,12 @@ void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
 
 /* Transposed and grouped convolution, resize, tile, strided slice. */
 #include "tg_spatial.h"
+/* Their DSP-extension variants (firmware/kernels/dsp/), same arguments. */
+void tg_transpose_conv_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
 
 #endif

@@ -3,8 +3,9 @@
 One random model chains grouped CONV_2D, TRANSPOSE_CONV, a STRIDED_SLICE
 crop, RESIZE_BILINEAR (random coordinate rule) and RESIZE_NEAREST_NEIGHBOR,
 so each example costs one conversion and one cross build per core: the DSP
-build under QEMU mps2-an386 and the Helium build under mps3-an547, both
-compared with TFLM on the same inputs. TILE, which TFLM has no kernel for,
+build under QEMU mps2-an386 and the Helium build under mps3-an547 (both run
+the DSP variants of the grouped and transposed convolutions; a leading 1x1
+convolution has a Helium variant), compared with TFLM on the same inputs. TILE, which TFLM has no kernel for,
 is compared with TensorFlow Lite's interpreter.
 """
 
@@ -19,7 +20,7 @@ from test_kernels_mve import run_on_m55
 from test_ops_oracle import spatial_chain_specs
 
 CHAIN = dict(op="spatial_chain", shape=(4, 3, 2), filters=3, padding="same",
-             rule="half_pixel", size=(7, 5), size2=(9, 8), conv=False, lo=-2.0, hi=3.0, seed=9)
+             rule="half_pixel", size=(7, 5), size2=(9, 8), conv=True, lo=-2.0, hi=3.0, seed=9)
 
 
 def _on_both_cores(tflite, tmp_path, seed: int, what: str, oracle: str = "tflm") -> None:
