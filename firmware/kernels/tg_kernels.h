@@ -258,5 +258,12 @@ void tg_transpose_conv_s8_dsp(const tg_generic_conv_params *p, const int8_t *inp
 void tg_conv2d_grouped_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
                               const int8_t *filter, const int32_t *quant, int8_t *output,
                               int8_t *scratch);
+/* ... and Helium variants (firmware/kernels/mve/), same arguments and constants. */
+void tg_transpose_conv_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
 
 #endif

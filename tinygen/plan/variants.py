@@ -55,9 +55,9 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_fully_connected_s8": {"dsp": _always, "mve": _always},
     "tg_avg_pool2d_s8": {"dsp": _always},
     "tg_add_s8": {"mve": _add_mve},
-    # Issue 26's spatial kernels (plan/spatial.py): SMLAD dot products.
-    "tg_conv2d_grouped_s8": {"dsp": _always},
-    "tg_transpose_conv_s8": {"dsp": _always},
+    # Issue 26's spatial kernels (plan/spatial.py): SMLAD / VMLADAVA dot products.
+    "tg_conv2d_grouped_s8": {"dsp": _always, "mve": _always},
+    "tg_transpose_conv_s8": {"dsp": _always, "mve": _always},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
 DSP_KERNEL_SOURCES = {
