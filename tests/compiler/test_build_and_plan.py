@@ -65,8 +65,7 @@ def test_every_kernel_variant_folder_is_a_target_variant():
     """A folder of firmware/kernels/ is a variant some target uses, and every
     variant function the planner can pick is declared in tg_kernels.h (or
     tg_kernels_s16.h, the int16x8 kernels' header beside it)."""
-    from tinygen.plan.ops import KERNEL_SOURCES
-    from tinygen.plan.variants import DSP_KERNEL_SOURCES, TARGETS, VARIANTS
+    from tinygen.plan.variants import DSP_KERNEL_SOURCES, KERNEL_SOURCES, TARGETS, VARIANTS
     folders = {d.name for d in kernels_dir().iterdir() if d.is_dir() and any(d.glob("*.c"))}
     assert folders <= {v for vs in TARGETS.values() for v in vs}
     header = "".join(p.read_text() for p in sorted(kernels_dir().glob("tg_kernels*.h")))
