@@ -25,6 +25,10 @@
 #define TG_CONV_PAIRS_DSP TG_DSP_PAIRS_DEFAULT
 #endif
 
+#ifndef TG_CONV_TRIPLES_DSP
+#define TG_CONV_TRIPLES_DSP TG_DSP_PAIRS_DEFAULT
+#endif
+
 #if TG_CONV_PAIRS_DSP
 /* Convolution two output pixels at a time, fast requantization, output
  * channels in whole groups of 4 (tinygen/plan/ops.py conv_pairs_eligible).
@@ -33,6 +37,17 @@
  * two gathered patches (unless pointwise), then both pixels' int16 inputs. */
 void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
                             const int32_t *stream, int8_t *output, int8_t *scratch);
+#endif
+
+#if TG_CONV_TRIPLES_DSP
+/* Convolution three output pixels by two output channels per pass, fast
+ * requantization, output channels in whole pairs (tinygen/plan/ops.py
+ * conv_triples_eligible; firmware/kernels/dsp/conv2d_triples_s8.c).
+ * stream: per pair of output channels the biases, one weight word per two
+ * channels and two depth positions, the requantization records. scratch:
+ * three gathered patches (unless pointwise), then the widened inputs. */
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
 #endif
 
 #if TG_DW3X3_DSP

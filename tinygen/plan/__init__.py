@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
+from tinygen.plan.ops import (DSP_KERNEL_SOURCES, KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
                               prepare)
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
 
@@ -46,7 +46,9 @@ class ModelPlan:
 
     @property
     def kernel_sources(self) -> list[str]:
-        return sorted({KERNEL_SOURCES[c.kernel] for c in self.calls if c.kernel})
+        return sorted({KERNEL_SOURCES[c.kernel] for c in self.calls if c.kernel}
+                      | {DSP_KERNEL_SOURCES[c.dsp_kernel] for c in self.calls
+                         if c.dsp_kernel in DSP_KERNEL_SOURCES})
 
 
 def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:

@@ -41,6 +41,11 @@ KERNEL_SOURCES = {
     "tg_sub_s8": "sub_s8.c",
     "tg_reduce_max_s8": "reduce_max_s8.c",
 }
+# DSP-extension kernels that live in files of their own (firmware/kernels/dsp/),
+# compiled beside their portable kernel's file when a layer takes them.
+DSP_KERNEL_SOURCES = {
+    "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
+}
 CONCAT_MAX_INPUTS = 8
 
 
@@ -242,6 +247,43 @@ def conv_pairs_scratch(params: dict) -> int:
     return (0 if direct else 8 * chunks) + 16 * chunks
 
 
+def conv_triples_eligible(params: dict) -> bool:
+    """Convolutions tg_conv2d_triples_s8_dsp computes: fast requantization and
+    output channels in whole pairs (any depth: it is zero-padded to whole octs)."""
+    return params["fast"] == 1 and params["out_c"] % 2 == 0
+
+
+def conv_triples_scratch(params: dict) -> int:
+    """Three gathered patches of whole octs (unless pointwise with whole octs
+    of input channels, read in place), then three pixels' int16 inputs."""
+    octs = (params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0 and params["in_c"] % 8 == 0)
+    return (0 if direct else 24 * octs) + 48 * octs
+
+
+def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_triples_s8_dsp (dsp/conv2d_triples_s8.c):
+    per pair of output channels (c0, c1) the two biases, then per oct of depth
+    (8 positions, zero-padded), chunk j and half h one word with the bytes
+    (c0 d, c1 d, c0 d + 2, c1 d + 2), d = 8 * oct + 4 * j + h, which SXTB16
+    and SXTB16 ROR 8 split into the channels' int16 pairs; then (mult, e, rz)
+    of c0 and of c1.
+
+    weights: [oc][k] int8 rows; quant: the [>= oc][4] tg_chan_quant records.
+    """
+    oc, k = weights.shape
+    octs = (k + 7) // 8
+    padded = np.zeros((oc, 8 * octs), dtype=np.int8)
+    padded[:, :k] = weights
+    # [block][channel][oct][j][lane][h] -> [block][oct][j][h][lane][channel]
+    words = (padded.reshape(oc // 2, 2, octs, 2, 2, 2).transpose(0, 2, 3, 5, 4, 1)
+             .reshape(oc // 2, 16 * octs).copy().view("<i4"))
+    q = quant[:oc].astype(np.int32).reshape(oc // 2, 2, 4)
+    return np.concatenate([q[:, :, 0], words, q[:, :, 1:].reshape(oc // 2, 6)],
+                          axis=1).reshape(-1).astype(np.int32)
+
+
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
     """The int32 stream of tg_conv2d_pairs_s8_dsp (conv2d_s8.c): per block of
     4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
@@ -315,7 +357,12 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
     call.portable_scratch = scratch
-    if not depthwise and conv_pairs_eligible(params):
+    if not depthwise and conv_triples_eligible(params):
+        call.dsp_kernel = "tg_conv2d_triples_s8_dsp"
+        call.dsp_guard = "TG_CONV_TRIPLES_DSP"
+        call.dsp_arrays = {"stream": triples_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_triples_scratch(params))
+    elif not depthwise and conv_pairs_eligible(params):
         call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
         call.dsp_guard = "TG_CONV_PAIRS_DSP"
         call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}

@@ -1,0 +1,317 @@
+/*
+ * Convolution three output pixels by two output channels per pass, for
+ * cores with the DSP extension (tg_conv2d_triples_s8_dsp, tg_dsp.h).
+ *
+ * Why this blocking: an SMLAD needs an int16 weight pair and an int16
+ * input pair in registers. The inputs are widened once per pixel triple
+ * (into scratch), the weights in the loop. The planner packs one weight
+ * word per two channels and two depth positions (tinygen/plan/ops.py
+ * triples_stream): bytes (c0 d, c1 d, c0 d', c1 d'), so SXTB16 gives
+ * channel 0's pair and SXTB16 ROR 8 channel 1's. Per two depth positions
+ * the loop then loads 3 input words and 1 weight word (four single loads,
+ * which the Cortex-M4 pipelines: 5 cycles), widens twice and runs 6 SMLAD:
+ * 13 cycles for 12 MACs, where the two-pixel kernel needs 20 for 16.
+ * Registers: r0 inputs, r1 stream, r2-r4 channel 0's three accumulators,
+ * r5-r7 channel 1's, r8-r10 the pixels' input pairs, r11 the weight word,
+ * r12 its widened half, lr the end of the inputs.
+ *
+ * Inputs: k_len = k_h * k_w * in_c depth positions, zero-padded to whole
+ * octs (8 positions, 2 chunks): the weights past k_len are zero, so any
+ * input bytes there multiply to nothing. Per chunk (4 positions) the
+ * widened inputs are 6 words: (x0, x2) of pixels 0, 1, 2, then (x1, x3)
+ * of each.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_dsp.h"
+
+#if TG_CONV_TRIPLES_DSP
+
+typedef struct {
+    const int32_t *x16;        /* 0 */
+    const int32_t *x16_end;    /* 4 */
+    const int32_t *stream;     /* 8 */
+    const int32_t *stream_end; /* 12 */
+    int8_t *out;               /* 16: pixel 0's outputs of the next block */
+    int32_t step1;             /* 20: pixel 1's outputs - pixel 0's */
+    int32_t step2;             /* 24: pixel 2's outputs - pixel 0's */
+    int32_t clamp;             /* 28: activation range narrower than int8 */
+    int32_t fix;               /* 32: negative-value fix (see below) */
+    uint32_t lo4;              /* 36: act_min in every byte */
+    uint32_t hi4;              /* 40: act_max in every byte */
+    int32_t odd;               /* 44: octs & 1 */
+} tg_triples_pass;
+
+/* Two depth positions of both channels and all three pixels. */
+#define TG_TRIPLES_HALF                                           \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r12, r11\n\t"                                         \
+    "sxtb16 r11, r11, ror #8\n\t"                                 \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r3, r12, r9, r3\n\t"                                  \
+    "smlad  r4, r12, r10, r4\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"                                  \
+    "smlad  r6, r11, r9, r6\n\t"                                  \
+    "smlad  r7, r11, r10, r7\n\t"
+#define TG_TRIPLES_OCT TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF
+
+/* tg_requantize_fast of one accumulator A, saturated to int8 in place:
+ * (2 * A * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the round-half-away
+ * fix for negative values (FIX) taken from A's sign (where the product is
+ * negative A is; where it is 0 the fix changes nothing, as e >= 1), the
+ * shift by e, SSAT. The fix is left out when act_min >= the output zero
+ * point, which clamps every negative value anyway. */
+#define TG_TRIPLES_OUT(A, M, E, RZ, FIX)                          \
+    "add    r0, " A ", " A "\n\t"                                 \
+    "smmlar r0, r0, " M ", " RZ "\n\t"                            \
+    FIX                                                           \
+    "asr    r0, r0, " E "\n\t"                                    \
+    "ssat   " A ", #8, r0\n\t"
+#define TG_TRIPLES_FIX(A) "add    r0, r0, " A ", asr #31\n\t"
+#define TG_TRIPLES_OUT6(F2, F3, F4, F5, F6, F7)                   \
+    TG_TRIPLES_OUT("r2", "r8", "r9", "r10", F2)                   \
+    TG_TRIPLES_OUT("r3", "r8", "r9", "r10", F3)                   \
+    TG_TRIPLES_OUT("r4", "r8", "r9", "r10", F4)                   \
+    TG_TRIPLES_OUT("r5", "r11", "r12", "lr", F5)                  \
+    TG_TRIPLES_OUT("r6", "r11", "r12", "lr", F6)                  \
+    TG_TRIPLES_OUT("r7", "r11", "r12", "lr", F7)
+/* Bytewise clamp of a packed output pair to [lo4, hi4] (r10, r11). */
+#define TG_TRIPLES_CLAMP(P)                                       \
+    "ssub8  r12, " P ", r10\n\t"                                  \
+    "sel    " P ", " P ", r10\n\t"                                \
+    "ssub8  r12, r11, " P "\n\t"                                  \
+    "sel    " P ", " P ", r11\n\t"
+
+/* Every 2-channel block of the stream against one pixel triple's widened
+ * inputs. Per block the stream holds the two biases, one weight word per
+ * two depth positions, then (mult, e, rz) of each channel; the block's
+ * six outputs are stored as one halfword per pixel. */
+__attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #48\n\t"
+            "ldm    r0, {r1-r12}\n\t"
+            "stm    sp, {r1-r12}\n\t"
+            "ldr    r1, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldrd   r2, r5, [r1], #8\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    lr, [sp, #4]\n\t"
+            "ldr    r12, [sp, #44]\n\t"
+            "mov    r3, r2\n\t"
+            "mov    r4, r2\n\t"
+            "mov    r6, r5\n\t"
+            "mov    r7, r5\n\t"
+            "cmp    r12, #0\n\t"
+            "bne    5f\n\t"
+            "4:\n\t"
+            TG_TRIPLES_OCT
+            "5:\n\t"
+            TG_TRIPLES_OCT
+            "cmp    r0, lr\n\t"
+            "bne    4b\n\t"
+            "ldm    r1!, {r8-r12, lr}\n\t"
+            "ldr    r0, [sp, #32]\n\t"
+            "cmp    r0, #0\n\t"
+            "bne    6f\n\t"
+            TG_TRIPLES_OUT6("", "", "", "", "", "")
+            "7:\n\t"
+            "bfi    r2, r5, #8, #8\n\t"
+            "bfi    r3, r6, #8, #8\n\t"
+            "bfi    r4, r7, #8, #8\n\t"
+            "ldr    r0, [sp, #28]\n\t"
+            "cmp    r0, #0\n\t"
+            "bne    8f\n\t"
+            "3:\n\t"
+            "ldr    r8, [sp, #16]\n\t"
+            "ldr    r9, [sp, #20]\n\t"
+            "ldr    r10, [sp, #24]\n\t"
+            "ldr    r11, [sp, #12]\n\t"
+            "strh   r3, [r8, r9]\n\t"
+            "strh   r4, [r8, r10]\n\t"
+            "strh   r2, [r8], #2\n\t"
+            "str    r8, [sp, #16]\n\t"
+            "cmp    r1, r11\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #48\n\t"
+            "pop    {r4-r11, pc}\n\t"
+            "6:\n\t"
+            TG_TRIPLES_OUT6(TG_TRIPLES_FIX("r2"), TG_TRIPLES_FIX("r3"), TG_TRIPLES_FIX("r4"),
+                            TG_TRIPLES_FIX("r5"), TG_TRIPLES_FIX("r6"), TG_TRIPLES_FIX("r7"))
+            "b      7b\n\t"
+            "8:\n\t"
+            "ldrd   r10, r11, [sp, #36]\n\t"
+            TG_TRIPLES_CLAMP("r2") TG_TRIPLES_CLAMP("r3") TG_TRIPLES_CLAMP("r4")
+            "b      3b\n\t");
+    (void)a;
+}
+
+/* Three pixels' inputs (4 * chunks bytes each) widened to int16 pairs in
+ * the order tg_triples_pass_dsp reads them. */
+static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                             int32_t chunks, int32_t *x16)
+{
+    uint32_t v0, v1, v2, t0, t1, t2;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "ldr    %[v2], [%[x2]], #4\n\t"
+                     "sxtb16 %[t0], %[v0]\n\t"
+                     "sxtb16 %[t1], %[v1]\n\t"
+                     "sxtb16 %[t2], %[v2]\n\t"
+                     "sxtb16 %[v0], %[v0], ror #8\n\t"
+                     "sxtb16 %[v1], %[v1], ror #8\n\t"
+                     "sxtb16 %[v2], %[v2], ror #8\n\t"
+                     "str    %[t0], [%[o]]\n\t"
+                     "str    %[t1], [%[o], #4]\n\t"
+                     "str    %[t2], [%[o], #8]\n\t"
+                     "str    %[v0], [%[o], #12]\n\t"
+                     "str    %[v1], [%[o], #16]\n\t"
+                     "str    %[v2], [%[o], #20]\n\t"
+                     "adds   %[o], %[o], #24\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [t0] "=&r"(t0),
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [x0] "+r"(x0), [x1] "+r"(x1),
+                       [x2] "+r"(x2), [o] "+r"(x16), [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
+/* n bytes from s to d: whole words (LDR/STR take unaligned addresses on
+ * every core with the DSP extension), then single bytes, so nothing is
+ * read or written past either run. */
+static void copy_bytes_dsp(int8_t *d, const int8_t *s, size_t n)
+{
+    uint32_t w;
+    for (; n >= 4u; n -= 4u, s += 4, d += 4) {
+        memcpy(&w, s, 4);
+        memcpy(d, &w, 4);
+    }
+    for (; n > 0u; --n) {
+        *d++ = *s++;
+    }
+}
+
+/* The receptive field of one output pixel in HWC order, the input zero
+ * point where the window leaves the image. */
+static void gather_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
+                       int8_t *patch)
+{
+    const size_t pixel_bytes = (size_t)p->in_c;
+    const size_t row_bytes = pixel_bytes * (size_t)p->k_w;
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky, patch += row_bytes) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int8_t *line = image + (size_t)iy * (size_t)p->in_w * pixel_bytes;
+        if (iy < 0 || iy >= p->in_h) {
+            memset(patch, p->input_zero_point, row_bytes);
+        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+            copy_bytes_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
+        } else {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                int8_t *d = patch + (size_t)kx * pixel_bytes;
+                if (ix < 0 || ix >= p->in_w) {
+                    memset(d, p->input_zero_point, pixel_bytes);
+                } else {
+                    copy_bytes_dsp(d, line + (size_t)ix * pixel_bytes, pixel_bytes);
+                }
+            }
+        }
+    }
+}
+
+/* Output pixels in NHWC order, walked without divisions. */
+typedef struct {
+    const int8_t *image;
+    int32_t oy;
+    int32_t ox;
+} tg_triples_walk;
+
+static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_triples_walk *w,
+                                    int8_t *patch)
+{
+    const int32_t iy0 = w->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = w->ox * p->stride_w - p->pad_w;
+    const int8_t *x;
+    if (direct) {
+        x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    } else {
+        gather_dsp(p, w->image, iy0, ix0, patch);
+        x = patch;
+    }
+    if (++w->ox == p->out_w) {
+        w->ox = 0;
+        if (++w->oy == p->out_h) {
+            w->oy = 0;
+            w->image += (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        }
+    }
+    return x;
+}
+
+/* scratch (tinygen/plan/ops.py conv_triples_scratch): three gathered
+ * patches of 8 * octs bytes unless the layer is pointwise with whole
+ * octs of input channels (then read in place), then the widened inputs,
+ * 12 * octs words. All three pixels' inputs are widened before any of
+ * their outputs is written, so the output may overlap the input. */
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0
+                       && p->in_c % 8 == 0;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const size_t patch_bytes = 8u * (size_t)octs;
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0u : 3u * patch_bytes));
+    tg_triples_walk walk;
+    tg_triples_pass a;
+    int32_t i;
+    walk.image = input;
+    walk.oy = 0;
+    walk.ox = 0;
+    a.x16 = x16;
+    a.x16_end = x16 + 12 * octs;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.fix = p->act_min < p->output_zero_point;
+    a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    a.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    a.odd = octs & 1;
+    for (i = 0; i < pixels; i += 3) {
+        /* A last group of one or two pixels repeats its last pixel, whose
+         * outputs are then written twice with the same values. */
+        const int32_t left = pixels - i;
+        const int8_t *x0 = next_pixel_dsp(p, direct, &walk, scratch);
+        const int8_t *x1 = x0;
+        const int8_t *x2;
+        a.step1 = 0;
+        if (left > 1) {
+            x1 = next_pixel_dsp(p, direct, &walk, scratch + patch_bytes);
+            a.step1 = p->out_c;
+        }
+        x2 = x1;
+        a.step2 = a.step1;
+        if (left > 2) {
+            x2 = next_pixel_dsp(p, direct, &walk, scratch + 2u * patch_bytes);
+            a.step2 = 2 * p->out_c;
+        }
+        a.out = output;
+        widen_triple_dsp(x0, x1, x2, 2 * octs, x16);
+        tg_triples_pass_dsp(&a);
+        output += 3 * p->out_c;
+    }
+}
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int tg_conv2d_triples_unused;
+#endif
