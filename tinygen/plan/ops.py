@@ -72,6 +72,10 @@ class KernelCall:
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # A slower DSP kernel with a smaller scratch, tried before the portable one
+    # when the DSP kernel's scratch grows the arena (fit_dsp_scratch):
+    # (kernel, guard, arrays, scratch_bytes).
+    dsp_fallback: tuple | None = None
 
     @property
     def const_bytes(self) -> int:
@@ -357,16 +361,19 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
     call.portable_scratch = scratch
+    pairs = None
+    if not depthwise and conv_pairs_eligible(params):
+        pairs = ("tg_conv2d_pairs_s8_dsp", "TG_CONV_PAIRS_DSP",
+                 {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)},
+                 max(scratch, conv_pairs_scratch(params)))
+        call.dsp_kernel, call.dsp_guard, call.dsp_arrays, call.scratch_bytes = pairs
     if not depthwise and conv_triples_eligible(params):
+        # Three pixels a pass, the two-pixel kernel kept as the fallback.
         call.dsp_kernel = "tg_conv2d_triples_s8_dsp"
         call.dsp_guard = "TG_CONV_TRIPLES_DSP"
         call.dsp_arrays = {"stream": triples_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_triples_scratch(params))
-    elif not depthwise and conv_pairs_eligible(params):
-        call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
-        call.dsp_guard = "TG_CONV_PAIRS_DSP"
-        call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}
-        call.scratch_bytes = max(scratch, conv_pairs_scratch(params))
+        call.dsp_fallback = pairs
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_guard = "TG_DW3X3_DSP"
@@ -687,7 +694,9 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     of bytes, small next to the layer's tensors where the arena peaks; vww01
     layers 1 and 3 ran in 1.9 and 1.4 times the instructions without a row
     buffer). While the other DSP kernels' scratch makes the arena larger,
-    they are given up largest tensors first.
+    they are given up largest tensors first: each alone where that shrinks
+    the arena, then each for its fallback (the two-pixel convolution where
+    the three-pixel one was chosen), then altogether.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
            and c.dsp_guard != "TG_DW3X3_DSP"]
@@ -717,6 +726,14 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             arena = portable_arena
         else:
             c.scratch_bytes = wanted[id(c)]
+    # Then the slower DSP kernels with smaller scratch, where a layer has one.
+    for c in dsp:
+        if arena <= target:
+            return
+        if c.dsp_kernel and c.dsp_fallback is not None:
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            c.dsp_fallback = None
+            arena = arena_of(calls)
     for c in dsp:
         if arena <= target:
             return

@@ -38,7 +38,7 @@ typedef struct {
     int32_t step1;             /* 20: pixel 1's outputs - pixel 0's */
     int32_t step2;             /* 24: pixel 2's outputs - pixel 0's */
     int32_t clamp;             /* 28: activation range narrower than int8 */
-    int32_t fix;               /* 32: negative-value fix (see below) */
+    int32_t unused;            /* 32 */
     uint32_t lo4;              /* 36: act_min in every byte */
     uint32_t hi4;              /* 40: act_max in every byte */
     int32_t odd;               /* 44: octs & 1 */
@@ -62,24 +62,17 @@ typedef struct {
 
 /* tg_requantize_fast of one accumulator A, saturated to int8 in place:
  * (2 * A * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the round-half-away
- * fix for negative values (FIX) taken from A's sign (where the product is
+ * fix for negative values taken from A's sign (where the product is
  * negative A is; where it is 0 the fix changes nothing, as e >= 1), the
- * shift by e, SSAT. The fix is left out when act_min >= the output zero
- * point, which clamps every negative value anyway. */
-#define TG_TRIPLES_OUT(A, M, E, RZ, FIX)                          \
+ * shift by e, SSAT. (Leaving the fix out where act_min >= the output zero
+ * point would save 6 cycles a block for a second copy of this code, which
+ * kws01's code-size budget does not have.) */
+#define TG_TRIPLES_OUT(A, M, E, RZ)                               \
     "add    r0, " A ", " A "\n\t"                                 \
     "smmlar r0, r0, " M ", " RZ "\n\t"                            \
-    FIX                                                           \
+    "add    r0, r0, " A ", asr #31\n\t"                           \
     "asr    r0, r0, " E "\n\t"                                    \
     "ssat   " A ", #8, r0\n\t"
-#define TG_TRIPLES_FIX(A) "add    r0, r0, " A ", asr #31\n\t"
-#define TG_TRIPLES_OUT6(F2, F3, F4, F5, F6, F7)                   \
-    TG_TRIPLES_OUT("r2", "r8", "r9", "r10", F2)                   \
-    TG_TRIPLES_OUT("r3", "r8", "r9", "r10", F3)                   \
-    TG_TRIPLES_OUT("r4", "r8", "r9", "r10", F4)                   \
-    TG_TRIPLES_OUT("r5", "r11", "r12", "lr", F5)                  \
-    TG_TRIPLES_OUT("r6", "r11", "r12", "lr", F6)                  \
-    TG_TRIPLES_OUT("r7", "r11", "r12", "lr", F7)
 /* Bytewise clamp of a packed output pair to [lo4, hi4] (r10, r11). */
 #define TG_TRIPLES_CLAMP(P)                                       \
     "ssub8  r12, " P ", r10\n\t"                                  \
@@ -116,11 +109,12 @@ __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triple
             "cmp    r0, lr\n\t"
             "bne    4b\n\t"
             "ldm    r1!, {r8-r12, lr}\n\t"
-            "ldr    r0, [sp, #32]\n\t"
-            "cmp    r0, #0\n\t"
-            "bne    6f\n\t"
-            TG_TRIPLES_OUT6("", "", "", "", "", "")
-            "7:\n\t"
+            TG_TRIPLES_OUT("r2", "r8", "r9", "r10")
+            TG_TRIPLES_OUT("r3", "r8", "r9", "r10")
+            TG_TRIPLES_OUT("r4", "r8", "r9", "r10")
+            TG_TRIPLES_OUT("r5", "r11", "r12", "lr")
+            TG_TRIPLES_OUT("r6", "r11", "r12", "lr")
+            TG_TRIPLES_OUT("r7", "r11", "r12", "lr")
             "bfi    r2, r5, #8, #8\n\t"
             "bfi    r3, r6, #8, #8\n\t"
             "bfi    r4, r7, #8, #8\n\t"
@@ -140,10 +134,6 @@ __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triple
             "bne    1b\n\t"
             "add    sp, sp, #48\n\t"
             "pop    {r4-r11, pc}\n\t"
-            "6:\n\t"
-            TG_TRIPLES_OUT6(TG_TRIPLES_FIX("r2"), TG_TRIPLES_FIX("r3"), TG_TRIPLES_FIX("r4"),
-                            TG_TRIPLES_FIX("r5"), TG_TRIPLES_FIX("r6"), TG_TRIPLES_FIX("r7"))
-            "b      7b\n\t"
             "8:\n\t"
             "ldrd   r10, r11, [sp, #36]\n\t"
             TG_TRIPLES_CLAMP("r2") TG_TRIPLES_CLAMP("r3") TG_TRIPLES_CLAMP("r4")
@@ -152,11 +142,17 @@ __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triple
 }
 
 /* Three pixels' inputs (4 * chunks bytes each) widened to int16 pairs in
- * the order tg_triples_pass_dsp reads them. */
+ * the order tg_triples_pass_dsp reads them: per chunk one STM of six
+ * registers, whose order in memory is their numbers' order. */
 static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
                              int32_t chunks, int32_t *x16)
 {
-    uint32_t v0, v1, v2, t0, t1, t2;
+    register uint32_t t0 __asm__("r4");
+    register uint32_t t1 __asm__("r5");
+    register uint32_t t2 __asm__("r6");
+    register uint32_t v0 __asm__("r7");
+    register uint32_t v1 __asm__("r8");
+    register uint32_t v2 __asm__("r9");
     __asm__ volatile("1:\n\t"
                      "ldr    %[v0], [%[x0]], #4\n\t"
                      "ldr    %[v1], [%[x1]], #4\n\t"
@@ -167,13 +163,7 @@ static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x
                      "sxtb16 %[v0], %[v0], ror #8\n\t"
                      "sxtb16 %[v1], %[v1], ror #8\n\t"
                      "sxtb16 %[v2], %[v2], ror #8\n\t"
-                     "str    %[t0], [%[o]]\n\t"
-                     "str    %[t1], [%[o], #4]\n\t"
-                     "str    %[t2], [%[o], #8]\n\t"
-                     "str    %[v0], [%[o], #12]\n\t"
-                     "str    %[v1], [%[o], #16]\n\t"
-                     "str    %[v2], [%[o], #20]\n\t"
-                     "adds   %[o], %[o], #24\n\t"
+                     "stmia  %[o]!, {r4-r9}\n\t"
                      "subs   %[k], %[k], #1\n\t"
                      "bne    1b\n\t"
                      : [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [t0] "=&r"(t0),
@@ -186,7 +176,7 @@ static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x
 /* n bytes from s to d: whole words (LDR/STR take unaligned addresses on
  * every core with the DSP extension), then single bytes, so nothing is
  * read or written past either run. */
-static void copy_bytes_dsp(int8_t *d, const int8_t *s, size_t n)
+__attribute__((noinline)) static void copy_bytes_dsp(int8_t *d, const int8_t *s, size_t n)
 {
     uint32_t w;
     for (; n >= 4u; n -= 4u, s += 4, d += 4) {
@@ -199,30 +189,30 @@ static void copy_bytes_dsp(int8_t *d, const int8_t *s, size_t n)
 }
 
 /* The receptive field of one output pixel in HWC order, the input zero
- * point where the window leaves the image. */
-static void gather_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
+ * point where the window leaves the image: a kernel row inside the image
+ * is one copy, else tap by tap. */
+__attribute__((noinline)) static void gather_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
                        int8_t *patch)
 {
     const size_t pixel_bytes = (size_t)p->in_c;
-    const size_t row_bytes = pixel_bytes * (size_t)p->k_w;
+    const int whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
     int32_t ky;
     int32_t kx;
-    for (ky = 0; ky < p->k_h; ++ky, patch += row_bytes) {
+    for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
         const int8_t *line = image + (size_t)iy * (size_t)p->in_w * pixel_bytes;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(patch, p->input_zero_point, row_bytes);
-        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            copy_bytes_dsp(patch, line + (size_t)ix0 * pixel_bytes, row_bytes);
-        } else {
-            for (kx = 0; kx < p->k_w; ++kx) {
-                const int32_t ix = ix0 + kx * p->dil_w;
-                int8_t *d = patch + (size_t)kx * pixel_bytes;
-                if (ix < 0 || ix >= p->in_w) {
-                    memset(d, p->input_zero_point, pixel_bytes);
-                } else {
-                    copy_bytes_dsp(d, line + (size_t)ix * pixel_bytes, pixel_bytes);
-                }
+        const int inside = iy >= 0 && iy < p->in_h;
+        if (inside && whole) {
+            copy_bytes_dsp(patch, line + (size_t)ix0 * pixel_bytes, pixel_bytes * (size_t)p->k_w);
+            patch += pixel_bytes * (size_t)p->k_w;
+            continue;
+        }
+        for (kx = 0; kx < p->k_w; ++kx, patch += pixel_bytes) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            if (inside && ix >= 0 && ix < p->in_w) {
+                copy_bytes_dsp(patch, line + (size_t)ix * pixel_bytes, pixel_bytes);
+            } else {
+                memset(patch, p->input_zero_point, pixel_bytes);
             }
         }
     }
@@ -282,7 +272,7 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
     a.stream = stream;
     a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
     a.clamp = p->act_min > -128 || p->act_max < 127;
-    a.fix = p->act_min < p->output_zero_point;
+    a.unused = 0;
     a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
     a.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
     a.odd = octs & 1;
