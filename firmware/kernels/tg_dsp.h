@@ -48,6 +48,11 @@ void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * three gathered patches (unless pointwise), then the widened inputs. */
 void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same stream from int8 patches, for gathered layers with input
+ * channels in whole words whose scratch has no room for the widened
+ * inputs: three patches interleaved word by word. */
+void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
 #endif
 
 #if TG_DW3X3_DSP

@@ -17,9 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_kernels_emulated import SETTINGS, _check
+from kernel_oracle import assert_bit_exact, oracle_cases, run_bare_metal
+from test_kernels_emulated import ARM_FLAGS, SETTINGS, _check
 from test_ops_oracle import acts, input_range, seeds
-from tinygen.codegen import generate_model_sources
+from tinygen.codegen import generate_model_sources, write_sources
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
 
 
 def _chosen(tmp_path, spec, model_cache) -> bool:
@@ -86,3 +89,31 @@ def test_triples_kernel_random_layers_match_tflm(model_cache, tmp_path, spec):
     # Layers the planner cannot prove fast requantization for keep the
     # generic kernel; the oracle is then met by that one.
     _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# Gathered layers with input channels in whole words whose widened inputs
+# would grow the arena take tg_conv2d_triples8_s8_dsp (int8 patches,
+# interleaved): in a one-layer model every scratch does, so the planner's
+# own fitting (fit_scratch) picks it. Whole octs of depth (its scratch is
+# then the portable kernel's), a last single pixel and pair, SAME borders,
+# stride 2 (ic01's downsampling), dilation, two images, the clamp.
+TRIPLES8 = [
+    _conv((5, 5, 16), 8, kernel=(3, 3), padding="same", seed=61),
+    _conv((6, 7, 8), 6, kernel=(3, 3), stride=2, padding="same", act="relu6", seed=62),
+    _conv((4, 4, 32), 4, kernel=(3, 3), padding="same", act=None, seed=63, batch=2),
+    _conv((7, 6, 8), 2, kernel=(2, 2), dilation=2, padding="valid", seed=64, wscale=1.0),
+]
+
+
+@pytest.mark.parametrize("spec", TRIPLES8, ids=lambda s: (f"{s['shape']}-k{s['kernel']}"
+                                                           f"-s{s['stride']}-f{s['filters']}"
+                                                           f"-b{s['batch']}"))
+def test_int8_patch_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite))
+    assert [c.dsp_kernel for c in plan.calls] == ["tg_conv2d_triples8_s8_dsp"]
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec}")

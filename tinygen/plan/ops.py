@@ -45,6 +45,7 @@ KERNEL_SOURCES = {
 # compiled beside their portable kernel's file when a layer takes them.
 DSP_KERNEL_SOURCES = {
     "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
 }
 CONCAT_MAX_INPUTS = 8
 
@@ -266,6 +267,12 @@ def conv_triples_scratch(params: dict) -> int:
     return (0 if direct else 24 * octs) + 48 * octs
 
 
+def conv_triples8_scratch(params: dict) -> int:
+    """tg_conv2d_triples8_s8_dsp: three int8 patches of whole octs, interleaved
+    word by word (input channels in whole words, conv_triples_eligible)."""
+    return 24 * ((params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8)
+
+
 def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_triples_s8_dsp (dsp/conv2d_triples_s8.c):
     per pair of output channels (c0, c1) the two biases, then per oct of depth
@@ -374,6 +381,10 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_arrays = {"stream": triples_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_triples_scratch(params))
         call.dsp_fallback = pairs
+        if c % 4 == 0:
+            # From int8 patches: the scratch of the portable kernel's, or less.
+            call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", "TG_CONV_TRIPLES_DSP",
+                                 call.dsp_arrays, max(scratch, conv_triples8_scratch(params)))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_guard = "TG_DW3X3_DSP"
@@ -695,8 +706,8 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     layers 1 and 3 ran in 1.9 and 1.4 times the instructions without a row
     buffer). While the other DSP kernels' scratch makes the arena larger,
     they are given up largest tensors first: each alone where that shrinks
-    the arena, then each for its fallback (the two-pixel convolution where
-    the three-pixel one was chosen), then altogether.
+    the arena, then each for its fallback (the three-pixel convolution from
+    int8 patches, or the two-pixel one), then altogether.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
            and c.dsp_guard != "TG_DW3X3_DSP"]
@@ -719,6 +730,15 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     for c in dsp:
         if arena <= target:
             return
+        if c.dsp_fallback is not None:
+            kept = (c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes)
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            fallback_arena = arena_of(calls)
+            if fallback_arena < arena:
+                c.dsp_fallback = None
+                arena = fallback_arena
+                continue
+            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = kept
         c.scratch_bytes = c.portable_scratch
         portable_arena = arena_of(calls)
         if portable_arena < arena:

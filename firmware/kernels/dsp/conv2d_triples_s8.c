@@ -60,6 +60,39 @@ typedef struct {
     "smlad  r7, r11, r10, r7\n\t"
 #define TG_TRIPLES_OCT TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF
 
+/* The same from int8 inputs, one word per pixel and chunk, widened here:
+ * the chunk's first half takes bytes 0 and 2 of each pixel's word, the
+ * second half reloads the words for bytes 1 and 3 (no register is left to
+ * keep them): 16 cycles for 12 MACs, for layers whose scratch has no room
+ * for the widened inputs. */
+#define TG_TRIPLES8_MACS                                          \
+    "sxtb16 r12, r11\n\t"                                         \
+    "sxtb16 r11, r11, ror #8\n\t"                                 \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r3, r12, r9, r3\n\t"                                  \
+    "smlad  r4, r12, r10, r4\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"                                  \
+    "smlad  r6, r11, r9, r6\n\t"                                  \
+    "smlad  r7, r11, r10, r7\n\t"
+#define TG_TRIPLES8_CHUNK                                         \
+    "ldr    r8, [r0]\n\t"                                         \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r8, r8\n\t"                                           \
+    "sxtb16 r9, r9\n\t"                                           \
+    "sxtb16 r10, r10\n\t"                                         \
+    TG_TRIPLES8_MACS                                              \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r8, r8, ror #8\n\t"                                   \
+    "sxtb16 r9, r9, ror #8\n\t"                                   \
+    "sxtb16 r10, r10, ror #8\n\t"                                 \
+    TG_TRIPLES8_MACS
+#define TG_TRIPLES8_OCT TG_TRIPLES8_CHUNK TG_TRIPLES8_CHUNK
+
 /* tg_requantize_fast of one accumulator A, saturated to int8 in place:
  * (2 * A * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the round-half-away
  * fix for negative values taken from A's sign (where the product is
@@ -84,60 +117,70 @@ typedef struct {
  * inputs. Per block the stream holds the two biases, one weight word per
  * two depth positions, then (mult, e, rz) of each channel; the block's
  * six outputs are stored as one halfword per pixel. */
+#define TG_TRIPLES_PASS(OCT)                                      \
+    "push   {r4-r11, lr}\n\t" \
+    "sub    sp, sp, #48\n\t" \
+    "ldm    r0, {r1-r12}\n\t" \
+    "stm    sp, {r1-r12}\n\t" \
+    "ldr    r1, [sp, #8]\n\t" \
+    "1:\n\t" \
+    "ldrd   r2, r5, [r1], #8\n\t" \
+    "ldr    r0, [sp, #0]\n\t" \
+    "ldr    lr, [sp, #4]\n\t" \
+    "ldr    r12, [sp, #44]\n\t" \
+    "mov    r3, r2\n\t" \
+    "mov    r4, r2\n\t" \
+    "mov    r6, r5\n\t" \
+    "mov    r7, r5\n\t" \
+    "cmp    r12, #0\n\t" \
+    "bne    5f\n\t" \
+    "4:\n\t" \
+    OCT \
+    "5:\n\t" \
+    OCT \
+    "cmp    r0, lr\n\t" \
+    "bne    4b\n\t" \
+    "ldm    r1!, {r8-r12, lr}\n\t" \
+    TG_TRIPLES_OUT("r2", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r3", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r4", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r5", "r11", "r12", "lr") \
+    TG_TRIPLES_OUT("r6", "r11", "r12", "lr") \
+    TG_TRIPLES_OUT("r7", "r11", "r12", "lr") \
+    "bfi    r2, r5, #8, #8\n\t" \
+    "bfi    r3, r6, #8, #8\n\t" \
+    "bfi    r4, r7, #8, #8\n\t" \
+    "ldr    r0, [sp, #28]\n\t" \
+    "cmp    r0, #0\n\t" \
+    "bne    8f\n\t" \
+    "3:\n\t" \
+    "ldr    r8, [sp, #16]\n\t" \
+    "ldr    r9, [sp, #20]\n\t" \
+    "ldr    r10, [sp, #24]\n\t" \
+    "ldr    r11, [sp, #12]\n\t" \
+    "strh   r3, [r8, r9]\n\t" \
+    "strh   r4, [r8, r10]\n\t" \
+    "strh   r2, [r8], #2\n\t" \
+    "str    r8, [sp, #16]\n\t" \
+    "cmp    r1, r11\n\t" \
+    "bne    1b\n\t" \
+    "add    sp, sp, #48\n\t" \
+    "pop    {r4-r11, pc}\n\t" \
+    "8:\n\t" \
+    "ldrd   r10, r11, [sp, #36]\n\t" \
+    TG_TRIPLES_CLAMP("r2") TG_TRIPLES_CLAMP("r3") TG_TRIPLES_CLAMP("r4") \
+    "b      3b\n\t"
+
 __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #48\n\t"
-            "ldm    r0, {r1-r12}\n\t"
-            "stm    sp, {r1-r12}\n\t"
-            "ldr    r1, [sp, #8]\n\t"
-            "1:\n\t"
-            "ldrd   r2, r5, [r1], #8\n\t"
-            "ldr    r0, [sp, #0]\n\t"
-            "ldr    lr, [sp, #4]\n\t"
-            "ldr    r12, [sp, #44]\n\t"
-            "mov    r3, r2\n\t"
-            "mov    r4, r2\n\t"
-            "mov    r6, r5\n\t"
-            "mov    r7, r5\n\t"
-            "cmp    r12, #0\n\t"
-            "bne    5f\n\t"
-            "4:\n\t"
-            TG_TRIPLES_OCT
-            "5:\n\t"
-            TG_TRIPLES_OCT
-            "cmp    r0, lr\n\t"
-            "bne    4b\n\t"
-            "ldm    r1!, {r8-r12, lr}\n\t"
-            TG_TRIPLES_OUT("r2", "r8", "r9", "r10")
-            TG_TRIPLES_OUT("r3", "r8", "r9", "r10")
-            TG_TRIPLES_OUT("r4", "r8", "r9", "r10")
-            TG_TRIPLES_OUT("r5", "r11", "r12", "lr")
-            TG_TRIPLES_OUT("r6", "r11", "r12", "lr")
-            TG_TRIPLES_OUT("r7", "r11", "r12", "lr")
-            "bfi    r2, r5, #8, #8\n\t"
-            "bfi    r3, r6, #8, #8\n\t"
-            "bfi    r4, r7, #8, #8\n\t"
-            "ldr    r0, [sp, #28]\n\t"
-            "cmp    r0, #0\n\t"
-            "bne    8f\n\t"
-            "3:\n\t"
-            "ldr    r8, [sp, #16]\n\t"
-            "ldr    r9, [sp, #20]\n\t"
-            "ldr    r10, [sp, #24]\n\t"
-            "ldr    r11, [sp, #12]\n\t"
-            "strh   r3, [r8, r9]\n\t"
-            "strh   r4, [r8, r10]\n\t"
-            "strh   r2, [r8], #2\n\t"
-            "str    r8, [sp, #16]\n\t"
-            "cmp    r1, r11\n\t"
-            "bne    1b\n\t"
-            "add    sp, sp, #48\n\t"
-            "pop    {r4-r11, pc}\n\t"
-            "8:\n\t"
-            "ldrd   r10, r11, [sp, #36]\n\t"
-            TG_TRIPLES_CLAMP("r2") TG_TRIPLES_CLAMP("r3") TG_TRIPLES_CLAMP("r4")
-            "b      3b\n\t");
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES_OCT));
+    (void)a;
+}
+
+/* tg_triples_pass_dsp over int8 inputs (TG_TRIPLES8_OCT). */
+__attribute__((naked, noinline)) static void tg_triples8_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES8_OCT));
     (void)a;
 }
 
@@ -297,6 +340,94 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
         a.out = output;
         widen_triple_dsp(x0, x1, x2, 2 * octs, x16);
         tg_triples_pass_dsp(&a);
+        output += 3 * p->out_c;
+    }
+}
+
+/* The receptive field of one output pixel, int8, as one of three
+ * interleaved patches: word k of the patch (depth positions 4k..4k+3) at
+ * dst[3 * k]. Input channels come in whole words (in_c % 4 == 0), so every
+ * tap starts a word; the input zero point fills taps outside the image. */
+static void gather_words_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0,
+                             int32_t ix0, uint32_t *dst)
+{
+    const int32_t words = p->in_c / 4;
+    const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)p->input_zero_point * 0x01010101u;
+    int32_t ky;
+    int32_t kx;
+    int32_t k;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int inside = iy >= 0 && iy < p->in_h;
+        for (kx = 0; kx < p->k_w; ++kx, dst += 3 * words) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            if (inside && ix >= 0 && ix < p->in_w) {
+                const int8_t *s = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
+                                  * (size_t)p->in_c;
+                for (k = 0; k < words; ++k) {
+                    memcpy(&dst[3 * k], s + 4 * k, 4);
+                }
+            } else {
+                for (k = 0; k < words; ++k) {
+                    dst[3 * k] = zp4;
+                }
+            }
+        }
+    }
+}
+
+/* Gathered convolutions with input channels in whole words, three pixels
+ * by two channels per pass from int8 patches (tg_triples8_pass_dsp).
+ * scratch (tinygen/plan/ops.py conv_triples8_scratch): the three patches
+ * interleaved word by word, 24 * octs bytes, no more than the portable
+ * kernel's scratch where the depth is whole octs. */
+void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    uint32_t *x8 = (uint32_t *)(void *)scratch;
+    const int8_t *image = input;
+    int32_t oy = 0;
+    int32_t ox = 0;
+    tg_triples_pass a;
+    int32_t i;
+    int32_t j;
+    a.x16 = (const int32_t *)x8;
+    a.x16_end = (const int32_t *)x8 + 6 * octs;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.unused = 0;
+    a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    a.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    a.odd = octs & 1;
+    for (i = 0; i < pixels; i += 3) {
+        /* A last group of one or two pixels repeats its last pixel. */
+        const int32_t left = pixels - i;
+        for (j = 0; j < 3; ++j) {
+            if (j < left) {
+                gather_words_dsp(p, image, oy * p->stride_h - p->pad_h,
+                                 ox * p->stride_w - p->pad_w, x8 + j);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    if (++oy == p->out_h) {
+                        oy = 0;
+                        image += image_bytes;
+                    }
+                }
+            } else {
+                int32_t k;
+                for (k = 0; k < 2 * octs; ++k) {
+                    x8[3 * k + j] = x8[3 * k + j - 1];
+                }
+            }
+        }
+        a.step1 = left > 1 ? p->out_c : 0;
+        a.step2 = left > 2 ? 2 * p->out_c : a.step1;
+        a.out = output;
+        tg_triples8_pass_dsp(&a);
         output += 3 * p->out_c;
     }
 }
