@@ -27,7 +27,7 @@ from tinygen.plan import plan_model
 
 def _chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
-                                 fit_scratch=False)
+                                 fit_scratch=False, layout="dsp")
     return "tg_conv2d_triples_s8_dsp(" in src.model_c.read_text()
 
 
@@ -110,8 +110,8 @@ TRIPLES8 = [
                                                            f"-b{s['batch']}"))
 def test_int8_patch_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
     tflite = model_cache.single_op(spec)
-    plan = plan_model(load_model(tflite))
-    assert [c.dsp_kernel for c in plan.calls] == ["tg_conv2d_triples8_s8_dsp"]
+    plan = plan_model(load_model(tflite), layout="dsp")
+    assert [c.function for c in plan.calls] == ["tg_conv2d_triples8_s8_dsp"]
     src = write_sources(plan, tmp_path)
     inputs, expected = oracle_cases(tflite, spec["seed"])
     got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",

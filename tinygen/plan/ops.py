@@ -41,12 +41,6 @@ KERNEL_SOURCES = {
     "tg_sub_s8": "sub_s8.c",
     "tg_reduce_max_s8": "reduce_max_s8.c",
 }
-# DSP-extension kernels that live in files of their own (firmware/kernels/dsp/),
-# compiled beside their portable kernel's file when a layer takes them.
-DSP_KERNEL_SOURCES = {
-    "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
-    "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
-}
 CONCAT_MAX_INPUTS = 8
 
 
@@ -66,17 +60,24 @@ class KernelCall:
     # Binary elementwise ops: each operand is an arena tensor (its index) or
     # a constant in ``arrays`` (its array name).
     operands: list[int | str] = field(default_factory=list)
-    # A DSP-extension kernel that replaces ``kernel`` on cores with the DSP
-    # extension, reading ``dsp_arrays`` instead of ``arrays`` (model.c keeps
-    # one set or the other, chosen by the preprocessor). scratch_bytes covers both.
+    # A kernel of the operator's DSP variant file offered for this layer
+    # (firmware/kernels/dsp/), reading ``dsp_arrays`` instead of ``arrays``;
+    # tinygen/plan/variants.py takes it on DSP cores or drops it.
+    # scratch_bytes covers both until then.
     dsp_kernel: str | None = None
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
-    # A slower DSP kernel with a smaller scratch, tried before the portable one
-    # when the DSP kernel's scratch grows the arena (fit_dsp_scratch):
-    # (kernel, guard, arrays, scratch_bytes).
+    # A slower offered DSP kernel with a smaller scratch, tried before the
+    # portable one when dsp_kernel's scratch grows the arena (fit_dsp_scratch):
+    # (kernel, arrays, scratch_bytes).
     dsp_fallback: tuple | None = None
+    # Settled by tinygen/plan/variants.py for the target: the C function
+    # model.c calls (``kernel`` or a variant of it), its variant and its
+    # file under firmware/kernels/. ``kernel`` stays the operator's portable
+    # kernel, whose access order (plan/memory.py) every variant keeps.
+    function: str | None = None
+    variant: str = "portable"
+    source: str | None = None
 
     @property
     def const_bytes(self) -> int:
@@ -219,7 +220,7 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
 
 
 def dw3x3_dsp_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c),
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (dsp/depthwise_conv2d_s8.c),
     DW3X3_STREAM_WORDS per channel.
 
     weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
@@ -296,7 +297,7 @@ def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
 
 
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
-    """The int32 stream of tg_conv2d_pairs_s8_dsp (conv2d_s8.c): per block of
+    """The int32 stream of tg_conv2d_pairs_s8_dsp (dsp/conv2d_s8.c): per block of
     4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
     (mult, e, rz) per row."""
     blocks = quant.shape[0] // 4
@@ -370,24 +371,22 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call.portable_scratch = scratch
     pairs = None
     if not depthwise and conv_pairs_eligible(params):
-        pairs = ("tg_conv2d_pairs_s8_dsp", "TG_CONV_PAIRS_DSP",
+        pairs = ("tg_conv2d_pairs_s8_dsp",
                  {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)},
                  max(scratch, conv_pairs_scratch(params)))
-        call.dsp_kernel, call.dsp_guard, call.dsp_arrays, call.scratch_bytes = pairs
+        call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = pairs
     if not depthwise and conv_triples_eligible(params):
         # Three pixels a pass, the two-pixel kernel kept as the fallback.
         call.dsp_kernel = "tg_conv2d_triples_s8_dsp"
-        call.dsp_guard = "TG_CONV_TRIPLES_DSP"
         call.dsp_arrays = {"stream": triples_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_triples_scratch(params))
         call.dsp_fallback = pairs
         if c % 4 == 0:
             # From int8 patches: the scratch of the portable kernel's, or less.
-            call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", "TG_CONV_TRIPLES_DSP",
-                                 call.dsp_arrays, max(scratch, conv_triples8_scratch(params)))
+            call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
+                                 max(scratch, conv_triples8_scratch(params)))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
-        call.dsp_guard = "TG_DW3X3_DSP"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
     return call
@@ -710,7 +709,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     int8 patches, or the two-pixel one), then altogether.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
-           and c.dsp_guard != "TG_DW3X3_DSP"]
+           and not c.dsp_kernel.startswith("tg_depthwise3x3")]
     # Layers with the largest tensors first: the arena's peak is likely theirs.
     dsp.sort(key=lambda c: -(c.params["batches"] * (c.params["in_h"] * c.params["in_w"]
                                                      * c.params["in_c"] + c.params["out_h"]
@@ -731,18 +730,18 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
         if arena <= target:
             return
         if c.dsp_fallback is not None:
-            kept = (c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes)
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            kept = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
             fallback_arena = arena_of(calls)
             if fallback_arena < arena:
                 c.dsp_fallback = None
                 arena = fallback_arena
                 continue
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = kept
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
         c.scratch_bytes = c.portable_scratch
         portable_arena = arena_of(calls)
         if portable_arena < arena:
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
+            c.dsp_kernel, c.dsp_arrays = None, {}
             arena = portable_arena
         else:
             c.scratch_bytes = wanted[id(c)]
@@ -751,7 +750,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
         if arena <= target:
             return
         if c.dsp_kernel and c.dsp_fallback is not None:
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
             c.dsp_fallback = None
             arena = arena_of(calls)
     for c in dsp:
@@ -759,7 +758,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             return
         if c.dsp_kernel:
             c.scratch_bytes = c.portable_scratch
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
+            c.dsp_kernel, c.dsp_arrays = None, {}
             arena = arena_of(calls)
 
 

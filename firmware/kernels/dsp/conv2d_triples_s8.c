@@ -1,6 +1,8 @@
 /*
  * Convolution three output pixels by two output channels per pass, for
- * cores with the DSP extension (tg_conv2d_triples_s8_dsp, tg_dsp.h).
+ * cores with the DSP extension (tg_conv2d_triples_s8_dsp and
+ * tg_conv2d_triples8_s8_dsp, tg_kernels.h; tinygen/plan/variants.py offers
+ * them per layer).
  *
  * Why this blocking: an SMLAD needs an int16 weight pair and an int16
  * input pair in registers. The inputs are widened once per pixel triple
@@ -25,9 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tg_dsp.h"
-
-#if TG_CONV_TRIPLES_DSP
+#include "tg_kernels.h"
 
 typedef struct {
     const int32_t *x16;        /* 0 */
@@ -432,7 +432,3 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
     }
 }
 
-#else
-/* ISO C wants at least one declaration in a translation unit. */
-typedef int tg_conv2d_triples_unused;
-#endif
