@@ -248,6 +248,10 @@ void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);
+/* Inputs of the output's shape, rescaling multipliers below one
+ * (tinygen/plan/variants.py _add_dsp). */
+void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                   int8_t *output);
 
 /* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
  * layout of tinygen/plan/layout_mve.py ---- */

@@ -47,6 +47,15 @@ def _add_mve(call: KernelCall) -> bool:
     return not call.params["shape"]["broadcast"]
 
 
+def _add_dsp(call: KernelCall) -> bool:
+    """dsp/add_s8.c: inputs of the output's shape, every rescaling multiplier
+    below one (right shifts only; the output's at least 1), the usual
+    20-bit headroom, which keep its products within 32 bits."""
+    p = call.params
+    return (not p["shape"]["broadcast"] and p["in1_shift"] <= 0 and p["in2_shift"] <= 0
+            and p["out_shift"] <= -1 and p["left_shift"] == 20)
+
+
 # kernel -> {variant: when a layer can take it}. The variant's function is
 # the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
@@ -54,7 +63,7 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always},
     "tg_fully_connected_s8": {"dsp": _always, "mve": _always},
     "tg_avg_pool2d_s8": {"dsp": _always},
-    "tg_add_s8": {"mve": _add_mve},
+    "tg_add_s8": {"dsp": _add_dsp, "mve": _add_mve},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
 DSP_KERNEL_SOURCES = {
