@@ -31,30 +31,36 @@ static inline int32_t smmlar_dsp(int32_t x, int32_t mult, int32_t rz)
 void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output)
 {
+    /* Every parameter in a local: the int8 stores may alias *p, which would
+     * make the compiler reload its fields for every element. The left
+     * shift is 20 (variants.py), so offset-and-double is one ADD with a
+     * shifted operand: (x + offset) << 21. */
     const int32_t n = p->shape.size;
     const int32_t e1 = -p->in1_shift;
     const int32_t e2 = -p->in2_shift;
     const int32_t eo = -p->out_shift;
+    const int32_t o1 = (int32_t)((uint32_t)p->in1_offset << 21);
+    const int32_t o2 = (int32_t)((uint32_t)p->in2_offset << 21);
+    const int32_t m1 = p->in1_mult;
+    const int32_t m2 = p->in2_mult;
+    const int32_t mo = p->out_mult;
     const int32_t r1 = e1 > 0 ? 1 << (e1 - 1) : 0;
     const int32_t r2 = e2 > 0 ? 1 << (e2 - 1) : 0;
     const int32_t ro = 1 << (eo - 1);
     const int32_t f1 = e1 > 0 ? -1 : 0;        /* the negative-value fix, where e > 0 */
     const int32_t f2 = e2 > 0 ? -1 : 0;
-    const int32_t up = p->left_shift + 1;      /* the shift, then the doubling */
+    const int32_t zo = p->out_offset;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
     int32_t i;
     for (i = 0; i < n; ++i) {
-        const int32_t a = in1[i] + p->in1_offset;
-        const int32_t b = in2[i] + p->in2_offset;
-        const int32_t s1 = (smmlar_dsp((int32_t)((uint32_t)a << up), p->in1_mult, r1) + ((a >> 31) & f1)) >> e1;
-        const int32_t s2 = (smmlar_dsp((int32_t)((uint32_t)b << up), p->in2_mult, r2) + ((b >> 31) & f2)) >> e2;
+        const int32_t a = o1 + (int32_t)((uint32_t)in1[i] << 21);
+        const int32_t b = o2 + (int32_t)((uint32_t)in2[i] << 21);
+        const int32_t s1 = (smmlar_dsp(a, m1, r1) + ((a >> 31) & f1)) >> e1;
+        const int32_t s2 = (smmlar_dsp(b, m2, r2) + ((b >> 31) & f2)) >> e2;
         const int32_t s = s1 + s2;
-        int32_t v = ((smmlar_dsp(s + s, p->out_mult, ro) + (s >> 31)) >> eo) + p->out_offset;
-        if (v < p->act_min) {
-            v = p->act_min;
-        }
-        if (v > p->act_max) {
-            v = p->act_max;
-        }
-        output[i] = (int8_t)v;
+        int32_t v = ((smmlar_dsp(s + s, mo, ro) + (s >> 31)) >> eo) + zo;
+        v = v < lo ? lo : v;
+        output[i] = (int8_t)(v > hi ? hi : v);
     }
 }
