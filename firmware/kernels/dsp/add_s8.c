@@ -18,7 +18,12 @@
  * without overflow. Elements are read before the same element is written,
  * so the output may overlap an input as tinygen/plan/memory.py allows.
  */
+#include "tg_fixedpoint.h"
 #include "tg_kernels.h"
+
+#if !TG_DSP
+#error "firmware/kernels/dsp/ needs a compiler targeting the DSP extension (-mcpu=cortex-m4, m7, m33)"
+#endif
 
 /* floor((rz * 2^32 + x * mult + 2^31) / 2^32). */
 static inline int32_t smmlar_dsp(int32_t x, int32_t mult, int32_t rz)

@@ -27,7 +27,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tg_fixedpoint.h"
 #include "tg_kernels.h"
+
+#if !TG_DSP
+#error "firmware/kernels/dsp/ needs a compiler targeting the DSP extension (-mcpu=cortex-m4, m7, m33)"
+#endif
 
 typedef struct {
     const int32_t *x16;        /* 0 */
