@@ -117,3 +117,24 @@ def test_int8_patch_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_pa
     got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
                          linker_script="qemu_model.ld", variant="dsp")
     assert_bit_exact(got, expected, f"{spec}")
+
+
+# The pixel-pair kernel is now only a fallback (layers whose input channels
+# are not whole words and whose triples scratch would grow the arena):
+# with the triples kernel ruled out it is chosen again, and must still meet
+# the oracle (its gather copies rows of 3 and 9 bytes, not whole words).
+PAIRS_FALLBACK = [
+    _conv((7, 7, 3), 8, kernel=(3, 3), stride=2, padding="same", seed=81),
+    _conv((5, 6, 5), 4, kernel=(3, 3), padding="same", act="relu6", seed=82),
+]
+
+
+@pytest.mark.parametrize("spec", PAIRS_FALLBACK, ids=["3ch-3x3-s2", "5ch-3x3"])
+def test_pixel_pair_fallback_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
+                                                       monkeypatch):
+    from tinygen.plan import ops
+    monkeypatch.setattr(ops, "conv_triples_eligible", lambda params: False)
+    src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
+                                 fit_scratch=False, layout="dsp")
+    assert "tg_conv2d_pairs_s8_dsp(" in src.model_c.read_text()
+    _check(model_cache, tmp_path, spec, requant=(True,))
