@@ -66,8 +66,11 @@ restarts (a handful per inference) are not modelled.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -936,7 +939,7 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
     """Runs one inference of the firmware in build_dir under QEMU with the
     block trace on; returns the log."""
     from tinygen.device.launch import start_dut
-    from tinygen.device.session import DutSession
+    from tinygen.device.session import EMULATOR_LOAD_WINDOW, DutSession
 
     if not board.is_emulated:
         raise TinygenError(f"{board.name} is not emulated; estimated cycles come from a "
@@ -944,13 +947,20 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
     image = read_image(Path(build_dir) / "firmware.elf")
     log_path = Path(log_path)
     log_path.unlink(missing_ok=True)
-    with start_dut(board, build_dir, extra_args=trace_args(image, log_path)) as dut, \
-            DutSession(dut.url, timeout=timeout) as session:
-        session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
-        session.load(stimulus)
-        session.command("infer 1 0", timeout=timeout)
-        # one more command: everything of the inference is in the log by now
-        session.command("name", timeout=60)
+    # QEMU's own output beside the trace, not in the build's dut.log: the
+    # trace may run while a session's DUT runs the same build.
+    qemu_log = log_path.with_name(log_path.stem + "-qemu.log")
+    try:
+        with start_dut(board, build_dir, log_path=qemu_log,
+                       extra_args=trace_args(image, log_path)) as dut, \
+                DutSession(dut.url, timeout=timeout, load_window=EMULATOR_LOAD_WINDOW) as session:
+            session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
+            session.load(stimulus)
+            session.command("infer 1 0", timeout=timeout)
+            # one more command: everything of the inference is in the log by now
+            session.command("name", timeout=60)
+    finally:
+        qemu_log.unlink(missing_ok=True)
     return log_path
 
 
@@ -1181,15 +1191,86 @@ def stimulus(bench, seed: int = 1) -> bytes:
     return rng.integers(0, 256, bench.input_bytes, dtype=np.uint8).tobytes()
 
 
+# The figures of a build's traced inference, kept beside its firmware: the
+# trace (a boot, a stimulus download and an inference with every block
+# logged, then the log priced) takes tens of seconds on a slow emulator and
+# gives the same figures for the same image, stimulus and pricing rules.
+ESTIMATE_CACHE = "cycles.json"
+
+
+def _estimate_key(board, build_dir: Path, bench, seed: int) -> dict:
+    elf = Path(build_dir) / "firmware.elf"
+    return {"firmware_sha256": hashlib.sha256(elf.read_bytes()).hexdigest(),
+            "board": board.name, "bench": bench.id, "seed": seed,
+            # the pricing rules are this module: a change to them re-prices
+            "rules_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}
+
+
+def _cached_figures(path: Path, key: dict) -> dict | None:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("key") != key:
+        return None
+    figures = saved.get("figures")
+    return figures if isinstance(figures, dict) else None
+
+
 def estimate_build(board, build_dir: Path, bench, seed: int = 1) -> dict | None:
     """``board_figures`` of one traced inference of the build, or None (with
-    a warning) when it cannot be had: an estimate never fails a session."""
+    a warning) when it cannot be had: an estimate never fails a session.
+    Kept in the build folder (``cycles.json``) for the same image."""
+    build_dir = Path(build_dir)
     try:
-        estimate = estimate_inference(board, Path(build_dir), stimulus(bench, seed))
+        key = _estimate_key(board, build_dir, bench, seed)
+    except OSError as exc:
+        log.warning("no cycle estimate for %s: %s", build_dir, exc)
+        return None
+    cache = build_dir / ESTIMATE_CACHE
+    figures = _cached_figures(cache, key)
+    if figures is not None:
+        log.info("estimated cycles of this firmware from %s (traced earlier)", cache)
+        return figures
+    try:
+        estimate = estimate_inference(board, build_dir, stimulus(bench, seed))
     except (TinygenError, OSError) as exc:
         log.warning("no cycle estimate for %s: %s", build_dir, exc)
         return None
-    return board_figures(board, estimate)
+    figures = board_figures(board, estimate)
+    try:
+        cache.write_text(json.dumps({"key": key, "figures": figures}, indent=1) + "\n")
+    except OSError as exc:
+        log.debug("cycle estimate not kept in %s: %s", cache, exc)
+    return figures
+
+
+class BackgroundEstimate:
+    """``estimate_build`` on its own thread, started before a session's
+    checks so that its traced QEMU run overlaps them (a second emulator
+    process: on two free cores the trace costs no wall-clock time)."""
+
+    def __init__(self, board, build_dir: Path, bench, seed: int = 1):
+        self._figures: dict | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(board, Path(build_dir), bench, seed),
+                                        name="cycle-estimate", daemon=True)
+        self._thread.start()
+
+    def _run(self, board, build_dir: Path, bench, seed: int) -> None:
+        try:
+            self._figures = estimate_build(board, build_dir, bench, seed)
+        finally:
+            self._done.set()
+
+    def figures(self, timeout: float = 900.0) -> dict | None:
+        """The figures once the trace is done (None if it failed or ran over)."""
+        if not self._done.is_set():
+            log.info("waiting for the cycle estimate's traced inference ...")
+        if not self._done.wait(timeout):
+            log.warning("no cycle estimate: the traced inference took over %.0f s", timeout)
+            return None
+        return self._figures
 
 
 def board_seconds(instructions: float, figures: dict, clock_hz: int) -> tuple[float, float]:
@@ -1215,9 +1296,11 @@ def estimate_text(instructions: float, figures: dict, clock_hz: int) -> str:
     return text
 
 
-def attach_cycle_estimate(record, bench) -> dict | None:
+def attach_cycle_estimate(record, bench, pending: BackgroundEstimate | None = None
+                          ) -> dict | None:
     """Adds ``board_figures`` of the session's firmware to the record's
-    emulation facts (``emulation["cycles"]``), once per session."""
+    emulation facts (``emulation["cycles"]``), once per session; from
+    ``pending`` when the trace was started in the background."""
     from tinygen.boards import load_board
 
     data = record.data
@@ -1226,12 +1309,15 @@ def attach_cycle_estimate(record, bench) -> dict | None:
     if not emulation or not build or not data.get("board"):
         return None
     if emulation.get("cycles") is None:
-        try:
-            board = load_board(data["board"])
-        except TinygenError as exc:
-            log.warning("no cycle estimate: %s", exc)
-            return None
-        emulation["cycles"] = estimate_build(board, Path(build), bench)
+        if pending is not None:
+            emulation["cycles"] = pending.figures()
+        else:
+            try:
+                board = load_board(data["board"])
+            except TinygenError as exc:
+                log.warning("no cycle estimate: %s", exc)
+                return None
+            emulation["cycles"] = estimate_build(board, Path(build), bench)
         record.save()
     return emulation["cycles"]
 

@@ -39,6 +39,9 @@ class PerformanceConfig:
     # --quick on an emulator: the five windows (and their warm-ups) should take
     # about this much wall-clock time; shorter windows if the emulator is slow.
     wall_budget_s: float | None = None
+    # --quick on a slow emulator: windows that name the stimulus already in
+    # the DUT's buffer run on it without downloading it again.
+    reuse_loaded: bool = False
 
 
 class Progress:
@@ -151,8 +154,9 @@ def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
 
 def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
                     record: SessionRecord, cfg: PerformanceConfig = PerformanceConfig(),
-                    base_timeout: float = 20.0) -> dict[str, Any]:
-    """Median throughput over one window per stimulus (normally 5)."""
+                    base_timeout: float = 20.0, cycle_estimate: Any = None) -> dict[str, Any]:
+    """Median throughput over one window per stimulus (normally 5).
+    ``cycle_estimate``: a ``cycles.BackgroundEstimate`` already under way."""
     perf: dict[str, Any] = {
         "min_seconds": cfg.min_seconds, "min_inferences": cfg.min_inferences,
         "warmup": cfg.warmup, "short_windows": cfg.short, "windows": [],
@@ -161,9 +165,12 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
     record.data["performance"] = perf
     progress = Progress("performance window", len(stimuli), every=0.0)
     us_per = host_per = None
+    loaded: Stimulus | None = None
     for i, stim in enumerate(stimuli, start=1):
         record.note(f"performance window {i} of {len(stimuli)}: {stim.name}")
-        dut.load(stim.data)
+        if not (cfg.reuse_loaded and stim is loaded):
+            dut.load(stim.data)
+            loaded = stim
         if us_per is None:
             us_per, host_per = _calibrate(dut, cfg, base_timeout)
             perf["calibration_us_per_inference"] = us_per
@@ -198,7 +205,7 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
     # An emulated latency is instructions: price one traced inference of the
     # same firmware so the summary's board time is in estimated cycles.
     from tinygen.runner.cycles import attach_cycle_estimate
-    attach_cycle_estimate(record, bench)
+    attach_cycle_estimate(record, bench, cycle_estimate)
     return perf
 
 

@@ -28,8 +28,22 @@ OVERSIZE_LOAD = 1 << 24
 
 # --quick on an emulated board: the latency windows take about this long in
 # wall-clock time (shorter windows when the emulator is slow), so that verify
-# --quick stays under a minute on every board.
-QUICK_EMULATED_BUDGET_S = 25.0
+# --quick stays under a minute on every board. Under -icount every inference
+# of a stimulus costs the same instructions, so short windows lose nothing.
+QUICK_EMULATED_BUDGET_S = 15.0
+
+# --quick on an emulated board: the golden and latency checks' stimulus
+# downloads take about this long in wall-clock time. Every byte crosses the
+# emulated UART as two hex digits, each one turn of QEMU's main loop (about
+# 50 us of host CPU, more on a busy host): vww01's 27,648-byte stimulus
+# takes 3 s or more. When the requested downloads would take longer, fewer
+# golden stimuli are compared and the latency windows share stimuli, and
+# the checks say so.
+QUICK_LOAD_BUDGET_S = 12.0
+QUICK_MIN_GOLDEN = 2
+
+# The official latency score: the median of 5 windows, one per stimulus.
+LATENCY_WINDOWS = 5
 
 # The golden check's repeated run: 'infer 2 1' (3 inferences on one load).
 REPEATED_INFERENCES = 2
@@ -51,6 +65,43 @@ class VerifyConfig:
     own_harness: bool = True
     # Runs the accuracy check; run_accuracy's signature (--jobs: runner.shard).
     accuracy_runner: Optional[Callable[..., dict]] = None
+    # A cycles.BackgroundEstimate started with the session (emulated boards).
+    cycle_estimate: Any = None
+
+
+@dataclass(frozen=True)
+class QuickLoads:
+    """How --quick fits the stimulus downloads to a slow emulator."""
+
+    golden: int                 # random stimuli compared with the oracle
+    latency_stimuli: int        # distinct stimuli the latency windows run on
+    load_seconds: float         # wall-clock time of one full download
+    load_bytes: int
+
+    def golden_note(self, asked: int) -> str:
+        return (f"{self.golden} of the {asked} stimuli asked: --quick on this emulator, where "
+                f"one {self.load_bytes}-byte download takes {self.load_seconds:.1f} s")
+
+    def latency_note(self, windows: int) -> str:
+        return (f"{windows} windows over {self.latency_stimuli} "
+                f"stimul{'us' if self.latency_stimuli == 1 else 'i'} (--quick: one "
+                f"{self.load_bytes}-byte download takes {self.load_seconds:.1f} s here)")
+
+
+def plan_quick_loads(load_seconds: float, load_bytes: int, golden: int, windows: int,
+                     budget: float | None = None) -> QuickLoads | None:
+    """Fewer downloads when ``golden + windows`` of them would exceed ``budget``
+    seconds (default QUICK_LOAD_BUDGET_S); None when they fit. At least
+    QUICK_MIN_GOLDEN golden stimuli (or as many as asked) and one latency stimulus."""
+    budget = QUICK_LOAD_BUDGET_S if budget is None else budget
+    if load_seconds <= 0 or (golden + windows) * load_seconds <= budget:
+        return None
+    fit = int(budget / load_seconds)
+    golden_n = min(golden, max(QUICK_MIN_GOLDEN, fit // 2))
+    latency_n = min(windows, max(1, fit - golden_n))
+    if golden_n == golden and latency_n == windows:
+        return None
+    return QuickLoads(golden_n, latency_n, load_seconds, load_bytes)
 
 
 class NotChecked(Exception):
@@ -67,6 +118,7 @@ class Verifier:
         self.cfg = cfg
         self.checks: list[dict[str, Any]] = record.data.setdefault("checks", [])
         self.dead: str | None = None   # set when the DUT stopped answering
+        self.load_seconds: float | None = None   # the first full download, wall-clock
 
     def _add(self, name: str, passed: bool | None, detail: str) -> bool:
         """passed None: not decided (SKIP), which does not fail verify."""
@@ -135,10 +187,19 @@ class Verifier:
             return f"{what}: load ended at N bytes, the rest ignored"
         raise TinygenError(f"{what}: accepted, no refusal in any wording (got {lines})")
 
+    def quick_loads(self, windows: int) -> QuickLoads | None:
+        """--quick on an emulated board whose downloads are slow: the plan."""
+        if not (self.cfg.quick and self.record.data.get("emulation") and self.load_seconds):
+            return None
+        return plan_quick_loads(self.load_seconds, self.bench.input_bytes, self.cfg.golden,
+                                windows)
+
     def protocol(self) -> str:
         stim = random_stimuli(self.bench, 1, seed=self.cfg.seed + 1000,
                               float_range=self.oracle.input_float_range)[0]
+        started = time.monotonic()
         self.dut.load(stim.data)
+        self.load_seconds = time.monotonic() - started
         before = self.dut.infer(1, 0).values
         seen = []
         seen.append(self._expect_error(f"db load {OVERSIZE_LOAD}", "oversize db load"))
@@ -167,7 +228,11 @@ class Verifier:
                 "own refusals), each followed by m-ready, no reset; results unchanged")
 
     def golden(self) -> str:
-        stimuli = random_stimuli(self.bench, self.cfg.golden, seed=self.cfg.seed,
+        plan = self.quick_loads(LATENCY_WINDOWS)
+        count = plan.golden if plan else self.cfg.golden
+        if plan:
+            log.info("golden outputs over %s", plan.golden_note(self.cfg.golden))
+        stimuli = random_stimuli(self.bench, count, seed=self.cfg.seed,
                                  float_range=self.oracle.input_float_range)
         report = self.record.data.setdefault("golden", [])
         for i, stim in enumerate(stimuli, start=1):
@@ -183,9 +248,9 @@ class Verifier:
         # The official runner loads a stimulus once and runs 'infer N W'
         # over it: the last of several inferences on one load must give the
         # same answer (an engine that lets its first inference overwrite the
-        # input tensor passes the single-inference checks above).
+        # input tensor passes the single-inference checks above). The last
+        # stimulus is still in the DUT's buffer: no second download.
         stim = stimuli[-1]
-        self.dut.load(stim.data)
         result = self.dut.infer(REPEATED_INFERENCES, REPEATED_WARMUP)
         problem = compare(self.oracle, stim.data, result.lines, result.values)
         report.append({"stimulus": stim.name, "inferences": REPEATED_INFERENCES + REPEATED_WARMUP,
@@ -197,18 +262,29 @@ class Verifier:
                                f"on one load ('infer {REPEATED_INFERENCES} {REPEATED_WARMUP}'): "
                                f"{problem}")
         what = "MSE within print precision" if self.bench.metric == "auc" else "int8 outputs bit-exact"
+        note = f" ({plan.golden_note(self.cfg.golden)})" if plan else ""
         return (f"{len(stimuli)} random stimuli: {what} with the TFLM oracle, "
-                f"also after {runs} inferences on one load")
+                f"also after {runs} inferences on one load{note}")
 
     def latency(self, stimuli) -> str:
         emulated = self.record.data.get("emulation")
+        plan = self.quick_loads(len(stimuli))
+        if plan and plan.latency_stimuli < len(stimuli):
+            log.info("latency: %s", plan.latency_note(len(stimuli)))
+            stimuli = [stimuli[i % plan.latency_stimuli] for i in range(len(stimuli))]
         cfg = PerformanceConfig(min_seconds=self.cfg.min_seconds,
                                 min_inferences=self.cfg.min_inferences,
                                 warmup=self.cfg.warmup, short=self.cfg.quick,
                                 wall_budget_s=QUICK_EMULATED_BUDGET_S
-                                if self.cfg.quick and emulated else None)
+                                if self.cfg.quick and emulated else None,
+                                reuse_loaded=plan is not None)
         perf = run_performance(self.dut, self.bench, stimuli, self.record, cfg,
-                               base_timeout=self.cfg.timeout)
+                               base_timeout=self.cfg.timeout,
+                               cycle_estimate=self.cfg.cycle_estimate)
+        if plan:
+            perf["quick_downloads"] = {"distinct_stimuli": plan.latency_stimuli,
+                                       "load_seconds": plan.load_seconds,
+                                       "load_bytes": plan.load_bytes}
         median = perf.get("median_throughput")
         if not median:
             raise TinygenError("no window measured")
@@ -221,8 +297,10 @@ class Verifier:
             note = f" (short windows of {cfg.min_seconds:g} s, not the official 10 s)"
         else:
             note = ""
+        if plan and plan.latency_stimuli < len(stimuli):
+            note += f"; {plan.latency_note(len(stimuli))}"
         if emulated:
-            attach_cycle_estimate(self.record, self.bench)
+            attach_cycle_estimate(self.record, self.bench, self.cfg.cycle_estimate)
             note += "; " + instructions_text(perf["latency_ms"], emulated)
         clock = " of emulated virtual time" if emulated else ""
         return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms"
@@ -246,8 +324,8 @@ def run_checks(dut: DutSession, bench: Benchmark, oracle: Oracle, record: Sessio
     v.run_check("handshake", v.handshake)
     v.run_check("protocol conformance", v.protocol)
     v.run_check("golden outputs", v.golden)
-    stimuli = (dataset.performance_stimuli() if dataset
-               else random_stimuli(bench, 5, seed=cfg.seed + 2000,
+    stimuli = (dataset.performance_stimuli(LATENCY_WINDOWS) if dataset
+               else random_stimuli(bench, LATENCY_WINDOWS, seed=cfg.seed + 2000,
                                    float_range=oracle.input_float_range))
     v.run_check("latency", lambda: v.latency(stimuli))
     if dataset is not None:
