@@ -132,7 +132,12 @@ def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
         return cfg, None
     warmup = min(cfg.warmup, 1)
     inferences = min(cfg.min_inferences, 3)
-    floor_s = inferences * us_per / 1e6
+    if (inferences + warmup) * host_per > per_window:
+        # One inference alone takes seconds (ic02 on a slow core): under
+        # -icount every inference costs the same, so one per window says it.
+        inferences, warmup = 1, 0
+    # half an inference short of N, so that the window is N inferences (not N + 1)
+    floor_s = (inferences - 0.5) * us_per / 1e6
     seconds = max(floor_s, (per_window - warmup * host_per) / wall_per_dut_s)
     seconds = min(seconds, cfg.min_seconds)
     scaled = replace(cfg, min_seconds=seconds, warmup=warmup, min_inferences=inferences)
