@@ -50,6 +50,8 @@ def test_verify_quick_on_a_slow_download_says_what_it_left_out(firmware, tmp_pat
     # kws01's 490 bytes download in a fraction of a second: a budget below
     # that stands for vww01 on a slow emulator, with the real DUT and protocol.
     monkeypatch.setattr(verify, "QUICK_LOAD_BUDGET_S", 0.01)
+    # this test wants the estimate, however busy the host: wait for its trace
+    monkeypatch.setattr(verify, "QUICK_ESTIMATE_WAIT_S", 600.0)
     board = "disco_l475vg_iot01a"
     build = firmware(board, "kws01")
     (build / cycles.ESTIMATE_CACHE).unlink(missing_ok=True)
@@ -84,3 +86,17 @@ def test_verify_quick_on_a_slow_download_says_what_it_left_out(firmware, tmp_pat
     with caplog.at_level(logging.INFO, logger="tinygen.runner.cycles"):
         again = cycles.estimate_build(load_board(board), build, get_bench("kws01"))
     assert again == kept["figures"] and "traced earlier" in caplog.text
+
+
+@needs_qemu
+def test_a_background_estimate_stopped_early_leaves_nothing_behind(firmware, tmp_path):
+    """--quick waits only so long for the trace: stopping it ends its QEMU,
+    removes its log and keeps no figures."""
+    build = tmp_path / "build"
+    shutil.copytree(firmware("disco_l475vg_iot01a", "kws01"), build)
+    (build / cycles.ESTIMATE_CACHE).unlink(missing_ok=True)
+    pending = cycles.BackgroundEstimate(load_board("disco_l475vg_iot01a"), build,
+                                        get_bench("kws01"))
+    assert pending.figures(timeout=0.0) is None and pending.timed_out and pending.done
+    assert not (build / "cycles-trace.log").exists()
+    assert not (build / cycles.ESTIMATE_CACHE).exists()

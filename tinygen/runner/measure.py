@@ -159,9 +159,11 @@ def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
 
 def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
                     record: SessionRecord, cfg: PerformanceConfig = PerformanceConfig(),
-                    base_timeout: float = 20.0, cycle_estimate: Any = None) -> dict[str, Any]:
+                    base_timeout: float = 20.0, cycle_estimate: Any = None,
+                    estimate_wait: float = 900.0) -> dict[str, Any]:
     """Median throughput over one window per stimulus (normally 5).
-    ``cycle_estimate``: a ``cycles.BackgroundEstimate`` already under way."""
+    ``cycle_estimate``: a ``cycles.BackgroundEstimate`` already under way,
+    waited for at most ``estimate_wait`` seconds after the windows."""
     perf: dict[str, Any] = {
         "min_seconds": cfg.min_seconds, "min_inferences": cfg.min_inferences,
         "warmup": cfg.warmup, "short_windows": cfg.short, "windows": [],
@@ -210,7 +212,7 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
     # An emulated latency is instructions: price one traced inference of the
     # same firmware so the summary's board time is in estimated cycles.
     from tinygen.runner.cycles import attach_cycle_estimate
-    attach_cycle_estimate(record, bench, cycle_estimate)
+    attach_cycle_estimate(record, bench, cycle_estimate, wait=estimate_wait)
     return perf
 
 

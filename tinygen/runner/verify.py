@@ -42,6 +42,13 @@ QUICK_EMULATED_BUDGET_S = 15.0
 QUICK_LOAD_BUDGET_S = 12.0
 QUICK_MIN_GOLDEN = 2
 
+# --quick on an emulated board: how long the latency check waits, after its
+# windows, for the estimated cycles' traced inference running beside the
+# checks. A large model's trace (ic02: 100 M instructions, every block
+# logged and priced) takes minutes; past this, the estimate is left out and
+# the output says so.
+QUICK_ESTIMATE_WAIT_S = 10.0
+
 # The official latency score: the median of 5 windows, one per stimulus.
 LATENCY_WINDOWS = 5
 
@@ -285,9 +292,10 @@ class Verifier:
                                 wall_budget_s=QUICK_EMULATED_BUDGET_S
                                 if self.cfg.quick and emulated else None,
                                 reuse_loaded=plan is not None)
+        wait = QUICK_ESTIMATE_WAIT_S if self.cfg.quick and emulated else 900.0
         perf = run_performance(self.dut, self.bench, stimuli, self.record, cfg,
                                base_timeout=self.cfg.timeout,
-                               cycle_estimate=self.cfg.cycle_estimate)
+                               cycle_estimate=self.cfg.cycle_estimate, estimate_wait=wait)
         if plan:
             perf["quick_downloads"] = {"distinct_stimuli": plan.latency_stimuli,
                                        "load_seconds": plan.load_seconds,
@@ -307,8 +315,10 @@ class Verifier:
         if plan and plan.latency_stimuli < len(stimuli):
             note += f"; {plan.latency_note(len(stimuli))}"
         if emulated:
-            attach_cycle_estimate(self.record, self.bench, self.cfg.cycle_estimate)
+            attach_cycle_estimate(self.record, self.bench, self.cfg.cycle_estimate, wait=wait)
             note += "; " + instructions_text(perf["latency_ms"], emulated)
+            if emulated.get("cycles_left_out"):
+                note += f" (estimated cycles left out by --quick: {emulated['cycles_left_out']})"
         clock = " of emulated virtual time" if emulated else ""
         return (f"median throughput {median:.3f} inf./sec., latency {perf['latency_ms']:.3f} ms"
                 f"{clock} over {len(perf['windows'])} windows{note}")
