@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests" / "compiler"))
 from hostlib import HostModel  # noqa: E402
 from tinygen.boards import load_board  # noqa: E402
 from tinygen.codegen import generate_model_sources  # noqa: E402
-from tinygen.port.aot import kernel_layout  # noqa: E402
+from tinygen.port.aot import kernel_target  # noqa: E402
 from tinygen.port.flags import toolchain_for  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference-models"
@@ -112,7 +112,7 @@ def bench(path: Path, reps: int, seconds: float, flags: list[str], clock, work: 
 
     # The plan tinygen's host build uses (no scratch of the DSP kernels).
     src = generate_model_sources(path, work / path.stem,
-                                 layout=kernel_layout(load_board("host")))
+                                 layout=kernel_target(load_board("host")))
     host = HostModel(src, work / path.stem / "libmodel.so", cflags=flags)
     oracle = runtime.Interpreter.from_file(str(path))
     detail = oracle.get_input_details(0)

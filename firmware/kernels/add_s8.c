@@ -1,7 +1,6 @@
 /* int8 elementwise addition with TFLite broadcasting (up to 4 dimensions):
  * both inputs are rescaled to a common scale with 20 bits of headroom,
  * summed, then requantized to the output scale. */
-#include "tg_add_mve.h"
 #include "tg_broadcast.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
@@ -20,11 +19,5 @@ static int8_t add_one(const void *params, int32_t x1, int32_t x2)
 void tg_add_s8(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                int8_t *output)
 {
-#if TG_MVE
-    if (!p->shape.broadcast) {
-        tg_add_s8_mve(p, in1, in2, output);
-        return;
-    }
-#endif
     tg_broadcast_binary_s8(&p->shape, add_one, p, in1, in2, output);
 }

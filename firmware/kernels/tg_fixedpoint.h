@@ -61,9 +61,12 @@ static inline int8_t tg_clamp_s8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)v;
 }
 
-/* The DSP extension (Cortex-M4/M7/M33 with dsp: true in the board file):
- * the build defines TG_USE_DSP, the compiler __ARM_FEATURE_DSP. */
-#if defined(TG_USE_DSP) && defined(__ARM_FEATURE_DSP)
+/* The compiler targets the DSP extension (Cortex-M4/M7/M33 with dsp: true
+ * in the board file, whose flags say +nodsp otherwise): shared helpers such
+ * as tg_requantize_fast use its instructions. Which kernel variant a layer
+ * runs is never decided here but by the plan (tinygen/plan/variants.py),
+ * which compiles firmware/kernels/dsp/ only for such cores. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define TG_DSP 1
 #include <arm_acle.h>
 #else

@@ -11,9 +11,17 @@
  * Convolution, depthwise and fully connected layers read their weights in
  * a layout the planner arranges at build time (see tinygen/plan/ops.py):
  * conv/FC rows in blocks of 4 rows x 4 depth bytes, depthwise taps as
- * int16 in the order SXTB16 produces (c0, c2, c1, c3). Both the portable
- * C and the DSP-extension code paths (TG_USE_DSP on cores with
- * __ARM_FEATURE_DSP) read the same layout, so one plan serves every core.
+ * int16 in the order SXTB16 produces (c0, c2, c1, c3). The portable C and
+ * the DSP-extension variants read the same layout; the Helium ones read
+ * tinygen/plan/layout_mve.py's.
+ *
+ * Variants: the portable kernel of <name>.c (every core and the host) may
+ * have a variant in dsp/<name>.c (DSP extension), mve/<name>.c (Helium) or
+ * host/<name>.c (host vector units), with the same arguments and the
+ * variant's suffix; a variant file may add kernels of its own for that
+ * operator (declared below with their arguments). The plan chooses one per
+ * layer (tinygen/plan/variants.py); a build compiles only the files its
+ * plan calls.
  */
 #ifndef TG_KERNELS_H
 #define TG_KERNELS_H
@@ -200,5 +208,45 @@ void tg_reduce_max_s8(const tg_reduce_params *p, const int8_t *input, int8_t *ou
 
 void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *output);
 void tg_dequantize_s8_f32(const tg_affine_params *p, const int8_t *input, float *output);
+
+/* ---- DSP-extension variants (firmware/kernels/dsp/) ---- */
+void tg_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                      const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+/* Convolution two output pixels at a time, fast requantization, output
+ * channels in whole groups of 4 (tinygen/plan/ops.py conv_pairs_eligible).
+ * stream: per block of 4 output channels the biases, the weights in the
+ * blocked layout of tg_rows_dot.h, the requantization records. scratch:
+ * two gathered patches (unless pointwise), then both pixels' int16 inputs. */
+void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int16_t *filter, const tg_chan_quant *quant,
+                                int8_t *output, int8_t *scratch);
+/* 3x3 depthwise convolution at stride 1 or 2 (one entry point each, so a
+ * model links only what it uses), depth multiplier 1, channels in
+ * groups of 4, fast requantization (tinygen/plan/ops.py dw3x3_dsp_eligible).
+ * stream: per channel the requantization record (bias first) and the
+ * weights as halfword pairs per kernel row. scratch: a ring of three input
+ * rows, int16, channel-planar, padded with the input zero point. */
+void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);
+
+/* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
+ * layout of tinygen/plan/layout_mve.py ---- */
+void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                      const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
+                                const int16_t *filter, const tg_chan_quant *quant,
+                                int8_t *output, int8_t *scratch);
+void tg_fully_connected_s8_mve(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                               const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+/* Inputs of the output's shape (no broadcasting). */
+void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                   int8_t *output);
 
 #endif

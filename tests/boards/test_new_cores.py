@@ -57,7 +57,9 @@ def test_core_without_emulator_builds_and_fits(tmp_path, cpu, fpu, mve, arch, st
     assert f"Tag_CPU_arch: {arch}" in attributes, attributes
     if mve:
         assert "Tag_MVE_arch: MVE Integer and FP" in attributes, attributes
-        assert "-DTG_USE_MVE=1" in built.port.toolchain.cflags     # the Helium kernels
+        # The Helium kernels: the plan's mve target, compiled from firmware/kernels/mve/.
+        assert built.port.engine.model.target == "mve"
+        assert any(s.parent.name == "mve" for s in built.port.sources), built.port.sources
     assert stack in built.size.stack_note, built.size.stack_note
 
 

@@ -43,9 +43,13 @@ def inputs_header(inputs: list[np.ndarray]) -> str:
 def run_bare_metal(src, inputs: list[np.ndarray], out: Path, *, flags: list[str], machine: str,
                    linker_script: str, variant: str) -> list[np.ndarray]:
     """The outputs, one per input, of the runner linked with the generated
-    sources `src` (tinygen.codegen) and run under QEMU `machine`. The runner
-    prints the kernel variant it was built with; a build that fell back to
-    another variant than `variant` fails."""
+    sources `src` (tinygen.codegen) and run under QEMU `machine`. The plan
+    must be for the kernel target `variant` (tinygen/plan/variants.py) and,
+    unless portable, compile kernels from that variant's folder, so a build
+    that silently fell back to the portable kernels fails."""
+    assert src.target == variant, f"planned for {src.target}, not {variant}"
+    if variant != "portable":
+        assert any(k.parent.name == variant for k in src.kernel_sources), src.kernel_sources
     (out / "tg_test_inputs.h").write_text(inputs_header(inputs))
     elf = out / "model.elf"
     cmd = ["arm-none-eabi-gcc", *flags, *[f"-I{d}" for d in src.include_dirs],
@@ -60,7 +64,7 @@ def run_bare_metal(src, inputs: list[np.ndarray], out: Path, *, flags: list[str]
         capture_output=True, text=True, timeout=QEMU_TIMEOUT_S)
     # QEMU writes the semihosting console to stderr.
     lines = (done.stdout + done.stderr).splitlines()
-    marker = f"variant {variant}"
+    marker = "ready"
     assert marker in lines, done.stdout[:200] + done.stderr[:400]
     hex_lines = lines[lines.index(marker) + 1:][:len(inputs)]
     outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]

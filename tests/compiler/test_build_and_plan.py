@@ -26,7 +26,7 @@ def _models(model_cache):
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
 def test_generated_model_and_kernels_compile_for_cortex_m4(model_cache, tmp_path):
     for i, path in enumerate(_models(model_cache)):
-        src = generate_model_sources(path, tmp_path / f"m{i}")
+        src = generate_model_sources(path, tmp_path / f"m{i}", layout="dsp")
         for c in [src.model_c, *src.kernel_sources]:
             obj = tmp_path / f"m{i}" / (c.stem + ".o")
             cmd = ["arm-none-eabi-gcc", *ARM_CFLAGS, '-DTG_ARENA_ATTR=__attribute__((section(".tg_arena")))',
@@ -36,15 +36,45 @@ def test_generated_model_and_kernels_compile_for_cortex_m4(model_cache, tmp_path
             assert obj.stat().st_size > 0
 
 
-def test_every_kernel_source_compiles_for_host_and_arm(tmp_path):
-    for c in sorted(kernels_dir().glob("*.c")):
-        for cc, flags in (("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]),
-                          ("arm-none-eabi-gcc", ARM_CFLAGS)):
+# The cores each folder of firmware/kernels/ is compiled for (tinygen/plan/variants.py).
+M55_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb",
+              "-mfloat-abi=hard", "-mfpu=fpv5-d16"]
+VARIANT_COMPILERS = {
+    "": (("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]),
+         ("arm-none-eabi-gcc", ARM_CFLAGS)),
+    "dsp": (("arm-none-eabi-gcc", ARM_CFLAGS), ("arm-none-eabi-gcc", M55_CFLAGS)),
+    "mve": (("arm-none-eabi-gcc", M55_CFLAGS),),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(VARIANT_COMPILERS))
+def test_every_kernel_source_compiles_for_its_cores(tmp_path, folder):
+    sources = sorted((kernels_dir() / folder).glob("*.c"))
+    assert sources
+    for c in sources:
+        for cc, flags in VARIANT_COMPILERS[folder]:
             if shutil.which(cc) is None:
                 continue
-            done = subprocess.run([cc, *flags, "-c", str(c), "-o", str(tmp_path / "k.o")],
+            done = subprocess.run([cc, *flags, f"-I{kernels_dir()}", "-c", str(c),
+                                   "-o", str(tmp_path / "k.o")],
                                   capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
-            assert done.returncode == 0, f"{cc} {c.name}: {done.stderr}"
+            assert done.returncode == 0, f"{cc} {folder}/{c.name}: {done.stderr}"
+
+
+def test_every_kernel_variant_folder_is_a_target_variant():
+    """A folder of firmware/kernels/ is a variant some target uses, and every
+    variant function the planner can pick is declared in tg_kernels.h."""
+    from tinygen.plan.ops import KERNEL_SOURCES
+    from tinygen.plan.variants import DSP_KERNEL_SOURCES, TARGETS, VARIANTS
+    folders = {d.name for d in kernels_dir().iterdir() if d.is_dir() and any(d.glob("*.c"))}
+    assert folders <= {v for vs in TARGETS.values() for v in vs}
+    header = (kernels_dir() / "tg_kernels.h").read_text()
+    for kernel, variants in VARIANTS.items():
+        for v in variants:
+            assert f"void {kernel}_{v}(" in header
+            assert (kernels_dir() / v / KERNEL_SOURCES[kernel]).is_file(), (kernel, v)
+    for kernel, source in DSP_KERNEL_SOURCES.items():
+        assert f"void {kernel}(" in header and (kernels_dir() / source).is_file()
 
 
 def _check_plan(plan):

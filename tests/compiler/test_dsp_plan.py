@@ -27,20 +27,21 @@ def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
     m = load_model(MODELS / f"{name}.tflite")
     bound = prepare(m)
     for c in bound:
-        if c.dsp_guard != "TG_DW3X3_DSP":
+        if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
-    fitted = plan_model(m)
+    fitted = plan_model(m, layout="dsp")
     assert fitted.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
-    assert any(c.dsp_kernel for c in fitted.calls)
+    assert any(c.function == "tg_conv2d_pairs_s8_dsp" for c in fitted.calls)
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
 def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
-    plan = plan_model(load_model(MODELS / f"{name}.tflite"))
+    plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
     dw = [c for c in plan.calls if c.kind == "DEPTHWISE_CONV_2D"]
     assert dw
     for c in dw:
-        assert c.dsp_kernel == f"tg_depthwise3x3s{c.params['stride_w']}_s8_dsp"
+        assert c.function == f"tg_depthwise3x3s{c.params['stride_w']}_s8_dsp"
+        assert c.source == "dsp/depthwise_conv2d_s8.c"
         assert c.scratch_bytes >= dw3x3_dsp_scratch(c.params)
 
 

@@ -2,10 +2,10 @@
 
 The host tests (test_ops_oracle.py) run the portable C. Here random
 one-operator models (convolution, depthwise, fully connected) are compiled
-for the Cortex-M4 with TG_USE_DSP, linked with a bare-metal runner
-(fixtures/qemu_model_main.c), run under QEMU mps2-an386 and compared with the
-TFLM oracle on the same inputs; the runner prints which kernel variant it
-was built with, so a silently portable build fails. Each model also runs with
+for the Cortex-M4 with the DSP kernel target (firmware/kernels/dsp/), linked
+with a bare-metal runner (fixtures/qemu_model_main.c), run under QEMU
+mps2-an386 and compared with the TFLM oracle on the same inputs; a plan that
+compiled no DSP variant fails (kernel_oracle.run_bare_metal). Each model also runs with
 the generic requantization forced (fast_requant=False) so both paths of the
 DSP kernels meet the oracle.
 """
@@ -26,7 +26,7 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 
 ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
-             "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-DTG_USE_DSP=1", "-ffunction-sections",
+             "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-ffunction-sections",
              "-fdata-sections"]
 # No shrinking: each example costs a conversion, a cross build and a QEMU run.
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
@@ -45,7 +45,8 @@ def run_on_qemu(tflite: Path, inputs: list[np.ndarray], out: Path,
 
     fit_scratch=False: in a one-layer model any scratch grows the arena, and
     the planner would otherwise keep the portable kernels the test is not about."""
-    plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False)
+    plan = plan_model(load_model(tflite), fast_requant=fast_requant, fit_scratch=False,
+                      layout="dsp")
     src = write_sources(plan, out)
     assert not src.input_is_float and not src.output_is_float
     return run_bare_metal(src, inputs, out, flags=ARM_FLAGS, machine="mps2-an386",
@@ -115,7 +116,7 @@ PAIRS = [
 
 def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
-                                 fit_scratch=False)
+                                 fit_scratch=False, layout="dsp")
     text = src.model_c.read_text()
     return "tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
 

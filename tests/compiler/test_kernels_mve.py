@@ -2,12 +2,12 @@
 
 Random one-operator models (convolution, depthwise, fully connected, add) are
 planned with the MVE constant layout (tinygen/plan/layout_mve.py), compiled
-for the Cortex-M55 with TG_USE_MVE (as tinygen/port does for boards with
-mve: true), linked with the bare-metal runner of test_kernels_emulated.py,
-run under QEMU mps3-an547 (which emulates Helium) and compared with the TFLM
-oracle. The runner prints the kernel variant it was built with, so a build
-that silently fell back to the DSP or portable kernels fails. Every model
-also runs with the generic requantization forced (fast_requant=False).
+for the Cortex-M55 with the mve kernel target (firmware/kernels/mve/, as
+tinygen/port plans for boards with mve: true), linked with the bare-metal
+runner of test_kernels_emulated.py, run under QEMU mps3-an547 (which
+emulates Helium) and compared with the TFLM oracle. A plan that compiled no
+MVE variant fails (kernel_oracle.run_bare_metal). Every model also runs
+with the generic requantization forced (fast_requant=False).
 
 The random shapes are small (the paths for depths up to 32); the explicit
 examples reach what they miss: longer rows (whole VMLADAVA chunks plus a
@@ -31,7 +31,7 @@ from tinygen.codegen import generate_model_sources
 from tinygen.plan.layout_mve import blocked_rows_mve, depthwise_quant_mve
 
 ARM_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb",
-             "-mfloat-abi=hard", "-mfpu=fpv5-d16", "-DTG_USE_DSP=1", "-DTG_USE_MVE=1",
+             "-mfloat-abi=hard", "-mfpu=fpv5-d16",
              "-ffunction-sections", "-fdata-sections"]
 
 needs_m55 = pytest.mark.skipif(

@@ -14,6 +14,7 @@ from tinygen.codegen.facts import ModelFacts
 from tinygen.ir import load_model
 from tinygen.paths import firmware_dir
 from tinygen.plan import ModelPlan, StreamingPlan, plan_model
+from tinygen.plan.variants import variant_dirs
 from tinygen.render import c_array, c_float, c_value, render
 
 __all__ = ["ModelFacts", "ModelSources", "c_array", "c_float", "c_value", "generate_model_sources",
@@ -28,8 +29,8 @@ _CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": 
 class ModelSources:
     model_c: Path
     model_h: Path
-    kernel_sources: list[Path]     # firmware/kernels/*.c to compile with model.c
-    include_dirs: list[Path]       # out_dir and firmware/kernels
+    kernel_sources: list[Path]     # the firmware/kernels/ files the plan calls
+    include_dirs: list[Path]       # out_dir, firmware/kernels and its variant folders used
     arena_bytes: int
     lower_bound_bytes: int
     weight_bytes: int
@@ -42,6 +43,7 @@ class ModelSources:
     # The streaming step model.c holds (tg_model_stream_step), or None and why not.
     stream: StreamingPlan | None = None
     stream_note: str = "not a streaming build"
+    target: str = "portable"       # the kernel target (tinygen/plan/variants.py)
 
 
 def kernels_dir() -> Path:
@@ -53,18 +55,19 @@ def render_context(plan: ModelPlan) -> dict:
     ops = []
     for call in plan.calls:
         prefix = f"tg_op{call.op_index}"
-        arrays, dsp_arrays, sym = [], [], {}
-        for source, dest in ((call.arrays, arrays), (call.dsp_arrays, dsp_arrays)):
-            for name, values in source.items():
-                symbol = f"{prefix}_{name}"
-                sym[name] = symbol
-                dest.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
-                                 count=int(values.size), data=values))
+        arrays, sym = [], {}
+        for name, values in call.arrays.items():
+            symbol = f"{prefix}_{name}"
+            sym[name] = symbol
+            arrays.append(dict(symbol=symbol, ctype=_CTYPES[values.dtype.name],
+                               count=int(values.size), data=values))
+        # kernel: the function the plan settled on (tinygen/plan/variants.py);
+        # base: the operator's portable kernel, whose arguments it takes
+        # unless it reads a stream of its own.
         ops.append(dict(
-            index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.kernel,
-            struct=call.struct, params=call.params, pname=f"{prefix}_params", arrays=arrays,
-            dsp_kernel=call.dsp_kernel, dsp_guard=call.dsp_guard, dsp_arrays=dsp_arrays,
-            sym=sym, out=mem.tensor_offsets[call.output],
+            index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.function,
+            base=call.kernel, variant=call.variant, struct=call.struct, params=call.params,
+            pname=f"{prefix}_params", arrays=arrays, sym=sym, out=mem.tensor_offsets[call.output],
             in0=mem.tensor_offsets[call.inputs[0]],
             ins=[mem.tensor_offsets[t] for t in call.inputs],
             operands=[dict(const=True, symbol=sym[o], offset=0) if isinstance(o, str)
@@ -82,7 +85,7 @@ def render_context(plan: ModelPlan) -> dict:
         output_is_float=int(plan.output.dtype == "float32"),
         input_scale=plan.input_quant_scale, input_zero_point=plan.input_quant_zero_point,
         output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point,
-        stream=plan.stream, op_at={op["index"]: op for op in ops})
+        stream=plan.stream, op_at={op["index"]: op for op in ops}, target=plan.target)
 
 
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
@@ -97,12 +100,13 @@ def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:
     return ModelSources(
         model_c=model_c, model_h=model_h,
         kernel_sources=[kdir / name for name in plan.kernel_sources],
-        include_dirs=[out_dir, kdir], arena_bytes=plan.memory.arena_bytes,
+        include_dirs=[out_dir, kdir, *(kdir / d for d in variant_dirs(plan.calls))],
+        arena_bytes=plan.memory.arena_bytes,
         lower_bound_bytes=plan.memory.lower_bound_bytes, weight_bytes=plan.weight_bytes,
         macs=plan.macs, input_elements=plan.input.elements,
         output_elements=plan.output.elements, input_is_float=bool(ctx["input_is_float"]),
         output_is_float=bool(ctx["output_is_float"]), facts=model_facts(ctx),
-        stream=plan.stream, stream_note=plan.stream_note)
+        stream=plan.stream, stream_note=plan.stream_note, target=plan.target)
 
 
 def model_facts(ctx: dict) -> ModelFacts:
@@ -118,11 +122,11 @@ def model_facts(ctx: dict) -> ModelFacts:
 def generate_model_sources(model_path: Path, out_dir: Path, *,
                            keep_inputs_alive: bool = True,
                            fast_requant: bool = True,
-                           layout: str = "default",
+                           layout: str = "portable",
                            fit_scratch: bool = True,
                            streaming: bool = False) -> ModelSources:
-    """Compile a .tflite model into model.c/model.h in out_dir; layout picks
-    the kernels' constant layout (tinygen.plan.LAYOUTS). streaming=True adds
+    """Compile a .tflite model into model.c/model.h in out_dir; layout names
+    the kernel target (tinygen.plan.LAYOUTS: which variants the calls use). streaming=True adds
     the per-hop step of a streaming benchmark (tg_model_stream_reset and
     tg_model_stream_step) when the model fits it (ModelSources.stream_note
     says why not)."""

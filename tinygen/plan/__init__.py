@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinygen.ir import Model, Tensor
-from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.memory import MemoryPlan, plan_memory
-from tinygen.plan.ops import (KERNEL_SOURCES, KernelCall, fit_dsp_scratch,
-                              prepare)
+from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, prepare
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
+from tinygen.plan.variants import TARGET_ALIASES, TARGETS, choose_variants, target_name
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS",
            "StreamingPlan", "plan_streaming"]
-LAYOUTS = ("default", "mve", "portable")
+# The kernel targets plan_model's layout= takes (tinygen/plan/variants.py).
+LAYOUTS = (*TARGETS, *TARGET_ALIASES)
 
 
 @dataclass
@@ -35,6 +35,7 @@ class ModelPlan:
     # for and the model fits; else None and stream_note says why.
     stream: StreamingPlan | None = None
     stream_note: str = "not a streaming build"
+    target: str = "portable"  # the kernel target the calls were settled for (plan/variants.py)
 
     @property
     def macs(self) -> int:
@@ -46,7 +47,8 @@ class ModelPlan:
 
     @property
     def kernel_sources(self) -> list[str]:
-        return sorted({KERNEL_SOURCES[c.kernel] for c in self.calls if c.kernel})
+        """The files under firmware/kernels/ the calls' functions are in."""
+        return sorted({c.source for c in self.calls if c.source})
 
 
 def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
@@ -64,34 +66,26 @@ def _quant_of(m: Model, t: Tensor, producer_kind: str) -> tuple[float, int]:
 
 
 def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = True,
-               layout: str = "default", fit_scratch: bool = True,
+               layout: str = "portable", fit_scratch: bool = True,
                streaming: bool = False) -> ModelPlan:
-    """layout: "default" (portable and DSP kernels), "mve" (Helium kernels,
-    tinygen/plan/layout_mve.py) or "portable" (the portable C only: the host
-    and cores without the DSP extension, whose arena then holds no scratch
-    that only the DSP kernels use).
-    fit_scratch=False keeps every DSP kernel's scratch even where it grows
-    the arena (tests of those kernels on one-layer models, where any scratch does).
+    """layout: the kernel target whose variants the calls use
+    (tinygen/plan/variants.py TARGETS): "portable" (the portable C only: the
+    host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33) or
+    "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants);
+    "default" is "dsp". The generated C runs only on such a target.
+    fit_scratch=False keeps every offered DSP kernel's scratch even where it
+    grows the arena (tests of those kernels on one-layer models, where any
+    scratch does).
     streaming=True also plans the per-hop step of a streaming benchmark
     (tinygen.plan.streaming) when the model fits it."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown constant layout {layout!r}; use one of {LAYOUTS}")
-    calls = prepare(m, fast_requant)
-    if layout in ("mve", "portable"):
-        # Helium cores run the MVE kernels (firmware/kernels/tg_mve.h), never the
-        # DSP ones (tg_dsp.h turns them off there), and portable builds
-        # neither: drop their arrays and the scratch only they need.
-        for c in calls:
-            if c.dsp_kernel:
-                c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
-                c.scratch_bytes = c.portable_scratch
-    if layout == "mve":
-        calls = mve_layout(m, calls)
-    elif fit_scratch:
-        fit_dsp_scratch(calls, lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes)
+    target = target_name(layout)
+    calls = choose_variants(
+        m, prepare(m, fast_requant), target,
+        (lambda cs: plan_memory(m, cs, keep_inputs_alive).arena_bytes) if fit_scratch else None)
     memory = plan_memory(m, calls, keep_inputs_alive)
     inp, out = m.input_tensors[0], m.output_tensors[0]
     in_s, in_zp = _quant_of(m, inp, "QUANTIZE")
     out_s, out_zp = _quant_of(m, out, "DEQUANTIZE")
     stream, note = plan_streaming(calls) if streaming else (None, "not a streaming build")
-    return ModelPlan(m, calls, memory, inp, out, in_s, in_zp, out_s, out_zp, stream, note)
+    return ModelPlan(m, calls, memory, inp, out, in_s, in_zp, out_s, out_zp, stream, note,
+                     target)

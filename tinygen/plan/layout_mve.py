@@ -1,4 +1,4 @@
-"""Constant layouts of the Helium (MVE) kernels, firmware/kernels/tg_mve.h.
+"""Constant layouts of the Helium (MVE) kernels, firmware/kernels/mve/.
 
 The planner's default layouts suit the portable and DSP-extension kernels
 (4x4 blocked rows, depthwise taps in SXTB16 order). Helium wants 16

@@ -60,13 +60,20 @@ class KernelCall:
     # Binary elementwise ops: each operand is an arena tensor (its index) or
     # a constant in ``arrays`` (its array name).
     operands: list[int | str] = field(default_factory=list)
-    # A DSP-extension kernel that replaces ``kernel`` on cores with the DSP
-    # extension, reading ``dsp_arrays`` instead of ``arrays`` (model.c keeps
-    # one set or the other, chosen by the preprocessor). scratch_bytes covers both.
+    # A kernel of the operator's DSP variant file offered for this layer
+    # (firmware/kernels/dsp/), reading ``dsp_arrays`` instead of ``arrays``;
+    # tinygen/plan/variants.py takes it on DSP cores or drops it.
+    # scratch_bytes covers both until then.
     dsp_kernel: str | None = None
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    dsp_guard: str = ""            # the C macro (firmware/kernels/tg_dsp.h) that selects it
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # Settled by tinygen/plan/variants.py for the target: the C function
+    # model.c calls (``kernel`` or a variant of it), its variant and its
+    # file under firmware/kernels/. ``kernel`` stays the operator's portable
+    # kernel, whose access order (plan/memory.py) every variant keeps.
+    function: str | None = None
+    variant: str = "portable"
+    source: str | None = None
 
     @property
     def const_bytes(self) -> int:
@@ -209,7 +216,7 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
 
 
 def dw3x3_dsp_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (depthwise_conv2d_s8.c),
+    """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (dsp/depthwise_conv2d_s8.c),
     DW3X3_STREAM_WORDS per channel.
 
     weights: [9][oc] as the kernel multiplies them (doubled in fast mode);
@@ -243,7 +250,7 @@ def conv_pairs_scratch(params: dict) -> int:
 
 
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
-    """The int32 stream of tg_conv2d_pairs_s8_dsp (conv2d_s8.c): per block of
+    """The int32 stream of tg_conv2d_pairs_s8_dsp (dsp/conv2d_s8.c): per block of
     4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
     (mult, e, rz) per row."""
     blocks = quant.shape[0] // 4
@@ -317,12 +324,10 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call.portable_scratch = scratch
     if not depthwise and conv_pairs_eligible(params):
         call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
-        call.dsp_guard = "TG_CONV_PAIRS_DSP"
         call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}
         call.scratch_bytes = max(scratch, conv_pairs_scratch(params))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
-        call.dsp_guard = "TG_DW3X3_DSP"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
     return call
@@ -643,7 +648,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     they are given up largest tensors first.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
-           and c.dsp_guard != "TG_DW3X3_DSP"]
+           and not c.dsp_kernel.startswith("tg_depthwise3x3")]
     # Layers with the largest tensors first: the arena's peak is likely theirs.
     dsp.sort(key=lambda c: -(c.params["batches"] * (c.params["in_h"] * c.params["in_w"]
                                                      * c.params["in_c"] + c.params["out_h"]
@@ -666,7 +671,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
         c.scratch_bytes = c.portable_scratch
         portable_arena = arena_of(calls)
         if portable_arena < arena:
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
+            c.dsp_kernel, c.dsp_arrays = None, {}
             arena = portable_arena
         else:
             c.scratch_bytes = wanted[id(c)]
@@ -675,7 +680,7 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             return
         if c.dsp_kernel:
             c.scratch_bytes = c.portable_scratch
-            c.dsp_kernel, c.dsp_guard, c.dsp_arrays = None, "", {}
+            c.dsp_kernel, c.dsp_arrays = None, {}
             arena = arena_of(calls)
 
 

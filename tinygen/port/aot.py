@@ -1,10 +1,10 @@
 """The ahead-of-time engine: the model compiled into C (tinygen.codegen)
 and run by tinygen's own kernels (firmware/kernels).
 
-Its compile decisions live here: which kernel variants a board gets
-(TG_USE_DSP, TG_USE_MVE) and the constant layout the planner writes for
-them, link-time optimization of the model and kernels, and the stack the
-placement reserves.
+Its compile decisions live here: the kernel target a board's core gets
+(kernel_target; the planner, tinygen/plan/variants.py, then settles each
+layer's variant and the files the build compiles), link-time optimization
+of the model and kernels, and the stack the placement reserves.
 """
 
 from __future__ import annotations
@@ -43,22 +43,14 @@ LTO_FLAGS = ("-flto", "-flto-partition=one")
 ENGINE_PARTS = ("kernels",)        # folders of the build folder compiled with LTO, with src/model.c
 
 
-def kernel_defines(board: Board) -> list[str]:
-    """Kernel variant flags from the board file: dsp: true selects the
-    DSP-extension kernels (firmware/kernels, TG_USE_DSP), mve: true the
-    Helium ones (TG_USE_MVE, which also changes the constant layout, see
-    kernel_layout); others and the host get the portable C."""
-    if board.is_host:
-        return []
-    return ((["-DTG_USE_DSP=1"] if board.dsp else [])
-            + (["-DTG_USE_MVE=1"] if board.mve else []))
-
-
-def kernel_layout(board: Board) -> str:
-    """The planner's constant layout for the kernels kernel_defines selects."""
+def kernel_target(board: Board) -> str:
+    """The kernel target of the board's core (tinygen/plan/variants.py
+    TARGETS), from the board file: mve: true the Helium kernels
+    (firmware/kernels/mve/, then dsp/), dsp: true the DSP-extension ones
+    (firmware/kernels/dsp/); others and the host the portable C."""
     if board.is_host or not (board.dsp or board.mve):
         return "portable"
-    return "mve" if board.mve else "default"
+    return "mve" if board.mve else "dsp"
 
 
 def lto_flags(board: Board, opt: str) -> list[str]:
@@ -83,18 +75,17 @@ class AotEngine(Engine):
     name = "tinygen"
     usage = "tinygen"
 
-    def defines(self, board: Board) -> list[str]:
-        return kernel_defines(board)
-
     def prepare(self, job: EngineJob) -> EngineBuild:
         log.info("compiling %s into C", job.model_path)
-        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_layout(job.board),
+        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_target(job.board),
                                        streaming=job.stream_step)
-        kernels = [Path(k) if Path(k).is_absolute() else firmware_dir() / "kernels" / Path(k).name
-                   for k in model.kernel_sources]
+        kdir = firmware_dir() / "kernels"
+        kernels = [Path(k) if Path(k).is_absolute() else kdir / k for k in model.kernel_sources]
         lto = lto_flags(job.board, job.opt)
         return EngineBuild(
             model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=STACK_BYTES,
+            # The variant folders' own headers (dsp/, mve/) go with their sources.
+            includes=tuple(d for d in model.include_dirs if d.parent == kdir),
             # Measured on the board's emulator, or on the closest emulated core's.
             stack_note=stack_note(job.board, STACK_BYTES),
             # The planner keeps the input alive for the whole inference.

@@ -63,6 +63,8 @@ class EngineBuild:
     stack_bytes: int                    # main stack the placement reserves
     keeps_input: bool                   # the input tensor stays live: it can be the db buffer
     persistent_bytes: int = 0           # the engine's own .bss beyond the port's data
+    includes: tuple[Path, ...] = ()     # include folders of the engine's own (copied with
+                                        # their headers into the build folder)
     lto: tuple[str, ...] = ()           # compile flags of the engine's objects (and the link)
     lto_link: tuple[str, ...] = ()      # what the link adds to generate the engine's code
     lto_parts: tuple[Path, ...] = ()    # files or folders of the build folder compiled with lto

@@ -335,7 +335,7 @@ def generate_port(board: Board | str, bench: Benchmark | str, model_path: Path |
     plat_sources, plat_includes, plat_defines = platform_sources(board)
     sources = sorted((fw / "harness").glob("*.c")) + plat_sources
     sources += sorted(src_dir.glob("*.c")) + list(built.sources)
-    includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels"]
+    includes = [src_dir, fw / "harness", *plat_includes, fw / "kernels", *built.includes]
     entry = None
     if stream is not None:  # sww01: the streaming firmware replaces the harness
         entry = stream_entry(stream, built.stream, built.stream_note, built.facts.macs)

@@ -1,7 +1,9 @@
 /*
- * Helium elementwise addition (TG_MVE, see tg_mve.h) for inputs of the
- * output's shape, 4 elements per step in int32 lanes, bit-exact with the
- * scalar add_one of add_s8.c: each input is offset, shifted left by
+ * int8 elementwise addition on the Cortex-M55 (Helium, see tg_mve.h), the
+ * variant of add_s8.c with the same arguments, for inputs of the output's
+ * shape (tinygen/plan/variants.py keeps broadcasts on the portable kernel):
+ * 4 elements per step in int32 lanes, bit-exact with the scalar add_one of
+ * add_s8.c: each input is offset, shifted left by
  * left_shift and requantized to the common scale, the sum requantized to
  * the output. The requantization is tg_requantize lane by lane: VSHL for
  * the left shift, VQRDMULH, and VRSHL for the rounding right shift after
@@ -9,12 +11,7 @@
  * RoundingDivideByPOT). Reading 4 elements before writing them allows the
  * in-place operation tinygen/plan/memory.py plans for elementwise ops.
  */
-#ifndef TG_ADD_MVE_H
-#define TG_ADD_MVE_H
-
 #include "tg_mve.h"
-
-#if TG_MVE
 
 /* tg_requantize(x, mult, shift) of each lane; right = -max(-shift, 0) as a
  * vector, left = max(shift, 0). */
@@ -42,8 +39,8 @@ static inline int32x4_t tg_add4_mve(const tg_add_params *p, int32x4_t x1, int32x
     return vminq_s32(v, vdupq_n_s32(p->act_max));
 }
 
-static inline void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
-                                 int8_t *output)
+void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                   int8_t *output)
 {
     const int32_t n = p->shape.size;
     const int32x4_t r1 = vdupq_n_s32(p->in1_shift < 0 ? p->in1_shift : 0);
@@ -60,6 +57,3 @@ static inline void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, cons
                                              vldrbq_z_s32(in2 + i, pr), r1, r2, ro), pr);
     }
 }
-
-#endif
-#endif

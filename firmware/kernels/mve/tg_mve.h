@@ -1,8 +1,7 @@
 /*
- * Helium (MVE, integer) building blocks for the Cortex-M55: the build
- * defines TG_USE_MVE for boards with mve: true (tinygen/port/generate.py),
- * the compiler __ARM_FEATURE_MVE. Everywhere else TG_MVE is 0 and this
- * header declares nothing.
+ * Helium (MVE, integer) building blocks for the Cortex-M55 kernels in
+ * firmware/kernels/mve/, which tinygen/plan/variants.py chooses for boards
+ * with mve: true (and compiles only there).
  *
  * The MVE kernels read their constants in the layout of
  * tinygen/plan/layout_mve.py: convolution and fully connected rows (TFLite
@@ -10,10 +9,10 @@
  * one VMLADAVA.S8 takes 16 depth positions of one row and 4 rows share each
  * input load; depthwise taps as int16 [tap][out_c] (doubled in fast
  * requantization mode, as on the other paths), their tg_chan_quant records
- * reordered within groups of 8 channels (tg_depthwise_mve.h). The records'
- * values are those of the other paths. Kernels: tg_conv_mve.h,
- * tg_depthwise_mve.h, tg_add_mve.h, each entered from a hook at the top of
- * the portable kernel function.
+ * reordered within groups of 8 channels (mve/depthwise_conv2d_s8.c). The records'
+ * values are those of the other paths. Kernels: mve/conv2d_s8.c,
+ * mve/depthwise_conv2d_s8.c, mve/fully_connected_s8.c, mve/add_s8.c, each
+ * with the arguments of the portable kernel of the same file name.
  */
 #ifndef TG_MVE_H
 #define TG_MVE_H
@@ -23,17 +22,10 @@
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 
-#if defined(TG_USE_MVE) && defined(__ARM_FEATURE_MVE)
-#define TG_MVE 1
-#include <arm_mve.h>
-#elif defined(TG_USE_MVE)
-/* The planner arranged the constants for these kernels only. */
-#error "TG_USE_MVE needs a compiler targeting Helium (-mcpu=cortex-m55 without +nomve)"
-#else
-#define TG_MVE 0
+#if !defined(__ARM_FEATURE_MVE) || !__ARM_FEATURE_MVE
+#error "firmware/kernels/mve/ needs a compiler targeting Helium (-mcpu=cortex-m55 without +nomve)"
 #endif
-
-#if TG_MVE
+#include <arm_mve.h>
 
 /* Output stage of a layer: requantization form and clamp. */
 typedef struct {
@@ -181,5 +173,4 @@ static inline void tg_mve_rows_dot(const int8_t *x, int32_t len, const int8_t *r
     }
 }
 
-#endif
 #endif

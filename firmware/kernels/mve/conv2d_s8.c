@@ -1,17 +1,12 @@
 /*
- * Helium convolution and fully connected layers (TG_MVE, see tg_mve.h):
- * the receptive field of each output pixel is gathered into scratch with
- * vector copies, then tg_mve_rows_dot runs it against the contiguous rows.
+ * int8 2-D convolution on the Cortex-M55 (Helium, see tg_mve.h), the
+ * variant of conv2d_s8.c with the same arguments: the receptive field of
+ * each output pixel is gathered into scratch with vector copies, then tg_mve_rows_dot runs it against the contiguous rows.
  * Pointwise pixels are copied too: the planner may overlap the output with
  * the input (tinygen/plan/memory.py), so every pixel is read completely
  * before its outputs are written.
  */
-#ifndef TG_CONV_MVE_H
-#define TG_CONV_MVE_H
-
 #include "tg_mve.h"
-
-#if TG_MVE
 
 static inline void tg_mve_gather_patch(const tg_conv_params *p, const int8_t *image,
                                        int32_t iy0, int32_t ix0, int8_t *patch)
@@ -40,9 +35,8 @@ static inline void tg_mve_gather_patch(const tg_conv_params *p, const int8_t *im
     }
 }
 
-static inline void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
-                                    const int8_t *filter, const tg_chan_quant *quant,
-                                    int8_t *output, int8_t *scratch)
+void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                      const tg_chan_quant *quant, int8_t *output, int8_t *scratch)
 {
     const int32_t k_len = p->k_h * p->k_w * p->in_c;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0;
@@ -69,19 +63,3 @@ static inline void tg_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input
         }
     }
 }
-
-static inline void tg_fully_connected_s8_mve(const tg_fc_params *p, const int8_t *input,
-                                             const int8_t *filter, const tg_chan_quant *quant,
-                                             int8_t *output)
-{
-    const tg_mve_out o = {p->fast, p->output_zero_point, p->act_min, p->act_max};
-    int32_t b;
-    for (b = 0; b < p->batches; ++b) {
-        tg_mve_rows_dot(input + (size_t)b * (size_t)p->in_depth, p->in_depth, filter,
-                        p->out_depth, quant, &o, output);
-        output += p->out_depth;
-    }
-}
-
-#endif
-#endif

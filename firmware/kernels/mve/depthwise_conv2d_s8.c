@@ -1,12 +1,13 @@
 /*
- * Helium depthwise convolution (TG_MVE, see tg_mve.h). filter: int16
- * [tap][out_c] (doubled in fast mode, like the bias). Channels run 16 (then
+ * int8 depthwise 2-D convolution on the Cortex-M55 (Helium, see tg_mve.h),
+ * the variant of depthwise_conv2d_s8.c with the same arguments. filter:
+ * int16 [tap][out_c] (doubled in fast mode, like the bias). Channels run 16 (then
  * 8) at a time: VLDRB.S16 / VLDRH.S16 take 8 channels of a tap, VMULLB and
  * VMULLT multiply their even and odd lanes into int32 accumulators. With
  * depth multiplier 1, each whole group of 8 channels has its tg_chan_quant
  * records in the order (0, 2, 4, 6, 1, 3, 5, 7) to match (layout_mve.py);
- * the remaining channels, in order, run 4 at a time under a predicate. Channels are written group by
- * group, which tinygen/plan/memory.py allows for depthwise (strict gap).
+ * the remaining channels, in order, run 4 at a time under a predicate.
+ * Channels are written group by group, which tinygen/plan/memory.py allows for depthwise (strict gap).
  *
  * scratch: k_h*k_w tap pointers (8 bytes reserved each, the upper 4 holding
  * the interior pixels' tap offsets from the window's corner), then one row
@@ -14,12 +15,7 @@
  * image. Every tap's input address is word[t] + base + c: pointers (base 0)
  * at the borders, offsets from the corner (base the corner) inside.
  */
-#ifndef TG_DEPTHWISE_MVE_H
-#define TG_DEPTHWISE_MVE_H
-
 #include "tg_mve.h"
-
-#if TG_MVE
 
 /* Eight channels from their even (0, 2, 4, 6) and odd accumulators, whose
  * records the planner stores in that order; VMOVNB/VMOVNT interleave the
@@ -54,10 +50,9 @@ static inline void tg_dw_mve_store8(int8_t *out, int32x4_t even, int32x4_t odd,
     "add    %[w], %[w], %[stride]\n\t"                             \
     "le     lr, 1b\n\t"
 
-static inline void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
-                                              const int16_t *filter,
-                                              const tg_chan_quant *quant, int8_t *output,
-                                              int8_t *scratch)
+void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
+                                const int16_t *filter, const tg_chan_quant *quant,
+                                int8_t *output, int8_t *scratch)
 {
     const int32_t taps_n = p->k_h * p->k_w;
     uint32_t *pointers = (uint32_t *)(void *)scratch;
@@ -183,5 +178,3 @@ static inline void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int
 
 #undef TG_DW_MVE_TAPS_ASM
 #undef TG_DW_MVE_HALF_ASM
-#endif
-#endif

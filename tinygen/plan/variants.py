@@ -1,0 +1,122 @@
+"""Which kernel variant each layer runs: the one place that decides.
+
+A kernel of firmware/kernels/<file>.c (the portable C, every core and the
+host) may have variants with the same arguments in firmware/kernels/dsp/
+(the DSP extension: Cortex-M4/M7/M33), mve/ (Helium: Cortex-M55) or host/
+(host vector units), in a file of the same name, its function named with
+the variant's suffix (tg_conv2d_s8 -> tg_conv2d_s8_dsp). A variant file may
+add kernels of its own for that operator, with their own constants, which
+ops.py offers per layer (KernelCall.dsp_kernel, e.g. the DSP pixel-pair
+convolution) where the layer suits them.
+
+The target (what the board's core runs: tinygen/port/aot.py kernel_target)
+names the variants a build may use, best first. choose_variants settles
+every layer once: the constants' layout, the kernel (KernelCall.function)
+and the file it lives in (KernelCall.source). The generated model.c calls
+exactly that function and the build compiles exactly those files; nothing
+downstream (the compiler's defines, the templates, the C preprocessor)
+chooses again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tinygen.ir import model as ir
+from tinygen.plan.layout_mve import mve_layout
+from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, fit_dsp_scratch
+
+# What a target's core runs, best variant first ("portable" is implied last).
+# Helium cores also have the DSP extension: a kernel without an MVE variant
+# takes its DSP one. The offered DSP-only kernels (pixel pairs, 3x3 ring)
+# are for cores without Helium: the Helium ones are faster there.
+TARGETS: dict[str, tuple[str, ...]] = {
+    "portable": (),
+    "dsp": ("dsp",),
+    "mve": ("mve", "dsp"),
+}
+# Accepted for older callers: the layout that served both portable and DSP builds.
+TARGET_ALIASES = {"default": "dsp"}
+
+
+def _always(call: KernelCall) -> bool:
+    return True
+
+
+def _add_mve(call: KernelCall) -> bool:
+    return not call.params["shape"]["broadcast"]
+
+
+# kernel -> {variant: when a layer can take it}. The variant's function is
+# the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
+VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
+    "tg_conv2d_s8": {"dsp": _always, "mve": _always},
+    "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always},
+    "tg_fully_connected_s8": {"dsp": _always, "mve": _always},
+    "tg_avg_pool2d_s8": {"dsp": _always},
+    "tg_add_s8": {"mve": _add_mve},
+}
+# Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
+DSP_KERNEL_SOURCES = {
+    "tg_conv2d_pairs_s8_dsp": "dsp/conv2d_s8.c",
+    "tg_depthwise3x3s1_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s2_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+}
+
+
+def target_name(target: str) -> str:
+    """The target's canonical name; ValueError for an unknown one."""
+    target = TARGET_ALIASES.get(target, target)
+    if target not in TARGETS:
+        raise ValueError(f"unknown kernel target {target!r}; use one of {tuple(TARGETS)}")
+    return target
+
+
+def _drop_offer(call: KernelCall) -> None:
+    call.dsp_kernel, call.dsp_arrays = None, {}
+    call.scratch_bytes = call.portable_scratch
+
+
+def _settle(call: KernelCall, variants: tuple[str, ...]) -> None:
+    if call.kernel is None:                        # a view: no code
+        return
+    if call.dsp_kernel:                            # an offered kernel of a DSP variant file
+        call.function, call.variant = call.dsp_kernel, "dsp"
+        call.source = DSP_KERNEL_SOURCES[call.dsp_kernel]
+        call.arrays, call.dsp_kernel, call.dsp_arrays = call.dsp_arrays, None, {}
+        return
+    offered = VARIANTS.get(call.kernel, {})
+    for variant in variants:
+        if variant in offered and offered[variant](call):
+            call.function, call.variant = f"{call.kernel}_{variant}", variant
+            call.source = f"{variant}/{KERNEL_SOURCES[call.kernel]}"
+            return
+    call.function, call.variant, call.source = call.kernel, "portable", KERNEL_SOURCES[call.kernel]
+
+
+def choose_variants(m: ir.Model, calls: list[KernelCall], target: str,
+                    arena_of: Callable[[list[KernelCall]], int] | None) -> list[KernelCall]:
+    """Every call settled for target (TARGETS): its constants' layout, its
+    function and source file. arena_of(calls) plans the arena and returns its
+    size: with it, offered DSP kernels whose larger scratch would grow the
+    arena are given up (ops.py fit_dsp_scratch); None keeps them all (tests
+    of those kernels on one-layer models, where any scratch does)."""
+    target = target_name(target)
+    variants = TARGETS[target]
+    if target != "dsp":
+        # The offered kernels are for DSP cores without Helium only.
+        for c in calls:
+            if c.dsp_kernel:
+                _drop_offer(c)
+    if "mve" in variants:
+        calls = mve_layout(m, calls)
+    elif arena_of is not None and "dsp" in variants:
+        fit_dsp_scratch(calls, arena_of)
+    for c in calls:
+        _settle(c, variants)
+    return calls
+
+
+def variant_dirs(calls: list[KernelCall]) -> list[str]:
+    """The variant folders of firmware/kernels/ the calls' sources are in."""
+    return sorted({c.source.split("/")[0] for c in calls if c.source and "/" in c.source})
