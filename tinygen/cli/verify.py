@@ -99,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "sets: tinygen dataset fetch|build")
     p.add_argument("--quick", action="store_true",
                    help="short latency windows (1 s, >= 10 inferences) instead of 10 s; on "
-                        "a slow emulator shorter still, to about 15 s in all, and where one "
+                        "a slow emulator shorter still, to about 10 s in all, and where one "
                         "stimulus download is slow fewer golden stimuli (>= 2) and windows "
                         "sharing a stimulus; the output says what was done")
     p.add_argument("--min-seconds", type=float, default=None, metavar="S",

@@ -146,9 +146,9 @@ def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
             "min_inferences": inferences, "wall_budget_s": cfg.wall_budget_s}
     log.info("--quick: the emulator runs 1 s of DUT time in %.0f s, so %d windows of %g s "
              "would take %.0f s; windows shortened to %.3g s of DUT time (at least %d "
-             "inferences), %d warm-up, to finish in about %.0f s",
+             "inference%s), %d warm-up, to finish in about %.0f s",
              wall_per_dut_s, windows, cfg.min_seconds, needed * windows, seconds,
-             inferences, warmup, cfg.wall_budget_s)
+             inferences, "" if inferences == 1 else "s", warmup, cfg.wall_budget_s)
     return scaled, what
 
 

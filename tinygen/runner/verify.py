@@ -30,7 +30,7 @@ OVERSIZE_LOAD = 1 << 24
 # wall-clock time (shorter windows when the emulator is slow), so that verify
 # --quick stays under a minute on every board. Under -icount every inference
 # of a stimulus costs the same instructions, so short windows lose nothing.
-QUICK_EMULATED_BUDGET_S = 15.0
+QUICK_EMULATED_BUDGET_S = 10.0
 
 # --quick on an emulated board: the golden and latency checks' stimulus
 # downloads take about this long in wall-clock time. Every byte crosses the
