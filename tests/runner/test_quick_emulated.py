@@ -34,7 +34,7 @@ def test_slow_downloads_keep_two_golden_stimuli_and_one_latency_stimulus():
     plan = plan_quick_loads(11.2, 27648, golden=5, windows=5, budget=12.0)
     assert (plan.golden, plan.latency_stimuli) == (QUICK_MIN_GOLDEN, 1)
     assert "2 of the 5 stimuli asked" in plan.golden_note(5)
-    assert "27648-byte download takes 11.2 s" in plan.golden_note(5)
+    assert "its 27648-byte download 11.2 s" in plan.golden_note(5)
     assert plan.latency_note(5).startswith("5 windows over 1 stimulus")
 
 
@@ -42,6 +42,13 @@ def test_the_plan_uses_what_the_budget_holds_and_never_more_than_asked():
     plan = plan_quick_loads(2.0, 27648, golden=5, windows=5, budget=12.0)
     assert (plan.golden, plan.latency_stimuli) == (3, 3)
     assert plan_quick_loads(50.0, 27648, golden=1, windows=5, budget=12.0).golden == 1
+
+
+def test_seconds_long_inferences_cut_the_golden_stimuli_too():
+    # ic02 on mps3_an547 on a busy host: 1 s downloads, 4 s inferences
+    plan = plan_quick_loads(1.0, 3072, golden=5, windows=5, budget=12.0, infer_seconds=4.0)
+    assert (plan.golden, plan.latency_stimuli) == (QUICK_MIN_GOLDEN, 1)
+    assert "its inference 4.0 s" in plan.golden_note(5)
 
 
 @needs_qemu

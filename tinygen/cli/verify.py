@@ -100,8 +100,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="short latency windows (1 s, >= 10 inferences) instead of 10 s; on "
                         "a slow emulator shorter still, to about 10 s in all, and where one "
-                        "stimulus download is slow fewer golden stimuli (>= 2) and windows "
-                        "sharing a stimulus; the output says what was done")
+                        "stimulus (download, inference) is slow fewer golden stimuli (>= 2) "
+                        "and windows sharing a stimulus; the output says what was done")
     p.add_argument("--min-seconds", type=float, default=None, metavar="S",
                    help="latency: each timed window lasts at least this, DUT time "
                         "(default 10, or 1 with --quick)")

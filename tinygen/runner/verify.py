@@ -32,13 +32,13 @@ OVERSIZE_LOAD = 1 << 24
 # of a stimulus costs the same instructions, so short windows lose nothing.
 QUICK_EMULATED_BUDGET_S = 10.0
 
-# --quick on an emulated board: the golden and latency checks' stimulus
-# downloads take about this long in wall-clock time. Every byte crosses the
-# emulated UART as two hex digits, each one turn of QEMU's main loop (about
-# 50 us of host CPU, more on a busy host): vww01's 27,648-byte stimulus
-# takes 3 s or more. When the requested downloads would take longer, fewer
-# golden stimuli are compared and the latency windows share stimuli, and
-# the checks say so.
+# --quick on an emulated board: the golden check and the latency check's
+# stimulus downloads take about this long in wall-clock time. Every byte
+# crosses the emulated UART as two hex digits, each one turn of QEMU's main
+# loop (about 50 us of host CPU, more on a busy host): vww01's 27,648-byte
+# stimulus takes 3 s or more; an ic02 inference takes seconds on a slow
+# core. When the requested stimuli would take longer, fewer golden stimuli
+# are compared and the latency windows share stimuli, and the checks say so.
 QUICK_LOAD_BUDGET_S = 12.0
 QUICK_MIN_GOLDEN = 2
 
@@ -78,16 +78,19 @@ class VerifyConfig:
 
 @dataclass(frozen=True)
 class QuickLoads:
-    """How --quick fits the stimulus downloads to a slow emulator."""
+    """How --quick fits the golden and latency checks to a slow emulator."""
 
     golden: int                 # random stimuli compared with the oracle
     latency_stimuli: int        # distinct stimuli the latency windows run on
     load_seconds: float         # wall-clock time of one full download
+    infer_seconds: float        # wall-clock time of one inference
     load_bytes: int
 
     def golden_note(self, asked: int) -> str:
         return (f"{self.golden} of the {asked} stimuli asked: --quick on this emulator, where "
-                f"one {self.load_bytes}-byte download takes {self.load_seconds:.1f} s")
+                f"one stimulus takes {self.load_seconds + self.infer_seconds:.1f} s (its "
+                f"{self.load_bytes}-byte download {self.load_seconds:.1f} s, its inference "
+                f"{self.infer_seconds:.1f} s)")
 
     def latency_note(self, windows: int) -> str:
         return (f"{windows} windows over {self.latency_stimuli} "
@@ -96,19 +99,30 @@ class QuickLoads:
 
 
 def plan_quick_loads(load_seconds: float, load_bytes: int, golden: int, windows: int,
-                     budget: float | None = None) -> QuickLoads | None:
-    """Fewer downloads when ``golden + windows`` of them would exceed ``budget``
-    seconds (default QUICK_LOAD_BUDGET_S); None when they fit. At least
-    QUICK_MIN_GOLDEN golden stimuli (or as many as asked) and one latency stimulus."""
+                     budget: float | None = None, infer_seconds: float = 0.0
+                     ) -> QuickLoads | None:
+    """Fewer golden stimuli and latency downloads when the golden check (a
+    download and an inference per stimulus, then 3 inferences on the last)
+    and the latency downloads would exceed ``budget`` seconds (default
+    QUICK_LOAD_BUDGET_S); None when they fit. At least QUICK_MIN_GOLDEN golden
+    stimuli (or as many as asked) and one latency stimulus."""
     budget = QUICK_LOAD_BUDGET_S if budget is None else budget
-    if load_seconds <= 0 or (golden + windows) * load_seconds <= budget:
+    per_golden = load_seconds + infer_seconds
+    repeat = (REPEATED_INFERENCES + REPEATED_WARMUP) * infer_seconds
+
+    def golden_cost(n: int) -> float:
+        return n * per_golden + repeat
+
+    if per_golden <= 0 or golden_cost(golden) + windows * load_seconds <= budget:
         return None
-    fit = int(budget / load_seconds)
-    golden_n = min(golden, max(QUICK_MIN_GOLDEN, fit // 2))
-    latency_n = min(windows, max(1, fit - golden_n))
+    fit = int(max(0.0, budget / 2 - repeat) / per_golden)
+    golden_n = min(golden, max(QUICK_MIN_GOLDEN, fit))
+    room = budget - golden_cost(golden_n)
+    latency_n = windows if load_seconds <= 0 else int(max(0.0, room) / load_seconds)
+    latency_n = min(windows, max(1, latency_n))
     if golden_n == golden and latency_n == windows:
         return None
-    return QuickLoads(golden_n, latency_n, load_seconds, load_bytes)
+    return QuickLoads(golden_n, latency_n, load_seconds, infer_seconds, load_bytes)
 
 
 class NotChecked(Exception):
@@ -126,6 +140,7 @@ class Verifier:
         self.checks: list[dict[str, Any]] = record.data.setdefault("checks", [])
         self.dead: str | None = None   # set when the DUT stopped answering
         self.load_seconds: float | None = None   # the first full download, wall-clock
+        self.infer_seconds: float = 0.0          # its inference, wall-clock
 
     def _add(self, name: str, passed: bool | None, detail: str) -> bool:
         """passed None: not decided (SKIP), which does not fail verify."""
@@ -195,11 +210,11 @@ class Verifier:
         raise TinygenError(f"{what}: accepted, no refusal in any wording (got {lines})")
 
     def quick_loads(self, windows: int) -> QuickLoads | None:
-        """--quick on an emulated board whose downloads are slow: the plan."""
+        """--quick on an emulated board whose downloads or inferences are slow: the plan."""
         if not (self.cfg.quick and self.record.data.get("emulation") and self.load_seconds):
             return None
         return plan_quick_loads(self.load_seconds, self.bench.input_bytes, self.cfg.golden,
-                                windows)
+                                windows, infer_seconds=self.infer_seconds)
 
     def protocol(self) -> str:
         stim = random_stimuli(self.bench, 1, seed=self.cfg.seed + 1000,
@@ -207,7 +222,9 @@ class Verifier:
         started = time.monotonic()
         self.dut.load(stim.data)
         self.load_seconds = time.monotonic() - started
-        before = self.dut.infer(1, 0).values
+        first = self.dut.infer(1, 0)
+        self.infer_seconds = first.host_seconds
+        before = first.values
         seen = []
         seen.append(self._expect_error(f"db load {OVERSIZE_LOAD}", "oversize db load"))
         self.dut.command("db load 4")
