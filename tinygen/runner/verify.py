@@ -94,8 +94,9 @@ class QuickLoads:
 
     def latency_note(self, windows: int) -> str:
         return (f"{windows} windows over {self.latency_stimuli} "
-                f"stimul{'us' if self.latency_stimuli == 1 else 'i'} (--quick: one "
-                f"{self.load_bytes}-byte download takes {self.load_seconds:.1f} s here)")
+                f"stimul{'us' if self.latency_stimuli == 1 else 'i'} (--quick on this emulator, "
+                f"where one stimulus takes {self.load_seconds + self.infer_seconds:.1f} s, its "
+                f"{self.load_bytes}-byte download {self.load_seconds:.1f} s)")
 
 
 def plan_quick_loads(load_seconds: float, load_bytes: int, golden: int, windows: int,
