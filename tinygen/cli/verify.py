@@ -39,7 +39,7 @@ checks:
                         on one load ('infer 2 1', as the official runner does)
   latency               performance mode: 5 windows of >= 10 s and >= 10
                         inferences, median throughput; --quick shortens the
-                        windows to 1 s (and says so)
+                        windows to 1 s, on a slow emulator less (and says so)
   accuracy              with --dataset: top-1 or AUC and the quality target; the
                         target is judged only over the full official set (1000
                         stimuli for kws/vww, 200 for ic, 248 files for ad),
@@ -99,7 +99,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "sets: tinygen dataset fetch|build")
     p.add_argument("--quick", action="store_true",
                    help="short latency windows (1 s, >= 10 inferences) instead of 10 s; on "
-                        "a slow emulator shorter still, to about 25 s in all")
+                        "a slow emulator shorter still, to about 10 s in all, and where one "
+                        "stimulus (download, inference) is slow fewer golden stimuli (>= 2) "
+                        "and windows sharing a stimulus; the output says what was done")
     p.add_argument("--min-seconds", type=float, default=None, metavar="S",
                    help="latency: each timed window lasts at least this, DUT time "
                         "(default 10, or 1 with --quick)")
