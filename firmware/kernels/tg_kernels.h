@@ -249,4 +249,13 @@ void tg_fully_connected_s8_mve(const tg_fc_params *p, const int8_t *input, const
 void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output);
 
+/* ---- Host-vector variants (firmware/kernels/host/) ---- */
+void tg_conv2d_s8_host(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
+                                 const int16_t *filter, const tg_chan_quant *quant,
+                                 int8_t *output, int8_t *scratch);
+void tg_fully_connected_s8_host(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+
 #endif
