@@ -56,7 +56,14 @@ def test_no_import_cycles_in_the_later_stages(stage):
         assert cycle is None, " -> ".join(cycle)
 
 
-
+def test_one_module_makes_template_environments():
+    """Every template, C or HTML, is rendered through tinygen/render.py."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        if path != PACKAGE / "render.py":
+            assert "jinja2" not in imported, f"{path.relative_to(PACKAGE)} imports jinja2"
 
 
 def test_no_cli_module_owns_a_session():
