@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.size.table())
     if port.bench.is_streaming:  # sww01: the 32 ms hop budget, measured when emulated
-        from tinygen.stream.measure import budget_text
+        from tinygen.runner.sww_hops import budget_text
         print("\n" + budget_text(port.board, result.build_dir))
     if args.export is not None:
         dest = export_build(result.build_dir, args.export)

@@ -123,8 +123,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     board, bench = board_arg(args.board), get_bench(args.bench)
-    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.stream)
-        from tinygen.stream.verify import run_stream_verify
+    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.runner.sww_verify)
+        from tinygen.runner.sww_verify import run_stream_verify
         return _print_checks(*run_stream_verify(args, board, bench))
     build_options = {"opt": args.opt, **runtime_kwargs(args)}
     req = VerifyRequest(board=board, bench=bench, mode=args.mode,

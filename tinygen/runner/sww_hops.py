@@ -9,8 +9,7 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.port.manifest import has_manifest, read_manifest
-from tinygen.stream.port import hop_budget_cycles
+from tinygen.port.sww_build import hop_budget_cycles, inference_plan
 
 MEASURE_SECONDS = 1.0
 
@@ -18,7 +17,7 @@ MEASURE_SECONDS = 1.0
 def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, int]:
     """(hops, mean, max) instructions per hop (processing pin high), over
     MEASURE_SECONDS of a synthetic word streamed through the emulated source."""
-    from tinygen.stream.verify import _pulses, run_stream, test_stream
+    from tinygen.runner.sww_verify import _pulses, run_stream, test_stream
     samples = test_stream(None, MEASURE_SECONDS, (0.1,))
     with tempfile.TemporaryDirectory(prefix="tinygen-sww-") as work:
         run = run_stream(board, Path(build_dir), samples, Path(work), hop_log=False)
@@ -26,14 +25,6 @@ def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, i
     if not on:
         raise TinygenError("the streaming firmware showed no processing pulse; see dut.log")
     return len(on), int(np.mean(on)), max(on)
-
-
-def inference_plan(build_dir: Path) -> str:
-    """Which inference a streaming build runs per hop, as its build.json records it."""
-    if not has_manifest(build_dir):
-        return "inference plan unknown (no build.json)"
-    stream = read_manifest(build_dir).stream
-    return stream.plan if stream is not None else "inference plan unknown (not a streaming build)"
 
 
 def budget_text(board: Board, build_dir: Path) -> str:
