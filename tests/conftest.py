@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def firmware(tmp_path_factory):
+    """build(board, bench, mode) -> build folder, each built once per test
+    session however many test folders ask (the runner, firmware and
+    reliability tests share the builds)."""
+    runner_tests = str(Path(__file__).parent / "runner")
+    if runner_tests not in sys.path:
+        sys.path.insert(0, runner_tests)
+    from runner_helpers import model_path
+    from tinygen.port.build import build_firmware
+
+    built: dict[tuple[str, str, str], Path] = {}
+
+    def build(board: str, bench: str, mode: str = "performance") -> Path:
+        key = (board, bench, mode)
+        if key not in built:
+            out = tmp_path_factory.mktemp(f"build-{board}-{bench}-{mode}")
+            result = build_firmware(board, bench, model_path=model_path(bench), mode=mode,
+                                    out_dir=out, jobs=2)
+            built[key] = Path(result.build_dir)
+        return built[key]
+
+    return build

@@ -12,12 +12,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from energy_support import BENCH, BOARD  # noqa: E402
 
+from tinygen.benches import get_bench  # noqa: E402
+from tinygen.boards import load_board  # noqa: E402
+
 
 def _need_tools() -> None:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc is not installed (bash scripts/setup.sh installs it)")
     try:
-        from tinygen.boards import load_board
         from tinygen.device.launch import check_qemu
         check_qemu(load_board(BOARD))
     except Exception as exc:  # a TinygenError naming the install step
@@ -54,3 +56,20 @@ def energy_firmware(tmp_path_factory):
         return built[key]
 
     return build
+
+
+@pytest.fixture(scope="module")
+def host_dut(tmp_path_factory):
+    """The host-built kws01 firmware running as a native process: the real
+    DUT behind the interface-board simulators. One per test module."""
+    if shutil.which("gcc") is None:
+        pytest.skip("no host C compiler (gcc)")
+    from tinygen.device.launch import start_dut
+    from tinygen.port.build import build_firmware
+    bench = get_bench("kws01")
+    if not bench.model_path.is_file():
+        pytest.skip("models/kws01.tflite is not in this checkout")
+    out = tmp_path_factory.mktemp("host-kws")
+    build_firmware("host", bench, out_dir=out)
+    with start_dut(load_board("host"), out, log_path=out / "dut.log") as running:
+        yield running.url

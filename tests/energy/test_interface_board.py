@@ -7,7 +7,6 @@ is the simulator (``[dut]: `` framing, 64-character receive buffer).
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -15,26 +14,10 @@ import time
 import pytest
 
 from tinygen.benches import get_bench
-from tinygen.boards import load_board
 from tinygen.device.iface import InterfaceError, InterfacedDutSession
 from tinygen.device.sim.iface import InterfaceBoardSimulator
 from tinygen.errors import TinygenError
 from tinygen.runner.dataset import random_stimuli
-
-
-@pytest.fixture(scope="module")
-def host_dut(tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("no host C compiler (gcc)")
-    from tinygen.device.launch import start_dut
-    from tinygen.port.build import build_firmware
-    bench = get_bench("kws01")
-    if not bench.model_path.is_file():
-        pytest.skip("models/kws01.tflite is not in this checkout")
-    out = tmp_path_factory.mktemp("host-kws")
-    build_firmware("host", bench, out_dir=out)
-    with start_dut(load_board("host"), out, log_path=out / "dut.log") as running:
-        yield running.url
 
 
 @pytest.fixture

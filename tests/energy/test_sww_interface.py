@@ -12,12 +12,8 @@ the end-to-end run test.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tinygen.benches import get_bench
-from tinygen.boards import load_board
 from tinygen.device.iface import InterfaceError
 from tinygen.device.sim.sww_iface import SIM_NAME, StreamInterfaceSimulator
 from tinygen.device.sww_iface import StreamInterface
@@ -26,21 +22,6 @@ from tinygen.runner.sww_score import (detection_stats, duty_cycle, parse_detecti
                                       parse_dutycycle)
 
 MS = 1_000_000
-
-
-@pytest.fixture(scope="module")
-def host_dut(tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("no host C compiler (gcc)")
-    from tinygen.device.launch import start_dut
-    from tinygen.port.build import build_firmware
-    bench = get_bench("kws01")
-    if not bench.model_path.is_file():
-        pytest.skip("models/kws01.tflite is not in this checkout")
-    out = tmp_path_factory.mktemp("host-kws")
-    build_firmware("host", bench, out_dir=out)
-    with start_dut(load_board("host"), out, log_path=out / "dut.log") as running:
-        yield running.url
 
 
 @pytest.fixture
