@@ -23,6 +23,10 @@ Boards without an emulator (nucleo_l4r5zi) get sizes only; a benchmark
 that does not fit a board (microbit's 16 KB of RAM) gets a row saying by
 how many bytes.
 
+Further models of a bench (--extra kws=PATH,...: say the int16x8 keyword
+spotter tests/compiler/fixtures/kws01_s16.tflite) get rows of their own,
+labelled with the file's name.
+
 Official MLCommons models found in --official DIR (default
 ../shared/reference-models beside the checkout, when present; files named
 <bench id>_*.tflite) get rows of their own, marked with a * after the bench.
@@ -117,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the (slow) count of flash bytes read per inference")
     parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL,
                         help="folder of official models <bench id>_*.tflite (default: %(default)s)")
+    parser.add_argument("--extra", default="",
+                        help="more models, BENCH=PATH[,BENCH=PATH]: a row each, labelled with "
+                             "the file's name")
     args = parser.parse_args(argv)
+    extra = [item.split("=", 1) for item in args.extra.split(",") if item]
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
     rows = []
@@ -131,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.official and args.official.is_dir():
                     models += [(bench.id + "*", m)
                                for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
+                models += [(Path(path).stem, Path(path)) for name, path in extra
+                           if get_bench(name).id == bench.id]
                 for label, model in models:
                     out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
                     try:

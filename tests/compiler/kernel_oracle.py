@@ -34,14 +34,16 @@ def oracle_cases(tflite: Path, seed: int,
 
 
 def inputs_header(inputs: list[np.ndarray]) -> str:
-    """tg_test_inputs.h: the inputs the bare-metal runner feeds the model."""
-    rows = ",\n".join("    {" + ", ".join(str(int(v)) for v in x.reshape(-1)) + "}" for x in inputs)
+    """tg_test_inputs.h: the inputs the bare-metal runner feeds the model, as
+    bytes (a float32 input's little-endian bytes)."""
+    raw = [np.ascontiguousarray(x).reshape(-1).view(np.int8) for x in inputs]
+    rows = ",\n".join("    {" + ", ".join(str(int(v)) for v in x) + "}" for x in raw)
     return (f"#define TG_TEST_INPUTS {len(inputs)}\n"
-            f"static const int8_t tg_test_inputs[{len(inputs)}][{inputs[0].size}] = {{\n{rows}\n}};\n")
+            f"static const int8_t tg_test_inputs[{len(inputs)}][{raw[0].size}] = {{\n{rows}\n}};\n")
 
 
 def run_bare_metal(src, inputs: list[np.ndarray], out: Path, *, flags: list[str], machine: str,
-                   linker_script: str, variant: str) -> list[np.ndarray]:
+                   linker_script: str, variant: str, dtype=np.int8) -> list[np.ndarray]:
     """The outputs, one per input, of the runner linked with the generated
     sources `src` (tinygen.codegen) and run under QEMU `machine`. The plan
     must be for the kernel target `variant` (tinygen/plan/variants.py) and,
@@ -67,7 +69,7 @@ def run_bare_metal(src, inputs: list[np.ndarray], out: Path, *, flags: list[str]
     marker = "ready"
     assert marker in lines, done.stdout[:200] + done.stderr[:400]
     hex_lines = lines[lines.index(marker) + 1:][:len(inputs)]
-    outputs = [np.frombuffer(bytes.fromhex(h), dtype=np.int8) for h in hex_lines]
+    outputs = [np.frombuffer(bytes.fromhex(h), dtype=dtype) for h in hex_lines]
     assert len(outputs) == len(inputs), done.stdout[:200] + done.stderr[:400]
     return outputs
 

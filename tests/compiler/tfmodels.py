@@ -274,7 +274,8 @@ class ModelCache:
         def build() -> bytes:
             _keras().utils.set_random_seed(spec["seed"])
             model, lo, hi = single_op(spec)
-            return convert(model, lo, hi, spec["seed"], per_tensor=spec.get("per_tensor", False))
+            return convert(model, lo, hi, spec["seed"], per_tensor=spec.get("per_tensor", False),
+                           int16=spec.get("int16", False))
         return self.get(repr(sorted(spec.items())), build)
 
     def whole(self, name: str, *, seed: int = 1, float_io: bool = False) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinygen.errors import TinygenError
 from tinygen.ir import SUPPORTED, load_model, operator_support, read_folded
+from tinygen.ir.validate_s16 import SUPPORTED_S16
 from tinygen.plan import plan_model
 from tinygen.text import format_table
 
@@ -29,6 +30,8 @@ what you see:
 
 supported operators (int8, per-tensor or per-channel weights):
   {', '.join(SUPPORTED)}
+int16x8 models (16-bit activations, 8-bit weights, float32 graph edges):
+  {', '.join(SUPPORTED_S16)}
 
 a model tinygen cannot compile gets one row per operator instead, saying
 whether tinygen compiles it and, for each one it does not, what to change in
@@ -75,6 +78,7 @@ def describe(path: Path, keep_input: bool = True) -> dict:
         model=str(path), description=model.description, operators=layers,
         macs=plan.macs, weight_bytes=plan.weight_bytes,
         arena_bytes=plan.memory.arena_bytes, lower_bound_bytes=plan.memory.lower_bound_bytes,
+        activations="int16" if any(t.dtype == "int16" for t in model.tensors) else "int8",
         input=dict(shape=list(plan.input.shape), dtype=plan.input.dtype,
                    scale=plan.input_quant_scale, zero_point=plan.input_quant_zero_point),
         output=dict(shape=list(plan.output.shape), dtype=plan.output.dtype,
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
           f"zero point {i['zero_point']})")
     print(f"output  {_shape(o['shape'])} {o['dtype']} (scale {o['scale']:.6g}, "
           f"zero point {o['zero_point']})")
-    print(f"MACs    {info['macs']:,}")
+    print(f"MACs    {info['macs']:,} ({info['activations']} activations)")
     print(f"flash   {info['weight_bytes']:,} bytes of weights and constants")
     bound = info["lower_bound_bytes"]
     print(f"arena   {info['arena_bytes']:,} bytes planned, no-overlap bound {bound:,} bytes"

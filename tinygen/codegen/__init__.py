@@ -22,7 +22,8 @@ __all__ = ["ModelFacts", "ModelSources", "c_array", "c_float", "c_value", "gener
 
 log = logging.getLogger(__name__)
 
-_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+_CTYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
+           "uint16": "uint16_t", "float32": "float"}
 
 
 @dataclass
@@ -50,6 +51,25 @@ def kernels_dir() -> Path:
     return firmware_dir() / "kernels"
 
 
+def _c_args(call, sym: dict, offsets: dict, scratch: int) -> list[str] | None:
+    """The C arguments after the parameter record of a call that lists them
+    (the int16x8 kernels, tinygen/plan/ops_s16.py), else None."""
+    spec = getattr(call, "c_args", None)
+    if not spec:
+        return None
+    out = []
+    for kind, what in spec:
+        if kind == "const":
+            out.append(sym[what])
+        elif kind == "scratch":
+            out.append(f"(void *)(tg_arena + {scratch})")
+        else:
+            ctype = call.c_in if kind == "in" else call.c_out
+            const = "const " if kind == "in" else ""
+            out.append(f"({const}{ctype} *)({const}void *)(tg_arena + {offsets[what]})")
+    return out
+
+
 def render_context(plan: ModelPlan) -> dict:
     mem = plan.memory
     ops = []
@@ -65,6 +85,7 @@ def render_context(plan: ModelPlan) -> dict:
         # base: the operator's portable kernel, whose arguments it takes
         # unless it reads a stream of its own.
         ops.append(dict(
+            args=_c_args(call, sym, mem.tensor_offsets, mem.scratch_offsets.get(call.op_index, 0)),
             index=call.op_index, kind=call.kind, summary=call.summary, kernel=call.function,
             base=call.kernel, variant=call.variant, struct=call.struct, params=call.params,
             pname=f"{prefix}_params", arrays=arrays, sym=sym, out=mem.tensor_offsets[call.output],
@@ -85,7 +106,8 @@ def render_context(plan: ModelPlan) -> dict:
         output_is_float=int(plan.output.dtype == "float32"),
         input_scale=plan.input_quant_scale, input_zero_point=plan.input_quant_zero_point,
         output_scale=plan.output_quant_scale, output_zero_point=plan.output_quant_zero_point,
-        stream=plan.stream, op_at={op["index"]: op for op in ops}, target=plan.target)
+        stream=plan.stream, op_at={op["index"]: op for op in ops}, target=plan.target,
+        uses_s16=any(op["args"] for op in ops))
 
 
 def write_sources(plan: ModelPlan, out_dir: Path) -> ModelSources:

@@ -241,6 +241,10 @@ def validate(m: ir.Model) -> None:
             "tinygen compiles single-input single-output models")
     check_graph(m)
     for what, t in (("input", m.input_tensors[0]), ("output", m.output_tensors[0])):
+        if t.dtype == "int16":
+            from tinygen.ir.validate_s16 import IO_HINT
+            raise TinygenError(f"model {m.name}: graph {what} '{t.name}' is int16; tinygen "
+                               f"compiles int8 or float32 graph {what}s; {IO_HINT}")
         if t.dtype not in ("int8", "float32"):
             raise TinygenError(f"model {m.name}: graph {what} '{t.name}' is {t.dtype}; "
                                f"tinygen compiles int8 (or float32) graph {what}s; {_FLOAT_HINT}")
@@ -262,6 +266,11 @@ def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
     want = _OPTIONS.get(op.kind)
     if want is not None and not isinstance(op.options, want):
         raise refuse(f"has no {want.__name__} (options missing or of another kind)")
+    if any(t is not None and t.dtype == "int16" for t in [ins[0], y]):
+        # int16x8 operators (16-bit activations): tinygen/ir/validate_s16.py.
+        from tinygen.ir.validate_s16 import check_operator_s16
+        check_operator_s16(m, op, refuse, ins, y)
+        return
     if op.kind == "QUANTIZE":
         src = ins[0]
         if src.dtype != "float32" or y.dtype != "int8" or src.index not in m.inputs:

@@ -24,7 +24,12 @@ from collections.abc import Callable
 
 from tinygen.ir import model as ir
 from tinygen.plan.layout_mve import mve_layout
-from tinygen.plan.ops import KERNEL_SOURCES, KernelCall, fit_dsp_scratch
+from tinygen.plan.ops import KERNEL_SOURCES as KERNEL_SOURCES_S8
+from tinygen.plan.ops import KernelCall, fit_dsp_scratch
+from tinygen.plan.ops_s16 import KERNEL_SOURCES_S16
+
+# Kernel function -> its file under firmware/kernels/: the int8 and int16x8 kernels.
+KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_S16}
 
 # What a target's core runs, best variant first ("portable" is implied last).
 # Helium cores also have the DSP extension: a kernel without an MVE variant
@@ -56,6 +61,7 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_fully_connected_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_avg_pool2d_s8": {"dsp": _always},
     "tg_add_s8": {"mve": _add_mve},
+    "tg_conv2d_s16": {"dsp": _always},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
 DSP_KERNEL_SOURCES = {
