@@ -7,36 +7,6 @@
 
 #define TG_ACCUM_INTEGER_BITS 12
 
-static int32_t shift_left_saturating(int32_t x, int32_t exponent)
-{
-    const int32_t threshold = (int32_t)((((uint32_t)1) << (31 - exponent)) - 1u);
-    if (x > threshold) {
-        return INT32_MAX;
-    }
-    if (x < -threshold) {
-        return INT32_MIN;
-    }
-    return (int32_t)((uint32_t)x << exponent);
-}
-
-/* 1 / (1 + x) for x in [0, 1) given in Q0.31; result in Q0.31. */
-static int32_t one_over_one_plus_x(int32_t a)
-{
-    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    const int32_t c48_17 = 1515870810;     /* 48/17 in Q2.29 */
-    const int32_t cneg32_17 = -1010580540; /* -32/17 in Q2.29 */
-    const int32_t one_q2 = 1 << 29;
-    int32_t x = c48_17 + tg_srdhm(half_denominator, cneg32_17);
-    int i;
-    for (i = 0; i < 3; ++i) {
-        const int32_t hd_x = tg_srdhm(half_denominator, x);
-        const int32_t one_minus = one_q2 - hd_x;
-        x = x + shift_left_saturating(tg_srdhm(x, one_minus), 2);
-    }
-    return shift_left_saturating(x, 1);
-}
-
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,
                    const int32_t *exp_table, int8_t *output)
 {
@@ -58,7 +28,7 @@ void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input,
         }
         headroom = (int32_t)__builtin_clz((uint32_t)sum);
         bits_over_unit = TG_ACCUM_INTEGER_BITS - headroom;
-        scale = one_over_one_plus_x((int32_t)(((uint32_t)sum << headroom) - (((uint32_t)1) << 31)));
+        scale = tg_one_over_one_plus_x((int32_t)(((uint32_t)sum << headroom) - (((uint32_t)1) << 31)));
         for (c = 0; c < p->depth; ++c) {
             const int32_t e = exp_table[max_v - input[c]];
             const int32_t v = tg_rounding_shift_right(tg_srdhm(scale, e), bits_over_unit + 31 - 8) - 128;

@@ -50,6 +50,37 @@ static inline int32_t tg_requantize(int32_t x, int32_t mult, int32_t shift)
     return tg_rounding_shift_right(high, right);
 }
 
+static inline int32_t tg_shift_left_saturating(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)((((uint32_t)1) << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* 1 / (1 + x) for x in [0, 1) given in Q0.31; result in Q0.31 (gemmlowp's
+ * Newton-Raphson steps, as TFLM's softmax; softmax_s8.c and its variants). */
+static inline int32_t tg_one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t c48_17 = 1515870810;     /* 48/17 in Q2.29 */
+    const int32_t cneg32_17 = -1010580540; /* -32/17 in Q2.29 */
+    const int32_t one_q2 = 1 << 29;
+    int32_t x = c48_17 + tg_srdhm(half_denominator, cneg32_17);
+    int i;
+    for (i = 0; i < 3; ++i) {
+        const int32_t hd_x = tg_srdhm(half_denominator, x);
+        const int32_t one_minus = one_q2 - hd_x;
+        x = x + tg_shift_left_saturating(tg_srdhm(x, one_minus), 2);
+    }
+    return tg_shift_left_saturating(x, 1);
+}
+
 static inline int8_t tg_clamp_s8(int32_t v, int32_t lo, int32_t hi)
 {
     if (v < lo) {

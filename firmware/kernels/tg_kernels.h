@@ -245,9 +245,13 @@ void tg_depthwise_conv2d_s8_mve(const tg_conv_params *p, const int8_t *input,
                                 int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_mve(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
-/* Inputs of the output's shape (no broadcasting). */
 void tg_add_s8_mve(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output);
+void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output);
+void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output);
+void tg_mean_hw_s8_mve(const tg_mean_params *p, const int8_t *input, int8_t *output);
+void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
+                       const int32_t *exp_table, int8_t *output);
 
 /* ---- Host-vector variants (firmware/kernels/host/) ---- */
 void tg_conv2d_s8_host(const tg_conv_params *p, const int8_t *input, const int8_t *filter,

@@ -1,6 +1,6 @@
 /*
  * The pooling window of an output pixel, shared by pool2d_s8.c and its DSP
- * variant (dsp/pool2d_s8.c).
+ * and Helium variants (dsp/pool2d_s8.c, mve/pool2d_s8.c).
  */
 #ifndef TG_POOL_H
 #define TG_POOL_H

@@ -173,3 +173,37 @@ def test_profiling_stamps_split_the_window_and_are_not_priced(tmp_path):
     # (instructions, cycles): entry, op 0, op 1, exit; the stamps' own
     # instructions are left out, the BLs that call them are not.
     assert estimate.segments == [(2, 6), (3, 5), (2, 4), (1, 5)]
+
+
+def _priced(cpu: str, lines: list[str]) -> tuple[int, dict]:
+    """Cycles of straight-line code (objdump syntax 'mnemonic operands'), no branch taken."""
+    insns = []
+    for i, line in enumerate(lines):
+        mnemonic, _, operands = line.partition(" ")
+        insns.append(decode(4 * i, 4, mnemonic, operands.strip()))
+    cost = core_timing(cpu).price(None, insns, False)
+    return sum(cost.values()), dict(cost)
+
+
+def test_the_m4_and_m33_differ_only_by_their_cost_tables():
+    lines = ["ldr r3, [r1]", "ldr r4, [r1, #4]", "add r5, r3, r4", "ldr r6, [r5]",
+             "ldrd r2, r3, [r1, #8]", "str r6, [r1, r2]"]
+    # M4: 2, 1 (pipelined), 1, 2 + 1 (address from the add), 3, 2 (register offset)
+    assert _priced("cortex-m4", lines)[0] == 12
+    # M33: 1, 1, 1 + 1 (reads r4 loaded just before), 1 + 1 (address), 2, 1 + 1 (r2 loaded)
+    cycles, by = _priced("cortex-m33", lines)
+    assert cycles == 10 and by["load-use stall"] == 2 and by["address stall"] == 1
+
+
+def test_the_m55_prices_helium_by_its_beats():
+    lines = ["vldrb.u8 q0, [r0], #16",       # 2: 4 beats, 2 per cycle
+             "vmladava.s8 r2, q0, q1",       # 2 - 1: overlaps the load (other unit)
+             "vldrb.u8 q1, [r1]",            # 2 - 1
+             "vldrb.u8 q2, [r1, #16]",       # 2: a second load does not overlap the first
+             "vmladava.s8 r4, q1, q2",       # 2 - 1
+             "adds r5, r4, #1",              # 1 + 1: waits for the reduction's core result
+             "vldrb.s16 q3, [r0, q2]"]       # 8: a gather of 8 elements, one per cycle
+    cycles, by = _priced("cortex-m55", lines)
+    assert by["beat overlap"] == -3 and by["vector-to-core stall"] == 1
+    assert by["vector load/store"] == 2 + 2 + 2 + 8
+    assert cycles == 2 + 1 + 1 + 2 + 1 + 2 + 8

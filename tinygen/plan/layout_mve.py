@@ -21,8 +21,6 @@ from tinygen.ir import model as ir
 from tinygen.plan.ops import KernelCall
 
 ROW_KERNELS = {"tg_conv2d_s8", "tg_fully_connected_s8"}
-
-
 def blocked_rows_mve(rows: np.ndarray) -> np.ndarray:
     """[n][len] int8 -> blocks of 4 rows x chunks of 16 bytes, each chunk row 0's
     16 bytes then rows 1, 2, 3; zero-padded to whole blocks and chunks."""
@@ -56,8 +54,55 @@ def depthwise_quant_mve(quant: np.ndarray, out_c: int) -> np.ndarray:
     return recs.reshape(-1)
 
 
+GATHER_CHUNKS = 4      # TG_CONV_ROWS_GATHER of mve/conv2d_s8.c
+
+
+def conv_rows_scratch(p: dict) -> int:
+    """Scratch of tg_conv2d_s8_mve (firmware/kernels/mve/conv2d_s8.c):
+    the int32 sums of one pixel, then unless the layer is 1x1 without
+    padding (read in place) its receptive field and, up to GATHER_CHUNKS
+    chunks of 16 depth positions, the gather plan (48 bytes per 8)."""
+    direct = p["k_h"] == 1 and p["k_w"] == 1 and p["pad_h"] == 0 and p["pad_w"] == 0
+    sums = 4 * (-(-int(p["out_c"]) // 4) * 4)
+    if direct:
+        # two pixels at a time when their inputs fit one chunk
+        return sums * (2 if int(p["in_c"]) <= 16 else 1)
+    chunks = -(-int(p["k_h"] * p["k_w"] * p["in_c"]) // 16)
+    # the patch in whole chunks; the gather plan of small ones (GATHER_CHUNKS)
+    return sums + 16 * chunks + (96 * chunks if chunks <= GATHER_CHUNKS else 0)
+
+
+def planar_records(quant: np.ndarray) -> np.ndarray:
+    """tg_chan_quant records (flat int32) as the Helium convolution and
+    depthwise (multiplier 1) kernels read them
+    in fast mode: per group of 4 channels, the 4 biases, the 4 multipliers,
+    the 4 negated shifts (VSHL by -e shifts right), then the 4 rounding terms
+    (for depthwise in depthwise_quant_mve's order)."""
+    groups = quant.reshape(-1, 4, 4).transpose(0, 2, 1).copy()   # [group][field][lane]
+    groups[:, 2, :] = -groups[:, 2, :]
+    return groups.reshape(-1)
+
+
+def depthwise_rows_scratch(p: dict) -> int:
+    """Scratch of tg_depthwise_conv2d_s8_mve with multiplier 1 (mve/depthwise_conv2d_s8.c):
+    the int32 sums of two pixels, the tap words and offsets, the zero-point row."""
+    return 8 * (-(-int(p["out_c"]) // 4) * 4) + 8 * int(p["k_h"] * p["k_w"]) + int(p["in_c"])
+
+
+def rows_scratch(call: KernelCall):
+    """The scratch rule of the call's Helium kernel when it works in two
+    phases on planar records (mve/conv2d_s8.c; mve/depthwise_conv2d_s8.c
+    with multiplier 1), else None."""
+    if call.kernel == "tg_conv2d_s8":
+        return conv_rows_scratch
+    if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
+        return depthwise_rows_scratch
+    return None
+
+
 def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
-    """The calls with their constants rearranged for the Helium kernels."""
+    """The calls with their constants rearranged, and their scratch sized,
+    for the Helium kernels."""
     out = []
     for call in calls:
         filt = mve_filter(m, call)
@@ -66,5 +111,11 @@ def mve_layout(m: ir.Model, calls: list[KernelCall]) -> list[KernelCall]:
             if call.kernel == "tg_depthwise_conv2d_s8" and call.params["depth_multiplier"] == 1:
                 arrays["quant"] = depthwise_quant_mve(call.arrays["quant"], call.params["out_c"])
             call = dataclasses.replace(call, arrays=arrays)
+        scratch = rows_scratch(call)
+        if scratch is not None:
+            call = dataclasses.replace(call, scratch_bytes=scratch(call.params))
+            if call.params["fast"]:
+                arrays = {**call.arrays, "quant": planar_records(call.arrays["quant"])}
+                call = dataclasses.replace(call, arrays=arrays)
         out.append(call)
     return out

@@ -49,18 +49,17 @@ def _always(call: KernelCall) -> bool:
     return True
 
 
-def _add_mve(call: KernelCall) -> bool:
-    return not call.params["shape"]["broadcast"]
-
-
 # kernel -> {variant: when a layer can take it}. The variant's function is
 # the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_fully_connected_s8": {"dsp": _always, "mve": _always, "host": _always},
-    "tg_avg_pool2d_s8": {"dsp": _always},
-    "tg_add_s8": {"mve": _add_mve},
+    "tg_avg_pool2d_s8": {"dsp": _always, "mve": _always},
+    "tg_max_pool2d_s8": {"mve": _always},
+    "tg_mean_hw_s8": {"mve": _always},
+    "tg_softmax_s8": {"mve": _always},
+    "tg_add_s8": {"mve": _always},
     "tg_conv2d_s16": {"dsp": _always},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).

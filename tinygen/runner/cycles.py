@@ -390,14 +390,22 @@ def _decode_data(op: str, ops: list[str], operands: str, common: dict) -> Insn:
 EXCEPTION = "exception"
 
 
+_MEMORY_KINDS = frozenset({"load", "store", "ldrd", "strd", "ldm", "stm", "fpmem", "mvemem"})
+_LOAD_KINDS = frozenset({"load", "ldrd", "ldm", "fpmem", "mvemem"})
+_DATA_KINDS = frozenset({"alu", "mul", "div"})
+
+
 @dataclass(frozen=True)
 class CoreTiming:
-    """Per-core pricing of a block of instructions.
+    """One core's cycle costs, and the pricing loop that applies them.
 
     ``price(prev, insns, taken)`` returns cycles by category for the
     instructions ``insns`` run in order after ``prev`` (the instruction
     executed just before, or None), the last one a branch that was
-    ``taken`` or not.
+    ``taken`` or not. The cores differ only by this table (Cortex-M4 from
+    its TRM, Cortex-M33 from Arm's pipeline description); the Cortex-M55
+    adds Helium beat timing (``CortexM55``), the Cortex-M7 dual issue
+    (``CortexM7``).
     """
 
     core: str
@@ -407,114 +415,48 @@ class CoreTiming:
     divide: int = 7            # SDIV/UDIV: 2..12 by operands
     exception_entry: int = 12
     exception_return: int = 10
+    load: int = 2              # a single load
+    # a single load after a single load whose result it does not use for its
+    # address (the M4's "LDR [any] are pipelined when possible"); None: never
+    load_pipelined: int | None = 1
+    store_reg_offset: int = 2  # a store with a register offset (1 when it follows a load)
+    double: int = 3            # LDRD/STRD
+    load_use_stall: int = 0    # the next instruction reads a loaded register
+    vector: int = 1            # Helium data processing
+    vector_memory: int = 1     # Helium load/store
 
-    def price(self, prev: Insn | None, insns: list[Insn], taken: bool) -> Counter:
-        raise NotImplementedError
-
-
-def _branch_cost(insn: Insn, taken: bool, refill: int) -> tuple[int, int]:
-    """(issue cycles, refill cycles) of a branch-like instruction."""
-    if insn.op in ("tbb", "tbh"):
-        return 2, refill
-    if insn.kind == "loop":
-        return 1, (refill if taken and insn.op in ("wls", "wlstp") else 0)
-    return 1, (refill if taken else 0)
-
-
-class CortexM4(CoreTiming):
     def price(self, prev: Insn | None, insns: list[Insn], taken: bool) -> Counter:
         out: Counter = Counter()
         last = len(insns) - 1
         for i, insn in enumerate(insns):
             k = insn.kind
-            is_last = i == last
+            if (self.load_use_stall and prev is not None and prev.kind in _LOAD_KINDS
+                    and prev.dst & insn.src):
+                out["load-use stall"] += self.load_use_stall
             # address generation: no forwarding from a data-processing result
-            if (k in ("load", "store", "ldrd", "strd", "ldm", "stm", "fpmem") and prev is not None
-                    and prev.kind in ("alu", "mul", "div") and prev.dst & insn.addr_regs):
-                out["address stall"] += 1
-            if k == "load":
-                cost = 2
-                if (prev is not None and prev.kind == "load" and not prev.writes_pc
-                        and not (prev.dst & insn.addr_regs)):
-                    cost = 1
-                out["load"] += cost
-                if insn.writes_pc:
-                    out["branch refill"] += self.refill
-            elif k == "store":
-                cost = 1 if not insn.reg_offset else 2
-                if insn.reg_offset and prev is not None and prev.kind == "load" \
-                        and not (prev.dst & insn.addr_regs):
-                    cost = 1
-                out["store"] += cost
-            elif k in ("ldrd", "strd"):
-                out["ldrd/strd"] += 3
-            elif k in ("ldm", "stm"):
-                out["ldm/stm"] += 1 + insn.count
-                if insn.writes_pc:
-                    out["branch refill"] += self.refill
-            elif k == "fpmem":
-                out["fp load/store"] += 1 + insn.count
-            elif k in ("branch", "loop"):
-                issue, refill = _branch_cost(insn, taken and is_last, self.refill)
-                out["branch"] += issue
-                out["branch refill"] += refill
-            elif k == "div":
-                out["divide"] += self.divide
-            elif k == "mul":
-                out["multiply/MAC"] += 1
-            elif k == "fp":
-                out["fp"] += _fp_cycles(insn)
-            elif k == "mve":
-                out["other"] += 1
-            elif k == "it":
-                out["IT"] += 1
-            else:
-                out["ALU"] += 1
-                if insn.writes_pc:
-                    out["branch refill"] += self.refill
-            prev = insn
-        return out
-
-
-def _fp_cycles(insn: Insn) -> int:
-    if insn.op in ("vdiv", "vsqrt"):
-        return 14
-    if insn.op in ("vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"):
-        return 3
-    return 1
-
-
-class CortexM33(CoreTiming):
-    """Loads issue in 1 cycle (address generation in decode) and interlock
-    1 cycle when the next instruction reads the loaded register; taken
-    branches resolved in decode."""
-
-    def price(self, prev: Insn | None, insns: list[Insn], taken: bool) -> Counter:
-        out: Counter = Counter()
-        last = len(insns) - 1
-        for i, insn in enumerate(insns):
-            k = insn.kind
-            if prev is not None and prev.kind in ("load", "ldrd", "ldm", "fpmem", "mvemem") \
-                    and prev.dst & insn.src:
-                out["load-use stall"] += 1
-            if (k in ("load", "store", "ldrd", "strd", "ldm", "stm", "fpmem", "mvemem")
-                    and prev is not None and prev.kind in ("alu", "mul", "div")
+            if (k in _MEMORY_KINDS and prev is not None and prev.kind in _DATA_KINDS
                     and prev.dst & insn.addr_regs):
                 out["address stall"] += 1
-            if k in ("load", "store"):
-                out[k] += 1
-                if insn.writes_pc:
-                    out["branch refill"] += self.refill
+            if k == "load":
+                cost = self.load
+                if (self.load_pipelined is not None and prev is not None and prev.kind == "load"
+                        and not prev.writes_pc and not (prev.dst & insn.addr_regs)):
+                    cost = self.load_pipelined
+                out["load"] += cost
+            elif k == "store":
+                cost = 1
+                if insn.reg_offset and not (prev is not None and prev.kind == "load"
+                                            and not (prev.dst & insn.addr_regs)):
+                    cost = self.store_reg_offset
+                out["store"] += cost
             elif k in ("ldrd", "strd"):
-                out["ldrd/strd"] += 2
+                out["ldrd/strd"] += self.double
             elif k in ("ldm", "stm"):
                 out["ldm/stm"] += 1 + insn.count
-                if insn.writes_pc:
-                    out["branch refill"] += self.refill
             elif k == "fpmem":
                 out["fp load/store"] += 1 + insn.count
             elif k == "mvemem":
-                out["vector load/store"] += 2
+                out["vector load/store"] += self.vector_memory_cost(insn)
             elif k in ("branch", "loop"):
                 issue, refill = _branch_cost(insn, taken and i == last, self.refill)
                 out["branch"] += issue
@@ -526,26 +468,80 @@ class CortexM33(CoreTiming):
             elif k == "fp":
                 out["fp"] += _fp_cycles(insn)
             elif k == "mve":
-                out["vector"] += 2
+                out["vector"] += self.vector
             elif k == "it":
                 out["IT"] += 1
             else:
                 out["ALU"] += 1
+            # a load of pc, POP {pc} or a data-processing write to pc is a taken branch
+            if insn.writes_pc and k not in ("branch", "loop"):
+                out["branch refill"] += self.refill
             prev = insn
         return out
 
+    def vector_memory_cost(self, insn: Insn) -> int:
+        return self.vector_memory
 
-class CortexM55(CortexM33):
-    """M33-like scalar timing; Helium instructions 2 cycles (dual beat),
-    overlapping by 1 cycle a neighbour of the other kind (memory vs
-    compute); the loop end (LE) is 1 cycle, no refill (loop cache)."""
+
+def _branch_cost(insn: Insn, taken: bool, refill: int) -> tuple[int, int]:
+    """(issue cycles, refill cycles) of a branch-like instruction."""
+    if insn.op in ("tbb", "tbh"):
+        return 2, refill
+    if insn.kind == "loop":
+        return 1, (refill if taken and insn.op in ("wls", "wlstp") else 0)
+    return 1, (refill if taken else 0)
+
+
+def _fp_cycles(insn: Insn) -> int:
+    if insn.op in ("vdiv", "vsqrt"):
+        return 14
+    if insn.op in ("vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"):
+        return 3
+    return 1
+
+
+_GATHER = re.compile(r"\[[^\]]*\bq\d+")
+_ELEMENT_BITS = re.compile(r"\.[suif]?(8|16|32|64)\b")
+# Helium instructions that write a core register (reductions, moves to core):
+# what reads it next waits for the last beat.
+_V_TO_CORE = tuple(_V_CORE_DST) + _V_CORE_PAIR
+
+
+@dataclass(frozen=True)
+class CortexM55(CoreTiming):
+    """Scalar code as the Cortex-M33 table; Helium by its beats.
+
+    Public facts (Armv8.1-M Architecture Reference Manual, the Cortex-M55
+    product documentation): a Helium instruction is 4 beats of 32 bits; the
+    Cortex-M55 executes 2 beats per cycle (dual beat), so a 128-bit vector
+    instruction occupies its unit for 2 cycles; the architecture lets
+    consecutive vector instructions overlap beat-wise, which on the M55
+    pairs a memory instruction with an arithmetic one (separate units): the
+    second starts while the first does its last 2 beats, saving 1 cycle.
+    Estimated beyond those facts (no public timing table): two vector
+    instructions of the same class do not overlap; a gather or scatter takes
+    one cycle per element; a reduction or move to a core register delays an
+    instruction that reads the register right after it by 1 cycle; scalar
+    instructions do not overlap vector ones; a low-overhead loop end (LE)
+    costs its 1-cycle issue, no refill."""
+
+    def vector_memory_cost(self, insn: Insn) -> int:
+        if _GATHER.search(insn.text):
+            m = _ELEMENT_BITS.search(insn.text.split()[0])
+            return 128 // int(m.group(1)) if m else 4
+        return self.vector_memory
 
     def price(self, prev: Insn | None, insns: list[Insn], taken: bool) -> Counter:
         out = super().price(prev, insns, taken)
         before = prev
         for insn in insns:
-            if before is not None and {before.kind, insn.kind} == {"mve", "mvemem"}:
-                out["beat overlap"] -= 1
+            if before is not None:
+                kinds = {before.kind, insn.kind}
+                if kinds == {"mve", "mvemem"}:
+                    out["beat overlap"] -= 1
+                elif (before.kind == "mve" and before.op.startswith(_V_TO_CORE)
+                      and before.dst & (insn.src | insn.addr_regs)):
+                    out["vector-to-core stall"] += 1
             before = insn
         return out
 
@@ -596,19 +592,25 @@ _CATEGORY = {"load": "load", "store": "store", "ldrd": "ldrd/strd", "strd": "ldr
              "loop": "branch", "it": "IT", "mve": "vector", "mvemem": "vector load/store"}
 
 
+_M33_SCALAR = dict(refill=1, load=1, load_pipelined=None, store_reg_offset=1, double=2,
+                   load_use_stall=1)
 CORE_TIMINGS: dict[str, CoreTiming] = {
-    "cortex-m4": CortexM4(
+    "cortex-m4": CoreTiming(
         "cortex-m4", "high",
         "Cortex-M4 TRM instruction timings (zero wait states; taken-branch refill P=2, "
         "TRM range 1-3; divide 7, TRM range 2-12)"),
-    "cortex-m33": CortexM33(
+    "cortex-m33": CoreTiming(
         "cortex-m33", "low",
         "Cortex-M33: no public timing table; Arm's pipeline description (loads 1 cycle + "
-        "1-cycle load-use interlock, branches resolved early, P=1)", refill=1),
+        "1-cycle load-use interlock, branches resolved early, P=1)",
+        vector=2, vector_memory=2, **_M33_SCALAR),
     "cortex-m55": CortexM55(
         "cortex-m55", "low",
-        "Cortex-M55: scalar as the M33 sketch; Helium dual-beat (2 cycles per vector "
-        "instruction, memory/compute overlap of 1 cycle)", refill=1),
+        "Cortex-M55: scalar as the M33 sketch; Helium by beats: 4 beats per vector instruction, "
+        "2 per cycle (dual beat: 2 cycles), a memory and an arithmetic instruction in a row "
+        "overlap by 1 cycle (public facts); gathers 1 cycle per element, 1-cycle wait on a "
+        "reduction's core result, no other overlap (estimated)",
+        vector=2, vector_memory=2, **_M33_SCALAR),
     "cortex-m7": CortexM7(
         "cortex-m7", "low",
         "Cortex-M7: dual-issue sketch from Arm's description (ALU pairs, one memory access "

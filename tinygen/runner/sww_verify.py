@@ -94,16 +94,18 @@ def _free_port() -> int:
 
 
 def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
-               timeout_s: float = 300.0, hop_log: bool = True, transcript=None) -> StreamRun:
+               timeout_s: float = 300.0, hop_log: bool = True, transcript=None,
+               qemu_args: tuple[str, ...] = ()) -> StreamRun:
     """Play samples into the emulated DUT once; read its log and its pins.
-    ``transcript``: a DutSession transcript callback (SessionRecord.transcript)."""
+    ``transcript``: a DutSession transcript callback (SessionRecord.transcript);
+    ``qemu_args``: more QEMU options (the cycle model's block trace)."""
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
     from tinygen.device.session import DutSession
 
     image = write_audio_image(samples, work / "audio.raw")
     gdb_port, qmp_port = _free_port(), _free_port()
-    extra = tuple(gdb_qmp_args(gdb_port, qmp_port) + qemu_audio_args(image.path))
+    extra = tuple(gdb_qmp_args(gdb_port, qmp_port) + qemu_audio_args(image.path)) + qemu_args
     with start_dut(board, build_dir, log_path=work / "dut.log", extra_args=extra) as dut:
         watcher = StreamPinWatcher(gdb_port, qmp_port, stream_pins(board),
                                    board.emulator.icount_shift,

@@ -35,6 +35,16 @@ typedef struct {
     int32_t hi;
 } tg_mve_out;
 
+/* tg_requantize(x, mult, shift) of each lane; right = -max(-shift, 0) as a
+ * vector, left = max(shift, 0). */
+static inline int32x4_t tg_mve_requant_n(int32x4_t x, int32_t mult, int32_t left,
+                                         int32x4_t right)
+{
+    x = vqrdmulhq_n_s32(vshlq_r_s32(x, left), mult);
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
+    return vrshlq_s32(x, right);
+}
+
 /* Four channels' accumulators (bias not yet added) to clamped outputs,
  * bit-exact with tg_output_s8. One VLD4 splits the 4 records into bias,
  * mult, shift and rz vectors. Fast mode (acc2 = 2 * acc, see
@@ -44,10 +54,9 @@ typedef struct {
  * VRSHL rounds half up, so negative values first lose 1 (half away from
  * zero, as TFLM's RoundingDivideByPOT). doubled: the depthwise planner
  * already doubled weights and bias. */
-static inline int32x4_t tg_mve_requant(int32x4_t acc, const tg_chan_quant *q,
-                                       const tg_mve_out *o, int doubled)
+static inline int32x4_t tg_mve_requant_records(int32x4_t acc, int32x4x4_t r,
+                                               const tg_mve_out *o, int doubled)
 {
-    const int32x4x4_t r = vld4q_s32((const int32_t *)(const void *)q);
     int32x4_t v = vaddq_s32(acc, r.val[0]);
     if (o->fast) {
         /* VQRDMULH of acc is VRMULH of 2 * acc: no saturation, |acc| < 2^30. */
@@ -66,6 +75,14 @@ static inline int32x4_t tg_mve_requant(int32x4_t acc, const tg_chan_quant *q,
     }
     v = vmaxq_s32(v, vdupq_n_s32(o->lo));
     return vminq_s32(v, vdupq_n_s32(o->hi));
+}
+
+/* tg_mve_requant_records with the 4 channels' records loaded here; the
+ * records form (VLD4 split) lets several pixels share one load. */
+static inline int32x4_t tg_mve_requant(int32x4_t acc, const tg_chan_quant *q,
+                                       const tg_mve_out *o, int doubled)
+{
+    return tg_mve_requant_records(acc, vld4q_s32((const int32_t *)(const void *)q), o, doubled);
 }
 
 /* Stores the first n (1..4) lanes as bytes. */
