@@ -262,4 +262,21 @@ void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
 void tg_fully_connected_s8_host(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                 const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 
+/* Transposed and grouped convolution, resize, tile, strided slice. */
+#include "tg_spatial.h"
+/* Their DSP-extension variants (firmware/kernels/dsp/), same arguments. */
+void tg_transpose_conv_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
+/* ... and Helium variants (firmware/kernels/mve/), same arguments and constants. */
+void tg_transpose_conv_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
+
 #endif

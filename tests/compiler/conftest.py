@@ -38,12 +38,15 @@ class Compiler:
         src = generate_model_sources(tflite, out, **{"layout": host_target(), **kwargs})
         return HostModel(src, out / "libmodel.so")
 
-    def compare(self, tflite: Path, inputs: int, seed: int = 0, **kwargs) -> int:
-        """Runs `inputs` random inputs through both; returns how many compared."""
-        from tflite_micro.python.tflite_micro import runtime
+    def compare(self, tflite: Path, inputs: int, seed: int = 0, oracle: str = "tflm",
+                **kwargs) -> int:
+        """Runs `inputs` random inputs through both; returns how many compared.
+        oracle="tflite": TensorFlow Lite's interpreter (for TILE, which TFLM
+        has no kernel for) instead of TFLM."""
+        from kernel_oracle import open_oracle
 
         host = self.host_model(tflite, **kwargs)
-        oracle = runtime.Interpreter.from_file(str(tflite))
+        oracle = open_oracle(tflite, oracle)
         detail = oracle.get_input_details(0)
         rng = np.random.default_rng(seed)
         for i in range(inputs):

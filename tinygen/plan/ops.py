@@ -276,8 +276,7 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     else:
         oc, kh, kw, ic = w.shape
         if ic != c:
-            raise TinygenError(f"grouped CONV_2D (filter depth {ic}, input depth {c}) is not "
-                               "supported")
+            return spatial.grouped_conv(m, op)
         dm = 1
         weights = w.data.astype(np.int8).reshape(oc, -1)
         sums = weights.astype(np.int64).sum(axis=1)
@@ -689,3 +688,12 @@ def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
     (for tests of that path; the fast one is used only where proven exact)."""
     return [_PREPARE[op.kind](m, op, fast_requant) if op.kind in _HAS_FAST_REQUANT
             else _PREPARE[op.kind](m, op) for op in m.operators]
+
+
+# Operators of users' own models (issue 26): transposed and grouped
+# convolution, resize, tile, strided slice. plan/spatial.py builds on this
+# module's helpers, so it comes last.
+from tinygen.plan import spatial  # noqa: E402
+
+_PREPARE.update(spatial.PREPARE)
+KERNEL_SOURCES.update(spatial.KERNEL_SOURCES)

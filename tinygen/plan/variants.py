@@ -60,6 +60,9 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_mean_hw_s8": {"mve": _always},
     "tg_softmax_s8": {"mve": _always},
     "tg_add_s8": {"mve": _always},
+    # Issue 26's spatial kernels (plan/spatial.py): SMLAD / VMLADAVA dot products.
+    "tg_conv2d_grouped_s8": {"dsp": _always, "mve": _always},
+    "tg_transpose_conv_s8": {"dsp": _always, "mve": _always},
     "tg_conv2d_s16": {"dsp": _always},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
