@@ -49,6 +49,15 @@ def _always(call: KernelCall) -> bool:
     return True
 
 
+def _add_dsp(call: KernelCall) -> bool:
+    """dsp/add_s8.c: inputs of the output's shape, every rescaling multiplier
+    below one (right shifts only; the output's at least 1), the usual
+    20-bit headroom, which keep its products within 32 bits."""
+    p = call.params
+    return (not p["shape"]["broadcast"] and p["in1_shift"] <= 0 and p["in2_shift"] <= 0
+            and p["out_shift"] <= -1 and p["left_shift"] == 20)
+
+
 # kernel -> {variant: when a layer can take it}. The variant's function is
 # the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
@@ -59,7 +68,7 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_max_pool2d_s8": {"mve": _always},
     "tg_mean_hw_s8": {"mve": _always},
     "tg_softmax_s8": {"mve": _always},
-    "tg_add_s8": {"mve": _always},
+    "tg_add_s8": {"dsp": _add_dsp, "mve": _always},
     # Issue 26's spatial kernels (plan/spatial.py): SMLAD / VMLADAVA dot products.
     "tg_conv2d_grouped_s8": {"dsp": _always, "mve": _always},
     "tg_transpose_conv_s8": {"dsp": _always, "mve": _always},
@@ -68,6 +77,8 @@ VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
 DSP_KERNEL_SOURCES = {
     "tg_conv2d_pairs_s8_dsp": "dsp/conv2d_s8.c",
+    "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_depthwise3x3s1_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2_s8_dsp": "dsp/depthwise_conv2d_s8.c",
 }
