@@ -270,6 +270,15 @@ void tg_mean_hw_s8_mve(const tg_mean_params *p, const int8_t *input, int8_t *out
 void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
                        const int32_t *exp_table, int8_t *output);
 
+/* ---- Host-vector variants (firmware/kernels/host/) ---- */
+void tg_conv2d_s8_host(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
+                                 const int16_t *filter, const tg_chan_quant *quant,
+                                 int8_t *output, int8_t *scratch);
+void tg_fully_connected_s8_host(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+
 /* Transposed and grouped convolution, resize, tile, strided slice. */
 #include "tg_spatial.h"
 /* Their DSP-extension variants (firmware/kernels/dsp/), same arguments. */

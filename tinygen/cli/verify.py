@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
+from tinygen.boards import load_board
 from tinygen.cli.build import RUNTIME_HELP, add_runtime_options, runtime_kwargs
-from tinygen.cli.common import board_arg
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_options, energy_options
 from tinygen.cli.run import add_dut_options, add_energy_options
@@ -124,9 +124,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    board, bench = board_arg(args.board), get_bench(args.bench)
-    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.stream)
-        from tinygen.stream.verify import run_stream_verify
+    board, bench = load_board(args.board), get_bench(args.bench)
+    if bench.is_streaming:  # sww01: audio in, features and detections (tinygen.runner.sww_verify)
+        from tinygen.runner.sww_verify import run_stream_verify
         return _print_checks(*run_stream_verify(args, board, bench))
     build_options = {"opt": args.opt, **runtime_kwargs(args)}
     req = VerifyRequest(board=board, bench=bench, mode=args.mode,

@@ -72,9 +72,10 @@ def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = Tr
                streaming: bool = False) -> ModelPlan:
     """layout: the kernel target whose variants the calls use
     (tinygen/plan/variants.py TARGETS): "portable" (the portable C only: the
-    host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33) or
-    "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants);
-    "default" is "dsp". The generated C runs only on such a target.
+    host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33),
+    "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants)
+    or "host" (AVX2 hosts); "default" is "dsp". The generated C runs only on
+    such a target.
     fit_scratch=False keeps every offered DSP kernel's scratch even where it
     grows the arena (tests of those kernels on one-layer models, where any
     scratch does).

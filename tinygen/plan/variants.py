@@ -39,6 +39,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "portable": (),
     "dsp": ("dsp",),
     "mve": ("mve", "dsp"),
+    "host": ("host",),
 }
 # Accepted for older callers: the layout that served both portable and DSP builds.
 TARGET_ALIASES = {"default": "dsp"}
@@ -60,9 +61,9 @@ def _add_dsp(call: KernelCall) -> bool:
 # kernel -> {variant: when a layer can take it}. The variant's function is
 # the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
-    "tg_conv2d_s8": {"dsp": _always, "mve": _always},
-    "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always},
-    "tg_fully_connected_s8": {"dsp": _always, "mve": _always},
+    "tg_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
+    "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
+    "tg_fully_connected_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_avg_pool2d_s8": {"dsp": _always, "mve": _always},
     "tg_max_pool2d_s8": {"mve": _always},
     "tg_mean_hw_s8": {"mve": _always},
