@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.memory import MemoryPlan, plan_memory
 from tinygen.plan.ops import KernelCall
-from tinygen.plan.ops_s16 import prepare
+from tinygen.plan.prepare import prepare
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
 from tinygen.plan.variants import (KERNEL_SOURCES, TARGET_ALIASES, TARGETS, choose_variants,
                                    target_name)

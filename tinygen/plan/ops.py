@@ -322,8 +322,9 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         sums = weights.astype(np.int64).sum(axis=0)
     else:
         oc, kh, kw, ic = w.shape
-        if ic != c:
-            return spatial.grouped_conv(m, op)
+        if ic != c:  # grouped: plan/prepare.py sends these to plan/spatial.py
+            raise TinygenError(f"CONV_2D operator {op.index}: filter depth {ic} is not the "
+                               f"input depth {c} (a grouped convolution, planned by spatial)")
         dm = 1
         weights = w.data.astype(np.int8).reshape(oc, -1)
         sums = weights.astype(np.int64).sum(axis=1)
@@ -761,17 +762,14 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             arena = arena_of(calls)
 
 
-def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
-    """fast_requant=False keeps every layer on the generic requantization
-    (for tests of that path; the fast one is used only where proven exact)."""
-    return [_PREPARE[op.kind](m, op, fast_requant) if op.kind in _HAS_FAST_REQUANT
-            else _PREPARE[op.kind](m, op) for op in m.operators]
+def prepare_op(m: ir.Model, op: ir.Operator, fast_requant: bool = True) -> KernelCall:
+    """One int8 operator's call. fast_requant=False keeps the layer on the
+    generic requantization (for tests of that path; the fast one is used
+    only where proven exact). plan/prepare.py decides which planner module
+    prepares an operator; this one has the closed-division kinds."""
+    if op.kind in _HAS_FAST_REQUANT:
+        return _PREPARE[op.kind](m, op, fast_requant)
+    return _PREPARE[op.kind](m, op)
 
 
-# Operators of users' own models (issue 26): transposed and grouped
-# convolution, resize, tile, strided slice. plan/spatial.py builds on this
-# module's helpers, so it comes last.
-from tinygen.plan import spatial  # noqa: E402
-
-_PREPARE.update(spatial.PREPARE)
-KERNEL_SOURCES.update(spatial.KERNEL_SOURCES)
+PREPARE_KINDS = tuple(_PREPARE)

@@ -7,8 +7,9 @@ tg_spatial.h); everything TFLM derives in its Prepare (padding, per-channel
 multipliers, resize source rows and fixed-point distances, slice bounds) is
 computed here, in TFLM's arithmetic, at build time.
 
-Built on tinygen/plan/ops.py's helpers, which imports this module last and
-registers ``PREPARE`` and ``KERNEL_SOURCES``.
+Built on tinygen/plan/ops.py's helpers; tinygen/plan/prepare.py sends the
+operators here (``PREPARE``, and grouped CONV_2D by ``is_grouped``) and
+variants.py takes ``KERNEL_SOURCES``.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def transpose_conv(m: ir.Model, op: ir.Operator) -> ops.KernelCall:
     call.arrays["phases"] = np.array([p[:3] for p in phases], dtype=np.int32).reshape(-1)
     call.scratch_bytes = call.portable_scratch = max(p[3] for p in phases)
     return call
+
+
+def is_grouped(m: ir.Model, op: ir.Operator) -> bool:
+    """A CONV_2D whose filter depth is not its input depth."""
+    return (op.kind == "CONV_2D"
+            and m.tensors[op.inputs[1]].shape[3] != m.tensors[op.inputs[0]].shape[3])
 
 
 def grouped_conv(m: ir.Model, op: ir.Operator) -> ops.KernelCall:

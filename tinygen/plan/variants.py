@@ -27,9 +27,10 @@ from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.ops import KERNEL_SOURCES as KERNEL_SOURCES_S8
 from tinygen.plan.ops import KernelCall, fit_dsp_scratch
 from tinygen.plan.ops_s16 import KERNEL_SOURCES_S16
+from tinygen.plan.spatial import KERNEL_SOURCES as KERNEL_SOURCES_SPATIAL
 
-# Kernel function -> its file under firmware/kernels/: the int8 and int16x8 kernels.
-KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_S16}
+# Kernel function -> its file under firmware/kernels/: the int8, spatial and int16x8 kernels.
+KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_SPATIAL, **KERNEL_SOURCES_S16}
 
 # What a target's core runs, best variant first ("portable" is implied last).
 # Helium cores also have the DSP extension: a kernel without an MVE variant
