@@ -9,7 +9,7 @@ import pytest
 
 from conftest import tinygen
 from tinygen.benches import get_bench
-from tinygen.codegen.tflm import (
+from tinygen.codegen.tflm_glue import (
     KERNELS_CMSIS_NN, KERNELS_REFERENCE, library_sources, load_tree, model_operators,
     resolve_operators,
 )

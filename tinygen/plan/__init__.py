@@ -13,13 +13,12 @@ from tinygen.plan.memory import MemoryPlan, plan_memory
 from tinygen.plan.ops import KernelCall
 from tinygen.plan.prepare import prepare
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
-from tinygen.plan.variants import (KERNEL_SOURCES, TARGET_ALIASES, TARGETS, choose_variants,
-                                   target_name)
+from tinygen.plan.variants import KERNEL_SOURCES, TARGETS, choose_variants, target_name
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS",
            "StreamingPlan", "plan_streaming"]
 # The kernel targets plan_model's layout= takes (tinygen/plan/variants.py).
-LAYOUTS = (*TARGETS, *TARGET_ALIASES)
+LAYOUTS = tuple(TARGETS)
 
 
 @dataclass
@@ -74,8 +73,7 @@ def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = Tr
     (tinygen/plan/variants.py TARGETS): "portable" (the portable C only: the
     host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33),
     "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants)
-    or "host" (AVX2 hosts); "default" is "dsp". The generated C runs only on
-    such a target.
+    or "host" (AVX2 hosts). The generated C runs only on such a target.
     fit_scratch=False keeps every offered DSP kernel's scratch even where it
     grows the arena (tests of those kernels on one-layer models, where any
     scratch does).

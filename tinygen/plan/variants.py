@@ -42,8 +42,6 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "mve": ("mve", "dsp"),
     "host": ("host",),
 }
-# Accepted for older callers: the layout that served both portable and DSP builds.
-TARGET_ALIASES = {"default": "dsp"}
 
 
 def _always(call: KernelCall) -> bool:
@@ -86,8 +84,7 @@ DSP_KERNEL_SOURCES = {
 
 
 def target_name(target: str) -> str:
-    """The target's canonical name; ValueError for an unknown one."""
-    target = TARGET_ALIASES.get(target, target)
+    """The target itself, checked; ValueError for an unknown one."""
     if target not in TARGETS:
         raise ValueError(f"unknown kernel target {target!r}; use one of {tuple(TARGETS)}")
     return target
