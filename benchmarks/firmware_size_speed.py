@@ -30,10 +30,15 @@ labelled with the file's name.
 Official MLCommons models found in --official DIR (default
 ../shared/reference-models beside the checkout, when present; files named
 <bench id>_*.tflite) get rows of their own, marked with a * after the bench.
+The open-division models of models/open/ (tinygen/zoo/open_models.py: the
+convolutional auto-encoder on ad01's input, the MobileNetV3-small-like
+person detector on vww01's) get rows labelled ad+cae and vww+mnv3
+(--no-open leaves them out).
 
     .venv/bin/python benchmarks/firmware_size_speed.py
     .venv/bin/python benchmarks/firmware_size_speed.py --benches ad,ic --inferences 20
     .venv/bin/python benchmarks/firmware_size_speed.py --official /path/to/models
+    .venv/bin/python benchmarks/firmware_size_speed.py --benches ad,vww --boards mps2_an386
 """
 
 from __future__ import annotations
@@ -65,6 +70,16 @@ DEFAULT_BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547", "nucleo_l4r
 RATIO_BOARDS = ("mps2_an386", "mps3_an547")
 DEFAULT_OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference-models"
 DEFAULT_BENCHES = ("kws", "vww", "ic", "ad")
+# Row labels of the open-division models (models/open/<name>.tflite).
+OPEN_LABELS = {"conv_autoencoder": "+cae", "mobilenet_v3_person": "+mnv3"}
+
+
+def open_models(bench) -> list[tuple[str, Path]]:
+    """(label, file) of the committed open-division models that take bench's input."""
+    from tinygen.zoo.open_models import OPEN_MODELS
+
+    return [(bench.short + OPEN_LABELS[name], models_dir() / "open" / f"{name}.tflite")
+            for name, (_, bench_id, _) in OPEN_MODELS.items() if bench_id == bench.id]
 
 
 def stimulus(bench, seed: int) -> bytes:
@@ -119,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--no-flash", action="store_true",
                         help="skip the (slow) count of flash bytes read per inference")
+    parser.add_argument("--no-open", action="store_true",
+                        help="leave out the open-division models of models/open/")
     parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL,
                         help="folder of official models <bench id>_*.tflite (default: %(default)s)")
     parser.add_argument("--extra", default="",
@@ -139,15 +156,17 @@ def main(argv: list[str] | None = None) -> int:
                 if args.official and args.official.is_dir():
                     models += [(bench.id + "*", m)
                                for m in sorted(args.official.glob(f"{bench.id}_*.tflite"))]
+                if not args.no_open:
+                    models += open_models(bench)
                 models += [(Path(path).stem, Path(path)) for name, path in extra
                            if get_bench(name).id == bench.id]
                 for label, model in models:
-                    out = root / f"{board.name}-{label.rstrip('*')}-{len(rows)}"
+                    out = root / f"{board.name}-{label.rstrip('*').replace('+', '-')}-{len(rows)}"
                     try:
                         row = measure_row(board, bench, label, model, out, args.inferences,
                                           flash=not args.no_flash)
                     except TinygenError as exc:   # does not fit: say by how much
-                        print(f"{board.name:22} {label:6} refused: {exc}", flush=True)
+                        print(f"{board.name:22} {label:8} refused: {exc}", flush=True)
                         continue
                     rows.append(row)
                     print_row(row, board.clock_hz, header=len(rows) == 1)
@@ -168,14 +187,14 @@ def print_ratios(rows: list[dict]) -> None:
     counts = {(r["board"], r["bench"]): r["instructions"] for r in rows if r["instructions"]}
     for bench in dict.fromkeys(r["bench"] for r in rows):
         if (m4, bench) in counts and (m55, bench) in counts:
-            print(f"{bench:6} {m4} / {m55}: {counts[(m4, bench)]:,.0f} / "
+            print(f"{bench:8} {m4} / {m55}: {counts[(m4, bench)]:,.0f} / "
                   f"{counts[(m55, bench)]:,.0f} instructions = "
                   f"{counts[(m4, bench)] / counts[(m55, bench)]:.2f}x", flush=True)
 
 
 def print_row(row: dict, clock_hz: int, header: bool) -> None:
     if header:
-        print(f"{'board':22} {'bench':6} {'flash B':>9} {'ram B':>8} {'weights':>8} {'code':>7} "
+        print(f"{'board':22} {'bench':8} {'flash B':>9} {'ram B':>8} {'weights':>8} {'code':>7} "
               f"{'arena':>7} {'MACs':>10} {'instr/inf':>12} {'instr/MAC':>9} {'est.cycles':>12} "
               f"{'cyc/MAC':>7} {'ms@clock':>9} {'flash rd B':>11}")
     instr, cycles = row["instructions"], row["cycles"]
@@ -189,7 +208,7 @@ def print_row(row: dict, clock_hz: int, header: bool) -> None:
                  + f"{ms:9.2f}")
     flash = row.get("flash_read")
     read = f"{flash['flash_bytes']:11,d}" if flash else f"{'-':>11}"
-    print(f"{row['board']:22} {row['bench']:6} {row['flash']:9,d} {row['ram']:8,d} "
+    print(f"{row['board']:22} {row['bench']:8} {row['flash']:9,d} {row['ram']:8,d} "
           f"{row['weights']:8,d} {row['code']:7,d} {row['arena']:7,d} {row['macs']:10,d} {speed} "
           f"{read}", flush=True)
 

@@ -47,11 +47,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "compiler"))
 
-from hostlib import HostModel  # noqa: E402
+from hostlib import HOST_CFLAGS, HostModel  # noqa: E402
 from tinygen.boards import load_board  # noqa: E402
 from tinygen.codegen import generate_model_sources  # noqa: E402
-from tinygen.port.aot import kernel_target  # noqa: E402
-from tinygen.port.flags import toolchain_for  # noqa: E402
+from tinygen.port.flags import host_vector_kernels, toolchain_for  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference-models"
 BAR = 5.0           # issue 11: host build >= 5x faster than the TFLM oracle
@@ -110,9 +109,9 @@ def _random_input(detail: dict, rng: np.random.Generator) -> np.ndarray:
 def bench(path: Path, reps: int, seconds: float, flags: list[str], clock, work: Path) -> dict:
     from tflite_micro.python.tflite_micro import runtime
 
-    # The plan tinygen's host build uses (no scratch of the DSP kernels).
-    src = generate_model_sources(path, work / path.stem,
-                                 layout=kernel_target(load_board("host")))
+    # The kernel target tinygen's host build takes with these flags.
+    vector = host_vector_kernels("gcc", (*HOST_CFLAGS, *flags))
+    src = generate_model_sources(path, work / path.stem, layout="host" if vector else "portable")
     host = HostModel(src, work / path.stem / "libmodel.so", cflags=flags)
     oracle = runtime.Interpreter.from_file(str(path))
     detail = oracle.get_input_details(0)

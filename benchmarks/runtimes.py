@@ -30,6 +30,7 @@ The first run compiles TFLM (minutes); later runs reuse the library cache.
 
     .venv/bin/python benchmarks/runtimes.py
     .venv/bin/python benchmarks/runtimes.py --benches kws,ad --inferences 5 --json out.json
+    .venv/bin/python benchmarks/runtimes.py --benches ad --model models/open/conv_autoencoder.tflite
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ def measure(board, build_dir: Path, bench, inferences: int) -> tuple[float, list
     return ns / (2 ** board.emulator.icount_shift) / inferences, result.values
 
 
-def row_for(board, bench, runtime: str, tree: Path | None, out: Path, inferences: int) -> dict:
+def row_for(board, bench, runtime: str, tree: Path | None, out: Path, inferences: int,
+            model: Path | None = None) -> dict:
     kwargs = {"runtime": "tflm", "tflm": tree} if tree is not None else {}
-    built = build_firmware(board, bench, model_path=models_dir() / f"{bench.id}.tflite",
+    built = build_firmware(board, bench, model_path=model or models_dir() / f"{bench.id}.tflite",
                            out_dir=out, **kwargs)
     macs = int(str(built.port.model_macros.get("TG_MODEL_MACS", "0")).rstrip("uUlL") or 0)
     parts = built.size.parts
@@ -129,7 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tflm-cmsisnn", type=Path, metavar="DIR", help="TFLM tree, CMSIS-NN kernels")
     parser.add_argument("--out", type=Path, help="build folders (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--model", type=Path, metavar="PATH",
+                        help="this model instead of the bench's committed one (one bench only), "
+                             "e.g. models/open/conv_autoencoder.tflite with --benches ad")
     args = parser.parse_args(argv)
+    if args.model and "," in args.benches:
+        parser.error("--model takes one bench (--benches NAME)")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     board = load_board(args.board)
     if not board.is_emulated:
@@ -144,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             runtimes.append((name, tree))
     print(f"board {board.name}, clock {board.clock_hz / 1e6:g} MHz, QEMU -icount shift="
           f"{board.emulator.icount_shift}: instructions are emulated (virtual time), "
-          "'ms est.' assumes one instruction per cycle")
+          "'ms est.' assumes one instruction per cycle"
+          + (f"; model {args.model}" if args.model else ""))
     print(HEADER, flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="tinygen-runtimes-") as tmp:
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = get_bench(bench_name)
             for runtime, tree in runtimes:
                 row = row_for(board, bench, runtime, tree, root / f"{bench.id}-{runtime}",
-                              args.inferences)
+                              args.inferences, args.model)
                 rows.append(row)
                 print(format_row(row, board.clock_hz), flush=True)
     if args.json:

@@ -5,7 +5,7 @@ clock and the estimated power.
 For every emulated board: build the streaming firmware three times
 (features only, features + full window, features + incremental), stream 2 s of a synthetic word through
 QEMU's emulated audio source and read the processing pin's on-time in
-executed instructions (tinygen.stream.measure). Real-board time is
+executed instructions (tinygen.runner.sww_hops). Real-board time is
 estimated with the cycle model (tinygen.runner.cycles): a traced run's
 first hop (features and inference) priced with the core's timings gives
 cycles per instruction, times the measured instructions per hop (zero
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from tinygen.boards import load_board
 from tinygen.device.sim.bench import board_load
-from tinygen.stream.measure import hop_cycles_per_instruction, measure_hop_instructions
-from tinygen.stream.port import build_stream_firmware, hop_budget_cycles
+from tinygen.port.sww_build import build_stream_firmware, hop_budget_cycles
+from tinygen.runner.sww_hops import hop_cycles_per_instruction, measure_hop_instructions
 
 BOARDS = ("disco_l475vg_iot01a", "mps2_an386", "mps3_an547")
 

@@ -19,6 +19,7 @@ the key and the fix. Everything accepted generates working code.
 
 from __future__ import annotations
 
+import difflib
 import glob
 import re
 from dataclasses import dataclass, field
@@ -841,13 +842,18 @@ def _board_path(name: str, directory: Path | None) -> Path | None:
 
 def load_board(name_or_path: str, directory: Path | None = None) -> Board:
     """A board by name (a folder of TINYGEN_BOARDS, then boards/) or by
-    path to a YAML file."""
+    path to a YAML file. A misspelled name gets the nearest known one."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
         return load_board_file(candidate)
     path = _board_path(name_or_path, directory) if _BOARD_NAME.match(name_or_path) else None
     if path is None:
-        known = ", ".join(board_names(directory)) or "none"
+        names = board_names(directory)
+        near = difflib.get_close_matches(name_or_path, names, n=1, cutoff=0.6)
+        if near and candidate.suffix not in (".yaml", ".yml"):
+            raise TinygenError(f"unknown board '{name_or_path}'; did you mean {near[0]}? "
+                               "(tinygen boards lists them all)")
+        known = ", ".join(names) or "none"
         raise TinygenError(
             f"unknown board {show(name_or_path)}; known boards: {known} "
             "(or pass the path of a board YAML file, or add its folder to TINYGEN_BOARDS)"

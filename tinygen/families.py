@@ -20,10 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from tinygen.datafile import Reader, load_yaml, show
 from tinygen.paths import firmware_dir
+from tinygen.render import render_file
 
 
 @dataclass(frozen=True)
@@ -91,10 +90,7 @@ class Family:
         """The family's lines of tg_board.h for this board."""
         if self.header is None:
             return ""
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(self.folder)),
-                                 undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                 lstrip_blocks=True, keep_trailing_newline=True)
-        return env.get_template(self.header.name).render(board=board).rstrip("\n")
+        return render_file(self.header, board=board).rstrip("\n")
 
 
 KEYS = {

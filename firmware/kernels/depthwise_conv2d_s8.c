@@ -62,10 +62,6 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                     }
                 }
                 if (dm == 1) {
-#if TG_HOST_SIMD
-                    c = tg_dw_channels_simd(taps, taps_n, filter, quant, out_c, fast, zp, lo, hi,
-                                            output);
-#endif
                     for (; c + 4 <= out_c; c += 4) {
                         const tg_chan_quant *q = quant + c;
                         int32_t a0 = q[0].bias;

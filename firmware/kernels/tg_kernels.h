@@ -219,6 +219,19 @@ void tg_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input, const int8_t
  * two gathered patches (unless pointwise), then both pixels' int16 inputs. */
 void tg_conv2d_pairs_s8_dsp(const tg_conv_params *p, const int8_t *input,
                             const int32_t *stream, int8_t *output, int8_t *scratch);
+/* Convolution three output pixels by two output channels per pass, fast
+ * requantization, output channels in whole pairs (tinygen/plan/ops.py
+ * conv_triples_eligible; dsp/conv2d_triples_s8.c). stream: per pair of
+ * output channels the biases, one weight word per two channels and two
+ * depth positions, the requantization records. scratch: three gathered
+ * patches (unless pointwise), then the widened inputs. */
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same stream from int8 patches, for gathered layers with input
+ * channels in whole words whose scratch has no room for the widened
+ * inputs: three patches interleaved word by word. */
+void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);
@@ -235,6 +248,10 @@ void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);
+/* Inputs of the output's shape, rescaling multipliers below one
+ * (tinygen/plan/variants.py _add_dsp). */
+void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                   int8_t *output);
 
 /* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
  * layout of tinygen/plan/layout_mve.py ---- */
@@ -252,5 +269,31 @@ void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *
 void tg_mean_hw_s8_mve(const tg_mean_params *p, const int8_t *input, int8_t *output);
 void tg_softmax_s8_mve(const tg_softmax_params *p, const int8_t *input,
                        const int32_t *exp_table, int8_t *output);
+
+/* ---- Host-vector variants (firmware/kernels/host/) ---- */
+void tg_conv2d_s8_host(const tg_conv_params *p, const int8_t *input, const int8_t *filter,
+                       const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
+                                 const int16_t *filter, const tg_chan_quant *quant,
+                                 int8_t *output, int8_t *scratch);
+void tg_fully_connected_s8_host(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
+                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
+
+/* Transposed and grouped convolution, resize, tile, strided slice. */
+#include "tg_spatial.h"
+/* Their DSP-extension variants (firmware/kernels/dsp/), same arguments. */
+void tg_transpose_conv_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_dsp(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
+/* ... and Helium variants (firmware/kernels/mve/), same arguments and constants. */
+void tg_transpose_conv_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, const int32_t *phases,
+                              int8_t *output, int8_t *scratch);
+void tg_conv2d_grouped_s8_mve(const tg_generic_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *quant, int8_t *output,
+                              int8_t *scratch);
 
 #endif

@@ -5,7 +5,8 @@
  * block of 4 rows and each chunk of 4 depth positions, 16 bytes (row 0's 4
  * bytes, then rows 1, 2, 3), zero-padded to whole blocks and chunks, so
  * the 4 rows of a block stream from one pointer. The DSP-extension form is
- * dsp/tg_rows_dot_dsp.h, the Helium one mve/tg_mve.h.
+ * dsp/tg_rows_dot_dsp.h, the Helium one mve/tg_mve.h, the host-vector one
+ * host/tg_host_simd.h.
  */
 #ifndef TG_ROWS_DOT_H
 #define TG_ROWS_DOT_H
@@ -42,21 +43,12 @@ static inline void tg_store_block(int8_t *out, int32_t left, const tg_chan_quant
     }
 }
 
-#include "tg_host_simd.h"
-
 static inline void tg_rows_dot_c(const int8_t *x, int32_t len, const int8_t *rows, int32_t n,
                                  const tg_chan_quant *q, int32_t fast, int32_t zp,
                                  int32_t lo, int32_t hi, int8_t *out)
 {
     const int8_t *w = rows;
     int32_t o;
-#if TG_HOST_SIMD
-    /* The host: the same loop in vector lanes (tg_host_simd.h). */
-    (void)w;
-    (void)o;
-    tg_rows_dot_simd(x, len, rows, n, q, fast, zp, lo, hi, out);
-    return;
-#endif
     for (o = 0; o < n; o += 4) {
         int32_t a0 = q[o].bias;
         int32_t a1 = q[o + 1].bias;

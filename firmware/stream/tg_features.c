@@ -9,7 +9,7 @@
  *
  * The real FFT is our own: the 1024 real samples packed as 512 complex
  * (even + i odd), an in-order radix-2 decimation-in-time FFT, then the
- * split into the 513 bins of the real spectrum. tinygen/stream/features.py
+ * split into the 513 bins of the real spectrum. tinygen/plan/sww_features.py
  * does the same float32 operations in the same order (one rounding each;
  * the build never contracts a*b+c into a fused multiply-add: -std=c99 keeps
  * GCC's FP_CONTRACT off), so the two agree bit for bit.

@@ -139,7 +139,7 @@ static void cmd_start(void)
     int err = tg_audio_start();
     if (err != 0) {
         say("e-[no audio source (error %d): start the emulator with an audio file "
-            "(tinygen.stream.audio) or wire the I2S input]\r\n", err);
+            "(tinygen.device.sww_audio) or wire the I2S input]\r\n", err);
         return;
     }
     tg_streaming = 1;

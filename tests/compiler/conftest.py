@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hostlib import HostModel  # noqa: E402
+from hostlib import HostModel, host_target  # noqa: E402
 from tfmodels import ModelCache  # noqa: E402
 from tinygen.codegen import generate_model_sources  # noqa: E402
 
@@ -32,16 +32,21 @@ class Compiler:
         self.counter = itertools.count()
 
     def host_model(self, tflite: Path, **kwargs) -> HostModel:
+        """The host library of tflite, planned for the host's kernel target
+        unless kwargs say layout=."""
         out = self.root / f"m{next(self.counter)}"
-        src = generate_model_sources(tflite, out, **kwargs)
+        src = generate_model_sources(tflite, out, **{"layout": host_target(), **kwargs})
         return HostModel(src, out / "libmodel.so")
 
-    def compare(self, tflite: Path, inputs: int, seed: int = 0, **kwargs) -> int:
-        """Runs `inputs` random inputs through both; returns how many compared."""
-        from tflite_micro.python.tflite_micro import runtime
+    def compare(self, tflite: Path, inputs: int, seed: int = 0, oracle: str = "tflm",
+                **kwargs) -> int:
+        """Runs `inputs` random inputs through both; returns how many compared.
+        oracle="tflite": TensorFlow Lite's interpreter (for TILE, which TFLM
+        has no kernel for) instead of TFLM."""
+        from kernel_oracle import open_oracle
 
         host = self.host_model(tflite, **kwargs)
-        oracle = runtime.Interpreter.from_file(str(tflite))
+        oracle = open_oracle(tflite, oracle)
         detail = oracle.get_input_details(0)
         rng = np.random.default_rng(seed)
         for i in range(inputs):

@@ -12,14 +12,21 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.codegen import ModelSources
+from tinygen.port.flags import host_vector_kernels
 
-# -march=native as in tinygen's host build, so the kernels' host SIMD paths
-# (firmware/kernels/tg_host_simd.h, AVX2 hosts) are what the tests check.
+# -march=native as in tinygen's host build, so on AVX2 hosts the plan's
+# "host" target (firmware/kernels/host/, host_target) is what the tests check.
 HOST_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-march=native",
                "-ffp-contract=off", "-fPIC", "-shared"]
 ARM_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m4", "-mthumb",
               "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
 BUILD_TIMEOUT_S = 300
+
+
+def host_target() -> str:
+    """The kernel target for gcc with HOST_CFLAGS, as tinygen's host build
+    decides it (tinygen/port/flags.py host_vector_kernels)."""
+    return "host" if host_vector_kernels("gcc", tuple(HOST_CFLAGS)) else "portable"
 
 
 def build_shared(src: ModelSources, lib: Path, extra: list[str] | None = None) -> Path:

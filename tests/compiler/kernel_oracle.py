@@ -16,12 +16,43 @@ INPUTS_PER_MODEL = 3
 QEMU_TIMEOUT_S = 60
 
 
-def oracle_cases(tflite: Path, seed: int,
-                 count: int = INPUTS_PER_MODEL) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(inputs, TFLM outputs): `count` random int8 inputs drawn with `seed`."""
+class TfliteReference:
+    """TensorFlow Lite's interpreter behind the TFLM interpreter's calls: the
+    oracle for operators TFLM has no kernel for (TILE, a copy; its reference
+    resolver lacks the int8 version)."""
+
+    def __init__(self, tflite: Path):
+        import tensorflow as tf
+
+        self.interp = tf.lite.Interpreter(model_path=str(tflite))
+        self.interp.allocate_tensors()
+
+    def get_input_details(self, index: int) -> dict:
+        return self.interp.get_input_details()[index]
+
+    def set_input(self, x: np.ndarray, index: int) -> None:
+        self.interp.set_tensor(self.get_input_details(index)["index"], x)
+
+    def invoke(self) -> None:
+        self.interp.invoke()
+
+    def get_output(self, index: int) -> np.ndarray:
+        return self.interp.get_tensor(self.interp.get_output_details()[index]["index"])
+
+
+def open_oracle(tflite: Path, oracle: str = "tflm"):
+    """The TFLM interpreter, or with oracle="tflite" TensorFlow Lite's."""
+    if oracle == "tflite":
+        return TfliteReference(tflite)
     from tflite_micro.python.tflite_micro import runtime
 
-    oracle = runtime.Interpreter.from_file(str(tflite))
+    return runtime.Interpreter.from_file(str(tflite))
+
+
+def oracle_cases(tflite: Path, seed: int, count: int = INPUTS_PER_MODEL,
+                 oracle: str = "tflm") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(inputs, oracle outputs): `count` random int8 inputs drawn with `seed`."""
+    oracle = open_oracle(tflite, oracle)
     shape = oracle.get_input_details(0)["shape"]
     rng = np.random.default_rng(seed)
     inputs = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(count)]

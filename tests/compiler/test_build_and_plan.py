@@ -44,6 +44,7 @@ VARIANT_COMPILERS = {
          ("arm-none-eabi-gcc", ARM_CFLAGS)),
     "dsp": (("arm-none-eabi-gcc", ARM_CFLAGS), ("arm-none-eabi-gcc", M55_CFLAGS)),
     "mve": (("arm-none-eabi-gcc", M55_CFLAGS),),
+    "host": (("gcc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-march=native"]),),
 }
 
 

@@ -31,7 +31,7 @@ def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     fitted = plan_model(m, layout="dsp")
     assert fitted.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
-    assert any(c.function == "tg_conv2d_pairs_s8_dsp" for c in fitted.calls)
+    assert any(c.function == "tg_conv2d_triples_s8_dsp" for c in fitted.calls)
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
@@ -75,3 +75,35 @@ def test_rows_stream_is_biases_weights_records_per_block():
     assert stream[1, :4].tolist() == quant[4:, 0].tolist()
     assert stream[1, 4:4 + 2 * chunks * 2].view(np.int8).tolist() == blocked[32:].tolist()
     assert stream[1, -12:].tolist() == quant[4:, 1:].reshape(-1).tolist()
+
+
+def test_triples_stream_packs_channel_pairs_per_two_depth_positions():
+    from tinygen.plan.ops import triples_stream
+    rng = np.random.default_rng(5)
+    oc, k = 4, 11                                 # 2 octs, the second zero-padded
+    weights = rng.integers(-128, 128, size=(oc, k)).astype(np.int8)
+    quant = rng.integers(-2**31, 2**31, size=(oc, 4)).astype(np.int64).astype(np.int32)
+    stream = triples_stream(weights, quant).reshape(oc // 2, -1)
+    assert stream.shape[1] == 2 + 4 * 2 + 6
+    padded = np.zeros((oc, 16), dtype=np.int8)
+    padded[:, :k] = weights
+    for b in range(oc // 2):
+        c0, c1 = padded[2 * b], padded[2 * b + 1]
+        assert stream[b, :2].tolist() == quant[2 * b:2 * b + 2, 0].tolist()
+        assert stream[b, -6:].tolist() == quant[2 * b:2 * b + 2, 1:].reshape(-1).tolist()
+        words = stream[b, 2:-6].view(np.int8).reshape(-1, 4)
+        for i, word in enumerate(words):               # word i: oct i // 4, chunk, half
+            d = 8 * (i // 4) + 4 * ((i // 2) % 2) + i % 2
+            assert word.tolist() == [c0[d], c1[d], c0[d + 2], c1[d + 2]]
+
+
+def test_ic01_conv_falls_back_to_int8_patches_rather_than_grow_the_arena():
+    plan = plan_model(load_model(MODELS / "ic01.tflite"), layout="dsp")
+    kernels = {c.function for c in plan.calls if c.kind == "CONV_2D"}
+    assert {"tg_conv2d_triples_s8_dsp", "tg_conv2d_triples8_s8_dsp"} <= kernels
+    bound = prepare(load_model(MODELS / "ic01.tflite"))
+    for c in bound:
+        if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):
+            c.scratch_bytes = c.portable_scratch or c.scratch_bytes
+    assert plan.memory.arena_bytes <= plan_memory(load_model(MODELS / "ic01.tflite"), bound,
+                                                  True).arena_bytes

@@ -1,32 +1,30 @@
-"""The host build's two kernel variants, each bit-exact with TFLM.
+"""The host build's two kernel targets, each bit-exact with TFLM.
 
-On the host, convolution, depthwise and fully connected layers run the
-vector-extension loops of firmware/kernels/tg_host_simd.h; TG_NO_HOST_SIMD=1
-forces the portable scalar C, the code a core without DSP extension runs.
-Here both are built with the flags of tinygen's host build (-O3
--march=native, from tinygen.port) and compared with the TFLM oracle on
+On an AVX2 host, convolution, depthwise and fully connected layers run the
+vector-extension loops of firmware/kernels/host/ (the plan's "host"
+target); the "portable" target is the scalar C a core without DSP
+extension runs. Here both are built with the flags of tinygen's host build
+(-O3 -march=native, from tinygen.port) and compared with the TFLM oracle on
 one-operator models whose shapes hit every remainder of the vector loops
 (rows not a multiple of 4 or 8, depths not a multiple of 4, channels not
 a multiple of 8), with padding, strides, dilation and both requantization
 forms.
-(test_ops_oracle.py runs the vector variant at -O2 -march=native over random
+(test_ops_oracle.py runs the host's target at -O2 -march=native over random
 shapes.)
 """
 
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 import numpy as np
 import pytest
 
-from hostlib import HOST_CFLAGS, HostModel
+from hostlib import HostModel
 from kernel_oracle import assert_bit_exact, oracle_cases
 from tinygen.boards import load_board
-from tinygen.codegen import generate_model_sources, kernels_dir
+from tinygen.codegen import generate_model_sources
+from tinygen.port.aot import kernel_target
 from tinygen.port.generate import toolchain_for
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 BASE = dict(act=None, lo=-1.0, hi=1.5, wscale=0.3, per_tensor=False, dilation=1)
 SPECS = [
@@ -58,30 +56,24 @@ def host_build_flags() -> list[str]:
 
 
 def host_has_avx2() -> bool:
-    """Whether the host build's flags let the compiler use AVX2 (tg_host_simd.h's condition)."""
+    """Whether the host build's flags let the compiler use AVX2."""
     done = subprocess.run(["gcc", *host_build_flags(), "-dM", "-E", "-x", "c", "/dev/null"],
                           capture_output=True, text=True, timeout=60, check=True)
     return "#define __AVX2__ 1" in done.stdout
 
 
-VARIANTS = {"vector": [], "portable": ["-DTG_NO_HOST_SIMD=1"]}
-# (variant, fast_requant): the vector loops with both requantization forms
+# (target, fast_requant): the vector loops with both requantization forms
 # (the planner's proven shortcut and TFLM's generic one), the portable C with
 # the default.
-BUILDS = [("vector", True), ("vector", False), ("portable", True)]
+BUILDS = [("host", True), ("host", False), ("portable", True)]
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_host_build_selects_the_variant(tmp_path, variant):
-    """The host build's flags pick the vector loops; TG_NO_HOST_SIMD the portable C."""
-    if variant == "vector" and not host_has_avx2():
-        pytest.skip("this CPU has no AVX2: the host build runs the portable C only")
-    want = 1 if variant == "vector" else 0
-    flags = [f for f in HOST_CFLAGS if f != "-shared"] + host_build_flags() + VARIANTS[variant]
-    done = subprocess.run(["gcc", *flags, f"-DTG_WANT_HOST_SIMD={want}", f"-I{kernels_dir()}",
-                           "-c", str(FIXTURES / "host_simd_probe.c"), "-o", str(tmp_path / "p.o")],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+def test_host_build_takes_the_vector_kernels_exactly_when_the_compiler_targets_avx2():
+    host = load_board("host")
+    want = "host" if host_has_avx2() else "portable"
+    assert kernel_target(host) == want == kernel_target(host, toolchain_for(host, "O3"))
+    # Debugging builds (-O0/-O1) have no -march=native: the portable C.
+    assert kernel_target(host, toolchain_for(host, "O1")) == "portable"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s['op']}-{s['seed']}")
@@ -89,9 +81,11 @@ def test_both_host_variants_match_tflm(model_cache, tmp_path, spec):
     tflite = model_cache.single_op(spec)
     inputs, expected = oracle_cases(tflite, spec["seed"])
     builds = BUILDS if host_has_avx2() else [b for b in BUILDS if b[0] == "portable"]
-    for variant, fast in builds:
-        out = tmp_path / f"{variant}-{'fast' if fast else 'generic'}"
-        src = generate_model_sources(tflite, out, fast_requant=fast)
-        host = HostModel(src, out / "libmodel.so", cflags=host_build_flags() + VARIANTS[variant])
+    for target, fast in builds:
+        out = tmp_path / f"{target}-{'fast' if fast else 'generic'}"
+        src = generate_model_sources(tflite, out, fast_requant=fast, layout=target)
+        assert all((k.parent.name == "host") == (target == "host") for k in src.kernel_sources
+                   if k.stem in ("conv2d_s8", "depthwise_conv2d_s8", "fully_connected_s8"))
+        host = HostModel(src, out / "libmodel.so", cflags=host_build_flags())
         assert_bit_exact([host.run(x) for x in inputs], expected,
-                         f"{variant} (fast_requant={fast})")
+                         f"{target} (fast_requant={fast})")

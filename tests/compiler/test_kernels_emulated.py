@@ -79,8 +79,10 @@ INTERIOR_DW = dict(op="dwconv", shape=(9, 7, 8), kernel=(3, 3), stride=1, dilati
 # even input widths (an odd one converts its last column alone), SAME and
 # VALID, 4 to 68 channels, a clamped activation (RELU6), input zero points
 # from several ranges, and two batches (the ring restarts per image).
-# Convolutions with whole groups of 4 output channels take
-# tg_conv2d_pairs_s8_dsp (two pixels per pass): gathered and pointwise
+# Convolutions with whole pairs of output channels take
+# tg_conv2d_triples_s8_dsp (three pixels per pass; its own cases are in
+# test_kernels_triples_emulated.py; it falls back to its int8-patch form or
+# to the two-pixel kernel where its scratch would grow the arena): gathered and pointwise
 # inputs, odd chunk counts, an odd pixel count (the last pixel pairs with
 # itself), and no activation (the negative-value fix). Only the fast
 # requantization reaches these kernels, so only it runs here.
@@ -118,7 +120,8 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
                                  fit_scratch=False, layout="dsp")
     text = src.model_c.read_text()
-    return "tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
+    return ("tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
+            or "tg_conv2d_triples_s8_dsp(" in text)
 
 
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"

@@ -12,7 +12,7 @@ from conftest import COMMITTED_MODELS
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import ALIGN, Buffer, _lifetimes, _overlap_rules, overlap_bound, place_buffers
-from tinygen.plan.ops import prepare
+from tinygen.plan.prepare import prepare
 
 
 def assert_valid(buffers: list[Buffer], rules: dict[tuple[int, int], int], arena: int) -> None:

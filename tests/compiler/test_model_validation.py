@@ -382,3 +382,50 @@ def test_a_constant_the_c_cannot_hold_is_refused_before_the_compiler(tmp_path, f
         write_sources(plan, tmp_path)
     assert "\n" not in str(err.value) and "re-export it" in str(err.value)
     assert not (tmp_path / "model.c").exists()
+
+
+# ---- the spatial operators (issue 26) ---------------------------------------
+# models/open/conv_autoencoder: RESHAPE 0, CONV_2D 1, grouped CONV_2D 2 and 3
+# (4 and 8 groups), CONV_2D 4, TRANSPOSE_CONV 5, RESIZE_BILINEAR 6, grouped
+# CONV_2D 7, TRANSPOSE_CONV 8, RESHAPE 9.
+OPEN_MODELS = MODELS / "open"
+
+
+def _load_open(name: str):
+    return _schema().ModelT.InitFromPackedBuf((OPEN_MODELS / f"{name}.tflite").read_bytes(), 0)
+
+
+def test_the_committed_open_models_pass(capsys):
+    for path in sorted(OPEN_MODELS.glob("*.tflite")):
+        assert main(["inspect", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_a_transpose_conv_whose_output_shape_operand_disagrees_is_refused(tmp_path, capsys):
+    m = _load_open("conv_autoencoder")
+    shape = _tensors(m)[_ops(m)[5].inputs[0]]
+    m.buffers[shape.buffer].data = np.array([1, 5, 33, 32], dtype="<i4").view(np.uint8)
+    _refused(_save(m, tmp_path), capsys, "operator 5 (TRANSPOSE_CONV)",
+             "differs from its output-shape operand [1, 5, 33, 32]")
+
+
+def test_a_grouped_conv_whose_groups_do_not_divide_the_input_is_refused(tmp_path, capsys):
+    m = _load_open("conv_autoencoder")
+    _tensors(m)[_ops(m)[2].inputs[1]].shape = np.array([32, 3, 4, 3], dtype=np.int32)
+    _refused(_save(m, tmp_path), capsys, "operator 2 (CONV_2D)",
+             "filter depth 3 does not split input depth 16")
+
+
+def test_a_resize_with_both_coordinate_rules_is_refused(tmp_path, capsys):
+    m = _load_open("conv_autoencoder")
+    _ops(m)[6].builtinOptions.alignCorners = True
+    _refused(_save(m, tmp_path), capsys, "operator 6 (RESIZE_BILINEAR)",
+             "both align_corners and half_pixel_centers")
+
+
+def test_a_resize_that_would_rescale_is_refused(tmp_path, capsys):
+    """TFLM copies resized values unscaled: another output quantization would
+    silently disagree with the float model."""
+    m = _load_open("conv_autoencoder")
+    _tensors(m)[_ops(m)[6].outputs[0]].quantization.scale = np.array([0.5], dtype=np.float32)
+    _refused(_save(m, tmp_path), capsys, "operator 6 (RESIZE_BILINEAR)",
+             "different input and output quantization")

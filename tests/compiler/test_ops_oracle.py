@@ -315,3 +315,132 @@ def test_sub_of_a_constant_matches_tflm(model_cache, compiler, spec):
     after a convolution folds into its bias, so only constant - x stays SUB)."""
     spec.update(binary="sub", const_first=True)
     _check(model_cache, compiler, spec)
+
+
+# ---- spatial operators (issue 26): transposed and grouped convolution,
+# resize, tile, crop --------------------------------------------------------
+
+@st.composite
+def transpose_conv_specs(draw):
+    lo, hi = draw(input_range())
+    return dict(op="transpose_conv", shape=(draw(st.integers(1, 6)), draw(st.integers(1, 6)),
+                                            draw(st.integers(1, 6))),
+                filters=draw(st.integers(1, 6)),
+                kernel=(draw(st.integers(1, 4)), draw(st.integers(1, 4))),
+                stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                padding=draw(st.sampled_from(["same", "valid"])), act=draw(acts),
+                bias=draw(st.booleans()), conv=draw(st.booleans()), lo=lo, hi=hi,
+                seed=draw(seeds), wscale=draw(st.sampled_from([0.05, 0.3, 1.0])),
+                per_tensor=draw(st.booleans()))
+
+
+RESIZE_RULES = ["half_pixel", "align_corners", "asymmetric"]
+
+
+@st.composite
+def resize_specs(draw, method: str):
+    lo, hi = draw(input_range())
+    return dict(op="resize", method=method, rule=draw(st.sampled_from(RESIZE_RULES)),
+                shape=(draw(st.integers(1, 7)), draw(st.integers(1, 7)), draw(st.integers(1, 5))),
+                size=(draw(st.integers(1, 15)), draw(st.integers(1, 15))),
+                conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+
+
+@st.composite
+def tile_specs(draw):
+    lo, hi = draw(input_range())
+    multiples = [1] + [draw(st.integers(1, 3)) for _ in range(3)]
+    if multiples == [1, 1, 1, 1]:
+        multiples[2] = 2     # the converter drops a TILE by ones
+    return dict(op="tile", shape=(draw(st.integers(1, 5)), draw(st.integers(1, 5)),
+                                  draw(st.integers(1, 4))),
+                multiples=multiples,
+                conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+
+
+@st.composite
+def crop_specs(draw):
+    lo, hi = draw(input_range())
+    h, w = draw(st.integers(2, 9)), draw(st.integers(2, 9))
+    top, left = draw(st.integers(0, h - 1)), draw(st.integers(0, w - 1))
+    bottom, right = draw(st.integers(0, h - 1 - top)), draw(st.integers(0, w - 1 - left))
+    return dict(op="crop", shape=(h, w, draw(st.integers(1, 5))),
+                crop=((top, bottom), (left, right)),
+                step=(draw(st.integers(1, 2)), draw(st.integers(1, 2))),
+                conv=draw(st.booleans()), lo=lo, hi=hi, seed=draw(seeds))
+
+
+@st.composite
+def grouped_conv_specs(draw):
+    lo, hi = draw(input_range())
+    groups = draw(st.integers(2, 3))
+    dilation = draw(st.integers(1, 2))
+    spec = dict(op="grouped_conv", shape=(draw(st.integers(3, 8)), draw(st.integers(3, 8)),
+                                          groups * draw(st.integers(1, 3))),
+                groups=groups, filters=groups * draw(st.integers(1, 3)),
+                kernel=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                stride=1 if dilation > 1 else draw(st.integers(1, 2)), dilation=dilation,
+                padding=draw(st.sampled_from(["same", "valid"])), act=draw(acts),
+                lo=lo, hi=hi, seed=draw(seeds), wscale=draw(st.sampled_from([0.05, 0.3, 1.0])),
+                per_tensor=draw(st.booleans()))
+    return spec
+
+
+@st.composite
+def spatial_chain_specs(draw):
+    """1x1 conv -> grouped conv -> transpose conv -> crop -> bilinear -> nearest, one model."""
+    lo, hi = draw(input_range())
+    c = draw(st.integers(2, 3))
+    return dict(op="spatial_chain", shape=(draw(st.integers(2, 5)), draw(st.integers(2, 5)), c),
+                filters=draw(st.integers(1, 4)), padding=draw(st.sampled_from(["same", "valid"])),
+                rule=draw(st.sampled_from(RESIZE_RULES)),
+                size=(draw(st.integers(2, 9)), draw(st.integers(2, 9))),
+                size2=(draw(st.integers(2, 11)), draw(st.integers(2, 11))),
+                conv=True, lo=lo, hi=hi, seed=draw(seeds))
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(spec=transpose_conv_specs())
+def test_transpose_conv_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=resize_specs("bilinear"))
+def test_resize_bilinear_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=resize_specs("nearest"))
+def test_resize_nearest_neighbor_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=5, **SETTINGS)
+@given(spec=tile_specs())
+def test_tile_matches_tflite_reference(model_cache, compiler, spec):
+    """TFLM has no TILE kernel: TensorFlow Lite's reference kernels are the oracle."""
+    path = model_cache.single_op(spec)
+    assert compiler.compare(path, INPUTS_PER_MODEL, seed=spec["seed"],
+                            oracle="tflite") == INPUTS_PER_MODEL
+
+
+def test_keras_upsampling2d_nearest_matches_tflite_reference(model_cache, compiler):
+    """Keras' nearest UpSampling2D converts to rank-5 TILEs between RESHAPEs."""
+    spec = dict(op="upsampling2d", shape=(3, 5, 2), factor=(2, 3), conv=True, lo=-1.0, hi=2.0,
+                seed=5)
+    path = model_cache.single_op(spec)
+    assert compiler.compare(path, INPUTS_PER_MODEL, seed=5, oracle="tflite") == INPUTS_PER_MODEL
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=crop_specs())
+def test_strided_slice_of_an_activation_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=grouped_conv_specs())
+def test_grouped_conv2d_matches_tflm(model_cache, compiler, spec):
+    _check(model_cache, compiler, spec)

@@ -149,6 +149,8 @@ def single_op(spec: dict) -> tuple[object, float, float]:
             t = L.AveragePooling2D(tuple(spec["shape"][:2]))(t)
         out = keras.ops.max(keras.ops.subtract(g, t), axis=spec["axes"],
                             keepdims=spec["keepdims"])
+    elif kind in SPATIAL_KINDS:
+        out = _spatial_op(spec, inp)
     elif kind == "softmax":
         out = L.Softmax()(L.Dense(spec["units"])(inp) if spec.get("dense") else inp)
     else:
@@ -156,6 +158,57 @@ def single_op(spec: dict) -> tuple[object, float, float]:
     model = keras.Model(inp, out)
     randomize_weights(model, np.random.default_rng(spec["seed"]), spec.get("wscale", 0.3))
     return model, spec["lo"], spec["hi"]
+
+
+SPATIAL_KINDS = ("transpose_conv", "resize", "tile", "upsampling2d", "crop", "grouped_conv",
+                 "spatial_chain")
+
+
+def _resize(spec, x, size, method):
+    """RESIZE_* with the coordinate rule of spec["rule"]: Keras' Resizing
+    (half-pixel centres) or TF1's align-corners / asymmetric resizes."""
+    tf, keras = _tf(), _keras()
+    rule = spec.get("rule", "half_pixel")
+    if rule == "half_pixel":
+        return keras.layers.Resizing(*size, interpolation=method)(x)
+    v1 = (tf.compat.v1.image.resize_bilinear if method == "bilinear"
+          else tf.compat.v1.image.resize_nearest_neighbor)
+    return keras.layers.Lambda(lambda t: v1(t, size, align_corners=rule == "align_corners"))(x)
+
+
+def _spatial_op(spec, inp):
+    """Issue 26's spatial operators, each after a 1x1 convolution when
+    spec["conv"] (so its input quantization is the converter's, not the input's)."""
+    keras = _keras()
+    L = keras.layers
+    kind = spec["op"]
+    x = L.Conv2D(spec["shape"][-1], 1)(inp) if spec.get("conv") else inp
+    if kind == "transpose_conv":
+        return L.Conv2DTranspose(spec["filters"], spec["kernel"], strides=spec["stride"],
+                                 padding=spec["padding"], activation=spec.get("act"),
+                                 use_bias=spec.get("bias", True))(x)
+    if kind == "resize":
+        return _resize(spec, x, spec["size"], spec["method"])
+    if kind == "tile":
+        return keras.ops.tile(x, spec["multiples"])
+    if kind == "upsampling2d":
+        # Converts to RESHAPE -> rank-5 TILE -> RESHAPE per axis.
+        return L.UpSampling2D(spec["factor"])(x)
+    if kind == "crop":
+        (t, b), (l, r) = spec["crop"]
+        h, w = spec["shape"][:2]
+        return x[:, t:h - b:spec["step"][0], l:w - r:spec["step"][1], :]
+    if kind == "grouped_conv":
+        return L.Conv2D(spec["filters"], spec["kernel"], strides=spec["stride"],
+                        padding=spec["padding"], dilation_rate=spec["dilation"],
+                        groups=spec["groups"], activation=spec.get("act"))(x)
+    # spatial_chain: every TFLM-supported one in one model (one cross build per core).
+    x = L.Conv2D(2 * spec["shape"][-1], 3, padding="same", groups=spec["shape"][-1],
+                 activation="relu")(x)
+    x = L.Conv2DTranspose(spec["filters"], 3, strides=2, padding=spec["padding"])(x)
+    x = x[:, 1:-1, :, :]
+    x = _resize(dict(spec, rule=spec["rule"]), x, spec["size"], "bilinear")
+    return _resize(dict(spec, rule="half_pixel"), x, spec["size2"], "nearest")
 
 
 def ds_cnn_like():

@@ -17,7 +17,7 @@ import serial
 
 from tinygen.boards import Board
 from tinygen.paths import firmware_dir
-from tinygen.port.memory import plan_placement
+from tinygen.port.ram_placement import plan_placement
 from tinygen.render import render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "platform" / "platform_main.c"

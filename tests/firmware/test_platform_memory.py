@@ -15,7 +15,7 @@ from platform_support import build_fixture, have_arm_gcc, render_port_headers, s
 from tinygen.benches import get_bench
 from tinygen.boards import MemoryRegion, load_board
 from tinygen.errors import TinygenError
-from tinygen.port.memory import plan_placement
+from tinygen.port.ram_placement import plan_placement
 
 needs_gcc = pytest.mark.skipif(not have_arm_gcc(), reason="arm-none-eabi-gcc not installed")
 

@@ -46,9 +46,16 @@ def test_board_can_be_loaded_by_path(tmp_path):
     assert load_board(str(dst)).name == "mps2_an386"
 
 
+def test_a_misspelled_board_name_gets_the_nearest_one_from_load_board():
+    """Every caller (build, run, verify, a Python script) gets the suggestion."""
+    with pytest.raises(TinygenError, match=r"unknown board 'mps3_an574'; did you mean mps3_an547\?"):
+        load_board("mps3_an574")
+
+
 def test_unknown_board_lists_the_known_ones():
-    with pytest.raises(TinygenError, match=r"unknown board 'nucleo_f401'.*disco_l475vg_iot01a"):
-        load_board("nucleo_f401")
+    # No known name is close to this one: the list instead of a guess.
+    with pytest.raises(TinygenError, match=r"unknown board 'teapot'.*disco_l475vg_iot01a"):
+        load_board("teapot")
 
 
 def _broken_copy(tmp_path: Path, edit) -> Path:

@@ -1,5 +1,7 @@
-"""The shape of the later stages, read from the source: no import cycles, and
-no command-line module that owns a session (the runner does, for every command)."""
+"""The shape of the code, read from the source: every stage imports only the
+stages before it (and the shared modules), no import cycles, one module
+makes template environments, and no command-line module owns a session
+(the runner does, for every command)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,66 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tinygen"
 CHECKED = ("device", "runner", "submit", "cli")
+# The data path, left to right (docs/architecture.md).
+STAGES = ("ir", "plan", "codegen", "port", "device", "runner", "submit", "cli")
+# Beside the stages, read by the CLI only: the HTML report, the model zoo.
+BESIDE = ("report", "zoo")
 
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _tinygen_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every tinygen import in path, at module level or in functions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found += [(node.lineno, n) for n in names if n.split(".")[0] == "tinygen"]
+    return found
+
+
+def _part(module: str) -> str:
+    """The stage (or beside package) a dotted tinygen module belongs to; "" if shared."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES + BESIDE else ""
+
+
+def test_every_stage_imports_only_earlier_stages():
+    """A stage's modules import the shared modules (tinygen/*.py), their own
+    stage and earlier ones; the shared modules import no stage; the packages
+    beside the stages are imported by the CLI only. Imports inside functions
+    count too: a late import is still a dependency."""
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    late = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        own = _part(module)
+        for line, target in _tinygen_imports(path):
+            other = _part(target)
+            if not other or other == own or path.name == "__main__.py":
+                continue
+            if other in BESIDE:
+                ok = own == "cli"
+            elif own in BESIDE:
+                ok = True
+            else:
+                ok = bool(own) and order[other] <= order[own]
+            if not ok:
+                late.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
+    assert not late, "\n".join(late)
+
+
+def test_every_package_is_a_stage_or_beside_them():
+    """No package of its own spans stages (as tinygen/stream once did)."""
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages <= set(STAGES + BESIDE), sorted(packages - set(STAGES + BESIDE))
 
 
 def _imports() -> dict[str, set[str]]:
@@ -48,15 +105,22 @@ def _cycle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-@pytest.mark.parametrize("stage", CHECKED)
-def test_no_import_cycles_in_the_later_stages(stage):
+@pytest.mark.parametrize("stage", STAGES + BESIDE)
+def test_no_import_cycles(stage):
     graph = _imports()
     for module in sorted(m for m in graph if m.startswith(f"tinygen.{stage}")):
         cycle = _cycle_from(module, graph)
         assert cycle is None, " -> ".join(cycle)
 
 
-
+def test_one_module_makes_template_environments():
+    """Every template, C or HTML, is rendered through tinygen/render.py."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        if path != PACKAGE / "render.py":
+            assert "jinja2" not in imported, f"{path.relative_to(PACKAGE)} imports jinja2"
 
 
 def test_no_cli_module_owns_a_session():

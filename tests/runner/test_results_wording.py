@@ -234,7 +234,7 @@ def test_a_partial_set_on_a_real_board_is_invalid_for_every_bench(bench_id):
 def test_quick_windows_scale_to_a_slow_emulator():
     """1 s windows on an emulator running 1 DUT second in 90 s would take
     7.5 min: --quick shortens them to fit its wall-clock budget, and says so."""
-    from tinygen.runner.measure import PerformanceConfig, scale_to_wall_budget
+    from tinygen.runner.measure import PerformanceConfig, _window_count, scale_to_wall_budget
 
     cfg = PerformanceConfig(min_seconds=1.0, short=True, wall_budget_s=25.0)
     # 3 ms per inference on the DUT, 0.27 s of wall clock each: 90 s per DUT second.
@@ -250,3 +250,16 @@ def test_quick_windows_scale_to_a_slow_emulator():
     # Without a budget (not --quick, or a real board) nothing changes.
     plain = PerformanceConfig(min_seconds=10.0)
     assert scale_to_wall_budget(plain, 3000.0, 0.27, 5) == (plain, None)
+
+
+def test_quick_windows_of_a_seconds_long_inference_hold_one_inference():
+    """ic02 on a slow core under a busy host: one inference takes seconds, so
+    3 inferences and a warm-up per window would overrun the budget 5 times
+    over; a window holds one inference (each costs the same under -icount)."""
+    from tinygen.runner.measure import PerformanceConfig, _window_count, scale_to_wall_budget
+
+    cfg = PerformanceConfig(min_seconds=1.0, short=True, wall_budget_s=15.0)
+    scaled, what = scale_to_wall_budget(cfg, us_per=80_000.0, host_per=5.0, windows=5)
+    assert (scaled.min_inferences, scaled.warmup) == (1, 0)
+    assert (what["min_inferences"], what["warmup"]) == (1, 0)
+    assert _window_count(scaled, 80_000.0) == 1

@@ -4,7 +4,7 @@ interface board timing the DUT's real pin edges, the official run sequence,
 scoring, results.txt in the checker's wording, the timeline picture, and a
 packaged tree.
 
-Needs the streaming DUT (tinygen.stream, helper sww's side), arm-none-eabi-gcc
+Needs the streaming DUT (firmware/stream, tinygen.port.sww_build), arm-none-eabi-gcc
 and QEMU; skips cleanly without them. The quick test plays 3 words (~12 s of
 virtual audio); the 50-word run and its package are marked slow.
 """
@@ -33,7 +33,6 @@ POWER = r"Power\s+: ([\d\.]+) mW.*"
 
 
 def _need_tools():
-    pytest.importorskip("tinygen.stream.pins", reason="no streaming DUT support (tinygen.stream)")
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc is not installed")
     from tinygen.boards import load_board
@@ -117,7 +116,7 @@ def test_fifty_word_stream_packages_for_the_checker(sww_build, tmp_path):
 def test_incremental_and_full_window_duty_cycles_side_by_side(sww_build, tmp_path):
     """About 2 minutes: a 10-word stream on the incremental build (the default) and,
     with --compare-build, on a full-window build; the same detections, a lower duty."""
-    from tinygen.stream.port import build_stream_firmware
+    from tinygen.port.sww_build import build_stream_firmware
     model = OFFICIAL if OFFICIAL.is_file() else None
     full = tmp_path / "full-window"
     build_stream_firmware(BOARD, model, out_dir=full, incremental=False)

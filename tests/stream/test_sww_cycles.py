@@ -10,8 +10,8 @@ import pytest
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
-from tinygen.stream.measure import budget_text, hop_cycles_per_instruction
-from tinygen.stream.port import build_stream_firmware
+from tinygen.port.sww_build import build_stream_firmware
+from tinygen.runner.sww_hops import budget_text, hop_cycles_per_instruction
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from tinygen.device.sww_audio import read_wav_left, write_wav
 from tinygen.errors import TinygenError
-from tinygen.stream.audio import read_wav_left, write_wav
-from tinygen.stream.dataset import load_streams
+from tinygen.runner.sww_dataset import load_streams
 
 
 def _stream(folder, name="sww_short_test.json", seconds=3.0, windows=((0.5, 1.5),), wav="s.wav"):

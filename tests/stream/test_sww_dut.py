@@ -12,8 +12,8 @@ import pytest
 
 from tinygen.benches import get_bench
 from tinygen.boards import load_board
-from tinygen.stream.port import build_stream_firmware, input_scale
-from tinygen.stream.verify import default_clip, hops_for, verify_stream
+from tinygen.port.sww_build import build_stream_firmware, input_scale
+from tinygen.runner.sww_verify import default_clip, hops_for, verify_stream
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
@@ -76,7 +76,7 @@ def test_nucleo_l4r5zi_builds_with_the_sai_driver(tmp_path):
 def test_energy_mode_brackets_the_stream_with_timestamp_pulses(tmp_path):
     """Energy mode: one timestamp pulse when `start` arms the audio and one at
     `stop`, around every hop (the energy window of the stream)."""
-    from tinygen.stream.verify import _pulses, run_stream, test_stream
+    from tinygen.runner.sww_verify import _pulses, run_stream, test_stream
     board = load_board("disco_l475vg_iot01a")
     build_stream_firmware(board, get_bench("sww").model_path, mode="energy", out_dir=tmp_path)
     run = run_stream(board, tmp_path, test_stream(None, 1.0, (0.2,)), tmp_path / "run",

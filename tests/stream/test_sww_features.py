@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygen.stream import features as F
+from tinygen.plan import sww_features as F
 
 
 def test_power_spectrum_matches_numpy_rfft():

@@ -16,7 +16,7 @@ from tinygen.plan.streaming import plan_streaming
 
 
 def _calls(bench: str):
-    return plan_model(load_model(get_bench(bench).model_path), layout="default").calls
+    return plan_model(load_model(get_bench(bench).model_path), layout="dsp").calls
 
 
 def test_sww01_fits_and_drops_to_46k_macs_per_hop():
@@ -29,15 +29,17 @@ def test_sww01_fits_and_drops_to_46k_macs_per_hop():
 
 
 def test_the_step_is_rendered_into_model_c_from_the_plan(tmp_path):
-    sources = generate_model_sources(get_bench("sww").model_path, tmp_path, layout="default",
+    sources = generate_model_sources(get_bench("sww").model_path, tmp_path, layout="dsp",
                                      streaming=True)
     assert sources.stream is not None and sources.stream.step_macs == 46_040
     code = (tmp_path / "model.c").read_text()
     assert "void tg_model_stream_step(const int8_t *window, int8_t *out)" in code
-    # The model's own kernels and weights, on one output row.
-    assert "tg_op3_filter" in code and "tg_sp6.in_h = 15;" in code and "tg_sp7.out_h = 1;" in code
+    # The model's own kernels and weights (the plan's variant: the DSP pixel-pair
+    # kernel for this pointwise layer), on one output row.
+    assert "tg_conv2d_pairs_s8_dsp(&tg_sp3, tg_dw1, tg_op3_stream," in code
+    assert "tg_sp6.in_h = 15;" in code and "tg_sp7.out_h = 1;" in code
     # A build that is not streaming gets no step.
-    plain = generate_model_sources(get_bench("sww").model_path, tmp_path / "plain", layout="default")
+    plain = generate_model_sources(get_bench("sww").model_path, tmp_path / "plain", layout="dsp")
     assert plain.stream is None and "tg_model_stream_step" not in plain.model_c.read_text()
 
 
@@ -50,8 +52,7 @@ def test_a_model_off_the_pattern_runs_the_full_window_and_says_why():
 
 def test_the_port_records_which_inference_runs_and_why(tmp_path):
     from tinygen.port.manifest import read_manifest
-    from tinygen.stream.measure import inference_plan
-    from tinygen.stream.port import generate_stream_port
+    from tinygen.port.sww_build import generate_stream_port, inference_plan
     port = generate_stream_port("mps2_an386", get_bench("sww").model_path, out_dir=tmp_path / "inc",
                                 log_hops=7)
     assert port.stream.incremental and read_manifest(port.build_dir).stream.log_hops == 7
@@ -86,8 +87,8 @@ def test_stream_options_are_for_streaming_benchmarks_only(tmp_path):
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 def test_long_stream_gives_the_same_outputs_both_ways(tmp_path):
     from tinygen.boards import load_board
-    from tinygen.stream.port import build_stream_firmware
-    from tinygen.stream.verify import hops_for, run_stream, test_stream
+    from tinygen.port.sww_build import build_stream_firmware
+    from tinygen.runner.sww_verify import hops_for, run_stream, test_stream
     board = load_board("mps2_an386")
     seconds = 10.0
     samples = test_stream(None, seconds, (1.0, 4.0, 7.0))

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import tinygen
 from tinygen.benches import get_bench
-from tinygen.codegen.tflm import (
+from tinygen.codegen.tflm_glue import (
     KERNELS_CMSIS_NN, KERNELS_REFERENCE, library_sources, load_tree, model_operators,
     resolve_operators,
 )
@@ -90,3 +90,12 @@ def test_cli_missing_tree_is_one_line(tmp_path):
     assert done.returncode == 1
     assert "does not exist; pass --tflm DIR" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_open_auto_encoders_operators_resolve(ref_tree):
+    """--runtime tflm builds the convolutional auto-encoder of models/open/:
+    TFLM's TRANSPOSE_CONV and RESIZE_BILINEAR kernels come from the tree."""
+    model = Path(__file__).resolve().parents[2] / "models" / "open" / "conv_autoencoder.tflite"
+    ops = resolve_operators(load_tree(ref_tree), model_operators(model))
+    stems = {op.stems[0] for op in ops}
+    assert {"transpose_conv", "resize_bilinear", "conv"} <= stems

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import bench_names, get_bench
-from tinygen.cli.common import board_arg
+from tinygen.boards import load_board
 from tinygen.errors import TinygenError
 from tinygen.paths import make_folder
 from tinygen.port.build import build_firmware, export_build
@@ -126,7 +126,7 @@ def runtime_kwargs(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    board, bench = board_arg(args.board), get_bench(args.bench)
+    board, bench = load_board(args.board), get_bench(args.bench)
     runtime = runtime_kwargs(args)
     if args.export is not None and args.export.exists() and (
             not args.export.is_dir() or any(args.export.iterdir())):
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.size.table())
     if port.bench.is_streaming:  # sww01: the 32 ms hop budget, measured when emulated
-        from tinygen.stream.measure import budget_text
+        from tinygen.runner.sww_hops import budget_text
         print("\n" + budget_text(port.board, result.build_dir))
     if args.export is not None:
         dest = export_build(result.build_dir, args.export)

@@ -8,8 +8,7 @@ import threading
 from pathlib import Path
 
 from tinygen.benches import get_bench
-from tinygen.boards import Board
-from tinygen.cli.common import board_arg
+from tinygen.boards import Board, load_board
 from tinygen.device.flash import flash_image
 from tinygen.device.labgrid import acquired_places, flash_place
 from tinygen.device.launch import serve_pty, start_dut, time_mapping
@@ -156,7 +155,7 @@ def _flash_place(board: Board, build: Path, name: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    board = board_arg(args.board)
+    board = load_board(args.board)
     build = locate_build(board, get_bench(args.bench) if args.bench else None, args.build, args.mode)
     if args.place:
         return _flash_place(board, build, args.place)

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from tinygen.cli.common import board_arg
+from tinygen.boards import load_board
 from tinygen.errors import TinygenError
 from tinygen.submit.tree import PackageOptions, latest_sessions, load_session, package
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sessions:
         sessions = [load_session(folder) for folder in args.sessions]
     elif args.board:
-        sessions = latest_sessions(args.sessions_root, board_arg(args.board).name)
+        sessions = latest_sessions(args.sessions_root, load_board(args.board).name)
     else:
         raise TinygenError("name the session folders to package, or give --board to take the "
                            "latest ones under --sessions-root")

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import bench_names, get_bench
-from tinygen.cli.common import board_arg
+from tinygen.boards import load_board
 from tinygen.runner.profile import ProfileRequest, profile_session
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    req = ProfileRequest(board=board_arg(args.board), bench=get_bench(args.bench),
+    req = ProfileRequest(board=load_board(args.board), bench=get_bench(args.bench),
                          model=args.model, inferences=args.inferences, build=args.out,
                          out=args.session, seed=args.seed)
     print(profile_session(req).text())

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from tinygen.benches import get_bench
-from tinygen.cli.common import board_arg
+from tinygen.boards import load_board
 from tinygen.cli.duts import HELP_TEXT as DUTS_HELP
 from tinygen.cli.duts import add_jobs_option, add_place_option, dut_options, energy_options
 from tinygen.device.emon import DEFAULT_SUPPLY_V
@@ -167,7 +167,7 @@ def add_energy_options(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    board = board_arg(args.board)
+    board = load_board(args.board)
     if is_sww(args.bench):                 # the streaming benchmark (tinygen.runner.sww_session)
         folder = run_sww_session(SwwRequest(
             board=board, mode=args.mode, dataset=args.dataset, build=args.build, out=args.out,

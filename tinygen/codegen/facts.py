@@ -1,7 +1,7 @@
 """What the rest of the build needs to know about a generated model.
 
 Both code generators (tinygen's own, tinygen.codegen, and TFLM's glue,
-tinygen.codegen.tflm) return these facts with the sources they write, so
+tinygen.codegen.tflm_glue) return these facts with the sources they write, so
 no later stage re-reads the generated C. ``macros()`` gives the values of
 the TG_MODEL_* macros model.h defines, written as model.h writes them.
 """

@@ -21,13 +21,13 @@ FOLDABLE = ("SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "CAST", "SQUEEZE"
             "EXPAND_DIMS", "RESHAPE")
 
 
-def _strided_slice(x: np.ndarray, begin, end, strides, o: ir.StridedSliceOptions) -> np.ndarray:
+def strided_slice(x: np.ndarray, begin, end, strides, o: ir.StridedSliceOptions) -> np.ndarray:
     if o.ellipsis_mask or o.new_axis_mask:
         raise ValueError("ellipsis/new-axis masks")
     slices = []
     for d in range(len(begin)):
         b = None if o.begin_mask >> d & 1 else int(begin[d])
-        e = None if o.end_mask >> d & 1 else int(end[d])
+        e = None if o.end_mask >> d & 1 else int(end[d]) + (int(begin[d]) if o.offset else 0)
         s = int(strides[d])
         if o.shrink_axis_mask >> d & 1:
             slices.append(int(begin[d]))
@@ -44,7 +44,7 @@ def _evaluate(m: ir.Model, op: ir.Operator) -> np.ndarray | None:
     if not all(t.is_const for t in ins):
         return None
     if op.kind == "STRIDED_SLICE":
-        return _strided_slice(ins[0].data, ins[1].data, ins[2].data, ins[3].data, op.options)
+        return strided_slice(ins[0].data, ins[1].data, ins[2].data, ins[3].data, op.options)
     if op.kind == "PACK":
         return np.stack([t.data for t in ins], axis=op.options.axis)
     if op.kind == "CONCATENATION":

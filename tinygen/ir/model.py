@@ -111,6 +111,7 @@ class StridedSliceOptions:
     ellipsis_mask: int
     new_axis_mask: int
     shrink_axis_mask: int
+    offset: bool = False       # end counts from begin (TFLite schema 2.16+)
 
 
 @dataclass
@@ -131,6 +132,21 @@ class LeakyReluOptions:
 
 
 @dataclass
+class TransposeConvOptions:
+    padding: str
+    stride_h: int
+    stride_w: int
+    activation: str
+
+
+@dataclass
+class ResizeOptions:
+    """RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR."""
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass
 class NoOptions:
     pass
 
@@ -138,7 +154,7 @@ class NoOptions:
 OperatorOptions = Union[
     Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions, FullyConnectedOptions,
     AddOptions, SoftmaxOptions, StridedSliceOptions, PackOptions,
-    ConcatenationOptions, LeakyReluOptions, NoOptions,
+    ConcatenationOptions, LeakyReluOptions, TransposeConvOptions, ResizeOptions, NoOptions,
 ]
 
 

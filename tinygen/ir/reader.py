@@ -76,6 +76,9 @@ _OPTIONS_TYPES = {
     "CONCATENATION": tflite.BuiltinOptions.ConcatenationOptions,
     "SUB": tflite.BuiltinOptions.SubOptions,
     "LEAKY_RELU": tflite.BuiltinOptions.LeakyReluOptions,
+    "TRANSPOSE_CONV": tflite.BuiltinOptions.TransposeConvOptions,
+    "RESIZE_BILINEAR": tflite.BuiltinOptions.ResizeBilinearOptions,
+    "RESIZE_NEAREST_NEIGHBOR": tflite.BuiltinOptions.ResizeNearestNeighborOptions,
 }
 
 
@@ -120,7 +123,7 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     if kind == "STRIDED_SLICE":
         o = _init(tflite.StridedSliceOptions, table)
         return ir.StridedSliceOptions(o.BeginMask(), o.EndMask(), o.EllipsisMask(),
-                                      o.NewAxisMask(), o.ShrinkAxisMask())
+                                      o.NewAxisMask(), o.ShrinkAxisMask(), bool(o.Offset()))
     if kind == "PACK":
         o = _init(tflite.PackOptions, table)
         return ir.PackOptions(o.Axis(), o.ValuesCount())
@@ -133,6 +136,16 @@ def _options(kind: str, op) -> ir.OperatorOptions:
     if kind == "LEAKY_RELU":
         o = _init(tflite.LeakyReluOptions, table)
         return ir.LeakyReluOptions(float(o.Alpha()))
+    if kind == "TRANSPOSE_CONV":
+        o = _init(tflite.TransposeConvOptions, table)
+        return ir.TransposeConvOptions(_padding(o.Padding()), o.StrideH(), o.StrideW(),
+                                       _activation(o.FusedActivationFunction()))
+    if kind == "RESIZE_BILINEAR":
+        o = _init(tflite.ResizeBilinearOptions, table)
+        return ir.ResizeOptions(bool(o.AlignCorners()), bool(o.HalfPixelCenters()))
+    if kind == "RESIZE_NEAREST_NEIGHBOR":
+        o = _init(tflite.ResizeNearestNeighborOptions, table)
+        return ir.ResizeOptions(bool(o.AlignCorners()), bool(o.HalfPixelCenters()))
     return ir.NoOptions()
 
 

@@ -19,12 +19,15 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import model as ir
+from tinygen.ir.fold import strided_slice
 
 SUPPORTED = (
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
     "MAX_POOL_2D", "ADD", "MUL", "RELU", "RELU6", "SOFTMAX", "MEAN", "CONCATENATION", "PAD", "PADV2", "RESHAPE",
     "QUANTIZE", "DEQUANTIZE", "SUB", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU",
     "REDUCE_MAX",
+    # Users' own models (issue 26): see the "spatial operators" block below.
+    "TRANSPOSE_CONV", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "TILE", "STRIDED_SLICE",
 )
 
 # The fix for every "not an int8 model" refusal.
@@ -59,6 +62,8 @@ _ARITY = {
     # Shape arithmetic folded at build time (tinygen/ir/fold.py).
     "SHAPE": (1, 1), "STRIDED_SLICE": (4, 4), "PACK": (1, 16), "CAST": (1, 1),
     "SQUEEZE": (1, 1), "EXPAND_DIMS": (1, 2),
+    "TRANSPOSE_CONV": (3, 4), "RESIZE_BILINEAR": (2, 2), "RESIZE_NEAREST_NEIGHBOR": (2, 2),
+    "TILE": (2, 2),
 }
 
 # Operator kind -> the options class the planner reads.
@@ -69,6 +74,8 @@ _OPTIONS = {
     "SOFTMAX": ir.SoftmaxOptions, "CONCATENATION": ir.ConcatenationOptions,
     "STRIDED_SLICE": ir.StridedSliceOptions, "PACK": ir.PackOptions,
     "LEAKY_RELU": ir.LeakyReluOptions,
+    "TRANSPOSE_CONV": ir.TransposeConvOptions, "RESIZE_BILINEAR": ir.ResizeOptions,
+    "RESIZE_NEAREST_NEIGHBOR": ir.ResizeOptions,
 }
 
 
@@ -146,15 +153,6 @@ ISLAND_FIX = ("convert with converter.target_spec.supported_ops = "
 
 # What to change for operators tinygen does not compile (one line each).
 UNSUPPORTED_FIX = {
-    "TRANSPOSE_CONV": "Conv2DTranspose is not compiled yet; up-sample with a Dense layer and "
-                      "Reshape instead",
-    "RESIZE_NEAREST_NEIGHBOR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense "
-                               "layer and Reshape instead",
-    "RESIZE_BILINEAR": "UpSampling2D/resize is not compiled yet; up-sample with a Dense layer "
-                       "and Reshape instead",
-    "TILE": "tiling is not compiled yet; rely on broadcasting in ADD/SUB/MUL instead",
-    "STRIDED_SLICE": "a slice of a run-time tensor (Cropping, x[:, a:b]) is not compiled; crop "
-                     "the input in pre-processing or give the model batch size 1",
     "SLICE": "a slice of a run-time tensor is not compiled; crop the input in pre-processing",
     "SPLIT": "splitting a tensor is not compiled; use separate layers on the full tensor",
     "SPLIT_V": "splitting a tensor is not compiled; use separate layers on the full tensor",
@@ -259,7 +257,8 @@ def validate(m: ir.Model) -> None:
 def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
     ins = [m.tensors[i] if i >= 0 else None for i in op.inputs]
     y = m.tensors[op.outputs[0]]
-    if op.kind not in ("ADD", "MUL", "SUB") and ins[0] is not None and ins[0].is_const:
+    if (op.kind not in ("ADD", "MUL", "SUB", "TRANSPOSE_CONV") and ins[0] is not None
+            and ins[0].is_const):
         # The kernels read their activation from the arena, where nothing
         # puts a constant's data.
         raise refuse("reads a constant as its input activation", ins[0])
@@ -394,7 +393,7 @@ def _check_multipliers(refuse: _Refuse, reals, t: ir.Tensor, what: str,
 
 def _check_accumulators(refuse: _Refuse, m: ir.Model, op: ir.Operator, x: ir.Tensor,
                         w: ir.Tensor, y: ir.Tensor, reduce_axes: tuple[int, ...],
-                        channels: int) -> None:
+                        channels: int, bias: int) -> None:
     """The kernels' int32 accumulator, the folded bias (bias - zp * sum w)
     plus sum(x * w), bounded by |bias| + 256 * sum|w|, cannot overflow, nor
     can its requantization: a multiplier of 1 or more shifts the accumulator
@@ -403,8 +402,8 @@ def _check_accumulators(refuse: _Refuse, m: ir.Model, op: ir.Operator, x: ir.Ten
     reals = [float(x.quant.scale) * float(s) / float(y.quant.scale) for s in scales]
     _check_multipliers(refuse, reals, w, "per-channel", highest=MAX_MULTIPLIER)
     bound = 256 * np.abs(w.data.astype(np.int64)).sum(axis=reduce_axes)
-    if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        bound = bound + np.abs(m.tensors[op.inputs[2]].data.astype(np.int64).reshape(-1))
+    if bias >= 0:
+        bound = bound + np.abs(m.tensors[bias].data.astype(np.int64).reshape(-1))
     for c, (b, r) in enumerate(zip(bound.tolist(), reals)):
         if b >= 1 << 31 or (r >= 1.0 and b * r >= 1 << 30):
             raise refuse(f"channel {c} can reach the accumulator bound {b} (times multiplier "
@@ -473,8 +472,7 @@ def _conv(m, op, refuse, ins, y) -> None:
     else:
         oc, kh, kw, ic = w.shape
         if ic != c:
-            raise refuse(f"filter depth {ic} differs from input depth {c} (grouped "
-                         "convolution is not supported)", w, "use groups=1")
+            _check_groups(refuse, c, w)
         axis = 0
     _check_weights(refuse, w, 4, oc, axis)
     _check_bias(refuse, m, op, oc)
@@ -483,7 +481,8 @@ def _conv(m, op, refuse, ins, y) -> None:
                            (o.dilation_h, o.dilation_w))
     if (n, oh, ow, oc) != tuple(y.shape):
         raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
-    _check_accumulators(refuse, m, op, x, w, y, (0, 1, 2) if depthwise else (1, 2, 3), oc)
+    _check_accumulators(refuse, m, op, x, w, y, (0, 1, 2) if depthwise else (1, 2, 3), oc,
+                        op.inputs[2] if len(op.inputs) > 2 else -1)
 
 
 def _fully_connected(m, op, refuse, ins, y) -> None:
@@ -503,7 +502,8 @@ def _fully_connected(m, op, refuse, ins, y) -> None:
     if y.elements != batches * out_d or y.shape[-1] != out_d:
         raise refuse(f"output shape {y.shape} differs from the computed {batches} rows of "
                      f"{out_d}", y)
-    _check_accumulators(refuse, m, op, x, w, y, (1,), out_d)
+    _check_accumulators(refuse, m, op, x, w, y, (1,), out_d,
+                        op.inputs[2] if len(op.inputs) > 2 else -1)
 
 
 def _pool(m, op, refuse, ins, y) -> None:
@@ -727,3 +727,121 @@ _CHECKS = {
 def _same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
     return (a.quant is not None and b.quant is not None and a.quant.scale == b.quant.scale
             and a.quant.zero_point == b.quant.zero_point)
+
+
+# ---- spatial operators (issue 26: users' own models) ----------------------
+# Kernels in firmware/kernels/tg_spatial.h, prepared by tinygen/plan/spatial.py.
+
+def _check_groups(refuse: _Refuse, depth: int, w: ir.Tensor) -> None:
+    """A grouped CONV_2D: the input depth is k times the filter depth and the
+    filters split into k equal groups (TFLM's reference convolution)."""
+    oc, ic = w.shape[0], w.shape[3]
+    if depth % ic or oc % (depth // ic):
+        raise refuse(f"filter depth {ic} does not split input depth {depth} and {oc} filters "
+                     "into equal groups", w, "give Conv2D groups that divide both the input "
+                     "and output channels")
+
+
+def _transpose_conv(m, op, refuse, ins, y) -> None:
+    shape, w, x = ins[0], ins[1], ins[2]
+    o = op.options
+    if w is None or x is None or shape is None:
+        raise refuse("has an omitted output shape, filter or input")
+    if not shape.is_const or shape.dtype not in ("int32", "int64") or shape.elements != 4:
+        raise refuse("needs a constant 4-value output shape", shape,
+                     "tinygen needs the output shape known at build time")
+    _check_activation(refuse, x, 4)
+    _check_activation(refuse, y, 4)
+    _check_shape(refuse, w, 4)
+    if tuple(int(v) for v in np.asarray(shape.data).reshape(-1)) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from its output-shape operand "
+                     f"{np.asarray(shape.data).reshape(-1).tolist()}", y)
+    oc, kh, kw, ic = w.shape
+    n, c = x.shape[0], x.shape[3]
+    if ic != c or y.shape[0] != n or y.shape[3] != oc:
+        raise refuse(f"filter shape {w.shape} does not map input {x.shape} to output {y.shape}",
+                     w)
+    _check_weights(refuse, w, 4, oc, 0)
+    if len(op.inputs) > 3 and op.inputs[3] >= 0:
+        b = m.tensors[op.inputs[3]]
+        if b.dtype != "int32" or not b.is_const or b.elements != oc:
+            raise refuse(f"bias must be a constant int32 tensor of {oc} values", b, _FLOAT_HINT)
+    _activation_ok(refuse, o.activation, y)
+    for name, v in (("stride", o.stride_h), ("stride", o.stride_w)):
+        if not 1 <= v <= MAX_WINDOW:
+            raise refuse(f"has {name} {v}, expected 1 to {MAX_WINDOW}")
+    if o.padding not in (ir.PAD_SAME, ir.PAD_VALID):
+        raise refuse(f"has padding {o.padding!r}")
+    _check_accumulators(refuse, m, op, x, w, y, (1, 2, 3), oc,
+                        op.inputs[3] if len(op.inputs) > 3 else -1)
+
+
+def _resize(m, op, refuse, ins, y) -> None:
+    x, size = ins
+    o = op.options
+    _check_activation(refuse, x, 4)
+    _check_activation(refuse, y, 4)
+    if size is None or not size.is_const or size.dtype != "int32" or size.shape != (2,):
+        raise refuse("needs a constant int32 size of 2 values", size,
+                     "tinygen needs the output size known at build time")
+    if o.align_corners and o.half_pixel_centers:
+        raise refuse("has both align_corners and half_pixel_centers", None,
+                     "TFLM refuses the pair; set one of them")
+    oh, ow = (int(v) for v in size.data)
+    if (x.shape[0], oh, ow, x.shape[3]) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the resize of {x.shape} to "
+                     f"{oh}x{ow}", y)
+    if not _same_quant(x, y):
+        raise refuse("has different input and output quantization", y,
+                     "TFLM copies the values unscaled; re-export the model")
+
+
+def _tile(m, op, refuse, ins, y) -> None:
+    x, multiples = ins
+    _check_activation(refuse, x, (1, 6))
+    _check_activation(refuse, y, (1, 6))
+    if (multiples is None or not multiples.is_const or multiples.dtype not in ("int32", "int64")
+            or multiples.elements != len(x.shape)):
+        raise refuse(f"needs {len(x.shape)} constant int32 multiples", multiples,
+                     "tinygen needs the multiples known at build time")
+    values = [int(v) for v in np.asarray(multiples.data).reshape(-1)]
+    if any(v < 1 for v in values):
+        raise refuse(f"has multiples {values}, expected 1 or more", multiples)
+    want = tuple(d * k for d, k in zip(x.shape, values))
+    if want != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the computed {want}", y)
+    if not _same_quant(x, y):
+        raise refuse("has different input and output quantization", y,
+                     "TILE copies the values unscaled; re-export the model")
+
+
+def _strided_slice(m, op, refuse, ins, y) -> None:
+    x = ins[0]
+    o = op.options
+    _check_activation(refuse, x, (1, 5))
+    _check_activation(refuse, y, (0, 5))
+    rank = len(x.shape)
+    for t in ins[1:]:
+        if t is None or not t.is_const or t.dtype not in ("int32", "int64") or (
+                t.elements != rank):
+            raise refuse(f"needs constant int32 begin, end and strides of {rank} values", t,
+                         "tinygen needs the slice bounds known at build time")
+    if o.ellipsis_mask or o.new_axis_mask:
+        raise refuse("has an ellipsis or new-axis mask", None,
+                     "slice every dimension explicitly (x[:, a:b, :, :])")
+    begin, end, strides = (np.asarray(t.data).reshape(-1) for t in ins[1:])
+    if np.any(strides == 0):
+        raise refuse("has a stride of 0", ins[3])
+    index = np.zeros(x.shape, dtype=np.int8)
+    picked = strided_slice(index, begin, end, strides, o)
+    if picked.size == 0 or picked.size != y.elements or picked.ndim > 5:
+        raise refuse(f"output shape {y.shape} differs from the computed {picked.shape}", y)
+    if not _same_quant(x, y):
+        raise refuse("has different input and output quantization", y,
+                     "a slice copies the values unscaled; re-export the model")
+
+
+_CHECKS.update({
+    "TRANSPOSE_CONV": _transpose_conv, "RESIZE_BILINEAR": _resize,
+    "RESIZE_NEAREST_NEIGHBOR": _resize, "TILE": _tile, "STRIDED_SLICE": _strided_slice,
+})

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from tinygen.ir import Model, Tensor
 from tinygen.plan.memory import MemoryPlan, plan_memory
 from tinygen.plan.ops import KernelCall
-from tinygen.plan.ops_s16 import prepare
+from tinygen.plan.prepare import prepare
 from tinygen.plan.streaming import StreamingPlan, plan_streaming
-from tinygen.plan.variants import (KERNEL_SOURCES, TARGET_ALIASES, TARGETS, choose_variants,
-                                   target_name)
+from tinygen.plan.variants import KERNEL_SOURCES, TARGETS, choose_variants, target_name
 
 __all__ = ["ModelPlan", "plan_model", "KernelCall", "MemoryPlan", "KERNEL_SOURCES", "LAYOUTS",
            "StreamingPlan", "plan_streaming"]
 # The kernel targets plan_model's layout= takes (tinygen/plan/variants.py).
-LAYOUTS = (*TARGETS, *TARGET_ALIASES)
+LAYOUTS = tuple(TARGETS)
 
 
 @dataclass
@@ -72,9 +71,9 @@ def plan_model(m: Model, keep_inputs_alive: bool = True, fast_requant: bool = Tr
                streaming: bool = False) -> ModelPlan:
     """layout: the kernel target whose variants the calls use
     (tinygen/plan/variants.py TARGETS): "portable" (the portable C only: the
-    host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33) or
-    "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants);
-    "default" is "dsp". The generated C runs only on such a target.
+    host and cores without the DSP extension), "dsp" (Cortex-M4/M7/M33),
+    "mve" (Helium, Cortex-M55, with tinygen/plan/layout_mve.py's constants)
+    or "host" (AVX2 hosts). The generated C runs only on such a target.
     fit_scratch=False keeps every offered DSP kernel's scratch even where it
     grows the arena (tests of those kernels on one-layer models, where any
     scratch does).

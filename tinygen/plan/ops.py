@@ -67,6 +67,10 @@ class KernelCall:
     dsp_kernel: str | None = None
     dsp_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     portable_scratch: int = 0      # what ``kernel`` needs (scratch_bytes covers both)
+    # A slower offered DSP kernel with a smaller scratch, tried before the
+    # portable one when dsp_kernel's scratch grows the arena (fit_dsp_scratch):
+    # (kernel, arrays, scratch_bytes).
+    dsp_fallback: tuple | None = None
     # Settled by tinygen/plan/variants.py for the target: the C function
     # model.c calls (``kernel`` or a variant of it), its variant and its
     # file under firmware/kernels/. ``kernel`` stays the operator's portable
@@ -249,6 +253,49 @@ def conv_pairs_scratch(params: dict) -> int:
     return (0 if direct else 8 * chunks) + 16 * chunks
 
 
+def conv_triples_eligible(params: dict) -> bool:
+    """Convolutions tg_conv2d_triples_s8_dsp computes: fast requantization and
+    output channels in whole pairs (any depth: it is zero-padded to whole octs)."""
+    return params["fast"] == 1 and params["out_c"] % 2 == 0
+
+
+def conv_triples_scratch(params: dict) -> int:
+    """Three gathered patches of whole octs (unless pointwise with whole octs
+    of input channels, read in place), then three pixels' int16 inputs."""
+    octs = (params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0 and params["in_c"] % 8 == 0)
+    return (0 if direct else 24 * octs) + 48 * octs
+
+
+def conv_triples8_scratch(params: dict) -> int:
+    """tg_conv2d_triples8_s8_dsp: three int8 patches of whole octs, interleaved
+    word by word (input channels in whole words, conv_triples_eligible)."""
+    return 24 * ((params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8)
+
+
+def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_triples_s8_dsp (dsp/conv2d_triples_s8.c):
+    per pair of output channels (c0, c1) the two biases, then per oct of depth
+    (8 positions, zero-padded), chunk j and half h one word with the bytes
+    (c0 d, c1 d, c0 d + 2, c1 d + 2), d = 8 * oct + 4 * j + h, which SXTB16
+    and SXTB16 ROR 8 split into the channels' int16 pairs; then (mult, e, rz)
+    of c0 and of c1.
+
+    weights: [oc][k] int8 rows; quant: the [>= oc][4] tg_chan_quant records.
+    """
+    oc, k = weights.shape
+    octs = (k + 7) // 8
+    padded = np.zeros((oc, 8 * octs), dtype=np.int8)
+    padded[:, :k] = weights
+    # [block][channel][oct][j][lane][h] -> [block][oct][j][h][lane][channel]
+    words = (padded.reshape(oc // 2, 2, octs, 2, 2, 2).transpose(0, 2, 3, 5, 4, 1)
+             .reshape(oc // 2, 16 * octs).copy().view("<i4"))
+    q = quant[:oc].astype(np.int32).reshape(oc // 2, 2, 4)
+    return np.concatenate([q[:, :, 0], words, q[:, :, 1:].reshape(oc // 2, 6)],
+                          axis=1).reshape(-1).astype(np.int32)
+
+
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
     """The int32 stream of tg_conv2d_pairs_s8_dsp (dsp/conv2d_s8.c): per block of
     4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
@@ -275,9 +322,9 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         sums = weights.astype(np.int64).sum(axis=0)
     else:
         oc, kh, kw, ic = w.shape
-        if ic != c:
-            raise TinygenError(f"grouped CONV_2D (filter depth {ic}, input depth {c}) is not "
-                               "supported")
+        if ic != c:  # grouped: plan/prepare.py sends these to plan/spatial.py
+            raise TinygenError(f"CONV_2D operator {op.index}: filter depth {ic} is not the "
+                               f"input depth {c} (a grouped convolution, planned by spatial)")
         dm = 1
         weights = w.data.astype(np.int8).reshape(oc, -1)
         sums = weights.astype(np.int64).sum(axis=1)
@@ -322,10 +369,22 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     call = KernelCall(op.index, op.kind, kernel, "tg_conv_params", params, [x.index], y.index,
                       arrays, scratch, macs, summary)
     call.portable_scratch = scratch
+    pairs = None
     if not depthwise and conv_pairs_eligible(params):
-        call.dsp_kernel = "tg_conv2d_pairs_s8_dsp"
-        call.dsp_arrays = {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)}
-        call.scratch_bytes = max(scratch, conv_pairs_scratch(params))
+        pairs = ("tg_conv2d_pairs_s8_dsp",
+                 {"stream": rows_dsp_stream(filt, quant, (kh * kw * c + 3) // 4)},
+                 max(scratch, conv_pairs_scratch(params)))
+        call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = pairs
+    if not depthwise and conv_triples_eligible(params):
+        # Three pixels a pass, the two-pixel kernel kept as the fallback.
+        call.dsp_kernel = "tg_conv2d_triples_s8_dsp"
+        call.dsp_arrays = {"stream": triples_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_triples_scratch(params))
+        call.dsp_fallback = pairs
+        if c % 4 == 0:
+            # From int8 patches: the scratch of the portable kernel's, or less.
+            call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
+                                 max(scratch, conv_triples8_scratch(params)))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
@@ -645,7 +704,9 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     of bytes, small next to the layer's tensors where the arena peaks; vww01
     layers 1 and 3 ran in 1.9 and 1.4 times the instructions without a row
     buffer). While the other DSP kernels' scratch makes the arena larger,
-    they are given up largest tensors first.
+    they are given up largest tensors first: each alone where that shrinks
+    the arena, then each for its fallback (the three-pixel convolution from
+    int8 patches, or the two-pixel one), then altogether.
     """
     dsp = [c for c in calls if c.dsp_kernel and c.scratch_bytes > c.portable_scratch
            and not c.dsp_kernel.startswith("tg_depthwise3x3")]
@@ -668,6 +729,15 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
     for c in dsp:
         if arena <= target:
             return
+        if c.dsp_fallback is not None:
+            kept = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            fallback_arena = arena_of(calls)
+            if fallback_arena < arena:
+                c.dsp_fallback = None
+                arena = fallback_arena
+                continue
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
         c.scratch_bytes = c.portable_scratch
         portable_arena = arena_of(calls)
         if portable_arena < arena:
@@ -675,6 +745,14 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             arena = portable_arena
         else:
             c.scratch_bytes = wanted[id(c)]
+    # Then the slower DSP kernels with smaller scratch, where a layer has one.
+    for c in dsp:
+        if arena <= target:
+            return
+        if c.dsp_kernel and c.dsp_fallback is not None:
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_fallback
+            c.dsp_fallback = None
+            arena = arena_of(calls)
     for c in dsp:
         if arena <= target:
             return
@@ -684,8 +762,14 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             arena = arena_of(calls)
 
 
-def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
-    """fast_requant=False keeps every layer on the generic requantization
-    (for tests of that path; the fast one is used only where proven exact)."""
-    return [_PREPARE[op.kind](m, op, fast_requant) if op.kind in _HAS_FAST_REQUANT
-            else _PREPARE[op.kind](m, op) for op in m.operators]
+def prepare_op(m: ir.Model, op: ir.Operator, fast_requant: bool = True) -> KernelCall:
+    """One int8 operator's call. fast_requant=False keeps the layer on the
+    generic requantization (for tests of that path; the fast one is used
+    only where proven exact). plan/prepare.py decides which planner module
+    prepares an operator; this one has the closed-division kinds."""
+    if op.kind in _HAS_FAST_REQUANT:
+        return _PREPARE[op.kind](m, op, fast_requant)
+    return _PREPARE[op.kind](m, op)
+
+
+PREPARE_KINDS = tuple(_PREPARE)

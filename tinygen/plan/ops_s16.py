@@ -370,18 +370,9 @@ _PREPARE_S16 = {
 SUPPORTED_S16 = tuple(_PREPARE_S16)
 
 
-def prepare(m: ir.Model, fast_requant: bool = True) -> list[KernelCall]:
-    """Every operator's call: int16 ones from here, the rest from ops.prepare."""
-    if not any(is_s16(m, op) for op in m.operators):
-        return ops.prepare(m, fast_requant)
-    calls = []
-    for op in m.operators:
-        if is_s16(m, op):
-            if op.kind not in _PREPARE_S16:
-                raise TinygenError(f"{op.kind} on int16 activations is not compiled; int16x8 "
-                                   f"models may use {', '.join(SUPPORTED_S16)}")
-            calls.append(_PREPARE_S16[op.kind](m, op))
-        else:
-            single = ir.Model(m.name, m.tensors, [op], m.inputs, m.outputs, m.description)
-            calls.extend(ops.prepare(single, fast_requant))
-    return calls
+def prepare_op(m: ir.Model, op: ir.Operator) -> KernelCall:
+    """One operator on int16 activations (plan/prepare.py sends them here)."""
+    if op.kind not in _PREPARE_S16:
+        raise TinygenError(f"{op.kind} on int16 activations is not compiled; int16x8 "
+                           f"models may use {', '.join(SUPPORTED_S16)}")
+    return _PREPARE_S16[op.kind](m, op)

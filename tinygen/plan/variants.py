@@ -27,9 +27,10 @@ from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.ops import KERNEL_SOURCES as KERNEL_SOURCES_S8
 from tinygen.plan.ops import KernelCall, fit_dsp_scratch
 from tinygen.plan.ops_s16 import KERNEL_SOURCES_S16
+from tinygen.plan.spatial import KERNEL_SOURCES as KERNEL_SOURCES_SPATIAL
 
-# Kernel function -> its file under firmware/kernels/: the int8 and int16x8 kernels.
-KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_S16}
+# Kernel function -> its file under firmware/kernels/: the int8, spatial and int16x8 kernels.
+KERNEL_SOURCES = {**KERNEL_SOURCES_S8, **KERNEL_SOURCES_SPATIAL, **KERNEL_SOURCES_S16}
 
 # What a target's core runs, best variant first ("portable" is implied last).
 # Helium cores also have the DSP extension: a kernel without an MVE variant
@@ -39,39 +40,51 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "portable": (),
     "dsp": ("dsp",),
     "mve": ("mve", "dsp"),
+    "host": ("host",),
 }
-# Accepted for older callers: the layout that served both portable and DSP builds.
-TARGET_ALIASES = {"default": "dsp"}
 
 
 def _always(call: KernelCall) -> bool:
     return True
 
 
+def _add_dsp(call: KernelCall) -> bool:
+    """dsp/add_s8.c: inputs of the output's shape, every rescaling multiplier
+    below one (right shifts only; the output's at least 1), the usual
+    20-bit headroom, which keep its products within 32 bits."""
+    p = call.params
+    return (not p["shape"]["broadcast"] and p["in1_shift"] <= 0 and p["in2_shift"] <= 0
+            and p["out_shift"] <= -1 and p["left_shift"] == 20)
+
+
 # kernel -> {variant: when a layer can take it}. The variant's function is
 # the kernel's name plus "_<variant>", in <variant>/<the kernel's file>.
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
-    "tg_conv2d_s8": {"dsp": _always, "mve": _always},
-    "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always},
-    "tg_fully_connected_s8": {"dsp": _always, "mve": _always},
+    "tg_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
+    "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
+    "tg_fully_connected_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_avg_pool2d_s8": {"dsp": _always, "mve": _always},
     "tg_max_pool2d_s8": {"mve": _always},
     "tg_mean_hw_s8": {"mve": _always},
     "tg_softmax_s8": {"mve": _always},
-    "tg_add_s8": {"mve": _always},
+    "tg_add_s8": {"dsp": _add_dsp, "mve": _always},
+    # Issue 26's spatial kernels (plan/spatial.py): SMLAD / VMLADAVA dot products.
+    "tg_conv2d_grouped_s8": {"dsp": _always, "mve": _always},
+    "tg_transpose_conv_s8": {"dsp": _always, "mve": _always},
     "tg_conv2d_s16": {"dsp": _always},
 }
 # Kernels a DSP variant file adds (ops.py offers them as KernelCall.dsp_kernel).
 DSP_KERNEL_SOURCES = {
     "tg_conv2d_pairs_s8_dsp": "dsp/conv2d_s8.c",
+    "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_depthwise3x3s1_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2_s8_dsp": "dsp/depthwise_conv2d_s8.c",
 }
 
 
 def target_name(target: str) -> str:
-    """The target's canonical name; ValueError for an unknown one."""
-    target = TARGET_ALIASES.get(target, target)
+    """The target itself, checked; ValueError for an unknown one."""
     if target not in TARGETS:
         raise ValueError(f"unknown kernel target {target!r}; use one of {tuple(TARGETS)}")
     return target

@@ -16,6 +16,7 @@ from tinygen.boards import Board, stack_note
 from tinygen.codegen import generate_model_sources
 from tinygen.paths import firmware_dir
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
+from tinygen.port.flags import Toolchain, host_vector_kernels, toolchain_for
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,17 @@ LTO_FLAGS = ("-flto", "-flto-partition=one")
 ENGINE_PARTS = ("kernels",)        # folders of the build folder compiled with LTO, with src/model.c
 
 
-def kernel_target(board: Board) -> str:
+def kernel_target(board: Board, toolchain: Toolchain | None = None) -> str:
     """The kernel target of the board's core (tinygen/plan/variants.py
     TARGETS), from the board file: mve: true the Helium kernels
     (firmware/kernels/mve/, then dsp/), dsp: true the DSP-extension ones
-    (firmware/kernels/dsp/); others and the host the portable C."""
-    if board.is_host or not (board.dsp or board.mve):
+    (firmware/kernels/dsp/); the host the host-vector ones
+    (firmware/kernels/host/) when its compiler and flags (toolchain, default
+    the -O2 build's) target AVX2; the rest the portable C."""
+    if board.is_host:
+        tc = toolchain or toolchain_for(board, "O2")
+        return "host" if host_vector_kernels(tc.cc, tuple(tc.cflags)) else "portable"
+    if not (board.dsp or board.mve):
         return "portable"
     return "mve" if board.mve else "dsp"
 
@@ -77,7 +83,8 @@ class AotEngine(Engine):
 
     def prepare(self, job: EngineJob) -> EngineBuild:
         log.info("compiling %s into C", job.model_path)
-        model = generate_model_sources(job.model_path, job.src_dir, layout=kernel_target(job.board),
+        model = generate_model_sources(job.model_path, job.src_dir,
+                                       layout=kernel_target(job.board, job.toolchain),
                                        streaming=job.stream_step)
         kdir = firmware_dir() / "kernels"
         kernels = [Path(k) if Path(k).is_absolute() else kdir / k for k in model.kernel_sources]

@@ -31,7 +31,7 @@ from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.codegen import ModelSources
 from tinygen.codegen.facts import ModelFacts
-from tinygen.codegen.tflm import TflmSources
+from tinygen.codegen.tflm_glue import TflmSources
 from tinygen.plan import StreamingPlan
 from tinygen.port.flags import Toolchain
 

@@ -4,6 +4,8 @@ variants, link-time optimization) come from the engine (tinygen.port.engine)."""
 
 from __future__ import annotations
 
+import functools
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,8 +21,9 @@ ARM_FPU_FLAGS = {
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 # The host build runs on the machine that built it (tests, profiling, local
 # runs), so its performance opts (-O2, -O3) become -O3 with every instruction
-# this CPU has: -march=native lets the vectoriser and the kernels' host SIMD
-# paths (firmware/kernels/tg_host_simd.h) use AVX2 or NEON where present.
+# this CPU has: -march=native lets the vectoriser use AVX2 or NEON where
+# present, and with AVX2 the plan picks the host-vector kernels
+# (firmware/kernels/host/, host_vector_kernels below).
 # A host build copied to an older CPU may stop with "illegal instruction";
 # rebuild it there. No floating-point contraction, so float code (quantize,
 # dequantize) rounds exactly as without FMA.
@@ -36,6 +39,26 @@ class Toolchain:
     cflags: tuple[str, ...]
     ldflags: tuple[str, ...]
     libs: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def host_vector_kernels(cc: str, cflags: tuple[str, ...]) -> bool:
+    """Whether cc with cflags targets AVX2 and compiles the vector
+    extensions firmware/kernels/host/ is written with (clang, or GCC 12 or
+    later): only then are those loops faster than the portable C (without
+    AVX2 their 32-byte vectors are lowered piecewise and ran several times
+    slower, measured with SSE2 and x86-64-v2). The compiler's own predefined
+    macros say so; a compiler that cannot be asked gets the portable C."""
+    try:
+        done = subprocess.run([cc, *cflags, "-dM", "-E", "-x", "c", "/dev/null"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    macros = dict(line.split(" ", 2)[1:] for line in done.stdout.splitlines()
+                  if line.startswith("#define ") and line.count(" ") >= 2)
+    if done.returncode != 0 or macros.get("__AVX2__") != "1":
+        return False
+    return "__clang__" in macros or int(macros.get("__GNUC__", "0")) >= 12
 
 
 def arm_mcpu(board: Board) -> str:

@@ -48,7 +48,7 @@ from tinygen.port.manifest import (BuildManifest, FlagSet, ModelEntry, StreamEnt
                                    write_manifest)
 from tinygen.port.harness import (HARNESS_API_DIR, HARNESS_HEADER, external_harness,
                                   install_harness, tinygen_harness_source)
-from tinygen.port.memory import DEFAULT_DATA_BYTES, Placement, plan_placement
+from tinygen.port.ram_placement import DEFAULT_DATA_BYTES, Placement, plan_placement
 from tinygen.port.streaming import (StreamOptions, check_streaming_board, stream_entry,
                                     streaming_sources)
 from tinygen.render import render

@@ -25,10 +25,10 @@ from tinygen.boards import Board
 from tinygen.errors import TinygenError
 from tinygen.paths import firmware_dir
 from tinygen.plan import StreamingPlan
+from tinygen.plan import sww_features as F
 from tinygen.port.manifest import StreamEntry
+from tinygen.port.sww_pins import config_header
 from tinygen.render import render
-from tinygen.stream import features as F
-from tinygen.stream.pins import config_header
 
 log = logging.getLogger(__name__)
 

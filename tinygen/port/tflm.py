@@ -40,13 +40,13 @@ from pathlib import Path
 from tinygen import __version__
 from tinygen.benches import INPUT_FLOAT32_QUANTIZE, Benchmark
 from tinygen.boards import Board, load_board
-from tinygen.codegen.tflm import (TflmSources, TflmTree, generate_tflm_sources, library_sources,
+from tinygen.codegen.tflm_glue import (TflmSources, TflmTree, generate_tflm_sources, library_sources,
                                   load_tree, model_operators, resolve_operators)
 from tinygen.errors import TinygenError
 from tinygen.ir.reader import read_tflite
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
 from tinygen.port.flags import Toolchain
-from tinygen.port.memory import DEFAULT_DATA_BYTES, plan_placement
+from tinygen.port.ram_placement import DEFAULT_DATA_BYTES, plan_placement
 from tinygen.render import render
 from tinygen.toolchain import require_tool
 

@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from tinygen import __version__
-from tinygen.paths import templates_dir
+from tinygen.render import render_html
 from tinygen.report import svg
 from tinygen.report.collect import Entry, System
 
@@ -181,15 +180,6 @@ def _summary(system: System, views: dict[int, dict[str, Any]]) -> list[dict[str,
     return columns
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir() / "report")),
-                             autoescape=True, undefined=jinja2.ChainableUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = lambda v, fmt="{:,.3f}": fmt.format(v) if v is not None else "-"
-    env.filters["pct"] = lambda v: f"{100 * v:.1f}%" if v is not None else "-"
-    return env
-
-
 def render_report(systems: list[System], title: str | None = None) -> str:
     views: dict[int, dict[str, Any]] = {}
     counter = 0
@@ -200,8 +190,8 @@ def render_report(systems: list[System], title: str | None = None) -> str:
     page = [{"name": s.name, "description": s.description, "summary": _summary(s, views),
              "entries": [views[id(e)] for e in s.entries]} for s in systems]
     runs = sum(len(s.entries) for s in systems)
-    return _environment().get_template("page.html.j2").render(
-        title=title or ("tinygen report: " + ", ".join(s.name for s in systems)),
+    return render_html(
+        "page.html.j2", title=title or ("tinygen report: " + ", ".join(s.name for s in systems)),
         systems=page, runs=runs, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 

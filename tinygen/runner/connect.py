@@ -12,7 +12,8 @@ from tinygen.benches import Benchmark
 from tinygen.boards import Board
 from tinygen.device.launch import start_dut
 from tinygen.device.ports import find_board_port
-from tinygen.device.session import DutDisconnected, DutSession, DutTimeout
+from tinygen.device.session import (EMULATOR_LOAD_WINDOW, DutDisconnected, DutSession,
+                                    DutTimeout)
 from tinygen.errors import TinygenError
 from tinygen.port.manifest import BuildManifest
 from tinygen.runner.record import SessionRecord
@@ -123,6 +124,7 @@ def open_session(board: Board, build_dir: Path | None, port: str | None,
         session = DutSession(
             url, timeout=timeout, baudrate=baud or board.console.baud_performance,
             transcript=record.transcript if record is not None else None,
+            load_window=EMULATOR_LOAD_WINDOW if board.is_emulated and not port else 1,
             **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
         with session:
             try:

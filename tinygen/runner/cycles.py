@@ -66,8 +66,11 @@ restarts (a handful per inference) are not modelled.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -928,17 +931,55 @@ INVOKE = "tg_model_invoke"
 PROFILE_STAMP = "tg_profile_clock_us"
 
 
+class TraceStopped(TinygenError):
+    """A traced run stopped from another thread (TraceControl.stop)."""
+
+
+class TraceControl:
+    """Lets another thread stop a traced run: its QEMU, and the reading of its log."""
+
+    def __init__(self):
+        self.stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._dut = None
+
+    def attach(self, dut) -> None:
+        with self._lock:
+            self._dut = dut
+        if self.stopped.is_set():
+            dut.stop()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with self._lock:
+            dut = self._dut
+        if dut is not None:
+            dut.stop()
+
+    def check(self) -> None:
+        if self.stopped.is_set():
+            raise TraceStopped("the traced run was stopped")
+
+
+def _checked(blocks: Iterable[Block], control: TraceControl | None, every: int = 65536
+             ) -> Iterator[Block]:
+    for i, block in enumerate(blocks):
+        if control is not None and i % every == 0:
+            control.check()
+        yield block
+
+
 def trace_args(image: Image, log_path: Path) -> tuple[str, ...]:
     return ("-d", TRACE_FLAGS, "-D", str(log_path),
             "-dfilter", dfilter_ranges(image, QUIET_FUNCTIONS))
 
 
 def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
-                    timeout: float = 600.0) -> Path:
+                    timeout: float = 600.0, control: TraceControl | None = None) -> Path:
     """Runs one inference of the firmware in build_dir under QEMU with the
     block trace on; returns the log."""
     from tinygen.device.launch import start_dut
-    from tinygen.device.session import DutSession
+    from tinygen.device.session import EMULATOR_LOAD_WINDOW, DutSession
 
     if not board.is_emulated:
         raise TinygenError(f"{board.name} is not emulated; estimated cycles come from a "
@@ -946,18 +987,32 @@ def trace_inference(board, build_dir: Path, stimulus: bytes, log_path: Path,
     image = read_image(Path(build_dir) / "firmware.elf")
     log_path = Path(log_path)
     log_path.unlink(missing_ok=True)
-    with start_dut(board, build_dir, extra_args=trace_args(image, log_path)) as dut, \
-            DutSession(dut.url, timeout=timeout) as session:
-        session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
-        session.load(stimulus)
-        session.command("infer 1 0", timeout=timeout)
-        # one more command: everything of the inference is in the log by now
-        session.command("name", timeout=60)
+    # QEMU's own output beside the trace, not in the build's dut.log: the
+    # trace may run while a session's DUT runs the same build.
+    qemu_log = log_path.with_name(log_path.stem + "-qemu.log")
+    try:
+        with start_dut(board, build_dir, log_path=qemu_log,
+                       extra_args=trace_args(image, log_path)) as dut, \
+                DutSession(dut.url, timeout=timeout, load_window=EMULATOR_LOAD_WINDOW) as session:
+            if control is not None:
+                control.attach(dut)
+            session.wait_ready(timeout=180, quiet=60)   # a traced boot is slow: wait for its banner
+            session.load(stimulus)
+            session.command("infer 1 0", timeout=timeout)
+            # one more command: everything of the inference is in the log by now
+            session.command("name", timeout=60)
+    except TinygenError:
+        if control is not None:
+            control.check()   # stopped on purpose: say so, not the session error
+        raise
+    finally:
+        qemu_log.unlink(missing_ok=True)
     return log_path
 
 
 def collect_trace(log_path: Path, elf: Path, *, split_at_stamps: bool = False,
-                  window: Window | None = None, cpu: str = "cortex-m4") -> Transitions:
+                  window: Window | None = None, cpu: str = "cortex-m4",
+                  control: TraceControl | None = None) -> Transitions:
     """The transitions of the first tg_model_invoke call (or ``window``) in
     a trace; with ``split_at_stamps`` one segment per profiling stamp."""
     image = read_image(elf)
@@ -965,7 +1020,8 @@ def collect_trace(log_path: Path, elf: Path, *, split_at_stamps: bool = False,
     if window is None:
         window = Window(image.address(INVOKE),
                         split_at=image.address(PROFILE_STAMP) if split_at_stamps else None)
-    transitions = collect(read_blocks(log_path, decoder), window, image.handlers)
+    transitions = collect(_checked(read_blocks(log_path, decoder), control), window,
+                          image.handlers)
     if not transitions.closed:
         raise TinygenError(f"{log_path}: the trace ends before the priced window does; was "
                            "the run cut short?")
@@ -980,14 +1036,15 @@ def estimate_trace(log_path: Path, elf: Path, cpu: str, *, split_at_stamps: bool
 
 
 def trace_build(board, build_dir: Path, stimulus_bytes: bytes, *, split_at_stamps: bool = False,
-                log_path: Path | None = None, keep_log: bool = False) -> Transitions:
+                log_path: Path | None = None, keep_log: bool = False,
+                control: TraceControl | None = None) -> Transitions:
     """The priced window's transitions of one traced inference of a build."""
     build_dir = Path(build_dir)
     log_path = Path(log_path) if log_path else build_dir / "cycles-trace.log"
-    trace_inference(board, build_dir, stimulus_bytes, log_path)
     try:
+        trace_inference(board, build_dir, stimulus_bytes, log_path, control=control)
         return collect_trace(log_path, build_dir / "firmware.elf", split_at_stamps=split_at_stamps,
-                             cpu=board.cpu)
+                             cpu=board.cpu, control=control)
     finally:
         if not keep_log:
             log_path.unlink(missing_ok=True)
@@ -995,10 +1052,11 @@ def trace_build(board, build_dir: Path, stimulus_bytes: bytes, *, split_at_stamp
 
 def estimate_inference(board, build_dir: Path, stimulus_bytes: bytes, *,
                        log_path: Path | None = None, split_at_stamps: bool = False,
-                       keep_log: bool = False) -> CycleEstimate:
+                       keep_log: bool = False, control: TraceControl | None = None
+                       ) -> CycleEstimate:
     """Estimated cycles of one inference of the firmware in build_dir."""
     transitions = trace_build(board, build_dir, stimulus_bytes, split_at_stamps=split_at_stamps,
-                              log_path=log_path, keep_log=keep_log)
+                              log_path=log_path, keep_log=keep_log, control=control)
     return price(transitions, core_timing(board.cpu))
 
 
@@ -1183,15 +1241,104 @@ def stimulus(bench, seed: int = 1) -> bytes:
     return rng.integers(0, 256, bench.input_bytes, dtype=np.uint8).tobytes()
 
 
-def estimate_build(board, build_dir: Path, bench, seed: int = 1) -> dict | None:
-    """``board_figures`` of one traced inference of the build, or None (with
-    a warning) when it cannot be had: an estimate never fails a session."""
+# The figures of a build's traced inference, kept beside its firmware: the
+# trace (a boot, a stimulus download and an inference with every block
+# logged, then the log priced) takes tens of seconds on a slow emulator and
+# gives the same figures for the same image, stimulus and pricing rules.
+ESTIMATE_CACHE = "cycles.json"
+
+
+def _estimate_key(board, build_dir: Path, bench, seed: int) -> dict:
+    elf = Path(build_dir) / "firmware.elf"
+    return {"firmware_sha256": hashlib.sha256(elf.read_bytes()).hexdigest(),
+            "board": board.name, "bench": bench.id, "seed": seed,
+            # the pricing rules are this module: a change to them re-prices
+            "rules_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}
+
+
+def _cached_figures(path: Path, key: dict) -> dict | None:
     try:
-        estimate = estimate_inference(board, Path(build_dir), stimulus(bench, seed))
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("key") != key:
+        return None
+    figures = saved.get("figures")
+    return figures if isinstance(figures, dict) else None
+
+
+def estimate_build(board, build_dir: Path, bench, seed: int = 1,
+                   control: TraceControl | None = None) -> dict | None:
+    """``board_figures`` of one traced inference of the build, or None (with
+    a warning) when it cannot be had: an estimate never fails a session.
+    Kept in the build folder (``cycles.json``) for the same image."""
+    build_dir = Path(build_dir)
+    try:
+        key = _estimate_key(board, build_dir, bench, seed)
+    except OSError as exc:
+        log.warning("no cycle estimate for %s: %s", build_dir, exc)
+        return None
+    cache = build_dir / ESTIMATE_CACHE
+    figures = _cached_figures(cache, key)
+    if figures is not None:
+        log.info("estimated cycles of this firmware from %s (traced earlier)", cache)
+        return figures
+    try:
+        estimate = estimate_inference(board, build_dir, stimulus(bench, seed), control=control)
+    except TraceStopped:
+        log.debug("cycle estimate of %s stopped", build_dir)
+        return None
     except (TinygenError, OSError) as exc:
         log.warning("no cycle estimate for %s: %s", build_dir, exc)
         return None
-    return board_figures(board, estimate)
+    figures = board_figures(board, estimate)
+    try:
+        cache.write_text(json.dumps({"key": key, "figures": figures}, indent=1) + "\n")
+    except OSError as exc:
+        log.debug("cycle estimate not kept in %s: %s", cache, exc)
+    return figures
+
+
+class BackgroundEstimate:
+    """``estimate_build`` on its own thread, started before a session's
+    checks so that its traced QEMU run overlaps them (a second emulator
+    process: on two free cores the trace costs no wall-clock time)."""
+
+    def __init__(self, board, build_dir: Path, bench, seed: int = 1):
+        self._figures: dict | None = None
+        self._done = threading.Event()
+        self._control = TraceControl()
+        self.timed_out = False
+        self._thread = threading.Thread(target=self._run, args=(board, Path(build_dir), bench, seed),
+                                        name="cycle-estimate", daemon=True)
+        self._thread.start()
+
+    def _run(self, board, build_dir: Path, bench, seed: int) -> None:
+        try:
+            self._figures = estimate_build(board, build_dir, bench, seed, control=self._control)
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def figures(self, timeout: float = 900.0) -> dict | None:
+        """The figures once the trace is done; None if it failed, or is not
+        done within ``timeout`` seconds (then it is stopped)."""
+        if not self._done.is_set():
+            log.info("waiting for the cycle estimate's traced inference (at most %.0f s) ...",
+                     timeout)
+        if not self._done.wait(timeout):
+            self.timed_out = True
+            self.stop()
+            return None
+        return self._figures
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops the traced run (its QEMU, the reading of its log) and waits for the thread."""
+        self._control.stop()
+        self._thread.join(timeout)
 
 
 def board_seconds(instructions: float, figures: dict, clock_hz: int) -> tuple[float, float]:
@@ -1217,9 +1364,12 @@ def estimate_text(instructions: float, figures: dict, clock_hz: int) -> str:
     return text
 
 
-def attach_cycle_estimate(record, bench) -> dict | None:
+def attach_cycle_estimate(record, bench, pending: BackgroundEstimate | None = None,
+                          wait: float = 900.0) -> dict | None:
     """Adds ``board_figures`` of the session's firmware to the record's
-    emulation facts (``emulation["cycles"]``), once per session."""
+    emulation facts (``emulation["cycles"]``), once per session; from
+    ``pending`` when the trace was started in the background, waiting for
+    it at most ``wait`` seconds (then ``emulation["cycles_left_out"]`` says why)."""
     from tinygen.boards import load_board
 
     data = record.data
@@ -1228,12 +1378,20 @@ def attach_cycle_estimate(record, bench) -> dict | None:
     if not emulation or not build or not data.get("board"):
         return None
     if emulation.get("cycles") is None:
-        try:
-            board = load_board(data["board"])
-        except TinygenError as exc:
-            log.warning("no cycle estimate: %s", exc)
-            return None
-        emulation["cycles"] = estimate_build(board, Path(build), bench)
+        if pending is not None:
+            emulation["cycles"] = pending.figures(wait)
+            if pending.timed_out:
+                emulation["cycles_left_out"] = (
+                    f"its traced inference was not done {wait:.0f} s after the latency "
+                    "windows (verify without --quick waits for it)")
+                log.info("estimated cycles left out: %s", emulation["cycles_left_out"])
+        else:
+            try:
+                board = load_board(data["board"])
+            except TinygenError as exc:
+                log.warning("no cycle estimate: %s", exc)
+                return None
+            emulation["cycles"] = estimate_build(board, Path(build), bench)
         record.save()
     return emulation["cycles"]
 

@@ -39,6 +39,9 @@ class PerformanceConfig:
     # --quick on an emulator: the five windows (and their warm-ups) should take
     # about this much wall-clock time; shorter windows if the emulator is slow.
     wall_budget_s: float | None = None
+    # --quick on a slow emulator: windows that name the stimulus already in
+    # the DUT's buffer run on it without downloading it again.
+    reuse_loaded: bool = False
 
 
 class Progress:
@@ -129,7 +132,12 @@ def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
         return cfg, None
     warmup = min(cfg.warmup, 1)
     inferences = min(cfg.min_inferences, 3)
-    floor_s = inferences * us_per / 1e6
+    if (inferences + warmup) * host_per > per_window:
+        # One inference alone takes seconds (ic02 on a slow core): under
+        # -icount every inference costs the same, so one per window says it.
+        inferences, warmup = 1, 0
+    # half an inference short of N, so that the window is N inferences (not N + 1)
+    floor_s = (inferences - 0.5) * us_per / 1e6
     seconds = max(floor_s, (per_window - warmup * host_per) / wall_per_dut_s)
     seconds = min(seconds, cfg.min_seconds)
     scaled = replace(cfg, min_seconds=seconds, warmup=warmup, min_inferences=inferences)
@@ -138,9 +146,9 @@ def scale_to_wall_budget(cfg: PerformanceConfig, us_per: float, host_per: float,
             "min_inferences": inferences, "wall_budget_s": cfg.wall_budget_s}
     log.info("--quick: the emulator runs 1 s of DUT time in %.0f s, so %d windows of %g s "
              "would take %.0f s; windows shortened to %.3g s of DUT time (at least %d "
-             "inferences), %d warm-up, to finish in about %.0f s",
+             "inference%s), %d warm-up, to finish in about %.0f s",
              wall_per_dut_s, windows, cfg.min_seconds, needed * windows, seconds,
-             inferences, warmup, cfg.wall_budget_s)
+             inferences, "" if inferences == 1 else "s", warmup, cfg.wall_budget_s)
     return scaled, what
 
 
@@ -151,8 +159,11 @@ def _window_count(cfg: PerformanceConfig, us_per_inference: float) -> int:
 
 def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
                     record: SessionRecord, cfg: PerformanceConfig = PerformanceConfig(),
-                    base_timeout: float = 20.0) -> dict[str, Any]:
-    """Median throughput over one window per stimulus (normally 5)."""
+                    base_timeout: float = 20.0, cycle_estimate: Any = None,
+                    estimate_wait: float = 900.0) -> dict[str, Any]:
+    """Median throughput over one window per stimulus (normally 5).
+    ``cycle_estimate``: a ``cycles.BackgroundEstimate`` already under way,
+    waited for at most ``estimate_wait`` seconds after the windows."""
     perf: dict[str, Any] = {
         "min_seconds": cfg.min_seconds, "min_inferences": cfg.min_inferences,
         "warmup": cfg.warmup, "short_windows": cfg.short, "windows": [],
@@ -161,9 +172,12 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
     record.data["performance"] = perf
     progress = Progress("performance window", len(stimuli), every=0.0)
     us_per = host_per = None
+    loaded: Stimulus | None = None
     for i, stim in enumerate(stimuli, start=1):
         record.note(f"performance window {i} of {len(stimuli)}: {stim.name}")
-        dut.load(stim.data)
+        if not (cfg.reuse_loaded and stim is loaded):
+            dut.load(stim.data)
+            loaded = stim
         if us_per is None:
             us_per, host_per = _calibrate(dut, cfg, base_timeout)
             perf["calibration_us_per_inference"] = us_per
@@ -198,7 +212,7 @@ def run_performance(dut: DutSession, bench: Benchmark, stimuli: list[Stimulus],
     # An emulated latency is instructions: price one traced inference of the
     # same firmware so the summary's board time is in estimated cycles.
     from tinygen.runner.cycles import attach_cycle_estimate
-    attach_cycle_estimate(record, bench)
+    attach_cycle_estimate(record, bench, cycle_estimate, wait=estimate_wait)
     return perf
 
 

@@ -223,8 +223,8 @@ def load_stream(path: Path | str, name: str | None = None) -> StreamEntry:
     """The stream to play from a dataset: a stream JSON, or a folder (``<dir>`` or
     ``<dir>/sww01``) whose JSON files hold one (``name`` picks it; else the only
     one, or sww_long_test.json). The whole folder is checked first
-    (``tinygen.stream.dataset.load_streams``: every JSON, every WAV)."""
-    from tinygen.stream.dataset import LONG_TEST, load_streams
+    (``tinygen.runner.sww_dataset.load_streams``: every JSON, every WAV)."""
+    from tinygen.runner.sww_dataset import LONG_TEST, load_streams
 
     path = Path(path)
     if path.is_file():

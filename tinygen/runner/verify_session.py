@@ -23,6 +23,7 @@ from tinygen.paths import make_folder
 from tinygen.port.build import build_firmware
 from tinygen.port.manifest import has_manifest, read_manifest
 from tinygen.runner.connect import check_build, open_session
+from tinygen.runner.cycles import BackgroundEstimate
 from tinygen.runner.energy import open_energy_bench
 from tinygen.runner.lifecycle import (DutOptions, EnergyOptions, checked_dataset_path, dataset_for,
                                       jobs_for, reach_duts, recorded_session, session_folder)
@@ -105,6 +106,12 @@ def verify_session(req: VerifyRequest) -> VerifyOutcome:
         with open_session(board, build_dir, ports[0] if ports else None, record,
                           timeout=opts.timeout, chunk_bytes=opts.chunk_bytes,
                           baud=opts.baud) as dut:
+            if record.data.get("emulation") and build_dir is not None:
+                # The latency check's estimated cycles come from a traced run
+                # of the same firmware: start it now, beside the checks.
+                log.info("estimating cycles in the background: one traced inference of %s",
+                         build_dir)
+                cfg.cycle_estimate = BackgroundEstimate(board, build_dir, bench)
             checks = run_checks(dut, bench, oracle, record, cfg, dataset)
         outcome = VerifyOutcome(checks, record.folder)
         record.finish("passed" if outcome.passed else "failed")

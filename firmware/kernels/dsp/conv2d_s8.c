@@ -21,17 +21,25 @@ __attribute__((noinline)) static void fill_short_dsp(int8_t *d, int32_t value, s
 /* n bytes from s to d, either unaligned (LDR/STR handle unaligned
  * addresses on every core with the DSP extension), as whole words in
  * assembly, so the compiler does not turn the loop into a library call,
- * which costs several times more for these short rows. The last word's
- * spare bytes (up to 3) are overwritten by the next copy (the next pixel
- * of the row, or the next row), or, after the patch's last row, land past
- * its k_len bytes, where the weights are zero, or in the scratch that
- * follows, which is written later (the second pixel's patch, then the
- * int16 inputs; tinygen/plan/ops.py sizes the scratch). The reads may run
- * up to 3 bytes past the row, in RAM. */
+ * which costs several times more for these short rows. A run that is not
+ * whole words ends with the word that ends it (overlapping the one
+ * before), so nothing is read or written past the run; runs under a word
+ * go byte by byte. */
 static void copy_row_dsp(int8_t *d, const int8_t *s, size_t n)
 {
     uint32_t t;
-    size_t words = (n + 3u) / 4u;
+    size_t words = n / 4u;
+    size_t k;
+    if (words == 0u) {
+        for (k = 0; k < n; ++k) {
+            d[k] = s[k];
+        }
+        return;
+    }
+    if (n & 3u) {
+        memcpy(&t, s + n - 4u, 4);
+        memcpy(d + n - 4u, &t, 4);
+    }
     __asm__ volatile("1:\n\t"
                      "ldr    %[t], [%[s]], #4\n\t"
                      "str    %[t], [%[d]], #4\n\t"

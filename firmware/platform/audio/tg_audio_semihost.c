@@ -1,7 +1,7 @@
 /*
  * Emulated audio source for QEMU boards: the samples come from a host file
  * through ARM semihosting (QEMU -semihosting-config enable=on,target=native,
- * arg=<file>; tinygen.stream.audio writes the file: raw little-endian int16,
+ * arg=<file>; tinygen.device.sww_audio writes the file: raw little-endian int16,
  * the WAV's left channel) and are delivered as a DMA would: chunk n becomes
  * available (n + 1) x 32 ms of virtual time after tg_audio_start, checked
  * against the SysTick timestamp (1 ms resolution: the main loop sleeps in

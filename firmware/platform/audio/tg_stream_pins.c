@@ -1,6 +1,6 @@
 /*
  * The streaming pins (detected, processing) from the build's
- * tg_stream_config.h (tinygen.stream.pins decides them per board):
+ * tg_stream_config.h (tinygen.port.sww_pins decides them per board):
  * STM32 GPIO through BSRR (the reference board's PB8 and PE9), or bits of
  * a plain register on boards without GPIO (MPS2/MPS3: the FPGAIO LED
  * register), or nothing on the host.

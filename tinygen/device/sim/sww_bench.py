@@ -6,8 +6,9 @@ processing pins, and the interface board simulator on the DUT's serial
 port. The driver (``tinygen.device.sww_iface.StreamInterface``) then opens
 ``bench.interface_url`` exactly as it opens the real board.
 
-The DUT side (audio image, semihosting arguments, pin addresses, the
-multi-pin watcher) comes from ``tinygen.stream`` (see the sww contract).
+The DUT side: the audio image and semihosting arguments
+(``tinygen.device.sww_audio``), the pin addresses (``tinygen.port.sww_pins``)
+and the multi-pin watcher (``tinygen.device.sww_pins``).
 """
 
 from __future__ import annotations
@@ -54,12 +55,9 @@ def simulated_stream_bench(board: Board, build_dir: Path, wav: Path, work_dir: P
     if not board.is_emulated:
         raise TinygenError(f"{board.name} is not emulated; on a real bench pass "
                            "--interface-port (the H573 interface board)")
-    try:
-        from tinygen.stream.audio import qemu_audio_args, write_audio_image
-        from tinygen.stream.pins import StreamPinWatcher, dut_clock_address, stream_pins
-    except ImportError as exc:
-        raise TinygenError(f"this tinygen has no streaming DUT support ({exc.name}); the "
-                           "simulated sww bench needs tinygen.stream") from None
+    from tinygen.device.sww_audio import qemu_audio_args, write_audio_image
+    from tinygen.device.sww_pins import StreamPinWatcher, dut_clock_address
+    from tinygen.port.sww_pins import stream_pins
     from tinygen.device.launch import start_dut
     from tinygen.device.qemu_pins import gdb_qmp_args
     from tinygen.device.sim.sww_iface import StreamInterfaceSimulator

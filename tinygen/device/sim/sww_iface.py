@@ -85,7 +85,7 @@ class StreamInterfaceSimulator(InterfaceBoardSimulator):
 
     def attach(self, watcher) -> None:
         """Take pin edges (objects with name, level, icount, ns and the DUT's clock
-        dut_us) from a pin watcher (``tinygen.stream.pins.StreamPinWatcher``)."""
+        dut_us) from a pin watcher (``tinygen.device.sww_pins.StreamPinWatcher``)."""
         watcher.on_edge(lambda e: self.edge(
             e.name, e.level, e.icount,
             int(round(e.dut_us * 1000)) if getattr(e, "dut_us", None) is not None else e.ns))

@@ -4,9 +4,9 @@ num_spectrogram_bins=513, sample_rate=16000, lower_edge_hertz=0.0,
 upper_edge_hertz=8000.0)``, the call the reference training code
 (streaming_wakeword/get_dataset.py) makes. TensorFlow's float32 log is not
 numpy's, so 101 of the 987 weights differ by up to 7e-6 from a numpy
-rebuild (tinygen.stream.features.derive_mel_matrix); the table is kept so
+rebuild (tinygen.plan.sww_features.derive_mel_matrix); the table is kept so
 that neither the firmware nor the reference needs TensorFlow.
-Regenerate with ``python -m tinygen.stream.features --mel-table``.
+Regenerate with ``python -m tinygen.plan.sww_features --mel-table``.
 
 Packed: filter f covers bins STARTS[f] .. STARTS[f] + LENGTHS[f] - 1 with the
 next LENGTHS[f] weights of WEIGHTS (float32 bit patterns).

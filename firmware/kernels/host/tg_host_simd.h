@@ -1,15 +1,15 @@
 /*
- * Host-only variants of the hot loops, written with GCC vector extensions
- * (generic vector types, __builtin_convertvector, __builtin_shufflevector;
- * no vendor intrinsics). The compiler maps them onto the host's SIMD unit.
+ * Building blocks of the host-vector kernels (firmware/kernels/host/),
+ * written with GCC vector extensions (generic vector types,
+ * __builtin_convertvector, __builtin_shufflevector; no vendor intrinsics).
+ * The compiler maps them onto the host's SIMD unit.
  *
- * Chosen only when the compiler targets AVX2 (__AVX2__: the host build's
- * -march=native on x86-64 CPUs since about 2013) and the DSP kernels are
- * not in use. Without AVX2 these 32-byte vectors are lowered piecewise and
- * run several times slower than the scalar C (measured with SSE2 and
- * x86-64-v2), so those hosts, AArch64 hosts (NEON lowering not measured)
- * and every Cortex-M core keep the portable C or the DSP branches exactly
- * as before. TG_NO_HOST_SIMD=1 forces the portable C on an AVX2 host too
+ * The plan uses them (the "host" kernel target) only when the host compiler
+ * targets AVX2 (__AVX2__: the host build's -march=native on x86-64 CPUs
+ * since about 2013; tinygen/port/flags.py host_vector_kernels). Without
+ * AVX2 these 32-byte vectors are lowered piecewise and run several times
+ * slower than the scalar C (measured with SSE2 and x86-64-v2), so those
+ * hosts and AArch64 hosts (NEON lowering not measured) keep the portable C
  * (tests/compiler/test_host_simd.py compares both with TFLM).
  *
  * Same weight layouts and the same integer arithmetic as the portable C:
@@ -24,15 +24,12 @@
 
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
+#include "tg_rows_dot.h"
 
-#if !TG_DSP && !defined(TG_NO_HOST_SIMD) && defined(__AVX2__) \
-    && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12))
-#define TG_HOST_SIMD 1
-#else
-#define TG_HOST_SIMD 0
+#if !(defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12))
+#error "firmware/kernels/host/ needs clang or GCC 12 or later (__builtin_shufflevector)"
 #endif
 
-#if TG_HOST_SIMD
 typedef int16_t tg_v8hi __attribute__((vector_size(16)));
 typedef int64_t tg_v2di __attribute__((vector_size(16)));
 typedef int32_t tg_v4si __attribute__((vector_size(16)));
@@ -171,6 +168,5 @@ static inline int32_t tg_dw_channels_simd(const int8_t *const *taps, int32_t tap
     }
     return c;
 }
-#endif
 
 #endif

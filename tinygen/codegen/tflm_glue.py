@@ -101,6 +101,9 @@ OPERATORS: dict[str, TflmOperator] = dict([
     _op("STRIDED_SLICE", "AddStridedSlice", "strided_slice"),
     _op("SHAPE", "AddShape", "shape"),
     _op("PACK", "AddPack", "pack"),
+    _op("TRANSPOSE_CONV", "AddTransposeConv", "transpose_conv"),
+    _op("RESIZE_BILINEAR", "AddResizeBilinear", "resize_bilinear"),
+    _op("RESIZE_NEAREST_NEIGHBOR", "AddResizeNearestNeighbor", "resize_nearest_neighbor"),
 ])
 
 

@@ -9,8 +9,7 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
-from tinygen.port.manifest import has_manifest, read_manifest
-from tinygen.stream.port import hop_budget_cycles
+from tinygen.port.sww_build import hop_budget_cycles, inference_plan
 
 MEASURE_SECONDS = 1.0
 TRACE_SECONDS = 0.2          # a traced run: its first hop is priced
@@ -21,7 +20,7 @@ INFERENCES = ("tg_model_stream_step", "tg_model_invoke")   # incremental, full w
 def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, int]:
     """(hops, mean, max) instructions per hop (processing pin high), over
     MEASURE_SECONDS of a synthetic word streamed through the emulated source."""
-    from tinygen.stream.verify import _pulses, run_stream, test_stream
+    from tinygen.runner.sww_verify import _pulses, run_stream, test_stream
     samples = test_stream(None, MEASURE_SECONDS, (0.1,))
     with tempfile.TemporaryDirectory(prefix="tinygen-sww-") as work:
         run = run_stream(board, Path(build_dir), samples, Path(work), hop_log=False)
@@ -31,21 +30,13 @@ def measure_hop_instructions(board: Board, build_dir: Path) -> tuple[int, int, i
     return len(on), int(np.mean(on)), max(on)
 
 
-def inference_plan(build_dir: Path) -> str:
-    """Which inference a streaming build runs per hop, as its build.json records it."""
-    if not has_manifest(build_dir):
-        return "inference plan unknown (no build.json)"
-    stream = read_manifest(build_dir).stream
-    return stream.plan if stream is not None else "inference plan unknown (not a streaming build)"
-
-
 def hop_cycles_per_instruction(board: Board, build_dir: Path) -> tuple[float, str]:
     """Estimated cycles per instruction of a hop's work on the board's core,
     and what the estimate is: the first hop's features and inference, traced
     in QEMU and priced with the core's timings (tinygen.runner.cycles)."""
     from tinygen.runner.cycles import (Window, core_timing, price, read_image,
                                        collect_trace, trace_args)
-    from tinygen.stream.verify import run_stream, test_stream
+    from tinygen.runner.sww_verify import run_stream, test_stream
     timing = core_timing(board.cpu)
     elf = Path(build_dir) / "firmware.elf"
     image = read_image(elf)

@@ -116,7 +116,7 @@ def tensorflow_mel_matrix() -> np.ndarray:
 @lru_cache(maxsize=1)
 def mel_matrix() -> np.ndarray:
     """[513, 40] float32: the committed TensorFlow filter bank (mel_table.py)."""
-    from tinygen.stream import mel_table
+    from tinygen.plan import sww_mel_table as mel_table
     weights = np.array(mel_table.WEIGHTS, dtype=np.uint32).view(F32)
     m = np.zeros((BINS, MEL_FILTERS), F32)
     offset = 0

@@ -9,7 +9,7 @@ Checks:
   handshake        name, profile (model sww01), stop when idle answers
                    m-stop-[idle] and the activation summary
   features         every int8 feature of every hop equals the Python
-                   reference's (tinygen.stream.features) over the stream.
+                   reference's (tinygen.plan.sww_features) over the stream.
                    "Exact" for float features: the int8 values must match,
                    except where the reference's float x / scale - 128 lies
                    within STEP_EPSILON of an integer (a truncation step),
@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.boards import Board
+from tinygen.device.sww_audio import qemu_audio_args, read_wav_left, write_audio_image
+from tinygen.device.sww_pins import StreamPinWatcher, dut_clock_address
 from tinygen.errors import TinygenError
+from tinygen.plan import sww_features as F
 from tinygen.port.manifest import has_manifest, read_manifest
-from tinygen.stream import features as F
-from tinygen.stream.audio import qemu_audio_args, read_wav_left, write_audio_image
-from tinygen.stream.pins import (DETECTION_THRESHOLD, StreamPinWatcher, dut_clock_address,
-                                 stream_pins)
-from tinygen.stream.port import hop_budget_cycles
+from tinygen.port.sww_build import hop_budget_cycles, inference_plan
+from tinygen.port.sww_pins import DETECTION_THRESHOLD, stream_pins
 
 _HOP = re.compile(r"^m-hop-(\d+)-\[([-\d,]+)\]-\[([-\d,]+)\]$")
 _ACT = re.compile(r"^m-activations-\[(.*)\]$")
@@ -140,7 +140,7 @@ def run_stream(board: Board, build_dir: Path, samples: np.ndarray, work: Path,
             seen += 1
     if hop_log and seen != image.hops:
         raise TinygenError(f"the DUT logged {seen} of {image.hops} hops; build it with "
-                           f"log_hops >= {image.hops} (tinygen.stream.port.generate_stream_port)")
+                           f"log_hops >= {image.hops} (tinygen.port.sww_build.generate_stream_port)")
     act = {}
     for ln in lines:
         m = _ACT.match(ln)
@@ -304,7 +304,6 @@ def verify_stream(board: Board, build_dir: Path, model_path: Path, input_scale: 
                          + (f"marvin clip {clip.name}" if clip else "synthetic word (no official clip)")
                          + f" at {', '.join(f'{t:g}' for t in at)} s")
     pins, budget = check_pins(run, board)
-    from tinygen.stream.measure import inference_plan
     outputs = check_outputs(run, model_path)
     outputs.detail += f"; {inference_plan(build_dir)}"
     return [check_handshake(run), check_features(run, input_scale), outputs, pins, budget,
@@ -353,7 +352,7 @@ def run_stream_verify(args, board: Board, bench) -> tuple[list[dict], object]:
     """tinygen verify --bench sww: build a logging streaming firmware, stream, check."""
     from tinygen.runner.lifecycle import recorded_session, session_folder
     from tinygen.runner.record import session_facts
-    from tinygen.stream.port import build_stream_firmware, input_scale
+    from tinygen.port.sww_build import build_stream_firmware, input_scale
 
     if not board.is_emulated:
         raise TinygenError(f"verify --bench sww needs an emulated board (QEMU feeds the audio "

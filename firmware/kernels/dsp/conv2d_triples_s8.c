@@ -1,0 +1,439 @@
+/*
+ * Convolution three output pixels by two output channels per pass, for
+ * cores with the DSP extension (tg_conv2d_triples_s8_dsp and
+ * tg_conv2d_triples8_s8_dsp, tg_kernels.h; tinygen/plan/variants.py offers
+ * them per layer).
+ *
+ * Why this blocking: an SMLAD needs an int16 weight pair and an int16
+ * input pair in registers. The inputs are widened once per pixel triple
+ * (into scratch), the weights in the loop. The planner packs one weight
+ * word per two channels and two depth positions (tinygen/plan/ops.py
+ * triples_stream): bytes (c0 d, c1 d, c0 d', c1 d'), so SXTB16 gives
+ * channel 0's pair and SXTB16 ROR 8 channel 1's. Per two depth positions
+ * the loop then loads 3 input words and 1 weight word (four single loads,
+ * which the Cortex-M4 pipelines: 5 cycles), widens twice and runs 6 SMLAD:
+ * 13 cycles for 12 MACs, where the two-pixel kernel needs 20 for 16.
+ * Registers: r0 inputs, r1 stream, r2-r4 channel 0's three accumulators,
+ * r5-r7 channel 1's, r8-r10 the pixels' input pairs, r11 the weight word,
+ * r12 its widened half, lr the end of the inputs.
+ *
+ * Inputs: k_len = k_h * k_w * in_c depth positions, zero-padded to whole
+ * octs (8 positions, 2 chunks): the weights past k_len are zero, so any
+ * input bytes there multiply to nothing. Per chunk (4 positions) the
+ * widened inputs are 6 words: (x0, x2) of pixels 0, 1, 2, then (x1, x3)
+ * of each.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_fixedpoint.h"
+#include "tg_kernels.h"
+
+#if !TG_DSP
+#error "firmware/kernels/dsp/ needs a compiler targeting the DSP extension (-mcpu=cortex-m4, m7, m33)"
+#endif
+
+typedef struct {
+    const int32_t *x16;        /* 0 */
+    const int32_t *x16_end;    /* 4 */
+    const int32_t *stream;     /* 8 */
+    const int32_t *stream_end; /* 12 */
+    int8_t *out;               /* 16: pixel 0's outputs of the next block */
+    int32_t step1;             /* 20: pixel 1's outputs - pixel 0's */
+    int32_t step2;             /* 24: pixel 2's outputs - pixel 0's */
+    int32_t clamp;             /* 28: activation range narrower than int8 */
+    int32_t unused;            /* 32 */
+    uint32_t lo4;              /* 36: act_min in every byte */
+    uint32_t hi4;              /* 40: act_max in every byte */
+    int32_t odd;               /* 44: octs & 1 */
+} tg_triples_pass;
+
+/* Two depth positions of both channels and all three pixels. */
+#define TG_TRIPLES_HALF                                           \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r12, r11\n\t"                                         \
+    "sxtb16 r11, r11, ror #8\n\t"                                 \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r3, r12, r9, r3\n\t"                                  \
+    "smlad  r4, r12, r10, r4\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"                                  \
+    "smlad  r6, r11, r9, r6\n\t"                                  \
+    "smlad  r7, r11, r10, r7\n\t"
+#define TG_TRIPLES_OCT TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF TG_TRIPLES_HALF
+
+/* The same from int8 inputs, one word per pixel and chunk, widened here:
+ * the chunk's first half takes bytes 0 and 2 of each pixel's word, the
+ * second half reloads the words for bytes 1 and 3 (no register is left to
+ * keep them): 16 cycles for 12 MACs, for layers whose scratch has no room
+ * for the widened inputs. */
+#define TG_TRIPLES8_MACS                                          \
+    "sxtb16 r12, r11\n\t"                                         \
+    "sxtb16 r11, r11, ror #8\n\t"                                 \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r3, r12, r9, r3\n\t"                                  \
+    "smlad  r4, r12, r10, r4\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"                                  \
+    "smlad  r6, r11, r9, r6\n\t"                                  \
+    "smlad  r7, r11, r10, r7\n\t"
+#define TG_TRIPLES8_CHUNK                                         \
+    "ldr    r8, [r0]\n\t"                                         \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r8, r8\n\t"                                           \
+    "sxtb16 r9, r9\n\t"                                           \
+    "sxtb16 r10, r10\n\t"                                         \
+    TG_TRIPLES8_MACS                                              \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r8, r8, ror #8\n\t"                                   \
+    "sxtb16 r9, r9, ror #8\n\t"                                   \
+    "sxtb16 r10, r10, ror #8\n\t"                                 \
+    TG_TRIPLES8_MACS
+#define TG_TRIPLES8_OCT TG_TRIPLES8_CHUNK TG_TRIPLES8_CHUNK
+
+/* tg_requantize_fast of one accumulator A, saturated to int8 in place:
+ * (2 * A * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the round-half-away
+ * fix for negative values taken from A's sign (where the product is
+ * negative A is; where it is 0 the fix changes nothing, as e >= 1), the
+ * shift by e, SSAT. (Leaving the fix out where act_min >= the output zero
+ * point would save 6 cycles a block for a second copy of this code, which
+ * kws01's code-size budget does not have.) */
+#define TG_TRIPLES_OUT(A, M, E, RZ)                               \
+    "add    r0, " A ", " A "\n\t"                                 \
+    "smmlar r0, r0, " M ", " RZ "\n\t"                            \
+    "add    r0, r0, " A ", asr #31\n\t"                           \
+    "asr    r0, r0, " E "\n\t"                                    \
+    "ssat   " A ", #8, r0\n\t"
+/* Bytewise clamp of a packed output pair to [lo4, hi4] (r10, r11). */
+#define TG_TRIPLES_CLAMP(P)                                       \
+    "ssub8  r12, " P ", r10\n\t"                                  \
+    "sel    " P ", " P ", r10\n\t"                                \
+    "ssub8  r12, r11, " P "\n\t"                                  \
+    "sel    " P ", " P ", r11\n\t"
+
+/* Every 2-channel block of the stream against one pixel triple's widened
+ * inputs. Per block the stream holds the two biases, one weight word per
+ * two depth positions, then (mult, e, rz) of each channel; the block's
+ * six outputs are stored as one halfword per pixel. */
+#define TG_TRIPLES_PASS(OCT)                                      \
+    "push   {r4-r11, lr}\n\t" \
+    "sub    sp, sp, #48\n\t" \
+    "ldm    r0, {r1-r12}\n\t" \
+    "stm    sp, {r1-r12}\n\t" \
+    "ldr    r1, [sp, #8]\n\t" \
+    "1:\n\t" \
+    "ldrd   r2, r5, [r1], #8\n\t" \
+    "ldr    r0, [sp, #0]\n\t" \
+    "ldr    lr, [sp, #4]\n\t" \
+    "ldr    r12, [sp, #44]\n\t" \
+    "mov    r3, r2\n\t" \
+    "mov    r4, r2\n\t" \
+    "mov    r6, r5\n\t" \
+    "mov    r7, r5\n\t" \
+    "cmp    r12, #0\n\t" \
+    "bne    5f\n\t" \
+    "4:\n\t" \
+    OCT \
+    "5:\n\t" \
+    OCT \
+    "cmp    r0, lr\n\t" \
+    "bne    4b\n\t" \
+    "ldm    r1!, {r8-r12, lr}\n\t" \
+    TG_TRIPLES_OUT("r2", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r3", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r4", "r8", "r9", "r10") \
+    TG_TRIPLES_OUT("r5", "r11", "r12", "lr") \
+    TG_TRIPLES_OUT("r6", "r11", "r12", "lr") \
+    TG_TRIPLES_OUT("r7", "r11", "r12", "lr") \
+    "bfi    r2, r5, #8, #8\n\t" \
+    "bfi    r3, r6, #8, #8\n\t" \
+    "bfi    r4, r7, #8, #8\n\t" \
+    "ldr    r0, [sp, #28]\n\t" \
+    "cmp    r0, #0\n\t" \
+    "bne    8f\n\t" \
+    "3:\n\t" \
+    "ldr    r8, [sp, #16]\n\t" \
+    "ldr    r9, [sp, #20]\n\t" \
+    "ldr    r10, [sp, #24]\n\t" \
+    "ldr    r11, [sp, #12]\n\t" \
+    "strh   r3, [r8, r9]\n\t" \
+    "strh   r4, [r8, r10]\n\t" \
+    "strh   r2, [r8], #2\n\t" \
+    "str    r8, [sp, #16]\n\t" \
+    "cmp    r1, r11\n\t" \
+    "bne    1b\n\t" \
+    "add    sp, sp, #48\n\t" \
+    "pop    {r4-r11, pc}\n\t" \
+    "8:\n\t" \
+    "ldrd   r10, r11, [sp, #36]\n\t" \
+    TG_TRIPLES_CLAMP("r2") TG_TRIPLES_CLAMP("r3") TG_TRIPLES_CLAMP("r4") \
+    "b      3b\n\t"
+
+__attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES_OCT));
+    (void)a;
+}
+
+/* tg_triples_pass_dsp over int8 inputs (TG_TRIPLES8_OCT). */
+__attribute__((naked, noinline)) static void tg_triples8_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES8_OCT));
+    (void)a;
+}
+
+/* Three pixels' inputs (4 * chunks bytes each) widened to int16 pairs in
+ * the order tg_triples_pass_dsp reads them: per chunk one STM of six
+ * registers, whose order in memory is their numbers' order. */
+static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                             int32_t chunks, int32_t *x16)
+{
+    register uint32_t t0 __asm__("r4");
+    register uint32_t t1 __asm__("r5");
+    register uint32_t t2 __asm__("r6");
+    register uint32_t v0 __asm__("r7");
+    register uint32_t v1 __asm__("r8");
+    register uint32_t v2 __asm__("r9");
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "ldr    %[v2], [%[x2]], #4\n\t"
+                     "sxtb16 %[t0], %[v0]\n\t"
+                     "sxtb16 %[t1], %[v1]\n\t"
+                     "sxtb16 %[t2], %[v2]\n\t"
+                     "sxtb16 %[v0], %[v0], ror #8\n\t"
+                     "sxtb16 %[v1], %[v1], ror #8\n\t"
+                     "sxtb16 %[v2], %[v2], ror #8\n\t"
+                     "stmia  %[o]!, {r4-r9}\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [t0] "=&r"(t0),
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [x0] "+r"(x0), [x1] "+r"(x1),
+                       [x2] "+r"(x2), [o] "+r"(x16), [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
+/* n bytes from s to d: whole words (LDR/STR take unaligned addresses on
+ * every core with the DSP extension), then single bytes, so nothing is
+ * read or written past either run. */
+__attribute__((noinline)) static void copy_bytes_dsp(int8_t *d, const int8_t *s, size_t n)
+{
+    uint32_t w;
+    for (; n >= 4u; n -= 4u, s += 4, d += 4) {
+        memcpy(&w, s, 4);
+        memcpy(d, &w, 4);
+    }
+    for (; n > 0u; --n) {
+        *d++ = *s++;
+    }
+}
+
+/* The receptive field of one output pixel in HWC order, the input zero
+ * point where the window leaves the image: a kernel row inside the image
+ * is one copy, else tap by tap. */
+__attribute__((noinline)) static void gather_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
+                       int8_t *patch)
+{
+    const size_t pixel_bytes = (size_t)p->in_c;
+    const int whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int8_t *line = image + (size_t)iy * (size_t)p->in_w * pixel_bytes;
+        const int inside = iy >= 0 && iy < p->in_h;
+        if (inside && whole) {
+            copy_bytes_dsp(patch, line + (size_t)ix0 * pixel_bytes, pixel_bytes * (size_t)p->k_w);
+            patch += pixel_bytes * (size_t)p->k_w;
+            continue;
+        }
+        for (kx = 0; kx < p->k_w; ++kx, patch += pixel_bytes) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            if (inside && ix >= 0 && ix < p->in_w) {
+                copy_bytes_dsp(patch, line + (size_t)ix * pixel_bytes, pixel_bytes);
+            } else {
+                memset(patch, p->input_zero_point, pixel_bytes);
+            }
+        }
+    }
+}
+
+/* Output pixels in NHWC order, walked without divisions. */
+typedef struct {
+    const int8_t *image;
+    int32_t oy;
+    int32_t ox;
+} tg_triples_walk;
+
+static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_triples_walk *w,
+                                    int8_t *patch)
+{
+    const int32_t iy0 = w->oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = w->ox * p->stride_w - p->pad_w;
+    const int8_t *x;
+    if (direct) {
+        x = w->image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c;
+    } else {
+        gather_dsp(p, w->image, iy0, ix0, patch);
+        x = patch;
+    }
+    if (++w->ox == p->out_w) {
+        w->ox = 0;
+        if (++w->oy == p->out_h) {
+            w->oy = 0;
+            w->image += (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        }
+    }
+    return x;
+}
+
+/* scratch (tinygen/plan/ops.py conv_triples_scratch): three gathered
+ * patches of 8 * octs bytes unless the layer is pointwise with whole
+ * octs of input channels (then read in place), then the widened inputs,
+ * 12 * octs words. All three pixels' inputs are widened before any of
+ * their outputs is written, so the output may overlap the input. */
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0
+                       && p->in_c % 8 == 0;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const size_t patch_bytes = 8u * (size_t)octs;
+    int32_t *x16 = (int32_t *)(void *)(scratch + (direct ? 0u : 3u * patch_bytes));
+    tg_triples_walk walk;
+    tg_triples_pass a;
+    int32_t i;
+    walk.image = input;
+    walk.oy = 0;
+    walk.ox = 0;
+    a.x16 = x16;
+    a.x16_end = x16 + 12 * octs;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.unused = 0;
+    a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    a.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    a.odd = octs & 1;
+    for (i = 0; i < pixels; i += 3) {
+        /* A last group of one or two pixels repeats its last pixel, whose
+         * outputs are then written twice with the same values. */
+        const int32_t left = pixels - i;
+        const int8_t *x0 = next_pixel_dsp(p, direct, &walk, scratch);
+        const int8_t *x1 = x0;
+        const int8_t *x2;
+        a.step1 = 0;
+        if (left > 1) {
+            x1 = next_pixel_dsp(p, direct, &walk, scratch + patch_bytes);
+            a.step1 = p->out_c;
+        }
+        x2 = x1;
+        a.step2 = a.step1;
+        if (left > 2) {
+            x2 = next_pixel_dsp(p, direct, &walk, scratch + 2u * patch_bytes);
+            a.step2 = 2 * p->out_c;
+        }
+        a.out = output;
+        widen_triple_dsp(x0, x1, x2, 2 * octs, x16);
+        tg_triples_pass_dsp(&a);
+        output += 3 * p->out_c;
+    }
+}
+
+/* The receptive field of one output pixel, int8, as one of three
+ * interleaved patches: word k of the patch (depth positions 4k..4k+3) at
+ * dst[3 * k]. Input channels come in whole words (in_c % 4 == 0), so every
+ * tap starts a word; the input zero point fills taps outside the image. */
+static void gather_words_dsp(const tg_conv_params *p, const int8_t *image, int32_t iy0,
+                             int32_t ix0, uint32_t *dst)
+{
+    const int32_t words = p->in_c / 4;
+    const uint32_t zp4 = (uint32_t)(uint8_t)(int8_t)p->input_zero_point * 0x01010101u;
+    int32_t ky;
+    int32_t kx;
+    int32_t k;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        const int inside = iy >= 0 && iy < p->in_h;
+        for (kx = 0; kx < p->k_w; ++kx, dst += 3 * words) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            if (inside && ix >= 0 && ix < p->in_w) {
+                const int8_t *s = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
+                                  * (size_t)p->in_c;
+                for (k = 0; k < words; ++k) {
+                    memcpy(&dst[3 * k], s + 4 * k, 4);
+                }
+            } else {
+                for (k = 0; k < words; ++k) {
+                    dst[3 * k] = zp4;
+                }
+            }
+        }
+    }
+}
+
+/* Gathered convolutions with input channels in whole words, three pixels
+ * by two channels per pass from int8 patches (tg_triples8_pass_dsp).
+ * scratch (tinygen/plan/ops.py conv_triples8_scratch): the three patches
+ * interleaved word by word, 24 * octs bytes, no more than the portable
+ * kernel's scratch where the depth is whole octs. */
+void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    uint32_t *x8 = (uint32_t *)(void *)scratch;
+    const int8_t *image = input;
+    int32_t oy = 0;
+    int32_t ox = 0;
+    tg_triples_pass a;
+    int32_t i;
+    int32_t j;
+    a.x16 = (const int32_t *)x8;
+    a.x16_end = (const int32_t *)x8 + 6 * octs;
+    a.stream = stream;
+    a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
+    a.clamp = p->act_min > -128 || p->act_max < 127;
+    a.unused = 0;
+    a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
+    a.hi4 = (uint32_t)(uint8_t)(int8_t)p->act_max * 0x01010101u;
+    a.odd = octs & 1;
+    for (i = 0; i < pixels; i += 3) {
+        /* A last group of one or two pixels repeats its last pixel. */
+        const int32_t left = pixels - i;
+        for (j = 0; j < 3; ++j) {
+            if (j < left) {
+                gather_words_dsp(p, image, oy * p->stride_h - p->pad_h,
+                                 ox * p->stride_w - p->pad_w, x8 + j);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    if (++oy == p->out_h) {
+                        oy = 0;
+                        image += image_bytes;
+                    }
+                }
+            } else {
+                int32_t k;
+                for (k = 0; k < 2 * octs; ++k) {
+                    x8[3 * k + j] = x8[3 * k + j - 1];
+                }
+            }
+        }
+        a.step1 = left > 1 ? p->out_c : 0;
+        a.step2 = left > 2 ? 2 * p->out_c : a.step1;
+        a.out = output;
+        tg_triples8_pass_dsp(&a);
+        output += 3 * p->out_c;
+    }
+}
+
