@@ -43,6 +43,7 @@ import copy
 import math
 import multiprocessing
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -482,6 +483,7 @@ def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int) -> None:
     while True:
         job = conn.recv()
         if job is None:
+            shutil.rmtree(work, ignore_errors=True)
             return
         index, build = job
         data, name, done = mutator.mutant(seed, index)
@@ -495,6 +497,8 @@ def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int) -> None:
                                            lambda s: conn.send(("stage", s)))
             except Exception as exc:
                 result = ("traceback", f"build: {type(exc).__name__} at {_where(exc)}: {str(exc)[:120]}")
+            finally:        # a long campaign would fill the disk with builds
+                shutil.rmtree(work / f"b{index}", ignore_errors=True)
             conn.send(("build",) + result)
         conn.send(("done",))
 
