@@ -34,9 +34,10 @@ def test_the_step_is_rendered_into_model_c_from_the_plan(tmp_path):
     assert sources.stream is not None and sources.stream.step_macs == 46_040
     code = (tmp_path / "model.c").read_text()
     assert "void tg_model_stream_step(const int8_t *window, int8_t *out)" in code
-    # The model's own kernels and weights (the plan's variant: the DSP pixel-pair
-    # kernel for this pointwise layer), on one output row.
-    assert "tg_conv2d_pairs_s8_dsp(&tg_sp3, tg_dw1, tg_op3_stream," in code
+    # The model's own kernels and weights (the plan's variant: a DSP triples
+    # kernel for this pointwise layer, the int8-patch form that fits the
+    # arena), on one output row.
+    assert "tg_conv2d_triples8_s8_dsp(&tg_sp3, tg_dw1, tg_op3_stream," in code
     assert "tg_sp6.in_h = 15;" in code and "tg_sp7.out_h = 1;" in code
     # A build that is not streaming gets no step.
     plain = generate_model_sources(get_bench("sww").model_path, tmp_path / "plain", layout="dsp")
