@@ -17,7 +17,8 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_STREAM_WORDS, dw3x3_dsp_cols, dw3x3_dsp_scratch,
-                              dw3x3_dsp_stream, prepare, rows_dsp_stream)
+                              dw3x3_dsp_stream, rows_dsp_stream)
+from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
