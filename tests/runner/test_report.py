@@ -100,6 +100,17 @@ def test_a_folder_without_sessions_is_one_line(tmp_path, capsys):
     assert "no results.json or profile.json under" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("content", [b"[1, 2]", b"null", b"\xff\xfe", b"[" * 100_000, b'{"a": NaN}'])
+def test_a_damaged_session_record_is_one_line(tmp_path, capsys, content):
+    session = tmp_path / "s"
+    session.mkdir()
+    (session / "results.json").write_bytes(content)
+    assert main(["report", str(session), "-o", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is it a tinygen session?" in err, err
+    assert not (tmp_path / "r.html").exists()
+
+
 def _chromium(url: str, tmp_path: Path) -> subprocess.CompletedProcess:
     exe = shutil.which("chromium")
     if exe is None:

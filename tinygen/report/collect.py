@@ -9,12 +9,12 @@ names each session's system and whose ``systems/<system>.json`` describes it.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinygen.datafile import load_json
 from tinygen.errors import TinygenError
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,16 @@ class System:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    return load_json(path, "tinygen record", "is it a tinygen session?")
+
+
+def _optional_json(path: Path) -> dict[str, Any] | None:
+    """A side file the page can do without (size.json, a system description)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TinygenError(f"cannot read {path}: {exc}; is it a tinygen session?") from None
-    if not isinstance(data, dict):
-        raise TinygenError(f"{path} is not a tinygen session record")
-    return data
+        return load_json(path, "tinygen record", "the page leaves it out")
+    except TinygenError as exc:
+        log.warning("%s", exc)
+        return None
 
 
 def _png_uri(path: Path) -> str:
@@ -72,10 +75,7 @@ def _size_of(data: dict[str, Any], folder: Path) -> dict[str, Any] | None:
     for candidate in ([Path(build)] if isinstance(build, str) and build else []) + [folder]:
         path = candidate / "size.json"
         if path.is_file():
-            try:
-                return json.loads(path.read_text())
-            except (OSError, ValueError):
-                return None
+            return _optional_json(path)
     return None
 
 
@@ -140,10 +140,9 @@ def collect(paths: list[Path]) -> list[System]:
                 entries.append(_profile(folder))
             system, systems_dir = _tree_system(folder)
             if system and systems_dir and (systems_dir / f"{system}.json").is_file():
-                try:
-                    descriptions[system] = json.loads((systems_dir / f"{system}.json").read_text())
-                except (OSError, ValueError):
-                    log.warning("cannot read %s", systems_dir / f"{system}.json")
+                description = _optional_json(systems_dir / f"{system}.json")
+                if description is not None:
+                    descriptions[system] = description
     systems: dict[str, list[Entry]] = {}
     for e in entries:
         systems.setdefault(e.system, []).append(e)

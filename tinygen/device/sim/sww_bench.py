@@ -22,6 +22,7 @@ from typing import Iterator
 
 from tinygen.boards import Board
 from tinygen.errors import TinygenError
+from tinygen.port.manifest import read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,7 @@ def _free_port() -> int:
 
 
 def _image(build_dir: Path) -> Path:
-    import json
-    manifest = json.loads((Path(build_dir) / "build.json").read_text())
-    outputs = manifest.get("outputs") or {}
-    return Path(build_dir) / (outputs.get("elf") or "firmware.elf")
+    return Path(build_dir) / read_manifest(build_dir).image_name
 
 
 @contextlib.contextmanager
