@@ -49,7 +49,11 @@ DICTIONARY = FUZZ_DIR / "harness.dict"
 DEFAULT_PORTS = ("kws01", "vww01", "ad01")
 DEFAULT_WORK = ROOT / "build" / "fuzz"
 CLANG = "clang"
-CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-O2",
+# -march=native as the host port's own flags (port/flags.py HOST_SPEED_FLAGS):
+# the port's kernel target (portable C or firmware/kernels/host/, whose AVX2
+# vectors need it) was chosen for this CPU, so the fuzz target compiles the
+# same kernels for it.
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-O2", "-march=native",
           "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
           "-fno-omit-frame-pointer"]
 NO_FEEDBACK_CFLAGS = [f for f in CFLAGS if not f.startswith("-fsanitize=")] + [

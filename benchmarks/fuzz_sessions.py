@@ -366,12 +366,23 @@ def check(folders: list[Path], force: bool, out: Path) -> tuple[str, str]:
         signal.signal(signal.SIGALRM, old)
 
 
-def campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: float = 0.0,
+def campaign(*args, **kwargs):
+    """_campaign with logging silenced while it runs (the readers log what
+    they refuse) and restored after, so an in-process smoke test leaves the
+    test session's logging as it found it."""
+    before = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        return _campaign(*args, **kwargs)
+    finally:
+        logging.disable(before)
+
+
+def _campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: float = 0.0,
              keep: Path | None = None, seconds: float = 0.0
              ) -> tuple[Counter, dict[str, tuple[int, list[str]]]]:
     """Counts per outcome and, per finding, its first mutant; stops after
     ``seconds`` (0: no limit) with the counts so far."""
-    logging.disable(logging.CRITICAL)
     counts: Counter = Counter()
     found: dict[str, tuple[int, list[str]]] = {}
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None     # tmpfs: less time in the kernel
