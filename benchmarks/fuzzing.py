@@ -1,6 +1,6 @@
 """What the front-end fuzzers share (benchmarks/fuzz_datasets.py,
-fuzz_sessions.py): the time limit on one mutant, the outcome of one check,
-the campaign loop and its report.
+fuzz_sessions.py, fuzz_board_files.py): the time limit on one mutant, the
+outcome of one check, the campaign loop and its report.
 
 An outcome is one of
   ok           the input was read (and whatever the fuzzer checks holds)
@@ -36,9 +36,11 @@ def _alarm(signum, frame):  # noqa: ANN001 (signal handler)
 
 
 def outcome(check: Callable[[], tuple[str, str] | None], limit_s: int,
-            max_line: int = MAX_LINE) -> tuple[str, str]:
+            max_line: int = MAX_LINE, lines: bool = False) -> tuple[str, str]:
     """(outcome, detail) of check() run under a time limit: its own answer
-    when it returns one, ("ok", "") when it returns None."""
+    when it returns one, ("ok", "") when it returns None. A refusal is one
+    line of at most max_line characters, or with `lines` any number of them
+    (a board file's refusal lists one problem a line)."""
     from tinygen.errors import TinygenError
 
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -46,10 +48,10 @@ def outcome(check: Callable[[], tuple[str, str] | None], limit_s: int,
     try:
         return check() or ("ok", "")
     except TinygenError as exc:
-        lines = str(exc).split("\n")
-        if len(lines) != 1 or len(lines[0]) > max_line or "\r" in lines[0]:
+        text = str(exc).split("\n")
+        if (len(text) != 1 and not lines) or any(len(t) > max_line or "\r" in t for t in text):
             return "bad message", str(exc)[:200].encode("unicode_escape").decode()
-        return "refused", lines[0]
+        return "refused", text[0]
     except Hang:
         return "hang", ""
     except Exception as exc:  # noqa: BLE001 (a traceback is what the campaign counts)
