@@ -37,6 +37,7 @@ usage:
 
 from __future__ import annotations
 
+import _ctypes
 import argparse
 import collections
 import copy
@@ -491,22 +492,69 @@ def classify(path: Path, timeout: float) -> tuple[str, str]:
         signal.signal(signal.SIGALRM, old)
 
 
-def build_and_compare(path: Path, work: Path, inputs: int, stage) -> tuple[str, str]:
-    """Host build of an accepted model against the TFLM oracle."""
+def _host_model(src, work: Path, objects: Path):
+    """hostlib's HostModel of the generated sources, its kernels compiled
+    once per worker into `objects` (the same firmware/kernels/ files in every
+    build: compiling them again was four fifths of a build), model.c each
+    time. An object is keyed by its source, the include folders other than
+    the build's own and the kernel folders' file times."""
+    import hashlib
     import subprocess
 
-    sys.path.insert(0, str(ROOT / "tests" / "compiler"))
+    from hostlib import BUILD_TIMEOUT_S, HOST_CFLAGS, HostModel
+
+    shared = [d for d in src.include_dirs if Path(d).resolve() != work.resolve()]
+    stamp = max((f.stat().st_mtime_ns for d in shared for f in Path(d).iterdir() if f.is_file()),
+                default=0)
+    flags = [f for f in HOST_CFLAGS if f != "-shared"]
+    objects.mkdir(parents=True, exist_ok=True)
+    linked = []
+    for source in src.kernel_sources:
+        key = hashlib.sha1(repr((str(source), [str(d) for d in shared], stamp)).encode())
+        obj = objects / f"{Path(source).stem}-{key.hexdigest()[:16]}.o"
+        if not obj.exists():
+            part = obj.with_suffix(".part")
+            subprocess.run(["gcc", *flags, *[f"-I{d}" for d in shared], "-c", str(source),
+                            "-o", str(part)],
+                           check=True, timeout=BUILD_TIMEOUT_S, capture_output=True, text=True)
+            part.rename(obj)
+        linked.append(str(obj))
+    lib = work / "libmodel.so"
+    subprocess.run(["gcc", *HOST_CFLAGS, *[f"-I{d}" for d in src.include_dirs],
+                    str(src.model_c), *linked, "-o", str(lib)],
+                   check=True, timeout=BUILD_TIMEOUT_S, capture_output=True, text=True)
+    return HostModel.prebuilt(src, lib)
+
+
+def build_and_compare(path: Path, work: Path, inputs: int, stage,
+                      objects: Path | None = None) -> tuple[str, str]:
+    """Host build of an accepted model against the TFLM oracle (the kernels'
+    objects cached in `objects`, if given)."""
+    import subprocess
+
+    if str(ROOT / "tests" / "compiler") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests" / "compiler"))
     from hostlib import HostModel
-    from tflite_micro.python.tflite_micro import runtime
     from tinygen.codegen import generate_model_sources
 
     stage("generate")
     src = generate_model_sources(path, work)
     stage("cc")
     try:
-        host = HostModel(src, work / "libmodel.so")
+        host = (HostModel(src, work / "libmodel.so") if objects is None
+                else _host_model(src, work, objects))
     except subprocess.CalledProcessError as exc:
         return "cc-failed", (exc.stderr or "")[-300:]
+    try:
+        return _compare(host, path, inputs, stage)
+    finally:        # a long campaign would keep every build's library mapped
+        _ctypes.dlclose(host.lib._handle)
+
+
+def _compare(host, path: Path, inputs: int, stage) -> tuple[str, str]:
+    """The host build against the TFLM oracle on random inputs."""
+    from tflite_micro.python.tflite_micro import runtime
+
     stage("tflm")
     try:
         oracle = runtime.Interpreter.from_file(str(path))
@@ -561,7 +609,7 @@ def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int, work: Pat
         if building:
             try:
                 result = build_and_compare(path, work / f"b{index}", inputs,
-                                           lambda s: conn.send(("stage", s)))
+                                           lambda s: conn.send(("stage", s)), work / "objects")
             except Exception as exc:
                 result = ("traceback", f"build: {type(exc).__name__} at {_where(exc)}: {str(exc)[:120]}")
             finally:        # a long campaign would fill the disk with builds

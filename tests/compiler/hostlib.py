@@ -41,8 +41,19 @@ class HostModel:
     (benchmarks/host_vs_tflm.py passes the host build's)."""
 
     def __init__(self, src: ModelSources, lib: Path, cflags: list[str] | None = None):
+        self._load(src, build_shared(src, lib, cflags))
+
+    @classmethod
+    def prebuilt(cls, src: ModelSources, lib: Path) -> HostModel:
+        """The model of a library built already (benchmarks/fuzz_models.py
+        links model.c with kernel objects it compiled once)."""
+        model = cls.__new__(cls)
+        model._load(src, lib)
+        return model
+
+    def _load(self, src: ModelSources, lib: Path) -> None:
         self.src = src
-        self.lib = ctypes.CDLL(str(build_shared(src, lib, cflags)))
+        self.lib = ctypes.CDLL(str(lib))
         self.lib.tg_model_input.restype = ctypes.c_void_p
         self.lib.tg_model_output.restype = ctypes.c_void_p
         self.lib.tg_model_init()
