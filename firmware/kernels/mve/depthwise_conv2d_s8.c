@@ -267,6 +267,44 @@ dw_window_setup(const tg_conv_params *p, uint32_t *offsets, int8_t *pad_row)
     tg_mve_fill(pad_row, p->input_zero_point, p->in_c);
 }
 
+/* The taps of the window at (iy0, ix0) as words[t] + *base: the offsets
+ * from its corner when it lies inside the image, else one pointer per tap
+ * (pad_row for taps in the padding) with base 0. */
+typedef struct {
+    const uint32_t *words;
+    uint32_t base;
+} dw_taps;
+
+static inline __attribute__((always_inline)) dw_taps
+dw_window(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
+          int32_t reach_h, int32_t reach_w, const uint32_t *offsets, uint32_t *pointers,
+          const int8_t *pad_row)
+{
+    dw_taps r;
+    int32_t t = 0;
+    int32_t ky;
+    int32_t kx;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
+        r.words = offsets;
+        r.base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
+                                                + (size_t)ix0) * (size_t)p->in_c);
+        return r;
+    }
+    r.words = pointers;
+    r.base = 0;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx, ++t) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            pointers[t] = (uint32_t)(uintptr_t)(
+                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+                    ? pad_row
+                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c);
+        }
+    }
+    return r;
+}
+
 static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
                            const int16_t *filter, const tg_chan_quant *quant,
                            int8_t *output, int8_t *scratch)
@@ -287,8 +325,6 @@ static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
     int32_t b;
     int32_t oy;
     int32_t ox;
-    int32_t ky;
-    int32_t kx;
     dw_window_setup(p, offsets, pad_row);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
@@ -310,27 +346,12 @@ static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
                     ++ox;
                     continue;
                 }
-                uint32_t base;
+                const dw_taps taps = dw_window(p, image, iy0, ix0, reach_h, reach_w, offsets,
+                                               pointers, pad_row);
+                const uint32_t base = taps.base;
                 int32_t c = 16 * groups16;
-                int32_t t = 0;
-                if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
-                    base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
-                                                          + (size_t)ix0) * (size_t)p->in_c);
-                } else {
-                    words = pointers;
-                    base = 0;
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t iy = iy0 + ky * p->dil_h;
-                        for (kx = 0; kx < p->k_w; ++kx, ++t) {
-                            const int32_t ix = ix0 + kx * p->dil_w;
-                            pointers[t] = (uint32_t)(uintptr_t)(
-                                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-                                    ? pad_row
-                                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
-                                                  * (size_t)p->in_c);
-                        }
-                    }
-                }
+                int32_t t;
+                words = taps.words;
                 if (groups16 > 0) {
                     dwr_sums16(words, base, filter, taps_n, stride, groups16, acc);
                 }
@@ -374,8 +395,6 @@ static void depthwise_multiplier(const tg_conv_params *p, const int8_t *input,
     int32_t b;
     int32_t oy;
     int32_t ox;
-    int32_t ky;
-    int32_t kx;
     dw_window_setup(p, offsets, pad_row);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
@@ -383,28 +402,12 @@ static void depthwise_multiplier(const tg_conv_params *p, const int8_t *input,
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const uint32_t *words = offsets;
-                uint32_t base;
-                int32_t t = 0;
+                const dw_taps taps = dw_window(p, image, iy0, ix0, reach_h, reach_w, offsets,
+                                               pointers, pad_row);
+                const uint32_t *words = taps.words;
+                const uint32_t base = taps.base;
+                int32_t t;
                 int32_t c;
-                if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
-                    base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
-                                                          + (size_t)ix0) * (size_t)p->in_c);
-                } else {
-                    words = pointers;
-                    base = 0;
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t iy = iy0 + ky * p->dil_h;
-                        for (kx = 0; kx < p->k_w; ++kx, ++t) {
-                            const int32_t ix = ix0 + kx * p->dil_w;
-                            pointers[t] = (uint32_t)(uintptr_t)(
-                                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-                                    ? pad_row
-                                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
-                                                  * (size_t)p->in_c);
-                        }
-                    }
-                }
                 /* Depth multiplier > 1: channel c reads input channel c / dm. */
                 for (c = 0; c < oc; c += 4) {
                     int32_t a[4] = {0, 0, 0, 0};
