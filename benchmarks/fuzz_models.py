@@ -510,7 +510,8 @@ def _host_model(src, work: Path, objects: Path):
     objects.mkdir(parents=True, exist_ok=True)
     linked = []
     for source in src.kernel_sources:
-        key = hashlib.sha1(repr((str(source), [str(d) for d in shared], stamp)).encode())
+        key = hashlib.sha1(repr((str(source), Path(source).stat().st_mtime_ns,
+                                 [str(d) for d in shared], stamp)).encode())
         obj = objects / f"{Path(source).stem}-{key.hexdigest()[:16]}.o"
         if not obj.exists():
             part = obj.with_suffix(".part")
