@@ -141,7 +141,8 @@ def test_pixel_pair_fallback_on_cortex_m4_matches_tflm(model_cache, tmp_path, sp
 
 
 # tg_conv2d_triples_ram_s8_dsp copies the stream to scratch, whole or in
-# parts of some 2-channel blocks, and runs every pixel against each part.
+# parts of some 2-channel blocks, and runs every pixel against each part
+# (or, with parts of 0 blocks, reads it in place).
 # In a one-layer model no copy fits the arena, so the planner's fitting is
 # replaced by one that copies every offered layer in parts of the given
 # size: one part (the order of the kernel it wraps), parts that do not
@@ -157,6 +158,9 @@ RAM_PARTS = [
     # fix, and the clamp) and no activation (the fix).
     (_conv((3, 4, 16), 6, seed=96, lo=-3.0, hi=0.5), 2),
     (_conv((4, 3, 8), 4, act=None, seed=97, lo=-3.0, hi=0.5, wscale=1.0), 1),
+    # No copy (0 blocks): the stream read in place, with either pass.
+    (_conv((3, 3, 16), 8, seed=98), 0),
+    (_conv((2, 4, 8), 6, act=None, seed=99, lo=-3.0, hi=0.5), 0),
 ]
 
 
@@ -169,7 +173,7 @@ def test_stream_copying_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tm
 
 
 @settings(max_examples=6, **SETTINGS)
-@given(spec=triples_specs(), part=st.integers(1, 5))
+@given(spec=triples_specs(), part=st.integers(0, 5))
 def test_stream_copying_triples_kernel_random_layers_match_tflm(model_cache, tmp_path, spec, part):
     with pytest.MonkeyPatch.context() as monkeypatch:
         _check_copying(model_cache, tmp_path, spec, part, monkeypatch)

@@ -400,7 +400,8 @@ __attribute__((noinline)) static void copy_words_dsp(int32_t *d, const int32_t *
 /* tg_conv2d_triples_s8_dsp with its weights read from flash once per
  * layer rather than once per pixel triple: the stream (after its first
  * word, the number of 2-channel blocks per part) is copied part by part
- * into the start of scratch, and every pixel runs against each part.
+ * into the start of scratch, and every pixel runs against each part
+ * (0 blocks: read in place, as tg_conv2d_triples_s8_dsp does).
  * With one part the order of reads and writes is tg_conv2d_triples_s8_dsp's;
  * with several, each part writes its channels of every pixel before the
  * next part reads the input again, so the planner keeps the output apart
@@ -409,9 +410,13 @@ __attribute__((noinline)) static void copy_words_dsp(int32_t *d, const int32_t *
  * negative-value fix (tg_triples_nofix_pass_dsp), which pays for the copy;
  * tg_conv2d_triples_s8_dsp keeps one pass, for kws01's code size. scratch:
  * the part, then tg_conv2d_triples_s8_dsp's scratch. */
-void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
+    /* The parameters too are read per pixel (the gather, the walk): from a
+     * copy in RAM, not from flash. */
+    const tg_conv_params q = *params;
+    const tg_conv_params *p = &q;
     const int32_t block_words = 8 + 4 * ((p->k_h * p->k_w * p->in_c + 7) / 8);
     const int32_t part = stream[0];
     const int32_t blocks = p->out_c / 2;
@@ -420,6 +425,11 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
     void (*pass)(const tg_triples_pass *) =
         p->act_min < p->output_zero_point ? tg_triples_pass_dsp : tg_triples_nofix_pass_dsp;
     int32_t b;
+    if (part == 0) {                  /* read in place, for the pass */
+        triples_run_dsp(p, input, stream + 1, stream + 1 + blocks * block_words, output, scratch,
+                        pass);
+        return;
+    }
     for (b = 0; b < blocks; b += part) {
         const int32_t n = blocks - b < part ? blocks - b : part;
         copy_words_dsp(ram, stream + 1 + b * block_words, n * block_words);
