@@ -232,6 +232,11 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * inputs: three patches interleaved word by word. */
 void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* tg_conv2d_triples_s8_dsp reading its weights from flash once: stream is
+ * the number of 2-channel blocks per part, then tg_conv2d_triples_s8_dsp's
+ * stream, copied part by part into the start of scratch. */
+void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);

@@ -1070,6 +1070,9 @@ class FlashReads:
     flash_accesses: int = 0       # load instructions that read flash
     ram_bytes: int = 0
     unknown: int = 0              # loads whose address could not be worked out
+    # Flash bytes by the address of the load that read them: which code
+    # reads flash (the image's map or symbols name the functions).
+    flash_by_pc: dict[int, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(flash_bytes=self.flash_bytes, flash_accesses=self.flash_accesses,
@@ -1163,6 +1166,7 @@ def count_flash_reads(log_path: Path, loads: dict[int, Insn], entry: int, return
                     elif any(lo <= address < hi for lo, hi in flash):
                         out.flash_bytes += size
                         out.flash_accesses += 1
+                        out.flash_by_pc[pc] = out.flash_by_pc.get(pc, 0) + size
                     else:
                         out.ram_bytes += size
     return out
