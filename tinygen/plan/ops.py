@@ -307,6 +307,56 @@ def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.n
                           axis=1).reshape(-1).astype(np.int32)
 
 
+# Words per block of 4 output channels in tg_conv2d_rgb3x3s2_s8_dsp's stream:
+# 4 biases, 3 kernel rows x 5 int16 weight pairs x 4 channels, then
+# (mult, e, rz) per channel.
+RGB_BLOCK_WORDS = 4 + 15 * 4 + 12
+
+
+def conv_rgb_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_rgb3x3s2_s8_dsp (dsp/conv2d_rgb_s8.c) computes
+    bit-exactly: a 3x3 convolution at stride 2 of a 3-channel input, no
+    dilation, output channels in whole groups of 4, fast requantization and
+    a lower clamp at or above the output zero point (the kernel leaves out
+    the round-half-away fix for negative values, whose outputs all clamp
+    to act_min)."""
+    return (params["in_c"] == 3 and params["k_h"] == 3 and params["k_w"] == 3
+            and params["stride_h"] == 2 and params["stride_w"] == 2 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_rgb_scratch(params: dict) -> int:
+    """The stream copied into RAM, then a ring of 3 widened input rows of
+    12 * ceil(out_w / 2) + 4 halfwords."""
+    return (4 * RGB_BLOCK_WORDS * (params["out_c"] // 4)
+            + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
+
+
+def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
+    channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
+    of the row's 9 (column, channel) values, tap 9 zero) one int16 pair per
+    channel, then (mult, e, rz) per channel. Weights and biases are doubled
+    (the accumulator is then 2 * acc, as SMMLAR takes it).
+
+    weights: [oc][27] int8 rows in (row, column, channel) order;
+    quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    taps = np.zeros((oc, 3, 10), dtype=np.int64)
+    taps[:, :, :9] = weights.astype(np.int64).reshape(oc, 3, 9) * 2
+    taps &= 0xFFFF
+    pairs = taps[:, :, 0::2] | (taps[:, :, 1::2] << 16)            # [oc][row][j]
+    words = pairs.reshape(oc // 4, 4, 15).transpose(0, 2, 1).reshape(oc // 4, 60)
+    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
+    bias = q[:, :, 0] * 2
+    stream = np.concatenate([bias & 0xFFFFFFFF, words, q[:, :, 1:].reshape(oc // 4, 12)
+                             & 0xFFFFFFFF], axis=1).reshape(-1)
+    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -385,6 +435,13 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
             # From int8 patches: the scratch of the portable kernel's, or less.
             call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
                                  max(scratch, conv_triples8_scratch(params)))
+    if not depthwise and conv_rgb_eligible(params):
+        # The first layer of an image network: the triples kernel its fallback.
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
+        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
+        call.dsp_fallback = fallback
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
