@@ -232,6 +232,14 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * inputs: three patches interleaved word by word. */
 void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* 3x3 convolution at stride 2 of a 3-channel input (an image network's
+ * first layer), output channels in groups of 4, fast requantization
+ * (tinygen/plan/ops.py conv_rgb_eligible; dsp/conv2d_rgb_s8.c). stream: per
+ * block of 4 output channels the biases, the weights as int16 pairs per
+ * kernel row, the requantization records, doubled. scratch: the stream,
+ * then a ring of three widened input rows. */
+void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);
