@@ -357,6 +357,46 @@ def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+# Words per output channel in tg_conv2d_pw8_s8_dsp's stream: bias, 4 weight
+# pairs, mult, rz, e.
+PW8_CHANNEL_WORDS = 8
+
+
+def conv_pw8_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_pw8_s8_dsp (dsp/conv2d_narrow_s8.c) computes
+    bit-exactly: pointwise, stride 1, no padding, 8 input channels, output
+    channels in whole groups of 4, fast requantization and a lower clamp at
+    or above the output zero point (no round-half-away fix, as for
+    conv_rgb_eligible)."""
+    return (params["in_c"] == 8 and params["k_h"] == 1 and params["k_w"] == 1
+            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["pad_h"] == 0
+            and params["pad_w"] == 0 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_pw8_scratch(params: dict) -> int:
+    """The stream copied into RAM."""
+    return 4 * PW8_CHANNEL_WORDS * params["out_c"]
+
+
+def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
+    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
+    order SXTB16 splits the input words in), both doubled, then mult, rz, e.
+
+    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
+                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
+    q = quant[:oc].astype(np.int64)
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs, q[:, 1:2] & 0xFFFFFFFF,
+                             q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]], axis=1).reshape(-1)
+    assert stream.size == PW8_CHANNEL_WORDS * oc
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -441,6 +481,13 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
         call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
+        call.dsp_fallback = fallback
+    if not depthwise and conv_pw8_eligible(params):
+        # Narrow pointwise: the triples kernel its fallback.
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
+        call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
         call.dsp_fallback = fallback
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
