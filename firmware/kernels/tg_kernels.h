@@ -240,6 +240,13 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * then a ring of three widened input rows. */
 void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* Pointwise convolution of an 8-channel input, stride 1, output channels in
+ * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
+ * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the
+ * weights as int16 pairs in SXTB16 order, the requantization record,
+ * doubled. scratch: the stream. */
+void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                          const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);
