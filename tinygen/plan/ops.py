@@ -71,6 +71,11 @@ class KernelCall:
     # portable one when dsp_kernel's scratch grows the arena (fit_dsp_scratch):
     # (kernel, arrays, scratch_bytes).
     dsp_fallback: tuple | None = None
+    # A variant of dsp_kernel with a larger scratch that reads its stream
+    # from flash once per layer (the 3x3 depthwise ring with the stream
+    # copied to RAM), taken where the arena stays as it is (take_dsp_upgrades):
+    # (kernel, arrays, scratch_bytes).
+    dsp_upgrade: tuple | None = None
     # Settled by tinygen/plan/variants.py for the target: the C function
     # model.c calls (``kernel`` or a variant of it), its variant and its
     # file under firmware/kernels/. ``kernel`` stays the operator's portable
@@ -204,6 +209,11 @@ def dw3x3_dsp_cols(params: dict) -> int:
 def dw3x3_dsp_scratch(params: dict) -> int:
     """The ring: 3 input rows, every channel, int16."""
     return 3 * params["in_c"] * dw3x3_dsp_cols(params) * 2
+
+
+def dw3x3_ram_scratch(params: dict) -> int:
+    """tg_depthwise3x3s*_ram_s8_dsp: the ring, then the stream copied to RAM."""
+    return dw3x3_dsp_scratch(params) + 4 * DW3X3_STREAM_WORDS * params["in_c"]
 
 
 def dw3x3_dsp_eligible(params: dict) -> bool:
@@ -493,6 +503,8 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
+        call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}_ram_s8_dsp", call.dsp_arrays,
+                            max(scratch, dw3x3_ram_scratch(params)))
     return call
 
 
@@ -864,6 +876,27 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             c.scratch_bytes = c.portable_scratch
             c.dsp_kernel, c.dsp_arrays = None, {}
             arena = arena_of(calls)
+
+
+def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
+    """Takes offered kernels' upgrades (KernelCall.dsp_upgrade: the same
+    computation with a larger scratch, reading its stream from flash once per
+    layer) layer by layer where the arena then grows no larger; arena_of
+    None (one-layer test models) takes them all."""
+    arena = arena_of(calls) if arena_of is not None else 0
+    for c in calls:
+        if not (c.dsp_kernel and c.dsp_upgrade):
+            continue
+        kept = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+        c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_upgrade
+        c.dsp_upgrade = None
+        if arena_of is None:
+            continue
+        grown = arena_of(calls)
+        if grown > arena:
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
+        else:
+            arena = grown
 
 
 def prepare_op(m: ir.Model, op: ir.Operator, fast_requant: bool = True) -> KernelCall:
