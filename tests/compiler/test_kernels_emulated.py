@@ -121,7 +121,7 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
                                  fit_scratch=False, layout="dsp")
     text = src.model_c.read_text()
     return ("tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
-            or "tg_conv2d_triples_s8_dsp(" in text)
+            or "tg_conv2d_triples_s8_dsp(" in text or "tg_conv2d_rgb3x3s2_s8_dsp(" in text)
 
 
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"

@@ -588,3 +588,31 @@ void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
 {
     tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2);
 }
+
+/* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
+ * into scratch after the ring (tinygen/plan/ops.py dw3x3_ram_scratch), so
+ * flash is read once per layer instead of once per output row. The planner
+ * takes them where the larger scratch leaves the arena as it is
+ * (ops.py take_dsp_upgrades). */
+static const int32_t *tg_dw3x3_stream_to_ram(const tg_conv_params *p, const int32_t *stream,
+                                             int8_t *scratch)
+{
+    const int32_t cols = ((p->out_w - 1) * p->stride_w + 3 + 1) & ~1;
+    int32_t *copy = (int32_t *)(void *)(scratch + 3u * 2u * (size_t)p->in_c * (size_t)cols);
+    memcpy(copy, stream, 4u * 10u * (size_t)p->in_c);
+    return copy;
+}
+
+void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1);
+}
+
+void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s2);
+}
