@@ -96,7 +96,7 @@ __attribute__((naked, noinline)) static void tg_pw8_pass_dsp(const tg_pw8_pass *
             "ldr    r0, [sp, #4]\n\t"
             "ldr    r1, [sp, #24]\n\t"
             "2:\n\t"
-            TG_PW8_CHANNEL TG_PW8_CHANNEL
+            TG_PW8_CHANNEL TG_PW8_CHANNEL TG_PW8_CHANNEL TG_PW8_CHANNEL
             "ldr    r12, [sp, #8]\n\t"
             "cmp    r0, r12\n\t"
             "bne    2b\n\t"
