@@ -407,6 +407,35 @@ def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 8 weight
+# pairs, mult, rz, e.
+PW16_CHANNEL_WORDS = 12
+
+
+def conv_pw16_eligible(params: dict) -> bool:
+    """tg_conv2d_pw16_s8_dsp: conv_pw8_eligible's layers with 16 input channels."""
+    return conv_pw8_eligible(dict(params, in_c=8)) and params["in_c"] == 16
+
+
+def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
+    bias, the weights as int16 pairs in SXTB16 order per 4 input channels
+    ((w0, w2), (w1, w3), (w4, w6), ...), both doubled, then mult, rz, e.
+
+    weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
+    lo, hi = w[:, order[0::2]], w[:, order[1::2]]
+    q = quant[:oc].astype(np.int64)
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, lo | (hi << 16),
+                             q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
+                            axis=1).reshape(-1)
+    assert stream.size == PW16_CHANNEL_WORDS * oc
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -498,6 +527,12 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
         call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
+        call.dsp_fallback = fallback
+    if not depthwise and conv_pw16_eligible(params):
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_pw16_s8_dsp"
+        call.dsp_arrays = {"stream": pw16_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
         call.dsp_fallback = fallback
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"

@@ -80,6 +80,7 @@ DSP_KERNEL_SOURCES = {
     "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_rgb3x3s2_s8_dsp": "dsp/conv2d_rgb_s8.c",
     "tg_conv2d_pw8_s8_dsp": "dsp/conv2d_narrow_s8.c",
+    "tg_conv2d_pw16_s8_dsp": "dsp/conv2d_narrow_s8.c",
     "tg_depthwise3x3s1_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s1_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
