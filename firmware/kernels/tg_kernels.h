@@ -247,6 +247,9 @@ void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * doubled. scratch: the stream. */
 void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
                           const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same for 16 input channels, one pixel per pass (conv_pw16_eligible). */
+void tg_conv2d_pw16_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                           const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);

@@ -16,9 +16,11 @@ import pytest
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
-from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, RGB_BLOCK_WORDS,
+from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, PW16_CHANNEL_WORDS,
+                              RGB_BLOCK_WORDS,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
-                              dw3x3_ram_scratch, pw8_stream, rgb_stream, rows_dsp_stream)
+                              dw3x3_ram_scratch, pw8_stream, pw16_stream, rgb_stream,
+                              rows_dsp_stream)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -151,3 +153,16 @@ def test_ic01_conv_falls_back_to_int8_patches_rather_than_grow_the_arena():
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     assert plan.memory.arena_bytes <= plan_memory(load_model(MODELS / "ic01.tflite"), bound,
                                                   True).arena_bytes
+
+
+def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+    rng = np.random.default_rng(7)
+    weights = rng.integers(-128, 128, size=(4, 16)).astype(np.int8)
+    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    stream = pw16_stream(weights, quant).reshape(4, PW16_CHANNEL_WORDS)
+    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
+    halves = stream[:, 1:9].view(np.int16).reshape(4, 16)
+    w = weights.astype(np.int16) * 2
+    order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
+    assert halves.tolist() == w[:, order].tolist()
+    assert stream[:, 9:].tolist() == quant[:, [1, 3, 2]].tolist()

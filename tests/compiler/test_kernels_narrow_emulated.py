@@ -1,8 +1,9 @@
-"""tg_conv2d_pw8_s8_dsp (firmware/kernels/dsp/conv2d_narrow_s8.c) on the
-Cortex-M4, bit-exact with TFLM.
+"""tg_conv2d_pw8_s8_dsp and tg_conv2d_pw16_s8_dsp
+(firmware/kernels/dsp/conv2d_narrow_s8.c) on the Cortex-M4, bit-exact with
+TFLM.
 
-One-layer pointwise convolutions of 8-channel inputs (vww01's 8 -> 16 layer
-in small) are compiled for mps2-an386 with the DSP kernel target, run under
+One-layer pointwise convolutions of 8- and 16-channel inputs (vww01's
+8 -> 16 and 16 -> 32 layers in small) are compiled for mps2-an386 with the DSP kernel target, run under
 QEMU and compared with the TFLM oracle (the machinery of
 test_kernels_emulated.py): even and odd pixel counts (a last single pixel),
 4 to 32 output channels, two images, per-tensor and per-channel scales,
@@ -28,7 +29,8 @@ def _pw(shape, filters, act="relu", seed=1, per_tensor=False, batch=1, lo=-1.0, 
 def _chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
                                  fit_scratch=False, layout="dsp")
-    return "tg_conv2d_pw8_s8_dsp(" in src.model_c.read_text()
+    text = src.model_c.read_text()
+    return "tg_conv2d_pw8_s8_dsp(" in text or "tg_conv2d_pw16_s8_dsp(" in text
 
 
 PW8 = [
@@ -37,6 +39,9 @@ PW8 = [
     _pw((5, 3, 8), 32, seed=103, batch=2, per_tensor=True),
     _pw((1, 1, 8), 8, act="relu6", seed=104, lo=0.0, hi=6.0),
     _pw((4, 7, 8), 12, act="relu6", seed=105, lo=-3.0, hi=0.5, wscale=1.0),
+    _pw((4, 4, 16), 32, seed=108),
+    _pw((3, 5, 16), 4, seed=109, batch=2, per_tensor=True, wscale=1.0),
+    _pw((2, 3, 16), 8, act="relu6", seed=110, lo=-3.0, hi=0.5),
 ]
 
 

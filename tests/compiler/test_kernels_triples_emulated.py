@@ -65,12 +65,13 @@ TRIPLES = [
                                                           f"-s{s['stride']}-f{s['filters']}"
                                                           f"-b{s['batch']}"))
 def test_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec, monkeypatch):
-    # 3x3 stride-2 layers of 3 channels and pointwise ones of 8 take the
+    # 3x3 stride-2 layers of 3 channels and pointwise ones of 8 or 16 take the
     # first-layer and narrow kernels (dsp/conv2d_rgb_s8.c, conv2d_narrow_s8.c)
     # where they can; the triples kernel stays their fallback.
     from tinygen.plan import ops
     monkeypatch.setattr(ops, "conv_rgb_eligible", lambda params: False)
     monkeypatch.setattr(ops, "conv_pw8_eligible", lambda params: False)
+    monkeypatch.setattr(ops, "conv_pw16_eligible", lambda params: False)
     assert _chosen(tmp_path, spec, model_cache), "the triples kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
 

@@ -1,8 +1,9 @@
 /*
- * Pointwise convolution of an 8-channel input on cores with the DSP
- * extension (tg_conv2d_pw8_s8_dsp, tg_kernels.h; tinygen/plan/ops.py
- * conv_pw8_eligible offers it, tinygen/plan/variants.py takes it): vww01's
- * 8 -> 16 layer on its 48x48 map.
+ * Pointwise convolution of an 8- or 16-channel input on cores with the DSP
+ * extension (tg_conv2d_pw8_s8_dsp and tg_conv2d_pw16_s8_dsp, tg_kernels.h;
+ * tinygen/plan/ops.py conv_pw8_eligible and conv_pw16_eligible offer them,
+ * tinygen/plan/variants.py takes them): vww01's 8 -> 16 layer on its 48x48
+ * map and 16 -> 32 on 24x24.
  *
  * Why a kernel of its own: with 8 multiply-accumulates per output the
  * general kernels' per-block bookkeeping (pointer reloads, widened-input
@@ -138,6 +139,102 @@ void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
         a.xstep = 0;
         a.pairs = 1;
         tg_pw8_pass_dsp(&a);
+    }
+    if (p->act_min > -128 || p->act_max < 127) {
+        const uint32_t lo4 = tg_splat_s8(p->act_min);
+        const uint32_t hi4 = tg_splat_s8(p->act_max);
+        uint32_t *w = (uint32_t *)(void *)output;
+        uint32_t *wend = w + (size_t)pixels * (size_t)p->out_c / 4u;
+        for (; w < wend; ++w) {
+            *w = tg_clamp4_dsp(*w, lo4, hi4);
+        }
+    }
+}
+
+/* 16 input channels: one pixel's widened inputs fill r2-r9, so one pixel
+ * per pass; a channel costs its record (bias, 8 weight pairs, mult, rz, e:
+ * LDM of 4, 3, 3 and 2), 8 SMLAD, the requantization and one byte store.
+ * Frame: stream, stream_end, x, pixels left; r1 the output. */
+#define TG_PW16_CHANNEL_WORDS 12
+#define TG_PW16_CHANNEL                                           \
+    "ldm    r0!, {r10, r11, r12, lr}\n\t"                         \
+    "smlad  r10, r2, r11, r10\n\t"                                \
+    "smlad  r10, r3, r12, r10\n\t"                                \
+    "smlad  r10, r4, lr, r10\n\t"                                 \
+    "ldm    r0!, {r11, r12, lr}\n\t"                              \
+    "smlad  r10, r5, r11, r10\n\t"                                \
+    "smlad  r10, r6, r12, r10\n\t"                                \
+    "smlad  r10, r7, lr, r10\n\t"                                 \
+    "ldm    r0!, {r11, r12, lr}\n\t"                              \
+    "smlad  r10, r8, r11, r10\n\t"                                \
+    "smlad  r10, r9, r12, r10\n\t"                                \
+    "ldm    r0!, {r11, r12}\n\t"                                  \
+    "smmlar r10, r10, lr, r11\n\t"                                \
+    "asr    r10, r10, r12\n\t"                                    \
+    "ssat   r10, #8, r10\n\t"                                     \
+    "strb   r10, [r1], #1\n\t"
+
+typedef struct {
+    const int32_t *stream;     /* 0 */
+    const int32_t *stream_end; /* 4 */
+    const int8_t *x;           /* 8 */
+    int32_t pixels;            /* 12 */
+    int8_t *out;               /* 16 */
+} tg_pw16_pass;
+
+__attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #16\n\t"
+            "ldm    r0, {r1-r5}\n\t"
+            "stm    sp, {r1-r4}\n\t"
+            "mov    r1, r5\n\t"
+            "1:\n\t"
+            "ldr    r12, [sp, #8]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r2, [r12]\n\t"
+            "ldr    r4, [r12, #4]\n\t"
+            "ldr    r6, [r12, #8]\n\t"
+            "ldr    r8, [r12, #12]\n\t"
+            "add    r12, r12, #16\n\t"
+            "str    r12, [sp, #8]\n\t"
+            "sxtb16 r3, r2, ror #8\n\t"
+            "sxtb16 r2, r2\n\t"
+            "sxtb16 r5, r4, ror #8\n\t"
+            "sxtb16 r4, r4\n\t"
+            "sxtb16 r7, r6, ror #8\n\t"
+            "sxtb16 r6, r6\n\t"
+            "sxtb16 r9, r8, ror #8\n\t"
+            "sxtb16 r8, r8\n\t"
+            "2:\n\t"
+            TG_PW16_CHANNEL TG_PW16_CHANNEL TG_PW16_CHANNEL TG_PW16_CHANNEL
+            "ldr    r12, [sp, #4]\n\t"
+            "cmp    r0, r12\n\t"
+            "bne    2b\n\t"
+            "ldr    r12, [sp, #12]\n\t"
+            "subs   r12, r12, #1\n\t"
+            "str    r12, [sp, #12]\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #16\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+void tg_conv2d_pw16_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                           const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const size_t words = (size_t)p->out_c * TG_PW16_CHANNEL_WORDS;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    int32_t *copy = (int32_t *)(void *)scratch;
+    tg_pw16_pass a;
+    memcpy(copy, stream, 4u * words);
+    a.stream = copy;
+    a.stream_end = copy + words;
+    a.x = input;
+    a.pixels = pixels;
+    a.out = output;
+    if (pixels > 0) {
+        tg_pw16_pass_dsp(&a);
     }
     if (p->act_min > -128 || p->act_max < 127) {
         const uint32_t lo4 = tg_splat_s8(p->act_min);
