@@ -616,3 +616,88 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
                   tg_dw3x3_row_s2);
 }
+
+/* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
+ * one 6-pixel block per channel in place of a 4- and a 2-pixel block: one
+ * requantization record, one output pointer reload and one channel step
+ * per 6 outputs. Per kernel row: the weights (LDRD), words W0, W2 (LDRD),
+ * then W4, W6 into the same registers (LDRD), 12 MAC instructions for 18
+ * multiply-accumulates:
+ *   p0 = SMLAD(W0, k01) + x2 w2    p1 = x1 w0 + SMLAD(W2, k12)
+ *   p2 = SMLAD(W2, k01) + x4 w2    p3 = x3 w0 + SMLAD(W4, k12)
+ *   p4 = SMLAD(W4, k01) + x6 w2    p5 = x5 w0 + SMLAD(W6, k12)
+ * Registers: r0-r2 the rows, r3 the channel's record, r4-r9 the
+ * accumulators, r10/r11 data, r12/lr weights; the output pointer waits on
+ * the stack. The row pointers advance 12 bytes a row, which with
+ * tg_dw_row.skip (cols * 2 - 12 for 6 pixels at stride 1) steps a channel.
+ * B: the first row's addend (the bias, in r9, whose first write is the
+ * row's last first write). */
+#define TG_DWR_S1_6(P, K, B4, B5, B6, B7, B8, B9)   \
+    "ldrd   r12, lr, [r3, #" K "]\n\t"             \
+    "ldrd   r10, r11, [" P "], #8\n\t"             \
+    "smlad  r4, r10, r12, " B4 "\n\t"              \
+    "smlatb r5, r10, r12, " B5 "\n\t"              \
+    "smlad  r6, r11, r12, " B6 "\n\t"              \
+    "smlatb r7, r11, r12, " B7 "\n\t"              \
+    "smlabt r4, r11, lr, r4\n\t"                   \
+    "smlad  r5, r11, lr, r5\n\t"                   \
+    "ldrd   r10, r11, [" P "], #4\n\t"             \
+    "smlabt r6, r10, lr, r6\n\t"                   \
+    "smlad  r7, r10, lr, r7\n\t"                   \
+    "smlad  r8, r10, r12, " B8 "\n\t"              \
+    "smlatb r9, r10, r12, " B9 "\n\t"              \
+    "smlabt r8, r11, lr, r8\n\t"                   \
+    "smlad  r9, r11, lr, r9\n\t"
+#define TG_DWR6_REQ(A)                              \
+    "smmlar " A ", " A ", r10, r12\n\t"            \
+    "asr    " A ", " A ", r11\n\t"                 \
+    "ssat   " A ", #8, " A "\n\t"
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #44\n\t"
+            "ldm    r0!, {r3-r12}\n\t"
+            "stm    sp, {r3-r12}\n\t"
+            "ldm    r0, {r0-r3, lr}\n\t"
+            "1:\n\t"
+            "str    lr, [sp, #40]\n\t"
+            "ldr    r9, [r3]\n\t"
+            TG_DWR_S1_6("r0", "16", "r9", "r9", "r9", "r9", "r9", "r9")
+            TG_DWR_S1_6("r1", "24", "r4", "r5", "r6", "r7", "r8", "r9")
+            TG_DWR_S1_6("r2", "32", "r4", "r5", "r6", "r7", "r8", "r9")
+            "ldrd   r10, r11, [r3, #4]\n\t"
+            "ldr    r12, [r3, #12]\n\t"
+            TG_DWR6_REQ("r4") TG_DWR6_REQ("r5") TG_DWR6_REQ("r6")
+            TG_DWR6_REQ("r7") TG_DWR6_REQ("r8") TG_DWR6_REQ("r9")
+            "ldr    lr, [sp, #40]\n\t"
+            "ldm    sp, {r10-r12}\n\t"
+            "strb   r4, [lr]\n\t"
+            "strb   r5, [lr, r10]\n\t"
+            "strb   r6, [lr, r11]\n\t"
+            "strb   r7, [lr, r12]\n\t"
+            "add    lr, lr, r10, lsl #2\n\t"
+            "strb   r8, [lr]\n\t"
+            "strb   r9, [lr, r10]\n\t"
+            "ldrd   r10, r11, [sp, #24]\n\t"
+            "add    r0, r0, r10\n\t"
+            "add    r1, r1, r10\n\t"
+            "add    r2, r2, r10\n\t"
+            "add    lr, lr, r11\n\t"
+            "ldr    r10, [sp, #32]\n\t"
+            "adds   r3, r3, #40\n\t"
+            "cmp    r3, r10\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #44\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* tg_depthwise3x3s1_ram_s8_dsp for output rows of 6 pixels (the planner
+ * checks out_w == 6). */
+void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1w6);
+}
