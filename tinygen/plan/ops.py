@@ -538,10 +538,10 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
-        # Rows of exactly 6 pixels at stride 1 take a 6-pixel block (one
-        # requantization record and channel step per 6 outputs).
-        w6 = "w6" if o.stride_w == 1 and params["out_w"] == 6 else ""
-        call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{w6}_ram_s8_dsp", call.dsp_arrays,
+        # Rows of exactly 6 pixels at stride 1 take a 6-pixel block, rows of
+        # 3 a 3-pixel block (one requantization record and channel step per row).
+        block = {3: "w3", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
+        call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{block}_ram_s8_dsp", call.dsp_arrays,
                             max(scratch, dw3x3_ram_scratch(params)))
     return call
 
