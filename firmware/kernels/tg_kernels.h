@@ -272,6 +272,11 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
 /* tg_depthwise3x3s1_ram_s8_dsp for output rows of exactly 6 pixels. */
 void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+/* ... and for output rows of exactly 3 pixels, stride 1 and 2. */
+void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);

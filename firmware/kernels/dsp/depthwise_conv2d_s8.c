@@ -701,3 +701,91 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
                   tg_dw3x3_row_s1w6);
 }
+
+/* Output rows of exactly 3 pixels (3x3 maps) at stride 1 or 2: one 3-pixel
+ * block per channel in place of a 2- and a 1-pixel block. Per kernel row
+ * the weights, then words W0, W2, W4 (and W6 at stride 2), 6 MAC
+ * instructions for 9 multiply-accumulates:
+ *   stride 1: p0 = SMLAD(W0, k01) + x2 w2   p1 = x1 w0 + SMLAD(W2, k12)
+ *             p2 = SMLAD(W2, k01) + x4 w2
+ *   stride 2: p = SMLAD(W_2p, k01) + (bottom of W_2p+2) w2
+ * Registers: r0-r2 rows, r3 the record, r4-r6 accumulators (the bias in
+ * r6 for the first row), r7-r10 data, r11/r12 weights, lr the output. The
+ * row pointers advance 4 * stride bytes a row, which with tg_dw_row.skip
+ * steps a channel. */
+#define TG_DWR_S1_3(P, K, B4, B5, B6)               \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #4\n\t"               \
+    "ldr    r10, [" P ", #4]\n\t"                  \
+    "smlad  r4, r8, r11, " B4 "\n\t"               \
+    "smlatb r5, r8, r11, " B5 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                   \
+    "smlad  r5, r9, r12, r5\n\t"                   \
+    "smlad  r6, r9, r11, " B6 "\n\t"               \
+    "smlabt r6, r10, r12, r6\n\t"
+#define TG_DWR_S2_3(P, K, B4, B5, B6)               \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"               \
+    "ldr    r10, [" P "]\n\t"                      \
+    "ldr    r7, [" P ", #4]\n\t"                   \
+    "smlad  r4, r8, r11, " B4 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                   \
+    "smlad  r5, r9, r11, " B5 "\n\t"               \
+    "smlabt r5, r10, r12, r5\n\t"                  \
+    "smlad  r6, r10, r11, " B6 "\n\t"              \
+    "smlabt r6, r7, r12, r6\n\t"
+#define TG_DWR_PASS3(M3)                                                    \
+    "push   {r4-r11, lr}\n\t"                                               \
+    "sub    sp, sp, #44\n\t"                                                \
+    "ldm    r0!, {r3-r12}\n\t"                                              \
+    "stm    sp, {r3-r12}\n\t"                                               \
+    "ldm    r0, {r0-r3, lr}\n\t"                                            \
+    "1:\n\t"                                                                \
+    "ldr    r6, [r3]\n\t"                                                   \
+    M3("r0", "16", "r6", "r6", "r6")                                        \
+    M3("r1", "24", "r4", "r5", "r6")                                        \
+    M3("r2", "32", "r4", "r5", "r6")                                        \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")             \
+    "ldm    sp, {r8, r9}\n\t"                                               \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r8]\n\t"                                               \
+    "strb   r6, [lr, r9]\n\t"                                               \
+    "ldrd   r8, r9, [sp, #24]\n\t"                                          \
+    "add    r0, r0, r8\n\t"                                                 \
+    "add    r1, r1, r8\n\t"                                                 \
+    "add    r2, r2, r8\n\t"                                                 \
+    "add    lr, lr, r9\n\t"                                                 \
+    "ldr    r8, [sp, #32]\n\t"                                              \
+    "adds   r3, r3, #40\n\t"                                                \
+    "cmp    r3, r8\n\t"                                                     \
+    "bne    1b\n\t"                                                         \
+    "add    sp, sp, #44\n\t"                                                \
+    "pop    {r4-r11, pc}\n\t"
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1w3(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS3(TG_DWR_S1_3));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2w3(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS3(TG_DWR_S2_3));
+    (void)a;
+}
+
+/* tg_depthwise3x3s{1,2}_ram_s8_dsp for output rows of 3 pixels (the
+ * planner checks out_w == 3). */
+void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1w3);
+}
+
+void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s2w3);
+}
