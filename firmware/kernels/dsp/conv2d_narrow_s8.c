@@ -114,7 +114,7 @@ __attribute__((naked, noinline)) static void tg_pw8_pass_dsp(const tg_pw8_pass *
     (void)a;
 }
 
-void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+__attribute__((noinline)) void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
                           const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     const size_t words = (size_t)p->out_c * TG_PW8_CHANNEL_WORDS;
@@ -220,7 +220,7 @@ __attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass
     (void)a;
 }
 
-void tg_conv2d_pw16_s8_dsp(const tg_conv_params *p, const int8_t *input,
+__attribute__((noinline)) void tg_conv2d_pw16_s8_dsp(const tg_conv_params *p, const int8_t *input,
                            const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     const size_t words = (size_t)p->out_c * TG_PW16_CHANNEL_WORDS;

@@ -29,6 +29,11 @@
  * scratch (tinygen/plan/ops.py conv_rgb_scratch): the stream, then the ring
  * of 3 rows of 12 * ceil(out_w / 2) + 4 halfwords each.
  *
+ * Not inlined (here and in the other kernels added for issue 22): with
+ * link-time optimization a kernel called once is otherwise merged into
+ * tg_model_invoke, whose frame then holds its locals under every later
+ * layer and deepens the stack path the reserved stack was measured on.
+ *
  * The planner may let the output overlap the input as for the portable
  * kernel: input rows are widened into the ring before any output of their
  * output row is written, which is no later than the portable kernel reads
@@ -190,7 +195,7 @@ static void tg_rgb_fill_zp(int16_t *dst, int16_t zp, size_t n)
     }
 }
 
-void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+__attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     const int32_t blocks = p->out_c / 4;
