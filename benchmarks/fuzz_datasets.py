@@ -36,17 +36,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import logging
 import math
 import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +50,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import fuzzing  # noqa: E402 (benchmarks/fuzzing.py, found through the path above)
 
 MAX_LINE = 1000
 TIME_LIMIT_S = 20
@@ -62,14 +62,6 @@ LABELS = "y_labels.csv"
 FIELDS = ["", "-1", "0", "1", "2", "12", "99", "10" * 20, "٣", "1_2", "+1", " 1 ", "1.0", "0x1",
           "a" * 200_000, '"', '"a,b"', "\x00", "\x1b[2J", "x\ny", "../y_labels.csv", ".", "..",
           "/dev/zero", "sub/x.bin", "é.bin", "2560", "512", "-512", "3", "1e3", "nan"]
-
-
-class Hang(BaseException):
-    """From the alarm; a BaseException so no `except Exception` swallows it."""
-
-
-def _alarm(signum, frame):  # noqa: ANN001 (signal handler)
-    raise Hang()
 
 
 # ---- seeds --------------------------------------------------------------------
@@ -251,9 +243,8 @@ def check(bench_id: str, folder: Path) -> tuple[str, str]:
     from tinygen.runner.dataset import floats_from_bytes, load_dataset
 
     bench = get_bench(bench_id)
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(TIME_LIMIT_S)
-    try:
+
+    def read():
         dataset = load_dataset(bench, folder)
         stimuli = dataset.accuracy_stimuli() + dataset.performance_stimuli()
         for s in stimuli:
@@ -264,33 +255,9 @@ def check(bench_id: str, folder: Path) -> tuple[str, str]:
                 return "wrong stimulus", f"{s.name} label {s.label}"
             if bench.metric == METRIC_AUC and not all(map(math.isfinite, floats_from_bytes(s.data))):
                 return "wrong stimulus", f"{s.name} holds a value that is not finite"
-        return "ok", ""
-    except TinygenError as exc:
-        lines = str(exc).split("\n")
-        if len(lines) != 1 or len(lines[0]) > MAX_LINE or "\r" in lines[0]:
-            return "bad message", str(exc)[:200].encode("unicode_escape").decode()
-        return "refused", lines[0]
-    except Hang:
-        return "hang", ""
-    except Exception as exc:  # noqa: BLE001 (a traceback is what the campaign counts)
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/tinygen/" in f.filename]
-        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-        return "traceback", f"{type(exc).__name__} at {where}: {str(exc)[:100]}"
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+        return None
 
-
-def _clear(folder: Path) -> None:
-    """Remove a mutant's folder (FIFOs and loops too, never following links)."""
-    for root, dirs, files in os.walk(folder, topdown=False, followlinks=False):
-        for name in files + dirs:
-            path = Path(root) / name
-            if path.is_symlink() or not path.is_dir():
-                path.unlink()
-            else:
-                path.rmdir()
-    folder.rmdir()
+    return fuzzing.outcome(read, TIME_LIMIT_S, MAX_LINE)
 
 
 def one(seeds: dict[str, Path], work: Path, seed: int, index: int):
@@ -298,45 +265,28 @@ def one(seeds: dict[str, Path], work: Path, seed: int, index: int):
     rng = random.Random(f"{seed}:{index}")
     bench_id = rng.choice(BENCHES)
     if work.exists():
-        _clear(work)
+        fuzzing.clear(work)
     folder, done = mutate(seeds[bench_id], work, bench_id, rng)
     return bench_id, folder, done
 
 
 def campaign(*args, **kwargs):
-    """_campaign with logging silenced while it runs (the readers log what
-    they refuse) and restored after, so an in-process smoke test leaves the
-    test session's logging as it found it."""
-    before = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
-    try:
-        return _campaign(*args, **kwargs)
-    finally:
-        logging.disable(before)
+    """_campaign with logging silenced while it runs (fuzzing.quietly)."""
+    return fuzzing.quietly(_campaign, *args, **kwargs)
 
 
 def _campaign(mutants: int, seed: int, first: int = 0, progress: float = 0.0, seconds: float = 0.0):
     """Counts per outcome and, per finding, its first mutant; stops after
     ``seconds`` (0: no limit) with the counts so far."""
-    counts: Counter = Counter()
-    found: dict[str, tuple[int, str, list[str]]] = {}
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None     # tmpfs: less time in the kernel
-    with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-datasets-", dir=shm) as tmp:
+    with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-datasets-",
+                                     dir=fuzzing.scratch_root()) as tmp:
         seeds = make_seeds(Path(tmp) / "seeds")
-        last = start = time.monotonic()
-        for i in range(first, first + mutants):
-            if seconds and time.monotonic() - start > seconds:
-                break
+
+        def run_one(i: int):
             bench_id, folder, done = one(seeds, Path(tmp) / "m", seed, i)
-            outcome, detail = check(bench_id, folder)
-            counts[outcome] += 1
-            if outcome not in ("ok", "refused"):
-                found.setdefault(f"{outcome}: {detail}", (i, bench_id, done))
-            if progress and time.monotonic() - last > progress:
-                last = time.monotonic()
-                print(f"  {i + 1 - first} mutants: " + ", ".join(
-                    f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
-    return counts, found
+            return (*check(bench_id, folder), (i, bench_id, done))
+
+        return fuzzing.campaign(run_one, mutants, first, progress, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,13 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     start = time.monotonic()
     counts, found = campaign(args.mutants, args.seed, args.first, args.progress, args.seconds)
-    took = time.monotonic() - start
-    done = sum(counts.values())
-    print(f"{done} dataset mutants (seed {args.seed}) in {took:.1f} s "
-          f"({done / max(took, 1e-9):.1f}/s), mutants {args.first}..{args.first + done - 1}: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for key, (index, bench_id, done) in found.items():
-        print(f"  {key[:200]} -> first mutant {index} ({bench_id}): {'; '.join(done)[:300]}")
+    print(fuzzing.report("dataset", args.seed, args.first, counts, found,
+                         time.monotonic() - start,
+                         lambda ex: f"{ex[0]} ({ex[1]}): {'; '.join(ex[2])[:300]}"))
     return 1 if found else 0
 
 

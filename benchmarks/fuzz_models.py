@@ -40,8 +40,10 @@ from __future__ import annotations
 import argparse
 import collections
 import copy
+import functools
 import math
 import multiprocessing
+import os
 import random
 import shutil
 import signal
@@ -50,6 +52,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +89,23 @@ def _pick_int(rng: random.Random, old: int | None = None) -> int:
     return rng.randint(-300, 300)
 
 
+# A mutant shares the seed model's objects until a mutation changes one:
+# each mutation first takes its own copy of what it edits (_own), so the
+# seed stays as it was and an object no mutation touched packs as its
+# cached bytes (see _freeze).
+
+def _own(items: list, i: int):
+    """Item i of one of the mutant's lists, replaced by a copy of it."""
+    obj = copy.copy(items[i])
+    obj.__dict__.pop("Pack", None)      # packs itself again, as edited
+    items[i] = obj
+    return obj
+
+
 def _tensor(m, rng):
     tensors = m.subgraphs[0].tensors
     i = rng.randrange(len(tensors))
-    return i, tensors[i]
+    return i, _own(tensors, i)
 
 
 def mut_shape(m, rng):
@@ -116,7 +132,12 @@ def mut_type(m, rng):
 def _quant(m, rng):
     tensors = [(i, t) for i, t in enumerate(m.subgraphs[0].tensors)
                if t.quantization is not None and t.quantization.scale is not None]
-    return rng.choice(tensors) if tensors else (None, None)
+    if not tensors:
+        return None, None
+    i, _ = rng.choice(tensors)
+    t = _own(m.subgraphs[0].tensors, i)
+    t.quantization = copy.copy(t.quantization)
+    return i, t
 
 
 def mut_scale(m, rng):
@@ -184,6 +205,7 @@ def mut_buffer_data(m, rng):
     if not bufs:
         return "no data"
     i, b = rng.choice(bufs)
+    b = _own(m.buffers, i)
     data = np.array(b.data, dtype=np.uint8)
     r = rng.random()
     if r < 0.4:
@@ -202,7 +224,7 @@ def mut_buffer_data(m, rng):
 def _op(m, rng):
     ops = m.subgraphs[0].operators
     i = rng.randrange(len(ops))
-    return i, ops[i]
+    return i, _own(ops, i)
 
 
 def mut_opcode(m, rng):
@@ -211,7 +233,8 @@ def mut_opcode(m, rng):
         op.opcodeIndex = rng.choice((len(m.operatorCodes), len(m.operatorCodes) + 5, -1,
                                      rng.randrange(len(m.operatorCodes))))
         return f"operator {i} opcode index -> {op.opcodeIndex}"
-    code = m.operatorCodes[op.opcodeIndex if 0 <= op.opcodeIndex < len(m.operatorCodes) else 0]
+    code = _own(m.operatorCodes,
+                op.opcodeIndex if 0 <= op.opcodeIndex < len(m.operatorCodes) else 0)
     code.builtinCode = code.deprecatedBuiltinCode = rng.choice(
         (0, 1, 2, 3, 4, 9, 17, 18, 19, 21, 22, 25, 32, 34, 40, 49, 60, 77, 83, 114, 127, 150, 200))
     return f"operator {i} code -> {code.builtinCode}"
@@ -239,6 +262,7 @@ def mut_options(m, rng):
         kind, cls = rng.choice(sorted(_options_classes(s).items(), key=lambda kv: kv[0]))
         op.builtinOptionsType, op.builtinOptions = kind, cls()
         return f"operator {i} options -> {cls.__name__}"
+    op.builtinOptions = copy.copy(op.builtinOptions)
     fields = sorted(vars(op.builtinOptions))
     if not fields:
         return f"operator {i} options have no fields"
@@ -317,11 +341,42 @@ STRUCTURE = (mut_shape, mut_type, mut_scale, mut_scale, mut_zero_point, mut_quan
              mut_operands, mut_operands, mut_operators, mut_graph_io, mut_name)
 
 
-def _pack(model) -> bytes:
+def _pack(model, size: int = 1 << 16) -> bytes:
     import flatbuffers
-    builder = flatbuffers.Builder(1 << 16)
+    builder = flatbuffers.Builder(size)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def _put(blob: bytes, at: int, builder) -> int:
+    """Pack, for an object of the seed model no mutation changed: its bytes,
+    packed once, copied in. Flatbuffer offsets are relative and alignment is
+    counted from the buffer's end, so the bytes can go anywhere the builder
+    is 8-aligned; `at` is the table's offset from the end of `blob`."""
+    builder.Prep(8, len(blob))
+    builder.head -= len(blob)
+    builder.Bytes[builder.head:builder.head + len(blob)] = blob
+    return builder.Offset() - len(blob) + at
+
+
+def _freeze(obj) -> None:
+    """Cache an object's packed bytes: its Pack copies them from then on
+    (_own drops that for a copy about to be edited)."""
+    import flatbuffers
+    builder = flatbuffers.Builder(1024)
+    at = obj.Pack(builder)
+    builder.Prep(8, 0)               # the blob's length is a multiple of 8
+    obj.Pack = functools.partial(_put, bytes(builder.Bytes[builder.Head():]), at)
+
+
+def _fresh(model):
+    """A mutant of `model`: its own lists, the seed's objects in them."""
+    m = copy.copy(model)
+    m.operatorCodes, m.buffers = list(model.operatorCodes), list(model.buffers)
+    m.subgraphs = [copy.copy(sg) for sg in model.subgraphs]
+    for sg in m.subgraphs:
+        sg.tensors, sg.operators = list(sg.tensors), list(sg.operators)
+    return m
 
 
 class Mutator:
@@ -334,10 +389,14 @@ class Mutator:
         self._models: dict = {}
 
     def _unpacked(self, name: str):
-        """The seed model in the flatbuffer object API, unpacked once (a
-        deep copy of it is half the time of unpacking again)."""
+        """The seed model in the flatbuffer object API, unpacked once, its
+        tensors, buffers, operators and operator codes packed once."""
         if name not in self._models:
-            self._models[name] = _schema().ModelT.InitFromPackedBuf(self.seeds[name], 0)
+            model = _schema().ModelT.InitFromPackedBuf(self.seeds[name], 0)
+            for obj in (*model.operatorCodes, *model.buffers,
+                        *(x for sg in model.subgraphs for x in (*sg.tensors, *sg.operators))):
+                _freeze(obj)
+            self._models[name] = model
         return self._models[name]
 
     def mutant(self, seed: int, index: int) -> tuple[bytes, str, list[str]]:
@@ -356,10 +415,10 @@ class Mutator:
                 data[k] = rng.randrange(256) if rng.random() < 0.5 else data[k] ^ (1 << rng.randrange(8))
                 done.append(f"byte {k}")
             return bytes(data), name, ["flipped " + ", ".join(done)]
-        model = copy.deepcopy(self._unpacked(name))
+        model = _fresh(self._unpacked(name))
         done = [rng.choice(STRUCTURE)(model, rng) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
         try:
-            return _pack(model), name, done
+            return _pack(model, len(raw) + 4096), name, done
         except Exception as exc:   # a value the flatbuffer cannot hold: the file stays as it was
             return raw, name, done + [f"(not packable: {type(exc).__name__}; seed model kept)"]
 
@@ -474,24 +533,32 @@ def build_and_compare(path: Path, work: Path, inputs: int, stage) -> tuple[str, 
     return "bit-exact", ""
 
 
-def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int) -> None:
+def _scratch() -> Path:
+    """A worker's folder: in memory where there is /dev/shm (each mutant is
+    written and read back once; a disk under load made that a fifth of the
+    time per mutant)."""
+    shm = Path("/dev/shm")
+    return Path(tempfile.mkdtemp(prefix="fuzz-models-",
+                                 dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+
+
+def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int, work: Path) -> None:
     import logging
     logging.disable(logging.CRITICAL)
     mutator = Mutator(seeds)
-    work = Path(tempfile.mkdtemp(prefix="fuzz-models-"))
     path = work / "mutant.tflite"
     while True:
         job = conn.recv()
         if job is None:
-            shutil.rmtree(work, ignore_errors=True)
             return
         index, build = job
         data, name, done = mutator.mutant(seed, index)
         path.write_bytes(data)
-        conn.send(("stage", "front end"))
         outcome, detail = classify(path, timeout)
-        conn.send(("front", outcome, detail, name, done))
-        if build and outcome == "accepted":
+        # One message per mutant unless a build follows (then "done" ends it).
+        building = build and outcome == "accepted"
+        conn.send(("front", outcome, detail, name, done, building))
+        if building:
             try:
                 result = build_and_compare(path, work / f"b{index}", inputs,
                                            lambda s: conn.send(("stage", s)))
@@ -500,7 +567,7 @@ def _worker(conn, seeds: Path, seed: int, timeout: float, inputs: int) -> None:
             finally:        # a long campaign would fill the disk with builds
                 shutil.rmtree(work / f"b{index}", ignore_errors=True)
             conn.send(("build",) + result)
-        conn.send(("done",))
+            conn.send(("done",))
 
 
 @dataclass
@@ -533,10 +600,15 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
     start = time.monotonic()
     todo = iter(range(first, first + mutants))
     slots: list = [None] * workers   # (process, conn, index, build, stage, started, info)
+    folders: list = [None] * workers  # each worker's; removed here, even if it was killed
 
     def spawn(k: int):
+        if folders[k] is not None:
+            shutil.rmtree(folders[k], ignore_errors=True)
+        folders[k] = _scratch()
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(b, seeds, seed, timeout, inputs), daemon=True)
+        p = ctx.Process(target=_worker, args=(b, seeds, seed, timeout, inputs, folders[k]),
+                        daemon=True)
         p.start()
         b.close()
         slots[k] = [p, a, None, False, "", 0.0, None]
@@ -548,7 +620,7 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
         if index is None:
             return False
         slot = slots[k]
-        slot[2], slot[4], slot[5], slot[6] = index, "", time.monotonic(), None
+        slot[2], slot[4], slot[5], slot[6] = index, "front end", time.monotonic(), None
         # Built if accepted: every build_every-th accepted mutant, roughly.
         slot[3] = bool(build_every) and camp.outcomes["accepted"] % build_every == 0
         slot[1].send((index, slot[3]))
@@ -569,6 +641,8 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
         p.join(5)
         if p.is_alive():
             p.kill()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
     camp.seconds = time.monotonic() - start
     return camp
 
@@ -576,34 +650,42 @@ def run_campaign(mutants: int, seed: int = 1, workers: int = 1, first: int = 0,
 def _loop(camp, slots, busy, give, spawn, timeout, workers, progress, start) -> None:
     last_print = start
     while any(busy):
+        # Wake on the first message of any worker (a poll per worker in turn
+        # left a finished worker idle while another one was polled).
+        ready = set(wait([slots[k][1] for k in range(workers) if busy[k]], 0.25))
         for k in range(workers):
             if not busy[k]:
                 continue
             p, conn, index, _, stage, started, info = slots[k]
-            hard = timeout * 3 + (600 if stage in ("cc", "generate", "tflm", "host") else 0)
-            if conn.poll(0.02):
+            hard = timeout * 3 + (0 if stage == "front end" else 600)
+            msg = None
+            if conn in ready:
                 try:
                     msg = conn.recv()
                 except EOFError:
                     msg = None
-                if msg is not None:
-                    if msg[0] == "stage":
-                        slots[k][4] = msg[1]
-                    elif msg[0] == "front":
-                        _, outcome, detail, name, done = msg
-                        slots[k][6] = (name, done)
-                        camp.mutants += 1
-                        camp.outcomes[outcome] += 1
-                        if outcome in FINDINGS:
-                            camp.note(outcome, detail, index, name, done)
-                    elif msg[0] == "build":
-                        camp.builds[msg[1]] += 1
-                        if msg[1] in FINDINGS or msg[1] == "tflm-refused":
-                            name, done = slots[k][6]
-                            camp.note(f"build {msg[1]}", msg[2][:160], index, name, done)
-                    elif msg[0] == "done":
+            if msg is not None:
+                if msg[0] == "stage":
+                    slots[k][4] = msg[1]
+                elif msg[0] == "front":
+                    _, outcome, detail, name, done, building = msg
+                    slots[k][6] = (name, done)
+                    camp.mutants += 1
+                    camp.outcomes[outcome] += 1
+                    if outcome in FINDINGS:
+                        camp.note(outcome, detail, index, name, done)
+                    if building:
+                        slots[k][4] = "build"
+                    else:
                         busy[k] = give(k)
-                    continue
+                elif msg[0] == "build":
+                    camp.builds[msg[1]] += 1
+                    if msg[1] in FINDINGS or msg[1] == "tflm-refused":
+                        name, done = slots[k][6]
+                        camp.note(f"build {msg[1]}", msg[2][:160], index, name, done)
+                elif msg[0] == "done":
+                    busy[k] = give(k)
+                continue
             if not p.is_alive() or time.monotonic() - started > hard:
                 died = p.exitcode
                 if p.is_alive():

@@ -36,21 +36,22 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import logging
 import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import fuzzing  # noqa: E402 (benchmarks/fuzzing.py, found through the path above)
 
 MAX_LINE = 2000     # a refusal of two sessions names each one's reasons
 TIME_LIMIT_S = 20
@@ -65,14 +66,6 @@ EXTREMES = [None, 0, -1, 2 ** 64, -2 ** 70, 10 ** 400 // 10 ** 390, 1e308, 0.5, 
             "", "x\ny", "\x00\x1b[2J", "é" * 3, "a" * 5000, "../../etc/passwd", "/dev/zero",
             "kws01", "performance", "accuracy", "energy", "verify", "complete", "failed",
             "host", [], [1, [2, [3]]], {}, {"k": {"k": "v"}}, ["a", "b"], {"windows": "x"}]
-
-
-class Hang(BaseException):
-    """From the alarm; a BaseException so no `except Exception` swallows it."""
-
-
-def _alarm(signum, frame):  # noqa: ANN001 (signal handler)
-    raise Hang()
 
 
 # ---- the seeds: a real build and two real sessions ----------------------------
@@ -222,7 +215,7 @@ class Mutant:
         """(session folders, --force, mutations made) of mutant index."""
         rng = random.Random(f"{seed}:{index}")
         if self.work.exists():
-            _clear(self.work)
+            fuzzing.clear(self.work)
         self.work.mkdir(parents=True, exist_ok=True)
         build = self.seeds / "build"
         touch_build = rng.random() < 0.3
@@ -324,18 +317,6 @@ class Mutant:
         return _bad_file(build / rng.choice(BUILD_PARTS), rng)
 
 
-def _clear(folder: Path) -> None:
-    """Remove a mutant's folder, FIFOs, loops and all (never following links)."""
-    for root, dirs, files in os.walk(folder, topdown=False, followlinks=False):
-        for name in files + dirs:
-            path = Path(root) / name
-            if path.is_symlink() or not path.is_dir():
-                path.unlink()
-            else:
-                path.rmdir()
-    folder.rmdir()
-
-
 # ---- the package step ---------------------------------------------------------
 
 def check(folders: list[Path], force: bool, out: Path) -> tuple[str, str]:
@@ -343,39 +324,17 @@ def check(folders: list[Path], force: bool, out: Path) -> tuple[str, str]:
     from tinygen.errors import TinygenError
     from tinygen.submit.tree import PackageOptions, load_session, package
 
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(TIME_LIMIT_S)
-    try:
+    def package_them():
         sessions = [load_session(f) for f in folders]
         package(sessions, PackageOptions(org="Fuzz", system="fuzz", out=out,
                                          force="fuzzing" if force else None))
-        return "ok", ""
-    except TinygenError as exc:
-        lines = str(exc).split("\n")
-        if len(lines) != 1 or len(lines[0]) > MAX_LINE or "\r" in lines[0]:
-            return "bad message", str(exc)[:200].encode("unicode_escape").decode()
-        return "refused", lines[0]
-    except Hang:
-        return "hang", ""
-    except Exception as exc:  # noqa: BLE001 (a traceback is what the campaign counts)
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/tinygen/" in f.filename]
-        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-        return "traceback", f"{type(exc).__name__} at {where}: {str(exc)[:100]}"
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+
+    return fuzzing.outcome(package_them, TIME_LIMIT_S, MAX_LINE)
 
 
 def campaign(*args, **kwargs):
-    """_campaign with logging silenced while it runs (the readers log what
-    they refuse) and restored after, so an in-process smoke test leaves the
-    test session's logging as it found it."""
-    before = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
-    try:
-        return _campaign(*args, **kwargs)
-    finally:
-        logging.disable(before)
+    """_campaign with logging silenced while it runs (fuzzing.quietly)."""
+    return fuzzing.quietly(_campaign, *args, **kwargs)
 
 
 def _campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: float = 0.0,
@@ -383,10 +342,8 @@ def _campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: fl
              ) -> tuple[Counter, dict[str, tuple[int, list[str]]]]:
     """Counts per outcome and, per finding, its first mutant; stops after
     ``seconds`` (0: no limit) with the counts so far."""
-    counts: Counter = Counter()
-    found: dict[str, tuple[int, list[str]]] = {}
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None     # tmpfs: less time in the kernel
-    with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-sessions-", dir=shm) as tmp:
+    with tempfile.TemporaryDirectory(prefix="tinygen-fuzz-sessions-",
+                                     dir=fuzzing.scratch_root()) as tmp:
         local = Path(tmp) / "seeds"      # beside the mutants: hard links need one file system
         for name in SESSIONS:
             shutil.copytree(Path(seeds) / name, local / name)
@@ -395,31 +352,24 @@ def _campaign(mutants: int, seed: int, seeds: Path, first: int = 0, progress: fl
             src = Path(seeds) / "build" / part
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, local / "build" / part)
         maker = Mutant(local, Path(tmp) / "m")
-        last = start = time.monotonic()
-        for i in range(first, first + mutants):
-            if seconds and time.monotonic() - start > seconds:
-                break
+        out = Path(tmp) / "out"
+
+        def run_one(i: int):
             folders, force, done = maker.make(seed, i)
-            out = Path(tmp) / "out"
             outcome, detail = check(folders, force, out)
             if out.exists():
                 shutil.rmtree(out)
-            counts[outcome] += 1
-            if outcome not in ("ok", "refused"):
-                key = f"{outcome}: {detail}"
-                if key not in found:
-                    found[key] = (i, done)
-                    if keep is not None:
-                        keep.mkdir(parents=True, exist_ok=True)
-                        try:        # FIFOs are not copied (--only remakes the mutant)
-                            shutil.copytree(maker.work, keep / f"mutant-{i}", symlinks=True)
-                        except (shutil.Error, OSError):
-                            pass
-            if progress and time.monotonic() - last > progress:
-                last = time.monotonic()
-                print(f"  {i + 1 - first} mutants: " + ", ".join(
-                    f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
-    return counts, found
+            return outcome, detail, (i, done)
+
+        def keep_it(i: int) -> None:
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                try:        # FIFOs are not copied (--only remakes the mutant)
+                    shutil.copytree(maker.work, keep / f"mutant-{i}", symlinks=True)
+                except (shutil.Error, OSError):
+                    pass
+
+        return fuzzing.campaign(run_one, mutants, first, progress, seconds, keep_it)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -447,13 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     counts, found = campaign(args.mutants, args.seed, seeds, args.first, args.progress, args.keep,
                              args.seconds)
-    took = time.monotonic() - start
-    done = sum(counts.values())
-    print(f"{done} session mutants (seed {args.seed}) in {took:.1f} s "
-          f"({done / max(took, 1e-9):.1f}/s), mutants {args.first}..{args.first + done - 1}: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for key, (index, done) in found.items():
-        print(f"  {key[:200]} -> first mutant {index}: {'; '.join(done)[:300]}")
+    print(fuzzing.report("session", args.seed, args.first, counts, found,
+                         time.monotonic() - start,
+                         lambda ex: f"{ex[0]}: {'; '.join(ex[1])[:300]}"))
     return 1 if found else 0
 
 

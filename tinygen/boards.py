@@ -193,6 +193,13 @@ class Board:
         info = self.family_info
         return info.macros(self) if info else ""
 
+    @property
+    def flash_wait_states(self) -> int:
+        """Flash wait states the family's clock code sets at this clock
+        (family.yaml ``flash_wait``); 0 for code in zero-wait memory."""
+        info = self.family_info
+        return info.flash_wait.states(self.clock_hz) if info and self.clock_hz else 0
+
     def console_uses_port(self, port_index: int) -> bool:
         return any(p is not None and p.port_index == port_index
                    for p in (self.console.tx, self.console.rx))

@@ -76,6 +76,23 @@ class ClockRule:
 
 
 @dataclass(frozen=True)
+class FlashWaitRule:
+    """One flash wait state per ``step_hz`` of core clock (per
+    ``boost_step_hz`` above ``boost_above_hz``), from the part's reference
+    manual table; no rule: code runs from zero-wait memory."""
+
+    step_hz: int = 0
+    boost_above_hz: int = 0
+    boost_step_hz: int = 0
+
+    def states(self, hz: int) -> int:
+        step = self.step_hz
+        if self.boost_above_hz and hz > self.boost_above_hz:
+            step = self.boost_step_hz
+        return (hz - 1) // step if step > 0 and hz > 0 else 0
+
+
+@dataclass(frozen=True)
 class Family:
     name: str
     vendor: str
@@ -85,6 +102,7 @@ class Family:
     clock: ClockRule
     energy_gpio: bool            # its code drives the energy-timestamp pin
     header: Path | None          # tg_family.h.j2, macros for its C code
+    flash_wait: FlashWaitRule = FlashWaitRule()
 
     def macros(self, board) -> str:  # noqa: ANN001 (a tinygen.boards.Board)
         """The family's lines of tg_board.h for this board."""
@@ -94,8 +112,10 @@ class Family:
 
 
 KEYS = {
-    "": ("family", "vendor", "gpio", "console_drivers", "clock", "energy_gpio", "header"),
+    "": ("family", "vendor", "gpio", "console_drivers", "clock", "energy_gpio", "header",
+         "flash_wait"),
     "clock": ("text", "step_hz", "min_hz", "also_hz", "example_hz", "fixed"),
+    "flash_wait": ("step_hz", "boost_above_hz", "boost_step_hz"),
 }
 
 
@@ -110,6 +130,13 @@ def load_family_file(path: Path) -> Family:
     also = clock.get("also_hz") or []
     if not isinstance(also, list) or not all(isinstance(h, int) and h > 0 for h in also):
         raise r.fail("clock.also_hz", f"cannot read {show(also)}", "list frequencies in Hz")
+    wait = r.mapping(data.get("flash_wait") or {}, "flash_wait", "flash_wait")
+    flash_wait = FlashWaitRule(*(
+        r.integer(wait, key, f"flash_wait.{key}", required=False) or 0
+        for key in KEYS["flash_wait"]))
+    if flash_wait.boost_above_hz and not flash_wait.boost_step_hz:
+        raise r.fail("flash_wait.boost_step_hz", "is missing beside boost_above_hz",
+                     "give the clock step of one wait state in boost mode")
     header = r.string(data, "header", "header", required=False)
     if header is not None and not (path.parent / header).is_file():
         raise r.fail("header", f"{show(header)} is not in {path.parent}", "name a file beside it")
@@ -129,6 +156,7 @@ def load_family_file(path: Path) -> Family:
         ),
         energy_gpio=r.boolean(data, "energy_gpio", "energy_gpio", required=False),
         header=path.parent / header if header else None,
+        flash_wait=flash_wait,
     )
 
 

@@ -21,5 +21,7 @@ def printable(text: str, limit: int = 80) -> str:
     """Text from a file the user gave (a tensor name, a CSV field) made safe
     to put in a one-line message: control and other non-printing characters
     become '?', and past `limit` characters it is cut with '...'."""
-    safe = "".join(c if c.isprintable() else "?" for c in text[:limit + 1])
+    safe = text[:limit + 1]
+    if not safe.isprintable():      # the common case is one C call
+        safe = "".join(c if c.isprintable() else "?" for c in safe)
     return safe if len(safe) <= limit else safe[:limit] + "..."

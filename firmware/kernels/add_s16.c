@@ -1,19 +1,14 @@
 /* int16 elementwise addition with TFLite broadcasting (TFLM's general-scale
  * 16-bit path): both inputs rescaled to a common scale with 15 bits of
  * headroom, summed, requantized to the output scale. */
-#include "tg_broadcast_s16.h"
+#include "tg_broadcast.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels_s16.h"
 
 static int16_t add_one(const void *params, int32_t x1, int32_t x2)
 {
     const tg_add_params *p = (const tg_add_params *)params;
-    const int32_t s1 = tg_requantize((int32_t)((uint32_t)(x1 + p->in1_offset) << p->left_shift),
-                                     p->in1_mult, p->in1_shift);
-    const int32_t s2 = tg_requantize((int32_t)((uint32_t)(x2 + p->in2_offset) << p->left_shift),
-                                     p->in2_mult, p->in2_shift);
-    const int32_t sum = tg_requantize(s1 + s2, p->out_mult, p->out_shift) + p->out_offset;
-    return tg_clamp_s16(sum, p->act_min, p->act_max);
+    return tg_clamp_s16(tg_add_value(p, x1, x2), p->act_min, p->act_max);
 }
 
 void tg_add_s16(const tg_add_params *p, const int16_t *in1, const int16_t *in2,

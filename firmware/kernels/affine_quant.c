@@ -1,4 +1,5 @@
 /* float <-> int8 conversions at the edges of models that keep float I/O. */
+#include "tg_affine.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
 
@@ -6,23 +7,7 @@ void tg_quantize_f32_s8(const tg_affine_params *p, const float *input, int8_t *o
 {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        float q = input[i] / p->scale;
-        float frac;
-        int32_t r;
-        /* Out-of-range values saturate anyway; keep the cast defined. */
-        if (!(q < 1.0e6f)) {
-            q = q != q ? 0.0f : 1.0e6f;
-        }
-        if (q < -1.0e6f) {
-            q = -1.0e6f;
-        }
-        r = (int32_t)q;
-        frac = q - (float)r;  /* exact for |q| < 2^23 */
-        if (frac >= 0.5f) {
-            r += 1;
-        } else if (frac <= -0.5f) {
-            r -= 1;
-        }
+        const int32_t r = tg_quantize_round(input[i], p->scale, 1.0e6f);
         output[i] = tg_clamp_s8(r + p->zero_point, -128, 127);
     }
 }

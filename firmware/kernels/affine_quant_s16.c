@@ -1,28 +1,13 @@
 /* float <-> int16 conversions at the edges of 16x8 models (which keep
  * float32 input and output by default). */
+#include "tg_affine.h"
 #include "tg_kernels_s16.h"
 
 void tg_quantize_f32_s16(const tg_affine_params *p, const float *input, int16_t *output)
 {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        float q = input[i] / p->scale;
-        float frac;
-        int32_t r;
-        /* Out-of-range values saturate anyway; keep the cast defined. */
-        if (!(q < 1.0e7f)) {
-            q = q != q ? 0.0f : 1.0e7f;
-        }
-        if (q < -1.0e7f) {
-            q = -1.0e7f;
-        }
-        r = (int32_t)q;
-        frac = q - (float)r;   /* exact for |q| < 2^23 */
-        if (frac >= 0.5f) {
-            r += 1;
-        } else if (frac <= -0.5f) {
-            r -= 1;
-        }
+        const int32_t r = tg_quantize_round(input[i], p->scale, 1.0e7f);
         output[i] = tg_clamp_s16(r + p->zero_point, -32768, 32767);
     }
 }

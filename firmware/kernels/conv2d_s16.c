@@ -12,35 +12,7 @@
 
 static void dot4(const int16_t *x, const int8_t *w, size_t stride, int32_t n, int64_t *acc)
 {
-    const int8_t *w0 = w;
-    const int8_t *w1 = w + stride;
-    const int8_t *w2 = w + 2 * stride;
-    const int8_t *w3 = w + 3 * stride;
-    while (n > 0) {
-        const int32_t m = n < TG_S16_CHUNK ? n : TG_S16_CHUNK;
-        int32_t s0 = 0;
-        int32_t s1 = 0;
-        int32_t s2 = 0;
-        int32_t s3 = 0;
-        int32_t i;
-        for (i = 0; i < m; ++i) {
-            const int32_t v = x[i];
-            s0 += v * w0[i];
-            s1 += v * w1[i];
-            s2 += v * w2[i];
-            s3 += v * w3[i];
-        }
-        acc[0] += s0;
-        acc[1] += s1;
-        acc[2] += s2;
-        acc[3] += s3;
-        x += m;
-        w0 += m;
-        w1 += m;
-        w2 += m;
-        w3 += m;
-        n -= m;
-    }
+    tg_conv_s16_dot4_chunks(x, w, stride, n, acc, NULL);
 }
 
 void tg_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input, const int8_t *filter,

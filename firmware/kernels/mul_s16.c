@@ -1,6 +1,6 @@
 /* int16 elementwise multiplication with TFLite broadcasting: the product of
  * two int16 values (zero points 0) fits int32 and is requantized once. */
-#include "tg_broadcast_s16.h"
+#include "tg_broadcast.h"
 #include "tg_fixedpoint.h"
 #include "tg_kernels_s16.h"
 

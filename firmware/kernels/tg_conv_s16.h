@@ -1,6 +1,7 @@
 /* Building blocks shared by the int16x8 convolution (conv2d_s16.c) and its
- * variants (dsp/conv2d_s16.c): the gathered input patch of one output pixel
- * and the requantization of one output channel. */
+ * variants (dsp/conv2d_s16.c): the gathered input patch of one output pixel,
+ * the chunked four-row dot product and the requantization of one output
+ * channel. */
 #ifndef TG_CONV_S16_H
 #define TG_CONV_S16_H
 
@@ -63,6 +64,48 @@ static inline int64_t tg_conv_s16_dot1(const int16_t *x, const int8_t *w, int32_
         n -= m;
     }
     return acc;
+}
+
+/* The first values of a chunk of m that a variant sums by its own
+ * instructions into s[0..3] (filter rows w0..w3); returns how many. */
+typedef int32_t (*tg_conv_s16_head_fn)(const int16_t *x, const int8_t *w0, const int8_t *w1,
+                                       const int8_t *w2, const int8_t *w3, int32_t m,
+                                       int32_t *s);
+
+/* n patch values against four filter rows `stride` bytes apart, added into
+ * acc[0..3] in chunks of at most TG_S16_CHUNK products (int32 sums that
+ * cannot overflow): head (NULL: none) sums a chunk's first values, the
+ * rest are summed one by one. Inlined into each variant's dot4. */
+static inline __attribute__((always_inline)) void
+tg_conv_s16_dot4_chunks(const int16_t *x, const int8_t *w, size_t stride, int32_t n,
+                        int64_t *acc, tg_conv_s16_head_fn head)
+{
+    const int8_t *w0 = w;
+    const int8_t *w1 = w + stride;
+    const int8_t *w2 = w + 2 * stride;
+    const int8_t *w3 = w + 3 * stride;
+    while (n > 0) {
+        const int32_t m = n < TG_S16_CHUNK ? n : TG_S16_CHUNK;
+        int32_t s[4] = {0, 0, 0, 0};
+        int32_t i = head ? head(x, w0, w1, w2, w3, m, s) : 0;
+        for (; i < m; ++i) {
+            const int32_t v = x[i];
+            s[0] += v * w0[i];
+            s[1] += v * w1[i];
+            s[2] += v * w2[i];
+            s[3] += v * w3[i];
+        }
+        acc[0] += s[0];
+        acc[1] += s[1];
+        acc[2] += s[2];
+        acc[3] += s[3];
+        x += m;
+        w0 += m;
+        w1 += m;
+        w2 += m;
+        w3 += m;
+        n -= m;
+    }
 }
 
 /* n patch values against four filter rows `stride` bytes apart, added into acc[0..3]. */

@@ -73,3 +73,23 @@ def test_real_boards_of_the_new_families_build_in_both_modes_and_fit(board, tmp_
     header = (tmp_path / "build" / "src" / "tg_board.h").read_text()
     assert "#define TG_HAS_ENERGY_GPIO 1" in header and "#define TG_ENERGY_MODE 1" in header
     assert "never ran it" in built.size.stack_note
+
+
+def test_flash_wait_states_come_from_the_family_file_alone(tmp_path):
+    """The firmware's TG_FLASH_LATENCY and the cycle estimate's wait-state
+    range read one rule, family.yaml's flash_wait."""
+    from tinygen.families import load_family_file, shipped_families
+
+    l4 = shipped_families()["stm32l4"]
+    assert [l4.flash_wait.states(hz) for hz in (16_000_000, 80_000_000, 120_000_000)] == [0, 4, 5]
+    assert shipped_families()["mps2"].flash_wait.states(25_000_000) == 0
+    board = load_board("nucleo_l4r5zi")
+    assert f"#define TG_FLASH_LATENCY {board.flash_wait_states}u" in board.family_macros
+
+    folder = tmp_path / "stm32l4"
+    shutil.copytree(l4.folder, folder)
+    text = (folder / "family.yaml").read_text()
+    (folder / "family.yaml").write_text(text.replace(", boost_step_hz: 20000000", ""))
+    with pytest.raises(TinygenError) as err:
+        load_family_file(folder / "family.yaml")
+    assert "flash_wait.boost_step_hz" in str(err.value) and "\n" not in str(err.value)

@@ -35,7 +35,38 @@ def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     fitted = plan_model(m, layout="dsp")
     assert fitted.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
-    assert any(c.function == "tg_conv2d_triples_s8_dsp" for c in fitted.calls)
+    assert any(c.function in ("tg_conv2d_triples_s8_dsp", "tg_conv2d_triples_ram_s8_dsp")
+               for c in fitted.calls)
+
+
+def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
+    # Issue 22: vww01's three-pixel convolutions with 8 or more pixel triples
+    # read their weights from flash once, at the arena of today's plan; the
+    # last two (3 triples each) read in place, with the same kernel.
+    m = load_model(MODELS / "vww01.tflite")
+    plan = plan_model(m, layout="dsp")
+    convs = [c for c in plan.calls if c.kind == "CONV_2D"]
+    assert {c.function for c in convs} == {"tg_conv2d_triples_ram_s8_dsp"}
+    parts = [int(c.arrays["stream"][0]) for c in convs]
+    assert parts[-2:] == [0, 0] and all(parts[:-2])
+    for c, part in zip(convs, parts):
+        blocks = c.params["out_c"] // 2
+        assert c.stream_parts == (-(-blocks // part) if part else 1)
+        assert c.scratch_bytes >= 4 * part * (len(c.arrays["stream"]) - 1) // blocks
+    bound = prepare(m)
+    for c in bound:
+        if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):
+            c.scratch_bytes = c.portable_scratch or c.scratch_bytes
+    assert plan.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
+
+
+def test_kws01_pointwise_layers_keep_their_order_without_room_for_a_copy():
+    # Each 1x1 layer works in place over an 8,000-byte tensor: its 5 KB stream
+    # would grow the arena, and in parts the output could not overlap the input.
+    plan = plan_model(load_model(MODELS / "kws01.tflite"), layout="dsp")
+    pointwise = [c for c in plan.calls if c.kind == "CONV_2D" and c.params["k_h"] == 1]
+    assert len(pointwise) == 4
+    assert {c.function for c in pointwise} == {"tg_conv2d_triples_s8_dsp"}
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
@@ -148,7 +179,7 @@ def test_triples_stream_packs_channel_pairs_per_two_depth_positions():
 def test_ic01_conv_falls_back_to_int8_patches_rather_than_grow_the_arena():
     plan = plan_model(load_model(MODELS / "ic01.tflite"), layout="dsp")
     kernels = {c.function for c in plan.calls if c.kind == "CONV_2D"}
-    assert {"tg_conv2d_triples_s8_dsp", "tg_conv2d_triples8_s8_dsp"} <= kernels
+    assert {"tg_conv2d_triples_ram_s8_dsp", "tg_conv2d_triples8_s8_dsp"} <= kernels
     bound = prepare(load_model(MODELS / "ic01.tflite"))
     for c in bound:
         if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):

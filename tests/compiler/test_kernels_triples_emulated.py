@@ -146,3 +146,68 @@ def test_pixel_pair_fallback_on_cortex_m4_matches_tflm(model_cache, tmp_path, sp
                                  fit_scratch=False, layout="dsp")
     assert "tg_conv2d_pairs_s8_dsp(" in src.model_c.read_text()
     _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+# tg_conv2d_triples_ram_s8_dsp copies the stream to scratch, whole or in
+# parts of some 2-channel blocks, and runs every pixel against each part
+# (or, with parts of 0 blocks, reads it in place).
+# In a one-layer model no copy fits the arena, so the planner's fitting is
+# replaced by one that copies every offered layer in parts of the given
+# size: one part (the order of the kernel it wraps), parts that do not
+# divide the blocks (a short last part), gathered windows, a last single
+# pixel and pair, two images, the clamp.
+RAM_PARTS = [
+    (_conv((3, 3, 16), 8, seed=91), 4),
+    (_conv((2, 5, 24), 10, act=None, seed=92, per_tensor=True), 2),
+    (_conv((4, 2, 8), 14, act="relu6", seed=93, wscale=1.0), 3),
+    (_conv((5, 5, 8), 6, kernel=(3, 3), padding="same", seed=94), 1),
+    (_conv((3, 5, 3), 8, kernel=(3, 3), stride=2, padding="same", seed=95, batch=2), 3),
+    # ReLU above a high output zero point (the pass without the negative-value
+    # fix, and the clamp) and no activation (the fix).
+    (_conv((3, 4, 16), 6, seed=96, lo=-3.0, hi=0.5), 2),
+    (_conv((4, 3, 8), 4, act=None, seed=97, lo=-3.0, hi=0.5, wscale=1.0), 1),
+    # No copy (0 blocks): the stream read in place, with either pass.
+    (_conv((3, 3, 16), 8, seed=98), 0),
+    (_conv((2, 4, 8), 6, act=None, seed=99, lo=-3.0, hi=0.5), 0),
+]
+
+
+@pytest.mark.parametrize("spec,part", RAM_PARTS, ids=lambda v: (
+    f"{v['shape']}-k{v['kernel']}-f{v['filters']}-b{v['batch']}" if isinstance(v, dict)
+    else f"part{v}"))
+def test_stream_copying_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec,
+                                                                 part, monkeypatch):
+    assert _check_copying(model_cache, tmp_path, spec, part, monkeypatch), "no copying kernel"
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(spec=triples_specs(), part=st.integers(0, 5))
+def test_stream_copying_triples_kernel_random_layers_match_tflm(model_cache, tmp_path, spec, part):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _check_copying(model_cache, tmp_path, spec, part, monkeypatch)
+
+
+def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
+    from tinygen.plan import ops, variants
+
+    def copy_all(calls, arena_of):
+        for c in calls:
+            if c.dsp_kernel == "tg_conv2d_triples_s8_dsp":
+                ops.copy_stream(c, part)
+
+    monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
+    monkeypatch.setattr(variants, "fit_stream_copies", copy_all)
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite), layout="dsp")
+    if plan.calls[0].function != "tg_conv2d_triples_ram_s8_dsp":
+        # Only layers the triples kernel takes (fast requantization) copy.
+        assert plan.calls[0].function != "tg_conv2d_triples_s8_dsp"
+        return False
+    if plan.calls[0].stream_parts > 1:
+        assert not plan.memory.overlaps, "parts re-read the input: no overlap"
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec} part {part}")
+    return True

@@ -240,6 +240,41 @@ def test_ctrl_c_at_every_phase(phase, firmware, tmp_path):
     assert not _firmware_processes(build / "firmware"), "the host DUT outlived the run"
 
 
+
+@pytest.mark.parametrize("line", ["m-timestamp-mode-performance", "m-init-done", "m-ready"])
+def test_ctrl_c_at_each_boot_banner_line_ends_the_run_interrupted(line, firmware, tmp_path,
+                                                                  monkeypatch, capsys):
+    """The handshake phase without polling: a real SIGINT raised in the
+    run's own process the moment the transcript records each boot banner
+    line (test_ctrl_c_at_every_phase sends it from outside, when log.txt
+    shows one). Nothing between reading the banner and the first command
+    may swallow it: exit 130, 'interrupted', the session marked so."""
+    from tinygen.runner.record import SessionRecord
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    build = firmware("host", "ad01")
+    out = tmp_path / "s"
+    record_line = SessionRecord.transcript
+    sent = []
+
+    def transcript(self, direction, text):
+        record_line(self, direction, text)
+        if direction == "<" and text == line and not sent:
+            sent.append(text)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(SessionRecord, "transcript", transcript)
+    rc, err, _ = _run(["run", "--board", "host", "--build", str(build), "--mode", "performance",
+                       "--min-seconds", "2", "--warmup", "0", "--out", str(out)], capsys)
+    assert sent == [line]
+    assert rc == 130, err
+    assert "interrupted" in err and "Traceback" not in err, err
+    assert _results(out)["status"] == "interrupted"
+    log = (out / "log.txt").read_text()
+    assert f"< {line}" in log and "> profile%" not in log
+    assert not _firmware_processes(build / "firmware"), "the host DUT outlived the run"
+
+
 # ---------------------------------------------------------------- the doc names real tests
 
 def test_rows_name_tests_that_exist():

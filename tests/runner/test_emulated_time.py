@@ -38,7 +38,9 @@ def test_with_a_cycle_estimate_the_board_time_is_in_estimated_cycles():
 
 
 def test_flash_wait_states_follow_the_parts_clock_rules():
-    from tinygen.runner.cycles import flash_wait_states
-    assert flash_wait_states(load_board("nucleo_l4r5zi")) == 5      # 120 MHz boost: 20 MHz a state
-    assert flash_wait_states(load_board("disco_l475vg_iot01a")) == 4  # 80 MHz: 16 MHz a state
-    assert flash_wait_states(load_board("mps2_an386")) == 0
+    assert load_board("nucleo_l4r5zi").flash_wait_states == 5      # 120 MHz boost: 20 MHz a state
+    assert load_board("disco_l475vg_iot01a").flash_wait_states == 4  # 80 MHz: 16 MHz a state
+    assert load_board("nucleo_f446re").flash_wait_states == 5      # 180 MHz: 30 MHz a state
+    assert load_board("nucleo_h7a3zi_q").flash_wait_states == 6    # 280 MHz: 42 MHz a state
+    assert load_board("nucleo_u575zi_q").flash_wait_states == 4    # 160 MHz: 32 MHz a state
+    assert load_board("mps2_an386").flash_wait_states == 0

@@ -448,18 +448,103 @@ def _check_window(refuse: _Refuse, padding: str, sizes, kernel, strides, dilatio
     return dims[0][0], dims[1][0]
 
 
+# ---- checks shared with the int16x8 operators (validate_s16.py) ---------
+# `activation` checks one activation tensor: _check_activation (int8) or
+# validate_s16.activation_s16.
+
+def _weighted_operands(refuse: _Refuse, ins, y, rank, w_rank: int, activation):
+    """CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: the input and weights,
+    the weights present and of rank w_rank, input and output activations."""
+    x, w = ins[0], ins[1]
+    if w is None:
+        raise refuse("has no weights (input 1 omitted)")
+    activation(refuse, x, rank)
+    activation(refuse, y, rank)
+    _check_shape(refuse, w, w_rank)
+    return x, w
+
+
+def _check_conv_output(refuse: _Refuse, o, x: ir.Tensor, y: ir.Tensor, kernel, oc: int) -> None:
+    """A convolution's fused activation and output shape (options o)."""
+    _activation_ok(refuse, o.activation, y)
+    n, h, wd, _ = x.shape
+    oh, ow = _check_window(refuse, o.padding, (h, wd), kernel, (o.stride_h, o.stride_w),
+                           (o.dilation_h, o.dilation_w))
+    if (n, oh, ow, oc) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
+
+
+def _check_rows(refuse: _Refuse, x: ir.Tensor, y: ir.Tensor, in_d: int, out_d: int) -> None:
+    """FULLY_CONNECTED: the input splits into rows of in_d, the output is as
+    many rows of out_d."""
+    if x.elements % in_d:
+        raise refuse(f"input of {x.elements} values does not split into rows of {in_d}", x)
+    batches = x.elements // in_d
+    if y.elements != batches * out_d or y.shape[-1] != out_d:
+        raise refuse(f"output shape {y.shape} differs from the computed {batches} rows of "
+                     f"{out_d}", y)
+
+
+def _pool_input(op: ir.Operator, refuse: _Refuse, ins, y, activation) -> ir.Tensor:
+    """AVERAGE_POOL_2D, MAX_POOL_2D: activations, fused activation, the
+    window and the output shape; returns the input."""
+    x = ins[0]
+    o = op.options
+    activation(refuse, x, 4)
+    activation(refuse, y, 4)
+    _activation_ok(refuse, o.activation, y)
+    n, h, w, c = x.shape
+    oh, ow = _check_window(refuse, o.padding, (h, w), (o.filter_h, o.filter_w),
+                           (o.stride_h, o.stride_w), (1, 1))
+    if (n, oh, ow, c) != tuple(y.shape):
+        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, c)}", y)
+    return x
+
+
+def _check_broadcast(refuse: _Refuse, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
+    """Two operands, not both constant, broadcasting (up to 4 dimensions)
+    to the output's shape."""
+    if a.is_const and b.is_const:
+        raise refuse("has two constant operands", None,
+                     "the converter folds those; re-export the model")
+    out = (1,) * (4 - len(y.shape)) + tuple(y.shape)
+    for t in (a, b):
+        s4 = (1,) * (4 - len(t.shape)) + tuple(t.shape)
+        if any(d not in (1, o) for d, o in zip(s4, out)):
+            raise refuse(f"operand shape {t.shape} does not broadcast to the output shape "
+                         f"{y.shape}", t)
+    a4 = (1,) * (4 - len(a.shape)) + tuple(a.shape)
+    b4 = (1,) * (4 - len(b.shape)) + tuple(b.shape)
+    if tuple(max(p, q) for p, q in zip(a4, b4)) != out:
+        raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
+                     f"{b.shape}", y)
+
+
+def _same_shape_input(refuse: _Refuse, ins, y, activation, rank=None) -> ir.Tensor:
+    """An operator mapping one activation to one of the same shape; returns the input."""
+    x = ins[0]
+    activation(refuse, x, rank)
+    activation(refuse, y, rank)
+    if x.shape != y.shape:
+        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    return x
+
+
+def _check_reshape(refuse: _Refuse, ins, y, activation) -> None:
+    x = ins[0]
+    activation(refuse, x)
+    activation(refuse, y)
+    if x.elements != y.elements:
+        raise refuse(f"changes the element count from {x.shape} to {y.shape}", y)
+
+
 # ---- operators -----------------------------------------------------------
 
 def _conv(m, op, refuse, ins, y) -> None:
-    x, w = ins[0], ins[1]
     o = op.options
     depthwise = op.kind == "DEPTHWISE_CONV_2D"
-    if w is None:
-        raise refuse("has no weights (input 1 omitted)")
-    _check_activation(refuse, x, 4)
-    _check_activation(refuse, y, 4)
-    _check_shape(refuse, w, 4)
-    n, h, wd, c = x.shape
+    x, w = _weighted_operands(refuse, ins, y, 4, 4, _check_activation)
+    c = x.shape[3]
     if depthwise:
         one, kh, kw, oc = w.shape
         if one != 1 or oc % c:
@@ -476,47 +561,24 @@ def _conv(m, op, refuse, ins, y) -> None:
         axis = 0
     _check_weights(refuse, w, 4, oc, axis)
     _check_bias(refuse, m, op, oc)
-    _activation_ok(refuse, o.activation, y)
-    oh, ow = _check_window(refuse, o.padding, (h, wd), (kh, kw), (o.stride_h, o.stride_w),
-                           (o.dilation_h, o.dilation_w))
-    if (n, oh, ow, oc) != tuple(y.shape):
-        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
+    _check_conv_output(refuse, o, x, y, (kh, kw), oc)
     _check_accumulators(refuse, m, op, x, w, y, (0, 1, 2) if depthwise else (1, 2, 3), oc,
                         op.inputs[2] if len(op.inputs) > 2 else -1)
 
 
 def _fully_connected(m, op, refuse, ins, y) -> None:
-    x, w = ins[0], ins[1]
-    if w is None:
-        raise refuse("has no weights (input 1 omitted)")
-    _check_activation(refuse, x, (1, 4))
-    _check_activation(refuse, y, (1, 4))
-    _check_shape(refuse, w, 2)
+    x, w = _weighted_operands(refuse, ins, y, (1, 4), 2, _check_activation)
     out_d, in_d = w.shape
     _check_weights(refuse, w, 2, out_d, 0)
     _check_bias(refuse, m, op, out_d)
     _activation_ok(refuse, op.options.activation, y)
-    if x.elements % in_d:
-        raise refuse(f"input of {x.elements} values does not split into rows of {in_d}", x)
-    batches = x.elements // in_d
-    if y.elements != batches * out_d or y.shape[-1] != out_d:
-        raise refuse(f"output shape {y.shape} differs from the computed {batches} rows of "
-                     f"{out_d}", y)
+    _check_rows(refuse, x, y, in_d, out_d)
     _check_accumulators(refuse, m, op, x, w, y, (1,), out_d,
                         op.inputs[2] if len(op.inputs) > 2 else -1)
 
 
 def _pool(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    o = op.options
-    _check_activation(refuse, x, 4)
-    _check_activation(refuse, y, 4)
-    _activation_ok(refuse, o.activation, y)
-    n, h, w, c = x.shape
-    oh, ow = _check_window(refuse, o.padding, (h, w), (o.filter_h, o.filter_w),
-                           (o.stride_h, o.stride_w), (1, 1))
-    if (n, oh, ow, c) != tuple(y.shape):
-        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, c)}", y)
+    x = _pool_input(op, refuse, ins, y, _check_activation)
     if op.kind == "MAX_POOL_2D" and not _same_quant(x, y):
         raise refuse("has different input and output quantization", y,
                      "TFLM requires them equal; re-export the model")
@@ -529,20 +591,7 @@ def _binary(m, op, refuse, ins, y) -> None:
     _check_activation(refuse, y, (0, 4))
     for t in (a, b):
         _check_activation(refuse, t, (0, 4))
-    if a.is_const and b.is_const:
-        raise refuse("has two constant operands", None,
-                     "the converter folds those; re-export the model")
-    out = (1,) * (4 - len(y.shape)) + tuple(y.shape)
-    for t in (a, b):
-        s4 = (1,) * (4 - len(t.shape)) + tuple(t.shape)
-        if any(d not in (1, o) for d, o in zip(s4, out)):
-            raise refuse(f"operand shape {t.shape} does not broadcast to the output shape "
-                         f"{y.shape}", t)
-    a4 = (1,) * (4 - len(a.shape)) + tuple(a.shape)
-    b4 = (1,) * (4 - len(b.shape)) + tuple(b.shape)
-    if tuple(max(p, q) for p, q in zip(a4, b4)) != out:
-        raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
-                     f"{b.shape}", y)
+    _check_broadcast(refuse, a, b, y)
     _activation_ok(refuse, getattr(op.options, "activation", ir.ACT_NONE), y)
     sa, sb, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
     if op.kind == "ADD":
@@ -560,11 +609,7 @@ def _binary(m, op, refuse, ins, y) -> None:
 
 
 def _relu(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    _check_activation(refuse, x)
-    _check_activation(refuse, y)
-    if x.shape != y.shape:
-        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    x = _same_shape_input(refuse, ins, y, _check_activation)
     if op.kind == "RELU":
         _check_multipliers(refuse, [float(x.quant.scale) / float(y.quant.scale)], y, "output",
                            highest=2.0 ** 16)
@@ -576,11 +621,7 @@ _FIXED_OUTPUT = {"LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
 
 def _elementwise(m, op, refuse, ins, y) -> None:
     """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU: one int8 tensor mapped element by element."""
-    x = ins[0]
-    _check_activation(refuse, x)
-    _check_activation(refuse, y)
-    if x.shape != y.shape:
-        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    x = _same_shape_input(refuse, ins, y, _check_activation)
     if op.kind in _FIXED_OUTPUT:
         scale, zp = _FIXED_OUTPUT[op.kind]
         if y.quant.zero_point != zp or abs(float(y.quant.scale) - scale) > 1e-3 * scale:
@@ -630,11 +671,7 @@ def _reduce_max(m, op, refuse, ins, y) -> None:
 
 
 def _softmax(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    _check_activation(refuse, x, (1, 4))
-    _check_activation(refuse, y, (1, 4))
-    if x.shape != y.shape:
-        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    x = _same_shape_input(refuse, ins, y, _check_activation, (1, 4))
     beta = float(op.options.beta)
     # TFLM scales the input differences by beta * scale * 2^26 and needs a
     # non-negative left shift for it (a smaller product aborts its Prepare).
@@ -707,11 +744,7 @@ def _pad(m, op, refuse, ins, y) -> None:
 
 
 def _reshape(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    _check_activation(refuse, x)
-    _check_activation(refuse, y)
-    if x.elements != y.elements:
-        raise refuse(f"changes the element count from {x.shape} to {y.shape}", y)
+    _check_reshape(refuse, ins, y, _check_activation)
 
 
 _CHECKS = {

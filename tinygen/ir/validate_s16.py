@@ -72,15 +72,10 @@ def _accumulators(refuse, m, op, x, w, y, reduce_axes, channels) -> None:
 
 
 def _conv(m, op, refuse, ins, y) -> None:
-    x, w = ins[0], ins[1]
     o = op.options
     depthwise = op.kind == "DEPTHWISE_CONV_2D"
-    if w is None:
-        raise refuse("has no weights (input 1 omitted)")
-    activation_s16(refuse, x, 4)
-    activation_s16(refuse, y, 4)
-    v._check_shape(refuse, w, 4)
-    n, h, wd, c = x.shape
+    x, w = v._weighted_operands(refuse, ins, y, 4, 4, activation_s16)
+    c = x.shape[3]
     if depthwise:
         one, kh, kw, oc = w.shape
         if one != 1 or oc % c or o.depth_multiplier != oc // c:
@@ -98,11 +93,7 @@ def _conv(m, op, refuse, ins, y) -> None:
                          "convolution is not supported)", w, "use groups=1")
         axis = 0
     v._check_weights(refuse, w, 4, oc, axis)
-    v._activation_ok(refuse, o.activation, y)
-    oh, ow = v._check_window(refuse, o.padding, (h, wd), (kh, kw), (o.stride_h, o.stride_w),
-                             (o.dilation_h, o.dilation_w))
-    if (n, oh, ow, oc) != tuple(y.shape):
-        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, oc)}", y)
+    v._check_conv_output(refuse, o, x, y, (kh, kw), oc)
     if depthwise and len(op.inputs) > 2 and op.inputs[2] >= 0 and \
             m.tensors[op.inputs[2]].dtype != "int64":
         raise refuse("has an int32 bias; TFLM's 16-bit depthwise convolution reads int64 "
@@ -111,34 +102,16 @@ def _conv(m, op, refuse, ins, y) -> None:
 
 
 def _fully_connected(m, op, refuse, ins, y) -> None:
-    x, w = ins[0], ins[1]
-    if w is None:
-        raise refuse("has no weights (input 1 omitted)")
-    activation_s16(refuse, x, (1, 4))
-    activation_s16(refuse, y, (1, 4))
-    v._check_shape(refuse, w, 2)
+    x, w = v._weighted_operands(refuse, ins, y, (1, 4), 2, activation_s16)
     out_d, in_d = w.shape
     v._check_weights(refuse, w, 2, out_d, 0)
     v._activation_ok(refuse, op.options.activation, y)
-    if x.elements % in_d:
-        raise refuse(f"input of {x.elements} values does not split into rows of {in_d}", x)
-    if y.elements != x.elements // in_d * out_d or y.shape[-1] != out_d:
-        raise refuse(f"output shape {y.shape} differs from the computed "
-                     f"{x.elements // in_d} rows of {out_d}", y)
+    v._check_rows(refuse, x, y, in_d, out_d)
     _accumulators(refuse, m, op, x, w, y, (1,), out_d)
 
 
 def _pool(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    o = op.options
-    activation_s16(refuse, x, 4)
-    activation_s16(refuse, y, 4)
-    v._activation_ok(refuse, o.activation, y)
-    n, h, w, c = x.shape
-    oh, ow = v._check_window(refuse, o.padding, (h, w), (o.filter_h, o.filter_w),
-                             (o.stride_h, o.stride_w), (1, 1))
-    if (n, oh, ow, c) != tuple(y.shape):
-        raise refuse(f"output shape {y.shape} differs from the computed {(n, oh, ow, c)}", y)
+    x = v._pool_input(op, refuse, ins, y, activation_s16)
     if not v._same_quant(x, y):
         raise refuse("has different input and output quantization", y,
                      "TFLM's 16-bit pooling does not rescale; re-export the model")
@@ -150,20 +123,7 @@ def _binary(m, op, refuse, ins, y) -> None:
         raise refuse("has an omitted operand")
     for t in (a, b, y):
         activation_s16(refuse, t, (0, 4))
-    if a.is_const and b.is_const:
-        raise refuse("has two constant operands", None,
-                     "the converter folds those; re-export the model")
-    out = (1,) * (4 - len(y.shape)) + tuple(y.shape)
-    shapes = []
-    for t in (a, b):
-        s4 = (1,) * (4 - len(t.shape)) + tuple(t.shape)
-        if any(d not in (1, o) for d, o in zip(s4, out)):
-            raise refuse(f"operand shape {t.shape} does not broadcast to the output shape "
-                         f"{y.shape}", t)
-        shapes.append(s4)
-    if tuple(max(p, q) for p, q in zip(*shapes)) != out:
-        raise refuse(f"output shape {y.shape} differs from the broadcast of {a.shape} and "
-                     f"{b.shape}", y)
+    v._check_broadcast(refuse, a, b, y)
     v._activation_ok(refuse, getattr(op.options, "activation", ir.ACT_NONE), y)
     sa, sb, so = float(a.quant.scale), float(b.quant.scale), float(y.quant.scale)
     if op.kind == "ADD":
@@ -176,11 +136,7 @@ def _binary(m, op, refuse, ins, y) -> None:
 
 
 def _softmax(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    activation_s16(refuse, x, (1, 4))
-    activation_s16(refuse, y, (1, 4))
-    if x.shape != y.shape:
-        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    x = v._same_shape_input(refuse, ins, y, activation_s16, (1, 4))
     if abs(float(y.quant.scale) - 1.0 / 32768) > 1e-3 / 32768:
         raise refuse(f"output scale {float(y.quant.scale):g} is not 1/32768 (TFLM's int16 "
                      "SOFTMAX needs it)", y, "let the TFLite converter choose the output "
@@ -193,11 +149,7 @@ def _softmax(m, op, refuse, ins, y) -> None:
 
 
 def _sigmoid(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    activation_s16(refuse, x)
-    activation_s16(refuse, y)
-    if x.shape != y.shape:
-        raise refuse(f"maps shape {x.shape} to {y.shape}", y)
+    x = v._same_shape_input(refuse, ins, y, activation_s16)
     if abs(math.log2(float(y.quant.scale)) + 15) > 1e-3:
         raise refuse(f"output scale {float(y.quant.scale):g} is not 2^-15 (TFLM's int16 "
                      f"{op.kind} needs it)", y,
@@ -208,11 +160,7 @@ def _sigmoid(m, op, refuse, ins, y) -> None:
 
 
 def _reshape(m, op, refuse, ins, y) -> None:
-    x = ins[0]
-    activation_s16(refuse, x)
-    activation_s16(refuse, y)
-    if x.elements != y.elements:
-        raise refuse(f"changes the element count from {x.shape} to {y.shape}", y)
+    v._check_reshape(refuse, ins, y, activation_s16)
 
 
 def _quantize(m, op, refuse, ins, y) -> None:

@@ -6,6 +6,7 @@ softmax exponential; the C kernels implement the same operations.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -18,6 +19,9 @@ def wrap32(x: int) -> int:
     return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
+# Cached: a model's per-channel scales recur in every plan of it (a fuzz
+# campaign plans the same seeds' channels a million times).
+@functools.lru_cache(maxsize=1 << 16)
 def quantize_multiplier(real: float) -> tuple[int, int]:
     """real ~= mult * 2^(shift - 31), mult in [2^30, 2^31) (TFLM QuantizeMultiplier)."""
     if real == 0.0:
@@ -118,11 +122,16 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
 
 def softmax_exp_table(beta: float, input_scale: float) -> np.ndarray:
     """table[d] = exp of the rescaled difference -d, or 0 when -d < diff_min."""
+    return np.array(_softmax_exp_table(beta, input_scale), dtype=np.int32)
+
+
+@functools.lru_cache(maxsize=256)
+def _softmax_exp_table(beta: float, input_scale: float) -> tuple[int, ...]:
     mult, shift, diff_min = softmax_params(beta, input_scale)
-    table = np.zeros(256, dtype=np.int64)
+    table = [0] * 256
     for d in range(256):
         diff = -d
         if diff >= diff_min:
             rescaled = srdhm(wrap32(diff * (1 << shift)), mult)
             table[d] = exp_on_negative_values(rescaled)
-    return table.astype(np.int32)
+    return tuple(table)

@@ -128,6 +128,8 @@ def input_gaps(call: KernelCall) -> dict[int, int]:
     """Input tensor -> smallest (input offset - output offset) that is safe."""
     p = call.params
     if call.kernel == "tg_conv2d_s8":
+        if call.stream_parts > 1:   # every part reads every pixel's input again
+            return {}
         return {call.inputs[0]: _window_gap(p, p["out_c"], strict=False)}
     if call.kernel == "tg_depthwise_conv2d_s8":
         return {call.inputs[0]: _window_gap(p, p["out_c"], strict=True)}

@@ -76,6 +76,10 @@ class KernelCall:
     # copied to RAM), taken where the arena stays as it is (take_dsp_upgrades):
     # (kernel, arrays, scratch_bytes).
     dsp_upgrade: tuple | None = None
+    # Parts the DSP three-pixel kernel copies its stream to scratch in
+    # (tg_conv2d_triples_ram_s8_dsp, fit_stream_copies); more than one means
+    # the output may not overlap the input (plan/memory.py input_gaps).
+    stream_parts: int = 1
     # Settled by tinygen/plan/variants.py for the target: the C function
     # model.c calls (``kernel`` or a variant of it), its variant and its
     # file under firmware/kernels/. ``kernel`` stays the operator's portable
@@ -935,6 +939,78 @@ def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
             c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
         else:
             arena = grown
+
+
+TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
+# A layer's stream is copied in several parts only where widening each pixel
+# triple once per part costs no more than this share of its MAC loop: the
+# widening of a chunk costs about what one 2-channel block's MACs on it do.
+STREAM_PARTS_COST = 1 / 64
+# Copying costs about 0.6 cycles a byte (LDM/STM), reading the stream once
+# per pixel triple about 3 a byte (its MACs): layers with fewer triples
+# than this read in place (their copy would cost over 2.5 % of their time).
+MIN_COPY_TRIPLES = 8
+
+
+def copy_stream(call: KernelCall, part_blocks: int) -> None:
+    """Turns an offered tg_conv2d_triples_s8_dsp into tg_conv2d_triples_ram_s8_dsp
+    copying part_blocks 2-channel blocks of its stream to scratch at a time
+    (0: reading it in place)."""
+    stream = call.dsp_arrays["stream"]
+    blocks = call.params["out_c"] // 2
+    block_words = len(stream) // blocks
+    part_blocks = min(part_blocks, blocks)
+    call.dsp_fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes)
+    call.dsp_kernel = TRIPLES_RAM
+    call.dsp_arrays = {"stream": np.concatenate([np.array([part_blocks], dtype=np.int32),
+                                                 stream]).astype(np.int32)}
+    call.scratch_bytes += 4 * part_blocks * block_words
+    call.stream_parts = -(-blocks // part_blocks) if part_blocks else 1
+
+
+def _uncopy_stream(call: KernelCall) -> None:
+    call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = call.dsp_fallback
+    call.dsp_fallback, call.stream_parts = None, 1
+
+
+def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
+    """Reads the three-pixel convolutions' weights from flash once a layer
+    where the arena has room (issue 22: the L4's flash wait states and
+    prefetch reward fewer, sequential reads).
+
+    tg_conv2d_triples_s8_dsp reads its whole stream (weights, biases,
+    requantization records) once per pixel triple. Where the arena, planned
+    with the kernels fit_dsp_scratch settled, keeps its size with the stream
+    copied into the layer's scratch, the layer takes
+    tg_conv2d_triples_ram_s8_dsp: the whole stream, else as few parts as fit
+    (each part re-widens every pixel triple: only while that costs at most
+    STREAM_PARTS_COST of the layer's MACs, and the output then cannot
+    overlap the input). Layers that read the most flash go first; a layer
+    that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
+    keeps today's order and reads. Where the model links the copying
+    kernel anyway, those take it too, reading in place, for its pass
+    without the negative-value fix (a model that copies nothing keeps one
+    pass: kws01's code-size budget)."""
+    def triples(c: KernelCall) -> int:
+        p = c.params
+        return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
+
+    offered = [c for c in calls if c.dsp_kernel == "tg_conv2d_triples_s8_dsp"]
+    copied = [c for c in offered if triples(c) >= MIN_COPY_TRIPLES]
+    if not copied:
+        return
+    arena = arena_of(calls)
+    for c in sorted(copied, key=lambda c: -(triples(c) - 1) * len(c.dsp_arrays["stream"])):
+        blocks = c.params["out_c"] // 2
+        for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
+            copy_stream(c, -(-blocks // parts))
+            if arena_of(calls) <= arena:
+                break
+            _uncopy_stream(c)
+    if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
+        for c in offered:
+            if c.dsp_kernel != TRIPLES_RAM:
+                copy_stream(c, 0)
 
 
 def prepare_op(m: ir.Model, op: ir.Operator, fast_requant: bool = True) -> KernelCall:

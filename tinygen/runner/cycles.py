@@ -1070,6 +1070,9 @@ class FlashReads:
     flash_accesses: int = 0       # load instructions that read flash
     ram_bytes: int = 0
     unknown: int = 0              # loads whose address could not be worked out
+    # Flash bytes by the address of the load that read them: which code
+    # reads flash (the image's map or symbols name the functions).
+    flash_by_pc: dict[int, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(flash_bytes=self.flash_bytes, flash_accesses=self.flash_accesses,
@@ -1163,6 +1166,7 @@ def count_flash_reads(log_path: Path, loads: dict[int, Insn], entry: int, return
                     elif any(lo <= address < hi for lo, hi in flash):
                         out.flash_bytes += size
                         out.flash_accesses += 1
+                        out.flash_by_pc[pc] = out.flash_by_pc.get(pc, 0) + size
                     else:
                         out.ram_bytes += size
     return out
@@ -1201,26 +1205,10 @@ def flash_reads(board, build_dir: Path, stimulus_bytes: bytes, transitions: Tran
 
 # -- real-board figures ----------------------------------------------------------
 
-def flash_wait_states(board) -> int:
-    """Flash wait states the board's platform code sets at its clock (the
-    same rule as templates/port/tg_board.h.j2); 0 for code in zero-wait
-    memory (the emulated MPS2/MPS3 images, the host)."""
-    hz = board.clock_hz
-    if board.family == "stm32l4":
-        step = 20_000_000 if hz > 80_000_000 else 16_000_000
-    elif board.family == "stm32h7":
-        step = 42_000_000
-    elif board.family == "stm32u5":
-        step = 32_000_000
-    else:
-        return 0
-    return (hz + step - 1) // step - 1
-
-
 def board_figures(board, estimate: CycleEstimate) -> dict:
     """What a session records: the estimate per instruction, and the flash
     wait-state range at the board's clock."""
-    wait = flash_wait_states(board)
+    wait = board.flash_wait_states
     return {"core": estimate.core, "confidence": estimate.confidence, "basis": estimate.basis,
             "instructions": estimate.instructions, "cycles": estimate.cycles,
             "cycles_per_instruction": estimate.cpi, "loads": estimate.loads,

@@ -32,7 +32,7 @@ from tinygen.paths import make_folder
 from tinygen.plan import plan_model
 from tinygen.port.build import build_firmware
 from tinygen.port.generate import default_build_dir
-from tinygen.runner.cycles import flash_wait_states, operator_cycles
+from tinygen.runner.cycles import operator_cycles
 from tinygen.runner.lifecycle import recorded_session, session_folder
 from tinygen.runner.record import firmware_identity, session_facts
 from tinygen.text import format_table
@@ -173,7 +173,7 @@ def profile_session(req: ProfileRequest) -> ProfileOutcome:
         window_instr = window * 1000 / (2 ** shift) / req.inferences if window else None
         stack = parse_stack(lines)
         planned = built.port.placement.stack_bytes if built.port.placement else 0
-        waits = flash_wait_states(board)
+        waits = board.flash_wait_states
         text = [f"{bench.id} on {board.name}: virtual time under QEMU -icount shift={shift} "
                 f"(instructions), {req.inferences} inferences; est. cycles from one traced "
                 f"inference ({estimate.basis}; {estimate.confidence} confidence); est. ms = "

@@ -34,48 +34,28 @@ static inline int32_t mac4(int32_t acc, const int8_t *w, int32_t x02, int32_t x1
     return __smlad(sxtb16_ror8(word), x13, acc);
 }
 
+/* A chunk's whole groups of 4 values: four filter rows share the input
+ * words and their repacking. */
+static inline int32_t head_dsp(const int16_t *x, const int8_t *w0, const int8_t *w1,
+                               const int8_t *w2, const int8_t *w3, int32_t m, int32_t *s)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= m; i += 4) {
+        const uint32_t x01 = (uint32_t)load32(x + i);
+        const uint32_t x23 = (uint32_t)load32(x + i + 2);
+        const int32_t x02 = (int32_t)((x01 & 0xFFFFu) | (x23 << 16));
+        const int32_t x13 = (int32_t)((x01 >> 16) | (x23 & 0xFFFF0000u));
+        s[0] = mac4(s[0], w0 + i, x02, x13);
+        s[1] = mac4(s[1], w1 + i, x02, x13);
+        s[2] = mac4(s[2], w2 + i, x02, x13);
+        s[3] = mac4(s[3], w3 + i, x02, x13);
+    }
+    return i;
+}
+
 static void dot4_dsp(const int16_t *x, const int8_t *w, size_t stride, int32_t n, int64_t *acc)
 {
-    const int8_t *w0 = w;
-    const int8_t *w1 = w + stride;
-    const int8_t *w2 = w + 2 * stride;
-    const int8_t *w3 = w + 3 * stride;
-    while (n > 0) {
-        /* Whole groups of 4 within a chunk of at most 256 products. */
-        const int32_t m = n < TG_S16_CHUNK ? n : TG_S16_CHUNK;
-        int32_t s0 = 0;
-        int32_t s1 = 0;
-        int32_t s2 = 0;
-        int32_t s3 = 0;
-        int32_t i;
-        for (i = 0; i + 4 <= m; i += 4) {
-            const uint32_t x01 = (uint32_t)load32(x + i);
-            const uint32_t x23 = (uint32_t)load32(x + i + 2);
-            const int32_t x02 = (int32_t)((x01 & 0xFFFFu) | (x23 << 16));
-            const int32_t x13 = (int32_t)((x01 >> 16) | (x23 & 0xFFFF0000u));
-            s0 = mac4(s0, w0 + i, x02, x13);
-            s1 = mac4(s1, w1 + i, x02, x13);
-            s2 = mac4(s2, w2 + i, x02, x13);
-            s3 = mac4(s3, w3 + i, x02, x13);
-        }
-        for (; i < m; ++i) {
-            const int32_t v = x[i];
-            s0 += v * w0[i];
-            s1 += v * w1[i];
-            s2 += v * w2[i];
-            s3 += v * w3[i];
-        }
-        acc[0] += s0;
-        acc[1] += s1;
-        acc[2] += s2;
-        acc[3] += s3;
-        x += m;
-        w0 += m;
-        w1 += m;
-        w2 += m;
-        w3 += m;
-        n -= m;
-    }
+    tg_conv_s16_dot4_chunks(x, w, stride, n, acc, head_dsp);
 }
 
 void tg_conv2d_s16_dsp(const tg_conv_s16_params *p, const int16_t *input, const int8_t *filter,

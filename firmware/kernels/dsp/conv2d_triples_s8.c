@@ -111,6 +111,15 @@ typedef struct {
     "add    r0, r0, " A ", asr #31\n\t"                           \
     "asr    r0, r0, " E "\n\t"                                    \
     "ssat   " A ", #8, r0\n\t"
+/* The same without the fix, for layers whose activation clamps every
+ * negative value's output to act_min >= the output zero point anyway
+ * (the fix moves an output that is at most the zero point by at most one
+ * down): 5 cycles a pass of six outputs. */
+#define TG_TRIPLES_OUT_NOFIX(A, M, E, RZ)                         \
+    "add    r0, " A ", " A "\n\t"                                 \
+    "smmlar r0, r0, " M ", " RZ "\n\t"                            \
+    "asr    r0, r0, " E "\n\t"                                    \
+    "ssat   " A ", #8, r0\n\t"
 /* Bytewise clamp of a packed output pair to [lo4, hi4] (r10, r11). */
 #define TG_TRIPLES_CLAMP(P)                                       \
     "ssub8  r12, " P ", r10\n\t"                                  \
@@ -122,7 +131,7 @@ typedef struct {
  * inputs. Per block the stream holds the two biases, one weight word per
  * two depth positions, then (mult, e, rz) of each channel; the block's
  * six outputs are stored as one halfword per pixel. */
-#define TG_TRIPLES_PASS(OCT)                                      \
+#define TG_TRIPLES_PASS(OCT, OUT)                                 \
     "push   {r4-r11, lr}\n\t" \
     "sub    sp, sp, #48\n\t" \
     "ldm    r0, {r1-r12}\n\t" \
@@ -146,12 +155,12 @@ typedef struct {
     "cmp    r0, lr\n\t" \
     "bne    4b\n\t" \
     "ldm    r1!, {r8-r12, lr}\n\t" \
-    TG_TRIPLES_OUT("r2", "r8", "r9", "r10") \
-    TG_TRIPLES_OUT("r3", "r8", "r9", "r10") \
-    TG_TRIPLES_OUT("r4", "r8", "r9", "r10") \
-    TG_TRIPLES_OUT("r5", "r11", "r12", "lr") \
-    TG_TRIPLES_OUT("r6", "r11", "r12", "lr") \
-    TG_TRIPLES_OUT("r7", "r11", "r12", "lr") \
+    OUT("r2", "r8", "r9", "r10") \
+    OUT("r3", "r8", "r9", "r10") \
+    OUT("r4", "r8", "r9", "r10") \
+    OUT("r5", "r11", "r12", "lr") \
+    OUT("r6", "r11", "r12", "lr") \
+    OUT("r7", "r11", "r12", "lr") \
     "bfi    r2, r5, #8, #8\n\t" \
     "bfi    r3, r6, #8, #8\n\t" \
     "bfi    r4, r7, #8, #8\n\t" \
@@ -178,14 +187,21 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__(TG_TRIPLES_PASS(TG_TRIPLES_OCT));
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES_OCT, TG_TRIPLES_OUT));
+    (void)a;
+}
+
+/* tg_triples_pass_dsp without the negative-value fix (TG_TRIPLES_OUT_NOFIX). */
+__attribute__((naked, noinline)) static void tg_triples_nofix_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES_OCT, TG_TRIPLES_OUT_NOFIX));
     (void)a;
 }
 
 /* tg_triples_pass_dsp over int8 inputs (TG_TRIPLES8_OCT). */
 __attribute__((naked, noinline)) static void tg_triples8_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__(TG_TRIPLES_PASS(TG_TRIPLES8_OCT));
+    __asm__(TG_TRIPLES_PASS(TG_TRIPLES8_OCT, TG_TRIPLES_OUT));
     (void)a;
 }
 
@@ -295,13 +311,16 @@ static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_trip
     return x;
 }
 
-/* scratch (tinygen/plan/ops.py conv_triples_scratch): three gathered
+/* Every pixel against the blocks of stream up to stream_end, whose first
+ * channel's outputs are at output (the pixels' outputs p->out_c apart).
+ * scratch (tinygen/plan/ops.py conv_triples_scratch): three gathered
  * patches of 8 * octs bytes unless the layer is pointwise with whole
  * octs of input channels (then read in place), then the widened inputs,
  * 12 * octs words. All three pixels' inputs are widened before any of
  * their outputs is written, so the output may overlap the input. */
-void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                              const int32_t *stream, int8_t *output, int8_t *scratch)
+static void triples_run_dsp(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+                            const int32_t *stream_end, int8_t *output, int8_t *scratch,
+                            void (*pass)(const tg_triples_pass *))
 {
     const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0
@@ -318,7 +337,7 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
     a.x16 = x16;
     a.x16_end = x16 + 12 * octs;
     a.stream = stream;
-    a.stream_end = stream + (p->out_c / 2) * (8 + 4 * octs);
+    a.stream_end = stream_end;
     a.clamp = p->act_min > -128 || p->act_max < 127;
     a.unused = 0;
     a.lo4 = (uint32_t)(uint8_t)(int8_t)p->act_min * 0x01010101u;
@@ -344,8 +363,77 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
         }
         a.out = output;
         widen_triple_dsp(x0, x1, x2, 2 * octs, x16);
-        tg_triples_pass_dsp(&a);
+        pass(&a);
         output += 3 * p->out_c;
+    }
+}
+
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    triples_run_dsp(p, input, stream, stream + (p->out_c / 2) * (8 + 4 * octs), output, scratch,
+                    tg_triples_pass_dsp);
+}
+
+/* n words (a multiple of 4) from s to d, eight or four per LDM/STM. */
+__attribute__((noinline)) static void copy_words_dsp(int32_t *d, const int32_t *s, int32_t n)
+{
+    __asm__ volatile("tst    %[n], #4\n\t"
+                     "beq    2f\n\t"
+                     "ldm    %[s]!, {r3-r6}\n\t"
+                     "stm    %[d]!, {r3-r6}\n\t"
+                     "2:\n\t"
+                     "lsrs   %[n], %[n], #3\n\t"
+                     "beq    3f\n\t"
+                     "1:\n\t"
+                     "ldm    %[s]!, {r3-r6, r8-r11}\n\t"
+                     "stm    %[d]!, {r3-r6, r8-r11}\n\t"
+                     "subs   %[n], %[n], #1\n\t"
+                     "bne    1b\n\t"
+                     "3:\n\t"
+                     : [d] "+r"(d), [s] "+r"(s), [n] "+r"(n)
+                     :
+                     : "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "cc", "memory");
+}
+
+/* tg_conv2d_triples_s8_dsp with its weights read from flash once per
+ * layer rather than once per pixel triple: the stream (after its first
+ * word, the number of 2-channel blocks per part) is copied part by part
+ * into the start of scratch, and every pixel runs against each part
+ * (0 blocks: read in place, as tg_conv2d_triples_s8_dsp does).
+ * With one part the order of reads and writes is tg_conv2d_triples_s8_dsp's;
+ * with several, each part writes its channels of every pixel before the
+ * next part reads the input again, so the planner keeps the output apart
+ * from the input (tinygen/plan/memory.py input_gaps). Layers whose
+ * activation clamps at or above the output zero point leave out the
+ * negative-value fix (tg_triples_nofix_pass_dsp), which pays for the copy;
+ * tg_conv2d_triples_s8_dsp keeps one pass, for kws01's code size. scratch:
+ * the part, then tg_conv2d_triples_s8_dsp's scratch. */
+void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    /* The parameters too are read per pixel (the gather, the walk): from a
+     * copy in RAM, not from flash. */
+    const tg_conv_params q = *params;
+    const tg_conv_params *p = &q;
+    const int32_t block_words = 8 + 4 * ((p->k_h * p->k_w * p->in_c + 7) / 8);
+    const int32_t part = stream[0];
+    const int32_t blocks = p->out_c / 2;
+    int32_t *ram = (int32_t *)(void *)scratch;
+    int8_t *rest = scratch + 4 * part * block_words;
+    void (*pass)(const tg_triples_pass *) =
+        p->act_min < p->output_zero_point ? tg_triples_pass_dsp : tg_triples_nofix_pass_dsp;
+    int32_t b;
+    if (part == 0) {                  /* read in place, for the pass */
+        triples_run_dsp(p, input, stream + 1, stream + 1 + blocks * block_words, output, scratch,
+                        pass);
+        return;
+    }
+    for (b = 0; b < blocks; b += part) {
+        const int32_t n = blocks - b < part ? blocks - b : part;
+        copy_words_dsp(ram, stream + 1 + b * block_words, n * block_words);
+        triples_run_dsp(p, input, ram, ram + n * block_words, output + 2 * b, rest, pass);
     }
 }
 

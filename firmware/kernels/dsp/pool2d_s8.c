@@ -13,85 +13,49 @@
 /* Channels in groups of 4, windows of at most 255 values: each input word
  * is added into two words of int16 sums (SXTAB16, bytes 0/2 and 1/3),
  * which cannot overflow as |sum| <= 255 * 128 < 2^15. */
-static void avg_pool_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output)
+static inline void avg_pixel_dsp(const tg_pool_params *p, const pool_window *w, int8_t *out)
 {
     const int32_t ch = p->channels;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
     int32_t c;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const pool_window w = window_at(p, image, oy, ox);
-                for (c = 0; c < ch; c += 4) {
-                    uint32_t s02 = 0;
-                    uint32_t s13 = 0;
-                    int32_t sums[4];
-                    int32_t y;
-                    int32_t x;
-                    int32_t k;
-                    for (y = 0; y < w.rows; ++y) {
-                        const int8_t *row = w.first + (size_t)y * w.row_step + (size_t)c;
-                        for (x = 0; x < w.cols; ++x) {
-                            uint32_t v;
-                            memcpy(&v, row + (size_t)x * (size_t)ch, 4);
-                            __asm__("sxtab16 %0, %0, %2\n\t"
-                                    "sxtab16 %1, %1, %2, ror #8"
-                                    : "+r"(s02), "+r"(s13)
-                                    : "r"(v));
-                        }
-                    }
-                    sums[0] = (int16_t)(s02 & 0xFFFFu);
-                    sums[1] = (int16_t)(s13 & 0xFFFFu);
-                    sums[2] = (int16_t)(s02 >> 16);
-                    sums[3] = (int16_t)(s13 >> 16);
-                    for (k = 0; k < 4; ++k) {
-                        output[c + k] = tg_clamp_s8(window_average(sums[k], w.count),
-                                                    p->act_min, p->act_max);
-                    }
-                }
-                output += ch;
+    for (c = 0; c < ch; c += 4) {
+        uint32_t s02 = 0;
+        uint32_t s13 = 0;
+        int32_t sums[4];
+        int32_t y;
+        int32_t x;
+        int32_t k;
+        for (y = 0; y < w->rows; ++y) {
+            const int8_t *row = w->first + (size_t)y * w->row_step + (size_t)c;
+            for (x = 0; x < w->cols; ++x) {
+                uint32_t v;
+                memcpy(&v, row + (size_t)x * (size_t)ch, 4);
+                __asm__("sxtab16 %0, %0, %2\n\t"
+                        "sxtab16 %1, %1, %2, ror #8"
+                        : "+r"(s02), "+r"(s13)
+                        : "r"(v));
             }
+        }
+        sums[0] = (int16_t)(s02 & 0xFFFFu);
+        sums[1] = (int16_t)(s13 & 0xFFFFu);
+        sums[2] = (int16_t)(s02 >> 16);
+        sums[3] = (int16_t)(s13 >> 16);
+        for (k = 0; k < 4; ++k) {
+            out[c + k] = tg_clamp_s8(window_average(sums[k], w->count), p->act_min, p->act_max);
         }
     }
 }
 
-/* Other layers take pool2d_s8.c's loop, kept here rather than shared:
- * with it in the same function GCC lays out the SXTAB16 path as it always
- * did (without it, kws01 on disco_l475vg_iot01a ran 400 more instructions
- * per inference). */
+static void avg_pool_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output)
+{
+    tg_pool_walk(p, input, output, avg_pixel_dsp);
+}
+
+/* Other layers take pool2d_s8.c's loop (tg_pool.h). */
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output)
 {
     if (p->channels % 4 == 0 && p->k_h * p->k_w <= 255) {
         avg_pool_dsp(p, input, output);
         return;
     }
-    const int32_t ch = p->channels;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
-    int32_t c;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const pool_window w = window_at(p, image, oy, ox);
-                for (c = 0; c < ch; ++c) {
-                    int32_t acc = 0;
-                    int32_t y;
-                    int32_t x;
-                    for (y = 0; y < w.rows; ++y) {
-                        const int8_t *row = w.first + (size_t)y * w.row_step + (size_t)c;
-                        for (x = 0; x < w.cols; ++x) {
-                            acc += row[(size_t)x * (size_t)ch];
-                        }
-                    }
-                    output[c] = tg_clamp_s8(window_average(acc, w.count), p->act_min, p->act_max);
-                }
-                output += ch;
-            }
-        }
-    }
+    tg_pool_walk(p, input, output, tg_avg_pool_pixel);
 }

@@ -237,6 +237,74 @@ static inline void dwr_requant_generic(const int32_t *acc, int32_t oc, const tg_
     }
 }
 
+/* acc[0..n) requantized into out, in the layer's form (fast: p->fast,
+ * read once by the caller, as the assembly's memory clobber would make the
+ * compiler read it again after every call). */
+static inline __attribute__((always_inline)) void
+dwr_requant(const int32_t *acc, int32_t n, const tg_chan_quant *quant, const tg_conv_params *p,
+            int32_t fast, const tg_mve_out *o_generic, int8_t *out)
+{
+    if (fast) {
+        dwr_requant_fast(acc, n, (const int32_t *)(const void *)quant, p, out);
+    } else {
+        dwr_requant_generic(acc, n, quant, o_generic, out);
+    }
+}
+
+/* The window's taps as offsets from its corner pixel (interior windows),
+ * and the row of input zero points that padding taps read. */
+static inline __attribute__((always_inline)) void
+dw_window_setup(const tg_conv_params *p, uint32_t *offsets, int8_t *pad_row)
+{
+    int32_t ky;
+    int32_t kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+            offsets[ky * p->k_w + kx] =
+                (uint32_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c);
+        }
+    }
+    tg_mve_fill(pad_row, p->input_zero_point, p->in_c);
+}
+
+/* The taps of the window at (iy0, ix0) as words[t] + *base: the offsets
+ * from its corner when it lies inside the image, else one pointer per tap
+ * (pad_row for taps in the padding) with base 0. */
+typedef struct {
+    const uint32_t *words;
+    uint32_t base;
+} dw_taps;
+
+static inline __attribute__((always_inline)) dw_taps
+dw_window(const tg_conv_params *p, const int8_t *image, int32_t iy0, int32_t ix0,
+          int32_t reach_h, int32_t reach_w, const uint32_t *offsets, uint32_t *pointers,
+          const int8_t *pad_row)
+{
+    dw_taps r;
+    int32_t t = 0;
+    int32_t ky;
+    int32_t kx;
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
+        r.words = offsets;
+        r.base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
+                                                + (size_t)ix0) * (size_t)p->in_c);
+        return r;
+    }
+    r.words = pointers;
+    r.base = 0;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx, ++t) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            pointers[t] = (uint32_t)(uintptr_t)(
+                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+                    ? pad_row
+                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c);
+        }
+    }
+    return r;
+}
+
 static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
                            const int16_t *filter, const tg_chan_quant *quant,
                            int8_t *output, int8_t *scratch)
@@ -251,20 +319,13 @@ static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
     const int32_t reach_w = (p->k_w - 1) * p->dil_w;
     const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     const tg_mve_out o_generic = {0, p->output_zero_point, p->act_min, p->act_max};
+    const int32_t fast = p->fast;
     const int32_t stride = 2 * oc;
     const int32_t groups16 = oc >> 4;
     int32_t b;
     int32_t oy;
     int32_t ox;
-    int32_t ky;
-    int32_t kx;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        for (kx = 0; kx < p->k_w; ++kx) {
-            offsets[ky * p->k_w + kx] =
-                (uint32_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c);
-        }
-    }
-    tg_mve_fill(pad_row, p->input_zero_point, p->in_c);
+    dw_window_setup(p, offsets, pad_row);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -279,39 +340,18 @@ static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
                         image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c);
                     dwr_sums8_pair(offsets, corner, (uint32_t)(p->stride_w * p->in_c), filter,
                                    taps_n, stride, acc);
-                    if (p->fast) {
-                        dwr_requant_fast(acc, 8, (const int32_t *)(const void *)quant, p, output);
-                        dwr_requant_fast(acc + 8, 8, (const int32_t *)(const void *)quant, p,
-                                         output + 8);
-                    } else {
-                        dwr_requant_generic(acc, 8, quant, &o_generic, output);
-                        dwr_requant_generic(acc + 8, 8, quant, &o_generic, output + 8);
-                    }
+                    dwr_requant(acc, 8, quant, p, fast, &o_generic, output);
+                    dwr_requant(acc + 8, 8, quant, p, fast, &o_generic, output + 8);
                     output += 16;
                     ++ox;
                     continue;
                 }
-                uint32_t base;
+                const dw_taps taps = dw_window(p, image, iy0, ix0, reach_h, reach_w, offsets,
+                                               pointers, pad_row);
+                const uint32_t base = taps.base;
                 int32_t c = 16 * groups16;
-                int32_t t = 0;
-                if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
-                    base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
-                                                          + (size_t)ix0) * (size_t)p->in_c);
-                } else {
-                    words = pointers;
-                    base = 0;
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t iy = iy0 + ky * p->dil_h;
-                        for (kx = 0; kx < p->k_w; ++kx, ++t) {
-                            const int32_t ix = ix0 + kx * p->dil_w;
-                            pointers[t] = (uint32_t)(uintptr_t)(
-                                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-                                    ? pad_row
-                                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
-                                                  * (size_t)p->in_c);
-                        }
-                    }
-                }
+                int32_t t;
+                words = taps.words;
                 if (groups16 > 0) {
                     dwr_sums16(words, base, filter, taps_n, stride, groups16, acc);
                 }
@@ -329,11 +369,7 @@ static void depthwise_rows(const tg_conv_params *p, const int8_t *input,
                     }
                     vstrwq_s32(acc + c, a0);
                 }
-                if (p->fast) {
-                    dwr_requant_fast(acc, oc, (const int32_t *)(const void *)quant, p, output);
-                } else {
-                    dwr_requant_generic(acc, oc, quant, &o_generic, output);
-                }
+                dwr_requant(acc, oc, quant, p, fast, &o_generic, output);
                 output += oc;
             }
         }
@@ -359,43 +395,19 @@ static void depthwise_multiplier(const tg_conv_params *p, const int8_t *input,
     int32_t b;
     int32_t oy;
     int32_t ox;
-    int32_t ky;
-    int32_t kx;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        for (kx = 0; kx < p->k_w; ++kx) {
-            offsets[ky * p->k_w + kx] =
-                (uint32_t)((ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c);
-        }
-    }
-    tg_mve_fill(pad_row, p->input_zero_point, p->in_c);
+    dw_window_setup(p, offsets, pad_row);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const uint32_t *words = offsets;
-                uint32_t base;
-                int32_t t = 0;
+                const dw_taps taps = dw_window(p, image, iy0, ix0, reach_h, reach_w, offsets,
+                                               pointers, pad_row);
+                const uint32_t *words = taps.words;
+                const uint32_t base = taps.base;
+                int32_t t;
                 int32_t c;
-                if (iy0 >= 0 && ix0 >= 0 && iy0 + reach_h < p->in_h && ix0 + reach_w < p->in_w) {
-                    base = (uint32_t)(uintptr_t)(image + ((size_t)iy0 * (size_t)p->in_w
-                                                          + (size_t)ix0) * (size_t)p->in_c);
-                } else {
-                    words = pointers;
-                    base = 0;
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t iy = iy0 + ky * p->dil_h;
-                        for (kx = 0; kx < p->k_w; ++kx, ++t) {
-                            const int32_t ix = ix0 + kx * p->dil_w;
-                            pointers[t] = (uint32_t)(uintptr_t)(
-                                (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-                                    ? pad_row
-                                    : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix)
-                                                  * (size_t)p->in_c);
-                        }
-                    }
-                }
                 /* Depth multiplier > 1: channel c reads input channel c / dm. */
                 for (c = 0; c < oc; c += 4) {
                     int32_t a[4] = {0, 0, 0, 0};

@@ -32,84 +32,68 @@ static inline int32x4_t pool_average4(int32x4_t s, int32_t count, uint32_t m)
     return vpselq_s32(vnegq_s32(q), q, negative);
 }
 
-void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output)
+static inline void avg_pixel_mve(const tg_pool_params *p, const pool_window *w, int8_t *out)
 {
     const int32_t ch = p->channels;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_bytes;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const pool_window w = window_at(p, image, oy, ox);
-                const int32_t count = w.count;
-                /* ceil(2^32 / count); count 1 needs no division (m unused). */
-                const uint32_t m = count > 1 ? (uint32_t)(0xFFFFFFFFu / (uint32_t)count) + 1u : 0u;
-                int32_t c;
-                for (c = 0; c < ch; c += 4) {
-                    const mve_pred16_t pr = vctp32q((uint32_t)(ch - c));
-                    int32x4_t sum = vdupq_n_s32(0);
-                    int32_t y;
-                    int32_t x;
-                    for (y = 0; y < w.rows; ++y) {
-                        const int8_t *px = w.first + (size_t)y * w.row_step + (size_t)c;
-                        for (x = 0; x < w.cols; ++x, px += ch) {
-                            sum = vaddq_s32(sum, vldrbq_z_s32(px, pr));
-                        }
-                    }
-                    if (count > 1 && count <= TG_POOL_MVE_EXACT_COUNT) {
-                        sum = pool_average4(sum, count, m);
-                    } else if (count > 1) {
-                        int32_t lanes[4];
-                        int32_t k;
-                        vstrwq_s32(lanes, sum);
-                        for (k = 0; k < 4; ++k) {
-                            lanes[k] = window_average(lanes[k], count);
-                        }
-                        sum = vldrwq_s32(lanes);
-                    }
-                    sum = vmaxq_s32(sum, vdupq_n_s32(p->act_min));
-                    sum = vminq_s32(sum, vdupq_n_s32(p->act_max));
-                    vstrbq_p_s32(output + c, sum, pr);
-                }
-                output += ch;
+    const int32_t count = w->count;
+    /* ceil(2^32 / count); count 1 needs no division (m unused). */
+    const uint32_t m = count > 1 ? (uint32_t)(0xFFFFFFFFu / (uint32_t)count) + 1u : 0u;
+    int32_t c;
+    for (c = 0; c < ch; c += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(ch - c));
+        int32x4_t sum = vdupq_n_s32(0);
+        int32_t y;
+        int32_t x;
+        for (y = 0; y < w->rows; ++y) {
+            const int8_t *px = w->first + (size_t)y * w->row_step + (size_t)c;
+            for (x = 0; x < w->cols; ++x, px += ch) {
+                sum = vaddq_s32(sum, vldrbq_z_s32(px, pr));
             }
         }
+        if (count > 1 && count <= TG_POOL_MVE_EXACT_COUNT) {
+            sum = pool_average4(sum, count, m);
+        } else if (count > 1) {
+            int32_t lanes[4];
+            int32_t k;
+            vstrwq_s32(lanes, sum);
+            for (k = 0; k < 4; ++k) {
+                lanes[k] = window_average(lanes[k], count);
+            }
+            sum = vldrwq_s32(lanes);
+        }
+        sum = vmaxq_s32(sum, vdupq_n_s32(p->act_min));
+        sum = vminq_s32(sum, vdupq_n_s32(p->act_max));
+        vstrbq_p_s32(out + c, sum, pr);
+    }
+}
+
+void tg_avg_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output)
+{
+    tg_pool_walk(p, input, output, avg_pixel_mve);
+}
+
+static inline void max_pixel_mve(const tg_pool_params *p, const pool_window *w, int8_t *out)
+{
+    const int32_t ch = p->channels;
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min);
+    const int8x16_t hi = vdupq_n_s8((int8_t)p->act_max);
+    int32_t c;
+    for (c = 0; c < ch; c += 16) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(ch - c));
+        int8x16_t best = vdupq_n_s8(-128);
+        int32_t y;
+        int32_t x;
+        for (y = 0; y < w->rows; ++y) {
+            const int8_t *px = w->first + (size_t)y * w->row_step + (size_t)c;
+            for (x = 0; x < w->cols; ++x, px += ch) {
+                best = vmaxq_s8(best, vldrbq_z_s8(px, pr));
+            }
+        }
+        vstrbq_p_s8(out + c, vminq_s8(vmaxq_s8(best, lo), hi), pr);
     }
 }
 
 void tg_max_pool2d_s8_mve(const tg_pool_params *p, const int8_t *input, int8_t *output)
 {
-    const int32_t ch = p->channels;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)ch;
-    const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min);
-    const int8x16_t hi = vdupq_n_s8((int8_t)p->act_max);
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_bytes;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const pool_window w = window_at(p, image, oy, ox);
-                int32_t c;
-                for (c = 0; c < ch; c += 16) {
-                    const mve_pred16_t pr = vctp8q((uint32_t)(ch - c));
-                    int8x16_t best = vdupq_n_s8(-128);
-                    int32_t y;
-                    int32_t x;
-                    for (y = 0; y < w.rows; ++y) {
-                        const int8_t *px = w.first + (size_t)y * w.row_step + (size_t)c;
-                        for (x = 0; x < w.cols; ++x, px += ch) {
-                            best = vmaxq_s8(best, vldrbq_z_s8(px, pr));
-                        }
-                    }
-                    vstrbq_p_s8(output + c, vminq_s8(vmaxq_s8(best, lo), hi), pr);
-                }
-                output += ch;
-            }
-        }
-    }
+    tg_pool_walk(p, input, output, max_pixel_mve);
 }

@@ -17,6 +17,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_polled_console.h"
 
 #define UART_DATA TG_REG32(TG_CONSOLE_BASE + 0x00u)
 #define UART_STATE TG_REG32(TG_CONSOLE_BASE + 0x04u)
@@ -38,26 +39,14 @@ void tg_family_init(void)
     tg_emulated_clock_check();
 }
 
-void tg_family_irq(unsigned irq)
+void tg_polled_putc(uint8_t c)
 {
-    (void)irq;
-}
-
-void tg_platform_init(void)
-{
-    tg_family_init();
-}
-
-void tg_console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        while (UART_STATE & UART_STATE_TX_FULL) {
-        }
-        UART_DATA = (uint8_t)s[i];
+    while (UART_STATE & UART_STATE_TX_FULL) {
     }
+    UART_DATA = c;
 }
 
-int tg_console_getchar(void)
+int tg_polled_getc(void)
 {
     if (!(UART_STATE & UART_STATE_RX_FULL)) {
         return -1;
@@ -68,10 +57,4 @@ int tg_console_getchar(void)
 /* MPS2 has no energy timestamp pin: energy mode is for real boards. */
 void tg_energy_timestamp(void)
 {
-}
-
-/* Sleeps until the next SysTick (1 ms); input is polled after it. */
-void tg_platform_wait(void)
-{
-    tg_wfi();
 }

@@ -14,7 +14,9 @@
 
 #include "tg_board.h"
 #include "tg_cortexm.h"
+#include "tg_nrf_gpio.h"
 #include "tg_platform.h"
+#include "tg_polled_console.h"
 
 #define UART_STARTRX TG_REG32(TG_CONSOLE_BASE + 0x000u)
 #define UART_STARTTX TG_REG32(TG_CONSOLE_BASE + 0x008u)
@@ -27,11 +29,6 @@
 #define UART_TXD TG_REG32(TG_CONSOLE_BASE + 0x51Cu)
 #define UART_BAUDRATE TG_REG32(TG_CONSOLE_BASE + 0x524u)
 #define UART_ENABLE_ON 4u
-
-#define GPIO_OUTSET TG_REG32(0x50000508u)
-#define GPIO_OUTCLR TG_REG32(0x5000050Cu)
-#define GPIO_PIN_CNF(n) TG_REG32(0x50000700u + 4u * (uint32_t)(n))
-#define GPIO_CNF_OUTPUT 1u
 
 /* BAUDRATE register values for the rates tinygen uses (reference manual
  * table; other rates fall back to 115200). */
@@ -55,8 +52,7 @@ void tg_family_init(void)
 {
     tg_systick_start(TG_BOARD_CLOCK_HZ);
 #if defined(TG_CONSOLE_TX_PIN)
-    GPIO_OUTSET = 1u << TG_CONSOLE_TX_PIN;
-    GPIO_PIN_CNF(TG_CONSOLE_TX_PIN) = GPIO_CNF_OUTPUT;
+    tg_nrf_gpio_output_high(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN);
     UART_PSELTXD = TG_CONSOLE_TX_PIN;
 #endif
 #if defined(TG_CONSOLE_RX_PIN)
@@ -67,53 +63,24 @@ void tg_family_init(void)
     UART_STARTTX = 1u;
     UART_STARTRX = 1u;
 #if TG_HAS_ENERGY_GPIO
-    GPIO_OUTSET = 1u << TG_ENERGY_GPIO_PIN;
-    GPIO_PIN_CNF(TG_ENERGY_GPIO_PIN) = GPIO_CNF_OUTPUT;
+    tg_nrf_gpio_output_high(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN);
 #endif
     tg_emulated_clock_check();
 }
 
-void tg_family_irq(unsigned irq)
+void tg_polled_putc(uint8_t c)
 {
-    (void)irq;
-}
-
-void tg_platform_init(void)
-{
-    tg_family_init();
-}
-
-void tg_console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        UART_TXD = (uint8_t)s[i];
-        while (UART_TXDRDY == 0u) {
-        }
-        UART_TXDRDY = 0u;
+    UART_TXD = c;
+    while (UART_TXDRDY == 0u) {
     }
+    UART_TXDRDY = 0u;
 }
 
-int tg_console_getchar(void)
+int tg_polled_getc(void)
 {
     if (UART_RXDRDY == 0u) {
         return -1;
     }
     UART_RXDRDY = 0u;
     return (int)(UART_RXD & 0xFFu);
-}
-
-/* The energy timestamp: the pin low for about 1 us, then high again. */
-void tg_energy_timestamp(void)
-{
-#if TG_HAS_ENERGY_GPIO
-    GPIO_OUTCLR = 1u << TG_ENERGY_GPIO_PIN;
-    tg_delay_us(1u);
-    GPIO_OUTSET = 1u << TG_ENERGY_GPIO_PIN;
-#endif
-}
-
-/* Sleeps until the next SysTick (1 ms); input is polled after it. */
-void tg_platform_wait(void)
-{
-    tg_wfi();
 }

@@ -16,6 +16,7 @@
 
 #include "tg_board.h"
 #include "tg_cortexm.h"
+#include "tg_nrf_gpio.h"
 #include "tg_platform.h"
 
 #define CLOCK_HFCLKSTART TG_REG32(0x40000000u)
@@ -41,12 +42,6 @@
 #define UARTE_INT_ENDRX (1u << 4)
 #define UARTE_INT_RXSTARTED (1u << 19)
 
-/* GPIO ports P0 and P1, 0x300 apart. */
-#define GPIO_PORT(p) (0x50000000u + 0x300u * (uint32_t)(p))
-#define GPIO_OUTSET(p) TG_REG32(GPIO_PORT(p) + 0x508u)
-#define GPIO_OUTCLR(p) TG_REG32(GPIO_PORT(p) + 0x50Cu)
-#define GPIO_PIN_CNF(p, n) TG_REG32(GPIO_PORT(p) + 0x700u + 4u * (uint32_t)(n))
-#define GPIO_CNF_OUTPUT 1u
 #define PSEL(port, pin) (((uint32_t)(port) << 5) | (uint32_t)(pin))
 
 /* The UARTE's interrupt number: its instance's peripheral ID. */
@@ -79,8 +74,7 @@ void tg_family_init(void)
     for (uint32_t i = 0; i < 1000000u && CLOCK_HFCLKSTARTED == 0u; ++i) {
     }
     tg_systick_start(TG_BOARD_CLOCK_HZ);
-    GPIO_OUTSET(TG_CONSOLE_TX_PORT) = 1u << TG_CONSOLE_TX_PIN;
-    GPIO_PIN_CNF(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN) = GPIO_CNF_OUTPUT;
+    tg_nrf_gpio_output_high(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN);
     UARTE_PSEL_TXD = PSEL(TG_CONSOLE_TX_PORT, TG_CONSOLE_TX_PIN);
     UARTE_PSEL_RXD = PSEL(TG_CONSOLE_RX_PORT, TG_CONSOLE_RX_PIN);
     UARTE_BAUDRATE = tg_nrf_baud(TG_CONSOLE_BAUD);
@@ -93,8 +87,7 @@ void tg_family_init(void)
     tg_nvic_enable(TG_UARTE_IRQ);
     UARTE_STARTRX = 1u;
 #if TG_HAS_ENERGY_GPIO
-    GPIO_OUTSET(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-    GPIO_PIN_CNF(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN) = GPIO_CNF_OUTPUT;
+    tg_nrf_gpio_output_high(TG_ENERGY_GPIO_PORT, TG_ENERGY_GPIO_PIN);
 #endif
 }
 
@@ -147,15 +140,6 @@ int tg_console_getchar(void)
     int byte = (int)tg_rx_ring[tg_rx_tail % TG_RX_SLOTS];
     tg_rx_tail = tg_rx_tail + 1u;
     return byte;
-}
-
-void tg_energy_timestamp(void)
-{
-#if TG_HAS_ENERGY_GPIO
-    GPIO_OUTCLR(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-    tg_delay_us(1u);
-    GPIO_OUTSET(TG_ENERGY_GPIO_PORT) = 1u << TG_ENERGY_GPIO_PIN;
-#endif
 }
 
 void tg_platform_wait(void)

@@ -12,6 +12,7 @@
 #include "tg_board.h"
 #include "tg_cortexm.h"
 #include "tg_platform.h"
+#include "tg_polled_console.h"
 
 #define SYSCTL_RCGC1 TG_REG32(0x400FE104u)
 #define SYSCTL_RCGC2 TG_REG32(0x400FE108u)
@@ -51,26 +52,14 @@ void tg_family_init(void)
     tg_emulated_clock_check();
 }
 
-void tg_family_irq(unsigned irq)
+void tg_polled_putc(uint8_t c)
 {
-    (void)irq;
-}
-
-void tg_platform_init(void)
-{
-    tg_family_init();
-}
-
-void tg_console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; ++i) {
-        while (UART_FR & UART_FR_TXFF) {
-        }
-        UART_DR = (uint8_t)s[i];
+    while (UART_FR & UART_FR_TXFF) {
     }
+    UART_DR = c;
 }
 
-int tg_console_getchar(void)
+int tg_polled_getc(void)
 {
     if (UART_FR & UART_FR_RXFE) {
         return -1;
@@ -81,10 +70,4 @@ int tg_console_getchar(void)
 /* No energy timestamp pin: energy mode is for boards that have one. */
 void tg_energy_timestamp(void)
 {
-}
-
-/* Sleeps until the next SysTick (1 ms); input is polled after it. */
-void tg_platform_wait(void)
-{
-    tg_wfi();
 }
