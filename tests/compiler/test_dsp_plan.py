@@ -46,6 +46,11 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     m = load_model(MODELS / "vww01.tflite")
     plan = plan_model(m, layout="dsp")
     convs = [c for c in plan.calls if c.kind == "CONV_2D"]
+    # The first three take kernels of their own, which copy their streams too
+    # (dsp/conv2d_rgb_s8.c, conv2d_narrow_s8.c).
+    assert [c.function for c in convs[:3]] == ["tg_conv2d_rgb3x3s2_s8_dsp",
+                                               "tg_conv2d_pw8_s8_dsp", "tg_conv2d_pw16_s8_dsp"]
+    convs = convs[3:]
     assert {c.function for c in convs} == {"tg_conv2d_triples_ram_s8_dsp"}
     parts = [int(c.arrays["stream"][0]) for c in convs]
     assert parts[-2:] == [0, 0] and all(parts[:-2])
