@@ -237,6 +237,24 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * stream, copied part by part into the start of scratch. */
 void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch);
+/* 3x3 convolution at stride 2 of a 3-channel input (an image network's
+ * first layer), output channels in groups of 4, fast requantization
+ * (tinygen/plan/ops.py conv_rgb_eligible; dsp/conv2d_rgb_s8.c). stream: per
+ * block of 4 output channels the biases, the weights as int16 pairs per
+ * kernel row, the requantization records, doubled. scratch: the stream,
+ * then a ring of three widened input rows. */
+void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
+/* Pointwise convolution of an 8-channel input, stride 1, output channels in
+ * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
+ * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the
+ * weights as int16 pairs in SXTB16 order, the requantization record,
+ * doubled. scratch: the stream. */
+void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                          const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same for 16 input channels, one pixel per pass (conv_pw16_eligible). */
+void tg_conv2d_pw16_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                           const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise_conv2d_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int16_t *filter, const tg_chan_quant *quant,
                                 int8_t *output, int8_t *scratch);
@@ -250,6 +268,20 @@ void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same with the stream copied once into scratch after the ring (read
+ * from flash once per layer; tinygen/plan/ops.py dw3x3_ram_scratch). */
+void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch);
+/* tg_depthwise3x3s1_ram_s8_dsp for output rows of exactly 6 pixels. */
+void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+/* ... and for output rows of exactly 3 pixels, stride 1 and 2. */
+void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);

@@ -16,8 +16,11 @@ import pytest
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
-from tinygen.plan.ops import (DW3X3_STREAM_WORDS, dw3x3_dsp_cols, dw3x3_dsp_scratch,
-                              dw3x3_dsp_stream, rows_dsp_stream)
+from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, PW16_CHANNEL_WORDS,
+                              RGB_BLOCK_WORDS,
+                              dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
+                              dw3x3_ram_scratch, pw8_stream, pw16_stream, rgb_stream,
+                              rows_dsp_stream)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -43,6 +46,11 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     m = load_model(MODELS / "vww01.tflite")
     plan = plan_model(m, layout="dsp")
     convs = [c for c in plan.calls if c.kind == "CONV_2D"]
+    # The first three take kernels of their own, which copy their streams too
+    # (dsp/conv2d_rgb_s8.c, conv2d_narrow_s8.c).
+    assert [c.function for c in convs[:3]] == ["tg_conv2d_rgb3x3s2_s8_dsp",
+                                               "tg_conv2d_pw8_s8_dsp", "tg_conv2d_pw16_s8_dsp"]
+    convs = convs[3:]
     assert {c.function for c in convs} == {"tg_conv2d_triples_ram_s8_dsp"}
     parts = [int(c.arrays["stream"][0]) for c in convs]
     assert parts[-2:] == [0, 0] and all(parts[:-2])
@@ -72,9 +80,53 @@ def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
     dw = [c for c in plan.calls if c.kind == "DEPTHWISE_CONV_2D"]
     assert dw
     for c in dw:
-        assert c.function == f"tg_depthwise3x3s{c.params['stride_w']}_s8_dsp"
+        stride = c.params["stride_w"]
+        assert c.function in (f"tg_depthwise3x3s{stride}_s8_dsp",
+                              f"tg_depthwise3x3s{stride}_ram_s8_dsp",
+                              "tg_depthwise3x3s1w6_ram_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w3_ram_s8_dsp")
         assert c.source == "dsp/depthwise_conv2d_s8.c"
-        assert c.scratch_bytes >= dw3x3_dsp_scratch(c.params)
+        assert c.scratch_bytes >= (dw3x3_ram_scratch(c.params) if "_ram_" in c.function
+                                   else dw3x3_dsp_scratch(c.params))
+
+
+@pytest.mark.parametrize("name", ["kws01", "vww01"])
+def test_depthwise_stream_copies_to_ram_leave_the_arena_as_it_was(name, monkeypatch):
+    m = load_model(MODELS / f"{name}.tflite")
+    with_copies = plan_model(m, layout="dsp")
+    from tinygen.plan import variants
+    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
+    without = plan_model(m, layout="dsp")
+    assert with_copies.memory.arena_bytes <= without.memory.arena_bytes
+    copies = [c.function for c in with_copies.calls if "_ram_" in (c.function or "")]
+    # vww01's late layers have room for their streams; kws01's arena has none.
+    assert bool(copies) == (name == "vww01")
+
+
+def test_rgb_stream_is_biases_weight_pairs_records_per_block_doubled():
+    rng = np.random.default_rng(5)
+    oc = 8
+    weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
+    quant = rng.integers(-2**20, 2**20, size=(oc, 4)).astype(np.int32)
+    stream = rgb_stream(weights, quant).reshape(2, RGB_BLOCK_WORDS)
+    assert stream[1, :4].tolist() == (2 * quant[4:, 0]).tolist()
+    halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
+    w = weights[4:].astype(np.int16).reshape(4, 3, 9) * 2
+    assert halves[2, 1, 3].tolist() == [w[3, 2, 2], w[3, 2, 3]]
+    assert halves[0, 4, 0].tolist() == [w[0, 0, 8], 0]               # tap 9 is zero
+    assert stream[1, 64:].tolist() == quant[4:, 1:].reshape(-1).tolist()
+
+
+def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+    rng = np.random.default_rng(6)
+    weights = rng.integers(-128, 128, size=(4, 8)).astype(np.int8)
+    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    stream = pw8_stream(weights, quant).reshape(4, PW8_CHANNEL_WORDS)
+    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
+    halves = stream[:, 1:5].view(np.int16).reshape(4, 8)
+    w = weights.astype(np.int16) * 2
+    assert halves.tolist() == w[:, [0, 2, 1, 3, 4, 6, 5, 7]].tolist()
+    assert stream[:, 5:].tolist() == quant[:, [1, 3, 2]].tolist()
 
 
 def test_depthwise_ring_columns_cover_the_padded_window_rounded_to_words():
@@ -139,3 +191,16 @@ def test_ic01_conv_falls_back_to_int8_patches_rather_than_grow_the_arena():
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     assert plan.memory.arena_bytes <= plan_memory(load_model(MODELS / "ic01.tflite"), bound,
                                                   True).arena_bytes
+
+
+def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+    rng = np.random.default_rng(7)
+    weights = rng.integers(-128, 128, size=(4, 16)).astype(np.int8)
+    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    stream = pw16_stream(weights, quant).reshape(4, PW16_CHANNEL_WORDS)
+    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
+    halves = stream[:, 1:9].view(np.int16).reshape(4, 16)
+    w = weights.astype(np.int16) * 2
+    order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
+    assert halves.tolist() == w[:, order].tolist()
+    assert stream[:, 9:].tolist() == quant[:, [1, 3, 2]].tolist()

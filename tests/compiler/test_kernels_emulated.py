@@ -102,6 +102,16 @@ PAIRS = [
     dict(INTERIOR_DW, shape=(5, 6, 8), seed=24, batch=2),
     dict(INTERIOR_DW, shape=(4, 9, 8), seed=25),
     dict(INTERIOR_DW, shape=(5, 18, 4), stride=2, seed=26),
+    # Rows of exactly 6 pixels at stride 1: the 6-pixel block
+    # (tg_depthwise3x3s1w6_ram_s8_dsp), SAME and VALID, the clamp, two images.
+    dict(INTERIOR_DW, shape=(6, 6, 12), seed=29),
+    dict(INTERIOR_DW, shape=(5, 8, 8), padding="valid", act="relu6", seed=30, wscale=1.0),
+    dict(INTERIOR_DW, shape=(4, 6, 20), seed=31, batch=2, lo=-3.0, hi=0.5),
+    # Rows of exactly 3 pixels at stride 1 and 2 (tg_depthwise3x3s{1,2}w3_ram_s8_dsp).
+    dict(INTERIOR_DW, shape=(3, 3, 16), seed=32),
+    dict(INTERIOR_DW, shape=(5, 5, 8), padding="valid", act="relu6", seed=33, wscale=1.0),
+    dict(INTERIOR_DW, shape=(6, 6, 12), stride=2, seed=34, batch=2),
+    dict(INTERIOR_DW, shape=(7, 7, 8), stride=2, padding="valid", act="relu6", seed=35),
     dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",
@@ -121,7 +131,7 @@ def _dsp_kernel_chosen(tmp_path, spec, model_cache) -> bool:
                                  fit_scratch=False, layout="dsp")
     text = src.model_c.read_text()
     return ("tg_depthwise3x3s" in text or "tg_conv2d_pairs_s8_dsp(" in text
-            or "tg_conv2d_triples_s8_dsp(" in text)
+            or "tg_conv2d_triples_s8_dsp(" in text or "tg_conv2d_rgb3x3s2_s8_dsp(" in text)
 
 
 @pytest.mark.parametrize("spec", PAIRS, ids=lambda s: (f"{s['op']}-{s['shape']}-k{s['kernel']}"

@@ -64,7 +64,14 @@ TRIPLES = [
 @pytest.mark.parametrize("spec", TRIPLES, ids=lambda s: (f"{s['shape']}-k{s['kernel']}"
                                                           f"-s{s['stride']}-f{s['filters']}"
                                                           f"-b{s['batch']}"))
-def test_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+def test_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec, monkeypatch):
+    # 3x3 stride-2 layers of 3 channels and pointwise ones of 8 or 16 take the
+    # first-layer and narrow kernels (dsp/conv2d_rgb_s8.c, conv2d_narrow_s8.c)
+    # where they can; the triples kernel stays their fallback.
+    from tinygen.plan import ops
+    monkeypatch.setattr(ops, "conv_rgb_eligible", lambda params: False)
+    monkeypatch.setattr(ops, "conv_pw8_eligible", lambda params: False)
+    monkeypatch.setattr(ops, "conv_pw16_eligible", lambda params: False)
     assert _chosen(tmp_path, spec, model_cache), "the triples kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
 
@@ -134,6 +141,7 @@ def test_pixel_pair_fallback_on_cortex_m4_matches_tflm(model_cache, tmp_path, sp
                                                        monkeypatch):
     from tinygen.plan import ops
     monkeypatch.setattr(ops, "conv_triples_eligible", lambda params: False)
+    monkeypatch.setattr(ops, "conv_rgb_eligible", lambda params: False)
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
                                  fit_scratch=False, layout="dsp")
     assert "tg_conv2d_pairs_s8_dsp(" in src.model_c.read_text()
@@ -189,6 +197,9 @@ def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
 
     monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_stream_copies", copy_all)
+    # The first-layer and narrow kernels would take some of these layers.
+    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible"):
+        monkeypatch.setattr(ops, eligible, lambda params: False)
     tflite = model_cache.single_op(spec)
     plan = plan_model(load_model(tflite), layout="dsp")
     if plan.calls[0].function != "tg_conv2d_triples_ram_s8_dsp":

@@ -71,6 +71,11 @@ class KernelCall:
     # portable one when dsp_kernel's scratch grows the arena (fit_dsp_scratch):
     # (kernel, arrays, scratch_bytes).
     dsp_fallback: tuple | None = None
+    # A variant of dsp_kernel with a larger scratch that reads its stream
+    # from flash once per layer (the 3x3 depthwise ring with the stream
+    # copied to RAM), taken where the arena stays as it is (take_dsp_upgrades):
+    # (kernel, arrays, scratch_bytes).
+    dsp_upgrade: tuple | None = None
     # Parts the DSP three-pixel kernel copies its stream to scratch in
     # (tg_conv2d_triples_ram_s8_dsp, fit_stream_copies); more than one means
     # the output may not overlap the input (plan/memory.py input_gaps).
@@ -210,6 +215,11 @@ def dw3x3_dsp_scratch(params: dict) -> int:
     return 3 * params["in_c"] * dw3x3_dsp_cols(params) * 2
 
 
+def dw3x3_ram_scratch(params: dict) -> int:
+    """tg_depthwise3x3s*_ram_s8_dsp: the ring, then the stream copied to RAM."""
+    return dw3x3_dsp_scratch(params) + 4 * DW3X3_STREAM_WORDS * params["in_c"]
+
+
 def dw3x3_dsp_eligible(params: dict) -> bool:
     """Layers tg_depthwise3x3s{1,2}_s8_dsp compute bit-exactly: 3x3, stride 1 or 2
     in both directions, no dilation, one output per input channel in whole
@@ -311,6 +321,125 @@ def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.n
                           axis=1).reshape(-1).astype(np.int32)
 
 
+# Words per block of 4 output channels in tg_conv2d_rgb3x3s2_s8_dsp's stream:
+# 4 biases, 3 kernel rows x 5 int16 weight pairs x 4 channels, then
+# (mult, e, rz) per channel.
+RGB_BLOCK_WORDS = 4 + 15 * 4 + 12
+
+
+def conv_rgb_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_rgb3x3s2_s8_dsp (dsp/conv2d_rgb_s8.c) computes
+    bit-exactly: a 3x3 convolution at stride 2 of a 3-channel input, no
+    dilation, output channels in whole groups of 4, fast requantization and
+    a lower clamp at or above the output zero point (the kernel leaves out
+    the round-half-away fix for negative values, whose outputs all clamp
+    to act_min)."""
+    return (params["in_c"] == 3 and params["k_h"] == 3 and params["k_w"] == 3
+            and params["stride_h"] == 2 and params["stride_w"] == 2 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_rgb_scratch(params: dict) -> int:
+    """The stream copied into RAM, then a ring of 3 widened input rows of
+    12 * ceil(out_w / 2) + 4 halfwords."""
+    return (4 * RGB_BLOCK_WORDS * (params["out_c"] // 4)
+            + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
+
+
+def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
+    channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
+    of the row's 9 (column, channel) values, tap 9 zero) one int16 pair per
+    channel, then (mult, e, rz) per channel. Weights and biases are doubled
+    (the accumulator is then 2 * acc, as SMMLAR takes it).
+
+    weights: [oc][27] int8 rows in (row, column, channel) order;
+    quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    taps = np.zeros((oc, 3, 10), dtype=np.int64)
+    taps[:, :, :9] = weights.astype(np.int64).reshape(oc, 3, 9) * 2
+    taps &= 0xFFFF
+    pairs = taps[:, :, 0::2] | (taps[:, :, 1::2] << 16)            # [oc][row][j]
+    words = pairs.reshape(oc // 4, 4, 15).transpose(0, 2, 1).reshape(oc // 4, 60)
+    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
+    bias = q[:, :, 0] * 2
+    stream = np.concatenate([bias & 0xFFFFFFFF, words, q[:, :, 1:].reshape(oc // 4, 12)
+                             & 0xFFFFFFFF], axis=1).reshape(-1)
+    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
+# Words per output channel in tg_conv2d_pw8_s8_dsp's stream: bias, 4 weight
+# pairs, mult, rz, e.
+PW8_CHANNEL_WORDS = 8
+
+
+def conv_pw8_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_pw8_s8_dsp (dsp/conv2d_narrow_s8.c) computes
+    bit-exactly: pointwise, stride 1, no padding, 8 input channels, output
+    channels in whole groups of 4, fast requantization and a lower clamp at
+    or above the output zero point (no round-half-away fix, as for
+    conv_rgb_eligible)."""
+    return (params["in_c"] == 8 and params["k_h"] == 1 and params["k_w"] == 1
+            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["pad_h"] == 0
+            and params["pad_w"] == 0 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_pw8_scratch(params: dict) -> int:
+    """The stream copied into RAM."""
+    return 4 * PW8_CHANNEL_WORDS * params["out_c"]
+
+
+def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
+    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
+    order SXTB16 splits the input words in), both doubled, then mult, rz, e.
+
+    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
+                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
+    q = quant[:oc].astype(np.int64)
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs, q[:, 1:2] & 0xFFFFFFFF,
+                             q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]], axis=1).reshape(-1)
+    assert stream.size == PW8_CHANNEL_WORDS * oc
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
+# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 8 weight
+# pairs, mult, rz, e.
+PW16_CHANNEL_WORDS = 12
+
+
+def conv_pw16_eligible(params: dict) -> bool:
+    """tg_conv2d_pw16_s8_dsp: conv_pw8_eligible's layers with 16 input channels."""
+    return conv_pw8_eligible(dict(params, in_c=8)) and params["in_c"] == 16
+
+
+def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
+    bias, the weights as int16 pairs in SXTB16 order per 4 input channels
+    ((w0, w2), (w1, w3), (w4, w6), ...), both doubled, then mult, rz, e.
+
+    weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
+    lo, hi = w[:, order[0::2]], w[:, order[1::2]]
+    q = quant[:oc].astype(np.int64)
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, lo | (hi << 16),
+                             q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
+                            axis=1).reshape(-1)
+    assert stream.size == PW16_CHANNEL_WORDS * oc
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -389,10 +518,35 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
             # From int8 patches: the scratch of the portable kernel's, or less.
             call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
                                  max(scratch, conv_triples8_scratch(params)))
+    if not depthwise and conv_rgb_eligible(params):
+        # The first layer of an image network: the triples kernel its fallback.
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
+        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
+        call.dsp_fallback = fallback
+    if not depthwise and conv_pw8_eligible(params):
+        # Narrow pointwise: the triples kernel its fallback.
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
+        call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
+        call.dsp_fallback = fallback
+    if not depthwise and conv_pw16_eligible(params):
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_pw16_s8_dsp"
+        call.dsp_arrays = {"stream": pw16_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
+        call.dsp_fallback = fallback
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
+        # Rows of exactly 6 pixels at stride 1 take a 6-pixel block, rows of
+        # 3 a 3-pixel block (one requantization record and channel step per row).
+        block = {3: "w3", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
+        call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{block}_ram_s8_dsp", call.dsp_arrays,
+                            max(scratch, dw3x3_ram_scratch(params)))
     return call
 
 
@@ -764,6 +918,27 @@ def fit_dsp_scratch(calls: list[KernelCall], arena_of) -> None:
             c.scratch_bytes = c.portable_scratch
             c.dsp_kernel, c.dsp_arrays = None, {}
             arena = arena_of(calls)
+
+
+def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
+    """Takes offered kernels' upgrades (KernelCall.dsp_upgrade: the same
+    computation with a larger scratch, reading its stream from flash once per
+    layer) layer by layer where the arena then grows no larger; arena_of
+    None (one-layer test models) takes them all."""
+    arena = arena_of(calls) if arena_of is not None else 0
+    for c in calls:
+        if not (c.dsp_kernel and c.dsp_upgrade):
+            continue
+        kept = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+        c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = c.dsp_upgrade
+        c.dsp_upgrade = None
+        if arena_of is None:
+            continue
+        grown = arena_of(calls)
+        if grown > arena:
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
+        else:
+            arena = grown
 
 
 TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"

@@ -588,3 +588,204 @@ void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
 {
     tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2);
 }
+
+/* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
+ * into scratch after the ring (tinygen/plan/ops.py dw3x3_ram_scratch), so
+ * flash is read once per layer instead of once per output row. The planner
+ * takes them where the larger scratch leaves the arena as it is
+ * (ops.py take_dsp_upgrades). */
+static const int32_t *tg_dw3x3_stream_to_ram(const tg_conv_params *p, const int32_t *stream,
+                                             int8_t *scratch)
+{
+    const int32_t cols = ((p->out_w - 1) * p->stride_w + 3 + 1) & ~1;
+    int32_t *copy = (int32_t *)(void *)(scratch + 3u * 2u * (size_t)p->in_c * (size_t)cols);
+    memcpy(copy, stream, 4u * 10u * (size_t)p->in_c);
+    return copy;
+}
+
+void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1);
+}
+
+void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                  const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s2);
+}
+
+/* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
+ * one 6-pixel block per channel in place of a 4- and a 2-pixel block: one
+ * requantization record, one output pointer reload and one channel step
+ * per 6 outputs. Per kernel row: the weights (LDRD), words W0, W2 (LDRD),
+ * then W4, W6 into the same registers (LDRD), 12 MAC instructions for 18
+ * multiply-accumulates:
+ *   p0 = SMLAD(W0, k01) + x2 w2    p1 = x1 w0 + SMLAD(W2, k12)
+ *   p2 = SMLAD(W2, k01) + x4 w2    p3 = x3 w0 + SMLAD(W4, k12)
+ *   p4 = SMLAD(W4, k01) + x6 w2    p5 = x5 w0 + SMLAD(W6, k12)
+ * Registers: r0-r2 the rows, r3 the channel's record, r4-r9 the
+ * accumulators, r10/r11 data, r12/lr weights; the output pointer waits on
+ * the stack. The row pointers advance 12 bytes a row, which with
+ * tg_dw_row.skip (cols * 2 - 12 for 6 pixels at stride 1) steps a channel.
+ * B: the first row's addend (the bias, in r9, whose first write is the
+ * row's last first write). */
+#define TG_DWR_S1_6(P, K, B4, B5, B6, B7, B8, B9)   \
+    "ldrd   r12, lr, [r3, #" K "]\n\t"             \
+    "ldrd   r10, r11, [" P "], #8\n\t"             \
+    "smlad  r4, r10, r12, " B4 "\n\t"              \
+    "smlatb r5, r10, r12, " B5 "\n\t"              \
+    "smlad  r6, r11, r12, " B6 "\n\t"              \
+    "smlatb r7, r11, r12, " B7 "\n\t"              \
+    "smlabt r4, r11, lr, r4\n\t"                   \
+    "smlad  r5, r11, lr, r5\n\t"                   \
+    "ldrd   r10, r11, [" P "], #4\n\t"             \
+    "smlabt r6, r10, lr, r6\n\t"                   \
+    "smlad  r7, r10, lr, r7\n\t"                   \
+    "smlad  r8, r10, r12, " B8 "\n\t"              \
+    "smlatb r9, r10, r12, " B9 "\n\t"              \
+    "smlabt r8, r11, lr, r8\n\t"                   \
+    "smlad  r9, r11, lr, r9\n\t"
+#define TG_DWR6_REQ(A)                              \
+    "smmlar " A ", " A ", r10, r12\n\t"            \
+    "asr    " A ", " A ", r11\n\t"                 \
+    "ssat   " A ", #8, " A "\n\t"
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #44\n\t"
+            "ldm    r0!, {r3-r12}\n\t"
+            "stm    sp, {r3-r12}\n\t"
+            "ldm    r0, {r0-r3, lr}\n\t"
+            "1:\n\t"
+            "str    lr, [sp, #40]\n\t"
+            "ldr    r9, [r3]\n\t"
+            TG_DWR_S1_6("r0", "16", "r9", "r9", "r9", "r9", "r9", "r9")
+            TG_DWR_S1_6("r1", "24", "r4", "r5", "r6", "r7", "r8", "r9")
+            TG_DWR_S1_6("r2", "32", "r4", "r5", "r6", "r7", "r8", "r9")
+            "ldrd   r10, r11, [r3, #4]\n\t"
+            "ldr    r12, [r3, #12]\n\t"
+            TG_DWR6_REQ("r4") TG_DWR6_REQ("r5") TG_DWR6_REQ("r6")
+            TG_DWR6_REQ("r7") TG_DWR6_REQ("r8") TG_DWR6_REQ("r9")
+            "ldr    lr, [sp, #40]\n\t"
+            "ldm    sp, {r10-r12}\n\t"
+            "strb   r4, [lr]\n\t"
+            "strb   r5, [lr, r10]\n\t"
+            "strb   r6, [lr, r11]\n\t"
+            "strb   r7, [lr, r12]\n\t"
+            "add    lr, lr, r10, lsl #2\n\t"
+            "strb   r8, [lr]\n\t"
+            "strb   r9, [lr, r10]\n\t"
+            "ldrd   r10, r11, [sp, #24]\n\t"
+            "add    r0, r0, r10\n\t"
+            "add    r1, r1, r10\n\t"
+            "add    r2, r2, r10\n\t"
+            "add    lr, lr, r11\n\t"
+            "ldr    r10, [sp, #32]\n\t"
+            "adds   r3, r3, #40\n\t"
+            "cmp    r3, r10\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #44\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* tg_depthwise3x3s1_ram_s8_dsp for output rows of 6 pixels (the planner
+ * checks out_w == 6). */
+void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1w6);
+}
+
+/* Output rows of exactly 3 pixels (3x3 maps) at stride 1 or 2: one 3-pixel
+ * block per channel in place of a 2- and a 1-pixel block. Per kernel row
+ * the weights, then words W0, W2, W4 (and W6 at stride 2), 6 MAC
+ * instructions for 9 multiply-accumulates:
+ *   stride 1: p0 = SMLAD(W0, k01) + x2 w2   p1 = x1 w0 + SMLAD(W2, k12)
+ *             p2 = SMLAD(W2, k01) + x4 w2
+ *   stride 2: p = SMLAD(W_2p, k01) + (bottom of W_2p+2) w2
+ * Registers: r0-r2 rows, r3 the record, r4-r6 accumulators (the bias in
+ * r6 for the first row), r7-r10 data, r11/r12 weights, lr the output. The
+ * row pointers advance 4 * stride bytes a row, which with tg_dw_row.skip
+ * steps a channel. */
+#define TG_DWR_S1_3(P, K, B4, B5, B6)               \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #4\n\t"               \
+    "ldr    r10, [" P ", #4]\n\t"                  \
+    "smlad  r4, r8, r11, " B4 "\n\t"               \
+    "smlatb r5, r8, r11, " B5 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                   \
+    "smlad  r5, r9, r12, r5\n\t"                   \
+    "smlad  r6, r9, r11, " B6 "\n\t"               \
+    "smlabt r6, r10, r12, r6\n\t"
+#define TG_DWR_S2_3(P, K, B4, B5, B6)               \
+    TG_DWR_W(K)                                     \
+    "ldrd   r8, r9, [" P "], #8\n\t"               \
+    "ldr    r10, [" P "]\n\t"                      \
+    "ldr    r7, [" P ", #4]\n\t"                   \
+    "smlad  r4, r8, r11, " B4 "\n\t"               \
+    "smlabt r4, r9, r12, r4\n\t"                   \
+    "smlad  r5, r9, r11, " B5 "\n\t"               \
+    "smlabt r5, r10, r12, r5\n\t"                  \
+    "smlad  r6, r10, r11, " B6 "\n\t"              \
+    "smlabt r6, r7, r12, r6\n\t"
+#define TG_DWR_PASS3(M3)                                                    \
+    "push   {r4-r11, lr}\n\t"                                               \
+    "sub    sp, sp, #44\n\t"                                                \
+    "ldm    r0!, {r3-r12}\n\t"                                              \
+    "stm    sp, {r3-r12}\n\t"                                               \
+    "ldm    r0, {r0-r3, lr}\n\t"                                            \
+    "1:\n\t"                                                                \
+    "ldr    r6, [r3]\n\t"                                                   \
+    M3("r0", "16", "r6", "r6", "r6")                                        \
+    M3("r1", "24", "r4", "r5", "r6")                                        \
+    M3("r2", "32", "r4", "r5", "r6")                                        \
+    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")             \
+    "ldm    sp, {r8, r9}\n\t"                                               \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r8]\n\t"                                               \
+    "strb   r6, [lr, r9]\n\t"                                               \
+    "ldrd   r8, r9, [sp, #24]\n\t"                                          \
+    "add    r0, r0, r8\n\t"                                                 \
+    "add    r1, r1, r8\n\t"                                                 \
+    "add    r2, r2, r8\n\t"                                                 \
+    "add    lr, lr, r9\n\t"                                                 \
+    "ldr    r8, [sp, #32]\n\t"                                              \
+    "adds   r3, r3, #40\n\t"                                                \
+    "cmp    r3, r8\n\t"                                                     \
+    "bne    1b\n\t"                                                         \
+    "add    sp, sp, #44\n\t"                                                \
+    "pop    {r4-r11, pc}\n\t"
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1w3(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS3(TG_DWR_S1_3));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2w3(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS3(TG_DWR_S2_3));
+    (void)a;
+}
+
+/* tg_depthwise3x3s{1,2}_ram_s8_dsp for output rows of 3 pixels (the
+ * planner checks out_w == 3). */
+void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1w3);
+}
+
+void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s2w3);
+}

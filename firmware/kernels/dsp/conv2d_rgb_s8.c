@@ -1,0 +1,282 @@
+/*
+ * The first layer of an image network on cores with the DSP extension:
+ * a 3x3 convolution at stride 2 over a 3-channel input
+ * (tg_conv2d_rgb3x3s2_s8_dsp, tg_kernels.h; tinygen/plan/ops.py
+ * conv_rgb_eligible offers it, tinygen/plan/variants.py takes it).
+ *
+ * Why a kernel of its own: the general kernels gather each pixel's 27-byte
+ * receptive field (3 runs of 9 bytes, not whole words) and widen it per
+ * pixel, which cost vww01's first layer more than its multiplies. Here the
+ * three input rows under an output row are widened once into a ring of
+ * int16 rows in natural order (value 3 * x + channel), so that output pixel
+ * ox's 9 values of a kernel row start at halfword 6 * ox, always word
+ * aligned: 5 words per kernel row, the last one's upper half multiplied by
+ * a zero weight. 15 SMLAD per output then do 27 multiply-accumulates.
+ *
+ * The pass: two adjacent output pixels by 4 output channels, fully
+ * unrolled over the 15 positions: per position one or two input words,
+ * four weight words (one int16 pair per channel), 8 SMLAD. Registers: r0 the pixel
+ * pair's row pointer, r1 the weights, r2-r9 the accumulators (channel k's
+ * pixels 0 and 1 in r(2+2k), r(3+2k)), r10/r11 the two pixels' input
+ * words, r12/lr two channels' weights.
+ *
+ * The weights, biases and requantization records (tinygen/plan/ops.py
+ * rgb_stream, per block of 4 channels: 4 biases, 15 x 4 weight words, then
+ * (mult, e, rz) per channel, weights and biases doubled so the accumulator
+ * is 2 * acc as SMMLAR wants it) are copied once into scratch, so flash is
+ * read once per layer, not per pixel pair.
+ *
+ * scratch (tinygen/plan/ops.py conv_rgb_scratch): the stream, then the ring
+ * of 3 rows of 12 * ceil(out_w / 2) + 4 halfwords each.
+ *
+ * Not inlined (here and in the other kernels added for issue 22): with
+ * link-time optimization a kernel called once is otherwise merged into
+ * tg_model_invoke, whose frame then holds its locals under every later
+ * layer and deepens the stack path the reserved stack was measured on.
+ *
+ * The planner may let the output overlap the input as for the portable
+ * kernel: input rows are widened into the ring before any output of their
+ * output row is written, which is no later than the portable kernel reads
+ * them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_rows_dot_dsp.h"
+
+/* The words of one block of 4 channels in the stream. */
+#define TG_RGB_BLOCK_WORDS (4 + 15 * 4 + 12)
+
+typedef struct {
+    int32_t d1;                /* 0: ring row 1 - row 0, bytes */
+    int32_t d2;                /* 4: row 2 - row 1 */
+    int32_t back;              /* 8: row 2 back to row 0: -(d1 + d2) */
+    const int32_t *stream;     /* 12: the first block */
+    const int32_t *stream_end; /* 16 */
+    int8_t *out;               /* 20: pixel 0 of the pair, channel 0 */
+    int32_t step1;             /* 24: pixel 1's outputs - pixel 0's (0: one pixel) */
+    int32_t pairs;             /* 28: pixel pairs left */
+    const int16_t *x;          /* 32: ring row 0 at the first pair */
+} tg_rgb_pass;
+
+/* The 4 channels' weights of position P (kernel row * 5 + word) against
+ * pixel 0's input word X0 and pixel 1's X1: two pipelined pairs of loads
+ * (immediate offsets from the block's weights, no write-back, so each
+ * pair's second load takes 1 cycle), 8 SMLAD. */
+#define TG_RGB_MACS(X0, X1, P)                                    \
+    "ldr    r12, [r1, #(" P ") * 16]\n\t"                         \
+    "ldr    lr, [r1, #(" P ") * 16 + 4]\n\t"                      \
+    "smlad  r2, " X0 ", r12, r2\n\t"                              \
+    "smlad  r3, " X1 ", r12, r3\n\t"                              \
+    "smlad  r4, " X0 ", lr, r4\n\t"                               \
+    "smlad  r5, " X1 ", lr, r5\n\t"                               \
+    "ldr    r12, [r1, #(" P ") * 16 + 8]\n\t"                     \
+    "ldr    lr, [r1, #(" P ") * 16 + 12]\n\t"                     \
+    "smlad  r6, " X0 ", r12, r6\n\t"                              \
+    "smlad  r7, " X1 ", r12, r7\n\t"                              \
+    "smlad  r8, " X0 ", lr, r8\n\t"                               \
+    "smlad  r9, " X1 ", lr, r9\n\t"
+/* Kernel row R at r0: pixel 1's words 0 and 1 are pixel 0's words 3 and 4
+ * (6 halfwords on), so the words go 0, 3, 1, 4, 2 and a row loads 8 input
+ * words for the two pixels' 10. */
+#define TG_RGB_ROW(R)                                             \
+    "ldr    r10, [r0, #0]\n\t"                                    \
+    "ldr    r11, [r0, #12]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 0")                       \
+    "ldr    r10, [r0, #24]\n\t"                                   \
+    TG_RGB_MACS("r11", "r10", R " * 5 + 3")                       \
+    "ldr    r10, [r0, #4]\n\t"                                    \
+    "ldr    r11, [r0, #16]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 1")                       \
+    "ldr    r10, [r0, #28]\n\t"                                   \
+    TG_RGB_MACS("r11", "r10", R " * 5 + 4")                       \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r11, [r0, #20]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 2")
+/* Both pixels of one channel (mult, e, rz in r10-r12), in place:
+ * (2 * acc * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the shift by e,
+ * SSAT. The round-half-away fix for negative accumulators is left out:
+ * conv_rgb_eligible asks act_min >= the output zero point, where every
+ * output of a negative accumulator clamps to act_min either way. */
+#define TG_RGB_REQ(A, B)                                          \
+    "ldm    r1!, {r10-r12}\n\t"                                   \
+    "smmlar " A ", " A ", r10, r12\n\t"                           \
+    "smmlar " B ", " B ", r10, r12\n\t"                           \
+    "asr    " A ", " A ", r11\n\t"                                \
+    "asr    " B ", " B ", r11\n\t"                                \
+    "ssat   " A ", #8, " A "\n\t"                                 \
+    "ssat   " B ", #8, " B "\n\t"
+
+__attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #40\n\t"
+            "ldm    r0, {r1-r9}\n\t"
+            "stm    sp, {r1-r9}\n\t"
+            "mov    r0, r9\n\t"
+            "1:\n\t"
+            "ldr    r1, [sp, #12]\n\t"
+            "2:\n\t"
+            "ldm    r1!, {r2, r4, r6, r8}\n\t"
+            "mov    r3, r2\n\t"
+            "mov    r5, r4\n\t"
+            "mov    r7, r6\n\t"
+            "mov    r9, r8\n\t"
+            TG_RGB_ROW("0")
+            "ldr    r10, [sp, #0]\n\t"
+            "add    r0, r0, r10\n\t"
+            TG_RGB_ROW("1")
+            "ldr    r10, [sp, #4]\n\t"
+            "add    r0, r0, r10\n\t"
+            TG_RGB_ROW("2")
+            "ldr    r10, [sp, #8]\n\t"
+            "add    r0, r0, r10\n\t"
+            "add    r1, r1, #240\n\t"
+            TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")
+            TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")
+            "bfi    r2, r4, #8, #8\n\t"
+            "bfi    r3, r5, #8, #8\n\t"
+            "bfi    r2, r6, #16, #8\n\t"
+            "bfi    r3, r7, #16, #8\n\t"
+            "bfi    r2, r8, #24, #8\n\t"
+            "bfi    r3, r9, #24, #8\n\t"
+            "ldrd   lr, r10, [sp, #20]\n\t"
+            "ldr    r11, [sp, #16]\n\t"
+            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's
+             * outputs are the ones left. */
+            "str    r3, [lr, r10]\n\t"
+            "str    r2, [lr], #4\n\t"
+            "str    lr, [sp, #20]\n\t"
+            "cmp    r1, r11\n\t"
+            "bne    2b\n\t"
+            /* The next pair: pixel 0's outputs after pixel 1's, inputs 12
+             * halfwords on. */
+            "add    lr, lr, r10\n\t"
+            "str    lr, [sp, #20]\n\t"
+            "add    r0, r0, #24\n\t"
+            "ldr    r10, [sp, #28]\n\t"
+            "subs   r10, r10, #1\n\t"
+            "str    r10, [sp, #28]\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #40\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* n input bytes widened to int16 at dst (any halfword alignment): 4 per
+ * step (LDR, 2 SXTB16, 2 PKH, 2 STR; LDR/STR take unaligned addresses on
+ * every core with the DSP extension), the rest one by one. */
+static void tg_rgb_widen(int16_t *dst, const int8_t *src, size_t n)
+{
+    size_t k;
+    for (k = 0; k + 4u <= n; k += 4u) {
+        uint32_t v, lo, hi, w0, w1;
+        memcpy(&v, src + k, 4);
+        __asm__("sxtb16 %[lo], %[v]\n\t"
+                "sxtb16 %[hi], %[v], ror #8\n\t"
+                "pkhbt  %[w0], %[lo], %[hi], lsl #16\n\t"
+                "pkhtb  %[w1], %[hi], %[lo], asr #16\n\t"
+                : [lo] "=&r"(lo), [hi] "=&r"(hi), [w0] "=&r"(w0), [w1] "=&r"(w1)
+                : [v] "r"(v));
+        memcpy(dst + k, &w0, 4);
+        memcpy(dst + k + 2u, &w1, 4);
+    }
+    for (; k < n; ++k) {
+        dst[k] = src[k];
+    }
+}
+
+static void tg_rgb_fill_zp(int16_t *dst, int16_t zp, size_t n)
+{
+    size_t k;
+    for (k = 0; k < n; ++k) {
+        dst[k] = zp;
+    }
+}
+
+__attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t blocks = p->out_c / 4;
+    const size_t stream_words = (size_t)blocks * TG_RGB_BLOCK_WORDS;
+    const int32_t pairs = (p->out_w + 1) / 2;
+    /* Halfwords per ring row: the last pair's second pixel's 10 values
+     * (ending one past its window, multiplied by a zero weight). */
+    const size_t row_halves = 12u * (size_t)pairs + 4u;
+    const size_t lead = 3u * (size_t)p->pad_w < row_halves ? 3u * (size_t)p->pad_w : row_halves;
+    const size_t span = 3u * (size_t)p->in_w < row_halves - lead ? 3u * (size_t)p->in_w
+                                                                 : row_halves - lead;
+    const size_t in_row = 3u * (size_t)p->in_w;
+    const size_t image_bytes = (size_t)p->in_h * in_row;
+    const size_t out_row = (size_t)p->out_w * (size_t)p->out_c;
+    const int16_t zp = (int16_t)p->input_zero_point;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const uint32_t lo4 = tg_splat_s8(p->act_min);
+    const uint32_t hi4 = tg_splat_s8(p->act_max);
+    int32_t *weights = (int32_t *)(void *)scratch;
+    int16_t *ring = (int16_t *)(void *)(scratch + 4u * stream_words);
+    int16_t *rows[3];
+    tg_rgb_pass a;
+    int32_t b;
+    int32_t oy;
+    memcpy(weights, stream, 4u * stream_words);
+    rows[0] = ring;
+    rows[1] = ring + row_halves;
+    rows[2] = ring + 2u * row_halves;
+    a.stream = weights;
+    a.stream_end = weights + stream_words;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
+        int32_t held = INT32_MIN;      /* the input row rows[2] holds (INT32_MIN: none) */
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * 2 - p->pad_h;
+            int32_t k;
+            /* Stride 2: the last row of the previous output row is this
+             * one's first; swap it in rather than widen it again. */
+            if (held == iy0) {
+                int16_t *t = rows[0];
+                rows[0] = rows[2];
+                rows[2] = t;
+            }
+            for (k = (held == iy0); k < 3; ++k) {
+                const int32_t iy = iy0 + k;
+                int16_t *r = rows[k];
+                if (iy < 0 || iy >= p->in_h) {
+                    tg_rgb_fill_zp(r, zp, row_halves);
+                    continue;
+                }
+                tg_rgb_fill_zp(r, zp, lead);
+                tg_rgb_widen(r + lead, image + (size_t)iy * in_row, span);
+                tg_rgb_fill_zp(r + lead + span, zp, row_halves - lead - span);
+            }
+            held = iy0 + 2;
+            a.d1 = (int32_t)((const int8_t *)rows[1] - (const int8_t *)rows[0]);
+            a.d2 = (int32_t)((const int8_t *)rows[2] - (const int8_t *)rows[1]);
+            a.back = -(a.d1 + a.d2);
+            a.x = rows[0];
+            a.out = out;
+            a.step1 = p->out_c;
+            a.pairs = p->out_w / 2;
+            if (a.pairs > 0) {
+                tg_rgb_pass_dsp(&a);
+            }
+            if (p->out_w & 1) {
+                a.x = rows[0] + 12 * (p->out_w / 2);
+                a.out = out + (size_t)(p->out_w - 1) * (size_t)p->out_c;
+                a.step1 = 0;
+                a.pairs = 1;
+                tg_rgb_pass_dsp(&a);
+            }
+            if (clamp) {
+                uint32_t *w = (uint32_t *)(void *)out;
+                uint32_t *wend = w + out_row / 4u;
+                for (; w < wend; ++w) {
+                    *w = tg_clamp4_dsp(*w, lo4, hi4);
+                }
+            }
+            out += out_row;
+        }
+    }
+}
