@@ -54,3 +54,16 @@ def test_profile_keeps_a_session_like_run_and_verify(tmp_path, capsys):
     assert "total" in (session / "results.txt").read_text()
     # tinygen report reads the same rows from the build folder.
     assert json.loads((tmp_path / "b" / "profile.json").read_text())["rows"] == rows
+
+
+def test_profile_on_a_core_without_a_cycle_model_still_measures_instructions(tmp_path, capsys):
+    """The Cortex-M3 has no cycle table: profile says so and still prints the
+    instructions per operator (it used to stop with an error after the run)."""
+    rc = main(["profile", "--board", "mps2_an385", "--bench", "ad", "--inferences", "1",
+               "--out", str(tmp_path / "b"), "--session", str(tmp_path / "s")])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert "no cycle model for cortex-m3" in printed and "total" in printed
+    rows = json.loads((tmp_path / "s" / "results.json").read_text())["rows"]
+    assert rows and all(r["instructions"] > 0 and r["cycles"] is None for r in rows)
+    assert "stack high-water mark" in printed

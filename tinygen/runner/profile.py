@@ -32,7 +32,7 @@ from tinygen.paths import make_folder
 from tinygen.plan import plan_model
 from tinygen.port.build import build_firmware
 from tinygen.port.generate import default_build_dir
-from tinygen.runner.cycles import operator_cycles
+from tinygen.runner.cycles import CORE_TIMINGS, operator_cycles
 from tinygen.runner.lifecycle import recorded_session, session_folder
 from tinygen.runner.record import firmware_identity, session_facts
 from tinygen.text import format_table
@@ -166,8 +166,15 @@ def profile_session(req: ProfileRequest) -> ProfileOutcome:
             lines = session.command(f"infer {req.inferences} 0", timeout=3600)
         op_us, window = parse_profile(lines, len(plan.calls))
         rows = profile_rows(plan.calls, op_us, req.inferences, shift)
-        op_cycles, estimate = operator_cycles(board, built.build_dir, stimulus(bench, req.seed),
-                                              len(rows))
+        if board.cpu in CORE_TIMINGS:
+            op_cycles, estimate = operator_cycles(board, built.build_dir,
+                                                  stimulus(bench, req.seed), len(rows))
+            cycle_note = (f"est. cycles from one traced inference ({estimate.basis}; "
+                          f"{estimate.confidence} confidence); est. ms = estimated cycles")
+        else:   # instructions are still measured; the core has no timing table
+            op_cycles = [None] * len(rows)
+            cycle_note = (f"no cycle model for {board.cpu} (estimated cycles exist for "
+                          f"{', '.join(CORE_TIMINGS)}); est. ms = instructions as cycles")
         for row, cycles in zip(rows, op_cycles):
             row["cycles"] = cycles
         window_instr = window * 1000 / (2 ** shift) / req.inferences if window else None
@@ -175,9 +182,8 @@ def profile_session(req: ProfileRequest) -> ProfileOutcome:
         planned = built.port.placement.stack_bytes if built.port.placement else 0
         waits = board.flash_wait_states
         text = [f"{bench.id} on {board.name}: virtual time under QEMU -icount shift={shift} "
-                f"(instructions), {req.inferences} inferences; est. cycles from one traced "
-                f"inference ({estimate.basis}; {estimate.confidence} confidence); est. ms = "
-                f"estimated cycles at {board.clock_hz / 1e6:g} MHz, zero flash wait states"
+                f"(instructions), {req.inferences} inferences; {cycle_note} "
+                f"at {board.clock_hz / 1e6:g} MHz, zero flash wait states"
                 + (f" (the part has {waits} at this clock)" if waits else ""),
                 render(rows, board.clock_hz, window_instr)]
         if stack is not None:
