@@ -107,7 +107,14 @@ def test_a_vendor_boards_own_platform_code_goes_into_the_export(firmware, tmp_pa
 
     vendor = tmp_path / "vendor"
     vendor.mkdir()
-    shutil.copyfile(firmware_dir() / "platform" / "mps2" / "tg_mps2.c", vendor / "my_platform.c")
+    # The vendor starts from the mps2 port: its UART code and the shipped
+    # polled console around it (guarded for the shipped families) in one file.
+    console = (firmware_dir() / "platform" / "common" / "tg_polled_console.c").read_text()
+    guard = console.index("#if defined(TG_BOARD_FAMILY_MPS2)")
+    console = console[:guard] + console[console.index("\n", console.index("\\\n", guard) + 2):]
+    console = console[:console.rindex("#endif")]
+    (vendor / "my_platform.c").write_text(
+        (firmware_dir() / "platform" / "mps2" / "tg_mps2.c").read_text() + console)
     (vendor / "my_board.h").write_text("/* a vendor header beside the source */\n")
     shutil.copyfile(firmware("mps2_an386", "kws01") / "src" / "linker.ld", vendor / "my_board.ld")
     text = (boards_dir() / "mps2_an386.yaml").read_text()
