@@ -429,3 +429,12 @@ def test_a_resize_that_would_rescale_is_refused(tmp_path, capsys):
     _tensors(m)[_ops(m)[6].outputs[0]].quantization.scale = np.array([0.5], dtype=np.float32)
     _refused(_save(m, tmp_path), capsys, "operator 6 (RESIZE_BILINEAR)",
              "different input and output quantization")
+
+
+def test_an_add_output_multiplier_that_aborted_the_tflm_oracle_is_refused(tmp_path, capsys):
+    """Fuzz mutant 241632 (seed 25): ic02's ADD 3 given an output scale of
+    3.3e-8 makes its output multiplier 3.3; TFLM's ADD Prepare aborts at 1
+    or more (SIGABRT in the oracle), so tinygen refuses it as SUB already was."""
+    m = _load("ic02")
+    _tensors(m)[24].quantization.scale = [3.315973629014479e-08]
+    _refused(_save(m, tmp_path), capsys, "operator 3 (ADD)", "output requantization multiplier 3.3")
