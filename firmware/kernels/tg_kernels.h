@@ -289,6 +289,10 @@ void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *
  * (tinygen/plan/variants.py _add_dsp). */
 void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output);
+/* The same from build-time tables of each input's rescaled values
+ * (tinygen/plan/lut.py add_tables). */
+void tg_add_table_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                         const int32_t *table, int8_t *output);
 
 /* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
  * layout of tinygen/plan/layout_mve.py ---- */
