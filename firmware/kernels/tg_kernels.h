@@ -245,6 +245,11 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * then a ring of three widened input rows. */
 void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same at stride 1 (tinygen/plan/ops.py conv_rgb1_eligible): scratch the
+ * stream, a ring of three input rows widened twice (at whole words and one
+ * halfword earlier, interleaved), one natural widened row. */
+void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
 /* Pointwise convolution of an 8-channel input, stride 1, output channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
  * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the
