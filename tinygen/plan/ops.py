@@ -347,6 +347,23 @@ def conv_rgb_scratch(params: dict) -> int:
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
+def conv_rgb1_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_rgb3x3s1_s8_dsp computes bit-exactly: as
+    conv_rgb_eligible, at stride 1."""
+    return (params["in_c"] == 3 and params["k_h"] == 3 and params["k_w"] == 3
+            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_rgb1_scratch(params: dict) -> int:
+    """The stream copied into RAM, a ring of 3 rows of 6 * ceil(out_w / 2) + 8
+    words (each input row widened twice, interleaved), then one natural
+    widened row of as many halfwords after a word of lead."""
+    row_words = 6 * ((params["out_w"] + 1) // 2) + 8
+    return 4 * RGB_BLOCK_WORDS * (params["out_c"] // 4) + 3 * 4 * row_words + 4 + 2 * row_words
+
+
 def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
     channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
@@ -525,6 +542,13 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
         call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
         call.dsp_fallback = fallback
+    if not depthwise and conv_rgb1_eligible(params):
+        # The same at stride 1 (ic01's first layer).
+        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+        call.dsp_kernel = "tg_conv2d_rgb3x3s1_s8_dsp"
+        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
+        call.scratch_bytes = max(scratch, conv_rgb1_scratch(params))
+        call.dsp_fallback = fallback
     if not depthwise and conv_pw8_eligible(params):
         # Narrow pointwise: the triples kernel its fallback.
         fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
@@ -649,9 +673,16 @@ def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
                   in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
                   out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
                   out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
-    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
+    call = KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
                       arrays, operands=operands,
                       summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
+    table = None if params["shape"]["broadcast"] else lut.add_tables(params)
+    if table is not None:
+        # Each input's rescaled values from a table (issue 22: 51 cycles an
+        # element on the Cortex-M4 with tg_add_s8_dsp's three requantizations).
+        call.dsp_kernel = "tg_add_table_s8_dsp"
+        call.dsp_arrays = {**arrays, "table": table}
+    return call
 
 
 def _sub(m: ir.Model, op: ir.Operator) -> KernelCall:
