@@ -205,8 +205,10 @@ def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
     quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
     stream = pw16_stream(weights, quant).reshape(4, PW16_CHANNEL_WORDS)
     assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
-    halves = stream[:, 1:9].view(np.int16).reshape(4, 16)
+    # The kernel's two partial sums sit between the two halves' weights.
+    assert stream[:, 5:7].tolist() == [[0, 0]] * 4
+    halves = np.concatenate([stream[:, 1:5], stream[:, 7:11]], axis=1).view(np.int16)
     w = weights.astype(np.int16) * 2
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
-    assert halves.tolist() == w[:, order].tolist()
-    assert stream[:, 9:].tolist() == quant[:, [1, 3, 2]].tolist()
+    assert halves.reshape(4, 16).tolist() == w[:, order].tolist()
+    assert stream[:, 11:].tolist() == quant[:, [1, 3, 2]].tolist()

@@ -45,6 +45,8 @@ PW8 = [
     _pw((4, 4, 16), 32, seed=108),
     _pw((3, 5, 16), 4, seed=109, batch=2, per_tensor=True, wscale=1.0),
     _pw((2, 3, 16), 8, act="relu6", seed=110, lo=-3.0, hi=0.5),
+    # 32 output channels (the pass with the immediate step): a last single pixel, the clamp.
+    _pw((3, 5, 16), 32, act="relu6", seed=113, lo=-3.0, hi=0.5, wscale=1.0),
 ]
 
 

@@ -411,9 +411,9 @@ def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
-# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 8 weight
-# pairs, mult, rz, e.
-PW16_CHANNEL_WORDS = 12
+# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 4 weight
+# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz, e.
+PW16_CHANNEL_WORDS = 14
 
 
 def conv_pw16_eligible(params: dict) -> bool:
@@ -423,17 +423,20 @@ def conv_pw16_eligible(params: dict) -> bool:
 
 def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
-    bias, the weights as int16 pairs in SXTB16 order per 4 input channels
-    ((w0, w2), (w1, w3), (w4, w6), ...), both doubled, then mult, rz, e.
+    bias, the weights of input channels 0-7 as int16 pairs in SXTB16 order
+    ((w0, w2), (w1, w3), (w4, w6), (w5, w7)), two zero words (where the
+    kernel parks both pixels' sums over channels 0-7), the pairs of channels
+    8-15, weights and bias doubled, then mult, rz, e.
 
     weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
     """
     oc = weights.shape[0]
     w = (weights.astype(np.int64) * 2) & 0xFFFF
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
-    lo, hi = w[:, order[0::2]], w[:, order[1::2]]
+    pairs = w[:, order[0::2]] | (w[:, order[1::2]] << 16)
     q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, lo | (hi << 16),
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs[:, :4],
+                             np.zeros((oc, 2), dtype=np.int64), pairs[:, 4:],
                              q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
                             axis=1).reshape(-1)
     assert stream.size == PW16_CHANNEL_WORDS * oc
