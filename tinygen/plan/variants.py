@@ -89,6 +89,10 @@ DSP_KERNEL_SOURCES = {
     "tg_depthwise3x3s1w6_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s1w3_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2w3_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s1w5_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s1w5_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s2w5_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s2w5_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
 }
 
 
