@@ -474,8 +474,12 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 /* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
  * of `cols` (the padding columns around them hold the zero point from the
  * slot's zero-point fill and are never written here). Two input pixels at a
- * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR), the channel
- * groups inner so the loop setup is paid per pixel pair, not per group. */
+ * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR). Rows of 8
+ * pixels or more take their first 4k pixels with the channel groups outer
+ * and 4 pixels per step, stored through one pointer per channel with an
+ * immediate post-increment (one cycle a store, where a register offset
+ * takes two); narrower rows keep the channel groups inner, so that the
+ * loop setup is paid per pixel pair, not per group. */
 /* Not inlined: its loops' registers would make the ring's frame (on the
  * deepest stack path, under the row pass) larger. */
 __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
@@ -483,8 +487,60 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
 {
     const size_t w2 = (size_t)cols * 2u;
     const size_t w3 = 3u * w2;
-    int32_t k;
-    for (k = 0; k + 2 <= span; k += 2) {
+    int32_t k = 0;
+    if (span >= 8) {
+        const size_t quad_bytes = (size_t)(span / 4) * 4u * (size_t)c;
+        int32_t g;
+        for (g = 0; g < c; g += 4) {
+            const int8_t *s = row + g;
+            const int8_t *send = s + quad_bytes;
+            int16_t *d0 = slot + (size_t)g * (size_t)cols + lead;
+            int16_t *d1 = d0 + cols;
+            int16_t *d2 = d1 + cols;
+            int16_t *d3 = d2 + cols;
+            uint32_t a, b, ao, bo, t;
+            __asm__ volatile("1:\n\t"
+                             "ldr    %[a], [%[s]]\n\t"
+                             "ldr    %[b], [%[s], %[c]]\n\t"
+                             "add    %[s], %[s], %[c], lsl #1\n\t"
+                             "sxtb16 %[ao], %[a], ror #8\n\t"
+                             "sxtb16 %[a], %[a]\n\t"
+                             "sxtb16 %[bo], %[b], ror #8\n\t"
+                             "sxtb16 %[b], %[b]\n\t"
+                             "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
+                             "pkhtb  %[b], %[b], %[a], asr #16\n\t"
+                             "pkhbt  %[a], %[ao], %[bo], lsl #16\n\t"
+                             "pkhtb  %[bo], %[bo], %[ao], asr #16\n\t"
+                             "str    %[t], [%[d0]], #4\n\t"
+                             "str    %[a], [%[d1]], #4\n\t"
+                             "str    %[b], [%[d2]], #4\n\t"
+                             "str    %[bo], [%[d3]], #4\n\t"
+                             "ldr    %[a], [%[s]]\n\t"
+                             "ldr    %[b], [%[s], %[c]]\n\t"
+                             "add    %[s], %[s], %[c], lsl #1\n\t"
+                             "sxtb16 %[ao], %[a], ror #8\n\t"
+                             "sxtb16 %[a], %[a]\n\t"
+                             "sxtb16 %[bo], %[b], ror #8\n\t"
+                             "sxtb16 %[b], %[b]\n\t"
+                             "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
+                             "pkhtb  %[b], %[b], %[a], asr #16\n\t"
+                             "pkhbt  %[a], %[ao], %[bo], lsl #16\n\t"
+                             "pkhtb  %[bo], %[bo], %[ao], asr #16\n\t"
+                             "str    %[t], [%[d0]], #4\n\t"
+                             "str    %[a], [%[d1]], #4\n\t"
+                             "str    %[b], [%[d2]], #4\n\t"
+                             "str    %[bo], [%[d3]], #4\n\t"
+                             "cmp    %[s], %[send]\n\t"
+                             "bne    1b\n\t"
+                             : [s] "+r"(s), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2),
+                               [d3] "+r"(d3), [a] "=&r"(a), [b] "=&r"(b), [ao] "=&r"(ao),
+                               [bo] "=&r"(bo), [t] "=&r"(t)
+                             : [c] "r"(c), [send] "r"(send)
+                             : "cc", "memory");
+        }
+        k = span / 4 * 4;
+    }
+    for (; k + 2 <= span; k += 2) {
         const int8_t *s = row + (size_t)k * (size_t)c;
         const int8_t *send = s + c;
         int8_t *d = (int8_t *)(slot + lead + k);
