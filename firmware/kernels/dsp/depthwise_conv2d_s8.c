@@ -474,7 +474,9 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 /* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
  * of `cols` (the padding columns around them hold the zero point from the
  * slot's zero-point fill and are never written here). Two input pixels at a
- * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR). Rows of 8
+ * time, 4 channels per step: 2 LDR, then 2 PKH pair the pixels' bytes of
+ * channels 0/1 and 2/3 ((a0 a1 b0 b1), (a2 a3 b2 b3)) so that 4 SXTB16
+ * give the 4 channels' (a, b) halfword pairs, 4 STR. Rows of 8
  * pixels or more take their first 4k pixels with the channel groups outer
  * and 4 pixels per step, stored through one pointer per channel with an
  * immediate post-increment (one cycle a store, where a register offset
@@ -498,43 +500,39 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
             int16_t *d1 = d0 + cols;
             int16_t *d2 = d1 + cols;
             int16_t *d3 = d2 + cols;
-            uint32_t a, b, ao, bo, t;
+            uint32_t a, b, ao, t;
             __asm__ volatile("1:\n\t"
                              "ldr    %[a], [%[s]]\n\t"
                              "ldr    %[b], [%[s], %[c]]\n\t"
                              "add    %[s], %[s], %[c], lsl #1\n\t"
-                             "sxtb16 %[ao], %[a], ror #8\n\t"
-                             "sxtb16 %[a], %[a]\n\t"
-                             "sxtb16 %[bo], %[b], ror #8\n\t"
-                             "sxtb16 %[b], %[b]\n\t"
                              "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
                              "pkhtb  %[b], %[b], %[a], asr #16\n\t"
-                             "pkhbt  %[a], %[ao], %[bo], lsl #16\n\t"
-                             "pkhtb  %[bo], %[bo], %[ao], asr #16\n\t"
-                             "str    %[t], [%[d0]], #4\n\t"
-                             "str    %[a], [%[d1]], #4\n\t"
-                             "str    %[b], [%[d2]], #4\n\t"
-                             "str    %[bo], [%[d3]], #4\n\t"
+                             "sxtb16 %[a], %[t]\n\t"
+                             "sxtb16 %[t], %[t], ror #8\n\t"
+                             "sxtb16 %[ao], %[b]\n\t"
+                             "sxtb16 %[b], %[b], ror #8\n\t"
+                             "str    %[a], [%[d0]], #4\n\t"
+                             "str    %[t], [%[d1]], #4\n\t"
+                             "str    %[ao], [%[d2]], #4\n\t"
+                             "str    %[b], [%[d3]], #4\n\t"
                              "ldr    %[a], [%[s]]\n\t"
                              "ldr    %[b], [%[s], %[c]]\n\t"
                              "add    %[s], %[s], %[c], lsl #1\n\t"
-                             "sxtb16 %[ao], %[a], ror #8\n\t"
-                             "sxtb16 %[a], %[a]\n\t"
-                             "sxtb16 %[bo], %[b], ror #8\n\t"
-                             "sxtb16 %[b], %[b]\n\t"
                              "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
                              "pkhtb  %[b], %[b], %[a], asr #16\n\t"
-                             "pkhbt  %[a], %[ao], %[bo], lsl #16\n\t"
-                             "pkhtb  %[bo], %[bo], %[ao], asr #16\n\t"
-                             "str    %[t], [%[d0]], #4\n\t"
-                             "str    %[a], [%[d1]], #4\n\t"
-                             "str    %[b], [%[d2]], #4\n\t"
-                             "str    %[bo], [%[d3]], #4\n\t"
+                             "sxtb16 %[a], %[t]\n\t"
+                             "sxtb16 %[t], %[t], ror #8\n\t"
+                             "sxtb16 %[ao], %[b]\n\t"
+                             "sxtb16 %[b], %[b], ror #8\n\t"
+                             "str    %[a], [%[d0]], #4\n\t"
+                             "str    %[t], [%[d1]], #4\n\t"
+                             "str    %[ao], [%[d2]], #4\n\t"
+                             "str    %[b], [%[d3]], #4\n\t"
                              "cmp    %[s], %[send]\n\t"
                              "bne    1b\n\t"
                              : [s] "+r"(s), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2),
                                [d3] "+r"(d3), [a] "=&r"(a), [b] "=&r"(b), [ao] "=&r"(ao),
-                               [bo] "=&r"(bo), [t] "=&r"(t)
+                               [t] "=&r"(t)
                              : [c] "r"(c), [send] "r"(send)
                              : "cc", "memory");
         }
@@ -544,27 +542,25 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
         const int8_t *s = row + (size_t)k * (size_t)c;
         const int8_t *send = s + c;
         int8_t *d = (int8_t *)(slot + lead + k);
-        uint32_t v0, v1, o0, o1, t;
+        uint32_t v0, v1, o0, t;
         __asm__ volatile("1:\n\t"
                          "ldr    %[v1], [%[s], %[c]]\n\t"
                          "ldr    %[v0], [%[s]], #4\n\t"
-                         "sxtb16 %[o0], %[v0], ror #8\n\t"
-                         "sxtb16 %[v0], %[v0]\n\t"
-                         "sxtb16 %[o1], %[v1], ror #8\n\t"
-                         "sxtb16 %[v1], %[v1]\n\t"
                          "pkhbt  %[t], %[v0], %[v1], lsl #16\n\t"
                          "pkhtb  %[v1], %[v1], %[v0], asr #16\n\t"
-                         "pkhbt  %[v0], %[o0], %[o1], lsl #16\n\t"
-                         "pkhtb  %[o1], %[o1], %[o0], asr #16\n\t"
-                         "str    %[t], [%[d]]\n\t"
-                         "str    %[v0], [%[d], %[w2]]\n\t"
-                         "str    %[v1], [%[d], %[w2], lsl #1]\n\t"
-                         "str    %[o1], [%[d], %[w3]]\n\t"
+                         "sxtb16 %[v0], %[t]\n\t"
+                         "sxtb16 %[t], %[t], ror #8\n\t"
+                         "sxtb16 %[o0], %[v1]\n\t"
+                         "sxtb16 %[v1], %[v1], ror #8\n\t"
+                         "str    %[v0], [%[d]]\n\t"
+                         "str    %[t], [%[d], %[w2]]\n\t"
+                         "str    %[o0], [%[d], %[w2], lsl #1]\n\t"
+                         "str    %[v1], [%[d], %[w3]]\n\t"
                          "add    %[d], %[d], %[w2], lsl #2\n\t"
                          "cmp    %[s], %[send]\n\t"
                          "bne    1b\n\t"
                          : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [v1] "=&r"(v1),
-                           [o0] "=&r"(o0), [o1] "=&r"(o1), [t] "=&r"(t)
+                           [o0] "=&r"(o0), [t] "=&r"(t)
                          : [c] "r"(c), [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
                          : "cc", "memory");
     }
