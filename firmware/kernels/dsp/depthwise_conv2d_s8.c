@@ -354,27 +354,18 @@ typedef struct {
     TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")     \
     TG_DWR_REQ("lr")                                                        \
     "ldr    r8, [sp, #8]\n\t"                                               \
-    "strb   r4, [r11]\n\t"                                                  \
     "strb   r5, [r11, r12]\n\t"                                             \
+    "strb   r4, [r11]\n\t"                                                  \
     "strb   r6, [r11, r12, lsl #1]\n\t"                                     \
     "strb   r7, [r11, r8]\n\t"                                              \
     "strb   lr, [r11, r12, lsl #2]\n\t"                                     \
     "add    lr, r11, r12, lsl #2\n\t"
-/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
- * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
- * 1-pixel block (1). Frame: the struct's first 10 words, then the output
- * pointer while the 5-pixel block uses lr. The 4-pixel blocks keep the
- * pixel stride c and 3c in r11/r12 for the stores (loaded with the record)
- * and load the loop's end after the requantization, where a register
- * offset store right after it costs one cycle. */
-#define TG_DWR_PASS(M4, M5, M2)                                             \
-    TG_DWR_ENTER                                                            \
-    "1:\n\t"                                                                \
-    "ldr    r4, [sp, #16]\n\t"                                              \
-    "cmp    r4, #0\n\t"                                                     \
-    "beq    3f\n\t"                                                         \
-    "add    r4, r0, r4\n\t"                                                 \
-    "str    r4, [sp, #12]\n\t"                                              \
+/* The 4-pixel blocks of a channel, from label 2 until r0 reaches the end
+ * the caller left at sp + 12. The pixel stride c and 3c load with the
+ * record into r11/r12 for the stores, and the loop's end after the
+ * requantization, where a register-offset store right after it costs one
+ * cycle. */
+#define TG_DWR_BLOCKS4(M4)                                                  \
     "2:\n\t"                                                                \
     TG_DWR_ROWS4(M4)                                                        \
     TG_DWR_Q                                                                \
@@ -388,7 +379,20 @@ typedef struct {
     "strb   r7, [lr, r12]\n\t"                                              \
     "add    lr, lr, r11, lsl #2\n\t"                                        \
     "cmp    r0, r8\n\t"                                                     \
-    "bne    2b\n\t"                                                         \
+    "bne    2b\n\t"
+/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
+ * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
+ * 1-pixel block (1). Frame: the struct's first 10 words, then the output
+ * pointer while the 5-pixel block uses lr. */
+#define TG_DWR_PASS(M4, M5, M2)                                             \
+    TG_DWR_ENTER                                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "cmp    r4, #0\n\t"                                                     \
+    "beq    3f\n\t"                                                         \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    TG_DWR_BLOCKS4(M4)                                                      \
     "3:\n\t"                                                                \
     "ldr    r4, [sp, #20]\n\t"                                              \
     "tbh    [pc, r4, lsl #1]\n\t"                                           \
@@ -431,6 +435,29 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
     (void)a;
 }
 
+/* Output rows of 4k pixels: the 4-pixel blocks alone, without the test for
+ * none and the tail's dispatch. */
+#define TG_DWR_PASS4(M4)                                                    \
+    TG_DWR_ENTER                                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    TG_DWR_BLOCKS4(M4)                                                      \
+    TG_DWR_NEXT
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1x4(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS4(TG_DWR_S1_4));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2x4(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS4(TG_DWR_S2_4));
+    (void)a;
+}
+
 /* Output rows of exactly 5 pixels (kws01's 25x5 maps): one 5-pixel block
  * per channel, without the 4-pixel loop's test and the tail's dispatch. */
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w5(const tg_dw_row *a)
@@ -445,28 +472,33 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2w5(const tg_dw_row *
     (void)a;
 }
 
-/* Zero-point halfwords over n int16 (n even, dst word aligned), 8 per STM. */
+/* Zero-point halfwords over n int16 (n even, dst word aligned), 16 per STM. */
 static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 {
     const uint32_t v = (uint32_t)(uint16_t)(int16_t)zp * 0x00010001u;
-    /* Four distinct registers: STM stores each register once. */
+    /* Eight distinct registers: STM stores each register once. */
     register uint32_t r2 __asm__("r2") = v;
     register uint32_t r3 __asm__("r3") = v;
     register uint32_t r4 __asm__("r4") = v;
     register uint32_t r5 __asm__("r5") = v;
+    register uint32_t r6 __asm__("r6") = v;
+    register uint32_t r8 __asm__("r8") = v;
+    register uint32_t r9 __asm__("r9") = v;
+    register uint32_t r10 __asm__("r10") = v;
     uint32_t *w = (uint32_t *)(void *)dst;
-    size_t blocks = n / 8u;
+    size_t blocks = n / 16u;
     size_t k;
     if (blocks) {
         __asm__ volatile("1:\n\t"
-                         "stm    %[o]!, {%[a], %[b], %[c], %[d]}\n\t"
+                         "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
                          "subs   %[k], %[k], #1\n\t"
                          "bne    1b\n\t"
                          : [o] "+r"(w), [k] "+r"(blocks)
-                         : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5)
+                         : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5), [e] "r"(r6),
+                           [f] "r"(r8), [g] "r"(r9), [h] "r"(r10)
                          : "cc", "memory");
     }
-    for (k = 0; k < (n % 8u) / 2u; ++k) {
+    for (k = 0; k < (n % 16u) / 2u; ++k) {
         w[k] = v;
     }
 }
@@ -675,13 +707,15 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1);
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2);
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
 }
 
 /* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
@@ -702,14 +736,14 @@ void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s1);
+                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
 }
 
 void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s2);
+                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
 }
 
 /* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
