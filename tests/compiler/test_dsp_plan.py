@@ -89,6 +89,8 @@ def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
         stride = c.params["stride_w"]
         assert c.function in (f"tg_depthwise3x3s{stride}_s8_dsp",
                               f"tg_depthwise3x3s{stride}_ram_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w5_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w5_ram_s8_dsp",
                               "tg_depthwise3x3s1w6_ram_s8_dsp",
                               f"tg_depthwise3x3s{stride}w3_ram_s8_dsp")
         assert c.source == "dsp/depthwise_conv2d_s8.c"

@@ -566,12 +566,15 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
         call.dsp_fallback = fallback
     if depthwise and dw3x3_dsp_eligible(params):
-        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
+        # Rows of exactly 5 pixels take a 5-pixel block, with the stream in
+        # flash or in RAM; rows of 6 at stride 1 a 6-pixel block and rows of
+        # 3 a 3-pixel block, with the stream in RAM (one requantization
+        # record and channel step per row).
+        w5 = "w5" if params["out_w"] == 5 else ""
+        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
-        # Rows of exactly 6 pixels at stride 1 take a 6-pixel block, rows of
-        # 3 a 3-pixel block (one requantization record and channel step per row).
-        block = {3: "w3", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
+        block = {3: "w3", 5: "w5", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
         call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{block}_ram_s8_dsp", call.dsp_arrays,
                             max(scratch, dw3x3_ram_scratch(params)))
     return call
