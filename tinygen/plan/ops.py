@@ -440,6 +440,14 @@ def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+def _prefer_dsp(call: KernelCall, kernel: str, stream: np.ndarray, scratch: int) -> None:
+    """Offers kernel (reading stream, needing scratch) for call, the kernel
+    offered so far, if any, kept as its fallback (fit_dsp_scratch)."""
+    fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+    call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = kernel, {"stream": stream}, scratch
+    call.dsp_fallback = fallback
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -520,24 +528,15 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
                                  max(scratch, conv_triples8_scratch(params)))
     if not depthwise and conv_rgb_eligible(params):
         # The first layer of an image network: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
-        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_stream(weights, quant),
+                    max(scratch, conv_rgb_scratch(params)))
     if not depthwise and conv_pw8_eligible(params):
         # Narrow pointwise: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
-        call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
+                    max(scratch, conv_pw8_scratch(params)))
     if not depthwise and conv_pw16_eligible(params):
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw16_s8_dsp"
-        call.dsp_arrays = {"stream": pw16_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
+                    max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
     if depthwise and dw3x3_dsp_eligible(params):
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
