@@ -946,9 +946,19 @@ TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
 # widening of a chunk costs about what one 2-channel block's MACs on it do.
 STREAM_PARTS_COST = 1 / 64
 # Copying costs about 0.6 cycles a byte (LDM/STM), reading the stream once
-# per pixel triple about 3 a byte (its MACs): layers with fewer triples
-# than this read in place (their copy would cost over 2.5 % of their time).
-MIN_COPY_TRIPLES = 8
+# per pixel triple about 3 a byte (its MACs): a layer of 3 triples (a 3x3
+# map: vww01's last two, 96 KB of weights) spends about 6 % of its time on
+# the copy, at zero wait states, and reads its weights once instead of 3
+# times (213 KB fewer flash bytes per vww01 inference). Layers of 1 or 2
+# triples read in place.
+MIN_COPY_TRIPLES = 3
+# Linking the copying kernel (its pass without the negative-value fix, the
+# copy loop, the parameters' copy) adds about 1.25 KB of code: kws01's first
+# layer alone on disco_l475vg_iot01a (147 KB fewer bytes read) took its code
+# from 11,135 to 12,387 B. A model copies only where its copies together
+# save at least this many flash bytes per inference (~200 per byte of code),
+# so a small model keeps one pass and its code budget.
+MIN_COPY_SAVED_BYTES = 256 * 1024
 
 
 def copy_stream(call: KernelCall, part_blocks: int) -> None:
@@ -986,7 +996,9 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     STREAM_PARTS_COST of the layer's MACs, and the output then cannot
     overlap the input). Layers that read the most flash go first; a layer
     that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
-    keeps today's order and reads. Where the model links the copying
+    keeps today's order and reads; a model whose copies would save fewer
+    than MIN_COPY_SAVED_BYTES of flash reads per inference copies nothing
+    (the copying kernel's code). Where the model links the copying
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
@@ -999,13 +1011,19 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     if not copied:
         return
     arena = arena_of(calls)
+    saved = 0
     for c in sorted(copied, key=lambda c: -(triples(c) - 1) * len(c.dsp_arrays["stream"])):
         blocks = c.params["out_c"] // 2
         for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
             copy_stream(c, -(-blocks // parts))
             if arena_of(calls) <= arena:
+                saved += 4 * (triples(c) - 1) * (len(c.dsp_arrays["stream"]) - 1)
                 break
             _uncopy_stream(c)
+    if saved < MIN_COPY_SAVED_BYTES:
+        for c in offered:
+            if c.dsp_kernel == TRIPLES_RAM:
+                _uncopy_stream(c)
     if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:
