@@ -1,0 +1,205 @@
+/*
+ * 3x3 convolution at stride 1 of a 16-channel input on cores with the DSP
+ * extension (tg_conv2d_3x3c16_s8_dsp, tg_kernels.h; tinygen/plan/ops.py
+ * conv_3x3c16_eligible offers it): ic01's layers 1 and 2, 16 -> 16
+ * channels on 32 x 32.
+ *
+ * Why a kernel of its own: the three-pixel kernel needs 1,296 bytes of
+ * scratch to widen its patches, and where ic01's arena peaks (these two
+ * layers) only the portable kernel's 432 are free, so they took the
+ * int8-patch form: patches gathered byte-wise per pixel triple and
+ * re-widened for every pair of output channels (1.79 est. cycles/MAC).
+ * Here two horizontally adjacent output pixels share the 3 x 4 input pixels
+ * under them, widened once per pair into scratch (384 bytes: 3 rows of 4
+ * pixels of 16 int16 values in SXTB16 order, (x0, x2), (x1, x3) per 4
+ * channels); pixel 1's values are pixel 0's one input pixel (32 bytes)
+ * on. The weights are int16 pairs in the same order in the stream
+ * (tinygen/plan/ops.py c3x3_stream), read from flash, so a depth position
+ * (two MACs) of 4 channels and 2 pixels is 2 input loads, 4 weight loads
+ * and 8 SMLAD, as in the first-layer kernel's pass (dsp/conv2d_rgb_s8.c):
+ * registers r0 the pair's widened rows, r1 the stream, r2-r9 the
+ * accumulators (channel k's pixels 0 and 1 in r(2+2k), r(3+2k)), r10/r11
+ * the pixels' input pairs, r12/lr two channels' weights.
+ *
+ * Stream, per block of 4 output channels: the 4 biases, per kernel row and
+ * depth position (24 a row: 3 pixels x 16 channels / 2) one weight pair
+ * per channel, then (mult, e, rz) per channel; weights and biases doubled,
+ * as SMMLAR takes the accumulator.
+ *
+ * The output may overlap the input as for the portable kernel: a pair's
+ * inputs are all widened before either of its outputs is written, and the
+ * portable kernel reads the second pixel's window no earlier.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tg_rows_dot_dsp.h"
+
+/* Words per block of 4 channels in the stream. */
+#define TG_C3_BLOCK_WORDS (4 + 3 * 24 * 4 + 12)
+
+typedef struct {
+    const int32_t *stream;     /* 0: the first block */
+    const int32_t *stream_end; /* 4 */
+    int8_t *out;               /* 8: pixel 0's outputs of the next block */
+    int32_t step1;             /* 12: pixel 1's outputs - pixel 0's (0: one pixel) */
+    const int32_t *x;          /* 16: the pair's widened rows */
+} tg_c3_pass;
+
+/* Depth position K of a kernel row: both pixels' input pairs, then the 4
+ * channels' weight pairs in two pipelined pairs of loads, 8 SMLAD. */
+#define TG_C3_POS(K)                                              \
+    "ldr    r10, [r0, #4 * " #K "]\n\t"                           \
+    "ldr    r11, [r0, #4 * " #K " + 32]\n\t"                      \
+    "ldr    r12, [r1, #16 * " #K "]\n\t"                          \
+    "ldr    lr, [r1, #16 * " #K " + 4]\n\t"                       \
+    "smlad  r2, r10, r12, r2\n\t"                                 \
+    "smlad  r3, r11, r12, r3\n\t"                                 \
+    "smlad  r4, r10, lr, r4\n\t"                                  \
+    "smlad  r5, r11, lr, r5\n\t"                                  \
+    "ldr    r12, [r1, #16 * " #K " + 8]\n\t"                      \
+    "ldr    lr, [r1, #16 * " #K " + 12]\n\t"                      \
+    "smlad  r6, r10, r12, r6\n\t"                                 \
+    "smlad  r7, r11, r12, r7\n\t"                                 \
+    "smlad  r8, r10, lr, r8\n\t"                                  \
+    "smlad  r9, r11, lr, r9\n\t"
+#define TG_C3_POS4(K0, K1, K2, K3) TG_C3_POS(K0) TG_C3_POS(K1) TG_C3_POS(K2) TG_C3_POS(K3)
+
+/* Both pixels of one channel (mult, e, rz in r10-r12), in place:
+ * tg_requantize_fast of the doubled accumulator (SMMLAR, the
+ * round-half-away fix from its sign, the shift by e), SSAT. */
+#define TG_C3_REQ(A, B)                                           \
+    "ldm    r1!, {r10-r12}\n\t"                                   \
+    "smmlar lr, " A ", r10, r12\n\t"                              \
+    "add    lr, lr, " A ", asr #31\n\t"                           \
+    "asr    " A ", lr, r11\n\t"                                   \
+    "ssat   " A ", #8, " A "\n\t"                                 \
+    "smmlar lr, " B ", r10, r12\n\t"                              \
+    "add    lr, lr, " B ", asr #31\n\t"                           \
+    "asr    " B ", lr, r11\n\t"                                   \
+    "ssat   " B ", #8, " B "\n\t"
+
+/* Every block of 4 channels of one pixel pair. The kernel rows are a loop
+ * of 3 (its count on the stack): each 24 positions unrolled, then the
+ * widened rows 128 bytes on and the stream 384. */
+__attribute__((naked, noinline)) static void tg_c3_pass_dsp(tg_c3_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #12\n\t"
+            "str    r0, [sp, #0]\n\t"
+            "ldr    r1, [r0, #0]\n\t"
+            "1:\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r0, [r0, #16]\n\t"
+            "ldm    r1!, {r2, r4, r6, r8}\n\t"
+            "mov    r3, r2\n\t"
+            "mov    r5, r4\n\t"
+            "mov    r7, r6\n\t"
+            "mov    r9, r8\n\t"
+            "movs   r10, #3\n\t"
+            "str    r10, [sp, #4]\n\t"
+            "2:\n\t"
+            TG_C3_POS4(0, 1, 2, 3) TG_C3_POS4(4, 5, 6, 7) TG_C3_POS4(8, 9, 10, 11)
+            TG_C3_POS4(12, 13, 14, 15) TG_C3_POS4(16, 17, 18, 19) TG_C3_POS4(20, 21, 22, 23)
+            "add    r0, r0, #128\n\t"
+            "add    r1, r1, #384\n\t"
+            "ldr    r10, [sp, #4]\n\t"
+            "subs   r10, r10, #1\n\t"
+            "str    r10, [sp, #4]\n\t"
+            "bne    2b\n\t"
+            TG_C3_REQ("r2", "r3") TG_C3_REQ("r4", "r5")
+            TG_C3_REQ("r6", "r7") TG_C3_REQ("r8", "r9")
+            "bfi    r2, r4, #8, #8\n\t"
+            "bfi    r3, r5, #8, #8\n\t"
+            "bfi    r2, r6, #16, #8\n\t"
+            "bfi    r3, r7, #16, #8\n\t"
+            "bfi    r2, r8, #24, #8\n\t"
+            "bfi    r3, r9, #24, #8\n\t"
+            "ldr    r10, [sp, #0]\n\t"
+            "ldrd   lr, r11, [r10, #8]\n\t"
+            "ldr    r12, [r10, #4]\n\t"
+            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's
+             * outputs are the ones left. */
+            "str    r3, [lr, r11]\n\t"
+            "str    r2, [lr], #4\n\t"
+            "str    lr, [r10, #8]\n\t"
+            "cmp    r1, r12\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #12\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* 16 input bytes widened to 8 words in SXTB16 order. */
+static inline void tg_c3_widen16(int32_t *dst, const int8_t *src)
+{
+    int32_t k;
+    for (k = 0; k < 4; ++k) {
+        uint32_t v, lo, hi;
+        memcpy(&v, src + 4 * k, 4);
+        __asm__("sxtb16 %[lo], %[v]\n\t"
+                "sxtb16 %[hi], %[v], ror #8\n\t"
+                : [lo] "=&r"(lo), [hi] "=r"(hi)
+                : [v] "r"(v));
+        dst[2 * k] = (int32_t)lo;
+        dst[2 * k + 1] = (int32_t)hi;
+    }
+}
+
+__attribute__((noinline)) void tg_conv2d_3x3c16_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                                    const int32_t *stream, int8_t *output,
+                                                    int8_t *scratch)
+{
+    const size_t stream_words = (size_t)(p->out_c / 4) * TG_C3_BLOCK_WORDS;
+    const size_t in_pixel = 16u;
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * in_pixel;
+    const size_t out_row = (size_t)p->out_w * (size_t)p->out_c;
+    const uint32_t zz = (uint32_t)(uint16_t)(int16_t)p->input_zero_point * 0x10001u;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const uint32_t lo4 = tg_splat_s8(p->act_min);
+    const uint32_t hi4 = tg_splat_s8(p->act_max);
+    int32_t *x = (int32_t *)(void *)scratch;
+    tg_c3_pass a;
+    int32_t b, oy, ox;
+    a.stream = stream;
+    a.stream_end = stream + stream_words;
+    a.x = x;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ox += 2) {
+                int32_t r, j;
+                /* Rows of 4 input pixels (8 words each) under the pair. */
+                for (r = 0; r < 3; ++r) {
+                    const int32_t iy = oy + r - p->pad_h;
+                    for (j = 0; j < 4; ++j) {
+                        const int32_t ix = ox + j - p->pad_w;
+                        int32_t *dst = x + 32 * r + 8 * j;
+                        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                            int32_t k;
+                            for (k = 0; k < 8; ++k) {
+                                dst[k] = (int32_t)zz;
+                            }
+                        } else {
+                            tg_c3_widen16(dst, image + ((size_t)iy * (size_t)p->in_w
+                                                        + (size_t)ix) * in_pixel);
+                        }
+                    }
+                }
+                a.out = out + (size_t)ox * (size_t)p->out_c;
+                a.step1 = ox + 1 < p->out_w ? p->out_c : 0;
+                tg_c3_pass_dsp(&a);
+            }
+            if (clamp) {
+                uint32_t *w = (uint32_t *)(void *)out;
+                uint32_t *wend = w + out_row / 4u;
+                for (; w < wend; ++w) {
+                    *w = tg_clamp4_dsp(*w, lo4, hi4);
+                }
+            }
+            out += out_row;
+        }
+    }
+}

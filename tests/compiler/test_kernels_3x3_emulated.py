@@ -1,0 +1,58 @@
+"""tg_conv2d_3x3c16_s8_dsp (firmware/kernels/dsp/conv2d_3x3_s8.c) on the
+Cortex-M4, bit-exact with TFLM.
+
+One-layer 3x3 stride-1 convolutions of 16-channel inputs (ic01's layers 1
+and 2 in small) are compiled for mps2-an386 with the DSP kernel target, run
+under QEMU and compared with the TFLM oracle (the machinery of
+test_kernels_emulated.py). The cases cover what the kernel does by itself:
+SAME borders (widened zero points around the image) and VALID windows, even
+and odd output widths (a last single pixel), 4 to 20 output channels
+(several channel blocks), no activation (the round-half-away fix of
+negative accumulators), RELU6's bytewise clamp, two images, per-tensor and
+per-channel scales; and the planner's refusal of other depths.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_kernels_emulated import _check
+from tinygen.codegen import generate_model_sources
+
+
+def _c3(shape, filters, padding="same", act="relu", seed=1, per_tensor=False, batch=1,
+        lo=-1.0, hi=1.5, wscale=0.3):
+    return dict(op="conv", shape=shape, kernel=(3, 3), stride=1, dilation=1, padding=padding,
+                act=act, lo=lo, hi=hi, seed=seed, wscale=wscale, per_tensor=per_tensor,
+                filters=filters, batch=batch)
+
+
+def _chosen(tmp_path, spec, model_cache) -> bool:
+    src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
+                                 fit_scratch=False, layout="dsp")
+    return "tg_conv2d_3x3c16_s8_dsp(" in src.model_c.read_text()
+
+
+C3 = [
+    # ic01's layers in small: SAME, even width, 16 -> 16, RELU and none.
+    _c3((6, 8, 16), 16, seed=111),
+    _c3((6, 8, 16), 16, act=None, seed=112, lo=-2.0, hi=2.0),
+    # Odd width (a last single pixel), 4 channels, two images.
+    _c3((5, 7, 16), 4, seed=113, batch=2, wscale=0.6),
+    # VALID: no widened borders; 20 channels (5 blocks), per-tensor scales.
+    _c3((5, 6, 16), 20, padding="valid", act=None, seed=114, per_tensor=True),
+    # RELU6: the bytewise clamp; a one-pixel-wide output.
+    _c3((4, 1, 16), 8, act="relu6", seed=115, lo=-3.0, hi=0.5, wscale=1.0),
+]
+
+
+@pytest.mark.parametrize("spec", C3, ids=lambda s: (f"{s['shape']}-{s['padding']}-f{s['filters']}"
+                                                     f"-{s['act']}-b{s['batch']}"))
+def test_3x3c16_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    assert _chosen(tmp_path, spec, model_cache), "the 3x3 16-channel kernel was not chosen"
+    _check(model_cache, tmp_path, spec, requant=(True,))
+
+
+def test_3x3c16_kernel_is_not_offered_for_other_depths(model_cache, tmp_path):
+    spec = _c3((6, 6, 8), 8, seed=116)
+    assert not _chosen(tmp_path, spec, model_cache)
