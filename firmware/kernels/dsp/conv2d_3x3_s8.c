@@ -131,19 +131,36 @@ __attribute__((naked, noinline)) static void tg_c3_pass_dsp(tg_c3_pass *a)
     (void)a;
 }
 
-/* 16 input bytes widened to 8 words in SXTB16 order. */
-static inline void tg_c3_widen16(int32_t *dst, const int8_t *src)
+/* 4 input bytes widened to 2 words in SXTB16 order. */
+static inline __attribute__((always_inline)) void tg_c3_widen4(int32_t *dst, const int8_t *src)
 {
-    int32_t k;
-    for (k = 0; k < 4; ++k) {
-        uint32_t v, lo, hi;
-        memcpy(&v, src + 4 * k, 4);
-        __asm__("sxtb16 %[lo], %[v]\n\t"
-                "sxtb16 %[hi], %[v], ror #8\n\t"
-                : [lo] "=&r"(lo), [hi] "=r"(hi)
-                : [v] "r"(v));
-        dst[2 * k] = (int32_t)lo;
-        dst[2 * k + 1] = (int32_t)hi;
+    uint32_t v, lo, hi;
+    memcpy(&v, src, 4);
+    __asm__("sxtb16 %[lo], %[v]\n\t"
+            "sxtb16 %[hi], %[v], ror #8\n\t"
+            : [lo] "=&r"(lo), [hi] "=r"(hi)
+            : [v] "r"(v));
+    dst[0] = (int32_t)lo;
+    dst[1] = (int32_t)hi;
+}
+
+/* n input pixels (16 bytes each) widened to 8 words each. */
+static void tg_c3_widen(int32_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n > 0; --n) {
+        tg_c3_widen4(dst, src);
+        tg_c3_widen4(dst + 2, src + 4);
+        tg_c3_widen4(dst + 4, src + 8);
+        tg_c3_widen4(dst + 6, src + 12);
+        dst += 8;
+        src += 16;
+    }
+}
+
+static void tg_c3_fill(int32_t *dst, uint32_t zz, int32_t words)
+{
+    for (; words > 0; --words) {
+        *dst++ = (int32_t)zz;
     }
 }
 
@@ -170,23 +187,24 @@ __attribute__((noinline)) void tg_conv2d_3x3c16_s8_dsp(const tg_conv_params *p, 
         int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ox += 2) {
-                int32_t r, j;
-                /* Rows of 4 input pixels (8 words each) under the pair. */
+                int32_t r;
+                /* Rows of 4 input pixels (8 words each) under the pair:
+                 * the pixels inside the image widened, the rest the
+                 * widened zero point. */
+                const int32_t ix0 = ox - p->pad_w;
+                const int32_t j0 = ix0 < 0 ? -ix0 : 0;
+                const int32_t j1 = p->in_w - ix0 < 4 ? p->in_w - ix0 : 4;
                 for (r = 0; r < 3; ++r) {
                     const int32_t iy = oy + r - p->pad_h;
-                    for (j = 0; j < 4; ++j) {
-                        const int32_t ix = ox + j - p->pad_w;
-                        int32_t *dst = x + 32 * r + 8 * j;
-                        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                            int32_t k;
-                            for (k = 0; k < 8; ++k) {
-                                dst[k] = (int32_t)zz;
-                            }
-                        } else {
-                            tg_c3_widen16(dst, image + ((size_t)iy * (size_t)p->in_w
-                                                        + (size_t)ix) * in_pixel);
-                        }
+                    int32_t *dst = x + 32 * r;
+                    if (iy < 0 || iy >= p->in_h || j1 <= j0) {
+                        tg_c3_fill(dst, zz, 32);
+                        continue;
                     }
+                    tg_c3_fill(dst, zz, 8 * j0);
+                    tg_c3_widen(dst + 8 * j0, image + ((size_t)iy * (size_t)p->in_w
+                                                       + (size_t)(ix0 + j0)) * in_pixel, j1 - j0);
+                    tg_c3_fill(dst + 8 * j1, zz, 8 * (4 - j1));
                 }
                 a.out = out + (size_t)ox * (size_t)p->out_c;
                 a.step1 = ox + 1 < p->out_w ? p->out_c : 0;
