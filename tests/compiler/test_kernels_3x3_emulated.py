@@ -1,8 +1,8 @@
-"""tg_conv2d_3x3c16_s8_dsp (firmware/kernels/dsp/conv2d_3x3_s8.c) on the
+"""tg_conv2d_3x3pair_s8_dsp (firmware/kernels/dsp/conv2d_3x3_s8.c) on the
 Cortex-M4, bit-exact with TFLM.
 
-One-layer 3x3 stride-1 convolutions of 16-channel inputs (ic01's layers 1
-and 2 in small) are compiled for mps2-an386 with the DSP kernel target, run
+One-layer 3x3 stride-1 convolutions of 16-, 32- and 64-channel inputs
+(ic01's layers 1, 2, 5 and 9 in small) are compiled for mps2-an386 with the DSP kernel target, run
 under QEMU and compared with the TFLM oracle (the machinery of
 test_kernels_emulated.py). The cases cover what the kernel does by itself:
 SAME borders (widened zero points around the image) and VALID windows, even
@@ -30,7 +30,7 @@ def _c3(shape, filters, padding="same", act="relu", seed=1, per_tensor=False, ba
 def _chosen(tmp_path, spec, model_cache) -> bool:
     src = generate_model_sources(model_cache.single_op(spec), tmp_path / "probe",
                                  fit_scratch=False, layout="dsp")
-    return "tg_conv2d_3x3c16_s8_dsp(" in src.model_c.read_text()
+    return "tg_conv2d_3x3pair_s8_dsp(" in src.model_c.read_text()
 
 
 C3 = [
@@ -43,16 +43,19 @@ C3 = [
     _c3((5, 6, 16), 20, padding="valid", act=None, seed=114, per_tensor=True),
     # RELU6: the bytewise clamp; a one-pixel-wide output.
     _c3((4, 1, 16), 8, act="relu6", seed=115, lo=-3.0, hi=0.5, wscale=1.0),
+    # 32 and 64 channels: kernel rows of 2 and 4 segments (ic01's layers 5, 9).
+    _c3((5, 5, 32), 8, act=None, seed=117, wscale=0.2),
+    _c3((4, 6, 64), 12, seed=118, wscale=0.15, batch=2),
 ]
 
 
 @pytest.mark.parametrize("spec", C3, ids=lambda s: (f"{s['shape']}-{s['padding']}-f{s['filters']}"
                                                      f"-{s['act']}-b{s['batch']}"))
-def test_3x3c16_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
-    assert _chosen(tmp_path, spec, model_cache), "the 3x3 16-channel kernel was not chosen"
+def test_3x3pair_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec):
+    assert _chosen(tmp_path, spec, model_cache), "the 3x3 pixel-pair kernel was not chosen"
     _check(model_cache, tmp_path, spec, requant=(True,))
 
 
-def test_3x3c16_kernel_is_not_offered_for_other_depths(model_cache, tmp_path):
-    spec = _c3((6, 6, 8), 8, seed=116)
+def test_3x3pair_kernel_is_not_offered_for_other_depths(model_cache, tmp_path):
+    spec = _c3((6, 6, 24), 8, seed=116)
     assert not _chosen(tmp_path, spec, model_cache)

@@ -1,8 +1,9 @@
 /*
- * 3x3 convolution at stride 1 of a 16-channel input on cores with the DSP
- * extension (tg_conv2d_3x3c16_s8_dsp, tg_kernels.h; tinygen/plan/ops.py
- * conv_3x3c16_eligible offers it): ic01's layers 1 and 2, 16 -> 16
- * channels on 32 x 32.
+ * 3x3 convolution at stride 1 of a 16-, 32- or 64-channel input on cores
+ * with the DSP extension (tg_conv2d_3x3pair_s8_dsp, tg_kernels.h;
+ * tinygen/plan/ops.py conv_3x3pair_eligible offers it): ic01's layers 1
+ * and 2 (16 -> 16 channels on 32 x 32), 5 (32 on 16 x 16) and 9 (64 on
+ * 8 x 8).
  *
  * Why a kernel of its own: the three-pixel kernel needs 1,296 bytes of
  * scratch to widen its patches, and where ic01's arena peaks (these two
@@ -10,10 +11,13 @@
  * int8-patch form: patches gathered byte-wise per pixel triple and
  * re-widened for every pair of output channels (1.79 est. cycles/MAC).
  * Here two horizontally adjacent output pixels share the 3 x 4 input pixels
- * under them, widened once per pair into scratch (384 bytes: 3 rows of 4
- * pixels of 16 int16 values in SXTB16 order, (x0, x2), (x1, x3) per 4
- * channels); pixel 1's values are pixel 0's one input pixel (32 bytes)
- * on. The weights are int16 pairs in the same order in the stream
+ * under them, widened once per pair into scratch (24 * C bytes for C input
+ * channels, 384 for 16: 3 rows of 4 pixels of C int16 values in SXTB16
+ * order, (x0, x2), (x1, x3) per 4 channels); pixel 1's values are pixel
+ * 0's one input pixel (2 * C bytes) on. The deeper layers took the
+ * widened three-pixel kernel (1.32 and 1.25 est. cycles/MAC), which reads
+ * each input pair once per pair of output channels where this reads it
+ * once per 4. The weights are int16 pairs in the same order in the stream
  * (tinygen/plan/ops.py c3x3_stream), read from flash, so a depth position
  * (two MACs) of 4 channels and 2 pixels is 2 input loads, 4 weight loads
  * and 8 SMLAD, as in the first-layer kernel's pass (dsp/conv2d_rgb_s8.c):
@@ -22,7 +26,7 @@
  * the pixels' input pairs, r12/lr two channels' weights.
  *
  * Stream, per block of 4 output channels: the 4 biases, per kernel row and
- * depth position (24 a row: 3 pixels x 16 channels / 2) one weight pair
+ * depth position (3 * C / 2 a row: 3 pixels of C channels) one weight pair
  * per channel, then (mult, e, rz) per channel; weights and biases doubled,
  * as SMMLAR takes the accumulator.
  *
@@ -37,7 +41,7 @@
 #include "tg_rows_dot_dsp.h"
 
 /* Words per block of 4 channels in the stream. */
-#define TG_C3_BLOCK_WORDS (4 + 3 * 24 * 4 + 12)
+#define TG_C3_BLOCK_WORDS(C) (4 + 3 * 3 * (C) / 2 * 4 + 12)
 
 typedef struct {
     const int32_t *stream;     /* 0: the first block */
@@ -47,11 +51,12 @@ typedef struct {
     const int32_t *x;          /* 16: the pair's widened rows */
 } tg_c3_pass;
 
-/* Depth position K of a kernel row: both pixels' input pairs, then the 4
- * channels' weight pairs in two pipelined pairs of loads, 8 SMLAD. */
-#define TG_C3_POS(K)                                              \
+/* Depth position K of a segment of 24: both pixels' input pairs (pixel 1's
+ * PX1 bytes on), then the 4 channels' weight pairs in two pipelined pairs
+ * of loads, 8 SMLAD. */
+#define TG_C3_POS(K, PX1)                                         \
     "ldr    r10, [r0, #4 * " #K "]\n\t"                           \
-    "ldr    r11, [r0, #4 * " #K " + 32]\n\t"                      \
+    "ldr    r11, [r0, #4 * " #K " + " #PX1 "]\n\t"                \
     "ldr    r12, [r1, #16 * " #K "]\n\t"                          \
     "ldr    lr, [r1, #16 * " #K " + 4]\n\t"                       \
     "smlad  r2, r10, r12, r2\n\t"                                 \
@@ -64,7 +69,12 @@ typedef struct {
     "smlad  r7, r11, r12, r7\n\t"                                 \
     "smlad  r8, r10, lr, r8\n\t"                                  \
     "smlad  r9, r11, lr, r9\n\t"
-#define TG_C3_POS4(K0, K1, K2, K3) TG_C3_POS(K0) TG_C3_POS(K1) TG_C3_POS(K2) TG_C3_POS(K3)
+#define TG_C3_POS4(K0, K1, K2, K3, PX1) \
+    TG_C3_POS(K0, PX1) TG_C3_POS(K1, PX1) TG_C3_POS(K2, PX1) TG_C3_POS(K3, PX1)
+#define TG_C3_SEGMENT(PX1)                                                   \
+    TG_C3_POS4(0, 1, 2, 3, PX1) TG_C3_POS4(4, 5, 6, 7, PX1)                  \
+    TG_C3_POS4(8, 9, 10, 11, PX1) TG_C3_POS4(12, 13, 14, 15, PX1)            \
+    TG_C3_POS4(16, 17, 18, 19, PX1) TG_C3_POS4(20, 21, 22, 23, PX1)
 
 /* Both pixels of one channel (mult, e, rz in r10-r12), in place:
  * tg_requantize_fast of the doubled accumulator (SMMLAR, the
@@ -80,54 +90,89 @@ typedef struct {
     "asr    " B ", lr, r11\n\t"                                   \
     "ssat   " B ", #8, " B "\n\t"
 
-/* Every block of 4 channels of one pixel pair. The kernel rows are a loop
- * of 3 (its count on the stack): each 24 positions unrolled, then the
- * widened rows 128 bytes on and the stream 384. */
-__attribute__((naked, noinline)) static void tg_c3_pass_dsp(tg_c3_pass *a)
+/* Every block of 4 channels of one pixel pair: the accumulators from the
+ * biases, the kernel rows (MIDDLE), the requantization and the stores. */
+#define TG_C3_PASS_ASM(MIDDLE)                                    \
+    __asm__("push   {r4-r11, lr}\n\t"                             \
+            "sub    sp, sp, #12\n\t"                              \
+            "str    r0, [sp, #0]\n\t"                             \
+            "ldr    r1, [r0, #0]\n\t"                             \
+            "1:\n\t"                                              \
+            "ldr    r0, [sp, #0]\n\t"                             \
+            "ldr    r0, [r0, #16]\n\t"                            \
+            "ldm    r1!, {r2, r4, r6, r8}\n\t"                    \
+            "mov    r3, r2\n\t"                                   \
+            "mov    r5, r4\n\t"                                   \
+            "mov    r7, r6\n\t"                                   \
+            "mov    r9, r8\n\t"                                   \
+            "movs   r10, #3\n\t"                                  \
+            "str    r10, [sp, #4]\n\t"                            \
+            MIDDLE                                                \
+            TG_C3_REQ("r2", "r3") TG_C3_REQ("r4", "r5")           \
+            TG_C3_REQ("r6", "r7") TG_C3_REQ("r8", "r9")           \
+            "bfi    r2, r4, #8, #8\n\t"                           \
+            "bfi    r3, r5, #8, #8\n\t"                           \
+            "bfi    r2, r6, #16, #8\n\t"                          \
+            "bfi    r3, r7, #16, #8\n\t"                          \
+            "bfi    r2, r8, #24, #8\n\t"                          \
+            "bfi    r3, r9, #24, #8\n\t"                          \
+            "ldr    r10, [sp, #0]\n\t"                            \
+            "ldrd   lr, r11, [r10, #8]\n\t"                       \
+            "ldr    r12, [r10, #4]\n\t"                           \
+            /* Pixel 1 first: with step1 0 (a single pixel)       \
+             * pixel 0's outputs are the ones left. */            \
+            "str    r3, [lr, r11]\n\t"                            \
+            "str    r2, [lr], #4\n\t"                             \
+            "str    lr, [r10, #8]\n\t"                            \
+            "cmp    r1, r12\n\t"                                  \
+            "bne    1b\n\t"                                       \
+            "add    sp, sp, #12\n\t"                              \
+            "pop    {r4-r11, pc}\n\t")
+
+/* 16 channels: a kernel row is one segment of 24 positions, the widened
+ * rows 128 bytes apart; the rows a loop of 3 (its count on the stack). */
+__attribute__((naked, noinline)) static void tg_c3_pass16_dsp(tg_c3_pass *a)
 {
-    __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #12\n\t"
-            "str    r0, [sp, #0]\n\t"
-            "ldr    r1, [r0, #0]\n\t"
-            "1:\n\t"
-            "ldr    r0, [sp, #0]\n\t"
-            "ldr    r0, [r0, #16]\n\t"
-            "ldm    r1!, {r2, r4, r6, r8}\n\t"
-            "mov    r3, r2\n\t"
-            "mov    r5, r4\n\t"
-            "mov    r7, r6\n\t"
-            "mov    r9, r8\n\t"
-            "movs   r10, #3\n\t"
-            "str    r10, [sp, #4]\n\t"
-            "2:\n\t"
-            TG_C3_POS4(0, 1, 2, 3) TG_C3_POS4(4, 5, 6, 7) TG_C3_POS4(8, 9, 10, 11)
-            TG_C3_POS4(12, 13, 14, 15) TG_C3_POS4(16, 17, 18, 19) TG_C3_POS4(20, 21, 22, 23)
-            "add    r0, r0, #128\n\t"
-            "add    r1, r1, #384\n\t"
-            "ldr    r10, [sp, #4]\n\t"
-            "subs   r10, r10, #1\n\t"
-            "str    r10, [sp, #4]\n\t"
-            "bne    2b\n\t"
-            TG_C3_REQ("r2", "r3") TG_C3_REQ("r4", "r5")
-            TG_C3_REQ("r6", "r7") TG_C3_REQ("r8", "r9")
-            "bfi    r2, r4, #8, #8\n\t"
-            "bfi    r3, r5, #8, #8\n\t"
-            "bfi    r2, r6, #16, #8\n\t"
-            "bfi    r3, r7, #16, #8\n\t"
-            "bfi    r2, r8, #24, #8\n\t"
-            "bfi    r3, r9, #24, #8\n\t"
-            "ldr    r10, [sp, #0]\n\t"
-            "ldrd   lr, r11, [r10, #8]\n\t"
-            "ldr    r12, [r10, #4]\n\t"
-            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's
-             * outputs are the ones left. */
-            "str    r3, [lr, r11]\n\t"
-            "str    r2, [lr], #4\n\t"
-            "str    lr, [r10, #8]\n\t"
-            "cmp    r1, r12\n\t"
-            "bne    1b\n\t"
-            "add    sp, sp, #12\n\t"
-            "pop    {r4-r11, pc}\n\t");
+    TG_C3_PASS_ASM("2:\n\t"
+                   TG_C3_SEGMENT(32)
+                   "add    r0, r0, #128\n\t"
+                   "add    r1, r1, #384\n\t"
+                   "ldr    r10, [sp, #4]\n\t"
+                   "subs   r10, r10, #1\n\t"
+                   "str    r10, [sp, #4]\n\t"
+                   "bne    2b\n\t");
+    (void)a;
+}
+
+/* C = 32 or 64 channels: a kernel row is C / 16 segments of 24 positions
+ * (96 bytes of widened inputs each), the widened rows 8 * C bytes apart. */
+#define TG_C3_ROWS(PX1, SEGS)                                     \
+    "2:\n\t"                                                      \
+    "movs   r10, #" #SEGS "\n\t"                                  \
+    "str    r10, [sp, #8]\n\t"                                    \
+    "3:\n\t"                                                      \
+    TG_C3_SEGMENT(PX1)                                            \
+    "add    r0, r0, #96\n\t"                                      \
+    "add    r1, r1, #384\n\t"                                     \
+    "ldr    r10, [sp, #8]\n\t"                                    \
+    "subs   r10, r10, #1\n\t"                                     \
+    "str    r10, [sp, #8]\n\t"                                    \
+    "bne    3b\n\t"                                               \
+    "add    r0, r0, #" #PX1 "\n\t"                                \
+    "ldr    r10, [sp, #4]\n\t"                                    \
+    "subs   r10, r10, #1\n\t"                                     \
+    "str    r10, [sp, #4]\n\t"                                    \
+    "bne    2b\n\t"
+
+__attribute__((naked, noinline)) static void tg_c3_pass32_dsp(tg_c3_pass *a)
+{
+    TG_C3_PASS_ASM(TG_C3_ROWS(64, 2));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_c3_pass64_dsp(tg_c3_pass *a)
+{
+    TG_C3_PASS_ASM(TG_C3_ROWS(128, 4));
     (void)a;
 }
 
@@ -144,10 +189,10 @@ static inline __attribute__((always_inline)) void tg_c3_widen4(int32_t *dst, con
     dst[1] = (int32_t)hi;
 }
 
-/* n input pixels (16 bytes each) widened to 8 words each. */
+/* n input words (a multiple of 4) widened to 2 words each. */
 static void tg_c3_widen(int32_t *dst, const int8_t *src, int32_t n)
 {
-    for (; n > 0; --n) {
+    for (; n > 0; n -= 4) {
         tg_c3_widen4(dst, src);
         tg_c3_widen4(dst + 2, src + 4);
         tg_c3_widen4(dst + 4, src + 8);
@@ -164,18 +209,21 @@ static void tg_c3_fill(int32_t *dst, uint32_t zz, int32_t words)
     }
 }
 
-__attribute__((noinline)) void tg_conv2d_3x3c16_s8_dsp(const tg_conv_params *p, const int8_t *input,
-                                                    const int32_t *stream, int8_t *output,
-                                                    int8_t *scratch)
+__attribute__((noinline)) void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                                     const int32_t *stream, int8_t *output,
+                                                     int8_t *scratch)
 {
-    const size_t stream_words = (size_t)(p->out_c / 4) * TG_C3_BLOCK_WORDS;
-    const size_t in_pixel = 16u;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * in_pixel;
+    const int32_t c = p->in_c;
+    const int32_t px = c / 2;                  /* words of a widened pixel */
+    const size_t stream_words = (size_t)(p->out_c / 4) * (size_t)TG_C3_BLOCK_WORDS(c);
+    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
     const size_t out_row = (size_t)p->out_w * (size_t)p->out_c;
     const uint32_t zz = (uint32_t)(uint16_t)(int16_t)p->input_zero_point * 0x10001u;
     const int clamp = p->act_min > -128 || p->act_max < 127;
     const uint32_t lo4 = tg_splat_s8(p->act_min);
     const uint32_t hi4 = tg_splat_s8(p->act_max);
+    void (*pass)(tg_c3_pass *) = c == 16 ? tg_c3_pass16_dsp
+                                 : c == 32 ? tg_c3_pass32_dsp : tg_c3_pass64_dsp;
     int32_t *x = (int32_t *)(void *)scratch;
     tg_c3_pass a;
     int32_t b, oy, ox;
@@ -188,27 +236,28 @@ __attribute__((noinline)) void tg_conv2d_3x3c16_s8_dsp(const tg_conv_params *p, 
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ox += 2) {
                 int32_t r;
-                /* Rows of 4 input pixels (8 words each) under the pair:
-                 * the pixels inside the image widened, the rest the
-                 * widened zero point. */
+                /* Rows of 4 input pixels under the pair: the pixels
+                 * inside the image widened, the rest the widened zero
+                 * point. */
                 const int32_t ix0 = ox - p->pad_w;
                 const int32_t j0 = ix0 < 0 ? -ix0 : 0;
                 const int32_t j1 = p->in_w - ix0 < 4 ? p->in_w - ix0 : 4;
                 for (r = 0; r < 3; ++r) {
                     const int32_t iy = oy + r - p->pad_h;
-                    int32_t *dst = x + 32 * r;
+                    int32_t *dst = x + 4 * px * r;
                     if (iy < 0 || iy >= p->in_h || j1 <= j0) {
-                        tg_c3_fill(dst, zz, 32);
+                        tg_c3_fill(dst, zz, 4 * px);
                         continue;
                     }
-                    tg_c3_fill(dst, zz, 8 * j0);
-                    tg_c3_widen(dst + 8 * j0, image + ((size_t)iy * (size_t)p->in_w
-                                                       + (size_t)(ix0 + j0)) * in_pixel, j1 - j0);
-                    tg_c3_fill(dst + 8 * j1, zz, 8 * (4 - j1));
+                    tg_c3_fill(dst, zz, px * j0);
+                    tg_c3_widen(dst + px * j0, image + ((size_t)iy * (size_t)p->in_w
+                                                        + (size_t)(ix0 + j0)) * (size_t)c,
+                                (j1 - j0) * (c / 4));
+                    tg_c3_fill(dst + px * j1, zz, px * (4 - j1));
                 }
                 a.out = out + (size_t)ox * (size_t)p->out_c;
                 a.step1 = ox + 1 < p->out_w ? p->out_c : 0;
-                tg_c3_pass_dsp(&a);
+                pass(&a);
             }
             if (clamp) {
                 uint32_t *w = (uint32_t *)(void *)out;
