@@ -367,16 +367,18 @@ def conv_rgb1_scratch(params: dict) -> int:
 def conv_3x3pair_eligible(params: dict) -> bool:
     """Layers tg_conv2d_3x3pair_s8_dsp (dsp/conv2d_3x3_s8.c) computes
     bit-exactly: a 3x3 convolution at stride 1 of a 16-, 32- or 64-channel
-    input, no dilation, output channels in whole groups of 4, fast
-    requantization."""
-    return (params["in_c"] in (16, 32, 64) and params["k_h"] == 3 and params["k_w"] == 3
-            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["dil_h"] == 1
-            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1)
+    input or at stride 2 of a 16- or 32-channel one, no dilation, output
+    channels in whole groups of 4, fast requantization."""
+    s = params["stride_w"]
+    return (params["k_h"] == 3 and params["k_w"] == 3 and params["stride_h"] == s
+            and params["in_c"] in ((16, 32, 64) if s == 1 else (16, 32) if s == 2 else ())
+            and params["dil_h"] == 1 and params["dil_w"] == 1 and params["out_c"] % 4 == 0
+            and params["fast"] == 1)
 
 
 def conv_3x3pair_scratch(params: dict) -> int:
-    """3 widened rows of the 4 input pixels under an output pixel pair."""
-    return 3 * 4 * params["in_c"] * 2
+    """3 widened rows of the 2 * stride + 2 input pixels under an output pixel pair."""
+    return 3 * (2 * params["stride_w"] + 2) * params["in_c"] * 2
 
 
 def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 /*
- * 3x3 convolution at stride 1 of a 16-, 32- or 64-channel input on cores
- * with the DSP extension (tg_conv2d_3x3pair_s8_dsp, tg_kernels.h;
- * tinygen/plan/ops.py conv_3x3pair_eligible offers it): ic01's layers 1
- * and 2 (16 -> 16 channels on 32 x 32), 5 (32 on 16 x 16) and 9 (64 on
- * 8 x 8).
+ * 3x3 convolution at stride 1 of a 16-, 32- or 64-channel input, or at
+ * stride 2 of a 16- or 32-channel one, on cores with the DSP extension
+ * (tg_conv2d_3x3pair_s8_dsp, tg_kernels.h; tinygen/plan/ops.py
+ * conv_3x3pair_eligible offers it): ic01's layers 1 and 2 (16 -> 16
+ * channels on 32 x 32), 5 (32 on 16 x 16) and 9 (64 on 8 x 8) at stride 1,
+ * 4 and 8 at stride 2.
  *
  * Why a kernel of its own: the three-pixel kernel needs 1,296 bytes of
  * scratch to widen its patches, and where ic01's arena peaks (these two
@@ -14,7 +15,8 @@
  * under them, widened once per pair into scratch (24 * C bytes for C input
  * channels, 384 for 16: 3 rows of 4 pixels of C int16 values in SXTB16
  * order, (x0, x2), (x1, x3) per 4 channels); pixel 1's values are pixel
- * 0's one input pixel (2 * C bytes) on. The deeper layers took the
+ * 0's one input pixel (2 * C bytes) on. At stride 2 the rows hold 5
+ * pixels (30 * C bytes) and pixel 1's values are two pixels on. The deeper layers took the
  * widened three-pixel kernel (1.32 and 1.25 est. cycles/MAC), which reads
  * each input pair once per pair of output channels where this reads it
  * once per 4. The weights are int16 pairs in the same order in the stream
@@ -129,24 +131,22 @@ typedef struct {
             "add    sp, sp, #12\n\t"                              \
             "pop    {r4-r11, pc}\n\t")
 
-/* 16 channels: a kernel row is one segment of 24 positions, the widened
- * rows 128 bytes apart; the rows a loop of 3 (its count on the stack). */
-__attribute__((naked, noinline)) static void tg_c3_pass16_dsp(tg_c3_pass *a)
-{
-    TG_C3_PASS_ASM("2:\n\t"
-                   TG_C3_SEGMENT(32)
-                   "add    r0, r0, #128\n\t"
-                   "add    r1, r1, #384\n\t"
-                   "ldr    r10, [sp, #4]\n\t"
-                   "subs   r10, r10, #1\n\t"
-                   "str    r10, [sp, #4]\n\t"
-                   "bne    2b\n\t");
-    (void)a;
-}
+/* 16 channels: a kernel row is one segment of 24 positions; pixel 1's
+ * inputs PX1 bytes on, the widened rows ROW bytes apart; the rows a loop
+ * of 3 (its count on the stack). */
+#define TG_C3_ROW16(PX1, ROW)                                     \
+    "2:\n\t"                                                      \
+    TG_C3_SEGMENT(PX1)                                            \
+    "add    r0, r0, #" #ROW "\n\t"                                \
+    "add    r1, r1, #384\n\t"                                     \
+    "ldr    r10, [sp, #4]\n\t"                                    \
+    "subs   r10, r10, #1\n\t"                                     \
+    "str    r10, [sp, #4]\n\t"                                    \
+    "bne    2b\n\t"
 
 /* C = 32 or 64 channels: a kernel row is C / 16 segments of 24 positions
- * (96 bytes of widened inputs each), the widened rows 8 * C bytes apart. */
-#define TG_C3_ROWS(PX1, SEGS)                                     \
+ * (96 bytes of widened inputs each), then PAD bytes to the next row. */
+#define TG_C3_ROWS(PX1, SEGS, PAD)                                \
     "2:\n\t"                                                      \
     "movs   r10, #" #SEGS "\n\t"                                  \
     "str    r10, [sp, #8]\n\t"                                    \
@@ -158,21 +158,42 @@ __attribute__((naked, noinline)) static void tg_c3_pass16_dsp(tg_c3_pass *a)
     "subs   r10, r10, #1\n\t"                                     \
     "str    r10, [sp, #8]\n\t"                                    \
     "bne    3b\n\t"                                               \
-    "add    r0, r0, #" #PX1 "\n\t"                                \
+    "add    r0, r0, #" #PAD "\n\t"                                \
     "ldr    r10, [sp, #4]\n\t"                                    \
     "subs   r10, r10, #1\n\t"                                     \
     "str    r10, [sp, #4]\n\t"                                    \
     "bne    2b\n\t"
 
+/* One pass per depth and stride: at stride s a widened row holds the
+ * 2 * s + 2 input pixels under the pair (2 * C bytes each), pixel 1's
+ * inputs s pixels on. */
+__attribute__((naked, noinline)) static void tg_c3_pass16_dsp(tg_c3_pass *a)
+{
+    TG_C3_PASS_ASM(TG_C3_ROW16(32, 128));
+    (void)a;
+}
+
 __attribute__((naked, noinline)) static void tg_c3_pass32_dsp(tg_c3_pass *a)
 {
-    TG_C3_PASS_ASM(TG_C3_ROWS(64, 2));
+    TG_C3_PASS_ASM(TG_C3_ROWS(64, 2, 64));
     (void)a;
 }
 
 __attribute__((naked, noinline)) static void tg_c3_pass64_dsp(tg_c3_pass *a)
 {
-    TG_C3_PASS_ASM(TG_C3_ROWS(128, 4));
+    TG_C3_PASS_ASM(TG_C3_ROWS(128, 4, 128));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_c3_pass16s2_dsp(tg_c3_pass *a)
+{
+    TG_C3_PASS_ASM(TG_C3_ROW16(64, 192));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_c3_pass32s2_dsp(tg_c3_pass *a)
+{
+    TG_C3_PASS_ASM(TG_C3_ROWS(128, 2, 192));
     (void)a;
 }
 
@@ -222,7 +243,10 @@ __attribute__((noinline)) void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p,
     const int clamp = p->act_min > -128 || p->act_max < 127;
     const uint32_t lo4 = tg_splat_s8(p->act_min);
     const uint32_t hi4 = tg_splat_s8(p->act_max);
-    void (*pass)(tg_c3_pass *) = c == 16 ? tg_c3_pass16_dsp
+    const int32_t s = p->stride_w;
+    const int32_t span = 2 * s + 2;           /* input pixels under a pair */
+    void (*pass)(tg_c3_pass *) = s == 2 ? (c == 16 ? tg_c3_pass16s2_dsp : tg_c3_pass32s2_dsp)
+                                 : c == 16 ? tg_c3_pass16_dsp
                                  : c == 32 ? tg_c3_pass32_dsp : tg_c3_pass64_dsp;
     int32_t *x = (int32_t *)(void *)scratch;
     tg_c3_pass a;
@@ -236,24 +260,23 @@ __attribute__((noinline)) void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p,
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ox += 2) {
                 int32_t r;
-                /* Rows of 4 input pixels under the pair: the pixels
-                 * inside the image widened, the rest the widened zero
-                 * point. */
-                const int32_t ix0 = ox - p->pad_w;
+                /* Rows of the input pixels under the pair: those inside
+                 * the image widened, the rest the widened zero point. */
+                const int32_t ix0 = ox * s - p->pad_w;
                 const int32_t j0 = ix0 < 0 ? -ix0 : 0;
-                const int32_t j1 = p->in_w - ix0 < 4 ? p->in_w - ix0 : 4;
+                const int32_t j1 = p->in_w - ix0 < span ? p->in_w - ix0 : span;
                 for (r = 0; r < 3; ++r) {
-                    const int32_t iy = oy + r - p->pad_h;
-                    int32_t *dst = x + 4 * px * r;
+                    const int32_t iy = oy * s + r - p->pad_h;
+                    int32_t *dst = x + span * px * r;
                     if (iy < 0 || iy >= p->in_h || j1 <= j0) {
-                        tg_c3_fill(dst, zz, 4 * px);
+                        tg_c3_fill(dst, zz, span * px);
                         continue;
                     }
                     tg_c3_fill(dst, zz, px * j0);
                     tg_c3_widen(dst + px * j0, image + ((size_t)iy * (size_t)p->in_w
                                                         + (size_t)(ix0 + j0)) * (size_t)c,
                                 (j1 - j0) * (c / 4));
-                    tg_c3_fill(dst + px * j1, zz, px * (4 - j1));
+                    tg_c3_fill(dst + px * j1, zz, px * (span - j1));
                 }
                 a.out = out + (size_t)ox * (size_t)p->out_c;
                 a.step1 = ox + 1 < p->out_w ? p->out_c : 0;
