@@ -210,17 +210,37 @@ static inline __attribute__((always_inline)) void tg_c3_widen4(int32_t *dst, con
     dst[1] = (int32_t)hi;
 }
 
-/* n input words (a multiple of 4) widened to 2 words each. */
+/* n input words (a multiple of 4) widened to 2 words each: per 4, LDM,
+ * 8 SXTB16, STM of 8 (register order is memory order). */
 static void tg_c3_widen(int32_t *dst, const int8_t *src, int32_t n)
 {
-    for (; n > 0; n -= 4) {
-        tg_c3_widen4(dst, src);
-        tg_c3_widen4(dst + 2, src + 4);
-        tg_c3_widen4(dst + 4, src + 8);
-        tg_c3_widen4(dst + 6, src + 12);
-        dst += 8;
-        src += 16;
+    if (((uintptr_t)src & 3u) != 0) {
+        for (; n > 0; n -= 4) {
+            tg_c3_widen4(dst, src);
+            tg_c3_widen4(dst + 2, src + 4);
+            tg_c3_widen4(dst + 4, src + 8);
+            tg_c3_widen4(dst + 6, src + 12);
+            dst += 8;
+            src += 16;
+        }
+        return;
     }
+    __asm__ volatile("1:\n\t"
+                     "ldm    %[s]!, {r4, r6, r9, r11}\n\t"
+                     "sxtb16 r5, r4, ror #8\n\t"
+                     "sxtb16 r4, r4\n\t"
+                     "sxtb16 r8, r6, ror #8\n\t"
+                     "sxtb16 r6, r6\n\t"
+                     "sxtb16 r10, r9, ror #8\n\t"
+                     "sxtb16 r9, r9\n\t"
+                     "sxtb16 r12, r11, ror #8\n\t"
+                     "sxtb16 r11, r11\n\t"
+                     "stm    %[d]!, {r4, r5, r6, r8, r9, r10, r11, r12}\n\t"
+                     "subs   %[n], %[n], #4\n\t"
+                     "bgt    1b\n\t"
+                     : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(n)
+                     :
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
 }
 
 static void tg_c3_fill(int32_t *dst, uint32_t zz, int32_t words)
