@@ -184,7 +184,8 @@ channels:
  * after its three input rows are in the ring.
  *
  * stream (tinygen/plan/ops.py dw3x3_dsp_stream), per channel: bias, mult,
- * e, rz (tg_chan_quant in fast mode, bias and weights doubled) then k01 and
+ * e, rz (tg_chan_quant in fast mode, bias and weights doubled, then bias,
+ * weights and rz rescaled by dw3x3_shifted; e is not read) then k01 and
  * k12 for kernel rows 0, 1, 2: DW3X3_STREAM_WORDS words.
  *
  * The row pass, registers: r0-r2 the channel's columns in the slots of
@@ -301,17 +302,19 @@ typedef struct {
     "ldrd   r8, r9, [" P "]\n\t"                    \
     "smlad  r4, r8, r11, r4\n\t"                    \
     "smlabt r4, r9, r12, r4\n\t"
-/* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e, saturated: tg_requantize_fast
- * without the negative-value fix (dw3x3_dsp_eligible). TG_DWR_Q loads the
- * channel's record (mult, e, rz into r8-r10; pipelined single loads). */
+/* (acc * mult + rz * 2^32) >> 32 >> TG_DWR_SHIFT, saturated: the fast
+ * requantization without the negative-value fix (dw3x3_dsp_eligible) and
+ * with the channel's shift e folded into its weights, bias and rz
+ * (tinygen/plan/ops.py dw3x3_shifted, times 2^(TG_DWR_SHIFT - e)), so that
+ * one SSAT with an immediate shift does the rounding shift and the
+ * saturation. TG_DWR_Q loads the channel's mult and rz into r8, r10. */
+#define TG_DWR_SHIFT "10"
 #define TG_DWR_Q                                    \
     "ldr    r8, [r3, #4]\n\t"                       \
-    "ldr    r9, [r3, #8]\n\t"                       \
     "ldr    r10, [r3, #12]\n\t"
 #define TG_DWR_REQ(A)                               \
-    "smmlar " A ", " A ", r8, r10\n\t"              \
-    "asr    " A ", " A ", r9\n\t"                   \
-    "ssat   " A ", #8, " A "\n\t"
+    "smmla  " A ", " A ", r8, r10\n\t"              \
+    "ssat   " A ", #8, " A ", asr #" TG_DWR_SHIFT "\n\t"
 #define TG_DWR_ROWS4(M)                                                     \
     "ldr    r7, [r3]\n\t"                                                   \
     M("r0", "16", "r7", "r7", "r7", "r7")                                   \
@@ -781,9 +784,8 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
     "smlabt r8, r11, lr, r8\n\t"                   \
     "smlad  r9, r11, lr, r9\n\t"
 #define TG_DWR6_REQ(A)                              \
-    "smmlar " A ", " A ", r10, r12\n\t"            \
-    "asr    " A ", " A ", r11\n\t"                 \
-    "ssat   " A ", #8, " A "\n\t"
+    "smmla  " A ", " A ", r10, r12\n\t"            \
+    "ssat   " A ", #8, " A ", asr #" TG_DWR_SHIFT "\n\t"
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *a)
 {
@@ -795,7 +797,6 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *
             TG_DWR_S1_6("r1", "24", "r4", "r5", "r6", "r7", "r8", "r9")
             TG_DWR_S1_6("r2", "32", "r4", "r5", "r6", "r7", "r8", "r9")
             "ldr    r10, [r3, #4]\n\t"
-            "ldr    r11, [r3, #8]\n\t"
             "ldr    r12, [r3, #12]\n\t"
             TG_DWR6_REQ("r4") TG_DWR6_REQ("r5") TG_DWR6_REQ("r6")
             TG_DWR6_REQ("r7") TG_DWR6_REQ("r8") TG_DWR6_REQ("r9")
