@@ -329,22 +329,26 @@ typedef struct {
     "stm    sp, {r3-r12}\n\t"                                               \
     "ldm    r0, {r0-r3, lr}\n\t"
 /* Every pass: the step to the next channel (its columns, its output byte,
- * its record), back to label 1 until the stream ends, then return. */
-#define TG_DWR_NEXT                                                         \
-    "ldr    r8, [sp, #24]\n\t"                                              \
-    "ldr    r9, [sp, #28]\n\t"                                              \
-    "ldr    r10, [sp, #32]\n\t"                                             \
-    "add    r0, r0, r8\n\t"                                                 \
-    "add    r1, r1, r8\n\t"                                                 \
-    "add    r2, r2, r8\n\t"                                                 \
-    "add    lr, lr, r9\n\t"                                                 \
+ * its record), back to label 1 until the stream ends, then return. The
+ * loads (skip, oskip, stream end into A, B, C) may come before a pass's
+ * last store, which then follows a load. */
+#define TG_DWR_NEXT_LOAD(A, B, C)                                           \
+    "ldr    " A ", [sp, #24]\n\t"                                            \
+    "ldr    " B ", [sp, #28]\n\t"                                            \
+    "ldr    " C ", [sp, #32]\n\t"
+#define TG_DWR_NEXT_STEP(A, B, C)                                           \
+    "add    r0, r0, " A "\n\t"                                               \
+    "add    r1, r1, " A "\n\t"                                               \
+    "add    r2, r2, " A "\n\t"                                               \
+    "add    lr, lr, " B "\n\t"                                               \
     "adds   r3, r3, #40\n\t"                                                \
-    "cmp    r3, r10\n\t"                                                    \
+    "cmp    r3, " C "\n\t"                                                   \
     "bne    1b\n\t"                                                         \
     "add    sp, sp, #44\n\t"                                                \
     "pop    {r4-r11, pc}\n\t"
-/* The 5-pixel block: the output pointer on the stack while lr is the fifth
- * accumulator; leaves lr at the fifth pixel as the 4-pixel blocks would. */
+#define TG_DWR_NEXT TG_DWR_NEXT_LOAD("r8", "r9", "r10") TG_DWR_NEXT_STEP("r8", "r9", "r10")
+/* The 5-pixel block but its last store: the output pointer on the stack
+ * while lr is the fifth accumulator. */
 #define TG_DWR_BLOCK5(M5)                                                   \
     "str    lr, [sp, #40]\n\t"                                              \
     "ldr    r7, [r3]\n\t"                                                   \
@@ -360,7 +364,10 @@ typedef struct {
     "strb   r5, [r11, r12]\n\t"                                             \
     "strb   r4, [r11]\n\t"                                                  \
     "strb   r6, [r11, r12, lsl #1]\n\t"                                     \
-    "strb   r7, [r11, r8]\n\t"                                              \
+    "strb   r7, [r11, r8]\n\t"
+/* ... its last store, leaving lr at the fifth pixel as the 4-pixel blocks
+ * would. */
+#define TG_DWR_BLOCK5_END                                                   \
     "strb   lr, [r11, r12, lsl #2]\n\t"                                     \
     "add    lr, r11, r12, lsl #2\n\t"
 /* The 4-pixel blocks of a channel, from label 2 until r0 reaches the end
@@ -405,6 +412,7 @@ typedef struct {
     ".align 1\n\t"                                                          \
     "9:\n\t"                                                                \
     TG_DWR_BLOCK5(M5)                                                       \
+    TG_DWR_BLOCK5_END                                                       \
     "b      5f\n\t"                                                         \
     "7:\n\t"                                                                \
     "ldr    r4, [r3]\n\t"                                                   \
@@ -465,13 +473,15 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2x4(const tg_dw_row *
  * per channel, without the 4-pixel loop's test and the tail's dispatch. */
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w5(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S1_5) TG_DWR_NEXT);
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S1_5) TG_DWR_NEXT_LOAD("r4", "r5", "r6")
+            TG_DWR_BLOCK5_END TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s2w5(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S2_5) TG_DWR_NEXT);
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S2_5) TG_DWR_NEXT_LOAD("r4", "r5", "r6")
+            TG_DWR_BLOCK5_END TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
@@ -825,14 +835,15 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *
             "ldr    lr, [sp, #40]\n\t"
             "ldr    r10, [sp]\n\t"
             "ldr    r11, [sp, #8]\n\t"
-            "strb   r4, [lr]\n\t"
             "strb   r5, [lr, r10]\n\t"
+            "strb   r4, [lr]\n\t"
             "strb   r6, [lr, r10, lsl #1]\n\t"
             "strb   r7, [lr, r11]\n\t"
             "strb   r8, [lr, r10, lsl #2]\n\t"
             "add    lr, lr, r10, lsl #2\n\t"
+            TG_DWR_NEXT_LOAD("r4", "r5", "r6")
             "strb   r9, [lr, r10]\n\t"
-            TG_DWR_NEXT);
+            TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
@@ -885,10 +896,11 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
     TG_DWR_Q                                                                \
     "ldr    r11, [sp]\n\t"                                                  \
     TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")                      \
-    "strb   r4, [lr]\n\t"                                                   \
+    TG_DWR_NEXT_LOAD("r7", "r8", "r9")                                      \
     "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r4, [lr]\n\t"                                                   \
     "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
-    TG_DWR_NEXT
+    TG_DWR_NEXT_STEP("r7", "r8", "r9")
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w3(const tg_dw_row *a)
 {
