@@ -172,10 +172,13 @@ channels:
  *   stride 2: pixel p = SMLAD(W_2p, k01) + (bottom of W_2p+2) w2
  * where the single products take a halfword of a word already loaded
  * (SMLABT, SMLATB), so 4 output pixels of one channel cost per kernel row
- * one weight LDRD, 2 (stride 1) or 3 (stride 2) data loads and 8 MAC
- * instructions for 12 multiply-accumulates. Channels outer, 4 pixels inner,
- * then a 2- and a 1-pixel block for the rest of the row (a 5-pixel block in
- * place of the last 4 and the 1); the ring is refilled one input row at a
+ * 2 weight words, 3 (stride 1) or 5 (stride 2) data words, all single LDRs
+ * that pipeline, and 8 MAC instructions for 12 multiply-accumulates; the
+ * requantization takes SMMLA and SSAT per pixel (the shift folded into the
+ * stream). Channels outer, 4 pixels inner, then a 2- and a 1-pixel block
+ * for the rest of the row (a 5-pixel block in place of the last 4 and the
+ * 1); rows of 4k, 3, 5 and (stride 1) 6 pixels take passes of their own
+ * blocks, without the tail's dispatch. The ring is refilled one input row at a
  * time, so every input row is converted once per image. An activation
  * range narrower than int8 is applied to each output row afterwards. The
  * planner's in-place rule for the portable kernel (tinygen/plan/memory.py,
