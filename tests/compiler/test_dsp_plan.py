@@ -19,8 +19,8 @@ from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
                               PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
-                              dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream, rgb_stream,
-                              rows_dsp_stream)
+                              dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
+                              rgb_stream, rows_dsp_stream)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"

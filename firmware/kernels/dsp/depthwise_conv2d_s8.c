@@ -378,13 +378,17 @@ typedef struct {
  * record into r11/r12 for the stores, and the loop's end after the
  * requantization, where a register-offset store right after it costs one
  * cycle. */
-#define TG_DWR_BLOCKS4(M4)                                                  \
-    "2:\n\t"                                                                \
+#define TG_DWR_BLOCK4_MACS(M4)                                              \
     TG_DWR_ROWS4(M4)                                                        \
     TG_DWR_Q                                                                \
     "ldr    r11, [sp]\n\t"                                                  \
     "ldr    r12, [sp, #8]\n\t"                                              \
-    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")     \
+    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")
+#define TG_DWR_BLOCKS4(M4)                                                  \
+    "2:\n\t"                                                                \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    TG_DWR_BLOCK4_END
+#define TG_DWR_BLOCK4_END                                                   \
     "ldr    r8, [sp, #12]\n\t"                                              \
     "strb   r5, [lr, r11]\n\t"                                              \
     "strb   r4, [lr]\n\t"                                                   \
@@ -459,6 +463,37 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
     "str    r4, [sp, #12]\n\t"                                              \
     TG_DWR_BLOCKS4(M4)                                                      \
     TG_DWR_NEXT
+
+/* Output rows of 8k pixels: two 4-pixel blocks per loop step, the first
+ * without the loop's end test. */
+#define TG_DWR_PASS8(M4)                                                    \
+    TG_DWR_ENTER                                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    "2:\n\t"                                                                \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
+    "strb   r7, [lr, r12]\n\t"                                              \
+    "add    lr, lr, r11, lsl #2\n\t"                                        \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    TG_DWR_BLOCK4_END                                                       \
+    TG_DWR_NEXT
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1x8(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS8(TG_DWR_S1_4));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2x8(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS8(TG_DWR_S2_4));
+    (void)a;
+}
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1x4(const tg_dw_row *a)
 {
@@ -720,18 +755,28 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     }
 }
 
+/* The pass for a row width: 8k pixels, 4k, or any (tail blocks). */
+static void (*tg_dw3x3_row_by_width(const tg_conv_params *p, void (*any)(const tg_dw_row *),
+                                    void (*x4)(const tg_dw_row *),
+                                    void (*x8)(const tg_dw_row *)))(const tg_dw_row *)
+{
+    return p->out_w % 4 ? any : p->out_w % 8 ? x4 : x8;
+}
+
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                         tg_dw3x3_row_s1x8));
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                         tg_dw3x3_row_s2x8));
 }
 
 /* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
@@ -774,14 +819,16 @@ void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                         tg_dw3x3_row_s1x8));
 }
 
 void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                         tg_dw3x3_row_s2x8));
 }
 
 /* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
