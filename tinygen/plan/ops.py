@@ -385,6 +385,65 @@ def conv_rgb_scratch(params: dict) -> int:
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
+def conv_rgb1_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_rgb3x3s1_s8_dsp computes bit-exactly: as
+    conv_rgb_eligible, at stride 1."""
+    return (params["in_c"] == 3 and params["k_h"] == 3 and params["k_w"] == 3
+            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_rgb1_scratch(params: dict) -> int:
+    """The stream copied into RAM, a ring of 3 rows of 6 * ceil(out_w / 2) + 8
+    words (each input row widened twice, interleaved), then one natural
+    widened row of as many halfwords after a word of lead."""
+    row_words = 6 * ((params["out_w"] + 1) // 2) + 8
+    return 4 * RGB_BLOCK_WORDS * (params["out_c"] // 4) + 3 * 4 * row_words + 4 + 2 * row_words
+
+
+def conv_3x3pair_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_3x3pair_s8_dsp (dsp/conv2d_3x3_s8.c) computes
+    bit-exactly: a 3x3 convolution at stride 1 of a 16-, 32- or 64-channel
+    input or at stride 2 of a 16- or 32-channel one, no dilation, output
+    channels in whole groups of 4, fast requantization."""
+    s = params["stride_w"]
+    return (params["k_h"] == 3 and params["k_w"] == 3 and params["stride_h"] == s
+            and params["in_c"] in ((16, 32, 64) if s == 1 else (16, 32) if s == 2 else ())
+            and params["dil_h"] == 1 and params["dil_w"] == 1 and params["out_c"] % 4 == 0
+            and params["fast"] == 1)
+
+
+def conv_3x3pair_scratch(params: dict) -> int:
+    """3 widened rows of the 2 * stride + 2 input pixels under an output pixel pair."""
+    return 3 * (2 * params["stride_w"] + 2) * params["in_c"] * 2
+
+
+def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_3x3pair_s8_dsp: per block of 4 output
+    channels the 4 biases, then per kernel row and depth position p
+    (3 * C / 2 a row for C input channels) one int16 weight pair per
+    channel, then (mult, e, rz) per channel. Position p = 2 * chunk + h of a
+    row's 3 * C (column, channel) values pairs values 4 * chunk + h and
+    4 * chunk + h + 2 (SXTB16's order of the widened inputs). Weights and
+    biases are doubled (2 * acc for SMMLAR).
+
+    weights: [oc][9 * C] int8 rows in (row, column, channel) order;
+    quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc, k = weights.shape
+    chunks = k // 12                                             # per kernel row
+    w = weights.astype(np.int64).reshape(oc, 3, chunks, 4) * 2
+    pairs = np.stack([w[..., 0::2], w[..., 1::2]], axis=3) & 0xFFFF   # [oc][row][chunk][h][lo/hi]
+    words = (pairs[..., 0] | (pairs[..., 1] << 16)).reshape(oc // 4, 4, 6 * chunks)
+    words = words.transpose(0, 2, 1).reshape(oc // 4, 24 * chunks)
+    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
+    stream = np.concatenate([(q[:, :, 0] * 2) & 0xFFFFFFFF, words,
+                             q[:, :, 1:].reshape(oc // 4, 12) & 0xFFFFFFFF], axis=1).reshape(-1)
+    assert stream.size == (16 + 24 * chunks) * (oc // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
     channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
@@ -449,9 +508,9 @@ def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
-# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 8 weight
-# pairs, mult, rz, e.
-PW16_CHANNEL_WORDS = 12
+# Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 4 weight
+# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz, e.
+PW16_CHANNEL_WORDS = 14
 
 
 def conv_pw16_eligible(params: dict) -> bool:
@@ -461,21 +520,32 @@ def conv_pw16_eligible(params: dict) -> bool:
 
 def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
-    bias, the weights as int16 pairs in SXTB16 order per 4 input channels
-    ((w0, w2), (w1, w3), (w4, w6), ...), both doubled, then mult, rz, e.
+    bias, the weights of input channels 0-7 as int16 pairs in SXTB16 order
+    ((w0, w2), (w1, w3), (w4, w6), (w5, w7)), two zero words (where the
+    kernel parks both pixels' sums over channels 0-7), the pairs of channels
+    8-15, weights and bias doubled, then mult, rz, e.
 
     weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
     """
     oc = weights.shape[0]
     w = (weights.astype(np.int64) * 2) & 0xFFFF
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
-    lo, hi = w[:, order[0::2]], w[:, order[1::2]]
+    pairs = w[:, order[0::2]] | (w[:, order[1::2]] << 16)
     q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, lo | (hi << 16),
+    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs[:, :4],
+                             np.zeros((oc, 2), dtype=np.int64), pairs[:, 4:],
                              q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
                             axis=1).reshape(-1)
     assert stream.size == PW16_CHANNEL_WORDS * oc
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
+def _prefer_dsp(call: KernelCall, kernel: str, stream: np.ndarray, scratch: int) -> None:
+    """Offers kernel (reading stream, needing scratch) for call, the kernel
+    offered so far, if any, kept as its fallback (fit_dsp_scratch)."""
+    fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+    call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = kernel, {"stream": stream}, scratch
+    call.dsp_fallback = fallback
 
 
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
@@ -558,24 +628,24 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
                                  max(scratch, conv_triples8_scratch(params)))
     if not depthwise and conv_rgb_eligible(params):
         # The first layer of an image network: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
-        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_stream(weights, quant),
+                    max(scratch, conv_rgb_scratch(params)))
+    if not depthwise and conv_rgb1_eligible(params):
+        # The same at stride 1 (ic01's first layer).
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb_stream(weights, quant),
+                    max(scratch, conv_rgb1_scratch(params)))
+    if not depthwise and conv_3x3pair_eligible(params):
+        # Two pixels' shared inputs widened once, in the portable kernel's
+        # scratch (ic01's 3x3 stride-1 layers; 1 and 2 where the arena peaks).
+        _prefer_dsp(call, "tg_conv2d_3x3pair_s8_dsp", c3x3_stream(weights, quant),
+                    max(scratch, conv_3x3pair_scratch(params)))
     if not depthwise and conv_pw8_eligible(params):
         # Narrow pointwise: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
-        call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
+                    max(scratch, conv_pw8_scratch(params)))
     if not depthwise and conv_pw16_eligible(params):
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw16_s8_dsp"
-        call.dsp_arrays = {"stream": pw16_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
+                    max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
     shifted = (dw3x3_shifted(weights.astype(np.int16) * 2, quant)
                if depthwise and dw3x3_dsp_eligible(params) else None)
     if shifted is not None:
@@ -692,9 +762,16 @@ def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
                   in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
                   out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
                   out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
-    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
+    call = KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
                       arrays, operands=operands,
                       summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
+    table = None if params["shape"]["broadcast"] else lut.add_tables(params)
+    if table is not None:
+        # Each input's rescaled values from a table (issue 22: 51 cycles an
+        # element on the Cortex-M4 with tg_add_s8_dsp's three requantizations).
+        call.dsp_kernel = "tg_add_table_s8_dsp"
+        call.dsp_arrays = {**arrays, "table": table}
+    return call
 
 
 def _sub(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -990,9 +1067,19 @@ TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
 # widening of a chunk costs about what one 2-channel block's MACs on it do.
 STREAM_PARTS_COST = 1 / 64
 # Copying costs about 0.6 cycles a byte (LDM/STM), reading the stream once
-# per pixel triple about 3 a byte (its MACs): layers with fewer triples
-# than this read in place (their copy would cost over 2.5 % of their time).
-MIN_COPY_TRIPLES = 8
+# per pixel triple about 3 a byte (its MACs): a layer of 3 triples (a 3x3
+# map: vww01's last two, 96 KB of weights) spends about 6 % of its time on
+# the copy, at zero wait states, and reads its weights once instead of 3
+# times (213 KB fewer flash bytes per vww01 inference). Layers of 1 or 2
+# triples read in place.
+MIN_COPY_TRIPLES = 3
+# Linking the copying kernel (its pass without the negative-value fix, the
+# copy loop, the parameters' copy) adds about 1.25 KB of code: kws01's first
+# layer alone on disco_l475vg_iot01a (147 KB fewer bytes read) took its code
+# from 11,135 to 12,387 B. A model copies only where its copies together
+# save at least this many flash bytes per inference (~200 per byte of code),
+# so a small model keeps one pass and its code budget.
+MIN_COPY_SAVED_BYTES = 256 * 1024
 
 
 def copy_stream(call: KernelCall, part_blocks: int) -> None:
@@ -1030,7 +1117,9 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     STREAM_PARTS_COST of the layer's MACs, and the output then cannot
     overlap the input). Layers that read the most flash go first; a layer
     that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
-    keeps today's order and reads. Where the model links the copying
+    keeps today's order and reads; a model whose copies would save fewer
+    than MIN_COPY_SAVED_BYTES of flash reads per inference copies nothing
+    (the copying kernel's code). Where the model links the copying
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
@@ -1043,17 +1132,79 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     if not copied:
         return
     arena = arena_of(calls)
+    saved = 0
     for c in sorted(copied, key=lambda c: -(triples(c) - 1) * len(c.dsp_arrays["stream"])):
         blocks = c.params["out_c"] // 2
         for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
             copy_stream(c, -(-blocks // parts))
             if arena_of(calls) <= arena:
+                saved += 4 * (triples(c) - 1) * (len(c.dsp_arrays["stream"]) - 1)
                 break
             _uncopy_stream(c)
+    if saved < MIN_COPY_SAVED_BYTES:
+        for c in offered:
+            if c.dsp_kernel == TRIPLES_RAM:
+                _uncopy_stream(c)
     if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:
                 copy_stream(c, 0)
+
+
+TRIPLES16_RAM = "tg_conv2d_triples16_ram_s8_dsp"
+
+
+def triples16_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_triples16_ram_s8_dsp's pass computes: depth in whole
+    quads of octs (its loop runs 32 positions a turn) and an activation that
+    neither clamps inside int8 nor needs the negative-value fix (act_min is
+    -128 and the output zero point too)."""
+    octs = (params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8
+    return (octs % 4 == 0 and params["act_min"] == -128 and params["act_max"] == 127
+            and params["output_zero_point"] == -128)
+
+
+def widen_stream(call: KernelCall, part_blocks: int) -> None:
+    """Turns a tg_conv2d_triples_ram_s8_dsp copying its stream (part_blocks > 0)
+    into tg_conv2d_triples16_ram_s8_dsp copying part_blocks 2-channel blocks at
+    a time with the weights widened to int16 pairs; the flash stream stays the
+    int8 one."""
+    stream = call.dsp_arrays["stream"]
+    blocks = call.params["out_c"] // 2
+    block_words = (len(stream) - 1) // blocks
+    octs = (block_words - 8) // 4
+    part_blocks = min(part_blocks, blocks)
+    rest = call.scratch_bytes - 4 * int(stream[0]) * block_words
+    call.dsp_kernel = TRIPLES16_RAM
+    call.dsp_arrays = {"stream": np.concatenate([np.array([part_blocks], dtype=np.int32),
+                                                 stream[1:]]).astype(np.int32)}
+    call.scratch_bytes = rest + 4 * part_blocks * (8 + 8 * octs)
+    call.stream_parts = -(-blocks // part_blocks)
+
+
+def widen_stream_copies(calls: list[KernelCall], arena_of) -> None:
+    """Copies the weights of fit_stream_copies' layers widened to int16 pairs
+    (tg_conv2d_triples16_ram_s8_dsp: 12 cycles per 12 MACs instead of 13)
+    where the arena keeps its size with the twice larger weights in scratch:
+    the whole stream, else as few parts as fit_stream_copies would take.
+    Layers with the most MACs go first."""
+    def macs(c: KernelCall) -> int:
+        p = c.params
+        return p["batches"] * p["out_h"] * p["out_w"] * p["out_c"] * p["k_h"] * p["k_w"] * p["in_c"]
+
+    copied = [c for c in calls if c.dsp_kernel == TRIPLES_RAM
+              and int(c.dsp_arrays["stream"][0]) > 0 and triples16_eligible(c.params)]
+    if not copied:
+        return
+    arena = arena_of(calls)
+    for c in sorted(copied, key=lambda c: -macs(c)):
+        saved = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes, c.stream_parts)
+        blocks = c.params["out_c"] // 2
+        for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
+            widen_stream(c, -(-blocks // parts))
+            if arena_of(calls) <= arena:
+                break
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes, c.stream_parts = saved
 
 
 def prepare_op(m: ir.Model, op: ir.Operator, fast_requant: bool = True) -> KernelCall:
