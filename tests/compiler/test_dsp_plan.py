@@ -16,11 +16,11 @@ import pytest
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
-from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, PW16_CHANNEL_WORDS,
-                              RGB_BLOCK_WORDS,
+from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
+                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
-                              dw3x3_ram_scratch, pw8_stream, pw16_stream, rgb_stream,
-                              rows_dsp_stream, copy_stream, fit_dsp_scratch)
+                              dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
+                              rgb_stream, rows_dsp_stream, copy_stream, fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -182,6 +182,42 @@ def test_depthwise_stream_is_quant_record_then_weight_pairs_per_channel():
     assert halves[:, :, 1].tolist() == w[:, :, 1].tolist()
     assert halves[:, :, 2].tolist() == w[:, :, 1].tolist()    # k12 = (w1, w2)
     assert halves[:, :, 3].tolist() == w[:, :, 2].tolist()
+
+
+def test_depthwise_shift_folding_requantizes_as_the_fast_path_bit_for_bit():
+    # SMMLA + SSAT ..., ASR #DW3X3_SHIFT on the rescaled weights, bias and rz
+    # against SMMLAR + ASR #e on the originals, over random windows.
+    rng = np.random.default_rng(7)
+    oc = 16
+    weights = (rng.integers(-127, 128, size=(9, oc)) * 2).astype(np.int16)
+    es = np.arange(oc) % 7 + DW3X3_SHIFT - 7
+    quant = np.zeros((oc, 4), dtype=np.int64)
+    quant[:, 0] = rng.integers(-20000, 20000, size=oc) * 2
+    quant[:, 1] = rng.integers(1 << 30, (1 << 31) - 1, size=oc)
+    quant[:, 2] = es
+    quant[:, 3] = (1 << (es - 1)) - 128 * (1 << es)
+    shifted = dw3x3_shifted(weights, quant.astype(np.int32))
+    assert shifted is not None
+    w2, q2 = (a.astype(np.int64) for a in shifted)
+    x = rng.integers(-128, 128, size=(500, 9))
+    for ch in range(oc):
+        acc = quant[ch, 0] + x @ weights[:, ch].astype(np.int64)
+        want = (acc * quant[ch, 1] + (1 << 31) + (quant[ch, 3] << 32)) >> (32 + es[ch])
+        acc2 = q2[ch, 0] + x @ w2[:, ch]
+        got = ((acc2 * q2[ch, 1] + (q2[ch, 3] << 32)) >> 32) >> DW3X3_SHIFT
+        assert got.tolist() == want.tolist()
+    # A shift of DW3X3_SHIFT or more leaves no room; one that would push the
+    # weights out of int16 neither.
+    assert dw3x3_shifted(weights, np.where(np.arange(4) == 2, DW3X3_SHIFT, quant)
+                         .astype(np.int32)) is None
+    assert dw3x3_shifted(weights, np.where(np.arange(4) == 2, DW3X3_SHIFT - 8, quant)
+                         .astype(np.int32)) is None
+
+
+def test_depthwise_fixed_shift_is_the_kernels():
+    text = (Path(__file__).resolve().parents[2] / "firmware/kernels/dsp/depthwise_conv2d_s8.c"
+            ).read_text()
+    assert f'#define TG_DWR_SHIFT "{DW3X3_SHIFT}"' in text
 
 
 def test_rows_stream_is_biases_weights_records_per_block():
