@@ -237,6 +237,10 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * stream, copied part by part into the start of scratch. */
 void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch);
+/* tg_conv2d_triples_ram_s8_dsp's stream with the weights widened to int16
+ * pairs as they are copied (tinygen/plan/ops.py widen_stream_copies). */
+void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 /* 3x3 convolution at stride 2 of a 3-channel input (an image network's
  * first layer), output channels in groups of 4, fast requantization
  * (tinygen/plan/ops.py conv_rgb_eligible; dsp/conv2d_rgb_s8.c). stream: per
@@ -244,6 +248,11 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * kernel row, the requantization records, doubled. scratch: the stream,
  * then a ring of three widened input rows. */
 void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same at stride 1 (tinygen/plan/ops.py conv_rgb1_eligible): scratch the
+ * stream, a ring of three input rows widened twice (at whole words and one
+ * halfword earlier, interleaved), one natural widened row. */
+void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
 /* Pointwise convolution of an 8-channel input, stride 1, output channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
@@ -289,6 +298,10 @@ void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *
  * (tinygen/plan/variants.py _add_dsp). */
 void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output);
+/* The same from build-time tables of each input's rescaled values
+ * (tinygen/plan/lut.py add_tables). */
+void tg_add_table_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                         const int32_t *table, int8_t *output);
 
 /* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
  * layout of tinygen/plan/layout_mve.py ---- */
