@@ -73,16 +73,18 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     assert plan.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
 
 
-def test_kws01_copies_nothing_for_less_than_the_copying_kernels_code():
+def test_kws01_first_layer_copies_its_stream_without_the_copying_kernel():
     # Its first layer's 3.5 KB stream fits the arena beside the 8,000-byte
-    # output, but reading it once would save 147 KB of flash reads per
-    # inference for ~1.25 KB of code (under MIN_COPY_SAVED_BYTES): kws01
-    # keeps the one in-place kernel and its code budget.
+    # output; reading it once saves 147 KB of flash reads per inference, too
+    # little for the copying kernel's ~1.25 KB of code (MIN_COPY_SAVED_BYTES):
+    # the in-place kernel's wrapper copies it, the other layers read in place.
     from tinygen.plan.ops import MIN_COPY_SAVED_BYTES
     m = load_model(MODELS / "kws01.tflite")
     plan = plan_model(m, layout="dsp")
     first = plan.calls[0]
-    assert first.function == "tg_conv2d_triples_s8_dsp"
+    assert first.function == "tg_conv2d_triples_copy_s8_dsp"
+    assert first.scratch_bytes >= 4 * len(first.arrays["stream"])
+    assert not any(c.function == "tg_conv2d_triples_ram_s8_dsp" for c in plan.calls)
     triples = -(-first.params["out_h"] * first.params["out_w"] // 3)
     assert 4 * (triples - 1) * len(first.arrays["stream"]) < MIN_COPY_SAVED_BYTES
     calls = prepare(m)

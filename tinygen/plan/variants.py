@@ -91,6 +91,7 @@ DSP_KERNEL_SOURCES = {
     "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples_copy_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples16_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_rgb3x3s2_s8_dsp": "dsp/conv2d_rgb_s8.c",
     "tg_conv2d_pw8_s8_dsp": "dsp/conv2d_narrow_s8.c",
