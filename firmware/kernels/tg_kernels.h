@@ -259,6 +259,13 @@ void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * halfword earlier, interleaved), one natural widened row. */
 void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* 3x3 convolution at stride 1 of a 16-, 32- or 64-channel input, output
+ * channels in groups of 4, fast requantization (tinygen/plan/ops.py conv_3x3pair_eligible;
+ * dsp/conv2d_3x3_s8.c). stream: per block of 4 output channels the biases,
+ * the weights as int16 pairs, the requantization records, doubled.
+ * scratch: the 3 x 4 input pixels under an output pixel pair, widened. */
+void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
 /* Pointwise convolution of an 8-channel input, stride 1, output channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
  * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the
@@ -295,6 +302,15 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
 void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+/* ... and for output rows of exactly 5 pixels, stride 1 and 2, flash or RAM stream. */
+void tg_depthwise3x3s1w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
