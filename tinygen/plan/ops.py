@@ -1062,6 +1062,10 @@ def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
 
 
 TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
+# tg_conv2d_triples_s8_dsp after copying its whole stream to scratch: tens of
+# bytes of code where the copying kernel's own pass (MIN_COPY_SAVED_BYTES)
+# does not pay, the same pass and order as reading in place.
+TRIPLES_COPY = "tg_conv2d_triples_copy_s8_dsp"
 # A layer's stream is copied in several parts only where widening each pixel
 # triple once per part costs no more than this share of its MAC loop: the
 # widening of a chunk costs about what one 2-channel block's MACs on it do.
@@ -1118,8 +1122,9 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     overlap the input). Layers that read the most flash go first; a layer
     that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
     keeps today's order and reads; a model whose copies would save fewer
-    than MIN_COPY_SAVED_BYTES of flash reads per inference copies nothing
-    (the copying kernel's code). Where the model links the copying
+    than MIN_COPY_SAVED_BYTES of flash reads per inference does not link the
+    copying kernel (its code): its layers with room for the whole stream
+    take TRIPLES_COPY, the others read in place. Where the model links the copying
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
@@ -1142,9 +1147,14 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
                 break
             _uncopy_stream(c)
     if saved < MIN_COPY_SAVED_BYTES:
+        # A whole-stream copy stays, by the in-place kernel's small wrapper.
         for c in offered:
             if c.dsp_kernel == TRIPLES_RAM:
+                whole = c.stream_parts == 1
                 _uncopy_stream(c)
+                if whole:
+                    c.dsp_kernel = TRIPLES_COPY
+                    c.scratch_bytes += 4 * len(c.dsp_arrays["stream"])
     if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:
