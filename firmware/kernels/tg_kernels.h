@@ -237,6 +237,10 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * stream, copied part by part into the start of scratch. */
 void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch);
+/* tg_conv2d_triples_ram_s8_dsp's stream with the weights widened to int16
+ * pairs as they are copied (tinygen/plan/ops.py widen_stream_copies). */
+void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 /* 3x3 convolution at stride 2 of a 3-channel input (an image network's
  * first layer), output channels in groups of 4, fast requantization
  * (tinygen/plan/ops.py conv_rgb_eligible; dsp/conv2d_rgb_s8.c). stream: per

@@ -39,9 +39,14 @@ PW8 = [
     _pw((5, 3, 8), 32, seed=103, batch=2, per_tensor=True),
     _pw((1, 1, 8), 8, act="relu6", seed=104, lo=0.0, hi=6.0),
     _pw((4, 7, 8), 12, act="relu6", seed=105, lo=-3.0, hi=0.5, wscale=1.0),
+    # 16 output channels (the unrolled pass): a last single pixel, two images, the clamp.
+    _pw((3, 5, 8), 16, act="relu6", seed=111, lo=-3.0, hi=0.5, wscale=1.0),
+    _pw((2, 5, 8), 16, seed=112, batch=2),
     _pw((4, 4, 16), 32, seed=108),
     _pw((3, 5, 16), 4, seed=109, batch=2, per_tensor=True, wscale=1.0),
     _pw((2, 3, 16), 8, act="relu6", seed=110, lo=-3.0, hi=0.5),
+    # 32 output channels (the pass with the immediate step): a last single pixel, the clamp.
+    _pw((3, 5, 16), 32, act="relu6", seed=113, lo=-3.0, hi=0.5, wscale=1.0),
 ]
 
 

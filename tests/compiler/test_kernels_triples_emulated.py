@@ -216,3 +216,48 @@ def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
                          linker_script="qemu_model.ld", variant="dsp")
     assert_bit_exact(got, expected, f"{spec} part {part}")
     return True
+
+
+# tg_conv2d_triples16_ram_s8_dsp widens the weights to int16 pairs as it
+# copies them (ops.py widen_stream): depths of whole quads of octs (32, 64,
+# 96 positions, a gathered 3x3 window of 32 channels), ReLU at the output
+# zero point -128 (no fix, no clamp), whole and short last parts, a last
+# single pixel and pair, two images.
+WIDE_PARTS = [
+    (_conv((3, 3, 32), 8, seed=111), 4),
+    (_conv((2, 5, 64), 6, seed=112, per_tensor=True), 1),
+    (_conv((4, 4, 32), 4, seed=113, batch=2), 2),
+    (_conv((5, 4, 32), 4, kernel=(3, 3), padding="same", seed=114), 1),
+    (_conv((3, 4, 96), 10, seed=115, wscale=1.0), 3),
+]
+
+
+@pytest.mark.parametrize("spec,part", WIDE_PARTS, ids=lambda v: (
+    f"{v['shape']}-k{v['kernel']}-f{v['filters']}-b{v['batch']}" if isinstance(v, dict)
+    else f"part{v}"))
+def test_widening_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path, spec, part,
+                                                           monkeypatch):
+    from tinygen.plan import ops, variants
+
+    def widen_all(calls, arena_of):
+        for c in calls:
+            if c.dsp_kernel == "tg_conv2d_triples_s8_dsp":
+                ops.copy_stream(c, part)
+                assert ops.triples16_eligible(c.params), spec
+                ops.widen_stream(c, part)
+
+    monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
+    monkeypatch.setattr(variants, "fit_stream_copies", widen_all)
+    monkeypatch.setattr(variants, "widen_stream_copies", lambda calls, arena_of: None)
+    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible"):
+        monkeypatch.setattr(ops, eligible, lambda params: False)
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite), layout="dsp")
+    assert plan.calls[0].function == "tg_conv2d_triples16_ram_s8_dsp"
+    if plan.calls[0].stream_parts > 1:
+        assert not plan.memory.overlaps, "parts re-read the input: no overlap"
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec} part {part}")

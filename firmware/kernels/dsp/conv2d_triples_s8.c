@@ -237,6 +237,45 @@ static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x
                      : "cc", "memory");
 }
 
+/* widen_triple_dsp with every input doubled (SADD16), for
+ * tg_triples16_pass_dsp: its accumulators are then 2 * acc, as SMMLAR takes
+ * them, which saves an ADD per output (six a block) for six SADD16 a chunk
+ * of the pixel triple. */
+static void widen_triple2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                              int32_t chunks, int32_t *x16)
+{
+    register uint32_t t0 __asm__("r4");
+    register uint32_t t1 __asm__("r5");
+    register uint32_t t2 __asm__("r6");
+    register uint32_t v0 __asm__("r7");
+    register uint32_t v1 __asm__("r8");
+    register uint32_t v2 __asm__("r9");
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "ldr    %[v2], [%[x2]], #4\n\t"
+                     "sxtb16 %[t0], %[v0]\n\t"
+                     "sxtb16 %[t1], %[v1]\n\t"
+                     "sxtb16 %[t2], %[v2]\n\t"
+                     "sxtb16 %[v0], %[v0], ror #8\n\t"
+                     "sxtb16 %[v1], %[v1], ror #8\n\t"
+                     "sxtb16 %[v2], %[v2], ror #8\n\t"
+                     "sadd16 %[t0], %[t0], %[t0]\n\t"
+                     "sadd16 %[t1], %[t1], %[t1]\n\t"
+                     "sadd16 %[t2], %[t2], %[t2]\n\t"
+                     "sadd16 %[v0], %[v0], %[v0]\n\t"
+                     "sadd16 %[v1], %[v1], %[v1]\n\t"
+                     "sadd16 %[v2], %[v2], %[v2]\n\t"
+                     "stmia  %[o]!, {r4-r9}\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [t0] "=&r"(t0),
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [x0] "+r"(x0), [x1] "+r"(x1),
+                       [x2] "+r"(x2), [o] "+r"(x16), [k] "+r"(chunks)
+                     :
+                     : "cc", "memory");
+}
+
 /* n bytes from s to d: whole words (LDR/STR take unaligned addresses on
  * every core with the DSP extension), then single bytes, so nothing is
  * read or written past either run. */
@@ -320,7 +359,9 @@ static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_trip
  * their outputs is written, so the output may overlap the input. */
 static void triples_run_dsp(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
                             const int32_t *stream_end, int8_t *output, int8_t *scratch,
-                            void (*pass)(const tg_triples_pass *))
+                            void (*pass)(const tg_triples_pass *),
+                            void (*widen)(const int8_t *, const int8_t *, const int8_t *,
+                                          int32_t, int32_t *))
 {
     const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0
@@ -362,7 +403,7 @@ static void triples_run_dsp(const tg_conv_params *p, const int8_t *input, const 
             a.step2 = 2 * p->out_c;
         }
         a.out = output;
-        widen_triple_dsp(x0, x1, x2, 2 * octs, x16);
+        widen(x0, x1, x2, 2 * octs, x16);
         pass(&a);
         output += 3 * p->out_c;
     }
@@ -373,7 +414,7 @@ void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
 {
     const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     triples_run_dsp(p, input, stream, stream + (p->out_c / 2) * (8 + 4 * octs), output, scratch,
-                    tg_triples_pass_dsp);
+                    tg_triples_pass_dsp, widen_triple_dsp);
 }
 
 /* n words (a multiple of 4) from s to d, eight or four per LDM/STM. */
@@ -427,13 +468,156 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
     int32_t b;
     if (part == 0) {                  /* read in place, for the pass */
         triples_run_dsp(p, input, stream + 1, stream + 1 + blocks * block_words, output, scratch,
-                        pass);
+                        pass, widen_triple_dsp);
         return;
     }
     for (b = 0; b < blocks; b += part) {
         const int32_t n = blocks - b < part ? blocks - b : part;
         copy_words_dsp(ram, stream + 1 + b * block_words, n * block_words);
-        triples_run_dsp(p, input, ram, ram + n * block_words, output + 2 * b, rest, pass);
+        triples_run_dsp(p, input, ram, ram + n * block_words, output + 2 * b, rest, pass,
+                        widen_triple_dsp);
+    }
+}
+
+/* Two depth positions of both channels and all three pixels from int16
+ * weights (the copy tg_conv2d_triples16_ram_s8_dsp widens): channel 0's
+ * pair, then channel 1's. Five single loads pipeline (6 cycles) and six
+ * SMLAD: 12 cycles for 12 MACs, where TG_TRIPLES_HALF's two SXTB16 make 13. */
+#define TG_TRIPLES16_HALF                                         \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1, #4]\n\t"                                    \
+    "ldr    r12, [r1], #8\n\t"                                    \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r3, r12, r9, r3\n\t"                                  \
+    "smlad  r4, r12, r10, r4\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"                                  \
+    "smlad  r6, r11, r9, r6\n\t"                                  \
+    "smlad  r7, r11, r10, r7\n\t"
+#define TG_TRIPLES16_OCT TG_TRIPLES16_HALF TG_TRIPLES16_HALF TG_TRIPLES16_HALF TG_TRIPLES16_HALF
+/* TG_TRIPLES_OUT_NOFIX of an accumulator that is already 2 * acc (the
+ * inputs and biases doubled): SMMLAR, the shift by e, SSAT. */
+#define TG_TRIPLES16_OUT(A, M, E, RZ)                             \
+    "smmlar r0, " A ", " M ", " RZ "\n\t"                          \
+    "asr    r0, r0, " E "\n\t"                                    \
+    "ssat   " A ", #8, r0\n\t"
+
+/* Every 2-channel block of an int16 stream (per block the two biases, two
+ * weight words per two depth positions, then (mult, e, rz) of each
+ * channel) against one pixel triple's widened inputs, for layers of whole
+ * quads of octs (32 depth positions a loop: 4 cycles of loop per 384 MACs)
+ * with neither the negative-value fix nor a clamp (triples16_eligible in
+ * tinygen/plan/ops.py). Inputs and biases come doubled (widen_triple2_dsp,
+ * widen_blocks_dsp), so the accumulators are 2 * acc (TG_TRIPLES16_OUT).
+ * The frame is tg_triples_pass's first 28 bytes. */
+__attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #32\n\t"
+            "ldm    r0, {r1-r7}\n\t"
+            "stm    sp, {r1-r7}\n\t"
+            "ldr    r1, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldrd   r2, r5, [r1], #8\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    lr, [sp, #4]\n\t"
+            "mov    r3, r2\n\t"
+            "mov    r4, r2\n\t"
+            "mov    r6, r5\n\t"
+            "mov    r7, r5\n\t"
+            "4:\n\t"
+            TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
+            "cmp    r0, lr\n\t"
+            "bne    4b\n\t"
+            "ldm    r1!, {r8-r12, lr}\n\t"
+            TG_TRIPLES16_OUT("r2", "r8", "r9", "r10")
+            TG_TRIPLES16_OUT("r3", "r8", "r9", "r10")
+            TG_TRIPLES16_OUT("r4", "r8", "r9", "r10")
+            TG_TRIPLES16_OUT("r5", "r11", "r12", "lr")
+            TG_TRIPLES16_OUT("r6", "r11", "r12", "lr")
+            TG_TRIPLES16_OUT("r7", "r11", "r12", "lr")
+            "bfi    r2, r5, #8, #8\n\t"
+            "bfi    r3, r6, #8, #8\n\t"
+            "bfi    r4, r7, #8, #8\n\t"
+            "ldr    r8, [sp, #16]\n\t"
+            "ldr    r9, [sp, #20]\n\t"
+            "ldr    r10, [sp, #24]\n\t"
+            "ldr    r11, [sp, #12]\n\t"
+            "strh   r3, [r8, r9]\n\t"
+            "strh   r4, [r8, r10]\n\t"
+            "strh   r2, [r8], #2\n\t"
+            "str    r8, [sp, #16]\n\t"
+            "cmp    r1, r11\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #32\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* n 2-channel blocks of the int8 stream s into their int16 form at d:
+ * biases doubled, requantization records as they are, each weight word
+ * (c0 d, c1 d, c0 d', c1 d') as channel 0's pair, then channel 1's
+ * (SXTB16, SXTB16 ROR 8), four words a loop. */
+__attribute__((noinline)) static void widen_blocks_dsp(int32_t *d, const int32_t *s, int32_t n,
+                                                       int32_t octs)
+{
+    int32_t b;
+    for (b = 0; b < n; ++b) {
+        int32_t quads = octs;          /* 4 weight words per oct */
+        d[0] = 2 * s[0];
+        d[1] = 2 * s[1];
+        d += 2;
+        s += 2;
+        __asm__ volatile("1:\n\t"
+                         "ldm    %[s]!, {r3, r5, r7, r9}\n\t"
+                         "sxtb16 r4, r3, ror #8\n\t"
+                         "sxtb16 r3, r3\n\t"
+                         "sxtb16 r6, r5, ror #8\n\t"
+                         "sxtb16 r5, r5\n\t"
+                         "sxtb16 r8, r7, ror #8\n\t"
+                         "sxtb16 r7, r7\n\t"
+                         "sxtb16 r10, r9, ror #8\n\t"
+                         "sxtb16 r9, r9\n\t"
+                         "stm    %[d]!, {r3-r10}\n\t"
+                         "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [d] "+r"(d), [s] "+r"(s), [k] "+r"(quads)
+                         :
+                         : "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "cc", "memory");
+        memcpy(d, s, 24);
+        d += 6;
+        s += 6;
+    }
+}
+
+/* tg_conv2d_triples_ram_s8_dsp with the weights widened to int16 pairs as
+ * they are copied (tinygen/plan/ops.py widen_stream_copies takes it where
+ * the arena has room for the twice larger weights and triples16_eligible
+ * holds): every pixel triple then runs tg_triples16_pass_dsp, which loads
+ * a second weight word instead of widening one, 1 cycle less per 12 MACs;
+ * the widening costs about 1.5 cycles per weight byte, once per layer.
+ * Its inputs are widened doubled, for a requantization one ADD shorter. The
+ * stream is tg_conv2d_triples_ram_s8_dsp's (more than 0 blocks per part);
+ * scratch: the widened part, then tg_conv2d_triples_s8_dsp's scratch. */
+void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *params, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const tg_conv_params q = *params;
+    const tg_conv_params *p = &q;
+    const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    const int32_t block_words = 8 + 4 * octs;
+    const int32_t wide_words = 8 + 8 * octs;
+    const int32_t part = stream[0];
+    const int32_t blocks = p->out_c / 2;
+    int32_t *ram = (int32_t *)(void *)scratch;
+    int8_t *rest = scratch + 4 * part * wide_words;
+    int32_t b;
+    for (b = 0; b < blocks; b += part) {
+        const int32_t n = blocks - b < part ? blocks - b : part;
+        widen_blocks_dsp(ram, stream + 1 + b * block_words, n, octs);
+        triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
+                        tg_triples16_pass_dsp, widen_triple2_dsp);
     }
 }
 
