@@ -298,6 +298,15 @@ void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+/* ... and for output rows of exactly 5 pixels, stride 1 and 2, flash or RAM stream. */
+void tg_depthwise3x3s1w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);
