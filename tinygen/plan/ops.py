@@ -415,8 +415,8 @@ def conv_3x3pair_eligible(params: dict) -> bool:
 
 
 def conv_3x3pair_scratch(params: dict) -> int:
-    """3 widened rows of the 2 * stride + 2 input pixels under an output pixel pair."""
-    return 3 * (2 * params["stride_w"] + 2) * params["in_c"] * 2
+    """3 widened rows of the stride + 3 input pixels under an output pixel pair."""
+    return 3 * (params["stride_w"] + 3) * params["in_c"] * 2
 
 
 def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
