@@ -250,7 +250,24 @@ static void widen_triple2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *
     register uint32_t v0 __asm__("r7");
     register uint32_t v1 __asm__("r8");
     register uint32_t v2 __asm__("r9");
+    chunks /= 2;                     /* two chunks a turn: chunks = 2 * octs */
     __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[x0]], #4\n\t"
+                     "ldr    %[v1], [%[x1]], #4\n\t"
+                     "ldr    %[v2], [%[x2]], #4\n\t"
+                     "sxtb16 %[t0], %[v0]\n\t"
+                     "sxtb16 %[t1], %[v1]\n\t"
+                     "sxtb16 %[t2], %[v2]\n\t"
+                     "sxtb16 %[v0], %[v0], ror #8\n\t"
+                     "sxtb16 %[v1], %[v1], ror #8\n\t"
+                     "sxtb16 %[v2], %[v2], ror #8\n\t"
+                     "sadd16 %[t0], %[t0], %[t0]\n\t"
+                     "sadd16 %[t1], %[t1], %[t1]\n\t"
+                     "sadd16 %[t2], %[t2], %[t2]\n\t"
+                     "sadd16 %[v0], %[v0], %[v0]\n\t"
+                     "sadd16 %[v1], %[v1], %[v1]\n\t"
+                     "sadd16 %[v2], %[v2], %[v2]\n\t"
+                     "stmia  %[o]!, {r4-r9}\n\t"
                      "ldr    %[v0], [%[x0]], #4\n\t"
                      "ldr    %[v1], [%[x1]], #4\n\t"
                      "ldr    %[v2], [%[x2]], #4\n\t"
@@ -558,18 +575,28 @@ __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_trip
 /* n 2-channel blocks of the int8 stream s into their int16 form at d:
  * biases doubled, requantization records as they are, each weight word
  * (c0 d, c1 d, c0 d', c1 d') as channel 0's pair, then channel 1's
- * (SXTB16, SXTB16 ROR 8), four words a loop. */
+ * (SXTB16, SXTB16 ROR 8), eight words a loop (octs is even here). */
 __attribute__((noinline)) static void widen_blocks_dsp(int32_t *d, const int32_t *s, int32_t n,
                                                        int32_t octs)
 {
     int32_t b;
     for (b = 0; b < n; ++b) {
-        int32_t quads = octs;          /* 4 weight words per oct */
+        int32_t quads = octs / 2;      /* 4 weight words per oct, two octs a turn */
         d[0] = 2 * s[0];
         d[1] = 2 * s[1];
         d += 2;
         s += 2;
         __asm__ volatile("1:\n\t"
+                         "ldm    %[s]!, {r3, r5, r7, r9}\n\t"
+                         "sxtb16 r4, r3, ror #8\n\t"
+                         "sxtb16 r3, r3\n\t"
+                         "sxtb16 r6, r5, ror #8\n\t"
+                         "sxtb16 r5, r5\n\t"
+                         "sxtb16 r8, r7, ror #8\n\t"
+                         "sxtb16 r7, r7\n\t"
+                         "sxtb16 r10, r9, ror #8\n\t"
+                         "sxtb16 r9, r9\n\t"
+                         "stm    %[d]!, {r3-r10}\n\t"
                          "ldm    %[s]!, {r3, r5, r7, r9}\n\t"
                          "sxtb16 r4, r3, ror #8\n\t"
                          "sxtb16 r3, r3\n\t"
