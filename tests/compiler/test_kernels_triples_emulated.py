@@ -218,7 +218,8 @@ def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
 
 # tg_conv2d_triples16_ram_s8_dsp widens the weights to int16 pairs as it
 # copies them (ops.py widen_stream): depths of whole quads of octs (32, 64,
-# 96 positions, a gathered 3x3 window of 32 channels), ReLU at the output
+# 96, 128 positions, a gathered 3x3 window of 32 channels: each of the
+# passes), ReLU at the output
 # zero point -128 (no fix, no clamp), whole and short last parts, a last
 # single pixel and pair, two images.
 WIDE_PARTS = [
@@ -227,6 +228,7 @@ WIDE_PARTS = [
     (_conv((4, 4, 32), 4, seed=113, batch=2), 2),
     (_conv((5, 4, 32), 4, kernel=(3, 3), padding="same", seed=114), 1),
     (_conv((3, 4, 96), 10, seed=115, wscale=1.0), 3),
+    (_conv((2, 3, 128), 4, seed=116), 2),
 ]
 
 

@@ -523,53 +523,83 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
 /* Every 2-channel block of an int16 stream (per block the two biases, two
  * weight words per two depth positions, then (mult, e, rz) of each
  * channel) against one pixel triple's widened inputs, for layers of whole
- * quads of octs (32 depth positions a loop: 4 cycles of loop per 384 MACs)
- * with neither the negative-value fix nor a clamp (triples16_eligible in
+ * quads of octs (32 depth positions) with neither the negative-value fix nor a clamp (triples16_eligible in
  * tinygen/plan/ops.py). Inputs and biases come doubled (widen_triple2_dsp,
  * widen_blocks_dsp), so the accumulators are 2 * acc (TG_TRIPLES16_OUT).
- * The frame is tg_triples_pass's first 28 bytes. */
+ * The frame is tg_triples_pass's first 28 bytes. DEPTH runs the depth
+ * loop (r0 from x16 to lr = x16_end, which the block's set-up loads when
+ * LOADEND says so); three passes differ in it (triples16_pass_for). */
+#define TG_TRIPLES16_PASS(LOADEND, DEPTH)                         \
+    "push   {r4-r11, lr}\n\t"                                     \
+    "sub    sp, sp, #32\n\t"                                      \
+    "ldm    r0, {r1-r7}\n\t"                                      \
+    "stm    sp, {r1-r7}\n\t"                                      \
+    "ldr    r1, [sp, #8]\n\t"                                     \
+    "1:\n\t"                                                      \
+    "ldrd   r2, r5, [r1], #8\n\t"                                 \
+    "ldr    r0, [sp, #0]\n\t"                                     \
+    LOADEND                                                       \
+    "mov    r3, r2\n\t"                                           \
+    "mov    r4, r2\n\t"                                           \
+    "mov    r6, r5\n\t"                                           \
+    "mov    r7, r5\n\t"                                           \
+    DEPTH                                                         \
+    "ldm    r1!, {r8-r12, lr}\n\t"                                \
+    TG_TRIPLES16_OUT("r2", "r8", "r9", "r10")                     \
+    TG_TRIPLES16_OUT("r3", "r8", "r9", "r10")                     \
+    TG_TRIPLES16_OUT("r4", "r8", "r9", "r10")                     \
+    TG_TRIPLES16_OUT("r5", "r11", "r12", "lr")                    \
+    TG_TRIPLES16_OUT("r6", "r11", "r12", "lr")                    \
+    TG_TRIPLES16_OUT("r7", "r11", "r12", "lr")                    \
+    "bfi    r2, r5, #8, #8\n\t"                                   \
+    "bfi    r3, r6, #8, #8\n\t"                                   \
+    "bfi    r4, r7, #8, #8\n\t"                                   \
+    "ldr    r8, [sp, #16]\n\t"                                    \
+    "ldr    r9, [sp, #20]\n\t"                                    \
+    "ldr    r10, [sp, #24]\n\t"                                   \
+    "ldr    r11, [sp, #12]\n\t"                                   \
+    "strh   r3, [r8, r9]\n\t"                                     \
+    "strh   r4, [r8, r10]\n\t"                                    \
+    "strh   r2, [r8], #2\n\t"                                     \
+    "str    r8, [sp, #16]\n\t"                                    \
+    "cmp    r1, r11\n\t"                                          \
+    "bne    1b\n\t"                                               \
+    "add    sp, sp, #32\n\t"                                      \
+    "pop    {r4-r11, pc}\n\t"
+#define TG_TRIPLES16_QUAD TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
+#define TG_TRIPLES16_LOADEND "ldr    lr, [sp, #4]\n\t"
+
+/* Depths of whole quads of octs: one quad a loop turn. */
 __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #32\n\t"
-            "ldm    r0, {r1-r7}\n\t"
-            "stm    sp, {r1-r7}\n\t"
-            "ldr    r1, [sp, #8]\n\t"
-            "1:\n\t"
-            "ldrd   r2, r5, [r1], #8\n\t"
-            "ldr    r0, [sp, #0]\n\t"
-            "ldr    lr, [sp, #4]\n\t"
-            "mov    r3, r2\n\t"
-            "mov    r4, r2\n\t"
-            "mov    r6, r5\n\t"
-            "mov    r7, r5\n\t"
-            "4:\n\t"
-            TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
-            "cmp    r0, lr\n\t"
-            "bne    4b\n\t"
-            "ldm    r1!, {r8-r12, lr}\n\t"
-            TG_TRIPLES16_OUT("r2", "r8", "r9", "r10")
-            TG_TRIPLES16_OUT("r3", "r8", "r9", "r10")
-            TG_TRIPLES16_OUT("r4", "r8", "r9", "r10")
-            TG_TRIPLES16_OUT("r5", "r11", "r12", "lr")
-            TG_TRIPLES16_OUT("r6", "r11", "r12", "lr")
-            TG_TRIPLES16_OUT("r7", "r11", "r12", "lr")
-            "bfi    r2, r5, #8, #8\n\t"
-            "bfi    r3, r6, #8, #8\n\t"
-            "bfi    r4, r7, #8, #8\n\t"
-            "ldr    r8, [sp, #16]\n\t"
-            "ldr    r9, [sp, #20]\n\t"
-            "ldr    r10, [sp, #24]\n\t"
-            "ldr    r11, [sp, #12]\n\t"
-            "strh   r3, [r8, r9]\n\t"
-            "strh   r4, [r8, r10]\n\t"
-            "strh   r2, [r8], #2\n\t"
-            "str    r8, [sp, #16]\n\t"
-            "cmp    r1, r11\n\t"
-            "bne    1b\n\t"
-            "add    sp, sp, #32\n\t"
-            "pop    {r4-r11, pc}\n\t");
+    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND,
+                              "4:\n\t" TG_TRIPLES16_QUAD "cmp    r0, lr\n\tbne    4b\n\t"));
     (void)a;
+}
+
+/* Depths of whole pairs of quads (64 positions): two quads a turn, 4 cycles
+ * of loop per 768 MACs. */
+__attribute__((naked, noinline)) static void tg_triples16x8_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND, "4:\n\t" TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
+                                                    "cmp    r0, lr\n\tbne    4b\n\t"));
+    (void)a;
+}
+
+/* A depth of one quad (32 positions): no loop. */
+__attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES16_PASS("", TG_TRIPLES16_QUAD));
+    (void)a;
+}
+
+/* The pass for a depth of octs (a multiple of 4). */
+static void (*triples16_pass_for(int32_t octs))(const tg_triples_pass *)
+{
+    if (octs == 4) {
+        return tg_triples16x4_pass_dsp;
+    }
+    return octs % 8 == 0 ? tg_triples16x8_pass_dsp : tg_triples16_pass_dsp;
 }
 
 /* n 2-channel blocks of the int8 stream s into their int16 form at d:
@@ -631,6 +661,7 @@ static void triples16_pointwise_dsp(const tg_conv_params *p, const int8_t *input
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const size_t in_c = (size_t)p->in_c;
     const size_t out_step = 3u * (size_t)p->out_c;
+    void (*pass)(const tg_triples_pass *) = triples16_pass_for(octs);
     int32_t *x16 = (int32_t *)(void *)scratch;
     tg_triples_pass a;
     int32_t i;
@@ -643,7 +674,7 @@ static void triples16_pointwise_dsp(const tg_conv_params *p, const int8_t *input
     for (i = 0; i + 3 <= pixels; i += 3, input += 3u * in_c, output += out_step) {
         widen_triple2_dsp(input, input + in_c, input + 2u * in_c, 2 * octs, x16);
         a.out = output;
-        tg_triples16_pass_dsp(&a);
+        pass(&a);
     }
     if (i < pixels) {
         /* A last one or two pixels: the last repeated, its outputs written twice. */
@@ -652,7 +683,7 @@ static void triples16_pointwise_dsp(const tg_conv_params *p, const int8_t *input
         a.step2 = a.step1;
         widen_triple2_dsp(input, x1, x1, 2 * octs, x16);
         a.out = output;
-        tg_triples16_pass_dsp(&a);
+        pass(&a);
     }
 }
 
@@ -687,7 +718,7 @@ void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *params, const int8_t *
             triples16_pointwise_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest);
         } else {
             triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
-                            tg_triples16_pass_dsp, widen_triple2_dsp);
+                            triples16_pass_for(octs), widen_triple2_dsp);
         }
     }
 }
