@@ -529,7 +529,7 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
  * The frame is tg_triples_pass's first 28 bytes. DEPTH runs the depth
  * loop (r0 from x16 to lr = x16_end, which the block's set-up loads when
  * LOADEND says so); three passes differ in it (triples16_pass_for). */
-#define TG_TRIPLES16_PASS(LOADEND, DEPTH)                         \
+#define TG_TRIPLES16_PASS(LOADEND, INIT, DEPTH)                   \
     "push   {r4-r11, lr}\n\t"                                     \
     "sub    sp, sp, #32\n\t"                                      \
     "ldm    r0, {r1-r7}\n\t"                                      \
@@ -539,10 +539,7 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
     "ldrd   r2, r5, [r1], #8\n\t"                                 \
     "ldr    r0, [sp, #0]\n\t"                                     \
     LOADEND                                                       \
-    "mov    r3, r2\n\t"                                           \
-    "mov    r4, r2\n\t"                                           \
-    "mov    r6, r5\n\t"                                           \
-    "mov    r7, r5\n\t"                                           \
+    INIT                                                          \
     DEPTH                                                         \
     "ldm    r1!, {r8-r12, lr}\n\t"                                \
     TG_TRIPLES16_OUT("r2", "r8", "r9", "r10")                     \
@@ -568,11 +565,31 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
     "pop    {r4-r11, pc}\n\t"
 #define TG_TRIPLES16_QUAD TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
 #define TG_TRIPLES16_LOADEND "ldr    lr, [sp, #4]\n\t"
+/* Every pixel's accumulators start at its channel's bias (r2, r5). */
+#define TG_TRIPLES16_INIT                                         \
+    "mov    r3, r2\n\t"                                           \
+    "mov    r4, r2\n\t"                                           \
+    "mov    r6, r5\n\t"                                           \
+    "mov    r7, r5\n\t"
+/* A block's first two depth positions, the biases (r2, r5) as the SMLADs'
+ * addends: TG_TRIPLES16_INIT's moves left out, where no loop comes back. */
+#define TG_TRIPLES16_HALF_FIRST                                   \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    "ldr    r11, [r1, #4]\n\t"                                    \
+    "ldr    r12, [r1], #8\n\t"                                    \
+    "smlad  r3, r12, r9, r2\n\t"                                  \
+    "smlad  r4, r12, r10, r2\n\t"                                 \
+    "smlad  r2, r12, r8, r2\n\t"                                  \
+    "smlad  r6, r11, r9, r5\n\t"                                  \
+    "smlad  r7, r11, r10, r5\n\t"                                 \
+    "smlad  r5, r11, r8, r5\n\t"
 
 /* Depths of whole quads of octs: one quad a loop turn. */
 __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND,
+    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND, TG_TRIPLES16_INIT,
                               "4:\n\t" TG_TRIPLES16_QUAD "cmp    r0, lr\n\tbne    4b\n\t"));
     (void)a;
 }
@@ -581,15 +598,20 @@ __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_trip
  * of loop per 768 MACs. */
 __attribute__((naked, noinline)) static void tg_triples16x8_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND, "4:\n\t" TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
-                                                    "cmp    r0, lr\n\tbne    4b\n\t"));
+    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND, TG_TRIPLES16_INIT,
+                              "4:\n\t" TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
+                              "cmp    r0, lr\n\tbne    4b\n\t"));
     (void)a;
 }
 
-/* A depth of one quad (32 positions): no loop. */
+/* A depth of one quad (32 positions): no loop, the biases as the first
+ * SMLADs' addends. */
+#define TG_TRIPLES16_OCT_FIRST                                    \
+    TG_TRIPLES16_HALF_FIRST TG_TRIPLES16_HALF TG_TRIPLES16_HALF TG_TRIPLES16_HALF
 __attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_triples_pass *a)
 {
-    __asm__(TG_TRIPLES16_PASS("", TG_TRIPLES16_QUAD));
+    __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
+                                      TG_TRIPLES16_OCT));
     (void)a;
 }
 
