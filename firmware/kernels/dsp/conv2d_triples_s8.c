@@ -528,7 +528,7 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
  * widen_blocks_dsp), so the accumulators are 2 * acc (TG_TRIPLES16_OUT).
  * The frame is tg_triples_pass's first 28 bytes. DEPTH runs the depth
  * loop (r0 from x16 to lr = x16_end, which the block's set-up loads when
- * LOADEND says so); three passes differ in it (triples16_pass_for). */
+ * LOADEND says so); four passes differ in it (triples16_pass_for). */
 #define TG_TRIPLES16_PASS(LOADEND, INIT, DEPTH)                   \
     "push   {r4-r11, lr}\n\t"                                     \
     "sub    sp, sp, #32\n\t"                                      \
@@ -615,11 +615,25 @@ __attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_tr
     (void)a;
 }
 
+/* A depth of four quads (128 positions, vww01's 6x6 layers), unrolled
+ * like tg_triples16x4_pass_dsp: 11 cycles a block fewer than two turns of
+ * tg_triples16x8_pass_dsp. */
+__attribute__((naked, noinline)) static void tg_triples16x16_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
+                                      TG_TRIPLES16_OCT TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
+                                      TG_TRIPLES16_QUAD));
+    (void)a;
+}
+
 /* The pass for a depth of octs (a multiple of 4). */
 static void (*triples16_pass_for(int32_t octs))(const tg_triples_pass *)
 {
     if (octs == 4) {
         return tg_triples16x4_pass_dsp;
+    }
+    if (octs == 16) {
+        return tg_triples16x16_pass_dsp;
     }
     return octs % 8 == 0 ? tg_triples16x8_pass_dsp : tg_triples16_pass_dsp;
 }
