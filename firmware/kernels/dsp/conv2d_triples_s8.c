@@ -594,16 +594,6 @@ __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_trip
     (void)a;
 }
 
-/* Depths of whole pairs of quads (64 positions): two quads a turn, 4 cycles
- * of loop per 768 MACs. */
-__attribute__((naked, noinline)) static void tg_triples16x8_pass_dsp(const tg_triples_pass *a)
-{
-    __asm__(TG_TRIPLES16_PASS(TG_TRIPLES16_LOADEND, TG_TRIPLES16_INIT,
-                              "4:\n\t" TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
-                              "cmp    r0, lr\n\tbne    4b\n\t"));
-    (void)a;
-}
-
 /* A depth of one quad (32 positions): no loop, the biases as the first
  * SMLADs' addends. */
 #define TG_TRIPLES16_OCT_FIRST                                    \
@@ -615,9 +605,17 @@ __attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_tr
     (void)a;
 }
 
+/* Two quads (64 positions), unrolled the same way. */
+__attribute__((naked, noinline)) static void tg_triples16x8_pass_dsp(const tg_triples_pass *a)
+{
+    __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
+                                      TG_TRIPLES16_OCT TG_TRIPLES16_QUAD));
+    (void)a;
+}
+
 /* A depth of four quads (128 positions, vww01's 6x6 layers), unrolled
- * like tg_triples16x4_pass_dsp: 11 cycles a block fewer than two turns of
- * tg_triples16x8_pass_dsp. */
+ * like tg_triples16x4_pass_dsp: 15 cycles a block fewer than four turns of
+ * tg_triples16_pass_dsp. */
 __attribute__((naked, noinline)) static void tg_triples16x16_pass_dsp(const tg_triples_pass *a)
 {
     __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
@@ -632,10 +630,10 @@ static void (*triples16_pass_for(int32_t octs))(const tg_triples_pass *)
     if (octs == 4) {
         return tg_triples16x4_pass_dsp;
     }
-    if (octs == 16) {
-        return tg_triples16x16_pass_dsp;
+    if (octs == 8) {
+        return tg_triples16x8_pass_dsp;
     }
-    return octs % 8 == 0 ? tg_triples16x8_pass_dsp : tg_triples16_pass_dsp;
+    return octs == 16 ? tg_triples16x16_pass_dsp : tg_triples16_pass_dsp;
 }
 
 /* n 2-channel blocks of the int8 stream s into their int16 form at d:
