@@ -229,6 +229,8 @@ WIDE_PARTS = [
     (_conv((5, 4, 32), 4, kernel=(3, 3), padding="same", seed=114), 1),
     (_conv((3, 4, 96), 10, seed=115, wscale=1.0), 3),
     (_conv((2, 3, 128), 4, seed=116), 2),
+    # ic01's first layer in small: 27 positions zero-padded to one quad.
+    (_conv((5, 5, 3), 8, kernel=(3, 3), padding="same", seed=117), 4),
 ]
 
 
