@@ -516,9 +516,9 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
 /* TG_TRIPLES_OUT_NOFIX of an accumulator that is already 2 * acc (the
  * inputs and biases doubled): SMMLAR, the shift by e, SSAT. */
 #define TG_TRIPLES16_OUT(A, M, E, RZ)                             \
-    "smmlar r0, " A ", " M ", " RZ "\n\t"                          \
-    "asr    r0, r0, " E "\n\t"                                    \
-    "ssat   " A ", #8, r0\n\t"
+    "smmlar " A ", " A ", " M ", " RZ "\n\t"                       \
+    "asr    " A ", " A ", " E "\n\t"                              \
+    "ssat   " A ", #8, " A "\n\t"
 
 /* Every 2-channel block of an int16 stream (per block the two biases, two
  * weight words per two depth positions, then (mult, e, rz) of each
@@ -526,18 +526,20 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
  * quads of octs (32 depth positions) with neither the negative-value fix nor a clamp (triples16_eligible in
  * tinygen/plan/ops.py). Inputs and biases come doubled (widen_triple2_dsp,
  * widen_blocks_dsp), so the accumulators are 2 * acc (TG_TRIPLES16_OUT).
- * The frame is tg_triples_pass's first 28 bytes. DEPTH runs the depth
- * loop (r0 from x16 to lr = x16_end, which the block's set-up loads when
- * LOADEND says so); four passes differ in it (triples16_pass_for). */
+ * The frame is tg_triples_pass's first 28 bytes. DEPTH runs r0 from x16 to
+ * x16_end: a loop (LOADEND reloads r0 and lr = x16_end a block) or, for the
+ * unrolled depths, straight, then back by its constant length (SUB: the
+ * requantization works in place and leaves r0 alone); four passes differ
+ * in it (triples16_pass_for). */
 #define TG_TRIPLES16_PASS(LOADEND, INIT, DEPTH)                   \
     "push   {r4-r11, lr}\n\t"                                     \
     "sub    sp, sp, #32\n\t"                                      \
     "ldm    r0, {r1-r7}\n\t"                                      \
     "stm    sp, {r1-r7}\n\t"                                      \
     "ldr    r1, [sp, #8]\n\t"                                     \
+    "ldr    r0, [sp, #0]\n\t"                                     \
     "1:\n\t"                                                      \
     "ldrd   r2, r5, [r1], #8\n\t"                                 \
-    "ldr    r0, [sp, #0]\n\t"                                     \
     LOADEND                                                       \
     INIT                                                          \
     DEPTH                                                         \
@@ -564,7 +566,7 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
     "add    sp, sp, #32\n\t"                                      \
     "pop    {r4-r11, pc}\n\t"
 #define TG_TRIPLES16_QUAD TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
-#define TG_TRIPLES16_LOADEND "ldr    lr, [sp, #4]\n\t"
+#define TG_TRIPLES16_LOADEND "ldr    r0, [sp, #0]\n\tldr    lr, [sp, #4]\n\t"
 /* Every pixel's accumulators start at its channel's bias (r2, r5). */
 #define TG_TRIPLES16_INIT                                         \
     "mov    r3, r2\n\t"                                           \
@@ -601,7 +603,7 @@ __attribute__((naked, noinline)) static void tg_triples16_pass_dsp(const tg_trip
 __attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_triples_pass *a)
 {
     __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
-                                      TG_TRIPLES16_OCT));
+                                      TG_TRIPLES16_OCT "sub    r0, r0, #192\n\t"));
     (void)a;
 }
 
@@ -609,7 +611,8 @@ __attribute__((naked, noinline)) static void tg_triples16x4_pass_dsp(const tg_tr
 __attribute__((naked, noinline)) static void tg_triples16x8_pass_dsp(const tg_triples_pass *a)
 {
     __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
-                                      TG_TRIPLES16_OCT TG_TRIPLES16_QUAD));
+                                      TG_TRIPLES16_OCT TG_TRIPLES16_QUAD
+                                      "sub    r0, r0, #384\n\t"));
     (void)a;
 }
 
@@ -620,7 +623,7 @@ __attribute__((naked, noinline)) static void tg_triples16x16_pass_dsp(const tg_t
 {
     __asm__(TG_TRIPLES16_PASS("", "", TG_TRIPLES16_OCT_FIRST TG_TRIPLES16_OCT TG_TRIPLES16_OCT
                                       TG_TRIPLES16_OCT TG_TRIPLES16_QUAD TG_TRIPLES16_QUAD
-                                      TG_TRIPLES16_QUAD));
+                                      TG_TRIPLES16_QUAD "sub    r0, r0, #768\n\t"));
     (void)a;
 }
 
