@@ -249,6 +249,11 @@ void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
  * then a ring of three widened input rows. */
 void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same at stride 1 (tinygen/plan/ops.py conv_rgb1_eligible): scratch the
+ * stream, a ring of three input rows widened twice (at whole words and one
+ * halfword earlier, interleaved), one natural widened row. */
+void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch);
 /* Pointwise convolution of an 8-channel input, stride 1, output channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
  * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the
@@ -286,6 +291,15 @@ void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+/* ... and for output rows of exactly 5 pixels, stride 1 and 2, flash or RAM stream. */
+void tg_depthwise3x3s1w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);
@@ -293,6 +307,10 @@ void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *
  * (tinygen/plan/variants.py _add_dsp). */
 void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                    int8_t *output);
+/* The same from build-time tables of each input's rescaled values
+ * (tinygen/plan/lut.py add_tables). */
+void tg_add_table_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                         const int32_t *table, int8_t *output);
 
 /* ---- Helium (MVE) variants (firmware/kernels/mve/), constants in the
  * layout of tinygen/plan/layout_mve.py ---- */

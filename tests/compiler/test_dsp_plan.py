@@ -20,7 +20,7 @@ from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, PW16_CHANNE
                               RGB_BLOCK_WORDS,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
                               dw3x3_ram_scratch, pw8_stream, pw16_stream, rgb_stream,
-                              rows_dsp_stream)
+                              rows_dsp_stream, copy_stream, fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -40,9 +40,10 @@ def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
 
 
 def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
-    # Issue 22: vww01's three-pixel convolutions with 8 or more pixel triples
-    # read their weights from flash once, at the arena of today's plan; the
-    # last two (3 triples each) read in place, with the same kernel.
+    # Issue 22: vww01's three-pixel convolutions read their weights from
+    # flash once, at the arena of today's plan; the last two too (3x3 maps,
+    # 3 pixel triples each: 213 KB fewer bytes read per inference), the
+    # 256->256 one in two parts of 34 KB.
     m = load_model(MODELS / "vww01.tflite")
     plan = plan_model(m, layout="dsp")
     convs = [c for c in plan.calls if c.kind == "CONV_2D"]
@@ -56,7 +57,8 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     assert [c.function for c in convs] == (["tg_conv2d_triples16_ram_s8_dsp"] * (len(convs) - 2)
                                            + ["tg_conv2d_triples_ram_s8_dsp"] * 2)
     parts = [int(c.arrays["stream"][0]) for c in convs]
-    assert parts[-2:] == [0, 0] and all(parts[:-2])
+    assert all(parts) and parts[-2] == convs[-2].params["out_c"] // 2
+    assert convs[-1].stream_parts == 2
     for c, part in zip(convs, parts):
         blocks = c.params["out_c"] // 2
         assert c.stream_parts == (-(-blocks // part) if part else 1)
@@ -69,6 +71,29 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
         if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):
             c.scratch_bytes = c.portable_scratch or c.scratch_bytes
     assert plan.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
+
+
+def test_kws01_copies_nothing_for_less_than_the_copying_kernels_code():
+    # Its first layer's 3.5 KB stream fits the arena beside the 8,000-byte
+    # output, but reading it once would save 147 KB of flash reads per
+    # inference for ~1.25 KB of code (under MIN_COPY_SAVED_BYTES): kws01
+    # keeps the one in-place kernel and its code budget.
+    from tinygen.plan.ops import MIN_COPY_SAVED_BYTES
+    m = load_model(MODELS / "kws01.tflite")
+    plan = plan_model(m, layout="dsp")
+    first = plan.calls[0]
+    assert first.function == "tg_conv2d_triples_s8_dsp"
+    triples = -(-first.params["out_h"] * first.params["out_w"] // 3)
+    assert 4 * (triples - 1) * len(first.arrays["stream"]) < MIN_COPY_SAVED_BYTES
+    calls = prepare(m)
+
+    def arena_of(cs):
+        return plan_memory(m, cs, True).arena_bytes
+
+    fit_dsp_scratch(calls, arena_of)
+    arena = arena_of(calls)
+    copy_stream(calls[0], first.params["out_c"] // 2)
+    assert arena_of(calls) <= arena == plan.memory.arena_bytes
 
 
 def test_kws01_pointwise_layers_keep_their_order_without_room_for_a_copy():
@@ -89,6 +114,8 @@ def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
         stride = c.params["stride_w"]
         assert c.function in (f"tg_depthwise3x3s{stride}_s8_dsp",
                               f"tg_depthwise3x3s{stride}_ram_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w5_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w5_ram_s8_dsp",
                               "tg_depthwise3x3s1w6_ram_s8_dsp",
                               f"tg_depthwise3x3s{stride}w3_ram_s8_dsp")
         assert c.source == "dsp/depthwise_conv2d_s8.c"
@@ -212,3 +239,15 @@ def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
     assert halves.reshape(4, 16).tolist() == w[:, order].tolist()
     assert stream[:, 11:].tolist() == quant[:, [1, 3, 2]].tolist()
+
+
+def test_only_fully_connected_layers_of_many_macs_take_the_dsp_kernel():
+    # kws01's 64->12 classifier keeps the portable kernel (the DSP pass's
+    # code would not pay); ad01's 640-wide layers take the DSP one.
+    from tinygen.plan.variants import FC_DSP_MIN_MACS
+    for name, dsp in (("kws01", False), ("ad01", True)):
+        plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
+        for c in plan.calls:
+            if c.kind == "FULLY_CONNECTED":
+                assert (c.function == "tg_fully_connected_s8_dsp") == (c.macs >= FC_DSP_MIN_MACS)
+        assert any(c.function == "tg_fully_connected_s8_dsp" for c in plan.calls) == dsp

@@ -72,23 +72,34 @@ def test_decode_knows_what_forms_an_address():
     assert decode(0, 4, "umull", "r2, r1, fp, r4").dst == {1, 2}
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
-def test_a_hand_derived_loop_is_priced_exactly(tmp_path):
-    (tmp_path / "loop.S").write_text(LOOP_S)
-    (tmp_path / "loop.ld").write_text(LINKER)
-    elf = tmp_path / "loop.elf"
+needs_toolchain = pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+
+
+def _run_traced(tmp_path, name: str, source: str):
+    """Assembles `source` for the Cortex-M4, runs it on QEMU's mps2-an386
+    with the instruction trace on: (elf, trace file, symbol addresses)."""
+    (tmp_path / f"{name}.S").write_text(source)
+    (tmp_path / f"{name}.ld").write_text(LINKER)
+    elf = tmp_path / f"{name}.elf"
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib",
-                    "-T", str(tmp_path / "loop.ld"), str(tmp_path / "loop.S"), "-o", str(elf)],
+                    "-T", str(tmp_path / f"{name}.ld"), str(tmp_path / f"{name}.S"), "-o", str(elf)],
                    check=True, capture_output=True, text=True, timeout=60)
-    trace = tmp_path / "trace.log"
+    trace = tmp_path / f"{name}.trace"
     subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
                     "-serial", "none", "-semihosting-config", "enable=on,target=native",
                     "-icount", "shift=0", "-d", TRACE_FLAGS, "-D", str(trace),
                     "-kernel", str(elf)], check=True, capture_output=True, timeout=60)
     nm = subprocess.run(["arm-none-eabi-nm", str(elf)], check=True, capture_output=True,
                         text=True).stdout
-    labels = {name: int(addr, 16) for addr, _, name in (line.split() for line in nm.splitlines())}
+    labels = {sym: int(addr, 16) for addr, _, sym in (line.split() for line in nm.splitlines())}
+    return elf, trace, labels
+
+
+@needs_toolchain
+def test_a_hand_derived_loop_is_priced_exactly(tmp_path):
+    elf, trace, labels = _run_traced(tmp_path, "loop", LOOP_S)
     window = Window(labels["loop"], end=labels["done"])
     blocks = read_blocks(trace, objdump_decoder(elf, "cortex-m4"))
     transitions = collect(blocks, window, read_image(elf).handlers)
@@ -148,23 +159,9 @@ stamp:
 """
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@needs_toolchain
 def test_profiling_stamps_split_the_window_and_are_not_priced(tmp_path):
-    (tmp_path / "split.S").write_text(SPLIT_S)
-    (tmp_path / "split.ld").write_text(LINKER)
-    elf = tmp_path / "split.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib",
-                    "-T", str(tmp_path / "split.ld"), str(tmp_path / "split.S"), "-o", str(elf)],
-                   check=True, capture_output=True, text=True, timeout=60)
-    trace = tmp_path / "trace.log"
-    subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
-                    "-serial", "none", "-semihosting-config", "enable=on,target=native",
-                    "-icount", "shift=0", "-d", TRACE_FLAGS, "-D", str(trace),
-                    "-kernel", str(elf)], check=True, capture_output=True, timeout=60)
-    nm = subprocess.run(["arm-none-eabi-nm", str(elf)], check=True, capture_output=True,
-                        text=True).stdout
-    labels = {name: int(addr, 16) for addr, _, name in (line.split() for line in nm.splitlines())}
+    elf, trace, labels = _run_traced(tmp_path, "split", SPLIT_S)
     window = Window(labels["invoke"], split_at=labels["stamp"])
     blocks = read_blocks(trace, objdump_decoder(elf, "cortex-m4"))
     transitions = collect(blocks, window, read_image(elf).handlers)

@@ -393,17 +393,7 @@ class DutSession:
         Raises ``DutError`` (lines kept on it) if one of them is an ``e-`` line.
         """
         _check_command(text)
-        self.discard_input()
-        self._write(text + "%", text)
-        try:
-            lines = self.read_until_ready(text, timeout)
-        except DutError:
-            self._unsettled = True
-            raise
-        errors = [ln for ln in lines if ln.startswith("e-")]
-        if errors:
-            raise DutError(f"the DUT refused '{text}': {errors[0]}", text, lines)
-        return lines
+        return self.command_unchecked(text, timeout)
 
     def command_unchecked(self, text: str, timeout: float | None = None) -> list[str]:
         """``command`` without the host-side limits (80 characters, printable):

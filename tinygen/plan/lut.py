@@ -202,3 +202,32 @@ def leaky_relu_table(input_scale: float, input_zero_point: int, output_scale: fl
             out = -out if negative else out
         table[i] = _clamp_s8(out + output_zero_point)
     return table
+
+
+# ---- ADD (tg_add_table_s8_dsp) --------------------------------------------------
+
+def _add_rescaled(offset: int, mult: int, shift: int, left_shift: int) -> list[int]:
+    """An ADD input's value on the common scale, for every input byte."""
+    return [requantize(wrap32((int(x) + offset) << left_shift), mult, shift) for x in INPUTS]
+
+
+def add_tables(p: dict) -> np.ndarray | None:
+    """tg_add_table_s8_dsp's table for an ADD's parameter record (plan/ops.py
+    _add), or None where that kernel's arithmetic would not be exact.
+
+    table[x + 128] is twice input 1's rescaled value for byte x and
+    table[256 + x + 128] twice input 2's. The kernel requantizes their sum
+    2s with SMMLAR, which is TFLM's requantization only for |s| < 2^29 and
+    an output shift of at least 1 (dsp/add_s8.c), and folds the output zero
+    point into SMMLAR's accumulator, so that sum must stay within int32."""
+    t1 = _add_rescaled(p["in1_offset"], p["in1_mult"], p["in1_shift"], p["left_shift"])
+    t2 = _add_rescaled(p["in2_offset"], p["in2_mult"], p["in2_shift"], p["left_shift"])
+    e = -p["out_shift"]
+    s_max = max(abs(v) for v in t1) + max(abs(v) for v in t2)
+    if e < 1 or s_max >= 1 << 29:
+        return None
+    # |SMMLAR| <= |2s * mult| / 2^32 + 1 + 2^(e-1) + |zero point| * 2^e, then the fix's 1.
+    high = (2 * s_max * p["out_mult"] >> 32) + 2 + (1 << (e - 1)) + 128 * (1 << e)
+    if high > INT32_MAX:
+        return None
+    return np.array([2 * v for v in t1 + t2], dtype=np.int32)

@@ -330,10 +330,38 @@ def _placement(layout: tuple[tuple[int, int, int], ...], rules: tuple[tuple[tupl
     return tuple(b.offset for b in buffers)
 
 
+# Searches from further seeds while the arena is above the lower bound: the
+# local search can settle in a placement that moving one buffer cannot
+# improve. kws01 (the in-place DS-CNN chain, its 3x3 depthwise rings beside
+# it) came to 12,912 B from seed 0 and 12,464 B from seed 1: where the chain
+# drops below its rings pays for two rings or three, and only a move of
+# several buffers at once changes it.
+SEARCH_RESTARTS = 4
+
+
 def search_placement(buffers: list[Buffer], rules: dict[tuple[int, int], int],
                      iterations: int = 1000, patience: int = 400, budget: int = 20000,
                      seed: int = 0) -> int:
-    """place_buffers without remembering: the search itself.
+    """place_buffers without remembering: the smallest arena of the searches
+    from seeds seed, seed + 1, ... (SEARCH_RESTARTS at most, fewer once one
+    reaches the lower bound); each search is _search_once."""
+    best: list[int] | None = None
+    arena = 0
+    for k in range(SEARCH_RESTARTS):
+        size, bound = _search_once(buffers, rules, iterations, patience, budget, seed + k)
+        if best is None or size < arena:
+            best, arena = [b.offset for b in buffers], size
+        if arena <= bound or not rules:
+            break
+    assert best is not None
+    for b, offset in zip(buffers, best):
+        b.offset = offset
+    return arena
+
+
+def _search_once(buffers: list[Buffer], rules: dict[tuple[int, int], int],
+                 iterations: int, patience: int, budget: int, seed: int) -> tuple[int, int]:
+    """One search: sets the offsets, returns (arena, the aligned lower bound).
 
     Greedy placement (_Placer) decodes an order. The orders tried are a few
     heuristic ones (largest first, last use first, first use first; each
@@ -352,7 +380,7 @@ def search_placement(buffers: list[Buffer], rules: dict[tuple[int, int], int],
     put them back above). They then drop into a hole if one spans all steps."""
     n = len(buffers)
     if n == 0:
-        return 0
+        return 0, 0
     steps = max(b.last for b in buffers) + 1
     in_rules = {i for pair in rules for i in pair}
     pinned = sorted((i for i, b in enumerate(buffers)
@@ -426,7 +454,7 @@ def search_placement(buffers: list[Buffer], rules: dict[tuple[int, int], int],
         placer.place(i, offsets, False)
     for b, offset in zip(buffers, offsets):
         b.offset = offset
-    return placer.extent(offsets)
+    return placer.extent(offsets), bound + sum(buffers[i].size for i in pinned)
 
 
 def plan_memory(m: ir.Model, calls: list[KernelCall], keep_inputs_alive: bool = True) -> MemoryPlan:

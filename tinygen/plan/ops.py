@@ -347,6 +347,23 @@ def conv_rgb_scratch(params: dict) -> int:
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
+def conv_rgb1_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_rgb3x3s1_s8_dsp computes bit-exactly: as
+    conv_rgb_eligible, at stride 1."""
+    return (params["in_c"] == 3 and params["k_h"] == 3 and params["k_w"] == 3
+            and params["stride_h"] == 1 and params["stride_w"] == 1 and params["dil_h"] == 1
+            and params["dil_w"] == 1 and params["out_c"] % 4 == 0 and params["fast"] == 1
+            and params["act_min"] >= params["output_zero_point"])
+
+
+def conv_rgb1_scratch(params: dict) -> int:
+    """The stream copied into RAM, a ring of 3 rows of 6 * ceil(out_w / 2) + 8
+    words (each input row widened twice, interleaved), then one natural
+    widened row of as many halfwords after a word of lead."""
+    row_words = 6 * ((params["out_w"] + 1) // 2) + 8
+    return 4 * RGB_BLOCK_WORDS * (params["out_c"] // 4) + 3 * 4 * row_words + 4 + 2 * row_words
+
+
 def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
     channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
@@ -443,6 +460,14 @@ def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+def _prefer_dsp(call: KernelCall, kernel: str, stream: np.ndarray, scratch: int) -> None:
+    """Offers kernel (reading stream, needing scratch) for call, the kernel
+    offered so far, if any, kept as its fallback (fit_dsp_scratch)."""
+    fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
+    call.dsp_kernel, call.dsp_arrays, call.scratch_bytes = kernel, {"stream": stream}, scratch
+    call.dsp_fallback = fallback
+
+
 def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     x, w, y = m.tensors[op.inputs[0]], m.tensors[op.inputs[1]], m.tensors[op.outputs[0]]
     o: ir.Conv2DOptions = op.options
@@ -523,31 +548,29 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
                                  max(scratch, conv_triples8_scratch(params)))
     if not depthwise and conv_rgb_eligible(params):
         # The first layer of an image network: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_rgb3x3s2_s8_dsp"
-        call.dsp_arrays = {"stream": rgb_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_rgb_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_stream(weights, quant),
+                    max(scratch, conv_rgb_scratch(params)))
+    if not depthwise and conv_rgb1_eligible(params):
+        # The same at stride 1 (ic01's first layer).
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb_stream(weights, quant),
+                    max(scratch, conv_rgb1_scratch(params)))
     if not depthwise and conv_pw8_eligible(params):
         # Narrow pointwise: the triples kernel its fallback.
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw8_s8_dsp"
-        call.dsp_arrays = {"stream": pw8_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, conv_pw8_scratch(params))
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
+                    max(scratch, conv_pw8_scratch(params)))
     if not depthwise and conv_pw16_eligible(params):
-        fallback = (call.dsp_kernel, call.dsp_arrays, call.scratch_bytes) if call.dsp_kernel else None
-        call.dsp_kernel = "tg_conv2d_pw16_s8_dsp"
-        call.dsp_arrays = {"stream": pw16_stream(weights, quant)}
-        call.scratch_bytes = max(scratch, 4 * PW16_CHANNEL_WORDS * oc)
-        call.dsp_fallback = fallback
+        _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
+                    max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
     if depthwise and dw3x3_dsp_eligible(params):
-        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}_s8_dsp"
+        # Rows of exactly 5 pixels take a 5-pixel block, with the stream in
+        # flash or in RAM; rows of 6 at stride 1 a 6-pixel block and rows of
+        # 3 a 3-pixel block, with the stream in RAM (one requantization
+        # record and channel step per row).
+        w5 = "w5" if params["out_w"] == 5 else ""
+        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
-        # Rows of exactly 6 pixels at stride 1 take a 6-pixel block, rows of
-        # 3 a 3-pixel block (one requantization record and channel step per row).
-        block = {3: "w3", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
+        block = {3: "w3", 5: "w5", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
         call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{block}_ram_s8_dsp", call.dsp_arrays,
                             max(scratch, dw3x3_ram_scratch(params)))
     return call
@@ -652,9 +675,16 @@ def _add(m: ir.Model, op: ir.Operator) -> KernelCall:
                   in1_mult=m1, in1_shift=sh1, in2_mult=m2, in2_shift=sh2,
                   out_mult=mo, out_shift=sho, left_shift=ADD_LEFT_SHIFT,
                   out_offset=y.quant.zero_point, act_min=lo, act_max=hi)
-    return KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
+    call = KernelCall(op.index, op.kind, "tg_add_s8", "tg_add_params", params, inputs, y.index,
                       arrays, operands=operands,
                       summary=f"{op.options.activation}" + (" broadcast" if params["shape"]["broadcast"] else ""))
+    table = None if params["shape"]["broadcast"] else lut.add_tables(params)
+    if table is not None:
+        # Each input's rescaled values from a table (issue 22: 51 cycles an
+        # element on the Cortex-M4 with tg_add_s8_dsp's three requantizations).
+        call.dsp_kernel = "tg_add_table_s8_dsp"
+        call.dsp_arrays = {**arrays, "table": table}
+    return call
 
 
 def _sub(m: ir.Model, op: ir.Operator) -> KernelCall:
@@ -950,9 +980,19 @@ TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
 # widening of a chunk costs about what one 2-channel block's MACs on it do.
 STREAM_PARTS_COST = 1 / 64
 # Copying costs about 0.6 cycles a byte (LDM/STM), reading the stream once
-# per pixel triple about 3 a byte (its MACs): layers with fewer triples
-# than this read in place (their copy would cost over 2.5 % of their time).
-MIN_COPY_TRIPLES = 8
+# per pixel triple about 3 a byte (its MACs): a layer of 3 triples (a 3x3
+# map: vww01's last two, 96 KB of weights) spends about 6 % of its time on
+# the copy, at zero wait states, and reads its weights once instead of 3
+# times (213 KB fewer flash bytes per vww01 inference). Layers of 1 or 2
+# triples read in place.
+MIN_COPY_TRIPLES = 3
+# Linking the copying kernel (its pass without the negative-value fix, the
+# copy loop, the parameters' copy) adds about 1.25 KB of code: kws01's first
+# layer alone on disco_l475vg_iot01a (147 KB fewer bytes read) took its code
+# from 11,135 to 12,387 B. A model copies only where its copies together
+# save at least this many flash bytes per inference (~200 per byte of code),
+# so a small model keeps one pass and its code budget.
+MIN_COPY_SAVED_BYTES = 256 * 1024
 
 
 def copy_stream(call: KernelCall, part_blocks: int) -> None:
@@ -990,7 +1030,9 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     STREAM_PARTS_COST of the layer's MACs, and the output then cannot
     overlap the input). Layers that read the most flash go first; a layer
     that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
-    keeps today's order and reads. Where the model links the copying
+    keeps today's order and reads; a model whose copies would save fewer
+    than MIN_COPY_SAVED_BYTES of flash reads per inference copies nothing
+    (the copying kernel's code). Where the model links the copying
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
@@ -1003,13 +1045,19 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     if not copied:
         return
     arena = arena_of(calls)
+    saved = 0
     for c in sorted(copied, key=lambda c: -(triples(c) - 1) * len(c.dsp_arrays["stream"])):
         blocks = c.params["out_c"] // 2
         for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
             copy_stream(c, -(-blocks // parts))
             if arena_of(calls) <= arena:
+                saved += 4 * (triples(c) - 1) * (len(c.dsp_arrays["stream"]) - 1)
                 break
             _uncopy_stream(c)
+    if saved < MIN_COPY_SAVED_BYTES:
+        for c in offered:
+            if c.dsp_kernel == TRIPLES_RAM:
+                _uncopy_stream(c)
     if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:

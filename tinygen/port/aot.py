@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tinygen.boards import Board, stack_note
+from tinygen.benches import Benchmark
+from tinygen.boards import MEASURED_MODEL_STACK_BYTES, Board, stack_note
 from tinygen.codegen import generate_model_sources
 from tinygen.paths import firmware_dir
 from tinygen.port.engine import Engine, EngineBuild, EngineJob
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 STACK_MEASURED_BYTES = 600
 STACK_MARGIN_BYTES = 936
 STACK_BYTES = STACK_MEASURED_BYTES + STACK_MARGIN_BYTES
+# A committed benchmark model with a mark of its own (boards.py
+# MEASURED_MODEL_STACK_BYTES) reserves this many times it, at -O2 (the
+# builds the marks were measured on): the 2x of the board-wide figure.
+MODEL_STACK_FACTOR = 2
 
 # The inference engine (the model's code and the kernels) is compiled with
 # link-time optimization on MCU boards. At link time GCC sees every kernel
@@ -75,6 +80,25 @@ def lto_link_flags(lto: list[str], opt: str) -> list[str]:
     return [*lto, f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections"] if lto else []
 
 
+def model_stack_bytes(board: Board, bench: Benchmark, model_path: Path, opt: str,
+                      own_harness: bool = True) -> int:
+    """The main stack a build reserves: MODEL_STACK_FACTOR times the mark of
+    the benchmark's committed model where it was measured on this board
+    (the same model file, at -O2, with tinygen's harness), else STACK_BYTES."""
+    mark = MEASURED_MODEL_STACK_BYTES.get(board.name, {}).get(bench.id)
+    if (mark is None or opt != "O2" or not own_harness
+            or not _same_file(model_path, bench.model_path)):
+        return STACK_BYTES
+    return min(STACK_BYTES, MODEL_STACK_FACTOR * mark)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve() or Path(a).read_bytes() == Path(b).read_bytes()
+    except OSError:
+        return False
+
+
 class AotEngine(Engine):
     """--runtime tinygen: the model as C, tinygen's kernels."""
 
@@ -89,12 +113,13 @@ class AotEngine(Engine):
         kdir = firmware_dir() / "kernels"
         kernels = [Path(k) if Path(k).is_absolute() else kdir / k for k in model.kernel_sources]
         lto = lto_flags(job.board, job.opt)
+        stack = model_stack_bytes(job.board, job.bench, job.model_path, job.opt, job.own_harness)
         return EngineBuild(
-            model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=STACK_BYTES,
+            model=model, facts=model.facts, sources=tuple(kernels), stack_bytes=stack,
             # The variant folders' own headers (dsp/, mve/) go with their sources.
             includes=tuple(d for d in model.include_dirs if d.parent == kdir),
             # Measured on the board's emulator, or on the closest emulated core's.
-            stack_note=stack_note(job.board, STACK_BYTES),
+            stack_note=stack_note(job.board, stack, job.bench.id if stack != STACK_BYTES else None),
             # The planner keeps the input alive for the whole inference.
             keeps_input=True,
             lto=tuple(lto), lto_link=tuple(lto_link_flags(lto, job.opt)),

@@ -299,6 +299,32 @@ def description_for(bench: Benchmark, seed: int) -> str:
             "weights are random, outputs are meaningless")
 
 
+def convert_int8(tf: Any, model: Any, samples: np.ndarray) -> bytes:
+    """The Keras `model` as a full-int8 .tflite (int8 input and output),
+    its activation ranges calibrated on `samples` (one batch row each)."""
+
+    def dataset() -> Iterator[list[np.ndarray]]:
+        for i in range(samples.shape[0]):
+            yield [samples[i:i + 1]]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    # Keras prints its SavedModel export summary on stdout; keep stdout for
+    # the command's own output and pass that text to the debug log instead.
+    # Its "statistics for quantized inputs" warning is expected: int8 input
+    # ranges come from the representative dataset.
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        data = converter.convert()
+    log.debug("%s", chatter.getvalue())
+    return data
+
+
 def build_model(bench_name: str, seed: int = DEFAULT_SEED) -> bytes:
     """The untrained int8 reference-architecture model of a bench, as bytes."""
     bench = get_bench(bench_name)
@@ -317,26 +343,7 @@ def build_model(bench_name: str, seed: int = DEFAULT_SEED) -> bytes:
     calib = representative_inputs(bench, REPRESENTATIVE_SAMPLES, seed + 1)
     _calibrate_batch_norm(model, calib)
     samples = representative_inputs(bench, REPRESENTATIVE_SAMPLES, seed + 2)
-
-    def dataset() -> Iterator[list[np.ndarray]]:
-        for i in range(samples.shape[0]):
-            yield [samples[i:i + 1]]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
     log.info("converting %s (%s, untrained, seed %d) to int8", bench.id,
              bench.architecture, seed)
-    # Keras prints its SavedModel export summary on stdout; keep stdout for
-    # the command's own output and pass that text to the debug log instead.
-    # Its "statistics for quantized inputs" warning is expected: int8 input
-    # ranges come from the representative dataset.
-    chatter = io.StringIO()
-    with contextlib.redirect_stdout(chatter), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-        data = converter.convert()
-    log.debug("%s", chatter.getvalue())
+    data = convert_int8(tf, model, samples)
     return set_description(data, description_for(bench, seed))

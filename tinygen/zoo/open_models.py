@@ -22,18 +22,14 @@ TensorFlow. Regenerate them with
 
 from __future__ import annotations
 
-import contextlib
-import io
 import sys
-import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
-import numpy as np
+from typing import Any, Callable
 
 from tinygen.benches import get_bench
 from tinygen.zoo.builders import (DEFAULT_SEED, REPRESENTATIVE_SAMPLES, _import_tensorflow,
-                                  _Layers, _Seeds, representative_inputs, set_description)
+                                  _Layers, _Seeds, convert_int8, representative_inputs,
+                                  set_description)
 
 DESCRIPTION_PREFIX = "tinygen untrained open-division model"
 
@@ -147,20 +143,7 @@ def build_open_model(name: str, seed: int = DEFAULT_SEED) -> bytes:
     model = builder(keras, _Layers(keras, _Seeds(seed)))
     model(representative_inputs(bench, REPRESENTATIVE_SAMPLES, seed + 1), training=True)
     samples = representative_inputs(bench, REPRESENTATIVE_SAMPLES, seed + 2)
-
-    def dataset() -> Iterator[list[np.ndarray]]:
-        for i in range(samples.shape[0]):
-            yield [samples[i:i + 1]]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-        data = converter.convert()
+    data = convert_int8(tf, model, samples)
     return set_description(data, f"{DESCRIPTION_PREFIX}: {name} ({what}) for {bench_id}'s "
                                  f"input, seed {seed}; weights are random, outputs are "
                                  "meaningless")

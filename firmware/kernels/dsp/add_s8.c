@@ -18,8 +18,11 @@
  * without overflow. Elements are read before the same element is written,
  * so the output may overlap an input as tinygen/plan/memory.py allows.
  */
+#include <string.h>
+
 #include "tg_fixedpoint.h"
 #include "tg_kernels.h"
+#include "tg_rows_dot_dsp.h"
 
 #if !TG_DSP
 #error "firmware/kernels/dsp/ needs a compiler targeting the DSP extension (-mcpu=cortex-m4, m7, m33)"
@@ -67,5 +70,76 @@ void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
         int32_t v = ((smmlar_dsp(s + s, mo, ro) + (s >> 31)) >> eo) + zo;
         v = v < lo ? lo : v;
         output[i] = (int8_t)(v > hi ? hi : v);
+    }
+}
+
+/*
+ * The same addition from build-time tables (tinygen/plan/lut.py
+ * add_tables): each input's rescaled value depends on its byte alone, so
+ * table[x + 128] holds twice in1's and table[256 + x + 128] twice in2's,
+ * computed at build time with TFLM's arithmetic. Per element there remain
+ * two table loads, an add and the output requantization above (SMMLAR, the
+ * negative-value fix, the shift, SSAT), the zero point folded into SMMLAR's
+ * accumulator (the planner bounds the sum so that cannot overflow); four
+ * elements a pass with word loads and one word store, packed as in
+ * tg_store4_fast_dsp, clamped bytewise where the activation range is
+ * narrower than int8. Reads and writes keep add_s8.c's order per word, so
+ * the output may overlap an input as there.
+ */
+static inline int32_t add_table_one(const int32_t *t1, const int32_t *t2, int32_t x1,
+                                    int32_t x2, int32_t mo, int32_t ra, int32_t eo)
+{
+    const int32_t s = t1[x1] + t2[x2];
+    int32_t v = (smmlar_dsp(s, mo, ra) + (s >> 31)) >> eo;
+    __asm__("ssat %0, #8, %1" : "=r"(v) : "r"(v));
+    return v;
+}
+
+static inline __attribute__((always_inline)) void
+add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+              const int32_t *table, int8_t *output, int clamp)
+{
+    const int32_t *t1 = table + 128;
+    const int32_t *t2 = table + 256 + 128;
+    const int32_t n = p->shape.size;
+    const int32_t eo = -p->out_shift;
+    const int32_t mo = p->out_mult;
+    const int32_t ra = (1 << (eo - 1)) + (int32_t)((uint32_t)p->out_offset << eo);
+    const uint32_t lo4 = tg_splat_s8(p->act_min);
+    const uint32_t hi4 = tg_splat_s8(p->act_max);
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t a, b, t02, t13, r;
+        memcpy(&a, in1 + i, 4);
+        memcpy(&b, in2 + i, 4);
+        const int32_t v0 = add_table_one(t1, t2, (int8_t)a, (int8_t)b, mo, ra, eo);
+        const int32_t v1 = add_table_one(t1, t2, (int8_t)(a >> 8), (int8_t)(b >> 8), mo, ra, eo);
+        const int32_t v2 = add_table_one(t1, t2, (int8_t)(a >> 16), (int8_t)(b >> 16), mo, ra, eo);
+        const int32_t v3 = add_table_one(t1, t2, (int8_t)(a >> 24), (int8_t)(b >> 24), mo, ra, eo);
+        __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
+                "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
+                "uxtb16 %[t02], %[t02]\n\t"
+                "uxtb16 %[t13], %[t13]\n\t"
+                "orr    %[r], %[t02], %[t13], lsl #8\n\t"
+                : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
+                : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+        if (clamp) {
+            r = tg_clamp4_dsp(r, lo4, hi4);
+        }
+        memcpy(output + i, &r, 4);
+    }
+    for (; i < n; ++i) {
+        const int32_t v = add_table_one(t1, t2, in1[i], in2[i], mo, ra, eo);
+        output[i] = (int8_t)tg_clamp_s8(v, p->act_min, p->act_max);
+    }
+}
+
+void tg_add_table_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
+                         const int32_t *table, int8_t *output)
+{
+    if (p->act_min > -128 || p->act_max < 127) {
+        add_table_run(p, in1, in2, table, output, 1);
+    } else {
+        add_table_run(p, in1, in2, table, output, 0);
     }
 }

@@ -108,59 +108,94 @@ typedef struct {
     "ssat   " A ", #8, " A "\n\t"                                 \
     "ssat   " B ", #8, " B "\n\t"
 
+/* The pass over a row of pixel pairs (tg_rgb_pass), ROW(R) kernel row R's
+ * 5 positions against the pair at r0; between kernel rows r0 moves by d1,
+ * d2, back, and 24 bytes per pair. */
+#define TG_RGB_PASS_ASM(ROW)                                      \
+    __asm__("push   {r4-r11, lr}\n\t"                                      \
+            "sub    sp, sp, #40\n\t"                                       \
+            "ldm    r0, {r1-r9}\n\t"                                       \
+            "stm    sp, {r1-r9}\n\t"                                       \
+            "mov    r0, r9\n\t"                                            \
+            "1:\n\t"                                                       \
+            "ldr    r1, [sp, #12]\n\t"                                     \
+            "2:\n\t"                                                       \
+            "ldm    r1!, {r2, r4, r6, r8}\n\t"                             \
+            "mov    r3, r2\n\t"                                            \
+            "mov    r5, r4\n\t"                                            \
+            "mov    r7, r6\n\t"                                            \
+            "mov    r9, r8\n\t"                                            \
+            ROW("0")                                                       \
+            "ldr    r10, [sp, #0]\n\t"                                     \
+            "add    r0, r0, r10\n\t"                                       \
+            ROW("1")                                                       \
+            "ldr    r10, [sp, #4]\n\t"                                     \
+            "add    r0, r0, r10\n\t"                                       \
+            ROW("2")                                                       \
+            "ldr    r10, [sp, #8]\n\t"                                     \
+            "add    r0, r0, r10\n\t"                                       \
+            "add    r1, r1, #240\n\t"                                      \
+            TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")                  \
+            TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")                  \
+            "bfi    r2, r4, #8, #8\n\t"                                    \
+            "bfi    r3, r5, #8, #8\n\t"                                    \
+            "bfi    r2, r6, #16, #8\n\t"                                   \
+            "bfi    r3, r7, #16, #8\n\t"                                   \
+            "bfi    r2, r8, #24, #8\n\t"                                   \
+            "bfi    r3, r9, #24, #8\n\t"                                   \
+            "ldrd   lr, r10, [sp, #20]\n\t"                                \
+            "ldr    r11, [sp, #16]\n\t"                                    \
+            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's      \
+             * outputs are the ones left. */                               \
+            "str    r3, [lr, r10]\n\t"                                     \
+            "str    r2, [lr], #4\n\t"                                      \
+            "str    lr, [sp, #20]\n\t"                                     \
+            "cmp    r1, r11\n\t"                                           \
+            "bne    2b\n\t"                                                \
+            /* The next pair: pixel 0's outputs after pixel 1's, inputs 12 \
+             * halfwords on. */                                            \
+            "add    lr, lr, r10\n\t"                                       \
+            "str    lr, [sp, #20]\n\t"                                     \
+            "add    r0, r0, #24\n\t"                                       \
+            "ldr    r10, [sp, #28]\n\t"                                    \
+            "subs   r10, r10, #1\n\t"                                      \
+            "str    r10, [sp, #28]\n\t"                                    \
+            "bne    1b\n\t"                                                \
+            "add    sp, sp, #40\n\t"                                       \
+            "pop    {r4-r11, pc}\n\t");
+
 __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *a)
 {
-    __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #40\n\t"
-            "ldm    r0, {r1-r9}\n\t"
-            "stm    sp, {r1-r9}\n\t"
-            "mov    r0, r9\n\t"
-            "1:\n\t"
-            "ldr    r1, [sp, #12]\n\t"
-            "2:\n\t"
-            "ldm    r1!, {r2, r4, r6, r8}\n\t"
-            "mov    r3, r2\n\t"
-            "mov    r5, r4\n\t"
-            "mov    r7, r6\n\t"
-            "mov    r9, r8\n\t"
-            TG_RGB_ROW("0")
-            "ldr    r10, [sp, #0]\n\t"
-            "add    r0, r0, r10\n\t"
-            TG_RGB_ROW("1")
-            "ldr    r10, [sp, #4]\n\t"
-            "add    r0, r0, r10\n\t"
-            TG_RGB_ROW("2")
-            "ldr    r10, [sp, #8]\n\t"
-            "add    r0, r0, r10\n\t"
-            "add    r1, r1, #240\n\t"
-            TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")
-            TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")
-            "bfi    r2, r4, #8, #8\n\t"
-            "bfi    r3, r5, #8, #8\n\t"
-            "bfi    r2, r6, #16, #8\n\t"
-            "bfi    r3, r7, #16, #8\n\t"
-            "bfi    r2, r8, #24, #8\n\t"
-            "bfi    r3, r9, #24, #8\n\t"
-            "ldrd   lr, r10, [sp, #20]\n\t"
-            "ldr    r11, [sp, #16]\n\t"
-            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's
-             * outputs are the ones left. */
-            "str    r3, [lr, r10]\n\t"
-            "str    r2, [lr], #4\n\t"
-            "str    lr, [sp, #20]\n\t"
-            "cmp    r1, r11\n\t"
-            "bne    2b\n\t"
-            /* The next pair: pixel 0's outputs after pixel 1's, inputs 12
-             * halfwords on. */
-            "add    lr, lr, r10\n\t"
-            "str    lr, [sp, #20]\n\t"
-            "add    r0, r0, #24\n\t"
-            "ldr    r10, [sp, #28]\n\t"
-            "subs   r10, r10, #1\n\t"
-            "str    r10, [sp, #28]\n\t"
-            "bne    1b\n\t"
-            "add    sp, sp, #40\n\t"
-            "pop    {r4-r11, pc}\n\t");
+    TG_RGB_PASS_ASM(TG_RGB_ROW)
+    (void)a;
+}
+
+/* Stride 1 (tg_conv2d_rgb3x3s1_s8_dsp): the pair's pixels are 3
+ * halfwords apart, so the ring rows hold each natural word (halfwords 2w,
+ * 2w + 1) and the word one halfword earlier (2w - 1, 2w) interleaved:
+ * pixel 0 of the pair at r0 starts at natural word 3j (bytes 8k on),
+ * pixel 1 at the earlier-by-one word 3j + 2 (bytes 20 + 8k on); the next
+ * pair is 24 bytes on, as at stride 2. 10 input loads a kernel row. */
+#define TG_RGB1_ROW(R)                                            \
+    "ldr    r10, [r0, #0]\n\t"                                    \
+    "ldr    r11, [r0, #20]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 0")                       \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r11, [r0, #28]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 1")                       \
+    "ldr    r10, [r0, #16]\n\t"                                   \
+    "ldr    r11, [r0, #36]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 2")                       \
+    "ldr    r10, [r0, #24]\n\t"                                   \
+    "ldr    r11, [r0, #44]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 3")                       \
+    "ldr    r10, [r0, #32]\n\t"                                   \
+    "ldr    r11, [r0, #52]\n\t"                                   \
+    TG_RGB_MACS("r10", "r11", R " * 5 + 4")
+
+__attribute__((naked, noinline)) static void tg_rgb1_pass_dsp(const tg_rgb_pass *a)
+{
+    TG_RGB_PASS_ASM(TG_RGB1_ROW)
     (void)a;
 }
 
@@ -268,6 +303,107 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
                 a.step1 = 0;
                 a.pairs = 1;
                 tg_rgb_pass_dsp(&a);
+            }
+            if (clamp) {
+                uint32_t *w = (uint32_t *)(void *)out;
+                uint32_t *wend = w + out_row / 4u;
+                for (; w < wend; ++w) {
+                    *w = tg_clamp4_dsp(*w, lo4, hi4);
+                }
+            }
+            out += out_row;
+        }
+    }
+}
+
+/* A ring row of tg_conv2d_rgb3x3s1_s8_dsp from the natural widened row nat
+ * (nat[-1] readable): natural word w, then the word one halfword before it,
+ * for w < words / 2. */
+static void tg_rgb1_interleave(int32_t *dst, const int16_t *nat, size_t words)
+{
+    size_t w;
+    for (w = 0; w < words; w += 2u) {
+        memcpy(dst + w, nat + w, 4);
+        memcpy(dst + w + 1u, nat + w - 1, 4);
+    }
+}
+
+__attribute__((noinline)) void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                               const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t blocks = p->out_c / 4;
+    const size_t stream_words = (size_t)blocks * TG_RGB_BLOCK_WORDS;
+    const int32_t pairs = (p->out_w + 1) / 2;
+    /* Words per ring row: the last pair's pixel 1 reads up to word
+     * 6 * pairs + 7; its natural row is as many halfwords. */
+    const size_t row_words = 6u * (size_t)pairs + 8u;
+    const size_t row_halves = row_words;
+    const size_t lead = 3u * (size_t)p->pad_w < row_halves ? 3u * (size_t)p->pad_w : row_halves;
+    const size_t span = 3u * (size_t)p->in_w < row_halves - lead ? 3u * (size_t)p->in_w
+                                                                 : row_halves - lead;
+    const size_t in_row = 3u * (size_t)p->in_w;
+    const size_t image_bytes = (size_t)p->in_h * in_row;
+    const size_t out_row = (size_t)p->out_w * (size_t)p->out_c;
+    const int16_t zp = (int16_t)p->input_zero_point;
+    const int clamp = p->act_min > -128 || p->act_max < 127;
+    const uint32_t lo4 = tg_splat_s8(p->act_min);
+    const uint32_t hi4 = tg_splat_s8(p->act_max);
+    int32_t *weights = (int32_t *)(void *)scratch;
+    int32_t *ring = weights + stream_words;
+    /* The natural row, after one leading halfword (nat[-1], read by the
+     * earlier-by-one word 0, which no pixel uses). */
+    int16_t *nat = (int16_t *)(void *)(ring + 3u * row_words) + 2;
+    int32_t *rows[3];
+    tg_rgb_pass a;
+    int32_t b;
+    int32_t oy;
+    memcpy(weights, stream, 4u * stream_words);
+    nat[-1] = zp;
+    a.stream = weights;
+    a.stream_end = weights + stream_words;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * image_bytes;
+        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
+        rows[0] = ring;
+        rows[1] = ring + row_words;
+        rows[2] = ring + 2u * row_words;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy - p->pad_h;
+            int32_t k;
+            /* Stride 1: the rows move up by one; only the last is new. */
+            if (oy > 0) {
+                int32_t *t = rows[0];
+                rows[0] = rows[1];
+                rows[1] = rows[2];
+                rows[2] = t;
+            }
+            for (k = oy > 0 ? 2 : 0; k < 3; ++k) {
+                const int32_t iy = iy0 + k;
+                if (iy < 0 || iy >= p->in_h) {
+                    tg_rgb_fill_zp(nat, zp, row_halves);
+                } else {
+                    tg_rgb_fill_zp(nat, zp, lead);
+                    tg_rgb_widen(nat + lead, image + (size_t)iy * in_row, span);
+                    tg_rgb_fill_zp(nat + lead + span, zp, row_halves - lead - span);
+                }
+                tg_rgb1_interleave(rows[k], nat, row_words);
+            }
+            a.d1 = (int32_t)((const int8_t *)rows[1] - (const int8_t *)rows[0]);
+            a.d2 = (int32_t)((const int8_t *)rows[2] - (const int8_t *)rows[1]);
+            a.back = -(a.d1 + a.d2);
+            a.x = (const int16_t *)(const void *)rows[0];
+            a.out = out;
+            a.step1 = p->out_c;
+            a.pairs = p->out_w / 2;
+            if (a.pairs > 0) {
+                tg_rgb1_pass_dsp(&a);
+            }
+            if (p->out_w & 1) {
+                a.x = (const int16_t *)(const void *)(rows[0] + 6 * (p->out_w / 2));
+                a.out = out + (size_t)(p->out_w - 1) * (size_t)p->out_c;
+                a.step1 = 0;
+                a.pairs = 1;
+                tg_rgb1_pass_dsp(&a);
             }
             if (clamp) {
                 uint32_t *w = (uint32_t *)(void *)out;

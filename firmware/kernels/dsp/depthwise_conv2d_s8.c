@@ -211,12 +211,22 @@ typedef struct {
 } tg_dw_row;
 
 #define TG_DWR_W(K) "ldrd   r11, r12, [r3, #" K "]\n\t"
+/* Single loads rather than LDRD: the M4 pipelines back-to-back LDRs (one
+ * cycle each after the first) where LDRD takes 3 cycles and stalls its
+ * neighbours, so a kernel row's 3 data words and 2 weights (TG_DWR_LOAD)
+ * take 6 cycles instead of 8. The data pointer's writeback comes last, so
+ * that no load waits on it (the weights load from r3). STEP: the bytes the
+ * first words advance the pointer. */
+#define TG_DWR_LOAD(P, K, STEP)                     \
+    "ldr    r9, [" P ", #4]\n\t"                    \
+    "ldr    r10, [" P ", #8]\n\t"                   \
+    "ldr    r8, [" P "], #" STEP "\n\t"             \
+    "ldr    r11, [r3, #" K "]\n\t"                  \
+    "ldr    r12, [r3, #" K "+4]\n\t"
 /* Stride 1, 4 pixels, one kernel row (pointer P, weights at K); B0-B3 the
  * addends: the accumulators, or the bias in r7 for the first row. */
 #define TG_DWR_S1_4(P, K, B0, B1, B2, B3)           \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #8\n\t"                \
-    "ldr    r10, [" P "]\n\t"                       \
+    TG_DWR_LOAD(P, K, "8")                          \
     "smlad  r4, r8, r11, " B0 "\n\t"                \
     "smlatb r5, r8, r11, " B1 "\n\t"                \
     "smlad  r6, r9, r11, " B2 "\n\t"                \
@@ -225,17 +235,17 @@ typedef struct {
     "smlad  r5, r9, r12, r5\n\t"                    \
     "smlabt r6, r10, r12, r6\n\t"                   \
     "smlad  r7, r10, r12, r7\n\t"
-/* Stride 2, 4 pixels: words W0-W8, the last two reloaded into r8/r9. */
+/* Stride 2, 4 pixels: words W0-W8, W6 and W8 loaded into r8/r9 once W0 and
+ * W2 are used (the pointer advances 12, then 4). */
 #define TG_DWR_S2_4(P, K, B0, B1, B2, B3)           \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #8\n\t"                \
-    "ldr    r10, [" P "], #8\n\t"                   \
+    TG_DWR_LOAD(P, K, "12")                         \
     "smlad  r4, r8, r11, " B0 "\n\t"                \
     "smlad  r5, r9, r11, " B1 "\n\t"                \
     "smlad  r6, r10, r11, " B2 "\n\t"               \
     "smlabt r4, r9, r12, r4\n\t"                    \
     "smlabt r5, r10, r12, r5\n\t"                   \
-    "ldrd   r8, r9, [" P ", #-4]\n\t"               \
+    "ldr    r9, [" P ", #4]\n\t"                    \
+    "ldr    r8, [" P "], #4\n\t"                    \
     "smlabt r6, r8, r12, r6\n\t"                    \
     "smlad  r7, r8, r11, " B3 "\n\t"                \
     "smlabt r7, r9, r12, r7\n\t"
@@ -243,9 +253,7 @@ typedef struct {
  * at once): the fifth accumulator is lr, the output pointer waits on the
  * stack; W6 (and at stride 2 W10) is loaded after W0 (W6) has been used. */
 #define TG_DWR_S1_5(P, K, B0, B1, B2, B3, B4)       \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #8\n\t"                \
-    "ldr    r10, [" P "]\n\t"                       \
+    TG_DWR_LOAD(P, K, "8")                          \
     "smlad  r4, r8, r11, " B0 "\n\t"                \
     "smlatb r5, r8, r11, " B1 "\n\t"                \
     "smlad  r6, r9, r11, " B2 "\n\t"                \
@@ -258,15 +266,14 @@ typedef struct {
     "ldr    r8, [" P ", #4]\n\t"                    \
     "smlabt lr, r8, r12, lr\n\t"
 #define TG_DWR_S2_5(P, K, B0, B1, B2, B3, B4)       \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #8\n\t"                \
-    "ldr    r10, [" P "], #8\n\t"                   \
+    TG_DWR_LOAD(P, K, "12")                         \
     "smlad  r4, r8, r11, " B0 "\n\t"                \
     "smlad  r5, r9, r11, " B1 "\n\t"                \
     "smlad  r6, r10, r11, " B2 "\n\t"               \
     "smlabt r4, r9, r12, r4\n\t"                    \
     "smlabt r5, r10, r12, r5\n\t"                   \
-    "ldrd   r8, r9, [" P ", #-4]\n\t"               \
+    "ldr    r9, [" P ", #4]\n\t"                    \
+    "ldr    r8, [" P "], #4\n\t"                    \
     "smlabt r6, r8, r12, r6\n\t"                    \
     "smlad  lr, r9, r11, " B4 "\n\t"                \
     "smlad  r7, r8, r11, " B3 "\n\t"                \
@@ -295,9 +302,11 @@ typedef struct {
     "smlad  r4, r8, r11, r4\n\t"                    \
     "smlabt r4, r9, r12, r4\n\t"
 /* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e, saturated: tg_requantize_fast
- * without the negative-value fix (dw3x3_dsp_eligible). */
+ * without the negative-value fix (dw3x3_dsp_eligible). TG_DWR_Q loads the
+ * channel's record (mult, e, rz into r8-r10; pipelined single loads). */
 #define TG_DWR_Q                                    \
-    "ldrd   r8, r9, [r3, #4]\n\t"                   \
+    "ldr    r8, [r3, #4]\n\t"                       \
+    "ldr    r9, [r3, #8]\n\t"                       \
     "ldr    r10, [r3, #12]\n\t"
 #define TG_DWR_REQ(A)                               \
     "smmlar " A ", " A ", r8, r10\n\t"              \
@@ -308,33 +317,82 @@ typedef struct {
     M("r0", "16", "r7", "r7", "r7", "r7")                                   \
     M("r1", "24", "r4", "r5", "r6", "r7")                                   \
     M("r2", "32", "r4", "r5", "r6", "r7")
-/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
- * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
- * 1-pixel block (1). Frame: the struct's first 10 words, then the output
- * pointer while the 5-pixel block uses lr. */
-#define TG_DWR_PASS(M4, M5, M2)                                                 \
+/* Every pass: the first 10 words of tg_dw_row to the stack frame (and a
+ * word for the output pointer when lr is busy), the rest into r0-r3, lr. */
+#define TG_DWR_ENTER                                                        \
     "push   {r4-r11, lr}\n\t"                                               \
     "sub    sp, sp, #44\n\t"                                                \
     "ldm    r0!, {r3-r12}\n\t"                                              \
     "stm    sp, {r3-r12}\n\t"                                               \
-    "ldm    r0, {r0-r3, lr}\n\t"                                            \
+    "ldm    r0, {r0-r3, lr}\n\t"
+/* Every pass: the step to the next channel (its columns, its output byte,
+ * its record), back to label 1 until the stream ends, then return. */
+#define TG_DWR_NEXT                                                         \
+    "ldr    r8, [sp, #24]\n\t"                                              \
+    "ldr    r9, [sp, #28]\n\t"                                              \
+    "ldr    r10, [sp, #32]\n\t"                                             \
+    "add    r0, r0, r8\n\t"                                                 \
+    "add    r1, r1, r8\n\t"                                                 \
+    "add    r2, r2, r8\n\t"                                                 \
+    "add    lr, lr, r9\n\t"                                                 \
+    "adds   r3, r3, #40\n\t"                                                \
+    "cmp    r3, r10\n\t"                                                    \
+    "bne    1b\n\t"                                                         \
+    "add    sp, sp, #44\n\t"                                                \
+    "pop    {r4-r11, pc}\n\t"
+/* The 5-pixel block: the output pointer on the stack while lr is the fifth
+ * accumulator; leaves lr at the fifth pixel as the 4-pixel blocks would. */
+#define TG_DWR_BLOCK5(M5)                                                   \
+    "str    lr, [sp, #40]\n\t"                                              \
+    "ldr    r7, [r3]\n\t"                                                   \
+    M5("r0", "16", "r7", "r7", "r7", "r7", "r7")                            \
+    M5("r1", "24", "r4", "r5", "r6", "r7", "lr")                            \
+    M5("r2", "32", "r4", "r5", "r6", "r7", "lr")                            \
+    TG_DWR_Q                                                                \
+    "ldr    r11, [sp, #40]\n\t"                                             \
+    "ldr    r12, [sp]\n\t"                                                  \
+    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")     \
+    TG_DWR_REQ("lr")                                                        \
+    "ldr    r8, [sp, #8]\n\t"                                               \
+    "strb   r5, [r11, r12]\n\t"                                             \
+    "strb   r4, [r11]\n\t"                                                  \
+    "strb   r6, [r11, r12, lsl #1]\n\t"                                     \
+    "strb   r7, [r11, r8]\n\t"                                              \
+    "strb   lr, [r11, r12, lsl #2]\n\t"                                     \
+    "add    lr, r11, r12, lsl #2\n\t"
+/* The 4-pixel blocks of a channel, from label 2 until r0 reaches the end
+ * the caller left at sp + 12. The pixel stride c and 3c load with the
+ * record into r11/r12 for the stores, and the loop's end after the
+ * requantization, where a register-offset store right after it costs one
+ * cycle. */
+#define TG_DWR_BLOCKS4(M4)                                                  \
+    "2:\n\t"                                                                \
+    TG_DWR_ROWS4(M4)                                                        \
+    TG_DWR_Q                                                                \
+    "ldr    r11, [sp]\n\t"                                                  \
+    "ldr    r12, [sp, #8]\n\t"                                              \
+    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")     \
+    "ldr    r8, [sp, #12]\n\t"                                              \
+    "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
+    "strb   r7, [lr, r12]\n\t"                                              \
+    "add    lr, lr, r11, lsl #2\n\t"                                        \
+    "cmp    r0, r8\n\t"                                                     \
+    "bne    2b\n\t"
+/* The tail: TBH on the mode (tg_dw_row.tail) to the 5-pixel block (4),
+ * the 2-pixel block (2, and 3 which goes on to the 1-pixel block) or the
+ * 1-pixel block (1). Frame: the struct's first 10 words, then the output
+ * pointer while the 5-pixel block uses lr. */
+#define TG_DWR_PASS(M4, M5, M2)                                             \
+    TG_DWR_ENTER                                                            \
     "1:\n\t"                                                                \
     "ldr    r4, [sp, #16]\n\t"                                              \
     "cmp    r4, #0\n\t"                                                     \
     "beq    3f\n\t"                                                         \
     "add    r4, r0, r4\n\t"                                                 \
     "str    r4, [sp, #12]\n\t"                                              \
-    "2:\n\t"                                                                \
-    TG_DWR_ROWS4(M4)                                                        \
-    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7") \
-    "ldm    sp, {r8-r11}\n\t"                                               \
-    "strb   r4, [lr]\n\t"                                                   \
-    "strb   r5, [lr, r8]\n\t"                                               \
-    "strb   r6, [lr, r9]\n\t"                                               \
-    "strb   r7, [lr, r10]\n\t"                                              \
-    "add    lr, lr, r8, lsl #2\n\t"                                         \
-    "cmp    r0, r11\n\t"                                                    \
-    "bne    2b\n\t"                                                         \
+    TG_DWR_BLOCKS4(M4)                                                      \
     "3:\n\t"                                                                \
     "ldr    r4, [sp, #20]\n\t"                                              \
     "tbh    [pc, r4, lsl #1]\n\t"                                           \
@@ -343,22 +401,7 @@ typedef struct {
     ".hword (9f - 6b) / 2\n\t"                                              \
     ".align 1\n\t"                                                          \
     "9:\n\t"                                                                \
-    "str    lr, [sp, #40]\n\t"                                              \
-    "ldr    r7, [r3]\n\t"                                                   \
-    M5("r0", "16", "r7", "r7", "r7", "r7", "r7")                            \
-    M5("r1", "24", "r4", "r5", "r6", "r7", "lr")                            \
-    M5("r2", "32", "r4", "r5", "r6", "r7", "lr")                            \
-    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7") \
-    TG_DWR_REQ("lr")                                                        \
-    "ldr    r11, [sp, #40]\n\t"                                             \
-    "ldm    sp, {r8-r10}\n\t"                                               \
-    "strb   r4, [r11]\n\t"                                                  \
-    "strb   r5, [r11, r8]\n\t"                                              \
-    "strb   r6, [r11, r9]\n\t"                                              \
-    "strb   r7, [r11, r10]\n\t"                                             \
-    "add    r11, r11, r8, lsl #2\n\t"                                       \
-    "strb   lr, [r11]\n\t"                                                  \
-    "mov    lr, r11\n\t"                                                    \
+    TG_DWR_BLOCK5(M5)                                                       \
     "b      5f\n\t"                                                         \
     "7:\n\t"                                                                \
     "ldr    r4, [r3]\n\t"                                                   \
@@ -378,17 +421,7 @@ typedef struct {
     "ldr    r8, [sp, #36]\n\t"                                              \
     "strb   r4, [lr, r8]\n\t"                                               \
     "5:\n\t"                                                                \
-    "ldrd   r8, r9, [sp, #24]\n\t"                                          \
-    "add    r0, r0, r8\n\t"                                                 \
-    "add    r1, r1, r8\n\t"                                                 \
-    "add    r2, r2, r8\n\t"                                                 \
-    "add    lr, lr, r9\n\t"                                                 \
-    "ldr    r8, [sp, #32]\n\t"                                              \
-    "adds   r3, r3, #40\n\t"                                                \
-    "cmp    r3, r8\n\t"                                                     \
-    "bne    1b\n\t"                                                         \
-    "add    sp, sp, #44\n\t"                                                \
-    "pop    {r4-r11, pc}\n\t"
+    TG_DWR_NEXT
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1(const tg_dw_row *a)
 {
@@ -402,28 +435,70 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
     (void)a;
 }
 
-/* Zero-point halfwords over n int16 (n even, dst word aligned), 8 per STM. */
+/* Output rows of 4k pixels: the 4-pixel blocks alone, without the test for
+ * none and the tail's dispatch. */
+#define TG_DWR_PASS4(M4)                                                    \
+    TG_DWR_ENTER                                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    TG_DWR_BLOCKS4(M4)                                                      \
+    TG_DWR_NEXT
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1x4(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS4(TG_DWR_S1_4));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2x4(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS4(TG_DWR_S2_4));
+    (void)a;
+}
+
+/* Output rows of exactly 5 pixels (kws01's 25x5 maps): one 5-pixel block
+ * per channel, without the 4-pixel loop's test and the tail's dispatch. */
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1w5(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S1_5) TG_DWR_NEXT);
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2w5(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S2_5) TG_DWR_NEXT);
+    (void)a;
+}
+
+/* Zero-point halfwords over n int16 (n even, dst word aligned), 16 per STM. */
 static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 {
     const uint32_t v = (uint32_t)(uint16_t)(int16_t)zp * 0x00010001u;
-    /* Four distinct registers: STM stores each register once. */
+    /* Eight distinct registers: STM stores each register once. */
     register uint32_t r2 __asm__("r2") = v;
     register uint32_t r3 __asm__("r3") = v;
     register uint32_t r4 __asm__("r4") = v;
     register uint32_t r5 __asm__("r5") = v;
+    register uint32_t r6 __asm__("r6") = v;
+    register uint32_t r8 __asm__("r8") = v;
+    register uint32_t r9 __asm__("r9") = v;
+    register uint32_t r10 __asm__("r10") = v;
     uint32_t *w = (uint32_t *)(void *)dst;
-    size_t blocks = n / 8u;
+    size_t blocks = n / 16u;
     size_t k;
     if (blocks) {
         __asm__ volatile("1:\n\t"
-                         "stm    %[o]!, {%[a], %[b], %[c], %[d]}\n\t"
+                         "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
                          "subs   %[k], %[k], #1\n\t"
                          "bne    1b\n\t"
                          : [o] "+r"(w), [k] "+r"(blocks)
-                         : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5)
+                         : [a] "r"(r2), [b] "r"(r3), [c] "r"(r4), [d] "r"(r5), [e] "r"(r6),
+                           [f] "r"(r8), [g] "r"(r9), [h] "r"(r10)
                          : "cc", "memory");
     }
-    for (k = 0; k < (n % 8u) / 2u; ++k) {
+    for (k = 0; k < (n % 16u) / 2u; ++k) {
         w[k] = v;
     }
 }
@@ -431,8 +506,14 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 /* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
  * of `cols` (the padding columns around them hold the zero point from the
  * slot's zero-point fill and are never written here). Two input pixels at a
- * time, 4 channels per step (2 LDR, 4 SXTB16, 4 PKH, 4 STR), the channel
- * groups inner so the loop setup is paid per pixel pair, not per group. */
+ * time, 4 channels per step: 2 LDR, then 2 PKH pair the pixels' bytes of
+ * channels 0/1 and 2/3 ((a0 a1 b0 b1), (a2 a3 b2 b3)) so that 4 SXTB16
+ * give the 4 channels' (a, b) halfword pairs, 4 STR. Rows of 8
+ * pixels or more take their first 4k pixels with the channel groups outer
+ * and 4 pixels per step, stored through one pointer per channel with an
+ * immediate post-increment (one cycle a store, where a register offset
+ * takes two); narrower rows keep the channel groups inner, so that the
+ * loop setup is paid per pixel pair, not per group. */
 /* Not inlined: its loops' registers would make the ring's frame (on the
  * deepest stack path, under the row pass) larger. */
 __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
@@ -440,32 +521,78 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
 {
     const size_t w2 = (size_t)cols * 2u;
     const size_t w3 = 3u * w2;
-    int32_t k;
-    for (k = 0; k + 2 <= span; k += 2) {
+    int32_t k = 0;
+    if (span >= 8) {
+        const size_t quad_bytes = (size_t)(span / 4) * 4u * (size_t)c;
+        int32_t g;
+        for (g = 0; g < c; g += 4) {
+            const int8_t *s = row + g;
+            const int8_t *send = s + quad_bytes;
+            int16_t *d0 = slot + (size_t)g * (size_t)cols + lead;
+            int16_t *d1 = d0 + cols;
+            int16_t *d2 = d1 + cols;
+            int16_t *d3 = d2 + cols;
+            uint32_t a, b, ao, t;
+            __asm__ volatile("1:\n\t"
+                             "ldr    %[a], [%[s]]\n\t"
+                             "ldr    %[b], [%[s], %[c]]\n\t"
+                             "add    %[s], %[s], %[c], lsl #1\n\t"
+                             "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
+                             "pkhtb  %[b], %[b], %[a], asr #16\n\t"
+                             "sxtb16 %[a], %[t]\n\t"
+                             "sxtb16 %[t], %[t], ror #8\n\t"
+                             "sxtb16 %[ao], %[b]\n\t"
+                             "sxtb16 %[b], %[b], ror #8\n\t"
+                             "str    %[a], [%[d0]], #4\n\t"
+                             "str    %[t], [%[d1]], #4\n\t"
+                             "str    %[ao], [%[d2]], #4\n\t"
+                             "str    %[b], [%[d3]], #4\n\t"
+                             "ldr    %[a], [%[s]]\n\t"
+                             "ldr    %[b], [%[s], %[c]]\n\t"
+                             "add    %[s], %[s], %[c], lsl #1\n\t"
+                             "pkhbt  %[t], %[a], %[b], lsl #16\n\t"
+                             "pkhtb  %[b], %[b], %[a], asr #16\n\t"
+                             "sxtb16 %[a], %[t]\n\t"
+                             "sxtb16 %[t], %[t], ror #8\n\t"
+                             "sxtb16 %[ao], %[b]\n\t"
+                             "sxtb16 %[b], %[b], ror #8\n\t"
+                             "str    %[a], [%[d0]], #4\n\t"
+                             "str    %[t], [%[d1]], #4\n\t"
+                             "str    %[ao], [%[d2]], #4\n\t"
+                             "str    %[b], [%[d3]], #4\n\t"
+                             "cmp    %[s], %[send]\n\t"
+                             "bne    1b\n\t"
+                             : [s] "+r"(s), [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2),
+                               [d3] "+r"(d3), [a] "=&r"(a), [b] "=&r"(b), [ao] "=&r"(ao),
+                               [t] "=&r"(t)
+                             : [c] "r"(c), [send] "r"(send)
+                             : "cc", "memory");
+        }
+        k = span / 4 * 4;
+    }
+    for (; k + 2 <= span; k += 2) {
         const int8_t *s = row + (size_t)k * (size_t)c;
         const int8_t *send = s + c;
         int8_t *d = (int8_t *)(slot + lead + k);
-        uint32_t v0, v1, o0, o1, t;
+        uint32_t v0, v1, o0, t;
         __asm__ volatile("1:\n\t"
                          "ldr    %[v1], [%[s], %[c]]\n\t"
                          "ldr    %[v0], [%[s]], #4\n\t"
-                         "sxtb16 %[o0], %[v0], ror #8\n\t"
-                         "sxtb16 %[v0], %[v0]\n\t"
-                         "sxtb16 %[o1], %[v1], ror #8\n\t"
-                         "sxtb16 %[v1], %[v1]\n\t"
                          "pkhbt  %[t], %[v0], %[v1], lsl #16\n\t"
                          "pkhtb  %[v1], %[v1], %[v0], asr #16\n\t"
-                         "pkhbt  %[v0], %[o0], %[o1], lsl #16\n\t"
-                         "pkhtb  %[o1], %[o1], %[o0], asr #16\n\t"
-                         "str    %[t], [%[d]]\n\t"
-                         "str    %[v0], [%[d], %[w2]]\n\t"
-                         "str    %[v1], [%[d], %[w2], lsl #1]\n\t"
-                         "str    %[o1], [%[d], %[w3]]\n\t"
+                         "sxtb16 %[v0], %[t]\n\t"
+                         "sxtb16 %[t], %[t], ror #8\n\t"
+                         "sxtb16 %[o0], %[v1]\n\t"
+                         "sxtb16 %[v1], %[v1], ror #8\n\t"
+                         "str    %[v0], [%[d]]\n\t"
+                         "str    %[t], [%[d], %[w2]]\n\t"
+                         "str    %[o0], [%[d], %[w2], lsl #1]\n\t"
+                         "str    %[v1], [%[d], %[w3]]\n\t"
                          "add    %[d], %[d], %[w2], lsl #2\n\t"
                          "cmp    %[s], %[send]\n\t"
                          "bne    1b\n\t"
                          : [s] "+r"(s), [d] "+r"(d), [v0] "=&r"(v0), [v1] "=&r"(v1),
-                           [o0] "=&r"(o0), [o1] "=&r"(o1), [t] "=&r"(t)
+                           [o0] "=&r"(o0), [t] "=&r"(t)
                          : [c] "r"(c), [w2] "r"(w2), [w3] "r"(w3), [send] "r"(send)
                          : "cc", "memory");
     }
@@ -580,13 +707,15 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1);
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2);
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
 }
 
 /* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
@@ -607,14 +736,14 @@ void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s1);
+                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
 }
 
 void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s2);
+                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
 }
 
 /* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
@@ -633,15 +762,18 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * B: the first row's addend (the bias, in r9, whose first write is the
  * row's last first write). */
 #define TG_DWR_S1_6(P, K, B4, B5, B6, B7, B8, B9)   \
-    "ldrd   r12, lr, [r3, #" K "]\n\t"             \
-    "ldrd   r10, r11, [" P "], #8\n\t"             \
+    "ldr    r11, [" P ", #4]\n\t"                  \
+    "ldr    r10, [" P "], #8\n\t"                  \
+    "ldr    r12, [r3, #" K "]\n\t"                 \
+    "ldr    lr, [r3, #" K "+4]\n\t"                \
     "smlad  r4, r10, r12, " B4 "\n\t"              \
     "smlatb r5, r10, r12, " B5 "\n\t"              \
     "smlad  r6, r11, r12, " B6 "\n\t"              \
     "smlatb r7, r11, r12, " B7 "\n\t"              \
     "smlabt r4, r11, lr, r4\n\t"                   \
     "smlad  r5, r11, lr, r5\n\t"                   \
-    "ldrd   r10, r11, [" P "], #4\n\t"             \
+    "ldr    r11, [" P ", #4]\n\t"                  \
+    "ldr    r10, [" P "], #4\n\t"                  \
     "smlabt r6, r10, lr, r6\n\t"                   \
     "smlad  r7, r10, lr, r7\n\t"                   \
     "smlad  r8, r10, r12, " B8 "\n\t"              \
@@ -655,41 +787,29 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *a)
 {
-    __asm__("push   {r4-r11, lr}\n\t"
-            "sub    sp, sp, #44\n\t"
-            "ldm    r0!, {r3-r12}\n\t"
-            "stm    sp, {r3-r12}\n\t"
-            "ldm    r0, {r0-r3, lr}\n\t"
+    __asm__(TG_DWR_ENTER
             "1:\n\t"
             "str    lr, [sp, #40]\n\t"
             "ldr    r9, [r3]\n\t"
             TG_DWR_S1_6("r0", "16", "r9", "r9", "r9", "r9", "r9", "r9")
             TG_DWR_S1_6("r1", "24", "r4", "r5", "r6", "r7", "r8", "r9")
             TG_DWR_S1_6("r2", "32", "r4", "r5", "r6", "r7", "r8", "r9")
-            "ldrd   r10, r11, [r3, #4]\n\t"
+            "ldr    r10, [r3, #4]\n\t"
+            "ldr    r11, [r3, #8]\n\t"
             "ldr    r12, [r3, #12]\n\t"
             TG_DWR6_REQ("r4") TG_DWR6_REQ("r5") TG_DWR6_REQ("r6")
             TG_DWR6_REQ("r7") TG_DWR6_REQ("r8") TG_DWR6_REQ("r9")
             "ldr    lr, [sp, #40]\n\t"
-            "ldm    sp, {r10-r12}\n\t"
+            "ldr    r10, [sp]\n\t"
+            "ldr    r11, [sp, #8]\n\t"
             "strb   r4, [lr]\n\t"
             "strb   r5, [lr, r10]\n\t"
-            "strb   r6, [lr, r11]\n\t"
-            "strb   r7, [lr, r12]\n\t"
+            "strb   r6, [lr, r10, lsl #1]\n\t"
+            "strb   r7, [lr, r11]\n\t"
+            "strb   r8, [lr, r10, lsl #2]\n\t"
             "add    lr, lr, r10, lsl #2\n\t"
-            "strb   r8, [lr]\n\t"
             "strb   r9, [lr, r10]\n\t"
-            "ldrd   r10, r11, [sp, #24]\n\t"
-            "add    r0, r0, r10\n\t"
-            "add    r1, r1, r10\n\t"
-            "add    r2, r2, r10\n\t"
-            "add    lr, lr, r11\n\t"
-            "ldr    r10, [sp, #32]\n\t"
-            "adds   r3, r3, #40\n\t"
-            "cmp    r3, r10\n\t"
-            "bne    1b\n\t"
-            "add    sp, sp, #44\n\t"
-            "pop    {r4-r11, pc}\n\t");
+            TG_DWR_NEXT);
     (void)a;
 }
 
@@ -714,9 +834,7 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
  * row pointers advance 4 * stride bytes a row, which with tg_dw_row.skip
  * steps a channel. */
 #define TG_DWR_S1_3(P, K, B4, B5, B6)               \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #4\n\t"               \
-    "ldr    r10, [" P ", #4]\n\t"                  \
+    TG_DWR_LOAD(P, K, "4")                          \
     "smlad  r4, r8, r11, " B4 "\n\t"               \
     "smlatb r5, r8, r11, " B5 "\n\t"               \
     "smlabt r4, r9, r12, r4\n\t"                   \
@@ -724,43 +842,30 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
     "smlad  r6, r9, r11, " B6 "\n\t"               \
     "smlabt r6, r10, r12, r6\n\t"
 #define TG_DWR_S2_3(P, K, B4, B5, B6)               \
-    TG_DWR_W(K)                                     \
-    "ldrd   r8, r9, [" P "], #8\n\t"               \
-    "ldr    r10, [" P "]\n\t"                      \
-    "ldr    r7, [" P ", #4]\n\t"                   \
+    "ldr    r7, [" P ", #12]\n\t"                  \
+    TG_DWR_LOAD(P, K, "8")                          \
     "smlad  r4, r8, r11, " B4 "\n\t"               \
     "smlabt r4, r9, r12, r4\n\t"                   \
     "smlad  r5, r9, r11, " B5 "\n\t"               \
     "smlabt r5, r10, r12, r5\n\t"                  \
     "smlad  r6, r10, r11, " B6 "\n\t"              \
     "smlabt r6, r7, r12, r6\n\t"
+/* The pixel stride c loads with the record into r11 (free once the MACs
+ * are done). */
 #define TG_DWR_PASS3(M3)                                                    \
-    "push   {r4-r11, lr}\n\t"                                               \
-    "sub    sp, sp, #44\n\t"                                                \
-    "ldm    r0!, {r3-r12}\n\t"                                              \
-    "stm    sp, {r3-r12}\n\t"                                               \
-    "ldm    r0, {r0-r3, lr}\n\t"                                            \
+    TG_DWR_ENTER                                                            \
     "1:\n\t"                                                                \
     "ldr    r6, [r3]\n\t"                                                   \
     M3("r0", "16", "r6", "r6", "r6")                                        \
     M3("r1", "24", "r4", "r5", "r6")                                        \
     M3("r2", "32", "r4", "r5", "r6")                                        \
-    TG_DWR_Q TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")             \
-    "ldm    sp, {r8, r9}\n\t"                                               \
+    TG_DWR_Q                                                                \
+    "ldr    r11, [sp]\n\t"                                                  \
+    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")                      \
     "strb   r4, [lr]\n\t"                                                   \
-    "strb   r5, [lr, r8]\n\t"                                               \
-    "strb   r6, [lr, r9]\n\t"                                               \
-    "ldrd   r8, r9, [sp, #24]\n\t"                                          \
-    "add    r0, r0, r8\n\t"                                                 \
-    "add    r1, r1, r8\n\t"                                                 \
-    "add    r2, r2, r8\n\t"                                                 \
-    "add    lr, lr, r9\n\t"                                                 \
-    "ldr    r8, [sp, #32]\n\t"                                              \
-    "adds   r3, r3, #40\n\t"                                                \
-    "cmp    r3, r8\n\t"                                                     \
-    "bne    1b\n\t"                                                         \
-    "add    sp, sp, #44\n\t"                                                \
-    "pop    {r4-r11, pc}\n\t"
+    "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
+    TG_DWR_NEXT
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w3(const tg_dw_row *a)
 {
@@ -788,4 +893,32 @@ void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
                   tg_dw3x3_row_s2w3);
+}
+
+/* tg_depthwise3x3s{1,2}_s8_dsp and their _ram forms for output rows of 5
+ * pixels (the planner checks out_w == 5). */
+void tg_depthwise3x3s1w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w5);
+}
+
+void tg_depthwise3x3s2w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w5);
+}
+
+void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s1w5);
+}
+
+void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                    const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+                  tg_dw3x3_row_s2w5);
 }

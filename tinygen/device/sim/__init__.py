@@ -25,7 +25,40 @@ energy figure from them is labelled "simulated".
 from __future__ import annotations
 
 import math
+import socket
 from dataclasses import dataclass
+
+
+def listen_local() -> socket.socket:
+    """A listening TCP socket on a free loopback port: the serial port a
+    simulated instrument offers (pyserial's ``socket://127.0.0.1:PORT``)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    return server
+
+
+def accept_host(server: socket.socket) -> socket.socket | None:
+    """The host's connection (None once the simulator is closed). Small
+    replies would otherwise wait ~40 ms each for a delayed ACK (Nagle)."""
+    try:
+        conn, _ = server.accept()
+    except OSError:
+        return None
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def shut_sockets(*sockets: socket.socket | None) -> None:
+    """Shuts and closes each open socket, ignoring peers already gone."""
+    for s in sockets:
+        if s is not None:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
 
 
 @dataclass(frozen=True)

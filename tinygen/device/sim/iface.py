@@ -23,6 +23,8 @@ import time
 
 import serial
 
+from tinygen.device.sim import accept_host, listen_local, shut_sockets
+
 log = logging.getLogger(__name__)
 
 NAMES = {"h573": "tinyML Enhanced Interface Board",
@@ -40,10 +42,7 @@ class InterfaceBoardSimulator:
         self.forwarded: list[str] = []        # every command passed to the DUT
         self._dut = self._open_dut(dut_url, connect_timeout)
         self._dut_pending = b""
-        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
-        self._server.listen(1)
+        self._server = listen_local()
         self.url = f"socket://127.0.0.1:{self._server.getsockname()[1]}"
         self._conn: socket.socket | None = None
         self._stop = threading.Event()
@@ -103,12 +102,9 @@ class InterfaceBoardSimulator:
                 self._conn = None
 
     def _serve(self) -> None:
-        try:
-            conn, _ = self._server.accept()
-        except OSError:
+        conn = accept_host(self._server)
+        if conn is None:
             return
-        # Small replies would otherwise wait ~40 ms each for a delayed ACK (Nagle).
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._conn = conn
         conn.settimeout(0.05)
         pending = b""
@@ -154,13 +150,7 @@ class InterfaceBoardSimulator:
 
     def close(self) -> None:
         self._stop.set()
-        for s in (self._conn, self._server):
-            if s is not None:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+        shut_sockets(self._conn, self._server)
         self._thread.join(timeout=2.0)
         try:
             self._dut.close()

@@ -24,7 +24,7 @@ import socket
 import threading
 
 from tinygen.device.emon.lpm01a import PROMPT, format_sample
-from tinygen.device.sim import LoadModel
+from tinygen.device.sim import LoadModel, accept_host, listen_local, shut_sockets
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,7 @@ class Lpm01aSimulator:
         self.commands: list[str] = []          # every command received, in order
         self.state = {"htc": False, "pwr": "off", "volt": 3.3, "freq": "100",
                       "output": "current", "format": "ascii_dec", "eventsrc": None}
-        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
-        self._server.listen(1)
+        self._server = listen_local()
         self.port = self._server.getsockname()[1]
         self.url = f"socket://127.0.0.1:{self.port}"
         self._conn: socket.socket | None = None
@@ -117,12 +114,9 @@ class Lpm01aSimulator:
             self._conn = None
 
     def _serve(self) -> None:
-        try:
-            conn, _ = self._server.accept()
-        except OSError:
+        conn = accept_host(self._server)
+        if conn is None:
             return
-        # Small replies would otherwise wait ~40 ms each for a delayed ACK (Nagle).
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._conn = conn
         pending = b""
         while not self._stop.is_set():
@@ -278,11 +272,5 @@ class Lpm01aSimulator:
 
     def close(self) -> None:
         self._stop.set()
-        for s in (self._conn, self._server):
-            if s is not None:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+        shut_sockets(self._conn, self._server)
         self._thread.join(timeout=1.0)
