@@ -231,6 +231,9 @@ WIDE_PARTS = [
     (_conv((2, 3, 128), 4, seed=116), 2),
     # ic01's first layer in small: 27 positions zero-padded to one quad.
     (_conv((5, 5, 3), 8, kernel=(3, 3), padding="same", seed=117), 4),
+    # Many blocks over few pixels (a long widening copy, one or two triples).
+    (_conv((1, 3, 32), 64, seed=118), 32),
+    (_conv((2, 2, 64), 40, seed=119, wscale=1.0), 20),
 ]
 
 
@@ -251,7 +254,8 @@ def test_widening_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path
     monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_stream_copies", widen_all)
     monkeypatch.setattr(variants, "widen_stream_copies", lambda calls, arena_of: None)
-    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible"):
+    for eligible in ("conv_rgb_eligible", "conv_rgb1_eligible", "conv_pw8_eligible",
+                     "conv_pw16_eligible"):
         monkeypatch.setattr(ops, eligible, lambda params: False)
     tflite = model_cache.single_op(spec)
     plan = plan_model(load_model(tflite), layout="dsp")
