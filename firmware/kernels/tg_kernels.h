@@ -254,6 +254,13 @@ void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * halfword earlier, interleaved), one natural widened row. */
 void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                const int32_t *stream, int8_t *output, int8_t *scratch);
+/* 3x3 convolution at stride 1 of a 16-, 32- or 64-channel input, output
+ * channels in groups of 4, fast requantization (tinygen/plan/ops.py conv_3x3pair_eligible;
+ * dsp/conv2d_3x3_s8.c). stream: per block of 4 output channels the biases,
+ * the weights as int16 pairs, the requantization records, doubled.
+ * scratch: the 3 x 4 input pixels under an output pixel pair, widened. */
+void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                              const int32_t *stream, int8_t *output, int8_t *scratch);
 /* Pointwise convolution of an 8-channel input, stride 1, output channels in
  * groups of 4, fast requantization (tinygen/plan/ops.py conv_pw8_eligible;
  * dsp/conv2d_narrow_s8.c). stream: per output channel the bias, the

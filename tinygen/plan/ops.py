@@ -364,6 +364,48 @@ def conv_rgb1_scratch(params: dict) -> int:
     return 4 * RGB_BLOCK_WORDS * (params["out_c"] // 4) + 3 * 4 * row_words + 4 + 2 * row_words
 
 
+def conv_3x3pair_eligible(params: dict) -> bool:
+    """Layers tg_conv2d_3x3pair_s8_dsp (dsp/conv2d_3x3_s8.c) computes
+    bit-exactly: a 3x3 convolution at stride 1 of a 16-, 32- or 64-channel
+    input or at stride 2 of a 16- or 32-channel one, no dilation, output
+    channels in whole groups of 4, fast requantization."""
+    s = params["stride_w"]
+    return (params["k_h"] == 3 and params["k_w"] == 3 and params["stride_h"] == s
+            and params["in_c"] in ((16, 32, 64) if s == 1 else (16, 32) if s == 2 else ())
+            and params["dil_h"] == 1 and params["dil_w"] == 1 and params["out_c"] % 4 == 0
+            and params["fast"] == 1)
+
+
+def conv_3x3pair_scratch(params: dict) -> int:
+    """3 widened rows of the 2 * stride + 2 input pixels under an output pixel pair."""
+    return 3 * (2 * params["stride_w"] + 2) * params["in_c"] * 2
+
+
+def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The int32 stream of tg_conv2d_3x3pair_s8_dsp: per block of 4 output
+    channels the 4 biases, then per kernel row and depth position p
+    (3 * C / 2 a row for C input channels) one int16 weight pair per
+    channel, then (mult, e, rz) per channel. Position p = 2 * chunk + h of a
+    row's 3 * C (column, channel) values pairs values 4 * chunk + h and
+    4 * chunk + h + 2 (SXTB16's order of the widened inputs). Weights and
+    biases are doubled (2 * acc for SMMLAR).
+
+    weights: [oc][9 * C] int8 rows in (row, column, channel) order;
+    quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc, k = weights.shape
+    chunks = k // 12                                             # per kernel row
+    w = weights.astype(np.int64).reshape(oc, 3, chunks, 4) * 2
+    pairs = np.stack([w[..., 0::2], w[..., 1::2]], axis=3) & 0xFFFF   # [oc][row][chunk][h][lo/hi]
+    words = (pairs[..., 0] | (pairs[..., 1] << 16)).reshape(oc // 4, 4, 6 * chunks)
+    words = words.transpose(0, 2, 1).reshape(oc // 4, 24 * chunks)
+    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
+    stream = np.concatenate([(q[:, :, 0] * 2) & 0xFFFFFFFF, words,
+                             q[:, :, 1:].reshape(oc // 4, 12) & 0xFFFFFFFF], axis=1).reshape(-1)
+    assert stream.size == (16 + 24 * chunks) * (oc // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
 def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
     channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
@@ -554,6 +596,11 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         # The same at stride 1 (ic01's first layer).
         _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb_stream(weights, quant),
                     max(scratch, conv_rgb1_scratch(params)))
+    if not depthwise and conv_3x3pair_eligible(params):
+        # Two pixels' shared inputs widened once, in the portable kernel's
+        # scratch (ic01's 3x3 stride-1 layers; 1 and 2 where the arena peaks).
+        _prefer_dsp(call, "tg_conv2d_3x3pair_s8_dsp", c3x3_stream(weights, quant),
+                    max(scratch, conv_3x3pair_scratch(params)))
     if not depthwise and conv_pw8_eligible(params):
         # Narrow pointwise: the triples kernel its fallback.
         _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
