@@ -256,8 +256,8 @@ def test_widening_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path
     monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_stream_copies", widen_all)
     monkeypatch.setattr(variants, "widen_stream_copies", lambda calls, arena_of: None)
-    for eligible in ("conv_rgb_eligible", "conv_rgb1_eligible", "conv_pw8_eligible",
-                     "conv_pw16_eligible"):
+    for eligible in ("conv_rgb_eligible", "conv_rgb1_eligible", "conv_3x3pair_eligible",
+                     "conv_pw8_eligible", "conv_pw16_eligible"):
         monkeypatch.setattr(ops, eligible, lambda params: False)
     tflite = model_cache.single_op(spec)
     plan = plan_model(load_model(tflite), layout="dsp")
