@@ -221,7 +221,8 @@ def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
 
 # tg_conv2d_triples16_ram_s8_dsp widens the weights to int16 pairs as it
 # copies them (ops.py widen_stream): depths of whole quads of octs (32, 64,
-# 96 positions, a gathered 3x3 window of 32 channels), ReLU at the output
+# 96, 128 positions, a gathered 3x3 window of 32 channels: each of the
+# passes), ReLU at the output
 # zero point -128 (no fix, no clamp), whole and short last parts, a last
 # single pixel and pair, two images.
 WIDE_PARTS = [
@@ -230,6 +231,12 @@ WIDE_PARTS = [
     (_conv((4, 4, 32), 4, seed=113, batch=2), 2),
     (_conv((5, 4, 32), 4, kernel=(3, 3), padding="same", seed=114), 1),
     (_conv((3, 4, 96), 10, seed=115, wscale=1.0), 3),
+    (_conv((2, 3, 128), 4, seed=116), 2),
+    # ic01's first layer in small: 27 positions zero-padded to one quad.
+    (_conv((5, 5, 3), 8, kernel=(3, 3), padding="same", seed=117), 4),
+    # Many blocks over few pixels (a long widening copy, one or two triples).
+    (_conv((1, 3, 32), 64, seed=118), 32),
+    (_conv((2, 2, 64), 40, seed=119, wscale=1.0), 20),
 ]
 
 
@@ -250,8 +257,8 @@ def test_widening_triples_kernel_on_cortex_m4_matches_tflm(model_cache, tmp_path
     monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_stream_copies", widen_all)
     monkeypatch.setattr(variants, "widen_stream_copies", lambda calls, arena_of: None)
-    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible",
-                     "conv_rgb1_eligible", "conv_3x3pair_eligible"):
+    for eligible in ("conv_rgb_eligible", "conv_rgb1_eligible", "conv_3x3pair_eligible",
+                     "conv_pw8_eligible", "conv_pw16_eligible"):
         monkeypatch.setattr(ops, eligible, lambda params: False)
     tflite = model_cache.single_op(spec)
     plan = plan_model(load_model(tflite), layout="dsp")
