@@ -239,7 +239,8 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
 DW3X3_SHIFT = 10
 
 
-def dw3x3_shifted(weights: np.ndarray, quant: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def dw3x3_shifted(weights: np.ndarray, quant: np.ndarray,
+                  fixed: int = DW3X3_SHIFT) -> tuple[np.ndarray, np.ndarray] | None:
     """Weights and records that let tg_depthwise3x3s*_s8_dsp requantize with
     SMMLA and one SSAT ..., ASR #DW3X3_SHIFT, bit-exactly; None where a channel
     cannot take it.
@@ -252,11 +253,12 @@ def dw3x3_shifted(weights: np.ndarray, quant: np.ndarray) -> tuple[np.ndarray, n
     that stay int16, and accumulators that stay below 2^30.
 
     weights: [9][oc] as the fast kernels multiply them (doubled); quant: the
-    [oc][4] tg_chan_quant records (bias doubled, e, rz).
+    [oc][4] tg_chan_quant records (bias doubled, e, rz); fixed: the kernel's
+    fixed shift (DW3X3_SHIFT; RGB_SHIFT for tg_conv2d_rgb3x3s2_s8_dsp).
     """
     oc = weights.shape[1]
     q = quant[:oc].astype(np.int64)
-    shift = DW3X3_SHIFT - q[:, 2]
+    shift = fixed - q[:, 2]
     if oc == 0 or shift.min() < 1:
         return None
     w = weights.astype(np.int64) << np.minimum(shift, 16)[None, :]
@@ -359,10 +361,13 @@ def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.n
                           axis=1).reshape(-1).astype(np.int32)
 
 
-# Words per block of 4 output channels in tg_conv2d_rgb3x3s2_s8_dsp's stream:
+# Words per block of 4 output channels in tg_conv2d_rgb3x3s1_s8_dsp's stream:
 # 4 biases, 3 kernel rows x 5 int16 weight pairs x 4 channels, then
-# (mult, e, rz) per channel.
+# (mult, e, rz) per channel; tg_conv2d_rgb3x3s2_s8_dsp's (rgb_s2_stream)
+# holds (mult, rz) per channel, its shift fixed at RGB_SHIFT.
 RGB_BLOCK_WORDS = 4 + 15 * 4 + 12
+RGB_S2_BLOCK_WORDS = 4 + 15 * 4 + 8
+RGB_SHIFT = 12
 
 
 def conv_rgb_eligible(params: dict) -> bool:
@@ -381,7 +386,7 @@ def conv_rgb_eligible(params: dict) -> bool:
 def conv_rgb_scratch(params: dict) -> int:
     """The stream copied into RAM, then a ring of 3 widened input rows of
     12 * ceil(out_w / 2) + 4 halfwords."""
-    return (4 * RGB_BLOCK_WORDS * (params["out_c"] // 4)
+    return (4 * RGB_S2_BLOCK_WORDS * (params["out_c"] // 4)
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
@@ -465,6 +470,36 @@ def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     stream = np.concatenate([bias & 0xFFFFFFFF, words, q[:, :, 1:].reshape(oc // 4, 12)
                              & 0xFFFFFFFF], axis=1).reshape(-1)
     assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
+    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+
+
+def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
+    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: as rgb_stream's, with
+    weights and biases scaled and the records (mult, rz) made by
+    dw3x3_shifted(..., RGB_SHIFT), so that SMMLA and one SSAT ..., ASR
+    #RGB_SHIFT requantize bit-exactly (the exactness argument is
+    dw3x3_shifted's); None where a channel cannot take it.
+
+    weights: [oc][27] int8 rows in (row, column, channel) order;
+    quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    oc = weights.shape[0]
+    q = quant[:oc].astype(np.int64).copy()
+    q[:, 0] *= 2
+    shifted = dw3x3_shifted(weights.astype(np.int16).T * 2, q, RGB_SHIFT)
+    if shifted is None:
+        return None
+    w, q = shifted
+    taps = np.zeros((oc, 3, 10), dtype=np.int64)
+    taps[:, :, :9] = w.T.astype(np.int64).reshape(oc, 3, 9)
+    taps &= 0xFFFF
+    pairs = taps[:, :, 0::2] | (taps[:, :, 1::2] << 16)            # [oc][row][j]
+    words = pairs.reshape(oc // 4, 4, 15).transpose(0, 2, 1).reshape(oc // 4, 60)
+    q = q.astype(np.int64).reshape(oc // 4, 4, 4)
+    stream = np.concatenate([q[:, :, 0] & 0xFFFFFFFF, words,
+                             q[:, :, [1, 3]].reshape(oc // 4, 8) & 0xFFFFFFFF],
+                            axis=1).reshape(-1)
+    assert stream.size == RGB_S2_BLOCK_WORDS * (oc // 4)
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
@@ -626,9 +661,10 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
             # From int8 patches: the scratch of the portable kernel's, or less.
             call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
                                  max(scratch, conv_triples8_scratch(params)))
-    if not depthwise and conv_rgb_eligible(params):
+    rgb_s2 = rgb_s2_stream(weights, quant) if not depthwise and conv_rgb_eligible(params) else None
+    if rgb_s2 is not None:
         # The first layer of an image network: the triples kernel its fallback.
-        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_stream(weights, quant),
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_s2,
                     max(scratch, conv_rgb_scratch(params)))
     if not depthwise and conv_rgb1_eligible(params):
         # The same at stride 1 (ic01's first layer).

@@ -24,7 +24,10 @@
  * rgb_stream, per block of 4 channels: 4 biases, 15 x 4 weight words, then
  * (mult, e, rz) per channel, weights and biases doubled so the accumulator
  * is 2 * acc as SMMLAR wants it) are copied once into scratch, so flash is
- * read once per layer, not per pixel pair.
+ * read once per layer, not per pixel pair. At stride 2 (rgb_s2_stream) the
+ * weights and biases are further scaled per channel so that the shift is
+ * fixed (12): the records are (mult, rz) and each output takes SMMLA and
+ * SSAT with ASR #12, not SMMLAR, ASR by e and SSAT.
  *
  * scratch (tinygen/plan/ops.py conv_rgb_scratch): the stream, then the ring
  * of 3 rows of 12 * ceil(out_w / 2) + 4 halfwords each.
@@ -45,8 +48,10 @@
 
 #include "tg_rows_dot_dsp.h"
 
-/* The words of one block of 4 channels in the stream. */
+/* The words of one block of 4 channels in the stream: (mult, e, rz) per
+ * channel at stride 1, (mult, rz) at stride 2 (TG_RGB_REQ_SH). */
 #define TG_RGB_BLOCK_WORDS (4 + 15 * 4 + 12)
+#define TG_RGB_S2_BLOCK_WORDS (4 + 15 * 4 + 8)
 
 typedef struct {
     int32_t d1;                /* 0: ring row 1 - row 0, bytes */
@@ -128,11 +133,22 @@ typedef struct {
     "ssat   " A ", #8, " A "\n\t"                                 \
     "ssat   " B ", #8, " B "\n\t"
 
+/* As TG_RGB_REQ with the shift fixed at 12 (RGB_SHIFT, tinygen/plan/ops.py
+ * rgb_s2_stream; the stride-2 kernel's stream): (mult, rz) per channel,
+ * SMMLA without rounding (rz holds the rounding half) and SSAT ..., ASR #12,
+ * bit-exact by dw3x3_shifted's argument. */
+#define TG_RGB_REQ_SH(A, B)                                       \
+    "ldm    r1!, {r10, r12}\n\t"                                  \
+    "smmla  " A ", " A ", r10, r12\n\t"                           \
+    "smmla  " B ", " B ", r10, r12\n\t"                           \
+    "ssat   " A ", #8, " A ", asr #12\n\t"                        \
+    "ssat   " B ", #8, " B ", asr #12\n\t"
+
 /* The pass over a row of pixel pairs (tg_rgb_pass), ROW(R) kernel row R's
  * 5 positions against the pair at r0 (ROW0 for kernel row 0, which starts
  * pixel 1's accumulators from the biases); between kernel rows r0 moves by
  * d1, d2, back, and 24 bytes per pair. */
-#define TG_RGB_PASS_ASM(ROW0, ROW)                                \
+#define TG_RGB_PASS_ASM(ROW0, ROW, REQ)                           \
     __asm__("push   {r4-r11, lr}\n\t"                                      \
             "sub    sp, sp, #40\n\t"                                       \
             "ldm    r0, {r1-r9}\n\t"                                       \
@@ -152,8 +168,8 @@ typedef struct {
             "ldr    r10, [sp, #8]\n\t"                                     \
             "add    r0, r0, r10\n\t"                                       \
             "add    r1, r1, #240\n\t"                                      \
-            TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")                  \
-            TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")                  \
+            REQ("r2", "r3") REQ("r4", "r5")                                \
+            REQ("r6", "r7") REQ("r8", "r9")                                \
             "bfi    r2, r4, #8, #8\n\t"                                    \
             "bfi    r3, r5, #8, #8\n\t"                                    \
             "bfi    r2, r6, #16, #8\n\t"                                   \
@@ -183,7 +199,7 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *a)
 {
-    TG_RGB_PASS_ASM(TG_RGB_ROW0, TG_RGB_ROW)
+    TG_RGB_PASS_ASM(TG_RGB_ROW0, TG_RGB_ROW, TG_RGB_REQ_SH)
     (void)a;
 }
 
@@ -214,7 +230,7 @@ __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *
 
 __attribute__((naked, noinline)) static void tg_rgb1_pass_dsp(const tg_rgb_pass *a)
 {
-    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW)
+    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW, TG_RGB_REQ)
     (void)a;
 }
 
@@ -275,7 +291,7 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
                                const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     const int32_t blocks = p->out_c / 4;
-    const size_t stream_words = (size_t)blocks * TG_RGB_BLOCK_WORDS;
+    const size_t stream_words = (size_t)blocks * TG_RGB_S2_BLOCK_WORDS;
     const int32_t pairs = (p->out_w + 1) / 2;
     /* Halfwords per ring row: the last pair's second pixel's 10 values
      * (ending one past its window, multiplied by a zero weight). */
