@@ -49,7 +49,7 @@
 #include "tg_rows_dot_dsp.h"
 
 /* The words of one block of 4 channels in the stream: (mult, e, rz) per
- * channel at stride 1, (mult, rz) at stride 2 (TG_RGB_REQ_SH). */
+ * channel at stride 1, (mult, rz) at stride 2 (TG_RGB_REQ2_SH). */
 #define TG_RGB_BLOCK_WORDS (4 + 15 * 4 + 12)
 #define TG_RGB_S2_BLOCK_WORDS (4 + 15 * 4 + 8)
 
@@ -133,16 +133,27 @@ typedef struct {
     "ssat   " A ", #8, " A "\n\t"                                 \
     "ssat   " B ", #8, " B "\n\t"
 
-/* As TG_RGB_REQ with the shift fixed at 12 (RGB_SHIFT, tinygen/plan/ops.py
- * rgb_s2_stream; the stride-2 kernel's stream): (mult, rz) per channel,
- * SMMLA without rounding (rz holds the rounding half) and SSAT ..., ASR #12,
+/* As TG_RGB_REQ for two channels (A, B and C, D) with the shift fixed at
+ * 12 (RGB_SHIFT, tinygen/plan/ops.py rgb_s2_stream; the stride-2 kernel's
+ * stream): (mult, rz) per channel, both channels' loaded together, SMMLA
+ * without rounding (rz holds the rounding half) and SSAT ..., ASR #12,
  * bit-exact by dw3x3_shifted's argument. */
-#define TG_RGB_REQ_SH(A, B)                                       \
-    "ldm    r1!, {r10, r12}\n\t"                                  \
-    "smmla  " A ", " A ", r10, r12\n\t"                           \
-    "smmla  " B ", " B ", r10, r12\n\t"                           \
+#define TG_RGB_REQ2_SH(A, B, C, D)                                \
+    "ldm    r1!, {r10, r11, r12, lr}\n\t"                         \
+    "smmla  " A ", " A ", r10, r11\n\t"                           \
+    "smmla  " B ", " B ", r10, r11\n\t"                           \
+    "smmla  " C ", " C ", r12, lr\n\t"                            \
+    "smmla  " D ", " D ", r12, lr\n\t"                            \
     "ssat   " A ", #8, " A ", asr #12\n\t"                        \
-    "ssat   " B ", #8, " B ", asr #12\n\t"
+    "ssat   " B ", #8, " B ", asr #12\n\t"                        \
+    "ssat   " C ", #8, " C ", asr #12\n\t"                        \
+    "ssat   " D ", #8, " D ", asr #12\n\t"
+#define TG_RGB_REQ_ALL_SH                                         \
+    TG_RGB_REQ2_SH("r2", "r3", "r4", "r5")                        \
+    TG_RGB_REQ2_SH("r6", "r7", "r8", "r9")
+#define TG_RGB_REQ_ALL                                            \
+    TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")                 \
+    TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")
 
 /* The pass over a row of pixel pairs (tg_rgb_pass), ROW(R) kernel row R's
  * 5 positions against the pair at r0 (ROW0 for kernel row 0, which starts
@@ -168,8 +179,7 @@ typedef struct {
             "ldr    r10, [sp, #8]\n\t"                                     \
             "add    r0, r0, r10\n\t"                                       \
             "add    r1, r1, #240\n\t"                                      \
-            REQ("r2", "r3") REQ("r4", "r5")                                \
-            REQ("r6", "r7") REQ("r8", "r9")                                \
+            REQ                                                            \
             "bfi    r2, r4, #8, #8\n\t"                                    \
             "bfi    r3, r5, #8, #8\n\t"                                    \
             "bfi    r2, r6, #16, #8\n\t"                                   \
@@ -199,7 +209,7 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *a)
 {
-    TG_RGB_PASS_ASM(TG_RGB_ROW0, TG_RGB_ROW, TG_RGB_REQ_SH)
+    TG_RGB_PASS_ASM(TG_RGB_ROW0, TG_RGB_ROW, TG_RGB_REQ_ALL_SH)
     (void)a;
 }
 
@@ -230,37 +240,44 @@ __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *
 
 __attribute__((naked, noinline)) static void tg_rgb1_pass_dsp(const tg_rgb_pass *a)
 {
-    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW, TG_RGB_REQ)
+    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW, TG_RGB_REQ_ALL)
     (void)a;
 }
 
-/* n input bytes widened to int16 at dst (any halfword alignment): 8 per
- * step (2 LDR, 4 SXTB16, 4 PKH, 4 STR, the loads and stores in pipelined
- * runs and the loop's own cost halved against 4 per step), then 4 (LDR,
- * 2 SXTB16, 2 PKH, 2 STR; LDR/STR take unaligned addresses on every core
- * with the DSP extension), the rest one by one. */
+/* 8 input bytes at src widened to int16 at dst: 2 LDR, 4 SXTB16, 4 PKH,
+ * 4 STR (LDR/STR take unaligned addresses on every core with the DSP
+ * extension). */
+static inline void tg_rgb_widen8(int16_t *dst, const int8_t *src)
+{
+    uint32_t v0, v1, lo0, hi0, lo1, hi1, w0, w1, w2, w3;
+    memcpy(&v0, src, 4);
+    memcpy(&v1, src + 4, 4);
+    __asm__("sxtb16 %[lo0], %[v0]\n\t"
+            "sxtb16 %[hi0], %[v0], ror #8\n\t"
+            "sxtb16 %[lo1], %[v1]\n\t"
+            "sxtb16 %[hi1], %[v1], ror #8\n\t"
+            "pkhbt  %[w0], %[lo0], %[hi0], lsl #16\n\t"
+            "pkhtb  %[w1], %[hi0], %[lo0], asr #16\n\t"
+            "pkhbt  %[w2], %[lo1], %[hi1], lsl #16\n\t"
+            "pkhtb  %[w3], %[hi1], %[lo1], asr #16\n\t"
+            : [lo0] "=&r"(lo0), [hi0] "=&r"(hi0), [lo1] "=&r"(lo1), [hi1] "=&r"(hi1),
+              [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+            : [v0] "r"(v0), [v1] "r"(v1));
+    memcpy(dst, &w0, 4);
+    memcpy(dst + 2, &w1, 4);
+    memcpy(dst + 4, &w2, 4);
+    memcpy(dst + 6, &w3, 4);
+}
+
+/* n input bytes widened to int16 at dst (any halfword alignment): 16 per
+ * step (the loop's own cost spread over 16 bytes), then 4 (LDR, 2 SXTB16,
+ * 2 PKH, 2 STR), the rest one by one. */
 static void tg_rgb_widen(int16_t *dst, const int8_t *src, size_t n)
 {
     size_t k;
-    for (k = 0; k + 8u <= n; k += 8u) {
-        uint32_t v0, v1, lo0, hi0, lo1, hi1, w0, w1, w2, w3;
-        memcpy(&v0, src + k, 4);
-        memcpy(&v1, src + k + 4u, 4);
-        __asm__("sxtb16 %[lo0], %[v0]\n\t"
-                "sxtb16 %[hi0], %[v0], ror #8\n\t"
-                "sxtb16 %[lo1], %[v1]\n\t"
-                "sxtb16 %[hi1], %[v1], ror #8\n\t"
-                "pkhbt  %[w0], %[lo0], %[hi0], lsl #16\n\t"
-                "pkhtb  %[w1], %[hi0], %[lo0], asr #16\n\t"
-                "pkhbt  %[w2], %[lo1], %[hi1], lsl #16\n\t"
-                "pkhtb  %[w3], %[hi1], %[lo1], asr #16\n\t"
-                : [lo0] "=&r"(lo0), [hi0] "=&r"(hi0), [lo1] "=&r"(lo1), [hi1] "=&r"(hi1),
-                  [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
-                : [v0] "r"(v0), [v1] "r"(v1));
-        memcpy(dst + k, &w0, 4);
-        memcpy(dst + k + 2u, &w1, 4);
-        memcpy(dst + k + 4u, &w2, 4);
-        memcpy(dst + k + 6u, &w3, 4);
+    for (k = 0; k + 16u <= n; k += 16u) {
+        tg_rgb_widen8(dst + k, src + k);
+        tg_rgb_widen8(dst + k + 8u, src + k + 8u);
     }
     for (; k + 4u <= n; k += 4u) {
         uint32_t v, lo, hi, w0, w1;
