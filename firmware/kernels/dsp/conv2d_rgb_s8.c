@@ -63,6 +63,8 @@ typedef struct {
     int32_t step1;             /* 24: pixel 1's outputs - pixel 0's (0: one pixel) */
     int32_t pairs;             /* 28: pixel pairs left */
     const int16_t *x;          /* 32: ring row 0 at the first pair */
+    int32_t nd2;               /* 36: -d2 */
+    int32_t nd1;               /* 40: -d1 */
 } tg_rgb_pass;
 
 /* The 4 channels' weights of position P (kernel row * 5 + word) against
@@ -155,15 +157,36 @@ typedef struct {
     TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")                 \
     TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")
 
+/* Block end: the 8 outputs packed into one word per pixel and stored,
+ * the output pointer moved on 4 channels; leaves out in lr, step1 in r10,
+ * stream_end in r11. */
+#define TG_RGB_STORE                                              \
+    "bfi    r2, r4, #8, #8\n\t"                                   \
+    "bfi    r3, r5, #8, #8\n\t"                                   \
+    "bfi    r2, r6, #16, #8\n\t"                                  \
+    "bfi    r3, r7, #16, #8\n\t"                                  \
+    "bfi    r2, r8, #24, #8\n\t"                                  \
+    "bfi    r3, r9, #24, #8\n\t"                                  \
+    "ldrd   lr, r10, [sp, #20]\n\t"                               \
+    "ldr    r11, [sp, #16]\n\t"                                   \
+    /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's     \
+     * outputs are the ones left. */                              \
+    "str    r3, [lr, r10]\n\t"                                    \
+    "str    r2, [lr], #4\n\t"                                     \
+    "str    lr, [sp, #20]\n\t"
+
 /* The pass over a row of pixel pairs (tg_rgb_pass), ROW(R) kernel row R's
- * 5 positions against the pair at r0 (ROW0 for kernel row 0, which starts
- * pixel 1's accumulators from the biases); between kernel rows r0 moves by
- * d1, d2, back, and 24 bytes per pair. */
+ * 5 positions against the pair at r0 (ROW0 for the block's first kernel
+ * row, which starts pixel 1's accumulators from the biases). Blocks of 4
+ * channels go in pairs: the first walks the kernel rows down (r0 moving by
+ * d1, d2), the second back up from row 2 (by -d2, -d1), so that no block
+ * pays for a move back to row 0; only a pair with an odd last block
+ * moves back (by back). The next pair is 24 bytes on. */
 #define TG_RGB_PASS_ASM(ROW0, ROW, REQ)                           \
     __asm__("push   {r4-r11, lr}\n\t"                                      \
-            "sub    sp, sp, #40\n\t"                                       \
-            "ldm    r0, {r1-r9}\n\t"                                       \
-            "stm    sp, {r1-r9}\n\t"                                       \
+            "sub    sp, sp, #48\n\t"                                       \
+            "ldm    r0, {r1-r11}\n\t"                                      \
+            "stm    sp, {r1-r11}\n\t"                                      \
             "mov    r0, r9\n\t"                                            \
             "1:\n\t"                                                       \
             "ldr    r1, [sp, #12]\n\t"                                     \
@@ -176,27 +199,27 @@ typedef struct {
             "ldr    r10, [sp, #4]\n\t"                                     \
             "add    r0, r0, r10\n\t"                                       \
             ROW("2")                                                       \
-            "ldr    r10, [sp, #8]\n\t"                                     \
-            "add    r0, r0, r10\n\t"                                       \
             "add    r1, r1, #240\n\t"                                      \
             REQ                                                            \
-            "bfi    r2, r4, #8, #8\n\t"                                    \
-            "bfi    r3, r5, #8, #8\n\t"                                    \
-            "bfi    r2, r6, #16, #8\n\t"                                   \
-            "bfi    r3, r7, #16, #8\n\t"                                   \
-            "bfi    r2, r8, #24, #8\n\t"                                   \
-            "bfi    r3, r9, #24, #8\n\t"                                   \
-            "ldrd   lr, r10, [sp, #20]\n\t"                                \
-            "ldr    r11, [sp, #16]\n\t"                                    \
-            /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's      \
-             * outputs are the ones left. */                               \
-            "str    r3, [lr, r10]\n\t"                                     \
-            "str    r2, [lr], #4\n\t"                                      \
-            "str    lr, [sp, #20]\n\t"                                     \
+            TG_RGB_STORE                                                   \
+            "cmp    r1, r11\n\t"                                           \
+            "beq    3f\n\t"                                                \
+            "ldm    r1!, {r2, r4, r6, r8}\n\t"                             \
+            ROW0("2")                                                      \
+            "ldr    r10, [sp, #36]\n\t"                                    \
+            "add    r0, r0, r10\n\t"                                       \
+            ROW("1")                                                       \
+            "ldr    r10, [sp, #40]\n\t"                                    \
+            "add    r0, r0, r10\n\t"                                       \
+            ROW("0")                                                       \
+            "add    r1, r1, #240\n\t"                                      \
+            REQ                                                            \
+            TG_RGB_STORE                                                   \
             "cmp    r1, r11\n\t"                                           \
             "bne    2b\n\t"                                                \
             /* The next pair: pixel 0's outputs after pixel 1's, inputs 12 \
              * halfwords on. */                                            \
+            "4:\n\t"                                                       \
             "add    lr, lr, r10\n\t"                                       \
             "str    lr, [sp, #20]\n\t"                                     \
             "add    r0, r0, #24\n\t"                                       \
@@ -204,8 +227,13 @@ typedef struct {
             "subs   r10, r10, #1\n\t"                                      \
             "str    r10, [sp, #28]\n\t"                                    \
             "bne    1b\n\t"                                                \
-            "add    sp, sp, #40\n\t"                                       \
-            "pop    {r4-r11, pc}\n\t");
+            "add    sp, sp, #48\n\t"                                       \
+            "pop    {r4-r11, pc}\n\t"                                      \
+            /* An odd last block: from row 2 back to row 0. */             \
+            "3:\n\t"                                                       \
+            "ldr    r12, [sp, #8]\n\t"                                     \
+            "add    r0, r0, r12\n\t"                                       \
+            "b      4b\n\t");
 
 __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *a)
 {
@@ -364,6 +392,8 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
             a.d1 = (int32_t)((const int8_t *)rows[1] - (const int8_t *)rows[0]);
             a.d2 = (int32_t)((const int8_t *)rows[2] - (const int8_t *)rows[1]);
             a.back = -(a.d1 + a.d2);
+            a.nd1 = -a.d1;
+            a.nd2 = -a.d2;
             a.x = rows[0];
             a.out = out;
             a.step1 = p->out_c;
@@ -465,6 +495,8 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p
             a.d1 = (int32_t)((const int8_t *)rows[1] - (const int8_t *)rows[0]);
             a.d2 = (int32_t)((const int8_t *)rows[2] - (const int8_t *)rows[1]);
             a.back = -(a.d1 + a.d2);
+            a.nd1 = -a.d1;
+            a.nd2 = -a.d2;
             a.x = (const int16_t *)(const void *)rows[0];
             a.out = out;
             a.step1 = p->out_c;
