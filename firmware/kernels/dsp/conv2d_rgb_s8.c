@@ -61,7 +61,7 @@ typedef struct {
     const int32_t *stream_end; /* 16 */
     int8_t *out;               /* 20: pixel 0 of the pair, channel 0 */
     int32_t step1;             /* 24: pixel 1's outputs - pixel 0's (0: one pixel) */
-    int32_t pairs;             /* 28: pixel pairs left */
+    const int16_t *x_end;      /* 28: ring row 0 after the last pair */
     const int16_t *x;          /* 32: ring row 0 at the first pair */
     int32_t nd2;               /* 36: -d2 */
     int32_t nd1;               /* 40: -d1 */
@@ -181,7 +181,7 @@ typedef struct {
  * channels go in pairs: the first walks the kernel rows down (r0 moving by
  * d1, d2), the second back up from row 2 (by -d2, -d1), so that no block
  * pays for a move back to row 0; only a pair with an odd last block
- * moves back (by back). The next pair is 24 bytes on. */
+ * moves back (by back). The next pair is 24 bytes on, up to x_end. */
 #define TG_RGB_PASS_ASM(ROW0, ROW, REQ)                           \
     __asm__("push   {r4-r11, lr}\n\t"                                      \
             "sub    sp, sp, #48\n\t"                                       \
@@ -224,8 +224,7 @@ typedef struct {
             "str    lr, [sp, #20]\n\t"                                     \
             "add    r0, r0, #24\n\t"                                       \
             "ldr    r10, [sp, #28]\n\t"                                    \
-            "subs   r10, r10, #1\n\t"                                      \
-            "str    r10, [sp, #28]\n\t"                                    \
+            "cmp    r0, r10\n\t"                                           \
             "bne    1b\n\t"                                                \
             "add    sp, sp, #48\n\t"                                       \
             "pop    {r4-r11, pc}\n\t"                                      \
@@ -395,17 +394,17 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
             a.nd1 = -a.d1;
             a.nd2 = -a.d2;
             a.x = rows[0];
+            a.x_end = rows[0] + 12 * (p->out_w / 2);
             a.out = out;
             a.step1 = p->out_c;
-            a.pairs = p->out_w / 2;
-            if (a.pairs > 0) {
+            if (p->out_w / 2 > 0) {
                 tg_rgb_pass_dsp(&a);
             }
             if (p->out_w & 1) {
-                a.x = rows[0] + 12 * (p->out_w / 2);
+                a.x = a.x_end;
+                a.x_end = a.x + 12;
                 a.out = out + (size_t)(p->out_w - 1) * (size_t)p->out_c;
                 a.step1 = 0;
-                a.pairs = 1;
                 tg_rgb_pass_dsp(&a);
             }
             if (clamp) {
@@ -498,17 +497,17 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p
             a.nd1 = -a.d1;
             a.nd2 = -a.d2;
             a.x = (const int16_t *)(const void *)rows[0];
+            a.x_end = a.x + 12 * (p->out_w / 2);
             a.out = out;
             a.step1 = p->out_c;
-            a.pairs = p->out_w / 2;
-            if (a.pairs > 0) {
+            if (p->out_w / 2 > 0) {
                 tg_rgb1_pass_dsp(&a);
             }
             if (p->out_w & 1) {
-                a.x = (const int16_t *)(const void *)(rows[0] + 6 * (p->out_w / 2));
+                a.x = a.x_end;
+                a.x_end = a.x + 12;
                 a.out = out + (size_t)(p->out_w - 1) * (size_t)p->out_c;
                 a.step1 = 0;
-                a.pairs = 1;
                 tg_rgb1_pass_dsp(&a);
             }
             if (clamp) {
