@@ -58,10 +58,11 @@ typedef struct {
     int32_t d2;                /* 4: row 2 - row 1 */
     int32_t back;              /* 8: row 2 back to row 0: -(d1 + d2) */
     const int32_t *stream;     /* 12: the first block */
-    const int32_t *stream_end; /* 16 */
+    const int16_t *x_end;      /* 16: ring row 0 after the last pair (with
+                                * stream: one LDRD a pair) */
     int8_t *out;               /* 20: pixel 0 of the pair, channel 0 */
     int32_t step1;             /* 24: pixel 1's outputs - pixel 0's (0: one pixel) */
-    const int16_t *x_end;      /* 28: ring row 0 after the last pair */
+    const int32_t *stream_end; /* 28 */
     const int16_t *x;          /* 32: ring row 0 at the first pair */
     int32_t nd2;               /* 36: -d2 */
     int32_t nd1;               /* 40: -d1 */
@@ -168,7 +169,7 @@ typedef struct {
     "bfi    r2, r8, #24, #8\n\t"                                  \
     "bfi    r3, r9, #24, #8\n\t"                                  \
     "ldrd   lr, r10, [sp, #20]\n\t"                               \
-    "ldr    r11, [sp, #16]\n\t"                                   \
+    "ldr    r11, [sp, #28]\n\t"                                   \
     /* Pixel 1 first: with step1 0 (a single pixel) pixel 0's     \
      * outputs are the ones left. */                              \
     "str    r3, [lr, r10]\n\t"                                    \
@@ -188,7 +189,6 @@ typedef struct {
             "ldm    r0, {r1-r11}\n\t"                                      \
             "stm    sp, {r1-r11}\n\t"                                      \
             "mov    r0, r9\n\t"                                            \
-            "1:\n\t"                                                       \
             "ldr    r1, [sp, #12]\n\t"                                     \
             "2:\n\t"                                                       \
             "ldm    r1!, {r2, r4, r6, r8}\n\t"                             \
@@ -223,9 +223,9 @@ typedef struct {
             "add    lr, lr, r10\n\t"                                       \
             "str    lr, [sp, #20]\n\t"                                     \
             "add    r0, r0, #24\n\t"                                       \
-            "ldr    r10, [sp, #28]\n\t"                                    \
-            "cmp    r0, r10\n\t"                                           \
-            "bne    1b\n\t"                                                \
+            "ldrd   r1, r11, [sp, #12]\n\t"                                \
+            "cmp    r0, r11\n\t"                                           \
+            "bne    2b\n\t"                                                \
             "add    sp, sp, #48\n\t"                                       \
             "pop    {r4-r11, pc}\n\t"                                      \
             /* An odd last block: from row 2 back to row 0. */             \
