@@ -45,6 +45,9 @@ RGB = [
     # RELU6: the bytewise clamp; a one-pixel-wide output.
     _rgb((6, 2, 3), 12, act="relu6", seed=94, lo=0.0, hi=6.0),
     _rgb((5, 13, 3), 8, act="relu6", seed=95, wscale=1.0, lo=-3.0, hi=0.5),
+    # Rows of 72 bytes, word aligned: the LDM/STM widening (32 bytes a step),
+    # then its C tail.
+    _rgb((6, 24, 3), 8, seed=97),
 ]
 RGB1 = [
     # ic01's first layer in small: SAME, even width, 16 channels.

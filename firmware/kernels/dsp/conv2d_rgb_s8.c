@@ -297,19 +297,20 @@ static inline void tg_rgb_widen8(int16_t *dst, const int8_t *src)
 }
 
 /* n input bytes widened to int16 at dst (any halfword alignment). Where
- * both are word aligned (vww01's first layer), 16 bytes a step by LDM, 8
- * SXTB16 and PKH, STM (each widened word written over its source word's
- * register so that the 8 results are in STM's order). Otherwise 16 per
- * step in C; then 4 (LDR, 2 SXTB16, 2 PKH, 2 STR), the rest one by one. */
+ * both are word aligned (vww01's first layer), 32 bytes a step, each 16 by
+ * LDM, 8 SXTB16 and PKH, STM (each widened word written over its source
+ * word's register so that the 8 results are in STM's order; r7, the
+ * frame pointer where one is kept, left alone). Then, or
+ * otherwise, 16 per step in C; then 4 (LDR, 2 SXTB16, 2 PKH, 2 STR), the rest one by one. */
 static void tg_rgb_widen(int16_t *dst, const int8_t *src, size_t n)
 {
     size_t k = 0;
-    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0 && n >= 16u) {
+    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0 && n >= 32u) {
         const int8_t *s = src;
-        const int8_t *end = src + (n & ~(size_t)15);
+        const int8_t *end = src + (n & ~(size_t)31);
         int16_t *d = dst;
         __asm__ volatile("1:\n\t"
-                         "ldm    %[s]!, {r2, r4, r6, r8}\n\t"
+                         "ldm    %[s]!, {r2, r4, r6, r9}\n\t"
                          "sxtb16 r12, r2\n\t"
                          "sxtb16 r3, r2, ror #8\n\t"
                          "pkhbt  r2, r12, r3, lsl #16\n\t"
@@ -319,20 +320,38 @@ static void tg_rgb_widen(int16_t *dst, const int8_t *src, size_t n)
                          "pkhbt  r4, r12, r5, lsl #16\n\t"
                          "pkhtb  r5, r5, r12, asr #16\n\t"
                          "sxtb16 r12, r6\n\t"
-                         "sxtb16 r7, r6, ror #8\n\t"
-                         "pkhbt  r6, r12, r7, lsl #16\n\t"
-                         "pkhtb  r7, r7, r12, asr #16\n\t"
-                         "sxtb16 r12, r8\n\t"
-                         "sxtb16 r9, r8, ror #8\n\t"
-                         "pkhbt  r8, r12, r9, lsl #16\n\t"
-                         "pkhtb  r9, r9, r12, asr #16\n\t"
-                         "stm    %[d]!, {r2-r9}\n\t"
+                         "sxtb16 r8, r6, ror #8\n\t"
+                         "pkhbt  r6, r12, r8, lsl #16\n\t"
+                         "pkhtb  r8, r8, r12, asr #16\n\t"
+                         "sxtb16 r12, r9\n\t"
+                         "sxtb16 r10, r9, ror #8\n\t"
+                         "pkhbt  r9, r12, r10, lsl #16\n\t"
+                         "pkhtb  r10, r10, r12, asr #16\n\t"
+                         "stm    %[d]!, {r2-r6, r8-r10}\n\t"
+                         "ldm    %[s]!, {r2, r4, r6, r9}\n\t"
+                         "sxtb16 r12, r2\n\t"
+                         "sxtb16 r3, r2, ror #8\n\t"
+                         "pkhbt  r2, r12, r3, lsl #16\n\t"
+                         "pkhtb  r3, r3, r12, asr #16\n\t"
+                         "sxtb16 r12, r4\n\t"
+                         "sxtb16 r5, r4, ror #8\n\t"
+                         "pkhbt  r4, r12, r5, lsl #16\n\t"
+                         "pkhtb  r5, r5, r12, asr #16\n\t"
+                         "sxtb16 r12, r6\n\t"
+                         "sxtb16 r8, r6, ror #8\n\t"
+                         "pkhbt  r6, r12, r8, lsl #16\n\t"
+                         "pkhtb  r8, r8, r12, asr #16\n\t"
+                         "sxtb16 r12, r9\n\t"
+                         "sxtb16 r10, r9, ror #8\n\t"
+                         "pkhbt  r9, r12, r10, lsl #16\n\t"
+                         "pkhtb  r10, r10, r12, asr #16\n\t"
+                         "stm    %[d]!, {r2-r6, r8-r10}\n\t"
                          "cmp    %[s], %[e]\n\t"
                          "bne    1b\n\t"
                          : [s] "+r"(s), [d] "+r"(d)
                          : [e] "r"(end)
-                         : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r12", "cc", "memory");
-        k = n & ~(size_t)15;
+                         : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory");
+        k = n & ~(size_t)31;
     }
     for (; k + 16u <= n; k += 16u) {
         tg_rgb_widen8(dst + k, src + k);
