@@ -237,6 +237,11 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * stream, copied part by part into the start of scratch. */
 void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch);
+/* tg_conv2d_triples_s8_dsp with its stream copied whole into the start of
+ * scratch first (read from flash once), without the copying kernel's own
+ * pass (tinygen/plan/ops.py fit_stream_copies). */
+void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                   const int32_t *stream, int8_t *output, int8_t *scratch);
 /* tg_conv2d_triples_ram_s8_dsp's stream with the weights widened to int16
  * pairs as they are copied (tinygen/plan/ops.py widen_stream_copies). */
 void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,

@@ -16,11 +16,11 @@ import pytest
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
-from tinygen.plan.ops import (DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS, PW16_CHANNEL_WORDS,
-                              RGB_BLOCK_WORDS,
+from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
+                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
-                              dw3x3_ram_scratch, pw8_stream, pw16_stream, rgb_stream,
-                              rows_dsp_stream, copy_stream, fit_dsp_scratch)
+                              dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
+                              rgb_stream, rows_dsp_stream, copy_stream, fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -53,8 +53,8 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
                                                "tg_conv2d_pw8_s8_dsp", "tg_conv2d_pw16_s8_dsp"]
     convs = convs[3:]
     # Those with room for their weights widened to int16 pairs copy them so
-    # (tg_conv2d_triples16_ram_s8_dsp): all but the last, at today's arena;
-    # the 128->256 one in two parts, the last (256->256) int8, in two parts.
+    # (tg_conv2d_triples16_ram_s8_dsp): all but the last, at today's arena
+    # (the 128->256 one on the 3x3 map in two parts).
     assert [c.function for c in convs] == (["tg_conv2d_triples16_ram_s8_dsp"] * (len(convs) - 1)
                                            + ["tg_conv2d_triples_ram_s8_dsp"])
     parts = [int(c.arrays["stream"][0]) for c in convs]
@@ -73,16 +73,18 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     assert plan.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
 
 
-def test_kws01_copies_nothing_for_less_than_the_copying_kernels_code():
+def test_kws01_first_layer_copies_its_stream_without_the_copying_kernel():
     # Its first layer's 3.5 KB stream fits the arena beside the 8,000-byte
-    # output, but reading it once would save 147 KB of flash reads per
-    # inference for ~1.25 KB of code (under MIN_COPY_SAVED_BYTES): kws01
-    # keeps the one in-place kernel and its code budget.
+    # output; reading it once saves 147 KB of flash reads per inference, too
+    # little for the copying kernel's ~1.25 KB of code (MIN_COPY_SAVED_BYTES):
+    # the in-place kernel's wrapper copies it, the other layers read in place.
     from tinygen.plan.ops import MIN_COPY_SAVED_BYTES
     m = load_model(MODELS / "kws01.tflite")
     plan = plan_model(m, layout="dsp")
     first = plan.calls[0]
-    assert first.function == "tg_conv2d_triples_s8_dsp"
+    assert first.function == "tg_conv2d_triples_copy_s8_dsp"
+    assert first.scratch_bytes >= 4 * len(first.arrays["stream"])
+    assert not any(c.function == "tg_conv2d_triples_ram_s8_dsp" for c in plan.calls)
     triples = -(-first.params["out_h"] * first.params["out_w"] // 3)
     assert 4 * (triples - 1) * len(first.arrays["stream"]) < MIN_COPY_SAVED_BYTES
     calls = prepare(m)
@@ -184,6 +186,42 @@ def test_depthwise_stream_is_quant_record_then_weight_pairs_per_channel():
     assert halves[:, :, 3].tolist() == w[:, :, 2].tolist()
 
 
+def test_depthwise_shift_folding_requantizes_as_the_fast_path_bit_for_bit():
+    # SMMLA + SSAT ..., ASR #DW3X3_SHIFT on the rescaled weights, bias and rz
+    # against SMMLAR + ASR #e on the originals, over random windows.
+    rng = np.random.default_rng(7)
+    oc = 16
+    weights = (rng.integers(-127, 128, size=(9, oc)) * 2).astype(np.int16)
+    es = np.arange(oc) % 7 + DW3X3_SHIFT - 7
+    quant = np.zeros((oc, 4), dtype=np.int64)
+    quant[:, 0] = rng.integers(-20000, 20000, size=oc) * 2
+    quant[:, 1] = rng.integers(1 << 30, (1 << 31) - 1, size=oc)
+    quant[:, 2] = es
+    quant[:, 3] = (1 << (es - 1)) - 128 * (1 << es)
+    shifted = dw3x3_shifted(weights, quant.astype(np.int32))
+    assert shifted is not None
+    w2, q2 = (a.astype(np.int64) for a in shifted)
+    x = rng.integers(-128, 128, size=(500, 9))
+    for ch in range(oc):
+        acc = quant[ch, 0] + x @ weights[:, ch].astype(np.int64)
+        want = (acc * quant[ch, 1] + (1 << 31) + (quant[ch, 3] << 32)) >> (32 + es[ch])
+        acc2 = q2[ch, 0] + x @ w2[:, ch]
+        got = ((acc2 * q2[ch, 1] + (q2[ch, 3] << 32)) >> 32) >> DW3X3_SHIFT
+        assert got.tolist() == want.tolist()
+    # A shift of DW3X3_SHIFT or more leaves no room; one that would push the
+    # weights out of int16 neither.
+    assert dw3x3_shifted(weights, np.where(np.arange(4) == 2, DW3X3_SHIFT, quant)
+                         .astype(np.int32)) is None
+    assert dw3x3_shifted(weights, np.where(np.arange(4) == 2, DW3X3_SHIFT - 8, quant)
+                         .astype(np.int32)) is None
+
+
+def test_depthwise_fixed_shift_is_the_kernels():
+    text = (Path(__file__).resolve().parents[2] / "firmware/kernels/dsp/depthwise_conv2d_s8.c"
+            ).read_text()
+    assert f'#define TG_DWR_SHIFT "{DW3X3_SHIFT}"' in text
+
+
 def test_rows_stream_is_biases_weights_records_per_block():
     chunks = 2
     blocked = np.arange(2 * chunks * 16, dtype=np.int64).astype(np.int8)
@@ -217,14 +255,14 @@ def test_triples_stream_packs_channel_pairs_per_two_depth_positions():
 def test_ic01_convs_take_their_dsp_kernels_without_growing_the_arena():
     # Layer 0 the stride-1 first-layer kernel, the 3x3 layers the pixel-pair
     # kernel (in the portable kernel's scratch: layers 1 and 2 are where the
-    # arena peaks), the 1x1 stride-2 ones the three-pixel kernel, reading
-    # their streams in place: copying them would save fewer flash bytes
-    # than MIN_COPY_SAVED_BYTES (fit_stream_copies).
+    # arena peaks), the 1x1 stride-2 ones the three-pixel kernel, their
+    # streams copied whole by its wrapper (together they save 152 KB of
+    # flash reads, under ops.py MIN_COPY_SAVED_BYTES for the copying kernel).
     plan = plan_model(load_model(MODELS / "ic01.tflite"), layout="dsp")
     kernels = [c.function for c in plan.calls if c.kind == "CONV_2D"]
     assert kernels == (["tg_conv2d_rgb3x3s1_s8_dsp"] + ["tg_conv2d_3x3pair_s8_dsp"] * 4
-                       + ["tg_conv2d_triples_s8_dsp"] + ["tg_conv2d_3x3pair_s8_dsp"] * 2
-                       + ["tg_conv2d_triples_s8_dsp"])
+                       + ["tg_conv2d_triples_copy_s8_dsp"] + ["tg_conv2d_3x3pair_s8_dsp"] * 2
+                       + ["tg_conv2d_triples_copy_s8_dsp"])
     bound = prepare(load_model(MODELS / "ic01.tflite"))
     for c in bound:
         if not (c.dsp_kernel or "").startswith("tg_depthwise3x3"):
@@ -248,13 +286,13 @@ def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
     assert stream[:, 11:].tolist() == quant[:, [1, 3, 2]].tolist()
 
 
-def test_only_fully_connected_layers_of_many_macs_take_the_dsp_kernel():
-    # kws01's 64->12 classifier keeps the portable kernel (the DSP pass's
-    # code would not pay); ad01's 640-wide layers take the DSP one.
+def test_only_models_with_a_large_fully_connected_layer_take_the_dsp_kernel():
+    # kws01's one 64->12 classifier keeps the portable kernel (the DSP pass's
+    # code would not pay); ad01's 640-wide layers link the pass, so all its
+    # layers take it, the 1,024-MAC bottleneck ones too.
     from tinygen.plan.variants import FC_DSP_MIN_MACS
     for name, dsp in (("kws01", False), ("ad01", True)):
         plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
-        for c in plan.calls:
-            if c.kind == "FULLY_CONNECTED":
-                assert (c.function == "tg_fully_connected_s8_dsp") == (c.macs >= FC_DSP_MIN_MACS)
-        assert any(c.function == "tg_fully_connected_s8_dsp" for c in plan.calls) == dsp
+        fc = [c for c in plan.calls if c.kind == "FULLY_CONNECTED"]
+        assert {c.function == "tg_fully_connected_s8_dsp" for c in fc} == {dsp}
+        assert any(c.macs < FC_DSP_MIN_MACS for c in fc)

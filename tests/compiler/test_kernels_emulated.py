@@ -112,12 +112,14 @@ PAIRS = [
     dict(INTERIOR_DW, shape=(5, 5, 8), padding="valid", act="relu6", seed=33, wscale=1.0),
     dict(INTERIOR_DW, shape=(6, 6, 12), stride=2, seed=34, batch=2),
     dict(INTERIOR_DW, shape=(7, 7, 8), stride=2, padding="valid", act="relu6", seed=35),
-    # Rows of 4k pixels (the 4-pixel blocks alone, tg_dw3x3_row_s{1,2}x4) with
+    # Rows of 4k and 8k pixels (the 4-pixel blocks alone, tg_dw3x3_row_s{1,2}x{4,8}) with
     # input rows of 8 pixels or more (the fill's 4-pixel steps), and rows of 5
     # at stride 2 (tg_depthwise3x3s2w5_*).
     dict(INTERIOR_DW, shape=(5, 8, 12), seed=36, batch=2),
     dict(INTERIOR_DW, shape=(6, 10, 8), padding="valid", act="relu6", seed=37, wscale=1.0),
     dict(INTERIOR_DW, shape=(7, 16, 8), stride=2, seed=38),
+    dict(INTERIOR_DW, shape=(4, 12, 8), seed=39),
+    dict(INTERIOR_DW, shape=(3, 16, 4), seed=40),
     dict(op="conv", shape=(5, 7, 3), kernel=(3, 3), stride=2, dilation=1, padding="same",
          act="relu", lo=-1.0, hi=1.5, seed=21, wscale=0.3, per_tensor=False, filters=8),
     dict(op="conv", shape=(3, 5, 8), kernel=(1, 1), stride=1, dilation=1, padding="valid",

@@ -199,8 +199,9 @@ def _check_copying(model_cache, tmp_path, spec, part, monkeypatch):
 
     monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_stream_copies", copy_all)
-    # The first-layer and narrow kernels would take some of these layers.
-    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible"):
+    # The first-layer, narrow and pixel-pair kernels would take some of these layers.
+    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible",
+                     "conv_rgb1_eligible", "conv_3x3pair_eligible"):
         monkeypatch.setattr(ops, eligible, lambda params: False)
     tflite = model_cache.single_op(spec)
     plan = plan_model(load_model(tflite), layout="dsp")

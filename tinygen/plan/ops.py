@@ -233,6 +233,44 @@ def dw3x3_dsp_eligible(params: dict) -> bool:
             and params["act_min"] >= params["output_zero_point"])
 
 
+# The fixed right shift of tg_depthwise3x3s*_s8_dsp's requantization (TG_DWR_SHIFT
+# in dsp/depthwise_conv2d_s8.c): SSAT's immediate ASR in place of a per-channel
+# ASR by register.
+DW3X3_SHIFT = 10
+
+
+def dw3x3_shifted(weights: np.ndarray, quant: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Weights and records that let tg_depthwise3x3s*_s8_dsp requantize with
+    SMMLA and one SSAT ..., ASR #DW3X3_SHIFT, bit-exactly; None where a channel
+    cannot take it.
+
+    The fast requantization is floor((acc * mult + 2^31 + rz * 2^32) / 2^(32 + e))
+    (SMMLAR, then a right shift by e). With s = DW3X3_SHIFT - e, weights and bias
+    times 2^s and rz' = rz * 2^s + 2^(s - 1), SMMLA (no rounding) then the fixed
+    shift divide 2^s times that numerator by 2^(32 + DW3X3_SHIFT): the same
+    quotient. It needs 1 <= s (the rounding half becomes an integer), weights
+    that stay int16, and accumulators that stay below 2^30.
+
+    weights: [9][oc] as the fast kernels multiply them (doubled); quant: the
+    [oc][4] tg_chan_quant records (bias doubled, e, rz).
+    """
+    oc = weights.shape[1]
+    q = quant[:oc].astype(np.int64)
+    shift = DW3X3_SHIFT - q[:, 2]
+    if oc == 0 or shift.min() < 1:
+        return None
+    w = weights.astype(np.int64) << np.minimum(shift, 16)[None, :]
+    if w.min() < -(1 << 15) or w.max() >= 1 << 15:
+        return None
+    bias = q[:, 0] << shift
+    rz = (q[:, 3] << shift) + (1 << (shift - 1))
+    bound = np.abs(bias) + 128 * np.abs(w).sum(axis=0)
+    if bound.max() >= 1 << 30 or (np.abs(rz) + bound).max() >= 1 << 31:
+        return None
+    q[:, 0], q[:, 3] = bias, rz
+    return w.astype(np.int16), q.astype(np.int32)
+
+
 def dw3x3_dsp_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     """The int32 stream of tg_depthwise3x3s{1,2}_s8_dsp (dsp/depthwise_conv2d_s8.c),
     DW3X3_STREAM_WORDS per channel.
@@ -377,8 +415,8 @@ def conv_3x3pair_eligible(params: dict) -> bool:
 
 
 def conv_3x3pair_scratch(params: dict) -> int:
-    """3 widened rows of the 2 * stride + 2 input pixels under an output pixel pair."""
-    return 3 * (2 * params["stride_w"] + 2) * params["in_c"] * 2
+    """3 widened rows of the stride + 3 input pixels under an output pixel pair."""
+    return 3 * (params["stride_w"] + 3) * params["in_c"] * 2
 
 
 def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
@@ -608,14 +646,16 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
     if not depthwise and conv_pw16_eligible(params):
         _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
                     max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
-    if depthwise and dw3x3_dsp_eligible(params):
+    shifted = (dw3x3_shifted(weights.astype(np.int16) * 2, quant)
+               if depthwise and dw3x3_dsp_eligible(params) else None)
+    if shifted is not None:
         # Rows of exactly 5 pixels take a 5-pixel block, with the stream in
         # flash or in RAM; rows of 6 at stride 1 a 6-pixel block and rows of
         # 3 a 3-pixel block, with the stream in RAM (one requantization
         # record and channel step per row).
         w5 = "w5" if params["out_w"] == 5 else ""
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}_s8_dsp"
-        call.dsp_arrays = {"stream": dw3x3_dsp_stream(weights.astype(np.int16) * 2, quant)}
+        call.dsp_arrays = {"stream": dw3x3_dsp_stream(*shifted)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
         block = {3: "w3", 5: "w5", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
         call.dsp_upgrade = (f"tg_depthwise3x3s{o.stride_w}{block}_ram_s8_dsp", call.dsp_arrays,
@@ -1022,6 +1062,10 @@ def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
 
 
 TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"
+# tg_conv2d_triples_s8_dsp after copying its whole stream to scratch: tens of
+# bytes of code where the copying kernel's own pass (MIN_COPY_SAVED_BYTES)
+# does not pay, the same pass and order as reading in place.
+TRIPLES_COPY = "tg_conv2d_triples_copy_s8_dsp"
 # A layer's stream is copied in several parts only where widening each pixel
 # triple once per part costs no more than this share of its MAC loop: the
 # widening of a chunk costs about what one 2-channel block's MACs on it do.
@@ -1078,8 +1122,9 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     overlap the input). Layers that read the most flash go first; a layer
     that finds no room, or has fewer than MIN_COPY_TRIPLES pixel triples,
     keeps today's order and reads; a model whose copies would save fewer
-    than MIN_COPY_SAVED_BYTES of flash reads per inference copies nothing
-    (the copying kernel's code). Where the model links the copying
+    than MIN_COPY_SAVED_BYTES of flash reads per inference does not link the
+    copying kernel (its code): its layers with room for the whole stream
+    take TRIPLES_COPY, the others read in place. Where the model links the copying
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
@@ -1102,9 +1147,14 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
                 break
             _uncopy_stream(c)
     if saved < MIN_COPY_SAVED_BYTES:
+        # A whole-stream copy stays, by the in-place kernel's small wrapper.
         for c in offered:
             if c.dsp_kernel == TRIPLES_RAM:
+                whole = c.stream_parts == 1
                 _uncopy_stream(c)
+                if whole:
+                    c.dsp_kernel = TRIPLES_COPY
+                    c.scratch_bytes += 4 * len(c.dsp_arrays["stream"])
     if any(c.dsp_kernel == TRIPLES_RAM for c in offered):
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:

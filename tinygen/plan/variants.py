@@ -60,13 +60,11 @@ def _add_dsp(call: KernelCall) -> bool:
 
 # The DSP fully connected kernel's pass (dsp/tg_rows_dot_dsp.h) is about
 # 0.5 KB of code, and saves at most a few thousand cycles on a classifier
-# of few MACs: such layers keep the portable kernel (kws01's 64->12 layer,
-# 768 MACs: 200 B less code on disco_l475vg_iot01a).
+# of few MACs: on DSP cores a model whose fully connected layers all have
+# fewer MACs keeps the portable kernel (kws01's 64->12 layer, 768 MACs:
+# 200 B less code on disco_l475vg_iot01a); with one larger layer the pass
+# is linked anyway and every layer takes it (choose_variants).
 FC_DSP_MIN_MACS = 4096
-
-
-def _fc_dsp(call: KernelCall) -> bool:
-    return call.macs >= FC_DSP_MIN_MACS
 
 
 # kernel -> {variant: when a layer can take it}. The variant's function is
@@ -74,7 +72,7 @@ def _fc_dsp(call: KernelCall) -> bool:
 VARIANTS: dict[str, dict[str, Callable[[KernelCall], bool]]] = {
     "tg_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_depthwise_conv2d_s8": {"dsp": _always, "mve": _always, "host": _always},
-    "tg_fully_connected_s8": {"dsp": _fc_dsp, "mve": _always, "host": _always},
+    "tg_fully_connected_s8": {"dsp": _always, "mve": _always, "host": _always},
     "tg_avg_pool2d_s8": {"dsp": _always, "mve": _always},
     "tg_max_pool2d_s8": {"mve": _always},
     "tg_mean_hw_s8": {"mve": _always},
@@ -91,6 +89,7 @@ DSP_KERNEL_SOURCES = {
     "tg_conv2d_triples_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples8_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples_copy_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples16_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_rgb3x3s2_s8_dsp": "dsp/conv2d_rgb_s8.c",
     "tg_conv2d_pw8_s8_dsp": "dsp/conv2d_narrow_s8.c",
@@ -163,8 +162,11 @@ def choose_variants(m: ir.Model, calls: list[KernelCall], target: str,
         widen_stream_copies(calls, arena_of)
     if target == "dsp":
         take_dsp_upgrades(calls, arena_of)
+    fc = [c for c in calls if c.kernel == "tg_fully_connected_s8"]
+    small_fc = {id(c) for c in fc} if target == "dsp" and all(c.macs < FC_DSP_MIN_MACS
+                                                                for c in fc) else set()
     for c in calls:
-        _settle(c, variants)
+        _settle(c, () if id(c) in small_fc else variants)
     return calls
 
 

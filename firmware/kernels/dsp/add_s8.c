@@ -86,18 +86,19 @@ void tg_add_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
  * narrower than int8. Reads and writes keep add_s8.c's order per word, so
  * the output may overlap an input as there.
  */
-static inline int32_t add_table_one(const int32_t *t1, const int32_t *t2, int32_t x1,
-                                    int32_t x2, int32_t mo, int32_t ra, int32_t eo)
+static inline __attribute__((always_inline)) int32_t
+add_table_one(const int32_t *t1, const int32_t *t2, int32_t x1, int32_t x2, int32_t mo,
+              int32_t ra, int32_t eo, int fix)
 {
     const int32_t s = t1[x1] + t2[x2];
-    int32_t v = (smmlar_dsp(s, mo, ra) + (s >> 31)) >> eo;
+    int32_t v = (fix ? smmlar_dsp(s, mo, ra) + (s >> 31) : smmlar_dsp(s, mo, ra)) >> eo;
     __asm__("ssat %0, #8, %1" : "=r"(v) : "r"(v));
     return v;
 }
 
 static inline __attribute__((always_inline)) void
 add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
-              const int32_t *table, int8_t *output, int clamp)
+              const int32_t *table, int8_t *output, int clamp, int fix)
 {
     const int32_t *t1 = table + 128;
     const int32_t *t2 = table + 256 + 128;
@@ -112,10 +113,13 @@ add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
         uint32_t a, b, t02, t13, r;
         memcpy(&a, in1 + i, 4);
         memcpy(&b, in2 + i, 4);
-        const int32_t v0 = add_table_one(t1, t2, (int8_t)a, (int8_t)b, mo, ra, eo);
-        const int32_t v1 = add_table_one(t1, t2, (int8_t)(a >> 8), (int8_t)(b >> 8), mo, ra, eo);
-        const int32_t v2 = add_table_one(t1, t2, (int8_t)(a >> 16), (int8_t)(b >> 16), mo, ra, eo);
-        const int32_t v3 = add_table_one(t1, t2, (int8_t)(a >> 24), (int8_t)(b >> 24), mo, ra, eo);
+        const int32_t v0 = add_table_one(t1, t2, (int8_t)a, (int8_t)b, mo, ra, eo, fix);
+        const int32_t v1 = add_table_one(t1, t2, (int8_t)(a >> 8), (int8_t)(b >> 8), mo, ra, eo,
+                                         fix);
+        const int32_t v2 = add_table_one(t1, t2, (int8_t)(a >> 16), (int8_t)(b >> 16), mo, ra,
+                                         eo, fix);
+        const int32_t v3 = add_table_one(t1, t2, (int8_t)(a >> 24), (int8_t)(b >> 24), mo, ra,
+                                         eo, fix);
         __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
                 "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
                 "uxtb16 %[t02], %[t02]\n\t"
@@ -129,7 +133,7 @@ add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
         memcpy(output + i, &r, 4);
     }
     for (; i < n; ++i) {
-        const int32_t v = add_table_one(t1, t2, in1[i], in2[i], mo, ra, eo);
+        const int32_t v = add_table_one(t1, t2, in1[i], in2[i], mo, ra, eo, 1);
         output[i] = (int8_t)tg_clamp_s8(v, p->act_min, p->act_max);
     }
 }
@@ -137,9 +141,14 @@ add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
 void tg_add_table_s8_dsp(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                          const int32_t *table, int8_t *output)
 {
+    /* Where act_min is at or above the output zero point every negative sum
+     * clamps to act_min, so its round-half-away fix (which moves an output
+     * at most the zero point down by one) changes nothing. */
     if (p->act_min > -128 || p->act_max < 127) {
-        add_table_run(p, in1, in2, table, output, 1);
+        add_table_run(p, in1, in2, table, output, 1, 1);
+    } else if (p->act_min >= p->out_offset) {
+        add_table_run(p, in1, in2, table, output, 0, 0);
     } else {
-        add_table_run(p, in1, in2, table, output, 0);
+        add_table_run(p, in1, in2, table, output, 0, 1);
     }
 }

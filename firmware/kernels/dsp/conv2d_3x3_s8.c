@@ -53,30 +53,34 @@ typedef struct {
     const int32_t *x;          /* 16: the pair's widened rows */
 } tg_c3_pass;
 
-/* Depth position K of a segment of 24: both pixels' input pairs (pixel 1's
- * PX1 bytes on), then the 4 channels' weight pairs in two pipelined pairs
- * of loads, 8 SMLAD. */
-#define TG_C3_POS(K, PX1)                                         \
-    "ldr    r10, [r0, #4 * " #K "]\n\t"                           \
-    "ldr    r11, [r0, #4 * " #K " + " #PX1 "]\n\t"                \
-    "ldr    r12, [r1, #16 * " #K "]\n\t"                          \
-    "ldr    lr, [r1, #16 * " #K " + 4]\n\t"                       \
+/* Depth position K of a segment of 24 whose inputs start IO bytes from r0
+ * and weights WO bytes from r1: both pixels' input pairs (pixel 1's PX1
+ * bytes on), then the 4 channels' weight pairs in two pipelined pairs of
+ * loads, 8 SMLAD. */
+#define TG_C3_POS(K, PX1, IO, WO)                                 \
+    "ldr    r10, [r0, #" IO " + 4 * " #K "]\n\t"                  \
+    "ldr    r11, [r0, #" IO " + 4 * " #K " + " #PX1 "]\n\t"       \
+    "ldr    r12, [r1, #" WO " + 16 * " #K "]\n\t"                 \
+    "ldr    lr, [r1, #" WO " + 16 * " #K " + 4]\n\t"              \
     "smlad  r2, r10, r12, r2\n\t"                                 \
     "smlad  r3, r11, r12, r3\n\t"                                 \
     "smlad  r4, r10, lr, r4\n\t"                                  \
     "smlad  r5, r11, lr, r5\n\t"                                  \
-    "ldr    r12, [r1, #16 * " #K " + 8]\n\t"                      \
-    "ldr    lr, [r1, #16 * " #K " + 12]\n\t"                      \
+    "ldr    r12, [r1, #" WO " + 16 * " #K " + 8]\n\t"             \
+    "ldr    lr, [r1, #" WO " + 16 * " #K " + 12]\n\t"             \
     "smlad  r6, r10, r12, r6\n\t"                                 \
     "smlad  r7, r11, r12, r7\n\t"                                 \
     "smlad  r8, r10, lr, r8\n\t"                                  \
     "smlad  r9, r11, lr, r9\n\t"
-#define TG_C3_POS4(K0, K1, K2, K3, PX1) \
-    TG_C3_POS(K0, PX1) TG_C3_POS(K1, PX1) TG_C3_POS(K2, PX1) TG_C3_POS(K3, PX1)
-#define TG_C3_SEGMENT(PX1)                                                   \
-    TG_C3_POS4(0, 1, 2, 3, PX1) TG_C3_POS4(4, 5, 6, 7, PX1)                  \
-    TG_C3_POS4(8, 9, 10, 11, PX1) TG_C3_POS4(12, 13, 14, 15, PX1)            \
-    TG_C3_POS4(16, 17, 18, 19, PX1) TG_C3_POS4(20, 21, 22, 23, PX1)
+#define TG_C3_POS4(K0, K1, K2, K3, PX1, IO, WO)                              \
+    TG_C3_POS(K0, PX1, IO, WO) TG_C3_POS(K1, PX1, IO, WO)                    \
+    TG_C3_POS(K2, PX1, IO, WO) TG_C3_POS(K3, PX1, IO, WO)
+#define TG_C3_SEGMENT(PX1, IO, WO)                                           \
+    TG_C3_POS4(0, 1, 2, 3, PX1, IO, WO) TG_C3_POS4(4, 5, 6, 7, PX1, IO, WO)  \
+    TG_C3_POS4(8, 9, 10, 11, PX1, IO, WO)                                    \
+    TG_C3_POS4(12, 13, 14, 15, PX1, IO, WO)                                  \
+    TG_C3_POS4(16, 17, 18, 19, PX1, IO, WO)                                  \
+    TG_C3_POS4(20, 21, 22, 23, PX1, IO, WO)
 
 /* Both pixels of one channel (mult, e, rz in r10-r12), in place:
  * tg_requantize_fast of the doubled accumulator (SMMLAR, the
@@ -107,8 +111,6 @@ typedef struct {
             "mov    r5, r4\n\t"                                   \
             "mov    r7, r6\n\t"                                   \
             "mov    r9, r8\n\t"                                   \
-            "movs   r10, #3\n\t"                                  \
-            "str    r10, [sp, #4]\n\t"                            \
             MIDDLE                                                \
             TG_C3_REQ("r2", "r3") TG_C3_REQ("r4", "r5")           \
             TG_C3_REQ("r6", "r7") TG_C3_REQ("r8", "r9")           \
@@ -132,26 +134,24 @@ typedef struct {
             "pop    {r4-r11, pc}\n\t")
 
 /* 16 channels: a kernel row is one segment of 24 positions; pixel 1's
- * inputs PX1 bytes on, the widened rows ROW bytes apart; the rows a loop
- * of 3 (its count on the stack). */
-#define TG_C3_ROW16(PX1, ROW)                                     \
-    "2:\n\t"                                                      \
-    TG_C3_SEGMENT(PX1)                                            \
-    "add    r0, r0, #" #ROW "\n\t"                                \
-    "add    r1, r1, #384\n\t"                                     \
-    "ldr    r10, [sp, #4]\n\t"                                    \
-    "subs   r10, r10, #1\n\t"                                     \
-    "str    r10, [sp, #4]\n\t"                                    \
-    "bne    2b\n\t"
+ * inputs PX1 bytes on, the widened rows ROW bytes apart; all three rows
+ * unrolled at immediate offsets (no loop: 2 % of the pass). */
+#define TG_C3_ROWS16(PX1, ROW)                                    \
+    TG_C3_SEGMENT(PX1, "0", "0")                                  \
+    TG_C3_SEGMENT(PX1, #ROW, "384")                               \
+    TG_C3_SEGMENT(PX1, "2 * " #ROW, "768")                        \
+    "add    r1, r1, #1152\n\t"
 
 /* C = 32 or 64 channels: a kernel row is C / 16 segments of 24 positions
  * (96 bytes of widened inputs each), then PAD bytes to the next row. */
 #define TG_C3_ROWS(PX1, SEGS, PAD)                                \
+    "movs   r10, #3\n\t"                                          \
+    "str    r10, [sp, #4]\n\t"                                    \
     "2:\n\t"                                                      \
     "movs   r10, #" #SEGS "\n\t"                                  \
     "str    r10, [sp, #8]\n\t"                                    \
     "3:\n\t"                                                      \
-    TG_C3_SEGMENT(PX1)                                            \
+    TG_C3_SEGMENT(PX1, "0", "0")                                  \
     "add    r0, r0, #96\n\t"                                      \
     "add    r1, r1, #384\n\t"                                     \
     "ldr    r10, [sp, #8]\n\t"                                    \
@@ -165,11 +165,11 @@ typedef struct {
     "bne    2b\n\t"
 
 /* One pass per depth and stride: at stride s a widened row holds the
- * 2 * s + 2 input pixels under the pair (2 * C bytes each), pixel 1's
- * inputs s pixels on. */
+ * s + 3 input pixels under the pair (2 * C bytes each), pixel 1's inputs
+ * s pixels on. */
 __attribute__((naked, noinline)) static void tg_c3_pass16_dsp(tg_c3_pass *a)
 {
-    TG_C3_PASS_ASM(TG_C3_ROW16(32, 128));
+    TG_C3_PASS_ASM(TG_C3_ROWS16(32, 128));
     (void)a;
 }
 
@@ -187,13 +187,13 @@ __attribute__((naked, noinline)) static void tg_c3_pass64_dsp(tg_c3_pass *a)
 
 __attribute__((naked, noinline)) static void tg_c3_pass16s2_dsp(tg_c3_pass *a)
 {
-    TG_C3_PASS_ASM(TG_C3_ROW16(64, 192));
+    TG_C3_PASS_ASM(TG_C3_ROWS16(64, 160));
     (void)a;
 }
 
 __attribute__((naked, noinline)) static void tg_c3_pass32s2_dsp(tg_c3_pass *a)
 {
-    TG_C3_PASS_ASM(TG_C3_ROWS(128, 2, 192));
+    TG_C3_PASS_ASM(TG_C3_ROWS(128, 2, 128));
     (void)a;
 }
 
@@ -264,7 +264,7 @@ __attribute__((noinline)) void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p,
     const uint32_t lo4 = tg_splat_s8(p->act_min);
     const uint32_t hi4 = tg_splat_s8(p->act_max);
     const int32_t s = p->stride_w;
-    const int32_t span = 2 * s + 2;           /* input pixels under a pair */
+    const int32_t span = s + 3;               /* input pixels under a pair */
     void (*pass)(tg_c3_pass *) = s == 2 ? (c == 16 ? tg_c3_pass16s2_dsp : tg_c3_pass32s2_dsp)
                                  : c == 16 ? tg_c3_pass16_dsp
                                  : c == 32 ? tg_c3_pass32_dsp : tg_c3_pass64_dsp;

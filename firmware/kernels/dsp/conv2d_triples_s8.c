@@ -837,3 +837,18 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
     clamp_layer_dsp(p, out0);
 }
 
+
+/* tg_conv2d_triples_s8_dsp with its stream copied whole into scratch first,
+ * so that it is read from flash once per layer, for models whose code
+ * budget has no room for tg_conv2d_triples_ram_s8_dsp's own pass
+ * (tinygen/plan/ops.py fit_stream_copies: kws01's first layer). The same
+ * pass and the same order of reads and writes as tg_conv2d_triples_s8_dsp.
+ * scratch: the stream, then tg_conv2d_triples_s8_dsp's scratch. */
+void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                   const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    const int32_t words = (p->out_c / 2) * (8 + 4 * ((p->k_h * p->k_w * p->in_c + 7) / 8));
+    int32_t *ram = (int32_t *)(void *)scratch;
+    copy_words_dsp(ram, stream, words);
+    tg_conv2d_triples_s8_dsp(p, input, ram, output, scratch + 4 * words);
+}

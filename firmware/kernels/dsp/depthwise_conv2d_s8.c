@@ -172,10 +172,13 @@ channels:
  *   stride 2: pixel p = SMLAD(W_2p, k01) + (bottom of W_2p+2) w2
  * where the single products take a halfword of a word already loaded
  * (SMLABT, SMLATB), so 4 output pixels of one channel cost per kernel row
- * one weight LDRD, 2 (stride 1) or 3 (stride 2) data loads and 8 MAC
- * instructions for 12 multiply-accumulates. Channels outer, 4 pixels inner,
- * then a 2- and a 1-pixel block for the rest of the row (a 5-pixel block in
- * place of the last 4 and the 1); the ring is refilled one input row at a
+ * 2 weight words, 3 (stride 1) or 5 (stride 2) data words, all single LDRs
+ * that pipeline, and 8 MAC instructions for 12 multiply-accumulates; the
+ * requantization takes SMMLA and SSAT per pixel (the shift folded into the
+ * stream). Channels outer, 4 pixels inner, then a 2- and a 1-pixel block
+ * for the rest of the row (a 5-pixel block in place of the last 4 and the
+ * 1); rows of 4k, 3, 5 and (stride 1) 6 pixels take passes of their own
+ * blocks, without the tail's dispatch. The ring is refilled one input row at a
  * time, so every input row is converted once per image. An activation
  * range narrower than int8 is applied to each output row afterwards. The
  * planner's in-place rule for the portable kernel (tinygen/plan/memory.py,
@@ -184,7 +187,8 @@ channels:
  * after its three input rows are in the ring.
  *
  * stream (tinygen/plan/ops.py dw3x3_dsp_stream), per channel: bias, mult,
- * e, rz (tg_chan_quant in fast mode, bias and weights doubled) then k01 and
+ * e, rz (tg_chan_quant in fast mode, bias and weights doubled, then bias,
+ * weights and rz rescaled by dw3x3_shifted; e is not read) then k01 and
  * k12 for kernel rows 0, 1, 2: DW3X3_STREAM_WORDS words.
  *
  * The row pass, registers: r0-r2 the channel's columns in the slots of
@@ -301,17 +305,19 @@ typedef struct {
     "ldrd   r8, r9, [" P "]\n\t"                    \
     "smlad  r4, r8, r11, r4\n\t"                    \
     "smlabt r4, r9, r12, r4\n\t"
-/* (acc2 * mult + 2^31 + rz * 2^32) >> 32 >> e, saturated: tg_requantize_fast
- * without the negative-value fix (dw3x3_dsp_eligible). TG_DWR_Q loads the
- * channel's record (mult, e, rz into r8-r10; pipelined single loads). */
+/* (acc * mult + rz * 2^32) >> 32 >> TG_DWR_SHIFT, saturated: the fast
+ * requantization without the negative-value fix (dw3x3_dsp_eligible) and
+ * with the channel's shift e folded into its weights, bias and rz
+ * (tinygen/plan/ops.py dw3x3_shifted, times 2^(TG_DWR_SHIFT - e)), so that
+ * one SSAT with an immediate shift does the rounding shift and the
+ * saturation. TG_DWR_Q loads the channel's mult and rz into r8, r10. */
+#define TG_DWR_SHIFT "10"
 #define TG_DWR_Q                                    \
     "ldr    r8, [r3, #4]\n\t"                       \
-    "ldr    r9, [r3, #8]\n\t"                       \
     "ldr    r10, [r3, #12]\n\t"
 #define TG_DWR_REQ(A)                               \
-    "smmlar " A ", " A ", r8, r10\n\t"              \
-    "asr    " A ", " A ", r9\n\t"                   \
-    "ssat   " A ", #8, " A "\n\t"
+    "smmla  " A ", " A ", r8, r10\n\t"              \
+    "ssat   " A ", #8, " A ", asr #" TG_DWR_SHIFT "\n\t"
 #define TG_DWR_ROWS4(M)                                                     \
     "ldr    r7, [r3]\n\t"                                                   \
     M("r0", "16", "r7", "r7", "r7", "r7")                                   \
@@ -326,22 +332,26 @@ typedef struct {
     "stm    sp, {r3-r12}\n\t"                                               \
     "ldm    r0, {r0-r3, lr}\n\t"
 /* Every pass: the step to the next channel (its columns, its output byte,
- * its record), back to label 1 until the stream ends, then return. */
-#define TG_DWR_NEXT                                                         \
-    "ldr    r8, [sp, #24]\n\t"                                              \
-    "ldr    r9, [sp, #28]\n\t"                                              \
-    "ldr    r10, [sp, #32]\n\t"                                             \
-    "add    r0, r0, r8\n\t"                                                 \
-    "add    r1, r1, r8\n\t"                                                 \
-    "add    r2, r2, r8\n\t"                                                 \
-    "add    lr, lr, r9\n\t"                                                 \
+ * its record), back to label 1 until the stream ends, then return. The
+ * loads (skip, oskip, stream end into A, B, C) may come before a pass's
+ * last store, which then follows a load. */
+#define TG_DWR_NEXT_LOAD(A, B, C)                                           \
+    "ldr    " A ", [sp, #24]\n\t"                                            \
+    "ldr    " B ", [sp, #28]\n\t"                                            \
+    "ldr    " C ", [sp, #32]\n\t"
+#define TG_DWR_NEXT_STEP(A, B, C)                                           \
+    "add    r0, r0, " A "\n\t"                                               \
+    "add    r1, r1, " A "\n\t"                                               \
+    "add    r2, r2, " A "\n\t"                                               \
+    "add    lr, lr, " B "\n\t"                                               \
     "adds   r3, r3, #40\n\t"                                                \
-    "cmp    r3, r10\n\t"                                                    \
+    "cmp    r3, " C "\n\t"                                                   \
     "bne    1b\n\t"                                                         \
     "add    sp, sp, #44\n\t"                                                \
     "pop    {r4-r11, pc}\n\t"
-/* The 5-pixel block: the output pointer on the stack while lr is the fifth
- * accumulator; leaves lr at the fifth pixel as the 4-pixel blocks would. */
+#define TG_DWR_NEXT TG_DWR_NEXT_LOAD("r8", "r9", "r10") TG_DWR_NEXT_STEP("r8", "r9", "r10")
+/* The 5-pixel block but its last store: the output pointer on the stack
+ * while lr is the fifth accumulator. */
 #define TG_DWR_BLOCK5(M5)                                                   \
     "str    lr, [sp, #40]\n\t"                                              \
     "ldr    r7, [r3]\n\t"                                                   \
@@ -357,7 +367,10 @@ typedef struct {
     "strb   r5, [r11, r12]\n\t"                                             \
     "strb   r4, [r11]\n\t"                                                  \
     "strb   r6, [r11, r12, lsl #1]\n\t"                                     \
-    "strb   r7, [r11, r8]\n\t"                                              \
+    "strb   r7, [r11, r8]\n\t"
+/* ... its last store, leaving lr at the fifth pixel as the 4-pixel blocks
+ * would. */
+#define TG_DWR_BLOCK5_END                                                   \
     "strb   lr, [r11, r12, lsl #2]\n\t"                                     \
     "add    lr, r11, r12, lsl #2\n\t"
 /* The 4-pixel blocks of a channel, from label 2 until r0 reaches the end
@@ -365,13 +378,17 @@ typedef struct {
  * record into r11/r12 for the stores, and the loop's end after the
  * requantization, where a register-offset store right after it costs one
  * cycle. */
-#define TG_DWR_BLOCKS4(M4)                                                  \
-    "2:\n\t"                                                                \
+#define TG_DWR_BLOCK4_MACS(M4)                                              \
     TG_DWR_ROWS4(M4)                                                        \
     TG_DWR_Q                                                                \
     "ldr    r11, [sp]\n\t"                                                  \
     "ldr    r12, [sp, #8]\n\t"                                              \
-    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")     \
+    TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6") TG_DWR_REQ("r7")
+#define TG_DWR_BLOCKS4(M4)                                                  \
+    "2:\n\t"                                                                \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    TG_DWR_BLOCK4_END
+#define TG_DWR_BLOCK4_END                                                   \
     "ldr    r8, [sp, #12]\n\t"                                              \
     "strb   r5, [lr, r11]\n\t"                                              \
     "strb   r4, [lr]\n\t"                                                   \
@@ -402,6 +419,7 @@ typedef struct {
     ".align 1\n\t"                                                          \
     "9:\n\t"                                                                \
     TG_DWR_BLOCK5(M5)                                                       \
+    TG_DWR_BLOCK5_END                                                       \
     "b      5f\n\t"                                                         \
     "7:\n\t"                                                                \
     "ldr    r4, [r3]\n\t"                                                   \
@@ -446,6 +464,37 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2(const tg_dw_row *a)
     TG_DWR_BLOCKS4(M4)                                                      \
     TG_DWR_NEXT
 
+/* Output rows of 8k pixels: two 4-pixel blocks per loop step, the first
+ * without the loop's end test. */
+#define TG_DWR_PASS8(M4)                                                    \
+    TG_DWR_ENTER                                                            \
+    "1:\n\t"                                                                \
+    "ldr    r4, [sp, #16]\n\t"                                              \
+    "add    r4, r0, r4\n\t"                                                 \
+    "str    r4, [sp, #12]\n\t"                                              \
+    "2:\n\t"                                                                \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    "strb   r4, [lr]\n\t"                                                   \
+    "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
+    "strb   r7, [lr, r12]\n\t"                                              \
+    "add    lr, lr, r11, lsl #2\n\t"                                        \
+    TG_DWR_BLOCK4_MACS(M4)                                                  \
+    TG_DWR_BLOCK4_END                                                       \
+    TG_DWR_NEXT
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s1x8(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS8(TG_DWR_S1_4));
+    (void)a;
+}
+
+__attribute__((naked, noinline)) static void tg_dw3x3_row_s2x8(const tg_dw_row *a)
+{
+    __asm__(TG_DWR_PASS8(TG_DWR_S2_4));
+    (void)a;
+}
+
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1x4(const tg_dw_row *a)
 {
     __asm__(TG_DWR_PASS4(TG_DWR_S1_4));
@@ -462,13 +511,15 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2x4(const tg_dw_row *
  * per channel, without the 4-pixel loop's test and the tail's dispatch. */
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w5(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S1_5) TG_DWR_NEXT);
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S1_5) TG_DWR_NEXT_LOAD("r4", "r5", "r6")
+            TG_DWR_BLOCK5_END TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s2w5(const tg_dw_row *a)
 {
-    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S2_5) TG_DWR_NEXT);
+    __asm__(TG_DWR_ENTER "1:\n\t" TG_DWR_BLOCK5(TG_DWR_S2_5) TG_DWR_NEXT_LOAD("r4", "r5", "r6")
+            TG_DWR_BLOCK5_END TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
@@ -704,18 +755,28 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     }
 }
 
+/* The pass for a row width: 8k pixels, 4k, or any (tail blocks). */
+static void (*tg_dw3x3_row_by_width(const tg_conv_params *p, void (*any)(const tg_dw_row *),
+                                    void (*x4)(const tg_dw_row *),
+                                    void (*x8)(const tg_dw_row *)))(const tg_dw_row *)
+{
+    return p->out_w % 4 ? any : p->out_w % 8 ? x4 : x8;
+}
+
 void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                         tg_dw3x3_row_s1x8));
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                         tg_dw3x3_row_s2x8));
 }
 
 /* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
@@ -728,7 +789,29 @@ static const int32_t *tg_dw3x3_stream_to_ram(const tg_conv_params *p, const int3
 {
     const int32_t cols = ((p->out_w - 1) * p->stride_w + 3 + 1) & ~1;
     int32_t *copy = (int32_t *)(void *)(scratch + 3u * 2u * (size_t)p->in_c * (size_t)cols);
-    memcpy(copy, stream, 4u * 10u * (size_t)p->in_c);
+    /* 10 words a channel, channels in groups of 4: 8 words per LDM/STM
+     * pair (0.7 cycles a byte where memcpy takes 0.85). */
+    register uint32_t r2 __asm__("r2");
+    register uint32_t r3 __asm__("r3");
+    register uint32_t r4 __asm__("r4");
+    register uint32_t r5 __asm__("r5");
+    register uint32_t r6 __asm__("r6");
+    register uint32_t r8 __asm__("r8");
+    register uint32_t r9 __asm__("r9");
+    register uint32_t r10 __asm__("r10");
+    const int32_t *src = stream;
+    int32_t *dst = copy;
+    size_t blocks = 10u * (size_t)p->in_c / 8u;
+    __asm__ volatile("1:\n\t"
+                     "ldm    %[s]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                     "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [s] "+r"(src), [o] "+r"(dst), [k] "+r"(blocks), [a] "=&r"(r2),
+                       [b] "=&r"(r3), [c] "=&r"(r4), [d] "=&r"(r5), [e] "=&r"(r6),
+                       [f] "=&r"(r8), [g] "=&r"(r9), [h] "=&r"(r10)
+                     :
+                     : "cc", "memory");
     return copy;
 }
 
@@ -736,14 +819,16 @@ void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s1 : tg_dw3x3_row_s1x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                         tg_dw3x3_row_s1x8));
 }
 
 void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  p->out_w % 4 ? tg_dw3x3_row_s2 : tg_dw3x3_row_s2x4);
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                         tg_dw3x3_row_s2x8));
 }
 
 /* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
@@ -781,9 +866,8 @@ void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
     "smlabt r8, r11, lr, r8\n\t"                   \
     "smlad  r9, r11, lr, r9\n\t"
 #define TG_DWR6_REQ(A)                              \
-    "smmlar " A ", " A ", r10, r12\n\t"            \
-    "asr    " A ", " A ", r11\n\t"                 \
-    "ssat   " A ", #8, " A "\n\t"
+    "smmla  " A ", " A ", r10, r12\n\t"            \
+    "ssat   " A ", #8, " A ", asr #" TG_DWR_SHIFT "\n\t"
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *a)
 {
@@ -795,21 +879,21 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *
             TG_DWR_S1_6("r1", "24", "r4", "r5", "r6", "r7", "r8", "r9")
             TG_DWR_S1_6("r2", "32", "r4", "r5", "r6", "r7", "r8", "r9")
             "ldr    r10, [r3, #4]\n\t"
-            "ldr    r11, [r3, #8]\n\t"
             "ldr    r12, [r3, #12]\n\t"
             TG_DWR6_REQ("r4") TG_DWR6_REQ("r5") TG_DWR6_REQ("r6")
             TG_DWR6_REQ("r7") TG_DWR6_REQ("r8") TG_DWR6_REQ("r9")
             "ldr    lr, [sp, #40]\n\t"
             "ldr    r10, [sp]\n\t"
             "ldr    r11, [sp, #8]\n\t"
-            "strb   r4, [lr]\n\t"
             "strb   r5, [lr, r10]\n\t"
+            "strb   r4, [lr]\n\t"
             "strb   r6, [lr, r10, lsl #1]\n\t"
             "strb   r7, [lr, r11]\n\t"
             "strb   r8, [lr, r10, lsl #2]\n\t"
             "add    lr, lr, r10, lsl #2\n\t"
+            TG_DWR_NEXT_LOAD("r4", "r5", "r6")
             "strb   r9, [lr, r10]\n\t"
-            TG_DWR_NEXT);
+            TG_DWR_NEXT_STEP("r4", "r5", "r6"));
     (void)a;
 }
 
@@ -862,10 +946,11 @@ void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
     TG_DWR_Q                                                                \
     "ldr    r11, [sp]\n\t"                                                  \
     TG_DWR_REQ("r4") TG_DWR_REQ("r5") TG_DWR_REQ("r6")                      \
-    "strb   r4, [lr]\n\t"                                                   \
+    TG_DWR_NEXT_LOAD("r7", "r8", "r9")                                      \
     "strb   r5, [lr, r11]\n\t"                                              \
+    "strb   r4, [lr]\n\t"                                                   \
     "strb   r6, [lr, r11, lsl #1]\n\t"                                      \
-    TG_DWR_NEXT
+    TG_DWR_NEXT_STEP("r7", "r8", "r9")
 
 __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w3(const tg_dw_row *a)
 {
