@@ -224,8 +224,8 @@ __attribute__((noinline)) static void widen_triple_dsp(const int8_t *x0, const i
  * tg_triples16_pass_dsp: its accumulators are then 2 * acc, as SMMLAR takes
  * them, which saves an ADD per output (six a block) for six SADD16 a chunk
  * of the pixel triple. */
-static void widen_triple2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                              int32_t chunks, int32_t *x16)
+static inline __attribute__((always_inline)) void widen_triple2_dsp(
+    const int8_t *x0, const int8_t *x1, const int8_t *x2, int32_t chunks, int32_t *x16)
 {
     register uint32_t t0 __asm__("r4");
     register uint32_t t1 __asm__("r5");
@@ -355,12 +355,11 @@ static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_trip
  * output pixel i reads input pixel i in place): the pixel triples' inputs
  * by a multiply, without the walk (next_pixel_dsp: about a tenth of a
  * 32-deep layer's cycles went to it). */
-static void triples_pointwise_dsp(const tg_conv_params *p, const int8_t *input,
-                                  const int32_t *stream, const int32_t *stream_end,
-                                  int8_t *output, int8_t *scratch,
-                                  void (*pass)(const tg_triples_pass *),
-                                  void (*widen)(const int8_t *, const int8_t *, const int8_t *,
-                                                int32_t, int32_t *))
+static inline __attribute__((always_inline)) void triples_pointwise_dsp(
+    const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+    const int32_t *stream_end, int8_t *output, int8_t *scratch,
+    void (*pass)(const tg_triples_pass *),
+    void (*widen)(const int8_t *, const int8_t *, const int8_t *, int32_t, int32_t *))
 {
     const int32_t octs = p->in_c / 8;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
@@ -742,12 +741,20 @@ void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *params, const int8_t *
     const int32_t blocks = p->out_c / 2;
     int32_t *ram = (int32_t *)(void *)scratch;
     int8_t *rest = scratch + 4 * part * wide_words;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
+                          && p->pad_h == 0 && p->pad_w == 0 && p->in_c % 8 == 0;
+    void (*pass)(const tg_triples_pass *) = triples16_pass_for(octs);
     int32_t b;
     for (b = 0; b < blocks; b += part) {
         const int32_t n = blocks - b < part ? blocks - b : part;
         widen_blocks_dsp(ram, stream + 1 + b * block_words, n, octs);
-        triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
-                        triples16_pass_for(octs), widen_triple2_dsp);
+        if (pointwise) {       /* the widening inlined (vww01's layers) */
+            triples_pointwise_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
+                                  pass, widen_triple2_dsp);
+        } else {
+            triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest, pass,
+                            widen_triple2_dsp);
+        }
     }
 }
 
