@@ -190,8 +190,9 @@ __attribute__((naked, noinline)) static void tg_triples8_pass_dsp(const tg_tripl
 /* Three pixels' inputs (4 * chunks bytes each) widened to int16 pairs in
  * the order tg_triples_pass_dsp reads them: per chunk one STM of six
  * registers, whose order in memory is their numbers' order. */
-static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                             int32_t chunks, int32_t *x16)
+__attribute__((noinline)) static void widen_triple_dsp(const int8_t *x0, const int8_t *x1,
+                                                       const int8_t *x2, int32_t chunks,
+                                                       int32_t *x16)
 {
     register uint32_t t0 __asm__("r4");
     register uint32_t t1 __asm__("r5");
@@ -223,8 +224,8 @@ static void widen_triple_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x
  * tg_triples16_pass_dsp: its accumulators are then 2 * acc, as SMMLAR takes
  * them, which saves an ADD per output (six a block) for six SADD16 a chunk
  * of the pixel triple. */
-static void widen_triple2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                              int32_t chunks, int32_t *x16)
+static inline __attribute__((always_inline)) void widen_triple2_dsp(
+    const int8_t *x0, const int8_t *x1, const int8_t *x2, int32_t chunks, int32_t *x16)
 {
     register uint32_t t0 __asm__("r4");
     register uint32_t t1 __asm__("r5");
@@ -349,6 +350,42 @@ static const int8_t *next_pixel_dsp(const tg_conv_params *p, int direct, tg_trip
     return x;
 }
 
+/* triples_run_dsp for pointwise layers at stride 1 without padding, whose
+ * input channels are whole octs (every image's pixels follow each other, so
+ * output pixel i reads input pixel i in place): the pixel triples' inputs
+ * by a multiply, without the walk (next_pixel_dsp: about a tenth of a
+ * 32-deep layer's cycles went to it). */
+static inline __attribute__((always_inline)) void triples_pointwise_dsp(
+    const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+    const int32_t *stream_end, int8_t *output, int8_t *scratch,
+    void (*pass)(const tg_triples_pass *),
+    void (*widen)(const int8_t *, const int8_t *, const int8_t *, int32_t, int32_t *))
+{
+    const int32_t octs = p->in_c / 8;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const size_t in_c = (size_t)p->in_c;
+    const size_t out_step = 3u * (size_t)p->out_c;
+    int32_t *x16 = (int32_t *)(void *)scratch;
+    tg_triples_pass a;
+    int32_t i;
+    a.x16 = x16;
+    a.x16_end = x16 + 12 * octs;
+    a.stream = stream;
+    a.stream_end = stream_end;
+    a.odd = octs & 1;
+    for (i = 0; i < pixels; i += 3, input += 3u * in_c, output += out_step) {
+        /* A last one or two pixels: the last repeated, its outputs written twice. */
+        const int32_t left = pixels - i;
+        const int8_t *x1 = left > 1 ? input + in_c : input;
+        const int8_t *x2 = left > 2 ? input + 2u * in_c : x1;
+        a.step1 = left > 1 ? p->out_c : 0;
+        a.step2 = left > 2 ? 2 * p->out_c : a.step1;
+        widen(input, x1, x2, 2 * octs, x16);
+        a.out = output;
+        pass(&a);
+    }
+}
+
 /* Every pixel against the blocks of stream up to stream_end, whose first
  * channel's outputs are at output (the pixels' outputs p->out_c apart).
  * scratch (tinygen/plan/ops.py conv_triples_scratch): three gathered
@@ -371,6 +408,10 @@ static void triples_run_dsp(const tg_conv_params *p, const int8_t *input, const 
     tg_triples_walk walk;
     tg_triples_pass a;
     int32_t i;
+    if (direct && p->stride_h == 1 && p->stride_w == 1) {
+        triples_pointwise_dsp(p, input, stream, stream_end, output, scratch, pass, widen);
+        return;
+    }
     walk.image = input;
     walk.oy = 0;
     walk.ox = 0;
@@ -679,45 +720,6 @@ __attribute__((noinline)) static void widen_blocks_dsp(int32_t *d, const int32_t
     }
 }
 
-/* triples_run_dsp for pointwise layers at stride 1 without padding, whose
- * input channels are whole octs (every image's pixels follow each other, so
- * output pixel i reads input pixel i in place): the pixel triples' inputs
- * by a multiply, without triples_run_dsp's walk (about a tenth of a 32-deep
- * layer's cycles went to it). */
-static void triples16_pointwise_dsp(const tg_conv_params *p, const int8_t *input,
-                                    const int32_t *stream, const int32_t *stream_end,
-                                    int8_t *output, int8_t *scratch)
-{
-    const int32_t octs = p->in_c / 8;
-    const int32_t pixels = p->batches * p->out_h * p->out_w;
-    const size_t in_c = (size_t)p->in_c;
-    const size_t out_step = 3u * (size_t)p->out_c;
-    void (*pass)(const tg_triples_pass *) = triples16_pass_for(octs);
-    int32_t *x16 = (int32_t *)(void *)scratch;
-    tg_triples_pass a;
-    int32_t i;
-    a.x16 = x16;
-    a.x16_end = x16 + 12 * octs;
-    a.stream = stream;
-    a.stream_end = stream_end;
-    a.step1 = p->out_c;
-    a.step2 = 2 * p->out_c;
-    for (i = 0; i + 3 <= pixels; i += 3, input += 3u * in_c, output += out_step) {
-        widen_triple2_dsp(input, input + in_c, input + 2u * in_c, 2 * octs, x16);
-        a.out = output;
-        pass(&a);
-    }
-    if (i < pixels) {
-        /* A last one or two pixels: the last repeated, its outputs written twice. */
-        const int8_t *x1 = pixels - i > 1 ? input + in_c : input;
-        a.step1 = pixels - i > 1 ? p->out_c : 0;
-        a.step2 = a.step1;
-        widen_triple2_dsp(input, x1, x1, 2 * octs, x16);
-        a.out = output;
-        pass(&a);
-    }
-}
-
 /* tg_conv2d_triples_ram_s8_dsp with the weights widened to int16 pairs as
  * they are copied (tinygen/plan/ops.py widen_stream_copies takes it where
  * the arena has room for the twice larger weights and triples16_eligible
@@ -741,15 +743,17 @@ void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *params, const int8_t *
     int8_t *rest = scratch + 4 * part * wide_words;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                           && p->pad_h == 0 && p->pad_w == 0 && p->in_c % 8 == 0;
+    void (*pass)(const tg_triples_pass *) = triples16_pass_for(octs);
     int32_t b;
     for (b = 0; b < blocks; b += part) {
         const int32_t n = blocks - b < part ? blocks - b : part;
         widen_blocks_dsp(ram, stream + 1 + b * block_words, n, octs);
-        if (pointwise) {
-            triples16_pointwise_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest);
+        if (pointwise) {       /* the widening inlined (vww01's layers) */
+            triples_pointwise_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
+                                  pass, widen_triple2_dsp);
         } else {
-            triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest,
-                            triples16_pass_for(octs), widen_triple2_dsp);
+            triples_run_dsp(p, input, ram, ram + n * wide_words, output + 2 * b, rest, pass,
+                            widen_triple2_dsp);
         }
     }
 }
