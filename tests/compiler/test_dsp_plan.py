@@ -17,10 +17,11 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
-                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS,
+                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS, RGB_S2_BLOCK_WORDS, RGB_SHIFT,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
                               dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
-                              rgb_stream, rows_dsp_stream, copy_stream, fit_dsp_scratch)
+                              rgb_s2_stream, rgb_stream, rows_dsp_stream, copy_stream,
+                              fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -150,6 +151,35 @@ def test_rgb_stream_is_biases_weight_pairs_records_per_block_doubled():
     assert halves[2, 1, 3].tolist() == [w[3, 2, 2], w[3, 2, 3]]
     assert halves[0, 4, 0].tolist() == [w[0, 0, 8], 0]               # tap 9 is zero
     assert stream[1, 64:].tolist() == quant[4:, 1:].reshape(-1).tolist()
+
+
+def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
+    rng = np.random.default_rng(7)
+    oc = 8
+    weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
+    e = np.array([8, 8, 9, 9, 8, 9, 9, 10])                          # vww01's first layer's
+    quant = np.stack([rng.integers(-2**14, 2**14, size=oc), rng.integers(2**30, 2**31 - 1, size=oc),
+                      e, -(127 << (e - 1))], axis=1).astype(np.int32)
+    stream = rgb_s2_stream(weights, quant).reshape(2, RGB_S2_BLOCK_WORDS)
+    s = RGB_SHIFT - e[4:]
+    assert stream[1, :4].tolist() == ((2 * quant[4:, 0].astype(np.int64)) << s).tolist()
+    halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
+    w = weights[4:].astype(np.int64).reshape(4, 3, 9) * 2
+    assert halves[2, 1, 3].tolist() == [w[3, 2, 2] << s[3], w[3, 2, 3] << s[3]]
+    assert halves[0, 4, 0].tolist() == [w[0, 0, 8] << s[0], 0]       # tap 9 is zero
+    records = stream[1, 64:].reshape(4, 2).astype(np.int64)
+    assert records[:, 0].tolist() == quant[4:, 1].tolist()
+    # SMMLA then ASR #RGB_SHIFT against SMMLAR then ASR by e, over accumulators.
+    for k in range(4):
+        c = 4 + k
+        mult, rz = int(quant[c, 1]), int(quant[c, 3])
+        for acc in rng.integers(-2**21, 2**21, size=200).tolist() + [0, 1, -1]:
+            want = (2 * acc * mult + (1 << 31) + (rz << 32)) >> (32 + int(e[c]))
+            got = ((acc << (int(s[k]) + 1)) * mult + (int(records[k, 1]) << 32)) >> 32 >> RGB_SHIFT
+            assert got == want
+    # A shift the fixed one cannot take: no stream (the planner keeps the triples kernel).
+    quant[0, 2] = RGB_SHIFT
+    assert rgb_s2_stream(weights, quant) is None
 
 
 def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
