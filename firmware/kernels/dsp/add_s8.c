@@ -110,7 +110,7 @@ add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
     const uint32_t hi4 = tg_splat_s8(p->act_max);
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        uint32_t a, b, t02, t13, r;
+        uint32_t a, b, r;
         memcpy(&a, in1 + i, 4);
         memcpy(&b, in2 + i, 4);
         const int32_t v0 = add_table_one(t1, t2, (int8_t)a, (int8_t)b, mo, ra, eo, fix);
@@ -120,13 +120,7 @@ add_table_run(const tg_add_params *p, const int8_t *in1, const int8_t *in2,
                                          eo, fix);
         const int32_t v3 = add_table_one(t1, t2, (int8_t)(a >> 24), (int8_t)(b >> 24), mo, ra,
                                          eo, fix);
-        __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
-                "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
-                "uxtb16 %[t02], %[t02]\n\t"
-                "uxtb16 %[t13], %[t13]\n\t"
-                "orr    %[r], %[t02], %[t13], lsl #8\n\t"
-                : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
-                : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+        r = tg_pack4_s8_dsp(v0, v1, v2, v3);
         if (clamp) {
             r = tg_clamp4_dsp(r, lo4, hi4);
         }

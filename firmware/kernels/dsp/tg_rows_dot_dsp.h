@@ -66,6 +66,21 @@ static inline uint32_t tg_clamp4_dsp(uint32_t r, uint32_t lo4, uint32_t hi4)
     return r;
 }
 
+/* The low bytes of four values (int8 results) packed into one word, v0 in
+ * the lowest byte: for a single 4-byte store. */
+static inline uint32_t tg_pack4_s8_dsp(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
+{
+    uint32_t t02, t13, r;
+    __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
+            "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
+            "uxtb16 %[t02], %[t02]\n\t"
+            "uxtb16 %[t13], %[t13]\n\t"
+            "orr    %[r], %[t02], %[t13], lsl #8\n\t"
+            : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
+            : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+    return r;
+}
+
 /* Four fast-mode outputs (acc2 = 2 * acc each) written with one store:
  * SSAT to int8, pack, and clamp to [lo, hi] bytewise (SSUB8 + SEL) when the
  * activation range is narrower than int8 (clamp != 0). */
@@ -77,14 +92,7 @@ static inline void tg_store4_fast_dsp(int8_t *out, const tg_chan_quant *q, int c
     const int32_t v1 = tg_requantize_fast_dsp(a1, q + 1);
     const int32_t v2 = tg_requantize_fast_dsp(a2, q + 2);
     const int32_t v3 = tg_requantize_fast_dsp(a3, q + 3);
-    uint32_t t02, t13, r;
-    __asm__("pkhbt  %[t02], %[v0], %[v2], lsl #16\n\t"
-            "pkhbt  %[t13], %[v1], %[v3], lsl #16\n\t"
-            "uxtb16 %[t02], %[t02]\n\t"
-            "uxtb16 %[t13], %[t13]\n\t"
-            "orr    %[r], %[t02], %[t13], lsl #8\n\t"
-            : [t02] "=&r"(t02), [t13] "=&r"(t13), [r] "=&r"(r)
-            : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
+    uint32_t r = tg_pack4_s8_dsp(v0, v1, v2, v3);
     if (clamp) {
         r = tg_clamp4_dsp(r, lo4, hi4);
     }
