@@ -312,6 +312,16 @@ void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+/* The same in the scratch of the first two, the stream copied to it in two
+ * halves (two groups of channels; tinygen/plan/ops.py dw3x3_halves_eligible). */
+void tg_depthwise3x3s1_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s1w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                       const int32_t *stream, int8_t *output, int8_t *scratch);
+void tg_depthwise3x3s2w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                       const int32_t *stream, int8_t *output, int8_t *scratch);
 void tg_fully_connected_s8_dsp(const tg_fc_params *p, const int8_t *input, const int8_t *filter,
                                const tg_chan_quant *quant, int8_t *output, int8_t *scratch);
 void tg_avg_pool2d_s8_dsp(const tg_pool_params *p, const int8_t *input, int8_t *output);

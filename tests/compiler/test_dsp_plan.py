@@ -119,11 +119,30 @@ def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
                               f"tg_depthwise3x3s{stride}_ram_s8_dsp",
                               f"tg_depthwise3x3s{stride}w5_s8_dsp",
                               f"tg_depthwise3x3s{stride}w5_ram_s8_dsp",
+                              f"tg_depthwise3x3s{stride}_halves_s8_dsp",
+                              f"tg_depthwise3x3s{stride}w5_halves_s8_dsp",
                               "tg_depthwise3x3s1w6_ram_s8_dsp",
                               f"tg_depthwise3x3s{stride}w3_ram_s8_dsp")
         assert c.source == "dsp/depthwise_conv2d_s8.c"
         assert c.scratch_bytes >= (dw3x3_ram_scratch(c.params) if "_ram_" in c.function
                                    else dw3x3_dsp_scratch(c.params))
+
+
+@pytest.mark.parametrize("name", ["kws01", "vww01"])
+def test_depthwise_layers_without_room_for_a_copy_copy_their_streams_in_halves(name):
+    # kws01's four layers and vww01's stride-2 layer on its 48x48 map read
+    # their streams once per layer in the ring's scratch; the output lies
+    # whole pixels below the input, so the kernel runs the halves.
+    plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
+    halves = [c for c in plan.calls if "_halves_" in (c.function or "")]
+    assert len(halves) == {"kws01": 4, "vww01": 1}[name]
+    offsets = plan.memory.tensor_offsets
+    for c in halves:
+        assert c.scratch_bytes == dw3x3_dsp_scratch(c.params)
+        assert (offsets[c.inputs[0]] - offsets[c.output]) % c.params["in_c"] == 0
+    assert not [c for c in plan.calls if c.kind == "DEPTHWISE_CONV_2D"
+                and c.function.startswith("tg_depthwise3x3") and "_ram_" not in c.function
+                and "_halves_" not in c.function]
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])

@@ -220,6 +220,18 @@ def dw3x3_ram_scratch(params: dict) -> int:
     return dw3x3_dsp_scratch(params) + 4 * DW3X3_STREAM_WORDS * params["in_c"]
 
 
+def dw3x3_halves_eligible(params: dict) -> bool:
+    """Layers tg_depthwise3x3s*_halves_s8_dsp take in dw3x3_dsp_scratch: two
+    groups of channels in whole groups of 4, each group's ring and stream copy
+    in the whole ring's bytes ((c / 2) (6 cols + 40) <= 6 c cols: cols >= 8),
+    one image (the halves take the batch loop's place) and no clamp after the
+    row pass (it takes whole rows, whose other half's bytes may still be
+    input)."""
+    return (params["in_c"] % 8 == 0 and dw3x3_dsp_cols(params) >= 8
+            and params["batches"] == 1
+            and params["act_min"] == -128 and params["act_max"] == 127)
+
+
 def dw3x3_dsp_eligible(params: dict) -> bool:
     """Layers tg_depthwise3x3s{1,2}_s8_dsp compute bit-exactly: 3x3, stride 1 or 2
     in both directions, no dilation, one output per input channel in whole
@@ -688,9 +700,12 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         # Rows of exactly 5 pixels take a 5-pixel block, with the stream in
         # flash or in RAM; rows of 6 at stride 1 a 6-pixel block and rows of
         # 3 a 3-pixel block, with the stream in RAM (one requantization
-        # record and channel step per row).
+        # record and channel step per row). Without room for the whole
+        # stream, layers that can copy it in two halves into the ring's
+        # scratch do (dw3x3_halves_eligible): flash read once per layer.
         w5 = "w5" if params["out_w"] == 5 else ""
-        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}_s8_dsp"
+        halves = "_halves" if dw3x3_halves_eligible(params) else ""
+        call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}{halves}_s8_dsp"
         call.dsp_arrays = {"stream": dw3x3_dsp_stream(*shifted)}
         call.scratch_bytes = max(scratch, dw3x3_dsp_scratch(params))
         block = {3: "w3", 5: "w5", 6: "w6" if o.stride_w == 1 else ""}.get(params["out_w"], "")
@@ -1095,6 +1110,7 @@ def take_dsp_upgrades(calls: list[KernelCall], arena_of) -> None:
             c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept
         else:
             arena = grown
+
 
 
 TRIPLES_RAM = "tg_conv2d_triples_ram_s8_dsp"

@@ -107,6 +107,10 @@ DSP_KERNEL_SOURCES = {
     "tg_depthwise3x3s1w5_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2w5_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_depthwise3x3s2w5_ram_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s1_halves_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s2_halves_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s1w5_halves_s8_dsp": "dsp/depthwise_conv2d_s8.c",
+    "tg_depthwise3x3s2w5_halves_s8_dsp": "dsp/depthwise_conv2d_s8.c",
     "tg_conv2d_3x3pair_s8_dsp": "dsp/conv2d_3x3_s8.c",
 }
 

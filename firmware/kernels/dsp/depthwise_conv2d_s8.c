@@ -10,6 +10,7 @@
  * scratch of tg_depthwise_conv2d_s8_dsp: k_h*k_w tap pointers (8 bytes
  * reserved each), then one row of in_c bytes holding the input zero point,
  * read by taps that fall outside the image. */
+#include <stddef.h>
 #include <string.h>
 
 #include "tg_rows_dot_dsp.h"
@@ -554,7 +555,8 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
     }
 }
 
-/* Input row `row` into a ring slot: channel ch's columns lead .. lead + span
+/* Input row `row` (pixels c bytes apart) into a ring slot holding its first
+ * n channels (c0 of tg_dw3x3_ring's group at `row`): channel ch's columns lead .. lead + span
  * of `cols` (the padding columns around them hold the zero point from the
  * slot's zero-point fill and are never written here). Two input pixels at a
  * time, 4 channels per step: 2 LDR, then 2 PKH pair the pixels' bytes of
@@ -565,18 +567,19 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
  * immediate post-increment (one cycle a store, where a register offset
  * takes two); narrower rows keep the channel groups inner, so that the
  * loop setup is paid per pixel pair, not per group. */
-/* Not inlined: its loops' registers would make the ring's frame (on the
- * deepest stack path, under the row pass) larger. */
-__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
-                                                  int32_t cols, int32_t lead, int32_t span)
+/* quads: rows of 8 pixels or more may come (tg_dw3x3_fill_narrow leaves
+ * their code out, for the rows of 5-pixel passes at stride 1: span <= 7). */
+static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
+    int16_t *slot, const int8_t *row, int32_t c, int32_t n, int32_t cols, int32_t lead,
+    int32_t span, int quads)
 {
     const size_t w2 = (size_t)cols * 2u;
     const size_t w3 = 3u * w2;
     int32_t k = 0;
-    if (span >= 8) {
+    if (quads && span >= 8) {
         const size_t quad_bytes = (size_t)(span / 4) * 4u * (size_t)c;
         int32_t g;
-        for (g = 0; g < c; g += 4) {
+        for (g = 0; g < n; g += 4) {
             const int8_t *s = row + g;
             const int8_t *send = s + quad_bytes;
             int16_t *d0 = slot + (size_t)g * (size_t)cols + lead;
@@ -623,7 +626,7 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
     }
     for (; k + 2 <= span; k += 2) {
         const int8_t *s = row + (size_t)k * (size_t)c;
-        const int8_t *send = s + c;
+        const int8_t *send = s + n;
         int8_t *d = (int8_t *)(slot + lead + k);
         uint32_t v0, v1, o0, t;
         __asm__ volatile("1:\n\t"
@@ -649,7 +652,7 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
     }
     if (span & 1) {
         const int8_t *s = row + (size_t)k * (size_t)c;
-        const int8_t *send = s + c;
+        const int8_t *send = s + n;
         int8_t *d = (int8_t *)(slot + lead + k);
         uint32_t v0, o0;
         __asm__ volatile("1:\n\t"
@@ -671,9 +674,65 @@ __attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t 
     }
 }
 
-static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
-                          int8_t *output, int8_t *scratch, void (*pass)(const tg_dw_row *))
+/* Not inlined: their loops' registers would make the ring's frame (on the
+ * deepest stack path, under the row pass) larger. */
+__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
+                                                  int32_t n, int32_t cols, int32_t lead,
+                                                  int32_t span)
 {
+    tg_dw3x3_fill_rows(slot, row, c, n, cols, lead, span, 1);
+}
+
+__attribute__((noinline)) static void tg_dw3x3_fill_narrow(int16_t *slot, const int8_t *row,
+                                                         int32_t c, int32_t n, int32_t cols,
+                                                         int32_t lead, int32_t span)
+{
+    tg_dw3x3_fill_rows(slot, row, c, n, cols, lead, span, 0);
+}
+
+/* n words from src to dst, 8 per LDM/STM pair (n a multiple of 8; 0.7
+ * cycles a byte where memcpy takes 0.85). Returns dst. */
+static const int32_t *tg_dw3x3_copy(int32_t *dst, const int32_t *src, size_t n)
+{
+    register uint32_t r2 __asm__("r2");
+    register uint32_t r3 __asm__("r3");
+    register uint32_t r4 __asm__("r4");
+    register uint32_t r5 __asm__("r5");
+    register uint32_t r6 __asm__("r6");
+    register uint32_t r8 __asm__("r8");
+    register uint32_t r9 __asm__("r9");
+    register uint32_t r10 __asm__("r10");
+    int32_t *o = dst;
+    size_t blocks = n / 8u;
+    __asm__ volatile("1:\n\t"
+                     "ldm    %[s]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                     "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
+                     "subs   %[k], %[k], #1\n\t"
+                     "bne    1b\n\t"
+                     : [s] "+r"(src), [o] "+r"(o), [k] "+r"(blocks), [a] "=&r"(r2),
+                       [b] "=&r"(r3), [c] "=&r"(r4), [d] "=&r"(r5), [e] "=&r"(r6),
+                       [f] "=&r"(r8), [g] "=&r"(r9), [h] "=&r"(r10)
+                     :
+                     : "cc", "memory");
+    return dst;
+}
+
+/* The ring for g of the layer's c channels (g = c: all of them; the
+ * caller offsets input, stream and output to the group's first channel),
+ * with the group's stream copied into scratch after the ring where copy is
+ * set or g < c, so that each stream word is read from flash once per layer:
+ * the whole stream in dw3x3_ram_scratch (tinygen/plan/ops.py), or half of
+ * it beside the ring of half the channels in dw3x3_dsp_scratch, which has
+ * room for both where (c / 2) (6 cols + 40) <= 6 c cols, i.e. cols >= 8. */
+static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
+                          const int32_t *stream, int8_t *output, int8_t *scratch,
+                          void (*pass)(const tg_dw_row *), int32_t g, int copy)
+{
+    /* The parameters read per row from RAM: p is in flash, and the calls
+     * below may alias it, so its fields would be read again per row (twice
+     * per layer for two halves). */
+    tg_conv_params q = *flash_p;
+    const tg_conv_params *p = &q;
     /* A slot's tag while it holds only the zero point. */
     enum { PAD = INT32_MIN, STALE = INT32_MIN + 1 };
     const int32_t c = p->in_c;
@@ -683,8 +742,9 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     const int32_t cols = ((p->out_w - 1) * s + 3 + 1) & ~1;
     const int32_t lead = p->pad_w < cols ? p->pad_w : cols;
     const int32_t span = p->in_w < cols - lead ? p->in_w : cols - lead;
-    const size_t slot_halves = (size_t)c * (size_t)cols;
-    const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
+    const size_t slot_halves = (size_t)g * (size_t)cols;
+    const size_t in_row = (size_t)p->in_w * (size_t)c;
+    const size_t image_bytes = (size_t)p->in_h * in_row;
     const size_t out_row = (size_t)p->out_w * (size_t)c;
     const int clamp = p->act_min > -128 || p->act_max < 127;
     const uint32_t lo4 = tg_splat_s8(p->act_min);
@@ -708,18 +768,28 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
     if (a.tail == 1 && p->out_w > 4) {
         a.tail = 4;
     }
-    a.stream = stream;
-    a.stream_end = stream + 10 * c;
+    /* Two halves take the batch loop's place (the planner checks one
+     * image): the second one's input, output and stream g channels on. */
+    const int halves = g < c;
+    const size_t in_step = halves ? (size_t)g : image_bytes;
+    const size_t out_step = halves ? (size_t)g : (size_t)p->out_h * out_row;
+    const int32_t parts = halves ? 2 : p->batches;
     tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_bytes;
+    for (b = 0; b < parts; ++b) {
+        const int8_t *image = input + (size_t)b * in_step;
         int32_t j;
+        a.stream = stream + (halves ? 10 * g * b : 0);
+        if (copy || halves) {
+            a.stream = tg_dw3x3_copy((int32_t *)(void *)(ring + 3u * slot_halves), a.stream,
+                                     10u * (size_t)g);
+        }
+        a.stream_end = a.stream + 10 * g;
         for (j = 0; j < 3; ++j) {
             held[j] = held[j] == PAD ? PAD : STALE;
         }
         /* The slot of input row iy is iy mod 3: j0 follows it for iy0. */
         int32_t j0 = (3 - p->pad_h % 3) % 3;
-        int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
+        int8_t *out = output + (size_t)b * out_step;
         for (oy = 0; oy < p->out_h; ++oy) {
             int32_t iy = oy * p->stride_h - p->pad_h;
             int32_t k;
@@ -728,8 +798,9 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
                 int16_t *slot = ring + (size_t)j * slot_halves;
                 if (held[j] != (inside ? iy : PAD)) {
                     if (inside) {
-                        tg_dw3x3_fill(slot, image + (size_t)iy * (size_t)p->in_w * (size_t)c, c,
-                                      cols, lead, span);
+                        (pass == tg_dw3x3_row_s1w5 ? tg_dw3x3_fill_narrow : tg_dw3x3_fill)(
+                            slot, image + (size_t)iy * in_row, c, g, cols,
+                            lead, span);
                         held[j] = iy;
                     } else {
                         tg_dw3x3_fill_zp(slot, p->input_zero_point, slot_halves);
@@ -744,7 +815,8 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
             out += out_row;
             pass(&a);
             if (clamp) {
-                /* Bytewise clamp of the row just written (SSUB8 + SEL). */
+                /* Bytewise clamp of the row just written (SSUB8 + SEL; with
+                 * g = c only, ops.py dw3x3_halves_eligible). */
                 uint32_t *w = (uint32_t *)(void *)a.out;
                 uint32_t *wend = w + out_row / 4u;
                 for (; w < wend; ++w) {
@@ -768,7 +840,7 @@ void tg_depthwise3x3s1_s8_dsp(const tg_conv_params *p, const int8_t *input,
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
                   tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
-                                         tg_dw3x3_row_s1x8));
+                                         tg_dw3x3_row_s1x8), p->in_c, 0);
 }
 
 void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
@@ -776,59 +848,28 @@ void tg_depthwise3x3s2_s8_dsp(const tg_conv_params *p, const int8_t *input,
 {
     tg_dw3x3_ring(p, input, stream, output, scratch,
                   tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
-                                         tg_dw3x3_row_s2x8));
+                                         tg_dw3x3_row_s2x8), p->in_c, 0);
 }
 
-/* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same, with the stream copied once
- * into scratch after the ring (tinygen/plan/ops.py dw3x3_ram_scratch), so
- * flash is read once per layer instead of once per output row. The planner
- * takes them where the larger scratch leaves the arena as it is
- * (ops.py take_dsp_upgrades). */
-static const int32_t *tg_dw3x3_stream_to_ram(const tg_conv_params *p, const int32_t *stream,
-                                             int8_t *scratch)
-{
-    const int32_t cols = ((p->out_w - 1) * p->stride_w + 3 + 1) & ~1;
-    int32_t *copy = (int32_t *)(void *)(scratch + 3u * 2u * (size_t)p->in_c * (size_t)cols);
-    /* 10 words a channel, channels in groups of 4: 8 words per LDM/STM
-     * pair (0.7 cycles a byte where memcpy takes 0.85). */
-    register uint32_t r2 __asm__("r2");
-    register uint32_t r3 __asm__("r3");
-    register uint32_t r4 __asm__("r4");
-    register uint32_t r5 __asm__("r5");
-    register uint32_t r6 __asm__("r6");
-    register uint32_t r8 __asm__("r8");
-    register uint32_t r9 __asm__("r9");
-    register uint32_t r10 __asm__("r10");
-    const int32_t *src = stream;
-    int32_t *dst = copy;
-    size_t blocks = 10u * (size_t)p->in_c / 8u;
-    __asm__ volatile("1:\n\t"
-                     "ldm    %[s]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
-                     "stm    %[o]!, {%[a], %[b], %[c], %[d], %[e], %[f], %[g], %[h]}\n\t"
-                     "subs   %[k], %[k], #1\n\t"
-                     "bne    1b\n\t"
-                     : [s] "+r"(src), [o] "+r"(dst), [k] "+r"(blocks), [a] "=&r"(r2),
-                       [b] "=&r"(r3), [c] "=&r"(r4), [d] "=&r"(r5), [e] "=&r"(r6),
-                       [f] "=&r"(r8), [g] "=&r"(r9), [h] "=&r"(r10)
-                     :
-                     : "cc", "memory");
-    return copy;
-}
-
+/* tg_depthwise3x3s{1,2}_ram_s8_dsp: the same in one group, with the whole
+ * stream copied into scratch after the whole ring (tinygen/plan/ops.py
+ * dw3x3_ram_scratch). The planner takes them where the larger scratch
+ * leaves the arena as it is (ops.py take_dsp_upgrades); elsewhere the
+ * kernels above copy the stream in groups within the ring's scratch. */
 void tg_depthwise3x3s1_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+    tg_dw3x3_ring(p, input, stream, output, scratch,
                   tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
-                                         tg_dw3x3_row_s1x8));
+                                         tg_dw3x3_row_s1x8), p->in_c, 1);
 }
 
 void tg_depthwise3x3s2_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                   const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
+    tg_dw3x3_ring(p, input, stream, output, scratch,
                   tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
-                                         tg_dw3x3_row_s2x8));
+                                         tg_dw3x3_row_s2x8), p->in_c, 1);
 }
 
 /* Stride 1, output rows of exactly 6 pixels (MobileNet's late 6x6 maps),
@@ -902,8 +943,7 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s1w6(const tg_dw_row *
 void tg_depthwise3x3s1w6_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s1w6);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w6, p->in_c, 1);
 }
 
 /* Output rows of exactly 3 pixels (3x3 maps) at stride 1 or 2: one 3-pixel
@@ -969,15 +1009,13 @@ __attribute__((naked, noinline)) static void tg_dw3x3_row_s2w3(const tg_dw_row *
 void tg_depthwise3x3s1w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s1w3);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w3, p->in_c, 1);
 }
 
 void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s2w3);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w3, p->in_c, 1);
 }
 
 /* tg_depthwise3x3s{1,2}_s8_dsp and their _ram forms for output rows of 5
@@ -985,25 +1023,69 @@ void tg_depthwise3x3s2w3_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
 void tg_depthwise3x3s1w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w5, p->in_c, 0);
 }
 
 void tg_depthwise3x3s2w5_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                 const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w5, p->in_c, 0);
 }
 
 void tg_depthwise3x3s1w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s1w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w5, p->in_c, 1);
 }
 
 void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_ring(p, input, tg_dw3x3_stream_to_ram(p, stream, scratch), output, scratch,
-                  tg_dw3x3_row_s2w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w5, p->in_c, 1);
+}
+
+/* tg_depthwise3x3s{1,2}[w5]_halves_s8_dsp: the same as the kernels reading
+ * the stream in place, in the same scratch (the planner checks cols >= 8,
+ * channels in groups of 8 and no clamp), for half the channels at a time:
+ * every row of the image for the first half, then for the second, each
+ * half's stream copied after its ring, so that flash is read once per
+ * layer. The planner's in-place rule (tinygen/plan/memory.py) holds per
+ * channel where the output lies whole pixels from the input: each half
+ * writes only bytes of its own channels, in pixels whose rows it has read.
+ * Elsewhere (another half's input bytes would be overwritten) one group
+ * reads the stream in place. */
+static void tg_dw3x3_halves(const tg_conv_params *p, const int8_t *input,
+                            const int32_t *stream, int8_t *output, int8_t *scratch,
+                            void (*pass)(const tg_dw_row *))
+{
+    const int32_t c = p->in_c;
+    tg_dw3x3_ring(p, input, stream, output, scratch, pass, (input - output) % c ? c : c / 2, 0);
+}
+
+void tg_depthwise3x3s1_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_halves(p, input, stream, output, scratch,
+                    tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                           tg_dw3x3_row_s1x8));
+}
+
+void tg_depthwise3x3s2_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                     const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_halves(p, input, stream, output, scratch,
+                    tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                           tg_dw3x3_row_s2x8));
+}
+
+void tg_depthwise3x3s1w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                       const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_halves(p, input, stream, output, scratch, tg_dw3x3_row_s1w5);
+}
+
+void tg_depthwise3x3s2w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                       const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_dw3x3_halves(p, input, stream, output, scratch, tg_dw3x3_row_s2w5);
 }

@@ -1,0 +1,82 @@
+"""tg_depthwise3x3s{1,2}[w5]_halves_s8_dsp (firmware/kernels/dsp/depthwise_conv2d_s8.c)
+on the Cortex-M4, bit-exact with TFLM: the 3x3 depthwise ring in the scratch
+of the kernels that read their stream in place, for half the channels at a
+time with each half's stream copied beside its ring (tinygen/plan/ops.py
+dw3x3_halves_eligible), so that flash is read once per layer. The cases:
+each pass the halves reach (5-pixel rows at stride 1 and 2, the tail blocks,
+4k and 8k pixels with input rows of 8 or more, whose fill takes 4 pixels a
+step), SAME and VALID, 8 to 64 channels; planned without keeping the input
+alive, so the output lies over the input where the planner's in-place rule
+lets it (whole pixels from it: the halves run; elsewhere one group reads in
+place).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel_oracle import assert_bit_exact, oracle_cases, run_bare_metal
+from test_kernels_emulated import ARM_FLAGS, INTERIOR_DW
+from tinygen.codegen import write_sources
+from tinygen.ir import load_model
+from tinygen.plan import plan_model
+from tinygen.plan.ops import dw3x3_dsp_scratch
+
+HALVES = [
+    dict(INTERIOR_DW, shape=(6, 5, 16), seed=71),                               # s1w5
+    dict(INTERIOR_DW, shape=(7, 7, 8), padding="valid", seed=72),               # s1w5, VALID
+    dict(INTERIOR_DW, shape=(9, 10, 8), stride=2, seed=73),                     # s2w5
+    dict(INTERIOR_DW, shape=(5, 7, 8), seed=74, lo=-3.0, hi=0.5),               # s1, tail 3
+    dict(INTERIOR_DW, shape=(4, 12, 24), seed=75),                              # s1x4, quads
+    dict(INTERIOR_DW, shape=(7, 16, 16), stride=2, seed=76),                    # s2x8, quads
+    dict(INTERIOR_DW, shape=(25, 5, 64), seed=77),                              # kws01's shape
+]
+
+
+@pytest.mark.parametrize("spec", HALVES, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")
+def test_depthwise_stream_copied_in_halves_matches_tflm(model_cache, tmp_path, spec,
+                                                        monkeypatch):
+    from tinygen.plan import variants
+
+    # In a one-layer model the whole stream's copy would fit: keep the
+    # kernel that copies within the ring's scratch.
+    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    call = plan.calls[0]
+    assert call.function.startswith("tg_depthwise3x3s") and "_halves_" in call.function
+    assert call.scratch_bytes == dw3x3_dsp_scratch(call.params)
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec}")
+
+
+@pytest.mark.parametrize("spec", [HALVES[0], HALVES[5]], ids=lambda s: f"{s['shape']}")
+def test_output_not_whole_pixels_below_the_input_reads_the_stream_in_place(
+        model_cache, tmp_path, spec, monkeypatch):
+    # The input moved 8 bytes up (half a pixel of 16 channels): still far
+    # enough above the output for the ring, but the first half's outputs
+    # would land on bytes of the second half's channels, so the kernel runs
+    # one group reading its stream from flash.
+    from tinygen.plan import variants
+
+    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    call = plan.calls[0]
+    mem = plan.memory
+    inp = mem.tensor_offsets[call.inputs[0]]
+    assert mem.tensor_offsets[call.output] < inp
+    for t, off in mem.tensor_offsets.items():
+        if t != call.output and off >= inp:
+            mem.tensor_offsets[t] = off + 8
+    mem.scratch_offsets = {k: v + 8 if v >= inp else v for k, v in mem.scratch_offsets.items()}
+    mem.arena_bytes += 16
+    assert (mem.tensor_offsets[call.inputs[0]] - mem.tensor_offsets[call.output]) % 16 == 8
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec}")
