@@ -1,14 +1,16 @@
 """tg_depthwise3x3s{1,2}[w5]_halves_s8_dsp (firmware/kernels/dsp/depthwise_conv2d_s8.c)
 on the Cortex-M4, bit-exact with TFLM: the 3x3 depthwise ring in the scratch
-of the kernels that read their stream in place, for half the channels at a
-time with each half's stream copied beside its ring (tinygen/plan/ops.py
-dw3x3_halves_eligible), so that flash is read once per layer. The cases:
-each pass the halves reach (5-pixel rows at stride 1 and 2, the tail blocks,
-4k and 8k pixels with input rows of 8 or more, whose fill takes 4 pixels a
-step), SAME and VALID, 8 to 64 channels; planned without keeping the input
-alive, so the output lies over the input where the planner's in-place rule
-lets it (whole pixels from it: the halves run; elsewhere one group reads in
-place).
+of the kernels that read their stream in place, copying the stream into RAM
+so that flash is read about once per layer (tinygen/plan/ops.py
+dw3x3_halves_eligible). Planned without keeping the input alive, the output
+lies over the input where the planner's in-place rule lets it: where the
+input's bytes above the output's end can hold the stream (stride 2, the
+output a quarter of the input), the stream moves there once their rows are
+in the ring; elsewhere, the output whole pixels below the input, the ring
+takes half the channels at a time with each half's stream beside it; else
+one group reads in place. The cases: each pass these reach (5-pixel rows at
+stride 1 and 2, the tail blocks, 4k and 8k pixels with input rows of 8 or
+more, whose fill takes 4 pixels a step), SAME and VALID, 8 to 64 channels.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ HALVES = [
 
 
 @pytest.mark.parametrize("spec", HALVES, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")
-def test_depthwise_stream_copied_in_halves_matches_tflm(model_cache, tmp_path, spec,
+def test_depthwise_stream_copied_once_per_layer_matches_tflm(model_cache, tmp_path, spec,
                                                         monkeypatch):
     from tinygen.plan import variants
 
@@ -46,6 +48,12 @@ def test_depthwise_stream_copied_in_halves_matches_tflm(model_cache, tmp_path, s
     call = plan.calls[0]
     assert call.function.startswith("tg_depthwise3x3s") and "_halves_" in call.function
     assert call.scratch_bytes == dw3x3_dsp_scratch(call.params)
+    # Which copy the kernel makes (tg_dw3x3_ring's test, in bytes).
+    p, mem = call.params, plan.memory
+    inp, out = mem.tensor_offsets[call.inputs[0]], mem.tensor_offsets[call.output]
+    spare = -(-(out + p["out_h"] * p["out_w"] * p["out_c"]) // 4) * 4
+    moves = inp < spare and spare + 40 * p["in_c"] <= inp + p["in_h"] * p["in_w"] * p["in_c"]
+    assert (inp - out) % p["in_c"] == 0 and moves == (p["stride_w"] == 2)
     src = write_sources(plan, tmp_path)
     inputs, expected = oracle_cases(tflite, spec["seed"])
     got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",

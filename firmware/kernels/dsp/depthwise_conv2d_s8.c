@@ -692,7 +692,8 @@ __attribute__((noinline)) static void tg_dw3x3_fill_narrow(int16_t *slot, const 
 
 /* n words from src to dst, 8 per LDM/STM pair (n a multiple of 8; 0.7
  * cycles a byte where memcpy takes 0.85). Returns dst. */
-static const int32_t *tg_dw3x3_copy(int32_t *dst, const int32_t *src, size_t n)
+__attribute__((noinline)) static const int32_t *tg_dw3x3_copy(int32_t *dst, const int32_t *src,
+                                                          size_t n)
 {
     register uint32_t r2 __asm__("r2");
     register uint32_t r3 __asm__("r3");
@@ -742,10 +743,21 @@ static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
     const int32_t cols = ((p->out_w - 1) * s + 3 + 1) & ~1;
     const int32_t lead = p->pad_w < cols ? p->pad_w : cols;
     const int32_t span = p->in_w < cols - lead ? p->in_w : cols - lead;
-    const size_t slot_halves = (size_t)g * (size_t)cols;
     const size_t in_row = (size_t)p->in_w * (size_t)c;
     const size_t image_bytes = (size_t)p->in_h * in_row;
     const size_t out_row = (size_t)p->out_w * (size_t)c;
+    /* One image whose output overlaps its input (the planner's in-place
+     * rule: the input dies here, the output lies below it; an output that
+     * does not overlap ends at or below the input, 8-byte aligned, or above
+     * its end): the input's bytes above the output's end are free once their
+     * rows are in the ring, and the
+     * stream, read in place until then, moves there as soon as they hold it
+     * (vww01's stride-2 layer on its 48x48 map after 13 of 48 rows), in
+     * place of two halves. */
+    int8_t *spare = (int8_t *)(((uintptr_t)(output + (size_t)p->out_h * out_row) + 3u)
+                               & ~(uintptr_t)3u);
+    int moving = !copy && p->batches == 1 && input < spare && spare + 40 * c <= input + image_bytes;
+    const size_t slot_halves = (size_t)(g = moving ? c : g) * (size_t)cols;
     const int clamp = p->act_min > -128 || p->act_max < 127;
     const uint32_t lo4 = tg_splat_s8(p->act_min);
     const uint32_t hi4 = tg_splat_s8(p->act_max);
@@ -757,15 +769,16 @@ static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
     a.c = c;
     a.c2 = 2 * c;
     a.c3 = 3 * c;
-    a.tail = p->out_w % 4;
+    const int32_t quads = (int32_t)((uint32_t)p->out_w / 4u);
+    a.tail = (int32_t)((uint32_t)p->out_w % 4u);
     /* 4k + 1 pixels: k - 1 blocks of 4, then one of 5 (same pointer steps). */
-    a.gbytes = (p->out_w / 4 - (a.tail == 1 && p->out_w > 4)) * 8 * s;
-    a.skip = cols * 2 - (p->out_w / 4) * 8 * s - (a.tail & 2 ? 4 * s : 0);
+    a.gbytes = (quads - (a.tail == 1 && quads)) * 8 * s;
+    a.skip = cols * 2 - quads * 8 * s - (a.tail & 2 ? 4 * s : 0);
     /* The tail blocks store at offsets from lr and leave it where the
      * 4-pixel blocks did. */
     a.last = a.tail & 2 ? 2 * c : 0;
-    a.oskip = 1 - (p->out_w / 4) * 4 * c;
-    if (a.tail == 1 && p->out_w > 4) {
+    a.oskip = 1 - quads * 4 * c;
+    if (a.tail == 1 && quads) {
         a.tail = 4;
     }
     /* Two halves take the batch loop's place (the planner checks one
@@ -787,8 +800,9 @@ static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
         for (j = 0; j < 3; ++j) {
             held[j] = held[j] == PAD ? PAD : STALE;
         }
-        /* The slot of input row iy is iy mod 3: j0 follows it for iy0. */
-        int32_t j0 = (3 - p->pad_h % 3) % 3;
+        /* The slot of input row iy is iy mod 3: j0 follows it for iy0
+         * (-pad_h, pad_h 0 or 1 for 3x3 windows). */
+        int32_t j0 = p->pad_h ? 3 - p->pad_h : 0;
         int8_t *out = output + (size_t)b * out_step;
         for (oy = 0; oy < p->out_h; ++oy) {
             int32_t iy = oy * p->stride_h - p->pad_h;
@@ -811,6 +825,12 @@ static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
             }
             j0 += p->stride_h;
             j0 -= j0 >= 3 ? 3 : 0;
+            /* iy - 1: the last row read (rows are read in order). */
+            if (moving && image + (size_t)iy * in_row >= spare + 40 * c) {
+                a.stream = tg_dw3x3_copy((int32_t *)(void *)spare, a.stream, 10u * (size_t)c);
+                a.stream_end = a.stream + 10 * c;
+                moving = 0;
+            }
             a.out = out;
             out += out_row;
             pass(&a);
