@@ -221,7 +221,9 @@ def dw3x3_ram_scratch(params: dict) -> int:
 
 
 def dw3x3_halves_eligible(params: dict) -> bool:
-    """Layers tg_depthwise3x3s*_halves_s8_dsp take in dw3x3_dsp_scratch: two
+    """Layers tg_depthwise3x3s*_halves_s8_dsp take in dw3x3_dsp_scratch (the
+    kernel moves the stream into the input's spent bytes above an output
+    below it where they can hold it, else copies it in two halves): two
     groups of channels in whole groups of 4, each group's ring and stream copy
     in the whole ring's bytes ((c / 2) (6 cols + 40) <= 6 c cols: cols >= 8),
     one image (the halves take the batch loop's place) and no clamp after the
@@ -701,8 +703,9 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         # flash or in RAM; rows of 6 at stride 1 a 6-pixel block and rows of
         # 3 a 3-pixel block, with the stream in RAM (one requantization
         # record and channel step per row). Without room for the whole
-        # stream, layers that can copy it in two halves into the ring's
-        # scratch do (dw3x3_halves_eligible): flash read once per layer.
+        # stream, layers that can copy it into the ring's scratch in two
+        # halves or into their input's spent bytes do (dw3x3_halves_eligible):
+        # flash read about once per layer.
         w5 = "w5" if params["out_w"] == 5 else ""
         halves = "_halves" if dw3x3_halves_eligible(params) else ""
         call.dsp_kernel = f"tg_depthwise3x3s{o.stride_w}{w5}{halves}_s8_dsp"

@@ -1066,14 +1066,15 @@ void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
 
 /* tg_depthwise3x3s{1,2}[w5]_halves_s8_dsp: the same as the kernels reading
  * the stream in place, in the same scratch (the planner checks cols >= 8,
- * channels in groups of 8 and no clamp), for half the channels at a time:
+ * channels in groups of 8 and no clamp), with the stream read from flash
+ * about once per layer: moved into the input's spent bytes where they can
+ * hold it (tg_dw3x3_ring), else copied for half the channels at a time:
  * every row of the image for the first half, then for the second, each
- * half's stream copied after its ring, so that flash is read once per
- * layer. The planner's in-place rule (tinygen/plan/memory.py) holds per
- * channel where the output lies whole pixels from the input: each half
- * writes only bytes of its own channels, in pixels whose rows it has read.
- * Elsewhere (another half's input bytes would be overwritten) one group
- * reads the stream in place. */
+ * half's stream after its ring. The planner's in-place rule
+ * (tinygen/plan/memory.py) holds per channel where the output lies whole
+ * pixels from the input: each half writes only bytes of its own channels,
+ * in pixels whose rows it has read. Elsewhere (another half's input bytes
+ * would be overwritten) one group reads the stream in place. */
 static void tg_dw3x3_halves(const tg_conv_params *p, const int8_t *input,
                             const int32_t *stream, int8_t *output, int8_t *scratch,
                             void (*pass)(const tg_dw_row *))
