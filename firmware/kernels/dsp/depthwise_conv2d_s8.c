@@ -556,9 +556,10 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 }
 
 /* Input row `row` (pixels c bytes apart) into a ring slot holding its first
- * n channels (c0 of tg_dw3x3_ring's group at `row`): channel ch's columns lead .. lead + span
- * of `cols` (the padding columns around them hold the zero point from the
- * slot's zero-point fill and are never written here). Two input pixels at a
+ * n channels (the group's, at `row`): channel ch's columns lead .. lead +
+ * span of `cols`, from `first`, the slot's column lead of channel 0 (the
+ * padding columns around them hold the zero point from the slot's
+ * zero-point fill and are never written here). Two input pixels at a
  * time, 4 channels per step: 2 LDR, then 2 PKH pair the pixels' bytes of
  * channels 0/1 and 2/3 ((a0 a1 b0 b1), (a2 a3 b2 b3)) so that 4 SXTB16
  * give the 4 channels' (a, b) halfword pairs, 4 STR. Rows of 8
@@ -570,8 +571,8 @@ static void tg_dw3x3_fill_zp(int16_t *dst, int32_t zp, size_t n)
 /* quads: rows of 8 pixels or more may come (tg_dw3x3_fill_narrow leaves
  * their code out, for the rows of 5-pixel passes at stride 1: span <= 7). */
 static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
-    int16_t *slot, const int8_t *row, int32_t c, int32_t n, int32_t cols, int32_t lead,
-    int32_t span, int quads)
+    int16_t *first, const int8_t *row, int32_t c, int32_t n, int32_t cols, int32_t span,
+    int quads)
 {
     const size_t w2 = (size_t)cols * 2u;
     const size_t w3 = 3u * w2;
@@ -582,7 +583,7 @@ static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
         for (g = 0; g < n; g += 4) {
             const int8_t *s = row + g;
             const int8_t *send = s + quad_bytes;
-            int16_t *d0 = slot + (size_t)g * (size_t)cols + lead;
+            int16_t *d0 = first + (size_t)g * (size_t)cols;
             int16_t *d1 = d0 + cols;
             int16_t *d2 = d1 + cols;
             int16_t *d3 = d2 + cols;
@@ -627,7 +628,7 @@ static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
     for (; k + 2 <= span; k += 2) {
         const int8_t *s = row + (size_t)k * (size_t)c;
         const int8_t *send = s + n;
-        int8_t *d = (int8_t *)(slot + lead + k);
+        int8_t *d = (int8_t *)(first + k);
         uint32_t v0, v1, o0, t;
         __asm__ volatile("1:\n\t"
                          "ldr    %[v1], [%[s], %[c]]\n\t"
@@ -653,7 +654,7 @@ static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
     if (span & 1) {
         const int8_t *s = row + (size_t)k * (size_t)c;
         const int8_t *send = s + n;
-        int8_t *d = (int8_t *)(slot + lead + k);
+        int8_t *d = (int8_t *)(first + k);
         uint32_t v0, o0;
         __asm__ volatile("1:\n\t"
                          "ldr    %[v0], [%[s]], #4\n\t"
@@ -676,22 +677,21 @@ static inline __attribute__((always_inline)) void tg_dw3x3_fill_rows(
 
 /* Not inlined: their loops' registers would make the ring's frame (on the
  * deepest stack path, under the row pass) larger. */
-__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *slot, const int8_t *row, int32_t c,
-                                                  int32_t n, int32_t cols, int32_t lead,
-                                                  int32_t span)
+__attribute__((noinline)) static void tg_dw3x3_fill(int16_t *first, const int8_t *row, int32_t c,
+                                                  int32_t n, int32_t cols, int32_t span)
 {
-    tg_dw3x3_fill_rows(slot, row, c, n, cols, lead, span, 1);
+    tg_dw3x3_fill_rows(first, row, c, n, cols, span, 1);
 }
 
-__attribute__((noinline)) static void tg_dw3x3_fill_narrow(int16_t *slot, const int8_t *row,
+__attribute__((noinline)) static void tg_dw3x3_fill_narrow(int16_t *first, const int8_t *row,
                                                          int32_t c, int32_t n, int32_t cols,
-                                                         int32_t lead, int32_t span)
+                                                         int32_t span)
 {
-    tg_dw3x3_fill_rows(slot, row, c, n, cols, lead, span, 0);
+    tg_dw3x3_fill_rows(first, row, c, n, cols, span, 0);
 }
 
 /* n words from src to dst, 8 per LDM/STM pair (n a multiple of 8; 0.7
- * cycles a byte where memcpy takes 0.85). Returns dst. */
+ * cycles a byte where memcpy takes 0.85). Returns src + n. */
 __attribute__((noinline)) static const int32_t *tg_dw3x3_copy(int32_t *dst, const int32_t *src,
                                                           size_t n)
 {
@@ -715,134 +715,137 @@ __attribute__((noinline)) static const int32_t *tg_dw3x3_copy(int32_t *dst, cons
                        [f] "=&r"(r8), [g] "=&r"(r9), [h] "=&r"(r10)
                      :
                      : "cc", "memory");
-    return dst;
+    return src;
 }
 
 /* The ring for g of the layer's c channels (g = c: all of them; the
- * caller offsets input, stream and output to the group's first channel),
- * with the group's stream copied into scratch after the ring where copy is
- * set or g < c, so that each stream word is read from flash once per layer:
- * the whole stream in dw3x3_ram_scratch (tinygen/plan/ops.py), or half of
- * it beside the ring of half the channels in dw3x3_dsp_scratch, which has
- * room for both where (c / 2) (6 cols + 40) <= 6 c cols, i.e. cols >= 8. */
-static void tg_dw3x3_ring(const tg_conv_params *flash_p, const int8_t *input,
-                          const int32_t *stream, int8_t *output, int8_t *scratch,
-                          void (*pass)(const tg_dw_row *), int32_t g, int copy)
+ * caller offsets input, stream and output to the group's first channel).
+ * With copy set or g < c the group's stream is copied into scratch after
+ * the ring first, so that each stream word is read from flash once per
+ * layer: the whole stream in dw3x3_ram_scratch (tinygen/plan/ops.py), or
+ * half of it beside the ring of half the channels in dw3x3_dsp_scratch,
+ * which has room for both where (c / 2) (6 cols + 40) <= 6 c cols, i.e.
+ * cols >= 8. Otherwise, for one image whose output overlaps its input (the
+ * planner's in-place rule: the input dies here and the output lies below
+ * it; an output that does not overlap ends at or below the input, 8-byte
+ * aligned, or above its end), the input's bytes above the output's end are
+ * free once their rows are in the ring: the stream, read in place until
+ * then, moves there as soon as they can hold it (vww01's stride-2 layer on
+ * its 48x48 map after 13 of 48 rows), for all c channels. Where g < c and
+ * the stream does not move, the second half follows the first. */
+static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const int32_t *stream,
+                          int8_t *output, int8_t *scratch, void (*pass)(const tg_dw_row *),
+                          int32_t g, int copy)
 {
-    /* The parameters read per row from RAM: p is in flash, and the calls
-     * below may alias it, so its fields would be read again per row (twice
-     * per layer for two halves). */
-    tg_conv_params q = *flash_p;
-    const tg_conv_params *p = &q;
-    /* A slot's tag while it holds only the zero point. */
-    enum { PAD = INT32_MIN, STALE = INT32_MIN + 1 };
-    const int32_t c = p->in_c;
-    const int32_t s = p->stride_w;
-    /* Columns per channel in a slot, even (dw3x3_dsp_cols in ops.py): the
-     * last 1-pixel block reads one column past the window. */
-    const int32_t cols = ((p->out_w - 1) * s + 3 + 1) & ~1;
-    const int32_t lead = p->pad_w < cols ? p->pad_w : cols;
-    const int32_t span = p->in_w < cols - lead ? p->in_w : cols - lead;
-    const size_t in_row = (size_t)p->in_w * (size_t)c;
-    const size_t image_bytes = (size_t)p->in_h * in_row;
-    const size_t out_row = (size_t)p->out_w * (size_t)c;
-    /* One image whose output overlaps its input (the planner's in-place
-     * rule: the input dies here, the output lies below it; an output that
-     * does not overlap ends at or below the input, 8-byte aligned, or above
-     * its end): the input's bytes above the output's end are free once their
-     * rows are in the ring, and the
-     * stream, read in place until then, moves there as soon as they hold it
-     * (vww01's stride-2 layer on its 48x48 map after 13 of 48 rows), in
-     * place of two halves. */
-    int8_t *spare = (int8_t *)(((uintptr_t)(output + (size_t)p->out_h * out_row) + 3u)
-                               & ~(uintptr_t)3u);
-    int moving = !copy && p->batches == 1 && input < spare && spare + 40 * c <= input + image_bytes;
-    const size_t slot_halves = (size_t)(g = moving ? c : g) * (size_t)cols;
-    const int clamp = p->act_min > -128 || p->act_max < 127;
-    const uint32_t lo4 = tg_splat_s8(p->act_min);
-    const uint32_t hi4 = tg_splat_s8(p->act_max);
-    int16_t *ring = (int16_t *)(void *)scratch;
-    int32_t held[3] = {PAD, PAD, PAD};
-    tg_dw_row a;
-    int32_t b;
-    int32_t oy;
-    a.c = c;
-    a.c2 = 2 * c;
-    a.c3 = 3 * c;
-    const int32_t quads = (int32_t)((uint32_t)p->out_w / 4u);
-    a.tail = (int32_t)((uint32_t)p->out_w % 4u);
-    /* 4k + 1 pixels: k - 1 blocks of 4, then one of 5 (same pointer steps). */
-    a.gbytes = (quads - (a.tail == 1 && quads)) * 8 * s;
-    a.skip = cols * 2 - quads * 8 * s - (a.tail & 2 ? 4 * s : 0);
-    /* The tail blocks store at offsets from lr and leave it where the
-     * 4-pixel blocks did. */
-    a.last = a.tail & 2 ? 2 * c : 0;
-    a.oskip = 1 - quads * 4 * c;
-    if (a.tail == 1 && quads) {
-        a.tail = 4;
-    }
-    /* Two halves take the batch loop's place (the planner checks one
-     * image): the second one's input, output and stream g channels on. */
-    const int halves = g < c;
-    const size_t in_step = halves ? (size_t)g : image_bytes;
-    const size_t out_step = halves ? (size_t)g : (size_t)p->out_h * out_row;
-    const int32_t parts = halves ? 2 : p->batches;
-    tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);
-    for (b = 0; b < parts; ++b) {
-        const int8_t *image = input + (size_t)b * in_step;
-        int32_t j;
-        a.stream = stream + (halves ? 10 * g * b : 0);
-        if (copy || halves) {
-            a.stream = tg_dw3x3_copy((int32_t *)(void *)(ring + 3u * slot_halves), a.stream,
-                                     10u * (size_t)g);
+    int second = 0;
+    /* Every group in this one frame (a caller looping over the halves would
+     * add its own to the deepest stack path, under the row pass). */
+    for (;; second = 1, input += g, output += g) {
+        /* A slot's tag while it holds only the zero point. */
+        enum { PAD = INT32_MIN, STALE = INT32_MIN + 1 };
+        const int32_t c = p->in_c;
+        const int32_t s = p->stride_w;
+        /* Columns per channel in a slot, even (dw3x3_dsp_cols in ops.py): the
+         * last 1-pixel block reads one column past the window. */
+        const int32_t cols = ((p->out_w - 1) * s + 3 + 1) & ~1;
+        const int32_t lead = p->pad_w < cols ? p->pad_w : cols;
+        const int32_t span = p->in_w < cols - lead ? p->in_w : cols - lead;
+        const size_t image_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)c;
+        const size_t out_row = (size_t)p->out_w * (size_t)c;
+        /* Where the stream moves (NULL: it does not). */
+        int8_t *spare = (int8_t *)(((uintptr_t)(output + (size_t)p->out_h * out_row) + 3u)
+                                   & ~(uintptr_t)3u);
+        if (copy || p->batches != 1 || input >= spare || spare + 40 * c > input + image_bytes) {
+            spare = NULL;
+        }
+        const size_t slot_halves = (size_t)(g = spare ? c : g) * (size_t)cols;
+        /* Clamped (an activation range narrower than int8) unless these
+         * splat -128 and 127. */
+        const uint32_t lo4 = tg_splat_s8(p->act_min);
+        const uint32_t hi4 = tg_splat_s8(p->act_max);
+        const int32_t quads = (int32_t)((uint32_t)p->out_w / 4u);
+        int16_t *ring = (int16_t *)(void *)scratch;
+        int32_t held[3] = {PAD, PAD, PAD};
+        tg_dw_row a;
+        int32_t b;
+        int32_t oy;
+        a.c = c;
+        a.c2 = 2 * c;
+        a.c3 = 3 * c;
+        a.tail = (int32_t)((uint32_t)p->out_w % 4u);
+        /* 4k + 1 pixels: k - 1 blocks of 4, then one of 5 (same pointer steps). */
+        a.gbytes = (quads - (a.tail == 1 && quads)) * 8 * s;
+        a.skip = cols * 2 - quads * 8 * s - (a.tail & 2 ? 4 * s : 0);
+        /* The tail blocks store at offsets from lr and leave it where the
+         * 4-pixel blocks did. */
+        a.last = a.tail & 2 ? 2 * c : 0;
+        a.oskip = 1 - quads * 4 * c;
+        if (a.tail == 1 && quads) {
+            a.tail = 4;
+        }
+        a.stream = stream;
+        if (copy || g < c) {
+            /* stream moves on to the second half's. */
+            a.stream = (const int32_t *)(void *)(ring + 3u * slot_halves);
+            stream = tg_dw3x3_copy((int32_t *)(void *)(ring + 3u * slot_halves), stream,
+                                   10u * (size_t)g);
         }
         a.stream_end = a.stream + 10 * g;
-        for (j = 0; j < 3; ++j) {
-            held[j] = held[j] == PAD ? PAD : STALE;
-        }
-        /* The slot of input row iy is iy mod 3: j0 follows it for iy0
-         * (-pad_h, pad_h 0 or 1 for 3x3 windows). */
-        int32_t j0 = p->pad_h ? 3 - p->pad_h : 0;
-        int8_t *out = output + (size_t)b * out_step;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            int32_t iy = oy * p->stride_h - p->pad_h;
-            int32_t k;
-            for (k = 0, j = j0; k < 3; ++k, ++iy, j = j == 2 ? 0 : j + 1) {
-                const int inside = iy >= 0 && iy < p->in_h;
-                int16_t *slot = ring + (size_t)j * slot_halves;
-                if (held[j] != (inside ? iy : PAD)) {
-                    if (inside) {
-                        (pass == tg_dw3x3_row_s1w5 ? tg_dw3x3_fill_narrow : tg_dw3x3_fill)(
-                            slot, image + (size_t)iy * in_row, c, g, cols,
-                            lead, span);
-                        held[j] = iy;
-                    } else {
-                        tg_dw3x3_fill_zp(slot, p->input_zero_point, slot_halves);
-                        held[j] = PAD;
+        tg_dw3x3_fill_zp(ring, p->input_zero_point, 3u * slot_halves);
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *image = input + (size_t)b * image_bytes;
+            int32_t j;
+            for (j = 0; j < 3; ++j) {
+                held[j] = held[j] == PAD ? PAD : STALE;
+            }
+            /* The slot of input row iy is iy mod 3: j0 follows it for iy0
+             * (-pad_h, pad_h 0 or 1 for 3x3 windows). */
+            int32_t j0 = p->pad_h ? 3 - p->pad_h : 0;
+            int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
+            for (oy = 0; oy < p->out_h; ++oy) {
+                int32_t iy = oy * p->stride_h - p->pad_h;
+                int32_t k;
+                for (k = 0, j = j0; k < 3; ++k, ++iy, j = j == 2 ? 0 : j + 1) {
+                    const int inside = iy >= 0 && iy < p->in_h;
+                    int16_t *slot = ring + (size_t)j * slot_halves;
+                    if (held[j] != (inside ? iy : PAD)) {
+                        if (inside) {
+                            (pass == tg_dw3x3_row_s1w5 ? tg_dw3x3_fill_narrow : tg_dw3x3_fill)(
+                                slot + lead, image + (size_t)iy * (size_t)p->in_w * (size_t)c, c,
+                                g, cols, span);
+                            held[j] = iy;
+                        } else {
+                            tg_dw3x3_fill_zp(slot, p->input_zero_point, slot_halves);
+                            held[j] = PAD;
+                        }
+                    }
+                    a.row[k] = slot;
+                }
+                j0 += p->stride_h;
+                j0 -= j0 >= 3 ? 3 : 0;
+                /* iy - 1: the last row read (rows are read in order). */
+                if (spare && image + (size_t)iy * (size_t)p->in_w * (size_t)c >= spare + 40 * c) {
+                    tg_dw3x3_copy((int32_t *)(void *)spare, a.stream, 10u * (size_t)c);
+                    a.stream = (const int32_t *)(void *)spare;
+                    a.stream_end = a.stream + 10 * c;
+                    spare = NULL;
+                }
+                a.out = out;
+                out += out_row;
+                pass(&a);
+                if (lo4 != 0x80808080u || hi4 != 0x7f7f7f7fu) {
+                    /* Bytewise clamp of the row just written (SSUB8 + SEL; with
+                     * g = c only, ops.py dw3x3_halves_eligible). */
+                    uint32_t *w = (uint32_t *)(void *)a.out;
+                    uint32_t *wend = w + out_row / 4u;
+                    for (; w < wend; ++w) {
+                        *w = tg_clamp4_dsp(*w, lo4, hi4);
                     }
                 }
-                a.row[k] = slot;
             }
-            j0 += p->stride_h;
-            j0 -= j0 >= 3 ? 3 : 0;
-            /* iy - 1: the last row read (rows are read in order). */
-            if (moving && image + (size_t)iy * in_row >= spare + 40 * c) {
-                a.stream = tg_dw3x3_copy((int32_t *)(void *)spare, a.stream, 10u * (size_t)c);
-                a.stream_end = a.stream + 10 * c;
-                moving = 0;
-            }
-            a.out = out;
-            out += out_row;
-            pass(&a);
-            if (clamp) {
-                /* Bytewise clamp of the row just written (SSUB8 + SEL; with
-                 * g = c only, ops.py dw3x3_halves_eligible). */
-                uint32_t *w = (uint32_t *)(void *)a.out;
-                uint32_t *wend = w + out_row / 4u;
-                for (; w < wend; ++w) {
-                    *w = tg_clamp4_dsp(*w, lo4, hi4);
-                }
-            }
+        }
+        if (second || g == c) {
+            return;
         }
     }
 }
