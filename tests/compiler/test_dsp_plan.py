@@ -130,9 +130,11 @@ def test_every_3x3_depthwise_layer_keeps_its_dsp_kernel_and_ring(name):
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
 def test_depthwise_layers_without_room_for_a_copy_copy_their_streams_in_halves(name):
-    # kws01's four layers and vww01's stride-2 layer on its 48x48 map read
-    # their streams once per layer in the ring's scratch; the output lies
-    # whole pixels below the input, so the kernel runs the halves.
+    # kws01's four layers (in two halves of the channels, in the ring's
+    # scratch) and vww01's stride-2 layer on its 48x48 map (moved into the
+    # input's spent bytes above its output) read their streams from flash
+    # about once per layer; the output lies whole pixels below the input, so
+    # the halves may run.
     plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
     halves = [c for c in plan.calls if "_halves_" in (c.function or "")]
     assert len(halves) == {"kws01": 4, "vww01": 1}[name]
