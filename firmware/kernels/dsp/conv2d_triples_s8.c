@@ -321,6 +321,16 @@ __attribute__((noinline)) static void gather_dsp(const tg_conv_params *p, const 
     }
 }
 
+/* *s into *d by LDM/STM (copy_words_dsp: a multiple of 4 words), then
+ * the last field. */
+__attribute__((noinline)) static void copy_words_dsp(int32_t *d, const int32_t *s, int32_t n);
+static void copy_params_dsp(tg_conv_params *d, const tg_conv_params *s)
+{
+    _Static_assert(sizeof(tg_conv_params) == 21 * 4, "tg_conv_params: 20 words, then fast");
+    copy_words_dsp((int32_t *)(void *)d, (const int32_t *)(const void *)s, 20);
+    d->fast = s->fast;
+}
+
 /* Output pixels in NHWC order, walked without divisions. */
 typedef struct {
     const int8_t *image;
@@ -460,9 +470,15 @@ __attribute__((noinline)) static void clamp_layer_dsp(const tg_conv_params *p, i
     }
 }
 
-void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *params, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
+    /* The gather and the walk read the parameters per pixel: from a copy
+     * in RAM, not from flash (kws01's first layer read 55 KB of them),
+     * copied without memcpy, which kws01 does not link otherwise. */
+    tg_conv_params q;
+    const tg_conv_params *p = &q;
+    copy_params_dsp(&q, params);
     const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     triples_run_dsp(p, input, stream, stream + (p->out_c / 2) * (8 + 4 * octs), output, scratch,
                     tg_triples_pass_dsp, widen_triple_dsp);
