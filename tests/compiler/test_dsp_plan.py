@@ -17,7 +17,8 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
-                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS, RGB_S2_BLOCK_WORDS, RGB_SHIFT,
+                              PW16_CHANNEL_WORDS, PW_SHIFT, RGB_BLOCK_WORDS,
+                              RGB_S2_BLOCK_WORDS, RGB_SHIFT,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
                               dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
                               rgb_s2_stream, rgb_stream, rows_dsp_stream, copy_stream,
@@ -228,16 +229,37 @@ def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
     assert rgb_s2_stream(weights, quant) is None
 
 
-def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+def _pw_quant(rng, oc: int, e: list[int]) -> np.ndarray:
+    e = np.array(e)
+    return np.stack([rng.integers(-2**14, 2**14, size=oc), rng.integers(2**30, 2**31 - 1, size=oc),
+                     e, (1 << (e - 1)) - (128 << e)], axis=1).astype(np.int32)
+
+
+def _pw_requantizes_exactly(quant, s, mult_rz, rng) -> None:
+    # SMMLA then ASR #PW_SHIFT against SMMLAR then ASR by e, over accumulators.
+    for c in range(len(s)):
+        mult, rz, e = int(quant[c, 1]), int(quant[c, 3]), int(quant[c, 2])
+        assert int(mult_rz[c, 0]) == mult
+        for acc in rng.integers(-2**21, 2**21, size=200).tolist() + [0, 1, -1]:
+            want = (2 * acc * mult + (1 << 31) + (rz << 32)) >> (32 + e)
+            got = ((acc << (int(s[c]) + 1)) * mult + (int(mult_rz[c, 1]) << 32)) >> 32 >> PW_SHIFT
+            assert got == want
+
+
+def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_scaled_to_the_fixed_shift():
     rng = np.random.default_rng(6)
     weights = rng.integers(-128, 128, size=(4, 8)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    quant = _pw_quant(rng, 4, [6, 9, 8, 7])                         # vww01's 8 -> 16 layer's range
     stream = pw8_stream(weights, quant).reshape(4, PW8_CHANNEL_WORDS)
-    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
-    halves = stream[:, 1:5].view(np.int16).reshape(4, 8)
-    w = weights.astype(np.int16) * 2
-    assert halves.tolist() == w[:, [0, 2, 1, 3, 4, 6, 5, 7]].tolist()
-    assert stream[:, 5:].tolist() == quant[:, [1, 3, 2]].tolist()
+    s = PW_SHIFT - quant[:, 2].astype(np.int64)
+    assert stream[:, 0].tolist() == ((2 * quant[:, 0].astype(np.int64)) << s).tolist()
+    halves = stream[:, 1:5].view(np.int16).reshape(4, 8).astype(np.int64)
+    w = weights.astype(np.int64) * 2
+    assert halves.tolist() == (w[:, [0, 2, 1, 3, 4, 6, 5, 7]] << s[:, None]).tolist()
+    _pw_requantizes_exactly(quant, s, stream[:, 5:], rng)
+    # A shift the fixed one cannot take: no stream (the planner keeps the triples kernel).
+    quant[0, 2] = PW_SHIFT
+    assert pw8_stream(weights, quant) is None
 
 
 def test_depthwise_ring_columns_cover_the_padded_window_rounded_to_words():
@@ -347,19 +369,22 @@ def test_ic01_convs_take_their_dsp_kernels_without_growing_the_arena():
                                                   True).arena_bytes
 
 
-def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_scaled_to_the_fixed_shift():
     rng = np.random.default_rng(7)
     weights = rng.integers(-128, 128, size=(4, 16)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    quant = _pw_quant(rng, 4, [6, 8, 7, 6])                         # vww01's 16 -> 32 layer's range
     stream = pw16_stream(weights, quant).reshape(4, PW16_CHANNEL_WORDS)
-    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
+    s = PW_SHIFT - quant[:, 2].astype(np.int64)
+    assert stream[:, 0].tolist() == ((2 * quant[:, 0].astype(np.int64)) << s).tolist()
     # The kernel's two partial sums sit between the two halves' weights.
     assert stream[:, 5:7].tolist() == [[0, 0]] * 4
     halves = np.concatenate([stream[:, 1:5], stream[:, 7:11]], axis=1).view(np.int16)
-    w = weights.astype(np.int16) * 2
+    w = weights.astype(np.int64) * 2
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
-    assert halves.reshape(4, 16).tolist() == w[:, order].tolist()
-    assert stream[:, 11:].tolist() == quant[:, [1, 3, 2]].tolist()
+    assert halves.reshape(4, 16).astype(np.int64).tolist() == (w[:, order] << s[:, None]).tolist()
+    _pw_requantizes_exactly(quant, s, stream[:, 11:], rng)
+    quant[3, 2] = PW_SHIFT - 8                                      # 2 * 127 << 8 leaves int16
+    assert pw16_stream(weights, quant) is None
 
 
 def test_only_models_with_a_large_fully_connected_layer_take_the_dsp_kernel():

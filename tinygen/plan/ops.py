@@ -554,8 +554,9 @@ def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
 
 
 # Words per output channel in tg_conv2d_pw8_s8_dsp's stream: bias, 4 weight
-# pairs, mult, rz, e.
-PW8_CHANNEL_WORDS = 8
+# pairs, mult, rz; the requantization's shift is fixed at PW_SHIFT.
+PW8_CHANNEL_WORDS = 7
+PW_SHIFT = 12
 
 
 def conv_pw8_eligible(params: dict) -> bool:
@@ -575,27 +576,50 @@ def conv_pw8_scratch(params: dict) -> int:
     return 4 * PW8_CHANNEL_WORDS * params["out_c"]
 
 
-def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
-    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
-    order SXTB16 splits the input words in), both doubled, then mult, rz, e.
+def _pw_shifted(weights: np.ndarray, quant: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """[oc][ic] int8 weights and [>= oc][4] tg_chan_quant records (fast mode)
+    -> the doubled weights ([oc][ic] as int64) and records (bias, mult, e, rz)
+    scaled by dw3x3_shifted(..., PW_SHIFT), so that SMMLA and one SSAT ...,
+    ASR #PW_SHIFT requantize bit-exactly; None where a channel cannot take it."""
+    q = quant[:weights.shape[0]].astype(np.int64).copy()
+    q[:, 0] *= 2
+    shifted = dw3x3_shifted(weights.astype(np.int16).T * 2, q, PW_SHIFT)
+    if shifted is None:
+        return None
+    w, q = shifted
+    return w.T.astype(np.int64), q.astype(np.int64)
 
-    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
-    """
-    oc = weights.shape[0]
-    w = (weights.astype(np.int64) * 2) & 0xFFFF
-    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
-                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
-    q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs, q[:, 1:2] & 0xFFFFFFFF,
-                             q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]], axis=1).reshape(-1)
-    assert stream.size == PW8_CHANNEL_WORDS * oc
+
+def _words(stream: np.ndarray) -> np.ndarray:
+    stream = stream & 0xFFFFFFFF
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
+    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
+    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
+    order SXTB16 splits the input words in), both doubled and scaled by
+    _pw_shifted, then mult, rz; None where a channel cannot take the fixed
+    shift (the planner keeps the triples kernel).
+
+    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    shifted = _pw_shifted(weights, quant)
+    if shifted is None:
+        return None
+    w, q = shifted
+    oc = weights.shape[0]
+    w &= 0xFFFF
+    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
+                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
+    stream = np.concatenate([q[:, :1], pairs, q[:, 1:2], q[:, 3:4]], axis=1).reshape(-1)
+    assert stream.size == PW8_CHANNEL_WORDS * oc
+    return _words(stream)
+
+
 # Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 4 weight
-# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz, e.
-PW16_CHANNEL_WORDS = 14
+# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz.
+PW16_CHANNEL_WORDS = 13
 
 
 def conv_pw16_eligible(params: dict) -> bool:
@@ -603,26 +627,28 @@ def conv_pw16_eligible(params: dict) -> bool:
     return conv_pw8_eligible(dict(params, in_c=8)) and params["in_c"] == 16
 
 
-def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
     """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
     bias, the weights of input channels 0-7 as int16 pairs in SXTB16 order
     ((w0, w2), (w1, w3), (w4, w6), (w5, w7)), two zero words (where the
     kernel parks both pixels' sums over channels 0-7), the pairs of channels
-    8-15, weights and bias doubled, then mult, rz, e.
+    8-15, weights and bias doubled and scaled by _pw_shifted, then mult, rz;
+    None where a channel cannot take the fixed shift.
 
     weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
     """
+    shifted = _pw_shifted(weights, quant)
+    if shifted is None:
+        return None
+    w, q = shifted
     oc = weights.shape[0]
-    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    w &= 0xFFFF
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
     pairs = w[:, order[0::2]] | (w[:, order[1::2]] << 16)
-    q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs[:, :4],
-                             np.zeros((oc, 2), dtype=np.int64), pairs[:, 4:],
-                             q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
-                            axis=1).reshape(-1)
+    stream = np.concatenate([q[:, :1], pairs[:, :4], np.zeros((oc, 2), dtype=np.int64),
+                             pairs[:, 4:], q[:, 1:2], q[:, 3:4]], axis=1).reshape(-1)
     assert stream.size == PW16_CHANNEL_WORDS * oc
-    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+    return _words(stream)
 
 
 def _prefer_dsp(call: KernelCall, kernel: str, stream: np.ndarray, scratch: int) -> None:
@@ -725,13 +751,13 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
         # scratch (ic01's 3x3 stride-1 layers; 1 and 2 where the arena peaks).
         _prefer_dsp(call, "tg_conv2d_3x3pair_s8_dsp", c3x3_stream(weights, quant),
                     max(scratch, conv_3x3pair_scratch(params)))
-    if not depthwise and conv_pw8_eligible(params):
+    pw = (pw8_stream(weights, quant) if not depthwise and conv_pw8_eligible(params)
+          else pw16_stream(weights, quant) if not depthwise and conv_pw16_eligible(params)
+          else None)
+    if pw is not None:
         # Narrow pointwise: the triples kernel its fallback.
-        _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
-                    max(scratch, conv_pw8_scratch(params)))
-    if not depthwise and conv_pw16_eligible(params):
-        _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
-                    max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
+        _prefer_dsp(call, f"tg_conv2d_pw{params['in_c']}_s8_dsp", pw,
+                    max(scratch, 4 * pw.size))
     shifted = (dw3x3_shifted(weights.astype(np.int16) * 2, quant)
                if depthwise and dw3x3_dsp_eligible(params) else None)
     if shifted is not None:
