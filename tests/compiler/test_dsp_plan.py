@@ -397,3 +397,15 @@ def test_only_models_with_a_large_fully_connected_layer_take_the_dsp_kernel():
         fc = [c for c in plan.calls if c.kind == "FULLY_CONNECTED"]
         assert {c.function == "tg_fully_connected_s8_dsp" for c in fc} == {dsp}
         assert any(c.macs < FC_DSP_MIN_MACS for c in fc)
+
+
+def test_the_ring_rule_names_only_kernels_that_run_the_ring():
+    # plan/memory.py _ring_gap holds for tg_dw3x3_ring's order only: every
+    # kernel in DW3X3_RING_KERNELS is one whose body calls it.
+    from tinygen.plan.ops import DW3X3_RING_KERNELS
+    from tinygen.plan.variants import DSP_KERNEL_SOURCES
+    kernels = Path(__file__).resolve().parents[2] / "firmware" / "kernels"
+    for name in DW3X3_RING_KERNELS:
+        text = (kernels / DSP_KERNEL_SOURCES[name]).read_text()
+        body = text[text.index(f"void {name}("):]
+        assert "tg_dw3x3_ring(" in body[:body.index("\n}\n")], name

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygen.ir import model as ir
-from tinygen.plan.ops import KernelCall
+from tinygen.plan.ops import DW3X3_RING_KERNELS, KernelCall
 
 ALIGN = 8
 
@@ -153,7 +153,7 @@ def _ring_gap(p: dict) -> int:
 def input_gaps(call: KernelCall) -> dict[int, int]:
     """Input tensor -> smallest (input offset - output offset) that is safe."""
     p = call.params
-    if call.ring_in_place:
+    if call.ring_in_place and (call.dsp_kernel or call.function) in DW3X3_RING_KERNELS:
         return {call.inputs[0]: _ring_gap(p)}
     if call.kernel == "tg_conv2d_s8":
         if call.stream_parts > 1:   # every part reads every pixel's input again

@@ -1274,6 +1274,12 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
 
 
 TRIPLES8_RAM = "tg_conv2d_triples8_ram_s8_dsp"
+# The 3x3 depthwise kernels that run tg_dw3x3_ring (dsp/depthwise_conv2d_s8.c),
+# whose in-place rule (plan/memory.py _ring_gap) a layer with ring_in_place
+# takes; a kernel outside this list keeps the portable kernel's rule.
+DW3X3_RING_KERNELS = frozenset(f"tg_depthwise3x3{shape}_s8_dsp" for shape in (
+    "s1", "s2", "s1w5", "s2w5", "s1_ram", "s2_ram", "s1w5_ram", "s2w5_ram", "s1w6_ram",
+    "s1w3_ram", "s2w3_ram"))
 # A layer left reading its stream once per pixel triple takes the compact
 # copy (TRIPLES8_RAM) even where the arena grows, by at most one byte per
 # this many flash bytes it saves per inference: kws01's pointwise layers
@@ -1323,7 +1329,7 @@ def fit_compact_copies(calls: list[KernelCall], arena_of) -> None:
     if not readers:
         return
     start = arena_of(calls)
-    rings = [c for c in calls if (c.dsp_kernel or "").startswith("tg_depthwise3x3")]
+    rings = [c for c in calls if c.dsp_kernel in DW3X3_RING_KERNELS]
     for c in rings:
         c.ring_in_place = True
     saved = sum(saves(c) for c in readers)
