@@ -864,7 +864,7 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
 /* tg_conv2d_triples_s8_dsp with its stream copied whole into scratch first,
  * so that it is read from flash once per layer, for models whose code
  * budget has no room for tg_conv2d_triples_ram_s8_dsp's own pass
- * (tinygen/plan/ops.py fit_stream_copies: kws01's first layer). The same
+ * (tinygen/plan/ops.py fit_stream_copies: ic01's strided 1x1 layers). The same
  * pass and the same order of reads and writes as tg_conv2d_triples_s8_dsp.
  * scratch: the stream, then tg_conv2d_triples_s8_dsp's scratch. */
 void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
