@@ -15,10 +15,11 @@ after the layer), negative biases, an output zero point above -128.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
 from kernel_oracle import assert_bit_exact, oracle_cases, run_bare_metal
-from test_kernels_emulated import ARM_FLAGS
-from test_kernels_triples_emulated import _conv
+from test_kernels_emulated import ARM_FLAGS, SETTINGS
+from test_kernels_triples_emulated import _conv, triples_specs
 from tinygen.codegen import write_sources
 from tinygen.ir import load_model
 from tinygen.plan import plan_model
@@ -35,28 +36,50 @@ COMPACT = [
 ]
 
 
-@pytest.mark.parametrize("spec", COMPACT, ids=lambda s: f"{s['shape']}-k{s['kernel']}-s{s['seed']}")
-def test_compact_stream_copy_with_int8_inputs_matches_tflm(model_cache, tmp_path, spec,
-                                                           monkeypatch):
+def _compact_plan(model_cache, spec, monkeypatch):
+    """The one-layer model of spec with its convolution on the compact copy
+    where it is eligible (in a one-layer model no copy fits the arena: the
+    planner's fitting steps are left out)."""
     from tinygen.plan import ops, variants
 
     def compact_all(calls, arena_of):
         for c in calls:
-            if c.dsp_kernel == "tg_conv2d_triples_s8_dsp":
-                assert ops.triples8_ram_eligible(c.params, c.dsp_arrays["stream"])
+            if (c.dsp_kernel == "tg_conv2d_triples_s8_dsp"
+                    and ops.triples8_ram_eligible(c.params, c.dsp_arrays["stream"])):
                 ops._compact_copy(c, c.dsp_arrays["stream"])
 
-    # In a one-layer model no copy fits the arena: every offered layer copies.
-    monkeypatch.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
-    monkeypatch.setattr(variants, "fit_stream_copies", lambda calls, arena_of: None)
-    monkeypatch.setattr(variants, "fit_compact_copies", compact_all)
-    for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible"):
-        monkeypatch.setattr(ops, eligible, lambda params: False)
-    tflite = model_cache.single_op(spec)
-    plan = plan_model(load_model(tflite), layout="dsp")
-    assert plan.calls[0].function == "tg_conv2d_triples8_ram_s8_dsp"
+    with monkeypatch.context() as patched:
+        patched.setattr(variants, "fit_dsp_scratch", lambda calls, arena_of: None)
+        patched.setattr(variants, "fit_stream_copies", lambda calls, arena_of: None)
+        patched.setattr(variants, "fit_compact_copies", compact_all)
+        for eligible in ("conv_rgb_eligible", "conv_pw8_eligible", "conv_pw16_eligible",
+                         "conv_3x3pair_eligible", "conv_rgb1_eligible"):
+            patched.setattr(ops, eligible, lambda params: False)
+        tflite = model_cache.single_op(spec)
+        return tflite, plan_model(load_model(tflite), layout="dsp")
+
+
+def _run(tflite, plan, spec, tmp_path) -> None:
     src = write_sources(plan, tmp_path)
     inputs, expected = oracle_cases(tflite, spec["seed"])
     got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
                          linker_script="qemu_model.ld", variant="dsp")
     assert_bit_exact(got, expected, f"{spec}")
+
+
+@pytest.mark.parametrize("spec", COMPACT, ids=lambda s: f"{s['shape']}-k{s['kernel']}-s{s['seed']}")
+def test_compact_stream_copy_with_int8_inputs_matches_tflm(model_cache, tmp_path, spec,
+                                                           monkeypatch):
+    tflite, plan = _compact_plan(model_cache, spec, monkeypatch)
+    assert plan.calls[0].function == "tg_conv2d_triples8_ram_s8_dsp"
+    _run(tflite, plan, spec, tmp_path)
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(spec=triples_specs())
+def test_compact_stream_copy_random_layers_match_tflm(model_cache, tmp_path, spec, monkeypatch):
+    # Layers that are not eligible (no fast requantization, an activation
+    # below the output zero point, a bias past 19 bits) keep their kernel;
+    # the oracle is then met by that one.
+    tflite, plan = _compact_plan(model_cache, spec, monkeypatch)
+    _run(tflite, plan, spec, tmp_path)
