@@ -989,6 +989,37 @@ __attribute__((naked, noinline)) static void tg_triples8r_pass_dsp(const tg_trip
     (void)a;
 }
 
+/* Word k of one pixel's inputs (words of them, an even number; x word
+ * aligned: a pixel of whole octs in the arena, or a gathered patch) to
+ * dst[3 * k], the pixel's column of the interleaved triple: four words per
+ * LDM. */
+__attribute__((noinline)) static void interleave_dsp(uint32_t *dst, const int8_t *x,
+                                                     int32_t words)
+{
+    __asm__ volatile("tst    %[n], #2\n\t"
+                     "beq    2f\n\t"
+                     "ldm    %[x]!, {r3, r4}\n\t"
+                     "str    r3, [%[d]]\n\t"
+                     "str    r4, [%[d], #12]\n\t"
+                     "add    %[d], %[d], #24\n\t"
+                     "2:\n\t"
+                     "lsrs   %[n], %[n], #2\n\t"
+                     "beq    3f\n\t"
+                     "1:\n\t"
+                     "ldm    %[x]!, {r3, r4, r5, r6}\n\t"
+                     "str    r3, [%[d]]\n\t"
+                     "str    r4, [%[d], #12]\n\t"
+                     "str    r5, [%[d], #24]\n\t"
+                     "str    r6, [%[d], #36]\n\t"
+                     "add    %[d], %[d], #48\n\t"
+                     "subs   %[n], %[n], #1\n\t"
+                     "bne    1b\n\t"
+                     "3:\n\t"
+                     : [d] "+r"(dst), [x] "+r"(x), [n] "+r"(words)
+                     :
+                     : "r3", "r4", "r5", "r6", "cc", "memory");
+}
+
 /* Convolutions with their whole stream copied into scratch where the
  * widened form does not fit (tinygen/plan/ops.py fit_compact_copies:
  * kws01, whose RAM has room for 4 KB of weights beside its activations but
@@ -1018,7 +1049,6 @@ void tg_conv2d_triples8_ram_s8_dsp(const tg_conv_params *params, const int8_t *i
     tg_triples8r_pass a;
     int32_t i;
     int32_t j;
-    int32_t k;
     copy_params_dsp(&q, params);
     octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     weight_words = (p->out_c / 2) * 4 * octs;
@@ -1044,9 +1074,7 @@ void tg_conv2d_triples8_ram_s8_dsp(const tg_conv_params *params, const int8_t *i
             if (j < left) {
                 x = next_pixel_dsp(p, direct, &walk, patch);
             }
-            for (k = 0; k < 2 * octs; ++k) {
-                memcpy(&x8[3 * k + j], x + 4 * k, 4);
-            }
+            interleave_dsp(x8 + j, x, 2 * octs);
         }
         a.step1 = left > 1 ? p->out_c : 0;
         a.step2 = left > 2 ? 2 * p->out_c : a.step1;
