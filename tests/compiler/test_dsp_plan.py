@@ -17,11 +17,10 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
-                              PW16_CHANNEL_WORDS, PW_SHIFT, RGB_BLOCK_WORDS,
-                              RGB_S2_BLOCK_WORDS, RGB_SHIFT,
+                              PW16_CHANNEL_WORDS, PW_SHIFT, RGB_BLOCK_WORDS, RGB_SHIFT,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
                               dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
-                              rgb_s2_stream, rgb_stream, rows_dsp_stream, copy_stream,
+                              rgb_stream, rows_dsp_stream, copy_stream,
                               fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
@@ -186,28 +185,14 @@ def test_depthwise_stream_copies_to_ram_leave_the_arena_as_it_was(name, monkeypa
     assert bool(copies) == (name == "vww01")
 
 
-def test_rgb_stream_is_biases_weight_pairs_records_per_block_doubled():
-    rng = np.random.default_rng(5)
-    oc = 8
-    weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(oc, 4)).astype(np.int32)
-    stream = rgb_stream(weights, quant).reshape(2, RGB_BLOCK_WORDS)
-    assert stream[1, :4].tolist() == (2 * quant[4:, 0]).tolist()
-    halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
-    w = weights[4:].astype(np.int16).reshape(4, 3, 9) * 2
-    assert halves[2, 1, 3].tolist() == [w[3, 2, 2], w[3, 2, 3]]
-    assert halves[0, 4, 0].tolist() == [w[0, 0, 8], 0]               # tap 9 is zero
-    assert stream[1, 64:].tolist() == quant[4:, 1:].reshape(-1).tolist()
-
-
-def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
+def test_rgb_stream_scales_each_channel_to_the_fixed_shift_exactly():
     rng = np.random.default_rng(7)
     oc = 8
     weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
     e = np.array([8, 8, 9, 9, 8, 9, 9, 10])                          # vww01's first layer's
     quant = np.stack([rng.integers(-2**14, 2**14, size=oc), rng.integers(2**30, 2**31 - 1, size=oc),
                       e, -(127 << (e - 1))], axis=1).astype(np.int32)
-    stream = rgb_s2_stream(weights, quant).reshape(2, RGB_S2_BLOCK_WORDS)
+    stream = rgb_stream(weights, quant).reshape(2, RGB_BLOCK_WORDS)
     s = RGB_SHIFT - e[4:]
     assert stream[1, :4].tolist() == ((2 * quant[4:, 0].astype(np.int64)) << s).tolist()
     halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
@@ -226,7 +211,7 @@ def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
             assert got == want
     # A shift the fixed one cannot take: no stream (the planner keeps the triples kernel).
     quant[0, 2] = RGB_SHIFT
-    assert rgb_s2_stream(weights, quant) is None
+    assert rgb_stream(weights, quant) is None
 
 
 def _pw_quant(rng, oc: int, e: list[int]) -> np.ndarray:

@@ -411,12 +411,11 @@ def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.n
                           axis=1).reshape(-1).astype(np.int32)
 
 
-# Words per block of 4 output channels in tg_conv2d_rgb3x3s1_s8_dsp's stream:
-# 4 biases, 3 kernel rows x 5 int16 weight pairs x 4 channels, then
-# (mult, e, rz) per channel; tg_conv2d_rgb3x3s2_s8_dsp's (rgb_s2_stream)
-# holds (mult, rz) per channel, its shift fixed at RGB_SHIFT.
-RGB_BLOCK_WORDS = 4 + 15 * 4 + 12
-RGB_S2_BLOCK_WORDS = 4 + 15 * 4 + 8
+# Words per block of 4 output channels in the stream of
+# tg_conv2d_rgb3x3s{1,2}_s8_dsp (rgb_stream): 4 biases, 3 kernel rows x 5
+# int16 weight pairs x 4 channels, then (mult, rz) per channel, the shift
+# fixed at RGB_SHIFT.
+RGB_BLOCK_WORDS = 4 + 15 * 4 + 8
 RGB_SHIFT = 12
 
 
@@ -436,7 +435,7 @@ def conv_rgb_eligible(params: dict) -> bool:
 def conv_rgb_scratch(params: dict) -> int:
     """The stream copied into RAM, then a ring of 3 widened input rows of
     12 * ceil(out_w / 2) + 4 halfwords."""
-    return (4 * RGB_S2_BLOCK_WORDS * (params["out_c"] // 4)
+    return (4 * RGB_BLOCK_WORDS * (params["out_c"] // 4)
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
@@ -499,35 +498,14 @@ def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
-def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
-    channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
-    of the row's 9 (column, channel) values, tap 9 zero) one int16 pair per
-    channel, then (mult, e, rz) per channel. Weights and biases are doubled
-    (the accumulator is then 2 * acc, as SMMLAR takes it).
-
-    weights: [oc][27] int8 rows in (row, column, channel) order;
-    quant: the [>= oc][4] tg_chan_quant records (fast mode).
-    """
-    oc = weights.shape[0]
-    taps = np.zeros((oc, 3, 10), dtype=np.int64)
-    taps[:, :, :9] = weights.astype(np.int64).reshape(oc, 3, 9) * 2
-    taps &= 0xFFFF
-    pairs = taps[:, :, 0::2] | (taps[:, :, 1::2] << 16)            # [oc][row][j]
-    words = pairs.reshape(oc // 4, 4, 15).transpose(0, 2, 1).reshape(oc // 4, 60)
-    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
-    bias = q[:, :, 0] * 2
-    stream = np.concatenate([bias & 0xFFFFFFFF, words, q[:, :, 1:].reshape(oc // 4, 12)
-                             & 0xFFFFFFFF], axis=1).reshape(-1)
-    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
-    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
-
-
-def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
-    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: as rgb_stream's, with
-    weights and biases scaled and the records (mult, rz) made by
-    dw3x3_shifted(..., RGB_SHIFT), so that SMMLA and one SSAT ..., ASR
-    #RGB_SHIFT requantize bit-exactly (the exactness argument is
+def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
+    """The int32 stream of tg_conv2d_rgb3x3s{1,2}_s8_dsp: per block of 4
+    output channels the 4 biases, then per kernel row and word j (taps 2j,
+    2j + 1 of the row's 9 (column, channel) values, tap 9 zero) one int16
+    pair per channel, then (mult, rz) per channel. Weights and biases are
+    doubled (the accumulator is then 2 * acc) and scaled, and the records
+    made, by dw3x3_shifted(..., RGB_SHIFT), so that SMMLA and one SSAT ...,
+    ASR #RGB_SHIFT requantize bit-exactly (the exactness argument is
     dw3x3_shifted's); None where a channel cannot take it.
 
     weights: [oc][27] int8 rows in (row, column, channel) order;
@@ -549,7 +527,7 @@ def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
     stream = np.concatenate([q[:, :, 0] & 0xFFFFFFFF, words,
                              q[:, :, [1, 3]].reshape(oc // 4, 8) & 0xFFFFFFFF],
                             axis=1).reshape(-1)
-    assert stream.size == RGB_S2_BLOCK_WORDS * (oc // 4)
+    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
@@ -737,15 +715,14 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
             # From int8 patches: the scratch of the portable kernel's, or less.
             call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
                                  max(scratch, conv_triples8_scratch(params)))
-    rgb_s2 = rgb_s2_stream(weights, quant) if not depthwise and conv_rgb_eligible(params) else None
-    if rgb_s2 is not None:
+    rgb = (rgb_stream(weights, quant) if not depthwise
+           and (conv_rgb_eligible(params) or conv_rgb1_eligible(params)) else None)
+    if rgb is not None and conv_rgb_eligible(params):
         # The first layer of an image network: the triples kernel its fallback.
-        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_s2,
-                    max(scratch, conv_rgb_scratch(params)))
-    if not depthwise and conv_rgb1_eligible(params):
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb, max(scratch, conv_rgb_scratch(params)))
+    if rgb is not None and conv_rgb1_eligible(params):
         # The same at stride 1 (ic01's first layer).
-        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb_stream(weights, quant),
-                    max(scratch, conv_rgb1_scratch(params)))
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb, max(scratch, conv_rgb1_scratch(params)))
     if not depthwise and conv_3x3pair_eligible(params):
         # Two pixels' shared inputs widened once, in the portable kernel's
         # scratch (ic01's 3x3 stride-1 layers; 1 and 2 where the arena peaks).

@@ -357,11 +357,16 @@ __attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass
 }
 
 /* tg_pw16_pass_dsp for 32 output channels and whole pairs (step1 32):
- * pixel 1's byte at an immediate offset, 8 channels a loop turn. */
+ * pixel 1's byte at an immediate offset, all 32 channels in one turn of
+ * each channel loop (its end test then falls through once a pair). */
+#define TG_PW16_FIRST16 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4
+#define TG_PW16_LAST16_32                                         \
+    TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32) \
+    TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32)
+
 __attribute__((naked, noinline)) static void tg_pw16x32_pass_dsp(const tg_pw16_pass *a)
 {
-    __asm__(TG_PW16_PASS(TG_PW16_FIRST4 TG_PW16_FIRST4,
-                         TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32)));
+    __asm__(TG_PW16_PASS(TG_PW16_FIRST16 TG_PW16_FIRST16, TG_PW16_LAST16_32 TG_PW16_LAST16_32));
     (void)a;
 }
 
