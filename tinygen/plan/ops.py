@@ -80,6 +80,10 @@ class KernelCall:
     # (tg_conv2d_triples_ram_s8_dsp, fit_stream_copies); more than one means
     # the output may not overlap the input (plan/memory.py input_gaps).
     stream_parts: int = 1
+    # A 3x3 depthwise layer of the DSP ring kernels placed by the ring's own
+    # in-place rule (plan/memory.py _ring_gap) rather than the portable
+    # kernel's: set by fit_compact_copies where its copies need the room.
+    ring_in_place: bool = False
     # Settled by tinygen/plan/variants.py for the target: the C function
     # model.c calls (``kernel`` or a variant of it), its variant and its
     # file under firmware/kernels/. ``kernel`` stays the operator's portable
@@ -348,6 +352,52 @@ def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     q = quant[:oc].astype(np.int32).reshape(oc // 2, 2, 4)
     return np.concatenate([q[:, :, 0], words, q[:, :, 1:].reshape(oc // 2, 6)],
                           axis=1).reshape(-1).astype(np.int32)
+
+
+# tg_triples8r_pass_dsp's records hold a bias in 19 signed bits beside its
+# shift (5 bits) in 3 bytes (kws01's largest is 160,424 < 2^18).
+COMPACT_BIAS_BITS = 19
+
+
+def triples8_ram_eligible(params: dict, stream: np.ndarray) -> bool:
+    """Layers tg_conv2d_triples8_ram_s8_dsp computes from stream (the layer's
+    triples_stream): the triples kernel's (conv_triples_eligible), with an
+    activation that needs no negative-value fix (act_min at or above the
+    output zero point) and every bias in COMPACT_BIAS_BITS signed bits."""
+    limit = 1 << (COMPACT_BIAS_BITS - 1)
+    bias = stream.reshape(params["out_c"] // 2, -1)[:, :2]
+    return (conv_triples_eligible(params) and params["act_min"] >= params["output_zero_point"]
+            and bool(np.all((bias >= -limit) & (bias < limit))))
+
+
+def triples8_ram_stream(stream: np.ndarray, out_c: int) -> np.ndarray:
+    """The int32 stream of tg_conv2d_triples8_ram_s8_dsp from a layer's
+    triples_stream (fast form, triples8_ram_eligible): the weight words of
+    every block, then per block a 14-byte record: 3 bytes (bias << 5 | e,
+    little-endian) of c0 and of c1, then mult of c0 and of c1; padded with
+    zeros to whole 16 bytes (the copy's LDM/STM steps). rz is not stored:
+    the pass computes it from e and the output zero point."""
+    blocks = stream.astype(np.int64).reshape(out_c // 2, -1)
+    words = blocks[:, 2:-6].reshape(-1)
+    bias = blocks[:, :2].reshape(-1)
+    mult, e = blocks[:, [-6, -3]].reshape(-1), blocks[:, [-5, -2]].reshape(-1)
+    packed = ((bias & ((1 << COMPACT_BIAS_BITS) - 1)) << 5) | e
+    head = np.stack([(packed >> (8 * i)) & 0xFF for i in range(3)], axis=1)
+    body = np.stack([(mult >> (8 * i)) & 0xFF for i in range(4)], axis=1)
+    records = np.concatenate([head.reshape(-1, 6), body.reshape(-1, 8)], axis=1).reshape(-1)
+    tail = np.zeros(_round_up(records.size, 16), dtype=np.uint8)
+    tail[:records.size] = records
+    return np.concatenate([words.astype(np.int32), tail.view("<i4")]).astype(np.int32)
+
+
+def triples8_ram_scratch(params: dict, stream: np.ndarray) -> int:
+    """tg_conv2d_triples8_ram_s8_dsp's scratch: its stream, three pixels'
+    interleaved int8 inputs, a gathered patch unless pointwise with whole
+    octs of input channels (read in place)."""
+    octs = (params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0 and params["in_c"] % 8 == 0)
+    return 4 * len(stream) + 24 * octs + (0 if direct else 8 * octs)
 
 
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
@@ -1198,6 +1248,91 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:
                 copy_stream(c, 0)
+
+
+TRIPLES8_RAM = "tg_conv2d_triples8_ram_s8_dsp"
+# A layer left reading its stream once per pixel triple takes the compact
+# copy (TRIPLES8_RAM) even where the arena grows, by at most one byte per
+# this many flash bytes it saves per inference: kws01's pointwise layers
+# (210 KB each) grow it by 768 B once.
+COMPACT_GROWTH_READS = 256
+
+
+def _triples(c: KernelCall) -> int:
+    p = c.params
+    return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
+
+
+def _compact_copy(c: KernelCall, stream: np.ndarray) -> None:
+    """c takes tg_conv2d_triples8_ram_s8_dsp, stream its triples_stream."""
+    compact = triples8_ram_stream(stream, c.params["out_c"])
+    c.dsp_kernel, c.dsp_arrays = TRIPLES8_RAM, {"stream": compact}
+    c.scratch_bytes = max(c.portable_scratch, triples8_ram_scratch(c.params, compact))
+
+
+def fit_compact_copies(calls: list[KernelCall], arena_of) -> None:
+    """Reads from flash once a layer the weights of the three-pixel
+    convolutions fit_stream_copies left reading in place (no room for their
+    stream and widened inputs), by tg_conv2d_triples8_ram_s8_dsp: its stream
+    about a tenth smaller (kws01: 4,544 B per pointwise layer for 5,120), its
+    inputs int8, widened in the pass (about a tenth more cycles on the layer).
+
+    Where there are such layers, the 3x3 depthwise layers of the ring kernels
+    are placed by the ring's in-place rule first (ring_in_place): a DS-CNN
+    chain then no longer steps down by an input row and a half at each
+    depthwise layer, which would cost a copy's scratch that much more room
+    at every pointwise layer after the first. The copies are taken all
+    together where the arena then grows by at most 1/COMPACT_GROWTH_READS
+    of the flash bytes they save per inference, else layer by layer (the
+    most flash first) on the same terms; where none is, the depthwise
+    layers keep the portable kernel's rule. Where that leaves no layer on
+    the widened pass but whole-stream copies (TRIPLES_COPY: kws01's first
+    layer), those take it too while the arena keeps its size, so the model
+    links one pass (kws01's code budget)."""
+    def eligible(c: KernelCall) -> bool:
+        return triples8_ram_eligible(c.params, c.dsp_arrays["stream"])
+
+    def saves(c: KernelCall) -> int:
+        return 4 * (_triples(c) - 1) * len(c.dsp_arrays["stream"])
+
+    readers = [c for c in calls if c.dsp_kernel == "tg_conv2d_triples_s8_dsp"
+               and _triples(c) >= MIN_COPY_TRIPLES and eligible(c)]
+    if not readers:
+        return
+    start = arena_of(calls)
+    rings = [c for c in calls if (c.dsp_kernel or "").startswith("tg_depthwise3x3")]
+    for c in rings:
+        c.ring_in_place = True
+    saved = sum(saves(c) for c in readers)
+    kept = {id(c): (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes) for c in readers}
+    for c in readers:
+        _compact_copy(c, c.dsp_arrays["stream"])
+    arena = arena_of(calls)
+    if (arena - start) * COMPACT_GROWTH_READS > saved:
+        for c in readers:
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept[id(c)]
+        arena, saved = arena_of(calls), 0
+        for c in sorted(readers, key=lambda c: -saves(c)):
+            gain = saves(c)
+            _compact_copy(c, c.dsp_arrays["stream"])
+            grown = arena_of(calls)
+            if (grown - start) * COMPACT_GROWTH_READS <= saved + gain:
+                arena, saved = grown, saved + gain
+            else:
+                c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept[id(c)]
+    if not saved:
+        for c in rings:
+            c.ring_in_place = False
+        return
+    widened = {"tg_conv2d_triples_s8_dsp", TRIPLES_RAM}
+    if any(c.dsp_kernel in widened for c in calls):
+        return
+    for c in calls:
+        if c.dsp_kernel == TRIPLES_COPY and eligible(c):
+            copy = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+            _compact_copy(c, copy[1]["stream"])
+            if arena_of(calls) > arena:
+                c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = copy
 
 
 TRIPLES16_RAM = "tg_conv2d_triples16_ram_s8_dsp"
