@@ -157,18 +157,27 @@ __attribute__((naked, noinline)) static void tg_pw8_pass_dsp(const tg_pw8_pass *
 
 /* tg_pw8_pass_dsp for layers of 16 output channels and whole pixel pairs
  * (step1 16, xstep 8): all 16 channels unrolled (no channel loop), both
- * pixels' inputs by one LDM. */
+ * pixels' inputs by one LDM. The pair loop ends on the input pointer (the
+ * frame's word 5 turned into x's end), compared as the pair's inputs are
+ * loaded: no instruction of the channels sets the flags. Each pair's
+ * channels start the stream's 16 records (448 bytes) back from where the
+ * last pair's ended. */
 __attribute__((naked, noinline)) static void tg_pw8x16_pass_dsp(const tg_pw8_pass *a)
 {
     __asm__("push   {r4-r11, lr}\n\t"
             "sub    sp, sp, #32\n\t"
             "ldm    r0, {r1-r7}\n\t"
+            "add    r6, r4, r6, lsl #4\n\t"
             "stm    sp, {r1-r7}\n\t"
             "mov    r1, r7\n\t"
+            "mov    r0, r3\n\t"
             "1:\n\t"
             "ldr    r12, [sp, #12]\n\t"
             "ldm    r12!, {r2, r4, r6, r8}\n\t"
+            "ldr    lr, [sp, #20]\n\t"
             "str    r12, [sp, #12]\n\t"
+            "sub    r0, r0, #448\n\t"
+            "cmp    r12, lr\n\t"
             "sxtb16 r3, r2, ror #8\n\t"
             "sxtb16 r2, r2\n\t"
             "sxtb16 r5, r4, ror #8\n\t"
@@ -177,13 +186,9 @@ __attribute__((naked, noinline)) static void tg_pw8x16_pass_dsp(const tg_pw8_pas
             "sxtb16 r6, r6\n\t"
             "sxtb16 r9, r8, ror #8\n\t"
             "sxtb16 r8, r8\n\t"
-            "ldr    r0, [sp, #4]\n\t"
             TG_PW8X16_FOUR TG_PW8X16_FOUR TG_PW8X16_FOUR TG_PW8X16_FOUR
             /* The next pair's outputs: after pixel 1's. */
             "add    r1, r1, #16\n\t"
-            "ldr    r12, [sp, #20]\n\t"
-            "subs   r12, r12, #1\n\t"
-            "str    r12, [sp, #20]\n\t"
             "bne    1b\n\t"
             "add    sp, sp, #32\n\t"
             "pop    {r4-r11, pc}\n\t");
@@ -356,9 +361,11 @@ __attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass
     (void)a;
 }
 
-/* tg_pw16_pass_dsp for 32 output channels and whole pairs (step1 32):
- * pixel 1's byte at an immediate offset, all 32 channels in one turn of
- * each channel loop (its end test then falls through once a pair). */
+/* tg_pw16_pass_dsp for 32 output channels and whole pairs (step1 32,
+ * xstep 16): pixel 1's byte at an immediate offset, all 32 channels of
+ * each half unrolled (no channel loops), and the pair loop ending on the
+ * input pointer (the frame's word 5 turned into x's end), compared before
+ * the last half: no instruction of its channels sets the flags. */
 #define TG_PW16_FIRST16 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4
 #define TG_PW16_LAST16_32                                         \
     TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32) \
@@ -366,7 +373,29 @@ __attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass
 
 __attribute__((naked, noinline)) static void tg_pw16x32_pass_dsp(const tg_pw16_pass *a)
 {
-    __asm__(TG_PW16_PASS(TG_PW16_FIRST16 TG_PW16_FIRST16, TG_PW16_LAST16_32 TG_PW16_LAST16_32));
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #32\n\t"
+            "ldm    r0, {r1-r8}\n\t"
+            "add    r6, r4, r6, lsl #5\n\t"
+            "stm    sp, {r1-r8}\n\t"
+            "mov    r1, r7\n\t"
+            "1:\n\t"
+            TG_PW16_INPUTS("0", "4")
+            "ldr    r0, [sp, #4]\n\t"
+            TG_PW16_FIRST16 TG_PW16_FIRST16
+            TG_PW16_INPUTS("8", "12")
+            "add    r12, r12, lr\n\t"
+            "ldr    lr, [sp, #20]\n\t"
+            "str    r12, [sp, #12]\n\t"
+            "cmp    r12, lr\n\t"
+            "ldr    r0, [sp, #4]\n\t"
+            "add    r0, r0, #20\n\t"
+            TG_PW16_LAST16_32 TG_PW16_LAST16_32
+            /* The next pair's outputs: after pixel 1's. */
+            "add    r1, r1, #32\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #32\n\t"
+            "pop    {r4-r11, pc}\n\t");
     (void)a;
 }
 
