@@ -1,11 +1,14 @@
 """The stack the build reserves stays above what the firmware really uses.
 
 A profiling build paints the stack at reset and reports the deepest point
-it reached (m-profile-stack-BYTES) after an inference and the results print
-(the deepest path: the same on all four benchmarks). Under QEMU the mark
-must not exceed the measured figure the stack size was derived from, which
-leaves tinygen.port.aot's stated margin free. The same build shows the
-harness's db buffer living in the model's input tensor (no RAM of its own).
+it reached (m-profile-stack-BYTES) after an inference and the results print.
+That point is the thread's deepest plus the frames of any interrupt that
+landed near it (SysTick every millisecond, the console's receive interrupt):
+at most tinygen.port.aot.EXCEPTION_STACK_BYTES. Under QEMU the mark must not
+exceed the measured figure the stack size was derived from by more than
+those frames, and the reserve must hold both with the stated margin free.
+The same build shows the harness's db buffer living in the model's input
+tensor (no RAM of its own).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from tinygen.device.launch import start_dut
 from tinygen.device.session import DutSession
 from tinygen.port.build import build_firmware
 from tinygen.boards import MEASURED_MODEL_STACK_BYTES
-from tinygen.port.aot import (MODEL_STACK_FACTOR, STACK_BYTES, STACK_MARGIN_BYTES,
-                              STACK_MEASURED_BYTES, model_stack_bytes)
+from tinygen.port.aot import (EXCEPTION_STACK_BYTES, MODEL_STACK_FACTOR, STACK_BYTES,
+                              STACK_MARGIN_BYTES, STACK_MEASURED_BYTES, model_stack_bytes)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
@@ -44,9 +47,15 @@ def test_painted_stack_high_water_mark_leaves_the_margin_free(tmp_path, board_na
         lines = session.command("infer 1 0", timeout=300)
     used = parse_stack(lines)
     assert used is not None, lines[-5:]
-    assert 0 < used <= STACK_MEASURED_BYTES, f"stack high-water mark {used} B"
-    assert used + STACK_MARGIN_BYTES <= STACK_BYTES
-    assert MODEL_STACK_FACTOR * used <= built.port.placement.stack_bytes
+    # The marks are the lowest painted over SysTick phases; this run's may
+    # hold an interrupt's frames on top (kws01: 600 B or 672-680 B).
+    assert 0 < used <= mark + EXCEPTION_STACK_BYTES, f"stack high-water mark {used} B"
+    assert mark <= STACK_MEASURED_BYTES
+    # The doubled mark and the board-wide margin each hold the thread's
+    # deepest point with the worst nesting of interrupts on top.
+    assert mark + EXCEPTION_STACK_BYTES <= MODEL_STACK_FACTOR * mark
+    assert EXCEPTION_STACK_BYTES <= STACK_MARGIN_BYTES
+    assert used + EXCEPTION_STACK_BYTES <= built.port.placement.stack_bytes
 
 
 def test_only_the_committed_model_at_o2_takes_its_own_stack_figure(tmp_path):
