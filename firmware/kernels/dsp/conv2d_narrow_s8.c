@@ -39,13 +39,8 @@
 static void clamp_outputs_dsp(const tg_conv_params *p, int8_t *output, int32_t pixels)
 {
     if (p->act_min > -128 || p->act_max < 127) {
-        const uint32_t lo4 = tg_splat_s8(p->act_min);
-        const uint32_t hi4 = tg_splat_s8(p->act_max);
-        uint32_t *w = (uint32_t *)(void *)output;
-        uint32_t *wend = w + (size_t)pixels * (size_t)p->out_c / 4u;
-        for (; w < wend; ++w) {
-            *w = tg_clamp4_dsp(*w, lo4, hi4);
-        }
+        tg_clamp_span_dsp(output, (size_t)pixels * (size_t)p->out_c,
+                          tg_splat_s8(p->act_min), tg_splat_s8(p->act_max));
     }
 }
 
