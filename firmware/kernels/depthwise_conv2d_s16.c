@@ -6,8 +6,23 @@
  * (zero point 0) add nothing and are skipped, as in TFLM. With one output
  * per input channel in whole groups of 4, four channels' sums stay in
  * registers over the whole window instead. */
+#include <stddef.h>
+
 #include "tg_fixedpoint.h"
 #include "tg_kernels_s16.h"
+
+/* The input pixel of tap (ky, kx) of the window at (iy0, ix0), or NULL
+ * where it lies outside the image (padding: zero point 0, adds nothing). */
+static inline const int16_t *tap(const tg_conv_params *c, const int16_t *image, int32_t iy0,
+                                 int32_t ix0, int32_t ky, int32_t kx)
+{
+    const int32_t iy = iy0 + ky * c->dil_h;
+    const int32_t ix = ix0 + kx * c->dil_w;
+    if (iy < 0 || iy >= c->in_h || ix < 0 || ix >= c->in_w) {
+        return NULL;
+    }
+    return image + ((size_t)iy * (size_t)c->in_w + (size_t)ix) * (size_t)c->in_c;
+}
 
 /* One output pixel's channels from their int32 sums. */
 static void finish(const tg_conv_s16_params *p, const int32_t *acc, const int64_t *bias,
@@ -27,7 +42,6 @@ void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
                              const int32_t *shift, int16_t *output, void *scratch)
 {
     const tg_conv_params *c = &p->conv;
-    const size_t in_c = (size_t)c->in_c;
     const size_t out_c = (size_t)c->out_c;
     const int32_t dm = c->depth_multiplier;
     int32_t *acc = (int32_t *)scratch;
@@ -36,7 +50,8 @@ void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
     int32_t ox;
     int32_t o;
     for (b = 0; b < c->batches; ++b) {
-        const int16_t *image = input + (size_t)b * (size_t)c->in_h * (size_t)c->in_w * in_c;
+        const int16_t *image = input + (size_t)b * (size_t)c->in_h * (size_t)c->in_w
+                               * (size_t)c->in_c;
         for (oy = 0; oy < c->out_h; ++oy) {
             const int32_t iy0 = oy * c->stride_h - c->pad_h;
             for (ox = 0; ox < c->out_w; ++ox) {
@@ -51,19 +66,14 @@ void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
                         int32_t s2 = 0;
                         int32_t s3 = 0;
                         for (ky = 0; ky < c->k_h; ++ky) {
-                            const int32_t iy = iy0 + ky * c->dil_h;
-                            if (iy < 0 || iy >= c->in_h) {
-                                continue;
-                            }
                             for (kx = 0; kx < c->k_w; ++kx) {
-                                const int32_t ix = ix0 + kx * c->dil_w;
-                                const int16_t *x;
-                                const int8_t *w;
-                                if (ix < 0 || ix >= c->in_w) {
+                                const int16_t *x = tap(c, image, iy0, ix0, ky, kx);
+                                const int8_t *w = filter + ((size_t)ky * (size_t)c->k_w
+                                                            + (size_t)kx) * out_c + (size_t)o;
+                                if (x == NULL) {
                                     continue;
                                 }
-                                x = image + ((size_t)iy * (size_t)c->in_w + (size_t)ix) * in_c + (size_t)o;
-                                w = filter + ((size_t)ky * (size_t)c->k_w + (size_t)kx) * out_c + (size_t)o;
+                                x += o;
                                 s0 += (int32_t)x[0] * (int32_t)w[0];
                                 s1 += (int32_t)x[1] * (int32_t)w[1];
                                 s2 += (int32_t)x[2] * (int32_t)w[2];
@@ -83,19 +93,12 @@ void tg_depthwise_conv2d_s16(const tg_conv_s16_params *p, const int16_t *input,
                     acc[o] = 0;
                 }
                 for (ky = 0; ky < c->k_h; ++ky) {
-                    const int32_t iy = iy0 + ky * c->dil_h;
-                    if (iy < 0 || iy >= c->in_h) {
-                        continue;
-                    }
                     for (kx = 0; kx < c->k_w; ++kx) {
-                        const int32_t ix = ix0 + kx * c->dil_w;
-                        const int16_t *x;
-                        const int8_t *w;
-                        if (ix < 0 || ix >= c->in_w) {
+                        const int16_t *x = tap(c, image, iy0, ix0, ky, kx);
+                        const int8_t *w = filter + ((size_t)ky * (size_t)c->k_w + (size_t)kx) * out_c;
+                        if (x == NULL) {
                             continue;
                         }
-                        x = image + ((size_t)iy * (size_t)c->in_w + (size_t)ix) * in_c;
-                        w = filter + ((size_t)ky * (size_t)c->k_w + (size_t)kx) * out_c;
                         if (dm == 1) {
                             for (o = 0; o < c->out_c; ++o) {
                                 acc[o] += (int32_t)x[o] * (int32_t)w[o];

@@ -13,13 +13,8 @@
  * the image. */
 #include <string.h>
 
+#include "tg_conv_patch.h"
 #include "tg_rows_dot.h"
-
-static inline int32_t dw_weight(const int16_t *filter, int32_t taps_n, int32_t t, int32_t oc)
-{
-    static const uint8_t order[4] = {0, 2, 1, 3};
-    return filter[((oc >> 2) * taps_n + t) * 4 + order[oc & 3]];
-}
 
 void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                             const int16_t *filter, const tg_chan_quant *quant,
@@ -45,22 +40,9 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t ky;
-                int32_t kx;
-                int32_t t = 0;
+                int32_t t;
                 int32_t c = 0;
-                for (ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t iy = iy0 + ky * p->dil_h;
-                    for (kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t ix = ix0 + kx * p->dil_w;
-                        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                            taps[t] = pad_row;
-                        } else {
-                            taps[t] = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c;
-                        }
-                        ++t;
-                    }
-                }
+                tg_dw_window_taps(p, image, iy0, ix0, pad_row, taps);
                 if (dm == 1) {
                     for (; c + 4 <= out_c; c += 4) {
                         const tg_chan_quant *q = quant + c;
@@ -84,7 +66,7 @@ void tg_depthwise_conv2d_s8(const tg_conv_params *p, const int8_t *input,
                     const int32_t ic = c / dm;
                     int32_t a0 = quant[c].bias;
                     for (t = 0; t < taps_n; ++t) {
-                        a0 += taps[t][ic] * dw_weight(filter, taps_n, t, c);
+                        a0 += taps[t][ic] * tg_dw_weight(filter, taps_n, t, c);
                     }
                     output[c] = tg_output_s8(a0, quant + c, fast, 1, zp, lo, hi);
                 }

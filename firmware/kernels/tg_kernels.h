@@ -246,6 +246,13 @@ void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
  * pairs as they are copied (tinygen/plan/ops.py widen_stream_copies). */
 void tg_conv2d_triples16_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                     const int32_t *stream, int8_t *output, int8_t *scratch);
+/* Three pixels by two channels from int8 inputs with the whole stream
+ * copied into scratch, in a compact form for layers whose RAM has no room
+ * for tg_conv2d_triples_s8_dsp's stream and widened inputs: the weight
+ * words, then 14-byte requantization records (tinygen/plan/ops.py
+ * triples8_ram_stream, fit_compact_copies). */
+void tg_conv2d_triples8_ram_s8_dsp(const tg_conv_params *p, const int8_t *input,
+                                   const int32_t *stream, int8_t *output, int8_t *scratch);
 /* 3x3 convolution at stride 2 of a 3-channel input (an image network's
  * first layer), output channels in groups of 4, fast requantization
  * (tinygen/plan/ops.py conv_rgb_eligible; dsp/conv2d_rgb_s8.c). stream: per

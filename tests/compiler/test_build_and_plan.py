@@ -177,6 +177,48 @@ def test_inspect_reports_layers_macs_and_memory(model_cache, capsys):
     assert "no-overlap bound" in text and "MACs" in text and "ADD" in text
 
 
+def test_inspect_for_a_board_shows_the_kernels_build_calls(capsys, tmp_path):
+    """--board plans for the board's core exactly as the build does: the
+    generated model.c of the same target calls the kernels inspect names."""
+    from tinygen.boards import load_board
+    from tinygen.cli import main
+    from tinygen.paths import models_dir
+    from tinygen.port.aot import kernel_target
+
+    path = models_dir() / "kws01.tflite"
+    assert main(["inspect", str(path), "--board", "disco_l475vg_iot01a", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["target"] == kernel_target(load_board("disco_l475vg_iot01a")) == "dsp"
+    assert info["board"]["name"] == "disco_l475vg_iot01a"
+    plan = plan_model(load_model(path), layout="dsp")
+    assert info["arena_bytes"] == plan.memory.arena_bytes
+    assert [layer["function"] for layer in info["operators"]] == [c.function for c in plan.calls]
+    assert any(layer["variant"] == "dsp" for layer in info["operators"])
+    generate_model_sources(path, tmp_path, layout="dsp")
+    body = (tmp_path / "model.c").read_text()
+    for layer in info["operators"]:
+        if layer["function"]:
+            assert f"{layer['function']}(" in body
+    assert main(["inspect", str(path), "--board", "disco_l475vg_iot01a"]) == 0
+    text = capsys.readouterr().out
+    assert "kernel" in text and "of its largest RAM region" in text
+    # Portable planning without --board: no DSP kernel named.
+    assert main(["inspect", str(path), "--json"]) == 0
+    portable = json.loads(capsys.readouterr().out)
+    assert portable["target"] == "portable" and "board" not in portable
+    assert all(layer["variant"] != "dsp" for layer in portable["operators"])
+
+
+def test_inspect_refuses_an_unknown_board(capsys):
+    from tinygen.cli import main
+    from tinygen.paths import models_dir
+
+    assert main(["inspect", str(models_dir() / "kws01.tflite"), "--board", "no_such_board"]) == 1
+    captured = capsys.readouterr()
+    assert "unknown board 'no_such_board'" in captured.err
+    assert "supported" not in captured.out      # the model is fine: no operator table
+
+
 def test_overlap_gaps_follow_the_kernels_access_order():
     """1x1 conv 8 -> 16 channels over P = 20 pixels: output pixel p ends at
     16(p+1), later pixels read from 8(p+1) on, and the last pixel is read

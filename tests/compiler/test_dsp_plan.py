@@ -17,18 +17,19 @@ from tinygen.ir import load_model
 from tinygen.plan import plan_model
 from tinygen.plan.memory import plan_memory
 from tinygen.plan.ops import (DW3X3_SHIFT, DW3X3_STREAM_WORDS, PW8_CHANNEL_WORDS,
-                              PW16_CHANNEL_WORDS, RGB_BLOCK_WORDS, RGB_S2_BLOCK_WORDS, RGB_SHIFT,
+                              PW16_CHANNEL_WORDS, PW_SHIFT, RGB_BLOCK_WORDS, RGB_SHIFT,
                               dw3x3_dsp_cols, dw3x3_dsp_scratch, dw3x3_dsp_stream,
                               dw3x3_ram_scratch, dw3x3_shifted, pw8_stream, pw16_stream,
-                              rgb_s2_stream, rgb_stream, rows_dsp_stream, copy_stream,
+                              rgb_stream, rows_dsp_stream, copy_stream,
                               fit_dsp_scratch)
 from tinygen.plan.prepare import prepare
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
-@pytest.mark.parametrize("name", ["kws01", "vww01"])
+@pytest.mark.parametrize("name", ["vww01"])
 def test_dsp_scratch_grows_the_arena_only_by_the_depthwise_rings(name):
+    # (kws01's compact stream copies grow it: test_kws01_convolutions_...)
     m = load_model(MODELS / f"{name}.tflite")
     bound = prepare(m)
     for c in bound:
@@ -74,38 +75,82 @@ def test_vww01_convolutions_copy_their_streams_where_the_arena_has_room():
     assert plan.memory.arena_bytes <= plan_memory(m, bound, True).arena_bytes
 
 
-def test_kws01_first_layer_copies_its_stream_without_the_copying_kernel():
-    # Its first layer's 3.5 KB stream fits the arena beside the 8,000-byte
-    # output; reading it once saves 147 KB of flash reads per inference, too
-    # little for the copying kernel's ~1.25 KB of code (MIN_COPY_SAVED_BYTES):
-    # the in-place kernel's wrapper copies it, the other layers read in place.
-    from tinygen.plan.ops import MIN_COPY_SAVED_BYTES
+def test_kws01_convolutions_copy_compact_streams_and_link_one_pass(monkeypatch):
+    # Issue 22: kws01's pointwise layers work in place over an 8,000-byte
+    # tensor with no room for their 5 KB streams and widened inputs; their
+    # compact streams (4,544 B) and int8 inputs fit where the depthwise
+    # layers run in place by their ring's rule, growing the arena by less
+    # than 1/COMPACT_GROWTH_READS of the flash reads they save. The first
+    # layer then takes the same kernel, so kws01 links one three-pixel pass.
+    from tinygen.plan import variants
+    from tinygen.plan.ops import COMPACT_GROWTH_READS, TRIPLES8_RAM
     m = load_model(MODELS / "kws01.tflite")
     plan = plan_model(m, layout="dsp")
-    first = plan.calls[0]
-    assert first.function == "tg_conv2d_triples_copy_s8_dsp"
-    assert first.scratch_bytes >= 4 * len(first.arrays["stream"])
-    assert not any(c.function == "tg_conv2d_triples_ram_s8_dsp" for c in plan.calls)
-    triples = -(-first.params["out_h"] * first.params["out_w"] // 3)
-    assert 4 * (triples - 1) * len(first.arrays["stream"]) < MIN_COPY_SAVED_BYTES
-    calls = prepare(m)
-
-    def arena_of(cs):
-        return plan_memory(m, cs, True).arena_bytes
-
-    fit_dsp_scratch(calls, arena_of)
-    arena = arena_of(calls)
-    copy_stream(calls[0], first.params["out_c"] // 2)
-    assert arena_of(calls) <= arena == plan.memory.arena_bytes
+    convs = [c for c in plan.calls if c.kind == "CONV_2D"]
+    assert len(convs) == 5 and {c.function for c in convs} == {TRIPLES8_RAM}
+    assert all(c.scratch_bytes >= 4 * len(c.arrays["stream"]) for c in convs)
+    assert [4 * len(c.arrays["stream"]) for c in convs[1:]] == [4096 + 448] * 4
+    assert all(c.ring_in_place for c in plan.calls if c.kind == "DEPTHWISE_CONV_2D")
+    monkeypatch.setattr(variants, "fit_compact_copies", lambda calls, arena_of: None)
+    before = plan_model(m, layout="dsp")
+    assert [c.function for c in before.calls if c.kind == "CONV_2D"] == (
+        ["tg_conv2d_triples_copy_s8_dsp"] + ["tg_conv2d_triples_s8_dsp"] * 4)
+    saved = sum(4 * 41 * len(c.arrays["stream"]) for c in before.calls[2::2][:4])
+    growth = plan.memory.arena_bytes - before.memory.arena_bytes
+    assert 0 < growth * COMPACT_GROWTH_READS <= saved
 
 
-def test_kws01_pointwise_layers_keep_their_order_without_room_for_a_copy():
-    # Each 1x1 layer works in place over an 8,000-byte tensor: its 5 KB stream
-    # would grow the arena, and in parts the output could not overlap the input.
-    plan = plan_model(load_model(MODELS / "kws01.tflite"), layout="dsp")
-    pointwise = [c for c in plan.calls if c.kind == "CONV_2D" and c.params["k_h"] == 1]
-    assert len(pointwise) == 4
-    assert {c.function for c in pointwise} == {"tg_conv2d_triples_s8_dsp"}
+@pytest.mark.parametrize("name", ["vww01", "ic01"])
+def test_models_that_copy_their_streams_keep_their_kernels_and_depthwise_rule(name):
+    plan = plan_model(load_model(MODELS / f"{name}.tflite"), layout="dsp")
+    assert not any(c.ring_in_place for c in plan.calls)
+    assert not any(c.function == "tg_conv2d_triples8_ram_s8_dsp" for c in plan.calls)
+
+
+def test_ring_gap_is_the_rows_the_ring_has_read():
+    from tinygen.plan.memory import _ring_gap
+    kws = dict(batches=1, in_h=25, in_w=5, in_c=64, out_h=25, out_w=5, out_c=64,
+               stride_h=1, pad_h=1)
+    # Output row oy is written once input rows up to oy + 1 are in the ring:
+    # it may sit a row (320 bytes) above its input row.
+    assert _ring_gap(kws) == -320
+    # 8x8x4 VALID at stride 2: row oy written with rows up to 2 oy + 2 read.
+    s2 = dict(batches=1, in_h=8, in_w=8, in_c=4, out_h=3, out_w=3, out_c=4,
+              stride_h=2, pad_h=0)
+    assert _ring_gap(s2) == 12 - 3 * 32
+    # Two images: the first image's last rows must not reach the second's.
+    two = dict(s2, batches=2)
+    assert _ring_gap(two) == max(12 - 96, 36 - 256)
+
+
+def test_compact_stream_is_weight_words_then_packed_records():
+    from tinygen.plan.ops import triples8_ram_eligible, triples8_ram_stream, triples_stream
+    rng = np.random.default_rng(7)
+    oc, k = 4, 11
+    weights = rng.integers(-128, 128, size=(oc, k)).astype(np.int8)
+    quant = np.array([[-5000, 1 << 30, 7, 0], [131071, 2**31 - 1, 1, 0],
+                      [-131072, 1234567890, 23, 0], [0, 1 << 30, 9, 0]], dtype=np.int32)
+    full = triples_stream(weights, quant)
+    compact = triples8_ram_stream(full, oc)
+    blocks = full.reshape(oc // 2, -1)
+    words = blocks[:, 2:-6].reshape(-1)
+    assert compact[:len(words)].tolist() == words.tolist()
+    records = compact[len(words):].view(np.uint8)
+    assert len(records) == 32 and not records[28:].any()      # 2 x 14 bytes, padded to 16
+    for b in range(oc // 2):
+        r = records[14 * b:14 * b + 14]
+        for i in range(2):
+            bias, mult, e = quant[2 * b + i, :3]
+            packed = int.from_bytes(bytes(r[3 * i:3 * i + 3]), "little")
+            assert packed & 31 == e
+            assert ((packed >> 5) ^ (1 << 18)) - (1 << 18) == bias      # 19 signed bits
+            assert int.from_bytes(bytes(r[6 + 4 * i:10 + 4 * i]), "little") == mult
+    params = dict(fast=1, out_c=oc, act_min=-128, output_zero_point=-128)
+    assert triples8_ram_eligible(params, full)
+    assert not triples8_ram_eligible(dict(params, output_zero_point=-100), full)
+    big = quant.copy()
+    big[0, 0] = 1 << 18
+    assert not triples8_ram_eligible(params, triples_stream(weights, big))
 
 
 @pytest.mark.parametrize("name", ["kws01", "vww01"])
@@ -155,33 +200,20 @@ def test_depthwise_stream_copies_to_ram_leave_the_arena_as_it_was(name, monkeypa
     monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
     without = plan_model(m, layout="dsp")
     assert with_copies.memory.arena_bytes <= without.memory.arena_bytes
-    copies = [c.function for c in with_copies.calls if "_ram_" in (c.function or "")]
+    copies = [c.function for c in with_copies.calls
+              if c.kind == "DEPTHWISE_CONV_2D" and "_ram_" in (c.function or "")]
     # vww01's late layers have room for their streams; kws01's arena has none.
     assert bool(copies) == (name == "vww01")
 
 
-def test_rgb_stream_is_biases_weight_pairs_records_per_block_doubled():
-    rng = np.random.default_rng(5)
-    oc = 8
-    weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(oc, 4)).astype(np.int32)
-    stream = rgb_stream(weights, quant).reshape(2, RGB_BLOCK_WORDS)
-    assert stream[1, :4].tolist() == (2 * quant[4:, 0]).tolist()
-    halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
-    w = weights[4:].astype(np.int16).reshape(4, 3, 9) * 2
-    assert halves[2, 1, 3].tolist() == [w[3, 2, 2], w[3, 2, 3]]
-    assert halves[0, 4, 0].tolist() == [w[0, 0, 8], 0]               # tap 9 is zero
-    assert stream[1, 64:].tolist() == quant[4:, 1:].reshape(-1).tolist()
-
-
-def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
+def test_rgb_stream_scales_each_channel_to_the_fixed_shift_exactly():
     rng = np.random.default_rng(7)
     oc = 8
     weights = rng.integers(-128, 128, size=(oc, 27)).astype(np.int8)
     e = np.array([8, 8, 9, 9, 8, 9, 9, 10])                          # vww01's first layer's
     quant = np.stack([rng.integers(-2**14, 2**14, size=oc), rng.integers(2**30, 2**31 - 1, size=oc),
                       e, -(127 << (e - 1))], axis=1).astype(np.int32)
-    stream = rgb_s2_stream(weights, quant).reshape(2, RGB_S2_BLOCK_WORDS)
+    stream = rgb_stream(weights, quant).reshape(2, RGB_BLOCK_WORDS)
     s = RGB_SHIFT - e[4:]
     assert stream[1, :4].tolist() == ((2 * quant[4:, 0].astype(np.int64)) << s).tolist()
     halves = stream[1, 4:64].view(np.int16).reshape(3, 5, 4, 2)   # row, word, channel, half
@@ -200,19 +232,40 @@ def test_rgb_s2_stream_scales_each_channel_to_the_fixed_shift_exactly():
             assert got == want
     # A shift the fixed one cannot take: no stream (the planner keeps the triples kernel).
     quant[0, 2] = RGB_SHIFT
-    assert rgb_s2_stream(weights, quant) is None
+    assert rgb_stream(weights, quant) is None
 
 
-def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+def _pw_quant(rng, oc: int, e: list[int]) -> np.ndarray:
+    e = np.array(e)
+    return np.stack([rng.integers(-2**14, 2**14, size=oc), rng.integers(2**30, 2**31 - 1, size=oc),
+                     e, (1 << (e - 1)) - (128 << e)], axis=1).astype(np.int32)
+
+
+def _pw_requantizes_exactly(quant, s, mult_rz, rng) -> None:
+    # SMMLA then ASR #PW_SHIFT against SMMLAR then ASR by e, over accumulators.
+    for c in range(len(s)):
+        mult, rz, e = int(quant[c, 1]), int(quant[c, 3]), int(quant[c, 2])
+        assert int(mult_rz[c, 0]) == mult
+        for acc in rng.integers(-2**21, 2**21, size=200).tolist() + [0, 1, -1]:
+            want = (2 * acc * mult + (1 << 31) + (rz << 32)) >> (32 + e)
+            got = ((acc << (int(s[c]) + 1)) * mult + (int(mult_rz[c, 1]) << 32)) >> 32 >> PW_SHIFT
+            assert got == want
+
+
+def test_pw8_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_scaled_to_the_fixed_shift():
     rng = np.random.default_rng(6)
     weights = rng.integers(-128, 128, size=(4, 8)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    quant = _pw_quant(rng, 4, [6, 9, 8, 7])                         # vww01's 8 -> 16 layer's range
     stream = pw8_stream(weights, quant).reshape(4, PW8_CHANNEL_WORDS)
-    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
-    halves = stream[:, 1:5].view(np.int16).reshape(4, 8)
-    w = weights.astype(np.int16) * 2
-    assert halves.tolist() == w[:, [0, 2, 1, 3, 4, 6, 5, 7]].tolist()
-    assert stream[:, 5:].tolist() == quant[:, [1, 3, 2]].tolist()
+    s = PW_SHIFT - quant[:, 2].astype(np.int64)
+    assert stream[:, 0].tolist() == ((2 * quant[:, 0].astype(np.int64)) << s).tolist()
+    halves = stream[:, 1:5].view(np.int16).reshape(4, 8).astype(np.int64)
+    w = weights.astype(np.int64) * 2
+    assert halves.tolist() == (w[:, [0, 2, 1, 3, 4, 6, 5, 7]] << s[:, None]).tolist()
+    _pw_requantizes_exactly(quant, s, stream[:, 5:], rng)
+    # A shift the fixed one cannot take: no stream (the planner keeps the triples kernel).
+    quant[0, 2] = PW_SHIFT
+    assert pw8_stream(weights, quant) is None
 
 
 def test_depthwise_ring_columns_cover_the_padded_window_rounded_to_words():
@@ -322,19 +375,22 @@ def test_ic01_convs_take_their_dsp_kernels_without_growing_the_arena():
                                                   True).arena_bytes
 
 
-def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_e():
+def test_pw16_stream_is_bias_sxtb16_ordered_pairs_then_mult_rz_scaled_to_the_fixed_shift():
     rng = np.random.default_rng(7)
     weights = rng.integers(-128, 128, size=(4, 16)).astype(np.int8)
-    quant = rng.integers(-2**20, 2**20, size=(4, 4)).astype(np.int32)
+    quant = _pw_quant(rng, 4, [6, 8, 7, 6])                         # vww01's 16 -> 32 layer's range
     stream = pw16_stream(weights, quant).reshape(4, PW16_CHANNEL_WORDS)
-    assert stream[:, 0].tolist() == (2 * quant[:, 0]).tolist()
+    s = PW_SHIFT - quant[:, 2].astype(np.int64)
+    assert stream[:, 0].tolist() == ((2 * quant[:, 0].astype(np.int64)) << s).tolist()
     # The kernel's two partial sums sit between the two halves' weights.
     assert stream[:, 5:7].tolist() == [[0, 0]] * 4
     halves = np.concatenate([stream[:, 1:5], stream[:, 7:11]], axis=1).view(np.int16)
-    w = weights.astype(np.int16) * 2
+    w = weights.astype(np.int64) * 2
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
-    assert halves.reshape(4, 16).tolist() == w[:, order].tolist()
-    assert stream[:, 11:].tolist() == quant[:, [1, 3, 2]].tolist()
+    assert halves.reshape(4, 16).astype(np.int64).tolist() == (w[:, order] << s[:, None]).tolist()
+    _pw_requantizes_exactly(quant, s, stream[:, 11:], rng)
+    quant[3, 2] = PW_SHIFT - 8                                      # 2 * 127 << 8 leaves int16
+    assert pw16_stream(weights, quant) is None
 
 
 def test_only_models_with_a_large_fully_connected_layer_take_the_dsp_kernel():
@@ -347,3 +403,15 @@ def test_only_models_with_a_large_fully_connected_layer_take_the_dsp_kernel():
         fc = [c for c in plan.calls if c.kind == "FULLY_CONNECTED"]
         assert {c.function == "tg_fully_connected_s8_dsp" for c in fc} == {dsp}
         assert any(c.macs < FC_DSP_MIN_MACS for c in fc)
+
+
+def test_the_ring_rule_names_only_kernels_that_run_the_ring():
+    # plan/memory.py _ring_gap holds for tg_dw3x3_ring's order only: every
+    # kernel in DW3X3_RING_KERNELS is one whose body calls it.
+    from tinygen.plan.ops import DW3X3_RING_KERNELS
+    from tinygen.plan.variants import DSP_KERNEL_SOURCES
+    kernels = Path(__file__).resolve().parents[2] / "firmware" / "kernels"
+    for name in DW3X3_RING_KERNELS:
+        text = (kernels / DSP_KERNEL_SOURCES[name]).read_text()
+        body = text[text.index(f"void {name}("):]
+        assert "tg_dw3x3_ring(" in body[:body.index("\n}\n")], name

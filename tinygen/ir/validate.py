@@ -270,25 +270,20 @@ def _check_operator(m: ir.Model, op: ir.Operator, refuse: _Refuse) -> None:
         from tinygen.ir.validate_s16 import check_operator_s16
         check_operator_s16(m, op, refuse, ins, y)
         return
-    if op.kind == "QUANTIZE":
+    if op.kind in ("QUANTIZE", "DEQUANTIZE"):
+        # Only at the graph's edges: float32 input -> int8, int8 -> float32 output.
         src = ins[0]
-        if src.dtype != "float32" or y.dtype != "int8" or src.index not in m.inputs:
-            raise TinygenError(
-                f"QUANTIZE {src.dtype}->{y.dtype} inside model {m.name}: tinygen only "
-                f"quantizes a float32 graph input; {_FLOAT_HINT}")
-        _check_activation(refuse, y)
-        _check_shape(refuse, src)
-        if src.shape != y.shape:
-            raise refuse(f"maps shape {src.shape} to {y.shape}", y)
-        return
-    if op.kind == "DEQUANTIZE":
-        src = ins[0]
-        if src.dtype != "int8" or y.dtype != "float32" or y.index not in m.outputs:
-            raise TinygenError(
-                f"DEQUANTIZE {src.dtype}->{y.dtype} inside model {m.name}: tinygen only "
-                f"dequantizes an int8 graph output; {_FLOAT_HINT}")
-        _check_activation(refuse, src)
-        _check_shape(refuse, y)
+        quantize = op.kind == "QUANTIZE"
+        want = ("float32", "int8") if quantize else ("int8", "float32")
+        at_edge = src.index in m.inputs if quantize else y.index in m.outputs
+        if (src.dtype, y.dtype) != want or not at_edge:
+            edge = "quantizes a float32 graph input" if quantize else \
+                "dequantizes an int8 graph output"
+            raise TinygenError(f"{op.kind} {src.dtype}->{y.dtype} inside model {m.name}: "
+                               f"tinygen only {edge}; {_FLOAT_HINT}")
+        int8_side, float_side = (y, src) if quantize else (src, y)
+        _check_activation(refuse, int8_side)
+        _check_shape(refuse, float_side)
         if src.shape != y.shape:
             raise refuse(f"maps shape {src.shape} to {y.shape}", y)
         return

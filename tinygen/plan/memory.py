@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygen.ir import model as ir
-from tinygen.plan.ops import KernelCall
+from tinygen.plan.ops import DW3X3_RING_KERNELS, KernelCall
 
 ALIGN = 8
 
@@ -124,9 +124,37 @@ def _window_gap(p: dict, out_bytes_per_pixel: int, strict: bool) -> int:
     return int(max(np.max(ends - needed), 0)) if len(first) else 0
 
 
+def _ring_gap(p: dict) -> int:
+    """Smallest input-minus-output offset for the 3x3 depthwise kernels of
+    the DSP (dsp/depthwise_conv2d_s8.c tg_dw3x3_ring; for layers the planner
+    marked KernelCall.ring_in_place): they read every input
+    row once, into a ring of three, and write output row oy after the three
+    rows under it, so only input rows from oy * stride - pad + 3 on are still
+    to be read (the next image's from its first). In place, or the output up
+    to about a row above the input, is safe (kws01: -320, where the portable
+    kernel's strict window gap is 448)."""
+    r_in, r_out = p["in_w"] * p["in_c"], p["out_w"] * p["out_c"]
+    img_in, img_out = p["in_h"] * r_in, p["out_h"] * r_out
+    worst = None
+    for b in range(p["batches"]):
+        for oy in range(p["out_h"]):
+            unread = max(oy * p["stride_h"] - p["pad_h"] + 3, 0)
+            if unread < p["in_h"]:
+                needed = b * img_in + unread * r_in
+            elif b + 1 < p["batches"]:
+                needed = (b + 1) * img_in
+            else:
+                continue
+            gap = b * img_out + (oy + 1) * r_out - needed
+            worst = gap if worst is None else max(worst, gap)
+    return 0 if worst is None else worst      # every row read before any is written
+
+
 def input_gaps(call: KernelCall) -> dict[int, int]:
     """Input tensor -> smallest (input offset - output offset) that is safe."""
     p = call.params
+    if call.ring_in_place and (call.dsp_kernel or call.function) in DW3X3_RING_KERNELS:
+        return {call.inputs[0]: _ring_gap(p)}
     if call.kernel == "tg_conv2d_s8":
         if call.stream_parts > 1:   # every part reads every pixel's input again
             return {}
@@ -215,6 +243,7 @@ class _Placer:
             gap = self.below[i].get(j)
             if gap is not None:      # i is the output: at most gap before the input
                 candidates.add(max(0, (offsets[j] - gap) // ALIGN * ALIGN))
+        candidates = {o for o in candidates if o >= 0}    # (a negative gap: _ring_gap)
         floor = room[-1] if leave_room and room else 0
         # Past every placed buffer always fits, so a candidate is taken.
         for offset in sorted(candidates, key=lambda o: (o < floor, o)):

@@ -80,6 +80,10 @@ class KernelCall:
     # (tg_conv2d_triples_ram_s8_dsp, fit_stream_copies); more than one means
     # the output may not overlap the input (plan/memory.py input_gaps).
     stream_parts: int = 1
+    # A 3x3 depthwise layer of the DSP ring kernels placed by the ring's own
+    # in-place rule (plan/memory.py _ring_gap) rather than the portable
+    # kernel's: set by fit_compact_copies where its copies need the room.
+    ring_in_place: bool = False
     # Settled by tinygen/plan/variants.py for the target: the C function
     # model.c calls (``kernel`` or a variant of it), its variant and its
     # file under firmware/kernels/. ``kernel`` stays the operator's portable
@@ -364,6 +368,52 @@ def triples_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
                           axis=1).reshape(-1).astype(np.int32)
 
 
+# tg_triples8r_pass_dsp's records hold a bias in 19 signed bits beside its
+# shift (5 bits) in 3 bytes (kws01's largest is 160,424 < 2^18).
+COMPACT_BIAS_BITS = 19
+
+
+def triples8_ram_eligible(params: dict, stream: np.ndarray) -> bool:
+    """Layers tg_conv2d_triples8_ram_s8_dsp computes from stream (the layer's
+    triples_stream): the triples kernel's (conv_triples_eligible), with an
+    activation that needs no negative-value fix (act_min at or above the
+    output zero point) and every bias in COMPACT_BIAS_BITS signed bits."""
+    limit = 1 << (COMPACT_BIAS_BITS - 1)
+    bias = stream.reshape(params["out_c"] // 2, -1)[:, :2]
+    return (conv_triples_eligible(params) and params["act_min"] >= params["output_zero_point"]
+            and bool(np.all((bias >= -limit) & (bias < limit))))
+
+
+def triples8_ram_stream(stream: np.ndarray, out_c: int) -> np.ndarray:
+    """The int32 stream of tg_conv2d_triples8_ram_s8_dsp from a layer's
+    triples_stream (fast form, triples8_ram_eligible): the weight words of
+    every block, then per block a 14-byte record: 3 bytes (bias << 5 | e,
+    little-endian) of c0 and of c1, then mult of c0 and of c1; padded with
+    zeros to whole 16 bytes (the copy's LDM/STM steps). rz is not stored:
+    the pass computes it from e and the output zero point."""
+    blocks = stream.astype(np.int64).reshape(out_c // 2, -1)
+    words = blocks[:, 2:-6].reshape(-1)
+    bias = blocks[:, :2].reshape(-1)
+    mult, e = blocks[:, [-6, -3]].reshape(-1), blocks[:, [-5, -2]].reshape(-1)
+    packed = ((bias & ((1 << COMPACT_BIAS_BITS) - 1)) << 5) | e
+    head = np.stack([(packed >> (8 * i)) & 0xFF for i in range(3)], axis=1)
+    body = np.stack([(mult >> (8 * i)) & 0xFF for i in range(4)], axis=1)
+    records = np.concatenate([head.reshape(-1, 6), body.reshape(-1, 8)], axis=1).reshape(-1)
+    tail = np.zeros(_round_up(records.size, 16), dtype=np.uint8)
+    tail[:records.size] = records
+    return np.concatenate([words.astype(np.int32), tail.view("<i4")]).astype(np.int32)
+
+
+def triples8_ram_scratch(params: dict, stream: np.ndarray) -> int:
+    """tg_conv2d_triples8_ram_s8_dsp's scratch: its stream, three pixels'
+    interleaved int8 inputs, a gathered patch unless pointwise with whole
+    octs of input channels (read in place)."""
+    octs = (params["k_h"] * params["k_w"] * params["in_c"] + 7) // 8
+    direct = (params["k_h"] == 1 and params["k_w"] == 1 and params["pad_h"] == 0
+              and params["pad_w"] == 0 and params["in_c"] % 8 == 0)
+    return 4 * len(stream) + 24 * octs + (0 if direct else 8 * octs)
+
+
 def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.ndarray:
     """The int32 stream of tg_conv2d_pairs_s8_dsp (dsp/conv2d_s8.c): per block of
     4 rows, the 4 biases, the block's 16-byte chunks of blocked_rows, then
@@ -375,12 +425,11 @@ def rows_dsp_stream(blocked: np.ndarray, quant: np.ndarray, chunks: int) -> np.n
                           axis=1).reshape(-1).astype(np.int32)
 
 
-# Words per block of 4 output channels in tg_conv2d_rgb3x3s1_s8_dsp's stream:
-# 4 biases, 3 kernel rows x 5 int16 weight pairs x 4 channels, then
-# (mult, e, rz) per channel; tg_conv2d_rgb3x3s2_s8_dsp's (rgb_s2_stream)
-# holds (mult, rz) per channel, its shift fixed at RGB_SHIFT.
-RGB_BLOCK_WORDS = 4 + 15 * 4 + 12
-RGB_S2_BLOCK_WORDS = 4 + 15 * 4 + 8
+# Words per block of 4 output channels in the stream of
+# tg_conv2d_rgb3x3s{1,2}_s8_dsp (rgb_stream): 4 biases, 3 kernel rows x 5
+# int16 weight pairs x 4 channels, then (mult, rz) per channel, the shift
+# fixed at RGB_SHIFT.
+RGB_BLOCK_WORDS = 4 + 15 * 4 + 8
 RGB_SHIFT = 12
 
 
@@ -400,7 +449,7 @@ def conv_rgb_eligible(params: dict) -> bool:
 def conv_rgb_scratch(params: dict) -> int:
     """The stream copied into RAM, then a ring of 3 widened input rows of
     12 * ceil(out_w / 2) + 4 halfwords."""
-    return (4 * RGB_S2_BLOCK_WORDS * (params["out_c"] // 4)
+    return (4 * RGB_BLOCK_WORDS * (params["out_c"] // 4)
             + 3 * 2 * (12 * ((params["out_w"] + 1) // 2) + 4))
 
 
@@ -463,35 +512,14 @@ def c3x3_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
-def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: per block of 4 output
-    channels the 4 biases, then per kernel row and word j (taps 2j, 2j + 1
-    of the row's 9 (column, channel) values, tap 9 zero) one int16 pair per
-    channel, then (mult, e, rz) per channel. Weights and biases are doubled
-    (the accumulator is then 2 * acc, as SMMLAR takes it).
-
-    weights: [oc][27] int8 rows in (row, column, channel) order;
-    quant: the [>= oc][4] tg_chan_quant records (fast mode).
-    """
-    oc = weights.shape[0]
-    taps = np.zeros((oc, 3, 10), dtype=np.int64)
-    taps[:, :, :9] = weights.astype(np.int64).reshape(oc, 3, 9) * 2
-    taps &= 0xFFFF
-    pairs = taps[:, :, 0::2] | (taps[:, :, 1::2] << 16)            # [oc][row][j]
-    words = pairs.reshape(oc // 4, 4, 15).transpose(0, 2, 1).reshape(oc // 4, 60)
-    q = quant[:oc].astype(np.int64).reshape(oc // 4, 4, 4)
-    bias = q[:, :, 0] * 2
-    stream = np.concatenate([bias & 0xFFFFFFFF, words, q[:, :, 1:].reshape(oc // 4, 12)
-                             & 0xFFFFFFFF], axis=1).reshape(-1)
-    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
-    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
-
-
-def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
-    """The int32 stream of tg_conv2d_rgb3x3s2_s8_dsp: as rgb_stream's, with
-    weights and biases scaled and the records (mult, rz) made by
-    dw3x3_shifted(..., RGB_SHIFT), so that SMMLA and one SSAT ..., ASR
-    #RGB_SHIFT requantize bit-exactly (the exactness argument is
+def rgb_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
+    """The int32 stream of tg_conv2d_rgb3x3s{1,2}_s8_dsp: per block of 4
+    output channels the 4 biases, then per kernel row and word j (taps 2j,
+    2j + 1 of the row's 9 (column, channel) values, tap 9 zero) one int16
+    pair per channel, then (mult, rz) per channel. Weights and biases are
+    doubled (the accumulator is then 2 * acc) and scaled, and the records
+    made, by dw3x3_shifted(..., RGB_SHIFT), so that SMMLA and one SSAT ...,
+    ASR #RGB_SHIFT requantize bit-exactly (the exactness argument is
     dw3x3_shifted's); None where a channel cannot take it.
 
     weights: [oc][27] int8 rows in (row, column, channel) order;
@@ -513,13 +541,14 @@ def rgb_s2_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
     stream = np.concatenate([q[:, :, 0] & 0xFFFFFFFF, words,
                              q[:, :, [1, 3]].reshape(oc // 4, 8) & 0xFFFFFFFF],
                             axis=1).reshape(-1)
-    assert stream.size == RGB_S2_BLOCK_WORDS * (oc // 4)
+    assert stream.size == RGB_BLOCK_WORDS * (oc // 4)
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
 # Words per output channel in tg_conv2d_pw8_s8_dsp's stream: bias, 4 weight
-# pairs, mult, rz, e.
-PW8_CHANNEL_WORDS = 8
+# pairs, mult, rz; the requantization's shift is fixed at PW_SHIFT.
+PW8_CHANNEL_WORDS = 7
+PW_SHIFT = 12
 
 
 def conv_pw8_eligible(params: dict) -> bool:
@@ -539,27 +568,50 @@ def conv_pw8_scratch(params: dict) -> int:
     return 4 * PW8_CHANNEL_WORDS * params["out_c"]
 
 
-def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
-    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
-    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
-    order SXTB16 splits the input words in), both doubled, then mult, rz, e.
+def _pw_shifted(weights: np.ndarray, quant: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """[oc][ic] int8 weights and [>= oc][4] tg_chan_quant records (fast mode)
+    -> the doubled weights ([oc][ic] as int64) and records (bias, mult, e, rz)
+    scaled by dw3x3_shifted(..., PW_SHIFT), so that SMMLA and one SSAT ...,
+    ASR #PW_SHIFT requantize bit-exactly; None where a channel cannot take it."""
+    q = quant[:weights.shape[0]].astype(np.int64).copy()
+    q[:, 0] *= 2
+    shifted = dw3x3_shifted(weights.astype(np.int16).T * 2, q, PW_SHIFT)
+    if shifted is None:
+        return None
+    w, q = shifted
+    return w.T.astype(np.int64), q.astype(np.int64)
 
-    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
-    """
-    oc = weights.shape[0]
-    w = (weights.astype(np.int64) * 2) & 0xFFFF
-    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
-                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
-    q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs, q[:, 1:2] & 0xFFFFFFFF,
-                             q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]], axis=1).reshape(-1)
-    assert stream.size == PW8_CHANNEL_WORDS * oc
+
+def _words(stream: np.ndarray) -> np.ndarray:
+    stream = stream & 0xFFFFFFFF
     return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
 
 
+def pw8_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
+    """The int32 stream of tg_conv2d_pw8_s8_dsp: per output channel the bias,
+    the weights as int16 pairs (w0, w2), (w1, w3), (w4, w6), (w5, w7) (the
+    order SXTB16 splits the input words in), both doubled and scaled by
+    _pw_shifted, then mult, rz; None where a channel cannot take the fixed
+    shift (the planner keeps the triples kernel).
+
+    weights: [oc][8] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
+    """
+    shifted = _pw_shifted(weights, quant)
+    if shifted is None:
+        return None
+    w, q = shifted
+    oc = weights.shape[0]
+    w &= 0xFFFF
+    pairs = np.stack([w[:, 0] | (w[:, 2] << 16), w[:, 1] | (w[:, 3] << 16),
+                      w[:, 4] | (w[:, 6] << 16), w[:, 5] | (w[:, 7] << 16)], axis=1)
+    stream = np.concatenate([q[:, :1], pairs, q[:, 1:2], q[:, 3:4]], axis=1).reshape(-1)
+    assert stream.size == PW8_CHANNEL_WORDS * oc
+    return _words(stream)
+
+
 # Words per output channel in tg_conv2d_pw16_s8_dsp's stream: bias, 4 weight
-# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz, e.
-PW16_CHANNEL_WORDS = 14
+# pairs, 2 words for the kernel's partial sums, 4 weight pairs, mult, rz.
+PW16_CHANNEL_WORDS = 13
 
 
 def conv_pw16_eligible(params: dict) -> bool:
@@ -567,26 +619,28 @@ def conv_pw16_eligible(params: dict) -> bool:
     return conv_pw8_eligible(dict(params, in_c=8)) and params["in_c"] == 16
 
 
-def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray:
+def pw16_stream(weights: np.ndarray, quant: np.ndarray) -> np.ndarray | None:
     """The int32 stream of tg_conv2d_pw16_s8_dsp: per output channel the
     bias, the weights of input channels 0-7 as int16 pairs in SXTB16 order
     ((w0, w2), (w1, w3), (w4, w6), (w5, w7)), two zero words (where the
     kernel parks both pixels' sums over channels 0-7), the pairs of channels
-    8-15, weights and bias doubled, then mult, rz, e.
+    8-15, weights and bias doubled and scaled by _pw_shifted, then mult, rz;
+    None where a channel cannot take the fixed shift.
 
     weights: [oc][16] int8; quant: the [>= oc][4] tg_chan_quant records (fast mode).
     """
+    shifted = _pw_shifted(weights, quant)
+    if shifted is None:
+        return None
+    w, q = shifted
     oc = weights.shape[0]
-    w = (weights.astype(np.int64) * 2) & 0xFFFF
+    w &= 0xFFFF
     order = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15]
     pairs = w[:, order[0::2]] | (w[:, order[1::2]] << 16)
-    q = quant[:oc].astype(np.int64)
-    stream = np.concatenate([(q[:, :1] * 2) & 0xFFFFFFFF, pairs[:, :4],
-                             np.zeros((oc, 2), dtype=np.int64), pairs[:, 4:],
-                             q[:, 1:2] & 0xFFFFFFFF, q[:, 3:4] & 0xFFFFFFFF, q[:, 2:3]],
-                            axis=1).reshape(-1)
+    stream = np.concatenate([q[:, :1], pairs[:, :4], np.zeros((oc, 2), dtype=np.int64),
+                             pairs[:, 4:], q[:, 1:2], q[:, 3:4]], axis=1).reshape(-1)
     assert stream.size == PW16_CHANNEL_WORDS * oc
-    return np.where(stream >= 1 << 31, stream - (1 << 32), stream).astype(np.int32)
+    return _words(stream)
 
 
 def _prefer_dsp(call: KernelCall, kernel: str, stream: np.ndarray, scratch: int) -> None:
@@ -675,27 +729,26 @@ def _conv(m: ir.Model, op: ir.Operator, allow_fast: bool = True) -> KernelCall:
             # From int8 patches: the scratch of the portable kernel's, or less.
             call.dsp_fallback = ("tg_conv2d_triples8_s8_dsp", call.dsp_arrays,
                                  max(scratch, conv_triples8_scratch(params)))
-    rgb_s2 = rgb_s2_stream(weights, quant) if not depthwise and conv_rgb_eligible(params) else None
-    if rgb_s2 is not None:
+    rgb = (rgb_stream(weights, quant) if not depthwise
+           and (conv_rgb_eligible(params) or conv_rgb1_eligible(params)) else None)
+    if rgb is not None and conv_rgb_eligible(params):
         # The first layer of an image network: the triples kernel its fallback.
-        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb_s2,
-                    max(scratch, conv_rgb_scratch(params)))
-    if not depthwise and conv_rgb1_eligible(params):
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s2_s8_dsp", rgb, max(scratch, conv_rgb_scratch(params)))
+    if rgb is not None and conv_rgb1_eligible(params):
         # The same at stride 1 (ic01's first layer).
-        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb_stream(weights, quant),
-                    max(scratch, conv_rgb1_scratch(params)))
+        _prefer_dsp(call, "tg_conv2d_rgb3x3s1_s8_dsp", rgb, max(scratch, conv_rgb1_scratch(params)))
     if not depthwise and conv_3x3pair_eligible(params):
         # Two pixels' shared inputs widened once, in the portable kernel's
         # scratch (ic01's 3x3 stride-1 layers; 1 and 2 where the arena peaks).
         _prefer_dsp(call, "tg_conv2d_3x3pair_s8_dsp", c3x3_stream(weights, quant),
                     max(scratch, conv_3x3pair_scratch(params)))
-    if not depthwise and conv_pw8_eligible(params):
+    pw = (pw8_stream(weights, quant) if not depthwise and conv_pw8_eligible(params)
+          else pw16_stream(weights, quant) if not depthwise and conv_pw16_eligible(params)
+          else None)
+    if pw is not None:
         # Narrow pointwise: the triples kernel its fallback.
-        _prefer_dsp(call, "tg_conv2d_pw8_s8_dsp", pw8_stream(weights, quant),
-                    max(scratch, conv_pw8_scratch(params)))
-    if not depthwise and conv_pw16_eligible(params):
-        _prefer_dsp(call, "tg_conv2d_pw16_s8_dsp", pw16_stream(weights, quant),
-                    max(scratch, 4 * PW16_CHANNEL_WORDS * oc))
+        _prefer_dsp(call, f"tg_conv2d_pw{params['in_c']}_s8_dsp", pw,
+                    max(scratch, 4 * pw.size))
     shifted = (dw3x3_shifted(weights.astype(np.int16) * 2, quant)
                if depthwise and dw3x3_dsp_eligible(params) else None)
     if shifted is not None:
@@ -1214,6 +1267,97 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
         for c in offered:
             if c.dsp_kernel != TRIPLES_RAM:
                 copy_stream(c, 0)
+
+
+TRIPLES8_RAM = "tg_conv2d_triples8_ram_s8_dsp"
+# The 3x3 depthwise kernels that run tg_dw3x3_ring (dsp/depthwise_conv2d_s8.c),
+# whose in-place rule (plan/memory.py _ring_gap) a layer with ring_in_place
+# takes; a kernel outside this list keeps the portable kernel's rule.
+DW3X3_RING_KERNELS = frozenset(f"tg_depthwise3x3{shape}_s8_dsp" for shape in (
+    "s1", "s2", "s1w5", "s2w5", "s1_ram", "s2_ram", "s1w5_ram", "s2w5_ram", "s1w6_ram",
+    "s1w3_ram", "s2w3_ram"))
+# A layer left reading its stream once per pixel triple takes the compact
+# copy (TRIPLES8_RAM) even where the arena grows, by at most one byte per
+# this many flash bytes it saves per inference: kws01's pointwise layers
+# (210 KB each) grow it by 768 B once.
+COMPACT_GROWTH_READS = 256
+
+
+def _triples(c: KernelCall) -> int:
+    p = c.params
+    return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
+
+
+def _compact_copy(c: KernelCall, stream: np.ndarray) -> None:
+    """c takes tg_conv2d_triples8_ram_s8_dsp, stream its triples_stream."""
+    compact = triples8_ram_stream(stream, c.params["out_c"])
+    c.dsp_kernel, c.dsp_arrays = TRIPLES8_RAM, {"stream": compact}
+    c.scratch_bytes = max(c.portable_scratch, triples8_ram_scratch(c.params, compact))
+
+
+def fit_compact_copies(calls: list[KernelCall], arena_of) -> None:
+    """Reads from flash once a layer the weights of the three-pixel
+    convolutions fit_stream_copies left reading in place (no room for their
+    stream and widened inputs), by tg_conv2d_triples8_ram_s8_dsp: its stream
+    about a tenth smaller (kws01: 4,544 B per pointwise layer for 5,120), its
+    inputs int8, widened in the pass (about a tenth more cycles on the layer).
+
+    Where there are such layers, the 3x3 depthwise layers of the ring kernels
+    are placed by the ring's in-place rule first (ring_in_place): a DS-CNN
+    chain then no longer steps down by an input row and a half at each
+    depthwise layer, which would cost a copy's scratch that much more room
+    at every pointwise layer after the first. The copies are taken all
+    together where the arena then grows by at most 1/COMPACT_GROWTH_READS
+    of the flash bytes they save per inference, else layer by layer (the
+    most flash first) on the same terms; where none is, the depthwise
+    layers keep the portable kernel's rule. Where that leaves no layer on
+    the widened pass but whole-stream copies (TRIPLES_COPY: kws01's first
+    layer), those take it too while the arena keeps its size, so the model
+    links one pass (kws01's code budget)."""
+    def eligible(c: KernelCall) -> bool:
+        return triples8_ram_eligible(c.params, c.dsp_arrays["stream"])
+
+    def saves(c: KernelCall) -> int:
+        return 4 * (_triples(c) - 1) * len(c.dsp_arrays["stream"])
+
+    readers = [c for c in calls if c.dsp_kernel == "tg_conv2d_triples_s8_dsp"
+               and _triples(c) >= MIN_COPY_TRIPLES and eligible(c)]
+    if not readers:
+        return
+    start = arena_of(calls)
+    rings = [c for c in calls if c.dsp_kernel in DW3X3_RING_KERNELS]
+    for c in rings:
+        c.ring_in_place = True
+    saved = sum(saves(c) for c in readers)
+    kept = {id(c): (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes) for c in readers}
+    for c in readers:
+        _compact_copy(c, c.dsp_arrays["stream"])
+    arena = arena_of(calls)
+    if (arena - start) * COMPACT_GROWTH_READS > saved:
+        for c in readers:
+            c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept[id(c)]
+        arena, saved = arena_of(calls), 0
+        for c in sorted(readers, key=lambda c: -saves(c)):
+            gain = saves(c)
+            _compact_copy(c, c.dsp_arrays["stream"])
+            grown = arena_of(calls)
+            if (grown - start) * COMPACT_GROWTH_READS <= saved + gain:
+                arena, saved = grown, saved + gain
+            else:
+                c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = kept[id(c)]
+    if not saved:
+        for c in rings:
+            c.ring_in_place = False
+        return
+    widened = {"tg_conv2d_triples_s8_dsp", TRIPLES_RAM}
+    if any(c.dsp_kernel in widened for c in calls):
+        return
+    for c in calls:
+        if c.dsp_kernel == TRIPLES_COPY and eligible(c):
+            copy = (c.dsp_kernel, c.dsp_arrays, c.scratch_bytes)
+            _compact_copy(c, copy[1]["stream"])
+            if arena_of(calls) > arena:
+                c.dsp_kernel, c.dsp_arrays, c.scratch_bytes = copy
 
 
 TRIPLES16_RAM = "tg_conv2d_triples16_ram_s8_dsp"

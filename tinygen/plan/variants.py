@@ -27,6 +27,7 @@ from tinygen.plan.layout_mve import mve_layout
 from tinygen.plan.ops import KERNEL_SOURCES as KERNEL_SOURCES_S8
 from tinygen.plan.ops import KernelCall, fit_dsp_scratch, fit_stream_copies, take_dsp_upgrades
 from tinygen.plan.ops import widen_stream_copies
+from tinygen.plan.ops import fit_compact_copies
 from tinygen.plan.ops_s16 import KERNEL_SOURCES_S16
 from tinygen.plan.spatial import KERNEL_SOURCES as KERNEL_SOURCES_SPATIAL
 
@@ -91,6 +92,7 @@ DSP_KERNEL_SOURCES = {
     "tg_conv2d_triples_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples_copy_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_triples16_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
+    "tg_conv2d_triples8_ram_s8_dsp": "dsp/conv2d_triples_s8.c",
     "tg_conv2d_rgb3x3s2_s8_dsp": "dsp/conv2d_rgb_s8.c",
     "tg_conv2d_pw8_s8_dsp": "dsp/conv2d_narrow_s8.c",
     "tg_conv2d_pw16_s8_dsp": "dsp/conv2d_narrow_s8.c",
@@ -163,6 +165,7 @@ def choose_variants(m: ir.Model, calls: list[KernelCall], target: str,
     elif arena_of is not None and "dsp" in variants:
         fit_dsp_scratch(calls, arena_of)
         fit_stream_copies(calls, arena_of)
+        fit_compact_copies(calls, arena_of)
         widen_stream_copies(calls, arena_of)
     if target == "dsp":
         take_dsp_upgrades(calls, arena_of)

@@ -1172,6 +1172,13 @@ def count_flash_reads(log_path: Path, loads: dict[int, Insn], entry: int, return
     return out
 
 
+def flash_trace_args(pcs: Iterable[int], log_path: Path) -> tuple[str, ...]:
+    """QEMU options of the log count_flash_reads reads: one instruction per
+    block, the registers before each of the given instructions."""
+    return ("-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain,cpu", "-D", str(log_path),
+            "-dfilter", ",".join(f"0x{pc:x}..0x{pc:x}" for pc in sorted(pcs)))
+
+
 def flash_reads(board, build_dir: Path, stimulus_bytes: bytes, transitions: Transitions,
                 log_path: Path | None = None) -> FlashReads:
     """Bytes the window's loads read from the board's flash regions: a second
@@ -1182,11 +1189,9 @@ def flash_reads(board, build_dir: Path, stimulus_bytes: bytes, transitions: Tran
                                                         and i.reg_offset)}
     if transitions.entry is None or transitions.return_to is None:
         raise TinygenError("no priced window to count flash reads in")
-    pcs = sorted(set(loads) | {transitions.entry, transitions.return_to})
     log_path = Path(log_path) if log_path else build_dir / "flash-trace.log"
     log_path.unlink(missing_ok=True)
-    args = ("-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain,cpu", "-D", str(log_path),
-            "-dfilter", ",".join(f"0x{pc:x}..0x{pc:x}" for pc in pcs))
+    args = flash_trace_args(set(loads) | {transitions.entry, transitions.return_to}, log_path)
     from tinygen.device.launch import start_dut
     from tinygen.device.session import DutSession
 

@@ -303,11 +303,7 @@ __attribute__((noinline)) void tg_conv2d_3x3pair_s8_dsp(const tg_conv_params *p,
                 pass(&a);
             }
             if (clamp) {
-                uint32_t *w = (uint32_t *)(void *)out;
-                uint32_t *wend = w + out_row / 4u;
-                for (; w < wend; ++w) {
-                    *w = tg_clamp4_dsp(*w, lo4, hi4);
-                }
+                tg_clamp_span_dsp(out, out_row, lo4, hi4);
             }
             out += out_row;
         }

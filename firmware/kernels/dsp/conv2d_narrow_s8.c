@@ -11,12 +11,16 @@
  * the multiplies. Here two pixels' whole inputs stay widened in registers
  * (r2-r5 pixel 0, r6-r9 pixel 1: (x0, x2), (x1, x3), (x4, x6), (x5, x7),
  * the order SXTB16 splits a word in) for every output channel, so a
- * channel costs its record (bias, 4 weight pairs, mult, rz, e: one LDM of
- * 3, two of 2 and a load), 8 SMLAD, the requantization of both pixels and
- * two byte stores.
+ * channel costs its record (bias, 4 weight pairs, mult, rz: one LDM of 3
+ * and two of 2), 8 SMLAD, the requantization of both pixels and two byte
+ * stores.
  *
- * The stream (tinygen/plan/ops.py pw8_stream; weights and bias doubled so
- * the accumulator is 2 * acc as SMMLAR takes it) is copied once into
+ * The requantization is SMMLA, then SSAT with a fixed ASR #TG_PW_SHIFT: the
+ * stream (tinygen/plan/ops.py pw8_stream) holds weights and bias doubled
+ * and scaled per channel, and a rounding term rz that includes the
+ * rounding half, so that this equals TFLM's rounding multiply and shift by
+ * the channel's own exponent (ops.py dw3x3_shifted; the planner keeps
+ * another kernel for a layer whose shifts cannot take it). It is copied once into
  * scratch (ops.py conv_pw8_scratch), so flash is read once per layer, not
  * per pixel pair.
  *
@@ -35,18 +39,15 @@
 static void clamp_outputs_dsp(const tg_conv_params *p, int8_t *output, int32_t pixels)
 {
     if (p->act_min > -128 || p->act_max < 127) {
-        const uint32_t lo4 = tg_splat_s8(p->act_min);
-        const uint32_t hi4 = tg_splat_s8(p->act_max);
-        uint32_t *w = (uint32_t *)(void *)output;
-        uint32_t *wend = w + (size_t)pixels * (size_t)p->out_c / 4u;
-        for (; w < wend; ++w) {
-            *w = tg_clamp4_dsp(*w, lo4, hi4);
-        }
+        tg_clamp_span_dsp(output, (size_t)pixels * (size_t)p->out_c,
+                          tg_splat_s8(p->act_min), tg_splat_s8(p->act_max));
     }
 }
 
 /* Words per output channel in the stream. */
-#define TG_PW8_CHANNEL_WORDS 8
+#define TG_PW8_CHANNEL_WORDS 7
+/* The requantization's fixed right shift (ops.py PW_SHIFT). */
+#define TG_PW_SHIFT "12"
 
 typedef struct {
     int32_t step1;             /* 0: pixel 1's outputs - pixel 0's (0: one pixel) */
@@ -74,14 +75,11 @@ typedef struct {
     "smlad  r10, r5, lr, r10\n\t"                                 \
     "smlad  r11, r9, lr, r11\n\t"                                 \
     "ldm    r0!, {r12, lr}\n\t"                                   \
-    "smmlar r10, r10, r12, lr\n\t"                                \
-    "smmlar r11, r11, r12, lr\n\t"                                \
-    "ldr    r12, [r0], #4\n\t"                                    \
+    "smmla  r10, r10, r12, lr\n\t"                                \
+    "smmla  r11, r11, r12, lr\n\t"                                \
     "ldr    lr, [sp, #0]\n\t"                                     \
-    "asr    r10, r10, r12\n\t"                                    \
-    "asr    r11, r11, r12\n\t"                                    \
-    "ssat   r10, #8, r10\n\t"                                     \
-    "ssat   r11, #8, r11\n\t"                                     \
+    "ssat   r10, #8, r10, asr #" TG_PW_SHIFT "\n\t"               \
+    "ssat   r11, #8, r11, asr #" TG_PW_SHIFT "\n\t"               \
     "strb   r11, [r1, lr]\n\t"                                    \
     "strb   r10, [r1], #1\n\t"
 
@@ -144,31 +142,37 @@ __attribute__((naked, noinline)) static void tg_pw8_pass_dsp(const tg_pw8_pass *
     "smlad  r10, r5, lr, r10\n\t"                                 \
     "smlad  r11, r9, lr, r11\n\t"                                 \
     "ldm    r0!, {r12, lr}\n\t"                                   \
-    "smmlar r10, r10, r12, lr\n\t"                                \
-    "smmlar r11, r11, r12, lr\n\t"                                \
-    "ldr    r12, [r0], #4\n\t"                                    \
-    "asr    r10, r10, r12\n\t"                                    \
-    "asr    r11, r11, r12\n\t"                                    \
-    "ssat   r10, #8, r10\n\t"                                     \
-    "ssat   r11, #8, r11\n\t"                                     \
+    "smmla  r10, r10, r12, lr\n\t"                                \
+    "smmla  r11, r11, r12, lr\n\t"                                \
+    "ssat   r10, #8, r10, asr #" TG_PW_SHIFT "\n\t"               \
+    "ssat   r11, #8, r11, asr #" TG_PW_SHIFT "\n\t"               \
     "strb   r11, [r1, #16]\n\t"                                   \
     "strb   r10, [r1], #1\n\t"
 #define TG_PW8X16_FOUR TG_PW8X16_CHANNEL TG_PW8X16_CHANNEL TG_PW8X16_CHANNEL TG_PW8X16_CHANNEL
 
 /* tg_pw8_pass_dsp for layers of 16 output channels and whole pixel pairs
  * (step1 16, xstep 8): all 16 channels unrolled (no channel loop), both
- * pixels' inputs by one LDM. */
+ * pixels' inputs by one LDM. The pair loop ends on the input pointer (the
+ * frame's word 5 turned into x's end), compared as the pair's inputs are
+ * loaded: no instruction of the channels sets the flags. Each pair's
+ * channels start the stream's 16 records (448 bytes) back from where the
+ * last pair's ended. */
 __attribute__((naked, noinline)) static void tg_pw8x16_pass_dsp(const tg_pw8_pass *a)
 {
     __asm__("push   {r4-r11, lr}\n\t"
             "sub    sp, sp, #32\n\t"
             "ldm    r0, {r1-r7}\n\t"
+            "add    r6, r4, r6, lsl #4\n\t"
             "stm    sp, {r1-r7}\n\t"
             "mov    r1, r7\n\t"
+            "mov    r0, r3\n\t"
             "1:\n\t"
             "ldr    r12, [sp, #12]\n\t"
             "ldm    r12!, {r2, r4, r6, r8}\n\t"
+            "ldr    lr, [sp, #20]\n\t"
             "str    r12, [sp, #12]\n\t"
+            "sub    r0, r0, #448\n\t"
+            "cmp    r12, lr\n\t"
             "sxtb16 r3, r2, ror #8\n\t"
             "sxtb16 r2, r2\n\t"
             "sxtb16 r5, r4, ror #8\n\t"
@@ -177,13 +181,9 @@ __attribute__((naked, noinline)) static void tg_pw8x16_pass_dsp(const tg_pw8_pas
             "sxtb16 r6, r6\n\t"
             "sxtb16 r9, r8, ror #8\n\t"
             "sxtb16 r8, r8\n\t"
-            "ldr    r0, [sp, #4]\n\t"
             TG_PW8X16_FOUR TG_PW8X16_FOUR TG_PW8X16_FOUR TG_PW8X16_FOUR
             /* The next pair's outputs: after pixel 1's. */
             "add    r1, r1, #16\n\t"
-            "ldr    r12, [sp, #20]\n\t"
-            "subs   r12, r12, #1\n\t"
-            "str    r12, [sp, #20]\n\t"
             "bne    1b\n\t"
             "add    sp, sp, #32\n\t"
             "pop    {r4-r11, pc}\n\t");
@@ -224,13 +224,14 @@ __attribute__((noinline)) void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, con
  * channel (r2-r9 as in tg_pw8_pass_dsp), parks the two partial sums in the
  * channel's record, then runs the last 8 channels, whose record loads the
  * partial sums as its accumulators. A channel's record (tinygen/plan/ops.py
- * pw16_stream) is 14 words: bias, 4 weight pairs (channels 0-7); the two
- * partial sums; 4 weight pairs (channels 8-15), mult, rz, e. Per channel and
- * pixel pair (32 MACs): LDM 3, 2, 4, 2, 2, one STRD and one load, 16 SMLAD,
- * two requantizations and two byte stores, where one pixel at a time took
+ * pw16_stream) is 13 words: bias, 4 weight pairs (channels 0-7); the two
+ * partial sums; 4 weight pairs (channels 8-15), mult, rz (the fixed shift
+ * of tg_conv2d_pw8_s8_dsp's). Per channel and pixel pair (32 MACs): LDM 3,
+ * 2, 4, 2, 2 and one STRD, 16 SMLAD, two requantizations and two byte
+ * stores, where one pixel at a time took
  * its whole record per 16 MACs. The record's sums are written as it is
  * read, so the stream is copied into scratch (once per layer). */
-#define TG_PW16_CHANNEL_WORDS 14
+#define TG_PW16_CHANNEL_WORDS 13
 
 /* The first 8 input channels of one output channel (r0 at its record):
  * the partial sums go to the record's words 5 and 6, r0 to the next record. */
@@ -245,7 +246,7 @@ __attribute__((noinline)) void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, con
     "smlad  r11, r8, r12, r11\n\t"                                \
     "smlad  r10, r5, lr, r10\n\t"                                 \
     "smlad  r11, r9, lr, r11\n\t"                                 \
-    "strd   r10, r11, [r0], #36\n\t"
+    "strd   r10, r11, [r0], #32\n\t"
 
 /* The last 8 (r0 at the record's word 5), requantized; STORE1 stores pixel
  * 1's byte r11, then pixel 0's goes to r1, and r0 to the next record's word 5. */
@@ -261,24 +262,20 @@ __attribute__((noinline)) void tg_conv2d_pw8_s8_dsp(const tg_conv_params *p, con
     "smlad  r10, r5, lr, r10\n\t"                                 \
     "smlad  r11, r9, lr, r11\n\t"                                 \
     "ldm    r0!, {r12, lr}\n\t"                                   \
-    "smmlar r10, r10, r12, lr\n\t"                                \
-    "smmlar r11, r11, r12, lr\n\t"                                \
-    "ldr    r12, [r0], #24\n\t"                                   \
+    "smmla  r10, r10, r12, lr\n\t"                                \
+    "smmla  r11, r11, r12, lr\n\t"                                \
+    "add    r0, r0, #20\n\t"                                      \
     STORE1                                                        \
     "strb   r10, [r1], #1\n\t"
 /* Pixel 1's byte step1 bytes on (the frame's word 0), or 32 on. */
 #define TG_PW16_STORE_STEP                                        \
     "ldr    lr, [sp, #0]\n\t"                                     \
-    "asr    r10, r10, r12\n\t"                                    \
-    "asr    r11, r11, r12\n\t"                                    \
-    "ssat   r10, #8, r10\n\t"                                     \
-    "ssat   r11, #8, r11\n\t"                                     \
+    "ssat   r10, #8, r10, asr #" TG_PW_SHIFT "\n\t"               \
+    "ssat   r11, #8, r11, asr #" TG_PW_SHIFT "\n\t"               \
     "strb   r11, [r1, lr]\n\t"
 #define TG_PW16_STORE_32                                          \
-    "asr    r10, r10, r12\n\t"                                    \
-    "asr    r11, r11, r12\n\t"                                    \
-    "ssat   r10, #8, r10\n\t"                                     \
-    "ssat   r11, #8, r11\n\t"                                     \
+    "ssat   r10, #8, r10, asr #" TG_PW_SHIFT "\n\t"               \
+    "ssat   r11, #8, r11, asr #" TG_PW_SHIFT "\n\t"               \
     "strb   r11, [r1, #32]\n\t"
 
 /* Pixel i's input words A and B (byte offsets) widened into r2-r5 (pixel
@@ -359,12 +356,41 @@ __attribute__((naked, noinline)) static void tg_pw16_pass_dsp(const tg_pw16_pass
     (void)a;
 }
 
-/* tg_pw16_pass_dsp for 32 output channels and whole pairs (step1 32):
- * pixel 1's byte at an immediate offset, 8 channels a loop turn. */
+/* tg_pw16_pass_dsp for 32 output channels and whole pairs (step1 32,
+ * xstep 16): pixel 1's byte at an immediate offset, all 32 channels of
+ * each half unrolled (no channel loops), and the pair loop ending on the
+ * input pointer (the frame's word 5 turned into x's end), compared before
+ * the last half: no instruction of its channels sets the flags. */
+#define TG_PW16_FIRST16 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4 TG_PW16_FIRST4
+#define TG_PW16_LAST16_32                                         \
+    TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32) \
+    TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32)
+
 __attribute__((naked, noinline)) static void tg_pw16x32_pass_dsp(const tg_pw16_pass *a)
 {
-    __asm__(TG_PW16_PASS(TG_PW16_FIRST4 TG_PW16_FIRST4,
-                         TG_PW16_LAST4(TG_PW16_STORE_32) TG_PW16_LAST4(TG_PW16_STORE_32)));
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #32\n\t"
+            "ldm    r0, {r1-r8}\n\t"
+            "add    r6, r4, r6, lsl #5\n\t"
+            "stm    sp, {r1-r8}\n\t"
+            "mov    r1, r7\n\t"
+            "1:\n\t"
+            TG_PW16_INPUTS("0", "4")
+            "ldr    r0, [sp, #4]\n\t"
+            TG_PW16_FIRST16 TG_PW16_FIRST16
+            TG_PW16_INPUTS("8", "12")
+            "add    r12, r12, lr\n\t"
+            "ldr    lr, [sp, #20]\n\t"
+            "str    r12, [sp, #12]\n\t"
+            "cmp    r12, lr\n\t"
+            "ldr    r0, [sp, #4]\n\t"
+            "add    r0, r0, #20\n\t"
+            TG_PW16_LAST16_32 TG_PW16_LAST16_32
+            /* The next pair's outputs: after pixel 1's. */
+            "add    r1, r1, #32\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #32\n\t"
+            "pop    {r4-r11, pc}\n\t");
     (void)a;
 }
 

@@ -22,12 +22,11 @@
  *
  * The weights, biases and requantization records (tinygen/plan/ops.py
  * rgb_stream, per block of 4 channels: 4 biases, 15 x 4 weight words, then
- * (mult, e, rz) per channel, weights and biases doubled so the accumulator
- * is 2 * acc as SMMLAR wants it) are copied once into scratch, so flash is
- * read once per layer, not per pixel pair. At stride 2 (rgb_s2_stream) the
- * weights and biases are further scaled per channel so that the shift is
- * fixed (12): the records are (mult, rz) and each output takes SMMLA and
- * SSAT with ASR #12, not SMMLAR, ASR by e and SSAT.
+ * (mult, rz) per channel) are copied once into scratch, so flash is read
+ * once per layer, not per pixel pair. Weights and biases are doubled (the
+ * accumulator is 2 * acc) and scaled per channel so that the shift is
+ * fixed (12): each output takes SMMLA and SSAT with ASR #12, not SMMLAR,
+ * ASR by its channel's e and SSAT.
  *
  * scratch (tinygen/plan/ops.py conv_rgb_scratch): the stream, then the ring
  * of 3 rows of 12 * ceil(out_w / 2) + 4 halfwords each.
@@ -48,10 +47,9 @@
 
 #include "tg_rows_dot_dsp.h"
 
-/* The words of one block of 4 channels in the stream: (mult, e, rz) per
- * channel at stride 1, (mult, rz) at stride 2 (TG_RGB_REQ2_SH). */
-#define TG_RGB_BLOCK_WORDS (4 + 15 * 4 + 12)
-#define TG_RGB_S2_BLOCK_WORDS (4 + 15 * 4 + 8)
+/* The words of one block of 4 channels in the stream: biases, weights,
+ * (mult, rz) per channel (TG_RGB_REQ2_SH). */
+#define TG_RGB_BLOCK_WORDS (4 + 15 * 4 + 8)
 
 typedef struct {
     int32_t d1;                /* 0: ring row 1 - row 0, bytes */
@@ -122,25 +120,14 @@ typedef struct {
     TG_RGB_MACS("r10", "r11", R " * 5 + 2")
 #define TG_RGB_ROW(R) TG_RGB_ROW_M(R, TG_RGB_MACS)
 #define TG_RGB_ROW0(R) TG_RGB_ROW_M(R, TG_RGB_MACS_FIRST)
-/* Both pixels of one channel (mult, e, rz in r10-r12), in place:
- * (2 * acc * mult + 2^31 + rz * 2^32) >> 32 by SMMLAR, the shift by e,
- * SSAT. The round-half-away fix for negative accumulators is left out:
- * conv_rgb_eligible asks act_min >= the output zero point, where every
- * output of a negative accumulator clamps to act_min either way. */
-#define TG_RGB_REQ(A, B)                                          \
-    "ldm    r1!, {r10-r12}\n\t"                                   \
-    "smmlar " A ", " A ", r10, r12\n\t"                           \
-    "smmlar " B ", " B ", r10, r12\n\t"                           \
-    "asr    " A ", " A ", r11\n\t"                                \
-    "asr    " B ", " B ", r11\n\t"                                \
-    "ssat   " A ", #8, " A "\n\t"                                 \
-    "ssat   " B ", #8, " B "\n\t"
-
-/* As TG_RGB_REQ for two channels (A, B and C, D) with the shift fixed at
- * 12 (RGB_SHIFT, tinygen/plan/ops.py rgb_s2_stream; the stride-2 kernel's
- * stream): (mult, rz) per channel, both channels' loaded together, SMMLA
- * without rounding (rz holds the rounding half) and SSAT ..., ASR #12,
- * bit-exact by dw3x3_shifted's argument. */
+/* Both pixels of two channels (A, B and C, D), in place, with the shift
+ * fixed at 12 (RGB_SHIFT, tinygen/plan/ops.py rgb_stream): (mult, rz) per
+ * channel, both channels' loaded together, SMMLA without rounding (rz
+ * holds the rounding half) and SSAT ..., ASR #12, bit-exact by
+ * dw3x3_shifted's argument. The round-half-away fix for negative
+ * accumulators is left out: conv_rgb_eligible asks act_min >= the output
+ * zero point, where every output of a negative accumulator clamps to
+ * act_min either way. */
 #define TG_RGB_REQ2_SH(A, B, C, D)                                \
     "ldm    r1!, {r10, r11, r12, lr}\n\t"                         \
     "smmla  " A ", " A ", r10, r11\n\t"                           \
@@ -154,9 +141,6 @@ typedef struct {
 #define TG_RGB_REQ_ALL_SH                                         \
     TG_RGB_REQ2_SH("r2", "r3", "r4", "r5")                        \
     TG_RGB_REQ2_SH("r6", "r7", "r8", "r9")
-#define TG_RGB_REQ_ALL                                            \
-    TG_RGB_REQ("r2", "r3") TG_RGB_REQ("r4", "r5")                 \
-    TG_RGB_REQ("r6", "r7") TG_RGB_REQ("r8", "r9")
 
 /* Block end: the 8 outputs packed into one word per pixel and stored,
  * the output pointer moved on 4 channels; leaves out in lr, step1 in r10,
@@ -267,7 +251,7 @@ __attribute__((naked, noinline)) static void tg_rgb_pass_dsp(const tg_rgb_pass *
 
 __attribute__((naked, noinline)) static void tg_rgb1_pass_dsp(const tg_rgb_pass *a)
 {
-    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW, TG_RGB_REQ_ALL)
+    TG_RGB_PASS_ASM(TG_RGB1_ROW0, TG_RGB1_ROW, TG_RGB_REQ_ALL_SH)
     (void)a;
 }
 
@@ -386,7 +370,7 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
                                const int32_t *stream, int8_t *output, int8_t *scratch)
 {
     const int32_t blocks = p->out_c / 4;
-    const size_t stream_words = (size_t)blocks * TG_RGB_S2_BLOCK_WORDS;
+    const size_t stream_words = (size_t)blocks * TG_RGB_BLOCK_WORDS;
     const int32_t pairs = (p->out_w + 1) / 2;
     /* Halfwords per ring row: the last pair's second pixel's 10 values
      * (ending one past its window, multiplied by a zero weight). */
@@ -459,11 +443,7 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s2_s8_dsp(const tg_conv_params *p
                 tg_rgb_pass_dsp(&a);
             }
             if (clamp) {
-                uint32_t *w = (uint32_t *)(void *)out;
-                uint32_t *wend = w + out_row / 4u;
-                for (; w < wend; ++w) {
-                    *w = tg_clamp4_dsp(*w, lo4, hi4);
-                }
+                tg_clamp_span_dsp(out, out_row, lo4, hi4);
             }
             out += out_row;
         }
@@ -562,11 +542,7 @@ __attribute__((noinline)) void tg_conv2d_rgb3x3s1_s8_dsp(const tg_conv_params *p
                 tg_rgb1_pass_dsp(&a);
             }
             if (clamp) {
-                uint32_t *w = (uint32_t *)(void *)out;
-                uint32_t *wend = w + out_row / 4u;
-                for (; w < wend; ++w) {
-                    *w = tg_clamp4_dsp(*w, lo4, hi4);
-                }
+                tg_clamp_span_dsp(out, out_row, lo4, hi4);
             }
             out += out_row;
         }

@@ -321,6 +321,16 @@ __attribute__((noinline)) static void gather_dsp(const tg_conv_params *p, const 
     }
 }
 
+/* *s into *d by LDM/STM (copy_words_dsp: a multiple of 4 words), then
+ * the last field. */
+__attribute__((noinline)) static void copy_words_dsp(int32_t *d, const int32_t *s, int32_t n);
+static void copy_params_dsp(tg_conv_params *d, const tg_conv_params *s)
+{
+    _Static_assert(sizeof(tg_conv_params) == 21 * 4, "tg_conv_params: 20 words, then fast");
+    copy_words_dsp((int32_t *)(void *)d, (const int32_t *)(const void *)s, 20);
+    d->fast = s->fast;
+}
+
 /* Output pixels in NHWC order, walked without divisions. */
 typedef struct {
     const int8_t *image;
@@ -460,9 +470,15 @@ __attribute__((noinline)) static void clamp_layer_dsp(const tg_conv_params *p, i
     }
 }
 
-void tg_conv2d_triples_s8_dsp(const tg_conv_params *p, const int8_t *input,
+void tg_conv2d_triples_s8_dsp(const tg_conv_params *params, const int8_t *input,
                               const int32_t *stream, int8_t *output, int8_t *scratch)
 {
+    /* The gather and the walk read the parameters per pixel: from a copy
+     * in RAM, not from flash (kws01's first layer read 55 KB of them),
+     * copied without memcpy, which kws01 does not link otherwise. */
+    tg_conv_params q;
+    const tg_conv_params *p = &q;
+    copy_params_dsp(&q, params);
     const int32_t octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
     triples_run_dsp(p, input, stream, stream + (p->out_c / 2) * (8 + 4 * octs), output, scratch,
                     tg_triples_pass_dsp, widen_triple_dsp);
@@ -848,7 +864,7 @@ void tg_conv2d_triples8_s8_dsp(const tg_conv_params *p, const int8_t *input,
 /* tg_conv2d_triples_s8_dsp with its stream copied whole into scratch first,
  * so that it is read from flash once per layer, for models whose code
  * budget has no room for tg_conv2d_triples_ram_s8_dsp's own pass
- * (tinygen/plan/ops.py fit_stream_copies: kws01's first layer). The same
+ * (tinygen/plan/ops.py fit_stream_copies: ic01's strided 1x1 layers). The same
  * pass and the same order of reads and writes as tg_conv2d_triples_s8_dsp.
  * scratch: the stream, then tg_conv2d_triples_s8_dsp's scratch. */
 void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
@@ -858,4 +874,213 @@ void tg_conv2d_triples_copy_s8_dsp(const tg_conv_params *p, const int8_t *input,
     int32_t *ram = (int32_t *)(void *)scratch;
     copy_words_dsp(ram, stream, words);
     tg_conv2d_triples_s8_dsp(p, input, ram, output, scratch + 4 * words);
+}
+
+/* The frame of tg_triples8r_pass_dsp: tg_triples_pass's fields for the int8
+ * inputs and the weights, then the compact records and 2 * zero point + 1. */
+typedef struct {
+    const uint32_t *x8;        /* 0: the pixel triple's inputs, interleaved */
+    const uint32_t *x8_end;    /* 4 */
+    const int32_t *weights;    /* 8 */
+    const int32_t *weights_end; /* 12 */
+    int8_t *out;               /* 16 */
+    int32_t step1;             /* 20 */
+    int32_t step2;             /* 24 */
+    int32_t odd;               /* 28: octs & 1 */
+    const uint8_t *records;    /* 32: 14 bytes per 2-channel block */
+    int32_t k;                 /* 36: 2 * output zero point + 1 */
+} tg_triples8r_pass;
+
+/* One chunk (4 depth positions) of both channels and all three pixels from
+ * int8 inputs, widened here: both weight words of the chunk are widened in
+ * place (channel 1's pair, then channel 0's), each pixel's input word
+ * through lr, which the pass frees by keeping the inputs' end in its frame:
+ * 29 cycles for 24 MACs (TG_TRIPLES8_CHUNK reloads the inputs: 32). */
+#define TG_TRIPLES8R_SIDE(ROR)                                    \
+    "ldr    r11, [r1], #4\n\t"                                    \
+    "sxtb16 r12, r11, ror #8\n\t"                                 \
+    "sxtb16 r11, r11\n\t"                                         \
+    "sxtb16 lr, r8" ROR "\n\t"                                    \
+    "smlad  r2, r11, lr, r2\n\t"                                  \
+    "smlad  r5, r12, lr, r5\n\t"                                  \
+    "sxtb16 lr, r9" ROR "\n\t"                                    \
+    "smlad  r3, r11, lr, r3\n\t"                                  \
+    "smlad  r6, r12, lr, r6\n\t"                                  \
+    "sxtb16 lr, r10" ROR "\n\t"                                   \
+    "smlad  r4, r11, lr, r4\n\t"                                  \
+    "smlad  r7, r12, lr, r7\n\t"
+#define TG_TRIPLES8R_CHUNK                                        \
+    "ldr    r9, [r0, #4]\n\t"                                     \
+    "ldr    r10, [r0, #8]\n\t"                                    \
+    "ldr    r8, [r0], #12\n\t"                                    \
+    TG_TRIPLES8R_SIDE("") TG_TRIPLES8R_SIDE(", ror #8")
+#define TG_TRIPLES8R_OCT TG_TRIPLES8R_CHUNK TG_TRIPLES8R_CHUNK
+
+/* Every 2-channel block of the weights (16 * octs bytes each) against one
+ * pixel triple's int8 inputs. A block's record (14 bytes, any alignment:
+ * LDR takes unaligned addresses on these cores) is (bias << 5 | e) of
+ * channel 0 and of channel 1 in 3 bytes each, then mult of channel 0 and
+ * of channel 1; rz = 2^(e-1) + zero point * 2^e = (k << e) >> 1. Without
+ * the negative-value fix (TG_TRIPLES_OUT_NOFIX: the planner takes this pass
+ * only where act_min >= the output zero point). */
+__attribute__((naked, noinline)) static void tg_triples8r_pass_dsp(const tg_triples8r_pass *a)
+{
+    __asm__("push   {r4-r11, lr}\n\t"
+            "sub    sp, sp, #40\n\t"
+            "ldm    r0, {r1-r10}\n\t"
+            "stm    sp, {r1-r10}\n\t"
+            "ldr    r1, [sp, #8]\n\t"
+            "1:\n\t"
+            "ldr    lr, [sp, #32]\n\t"
+            "ldr    r0, [sp, #0]\n\t"
+            "ldr    r2, [lr]\n\t"
+            "ldr    r5, [lr, #3]\n\t"
+            "ldr    r12, [sp, #28]\n\t"
+            "sbfx   r2, r2, #5, #19\n\t"
+            "sbfx   r5, r5, #5, #19\n\t"
+            "mov    r3, r2\n\t"
+            "mov    r4, r2\n\t"
+            "mov    r6, r5\n\t"
+            "mov    r7, r5\n\t"
+            "cmp    r12, #0\n\t"
+            "bne    5f\n\t"
+            "4:\n\t"
+            TG_TRIPLES8R_OCT
+            "5:\n\t"
+            TG_TRIPLES8R_OCT
+            "ldr    r11, [sp, #4]\n\t"
+            "cmp    r0, r11\n\t"
+            "bne    4b\n\t"
+            "ldr    lr, [sp, #32]\n\t"
+            "ldr    r9, [lr]\n\t"
+            "ldr    r12, [lr, #3]\n\t"
+            "ldr    r8, [lr, #6]\n\t"
+            "ldr    r11, [lr, #10]\n\t"
+            "ldr    r0, [sp, #36]\n\t"
+            "add    lr, lr, #14\n\t"
+            "str    lr, [sp, #32]\n\t"
+            "and    r9, r9, #31\n\t"
+            "and    r12, r12, #31\n\t"
+            "lsl    r10, r0, r9\n\t"
+            "asr    r10, r10, #1\n\t"
+            "lsl    lr, r0, r12\n\t"
+            "asr    lr, lr, #1\n\t"
+            TG_TRIPLES_OUT_NOFIX("r2", "r8", "r9", "r10")
+            TG_TRIPLES_OUT_NOFIX("r3", "r8", "r9", "r10")
+            TG_TRIPLES_OUT_NOFIX("r4", "r8", "r9", "r10")
+            TG_TRIPLES_OUT_NOFIX("r5", "r11", "r12", "lr")
+            TG_TRIPLES_OUT_NOFIX("r6", "r11", "r12", "lr")
+            TG_TRIPLES_OUT_NOFIX("r7", "r11", "r12", "lr")
+            "bfi    r2, r5, #8, #8\n\t"
+            "bfi    r3, r6, #8, #8\n\t"
+            "bfi    r4, r7, #8, #8\n\t"
+            "ldr    r8, [sp, #16]\n\t"
+            "ldr    r9, [sp, #20]\n\t"
+            "ldr    r10, [sp, #24]\n\t"
+            "ldr    r11, [sp, #12]\n\t"
+            "strh   r3, [r8, r9]\n\t"
+            "strh   r4, [r8, r10]\n\t"
+            "strh   r2, [r8], #2\n\t"
+            "str    r8, [sp, #16]\n\t"
+            "cmp    r1, r11\n\t"
+            "bne    1b\n\t"
+            "add    sp, sp, #40\n\t"
+            "pop    {r4-r11, pc}\n\t");
+    (void)a;
+}
+
+/* Word k of one pixel's inputs (words of them, an even number; x word
+ * aligned: a pixel of whole octs in the arena, or a gathered patch) to
+ * dst[3 * k], the pixel's column of the interleaved triple: four words per
+ * LDM. */
+__attribute__((noinline)) static void interleave_dsp(uint32_t *dst, const int8_t *x,
+                                                     int32_t words)
+{
+    __asm__ volatile("tst    %[n], #2\n\t"
+                     "beq    2f\n\t"
+                     "ldm    %[x]!, {r3, r4}\n\t"
+                     "str    r3, [%[d]]\n\t"
+                     "str    r4, [%[d], #12]\n\t"
+                     "add    %[d], %[d], #24\n\t"
+                     "2:\n\t"
+                     "lsrs   %[n], %[n], #2\n\t"
+                     "beq    3f\n\t"
+                     "1:\n\t"
+                     "ldm    %[x]!, {r3, r4, r5, r6}\n\t"
+                     "str    r3, [%[d]]\n\t"
+                     "str    r4, [%[d], #12]\n\t"
+                     "str    r5, [%[d], #24]\n\t"
+                     "str    r6, [%[d], #36]\n\t"
+                     "add    %[d], %[d], #48\n\t"
+                     "subs   %[n], %[n], #1\n\t"
+                     "bne    1b\n\t"
+                     "3:\n\t"
+                     : [d] "+r"(dst), [x] "+r"(x), [n] "+r"(words)
+                     :
+                     : "r3", "r4", "r5", "r6", "cc", "memory");
+}
+
+/* Convolutions with their whole stream copied into scratch where the
+ * widened form does not fit (tinygen/plan/ops.py fit_compact_copies:
+ * kws01, whose RAM has room for 4 KB of weights beside its activations but
+ * not for tg_conv2d_triples_s8_dsp's stream and widened inputs). stream
+ * (triples8_ram_stream): the weight words of tg_conv2d_triples_s8_dsp's
+ * blocks, then the 14-byte records of tg_triples8r_pass_dsp, padded to 16
+ * bytes. Every pixel triple's int8 inputs (in place, or gathered) are
+ * interleaved word by word before any of its outputs is written, so the
+ * output may overlap the input as tg_conv2d_triples_s8_dsp's. scratch: the
+ * stream, the interleaved inputs (24 * octs bytes), a gathered patch
+ * (8 * octs bytes, unless pointwise with whole octs of input channels). */
+void tg_conv2d_triples8_ram_s8_dsp(const tg_conv_params *params, const int8_t *input,
+                                   const int32_t *stream, int8_t *output, int8_t *scratch)
+{
+    tg_conv_params q;
+    const tg_conv_params *p = &q;
+    int32_t octs;
+    int32_t weight_words;
+    int32_t words;
+    int32_t pixels;
+    int direct;
+    uint32_t *x8;
+    int8_t *patch;
+    int8_t *out0 = output;
+    const int8_t *x = input;
+    tg_triples_walk walk;
+    tg_triples8r_pass a;
+    int32_t i;
+    int32_t j;
+    copy_params_dsp(&q, params);
+    octs = (p->k_h * p->k_w * p->in_c + 7) / 8;
+    weight_words = (p->out_c / 2) * 4 * octs;
+    words = weight_words + (14 * (p->out_c / 2) + 15) / 16 * 4;
+    pixels = p->batches * p->out_h * p->out_w;
+    direct = p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && p->in_c % 8 == 0;
+    x8 = (uint32_t *)(void *)(scratch + 4 * words);
+    patch = (int8_t *)(x8 + 6 * octs);
+    copy_words_dsp((int32_t *)(void *)scratch, stream, words);
+    walk.image = input;
+    walk.oy = 0;
+    walk.ox = 0;
+    a.x8 = x8;
+    a.x8_end = x8 + 6 * octs;
+    a.weights = (const int32_t *)(const void *)scratch;
+    a.weights_end = a.weights + weight_words;
+    a.odd = octs & 1;
+    a.k = 2 * p->output_zero_point + 1;
+    for (i = 0; i < pixels; i += 3, output += 3 * p->out_c) {
+        /* A last one or two pixels: the last repeated, its outputs written twice. */
+        const int32_t left = pixels - i;
+        for (j = 0; j < 3; ++j) {
+            if (j < left) {
+                x = next_pixel_dsp(p, direct, &walk, patch);
+            }
+            interleave_dsp(x8 + j, x, 2 * octs);
+        }
+        a.step1 = left > 1 ? p->out_c : 0;
+        a.step2 = left > 2 ? 2 * p->out_c : a.step1;
+        a.out = output;
+        a.records = (const uint8_t *)(const void *)a.weights_end;
+        tg_triples8r_pass_dsp(&a);
+    }
+    clamp_layer_dsp(p, out0);
 }

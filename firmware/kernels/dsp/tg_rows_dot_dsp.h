@@ -66,6 +66,18 @@ static inline uint32_t tg_clamp4_dsp(uint32_t r, uint32_t lo4, uint32_t hi4)
     return r;
 }
 
+/* bytes int8 outputs (a whole number of aligned words) clamped to [lo, hi]
+ * in place, four a word: the activation's clamp of passes that saturate to
+ * int8 only, after a row or a layer. */
+static inline void tg_clamp_span_dsp(int8_t *out, size_t bytes, uint32_t lo4, uint32_t hi4)
+{
+    uint32_t *w = (uint32_t *)(void *)out;
+    uint32_t *wend = w + bytes / 4u;
+    for (; w < wend; ++w) {
+        *w = tg_clamp4_dsp(*w, lo4, hi4);
+    }
+}
+
 /* The low bytes of four values (int8 results) packed into one word, v0 in
  * the lowest byte: for a single 4-byte store. */
 static inline uint32_t tg_pack4_s8_dsp(int32_t v0, int32_t v1, int32_t v2, int32_t v3)

@@ -7,15 +7,8 @@
  * a time. */
 #include <string.h>
 
+#include "tg_conv_patch.h"
 #include "tg_host_simd.h"
-
-/* The weight of tap t for output channel oc: channels in groups of 4, each
- * tap's 4 weights as (c0, c2, c1, c3). */
-static inline int32_t dw_weight(const int16_t *filter, int32_t taps_n, int32_t t, int32_t oc)
-{
-    static const uint8_t order[4] = {0, 2, 1, 3};
-    return filter[((oc >> 2) * taps_n + t) * 4 + order[oc & 3]];
-}
 
 void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
                                  const int16_t *filter, const tg_chan_quant *quant,
@@ -37,19 +30,9 @@ void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t ky;
-                int32_t kx;
-                int32_t t = 0;
+                int32_t t;
                 int32_t c = 0;
-                for (ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t iy = iy0 + ky * p->dil_h;
-                    for (kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t ix = ix0 + kx * p->dil_w;
-                        taps[t++] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
-                            ? pad_row
-                            : image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c;
-                    }
-                }
+                tg_dw_window_taps(p, image, iy0, ix0, pad_row, taps);
                 if (dm == 1) {
                     c = tg_dw_channels_simd(taps, taps_n, filter, quant, out_c, p->fast,
                                             p->output_zero_point, p->act_min, p->act_max,
@@ -59,7 +42,7 @@ void tg_depthwise_conv2d_s8_host(const tg_conv_params *p, const int8_t *input,
                     const int32_t ic = c / dm;
                     int32_t acc = quant[c].bias;
                     for (t = 0; t < taps_n; ++t) {
-                        acc += taps[t][ic] * dw_weight(filter, taps_n, t, c);
+                        acc += taps[t][ic] * tg_dw_weight(filter, taps_n, t, c);
                     }
                     output[c] = tg_output_s8(acc, quant + c, p->fast, 1, p->output_zero_point,
                                              p->act_min, p->act_max);
