@@ -88,3 +88,29 @@ def test_output_not_whole_pixels_below_the_input_reads_the_stream_in_place(
     got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
                          linker_script="qemu_model.ld", variant="dsp")
     assert_bit_exact(got, expected, f"{spec}")
+
+
+@pytest.mark.parametrize("spec", [HALVES[0], HALVES[6]], ids=lambda s: f"{s['shape']}")
+def test_halves_with_the_output_over_the_input_by_the_rings_rule_match_tflm(
+        model_cache, tmp_path, spec, monkeypatch):
+    # The ring's own in-place rule (plan/memory.py _ring_gap, as kws01's
+    # layers take it between compact pointwise copies): the output at the
+    # input's offset; each half writes its own channels of pixels it has read.
+    from tinygen.plan import variants
+
+    def ring_in_place(calls, arena_of):
+        for c in calls:
+            c.ring_in_place = True
+
+    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
+    monkeypatch.setattr(variants, "fit_compact_copies", ring_in_place)
+    tflite = model_cache.single_op(spec)
+    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    call = plan.calls[0]
+    assert "_halves_" in call.function
+    assert plan.memory.tensor_offsets[call.inputs[0]] == plan.memory.tensor_offsets[call.output]
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec}")

@@ -1275,7 +1275,7 @@ TRIPLES8_RAM = "tg_conv2d_triples8_ram_s8_dsp"
 # takes; a kernel outside this list keeps the portable kernel's rule.
 DW3X3_RING_KERNELS = frozenset(f"tg_depthwise3x3{shape}_s8_dsp" for shape in (
     "s1", "s2", "s1w5", "s2w5", "s1_ram", "s2_ram", "s1w5_ram", "s2w5_ram", "s1w6_ram",
-    "s1w3_ram", "s2w3_ram"))
+    "s1w3_ram", "s2w3_ram", "s1_halves", "s2_halves", "s1w5_halves", "s2w5_halves"))
 # A layer left reading its stream once per pixel triple takes the compact
 # copy (TRIPLES8_RAM) even where the arena grows, by at most one byte per
 # this many flash bytes it saves per inference: kws01's pointwise layers

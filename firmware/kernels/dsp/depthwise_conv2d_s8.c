@@ -1078,38 +1078,39 @@ void tg_depthwise3x3s2w5_ram_s8_dsp(const tg_conv_params *p, const int8_t *input
  * pixels from the input: each half writes only bytes of its own channels,
  * in pixels whose rows it has read. Elsewhere (another half's input bytes
  * would be overwritten) one group reads the stream in place. */
-static void tg_dw3x3_halves(const tg_conv_params *p, const int8_t *input,
-                            const int32_t *stream, int8_t *output, int8_t *scratch,
-                            void (*pass)(const tg_dw_row *))
+static int32_t tg_dw3x3_half(const tg_conv_params *p, const int8_t *input, const int8_t *output)
 {
-    const int32_t c = p->in_c;
-    tg_dw3x3_ring(p, input, stream, output, scratch, pass, (input - output) % c ? c : c / 2, 0);
+    return (input - output) % p->in_c ? p->in_c : p->in_c / 2;
 }
 
 void tg_depthwise3x3s1_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                      const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_halves(p, input, stream, output, scratch,
-                    tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
-                                           tg_dw3x3_row_s1x8));
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s1, tg_dw3x3_row_s1x4,
+                                         tg_dw3x3_row_s1x8),
+                  tg_dw3x3_half(p, input, output), 0);
 }
 
 void tg_depthwise3x3s2_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                      const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_halves(p, input, stream, output, scratch,
-                    tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
-                                           tg_dw3x3_row_s2x8));
+    tg_dw3x3_ring(p, input, stream, output, scratch,
+                  tg_dw3x3_row_by_width(p, tg_dw3x3_row_s2, tg_dw3x3_row_s2x4,
+                                         tg_dw3x3_row_s2x8),
+                  tg_dw3x3_half(p, input, output), 0);
 }
 
 void tg_depthwise3x3s1w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                        const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_halves(p, input, stream, output, scratch, tg_dw3x3_row_s1w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s1w5,
+                  tg_dw3x3_half(p, input, output), 0);
 }
 
 void tg_depthwise3x3s2w5_halves_s8_dsp(const tg_conv_params *p, const int8_t *input,
                                        const int32_t *stream, int8_t *output, int8_t *scratch)
 {
-    tg_dw3x3_halves(p, input, stream, output, scratch, tg_dw3x3_row_s2w5);
+    tg_dw3x3_ring(p, input, stream, output, scratch, tg_dw3x3_row_s2w5,
+                  tg_dw3x3_half(p, input, output), 0);
 }
