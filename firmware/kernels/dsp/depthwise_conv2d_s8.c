@@ -802,12 +802,14 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
              * (-pad_h, pad_h 0 or 1 for 3x3 windows). */
             int32_t j0 = p->pad_h ? 3 - p->pad_h : 0;
             int8_t *out = output + (size_t)b * (size_t)p->out_h * out_row;
-            for (oy = 0; oy < p->out_h; ++oy) {
+            /* iy0: the top row under output row oy, from -pad_h. */
+            int32_t iy0 = -p->pad_h;
+            for (oy = p->out_h; oy > 0; --oy) {
                 /* Read once a row (p is in flash; the calls below may
                  * alias it, so each use would read it again). */
                 const int32_t sh = p->stride_h;
                 const int32_t in_h = p->in_h;
-                int32_t iy = oy * sh - p->pad_h;
+                int32_t iy = iy0;
                 int32_t k;
                 for (k = 0, j = j0; k < 3; ++k, ++iy, j = j == 2 ? 0 : j + 1) {
                     const int inside = iy >= 0 && iy < in_h;
@@ -825,6 +827,7 @@ static void tg_dw3x3_ring(const tg_conv_params *p, const int8_t *input, const in
                     }
                     a.row[k] = slot;
                 }
+                iy0 += sh;
                 j0 += sh;
                 j0 -= j0 >= 3 ? 3 : 0;
                 /* iy - 1: the last row read (rows are read in order). */
