@@ -1336,7 +1336,9 @@ class BackgroundEstimate:
 
 def board_seconds(instructions: float, figures: dict, clock_hz: int) -> tuple[float, float]:
     """Estimated real-board seconds for an instruction count: (zero flash
-    wait states, every load word read from flash uncached)."""
+    wait states, every load word read from flash uncached). The upper end is
+    loose: it counts RAM loads too (benchmarks/firmware_size_speed.py
+    measures the flash bytes an inference really reads)."""
     cpi = figures["cycles_per_instruction"]
     upper = figures["flash_upper_cycles"] / figures["cycles"] if figures["cycles"] else 1.0
     low = instructions * cpi / clock_hz
@@ -1352,8 +1354,8 @@ def estimate_text(instructions: float, figures: dict, clock_hz: int) -> str:
             f"at {clock_hz / 1e6:g} MHz with zero-wait memory")
     if figures["flash_wait_states"]:
         text += (f"; the part's {figures['flash_wait_states']} flash wait states at this clock "
-                 f"make it {low * 1e3:.3f} to {high * 1e3:.3f} ms (up to every load word "
-                 "missing the flash cache)")
+                 f"make it {low * 1e3:.3f} to {high * 1e3:.3f} ms (the upper end as if every "
+                 "load word, RAM ones too, read flash past its cache)")
     return text
 
 
