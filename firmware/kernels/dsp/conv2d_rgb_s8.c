@@ -280,6 +280,28 @@ static inline void tg_rgb_widen8(int16_t *dst, const int8_t *src)
     memcpy(dst + 6, &w3, 4);
 }
 
+/* 16 bytes of src widened to 16 halfwords at dst, both pointers moved on:
+ * one step of tg_rgb_widen's loop (operands %[s] and %[d]). */
+#define TG_RGB_WIDEN16                                            \
+    "ldm    %[s]!, {r2, r4, r6, r9}\n\t"                      \
+    "sxtb16 r12, r2\n\t"                                      \
+    "sxtb16 r3, r2, ror #8\n\t"                               \
+    "pkhbt  r2, r12, r3, lsl #16\n\t"                         \
+    "pkhtb  r3, r3, r12, asr #16\n\t"                         \
+    "sxtb16 r12, r4\n\t"                                      \
+    "sxtb16 r5, r4, ror #8\n\t"                               \
+    "pkhbt  r4, r12, r5, lsl #16\n\t"                         \
+    "pkhtb  r5, r5, r12, asr #16\n\t"                         \
+    "sxtb16 r12, r6\n\t"                                      \
+    "sxtb16 r8, r6, ror #8\n\t"                               \
+    "pkhbt  r6, r12, r8, lsl #16\n\t"                         \
+    "pkhtb  r8, r8, r12, asr #16\n\t"                         \
+    "sxtb16 r12, r9\n\t"                                      \
+    "sxtb16 r10, r9, ror #8\n\t"                              \
+    "pkhbt  r9, r12, r10, lsl #16\n\t"                        \
+    "pkhtb  r10, r10, r12, asr #16\n\t"                       \
+    "stm    %[d]!, {r2-r6, r8-r10}\n\t"
+
 /* n input bytes widened to int16 at dst (any halfword alignment). Where
  * both are word aligned (vww01's first layer), 32 bytes a step, each 16 by
  * LDM, 8 SXTB16 and PKH, STM (each widened word written over its source
@@ -294,42 +316,8 @@ static void tg_rgb_widen(int16_t *dst, const int8_t *src, size_t n)
         const int8_t *end = src + (n & ~(size_t)31);
         int16_t *d = dst;
         __asm__ volatile("1:\n\t"
-                         "ldm    %[s]!, {r2, r4, r6, r9}\n\t"
-                         "sxtb16 r12, r2\n\t"
-                         "sxtb16 r3, r2, ror #8\n\t"
-                         "pkhbt  r2, r12, r3, lsl #16\n\t"
-                         "pkhtb  r3, r3, r12, asr #16\n\t"
-                         "sxtb16 r12, r4\n\t"
-                         "sxtb16 r5, r4, ror #8\n\t"
-                         "pkhbt  r4, r12, r5, lsl #16\n\t"
-                         "pkhtb  r5, r5, r12, asr #16\n\t"
-                         "sxtb16 r12, r6\n\t"
-                         "sxtb16 r8, r6, ror #8\n\t"
-                         "pkhbt  r6, r12, r8, lsl #16\n\t"
-                         "pkhtb  r8, r8, r12, asr #16\n\t"
-                         "sxtb16 r12, r9\n\t"
-                         "sxtb16 r10, r9, ror #8\n\t"
-                         "pkhbt  r9, r12, r10, lsl #16\n\t"
-                         "pkhtb  r10, r10, r12, asr #16\n\t"
-                         "stm    %[d]!, {r2-r6, r8-r10}\n\t"
-                         "ldm    %[s]!, {r2, r4, r6, r9}\n\t"
-                         "sxtb16 r12, r2\n\t"
-                         "sxtb16 r3, r2, ror #8\n\t"
-                         "pkhbt  r2, r12, r3, lsl #16\n\t"
-                         "pkhtb  r3, r3, r12, asr #16\n\t"
-                         "sxtb16 r12, r4\n\t"
-                         "sxtb16 r5, r4, ror #8\n\t"
-                         "pkhbt  r4, r12, r5, lsl #16\n\t"
-                         "pkhtb  r5, r5, r12, asr #16\n\t"
-                         "sxtb16 r12, r6\n\t"
-                         "sxtb16 r8, r6, ror #8\n\t"
-                         "pkhbt  r6, r12, r8, lsl #16\n\t"
-                         "pkhtb  r8, r8, r12, asr #16\n\t"
-                         "sxtb16 r12, r9\n\t"
-                         "sxtb16 r10, r9, ror #8\n\t"
-                         "pkhbt  r9, r12, r10, lsl #16\n\t"
-                         "pkhtb  r10, r10, r12, asr #16\n\t"
-                         "stm    %[d]!, {r2-r6, r8-r10}\n\t"
+                         TG_RGB_WIDEN16
+                         TG_RGB_WIDEN16
                          "cmp    %[s], %[e]\n\t"
                          "bne    1b\n\t"
                          : [s] "+r"(s), [d] "+r"(d)

@@ -116,6 +116,39 @@ typedef struct {
     "smmlar r0, r0, " M ", " RZ "\n\t"                            \
     "asr    r0, r0, " E "\n\t"                                    \
     "ssat   " A ", #8, r0\n\t"
+/* The end of a 2-channel block, shared by the passes (each loads the
+ * block's requantization records into r8-r12 and lr its own way): the six
+ * accumulators requantized by OUT, the two channels' bytes of each pixel
+ * packed into one halfword and stored (pixel 0's output pointer moved on),
+ * then the next block while the stream (r1) has not reached its end. */
+#define TG_TRIPLES_BLOCK_STORE(OUT)                               \
+    OUT("r2", "r8", "r9", "r10")                              \
+    OUT("r3", "r8", "r9", "r10")                              \
+    OUT("r4", "r8", "r9", "r10")                              \
+    OUT("r5", "r11", "r12", "lr")                             \
+    OUT("r6", "r11", "r12", "lr")                             \
+    OUT("r7", "r11", "r12", "lr")                             \
+    "bfi    r2, r5, #8, #8\n\t"                               \
+    "bfi    r3, r6, #8, #8\n\t"                               \
+    "bfi    r4, r7, #8, #8\n\t"                               \
+    "ldr    r8, [sp, #16]\n\t"                                \
+    "ldr    r9, [sp, #20]\n\t"                                \
+    "ldr    r10, [sp, #24]\n\t"                               \
+    "ldr    r11, [sp, #12]\n\t"                               \
+    "strh   r3, [r8, r9]\n\t"                                 \
+    "strh   r4, [r8, r10]\n\t"                                \
+    "strh   r2, [r8], #2\n\t"                                 \
+    "str    r8, [sp, #16]\n\t"                                \
+    "cmp    r1, r11\n\t"                                      \
+    "bne    1b\n\t"
+/* The same with the records read from the stream (after the weights) and
+ * the end of a 32-byte frame. */
+#define TG_TRIPLES_BLOCK_END(OUT)                                 \
+    "ldm    r1!, {r8-r12, lr}\n\t"                            \
+    TG_TRIPLES_BLOCK_STORE(OUT)                               \
+    "add    sp, sp, #32\n\t"                                  \
+    "pop    {r4-r11, pc}\n\t"
+
 /* Every 2-channel block of the stream against one pixel triple's widened
  * inputs. Per block the stream holds the two biases, one weight word per
  * two depth positions, then (mult, e, rz) of each channel; the block's
@@ -144,28 +177,7 @@ typedef struct {
     OCT \
     "cmp    r0, lr\n\t" \
     "bne    4b\n\t" \
-    "ldm    r1!, {r8-r12, lr}\n\t" \
-    OUT("r2", "r8", "r9", "r10") \
-    OUT("r3", "r8", "r9", "r10") \
-    OUT("r4", "r8", "r9", "r10") \
-    OUT("r5", "r11", "r12", "lr") \
-    OUT("r6", "r11", "r12", "lr") \
-    OUT("r7", "r11", "r12", "lr") \
-    "bfi    r2, r5, #8, #8\n\t" \
-    "bfi    r3, r6, #8, #8\n\t" \
-    "bfi    r4, r7, #8, #8\n\t" \
-    "ldr    r8, [sp, #16]\n\t" \
-    "ldr    r9, [sp, #20]\n\t" \
-    "ldr    r10, [sp, #24]\n\t" \
-    "ldr    r11, [sp, #12]\n\t" \
-    "strh   r3, [r8, r9]\n\t" \
-    "strh   r4, [r8, r10]\n\t" \
-    "strh   r2, [r8], #2\n\t" \
-    "str    r8, [sp, #16]\n\t" \
-    "cmp    r1, r11\n\t" \
-    "bne    1b\n\t" \
-    "add    sp, sp, #32\n\t" \
-    "pop    {r4-r11, pc}\n\t"
+    TG_TRIPLES_BLOCK_END(OUT)
 
 __attribute__((naked, noinline)) static void tg_triples_pass_dsp(const tg_triples_pass *a)
 {
@@ -594,28 +606,7 @@ void tg_conv2d_triples_ram_s8_dsp(const tg_conv_params *params, const int8_t *in
     LOADEND                                                       \
     INIT                                                          \
     DEPTH                                                         \
-    "ldm    r1!, {r8-r12, lr}\n\t"                                \
-    TG_TRIPLES16_OUT("r2", "r8", "r9", "r10")                     \
-    TG_TRIPLES16_OUT("r3", "r8", "r9", "r10")                     \
-    TG_TRIPLES16_OUT("r4", "r8", "r9", "r10")                     \
-    TG_TRIPLES16_OUT("r5", "r11", "r12", "lr")                    \
-    TG_TRIPLES16_OUT("r6", "r11", "r12", "lr")                    \
-    TG_TRIPLES16_OUT("r7", "r11", "r12", "lr")                    \
-    "bfi    r2, r5, #8, #8\n\t"                                   \
-    "bfi    r3, r6, #8, #8\n\t"                                   \
-    "bfi    r4, r7, #8, #8\n\t"                                   \
-    "ldr    r8, [sp, #16]\n\t"                                    \
-    "ldr    r9, [sp, #20]\n\t"                                    \
-    "ldr    r10, [sp, #24]\n\t"                                   \
-    "ldr    r11, [sp, #12]\n\t"                                   \
-    "strh   r3, [r8, r9]\n\t"                                     \
-    "strh   r4, [r8, r10]\n\t"                                    \
-    "strh   r2, [r8], #2\n\t"                                     \
-    "str    r8, [sp, #16]\n\t"                                    \
-    "cmp    r1, r11\n\t"                                          \
-    "bne    1b\n\t"                                               \
-    "add    sp, sp, #32\n\t"                                      \
-    "pop    {r4-r11, pc}\n\t"
+    TG_TRIPLES_BLOCK_END(TG_TRIPLES16_OUT)
 #define TG_TRIPLES16_QUAD TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT TG_TRIPLES16_OCT
 #define TG_TRIPLES16_LOADEND "ldr    r0, [sp, #0]\n\tldr    lr, [sp, #4]\n\t"
 /* Every pixel's accumulators start at its channel's bias (r2, r5). */
@@ -965,25 +956,7 @@ __attribute__((naked, noinline)) static void tg_triples8r_pass_dsp(const tg_trip
             "asr    r10, r10, #1\n\t"
             "lsl    lr, r0, r12\n\t"
             "asr    lr, lr, #1\n\t"
-            TG_TRIPLES_OUT_NOFIX("r2", "r8", "r9", "r10")
-            TG_TRIPLES_OUT_NOFIX("r3", "r8", "r9", "r10")
-            TG_TRIPLES_OUT_NOFIX("r4", "r8", "r9", "r10")
-            TG_TRIPLES_OUT_NOFIX("r5", "r11", "r12", "lr")
-            TG_TRIPLES_OUT_NOFIX("r6", "r11", "r12", "lr")
-            TG_TRIPLES_OUT_NOFIX("r7", "r11", "r12", "lr")
-            "bfi    r2, r5, #8, #8\n\t"
-            "bfi    r3, r6, #8, #8\n\t"
-            "bfi    r4, r7, #8, #8\n\t"
-            "ldr    r8, [sp, #16]\n\t"
-            "ldr    r9, [sp, #20]\n\t"
-            "ldr    r10, [sp, #24]\n\t"
-            "ldr    r11, [sp, #12]\n\t"
-            "strh   r3, [r8, r9]\n\t"
-            "strh   r4, [r8, r10]\n\t"
-            "strh   r2, [r8], #2\n\t"
-            "str    r8, [sp, #16]\n\t"
-            "cmp    r1, r11\n\t"
-            "bne    1b\n\t"
+            TG_TRIPLES_BLOCK_STORE(TG_TRIPLES_OUT_NOFIX)
             "add    sp, sp, #40\n\t"
             "pop    {r4-r11, pc}\n\t");
     (void)a;
