@@ -35,16 +35,30 @@ HALVES = [
 ]
 
 
+def _plan_halves(model_cache, spec, monkeypatch):
+    """spec's one-layer model planned for the DSP kernels without the input
+    kept alive and without the whole stream's copy (in a one-layer model it
+    would fit): the kernel that copies within the ring's scratch."""
+    from tinygen.plan import variants
+
+    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
+    tflite = model_cache.single_op(spec)
+    return tflite, plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+
+
+def _assert_bit_exact_on_m4(tflite, plan, spec, tmp_path):
+    """plan's generated C run bare-metal on QEMU's Cortex-M4 against TFLM."""
+    src = write_sources(plan, tmp_path)
+    inputs, expected = oracle_cases(tflite, spec["seed"])
+    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
+                         linker_script="qemu_model.ld", variant="dsp")
+    assert_bit_exact(got, expected, f"{spec}")
+
+
 @pytest.mark.parametrize("spec", HALVES, ids=lambda s: f"{s['shape']}-s{s['stride']}-{s['padding']}")
 def test_depthwise_stream_copied_once_per_layer_matches_tflm(model_cache, tmp_path, spec,
                                                         monkeypatch):
-    from tinygen.plan import variants
-
-    # In a one-layer model the whole stream's copy would fit: keep the
-    # kernel that copies within the ring's scratch.
-    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
-    tflite = model_cache.single_op(spec)
-    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    tflite, plan = _plan_halves(model_cache, spec, monkeypatch)
     call = plan.calls[0]
     assert call.function.startswith("tg_depthwise3x3s") and "_halves_" in call.function
     assert call.scratch_bytes == dw3x3_dsp_scratch(call.params)
@@ -54,11 +68,7 @@ def test_depthwise_stream_copied_once_per_layer_matches_tflm(model_cache, tmp_pa
     spare = -(-(out + p["out_h"] * p["out_w"] * p["out_c"]) // 4) * 4
     moves = inp < spare and spare + 40 * p["in_c"] <= inp + p["in_h"] * p["in_w"] * p["in_c"]
     assert (inp - out) % p["in_c"] == 0 and moves == (p["stride_w"] == 2)
-    src = write_sources(plan, tmp_path)
-    inputs, expected = oracle_cases(tflite, spec["seed"])
-    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
-                         linker_script="qemu_model.ld", variant="dsp")
-    assert_bit_exact(got, expected, f"{spec}")
+    _assert_bit_exact_on_m4(tflite, plan, spec, tmp_path)
 
 
 @pytest.mark.parametrize("spec", [HALVES[0], HALVES[5]], ids=lambda s: f"{s['shape']}")
@@ -68,11 +78,7 @@ def test_output_not_whole_pixels_below_the_input_reads_the_stream_in_place(
     # enough above the output for the ring, but the first half's outputs
     # would land on bytes of the second half's channels, so the kernel runs
     # one group reading its stream from flash.
-    from tinygen.plan import variants
-
-    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
-    tflite = model_cache.single_op(spec)
-    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    tflite, plan = _plan_halves(model_cache, spec, monkeypatch)
     call = plan.calls[0]
     mem = plan.memory
     inp = mem.tensor_offsets[call.inputs[0]]
@@ -83,11 +89,7 @@ def test_output_not_whole_pixels_below_the_input_reads_the_stream_in_place(
     mem.scratch_offsets = {k: v + 8 if v >= inp else v for k, v in mem.scratch_offsets.items()}
     mem.arena_bytes += 16
     assert (mem.tensor_offsets[call.inputs[0]] - mem.tensor_offsets[call.output]) % 16 == 8
-    src = write_sources(plan, tmp_path)
-    inputs, expected = oracle_cases(tflite, spec["seed"])
-    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
-                         linker_script="qemu_model.ld", variant="dsp")
-    assert_bit_exact(got, expected, f"{spec}")
+    _assert_bit_exact_on_m4(tflite, plan, spec, tmp_path)
 
 
 @pytest.mark.parametrize("spec", [HALVES[0], HALVES[6]], ids=lambda s: f"{s['shape']}")
@@ -102,15 +104,9 @@ def test_halves_with_the_output_over_the_input_by_the_rings_rule_match_tflm(
         for c in calls:
             c.ring_in_place = True
 
-    monkeypatch.setattr(variants, "take_dsp_upgrades", lambda calls, arena_of: None)
     monkeypatch.setattr(variants, "fit_compact_copies", ring_in_place)
-    tflite = model_cache.single_op(spec)
-    plan = plan_model(load_model(tflite), layout="dsp", keep_inputs_alive=False)
+    tflite, plan = _plan_halves(model_cache, spec, monkeypatch)
     call = plan.calls[0]
     assert "_halves_" in call.function
     assert plan.memory.tensor_offsets[call.inputs[0]] == plan.memory.tensor_offsets[call.output]
-    src = write_sources(plan, tmp_path)
-    inputs, expected = oracle_cases(tflite, spec["seed"])
-    got = run_bare_metal(src, inputs, tmp_path, flags=ARM_FLAGS, machine="mps2-an386",
-                         linker_script="qemu_model.ld", variant="dsp")
-    assert_bit_exact(got, expected, f"{spec}")
+    _assert_bit_exact_on_m4(tflite, plan, spec, tmp_path)
