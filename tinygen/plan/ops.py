@@ -1215,6 +1215,12 @@ def _uncopy_stream(call: KernelCall) -> None:
     call.dsp_fallback, call.stream_parts = None, 1
 
 
+def _triples(c: KernelCall) -> int:
+    """A three-pixel convolution's pixel triples: its passes over the stream."""
+    p = c.params
+    return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
+
+
 def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     """Reads the three-pixel convolutions' weights from flash once a layer
     where the arena has room (issue 22: the L4's flash wait states and
@@ -1236,22 +1242,18 @@ def fit_stream_copies(calls: list[KernelCall], arena_of) -> None:
     kernel anyway, those take it too, reading in place, for its pass
     without the negative-value fix (a model that copies nothing keeps one
     pass: kws01's code-size budget)."""
-    def triples(c: KernelCall) -> int:
-        p = c.params
-        return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
-
     offered = [c for c in calls if c.dsp_kernel == "tg_conv2d_triples_s8_dsp"]
-    copied = [c for c in offered if triples(c) >= MIN_COPY_TRIPLES]
+    copied = [c for c in offered if _triples(c) >= MIN_COPY_TRIPLES]
     if not copied:
         return
     arena = arena_of(calls)
     saved = 0
-    for c in sorted(copied, key=lambda c: -(triples(c) - 1) * len(c.dsp_arrays["stream"])):
+    for c in sorted(copied, key=lambda c: -(_triples(c) - 1) * len(c.dsp_arrays["stream"])):
         blocks = c.params["out_c"] // 2
         for parts in range(1, max(1, int(blocks * STREAM_PARTS_COST) + 1) + 1):
             copy_stream(c, -(-blocks // parts))
             if arena_of(calls) <= arena:
-                saved += 4 * (triples(c) - 1) * (len(c.dsp_arrays["stream"]) - 1)
+                saved += 4 * (_triples(c) - 1) * (len(c.dsp_arrays["stream"]) - 1)
                 break
             _uncopy_stream(c)
     if saved < MIN_COPY_SAVED_BYTES:
@@ -1281,11 +1283,6 @@ DW3X3_RING_KERNELS = frozenset(f"tg_depthwise3x3{shape}_s8_dsp" for shape in (
 # this many flash bytes it saves per inference: kws01's pointwise layers
 # (210 KB each) grow it by 768 B once.
 COMPACT_GROWTH_READS = 256
-
-
-def _triples(c: KernelCall) -> int:
-    p = c.params
-    return -(-(p["batches"] * p["out_h"] * p["out_w"]) // 3)
 
 
 def _compact_copy(c: KernelCall, stream: np.ndarray) -> None:
